@@ -1,0 +1,42 @@
+"""Command-line entry point: ``monitor`` (also ``python -m monitor``).
+
+Exit status: 0 success, 1 something failed (a poll, the database), 2 usage
+or configuration error. Errors go to stderr, data to stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monitor.cli import db, incidents, poll, sources
+from monitor.cli.app import cli
+from monitor.errors import ConfigError, MonitorError
+
+for module in (poll, sources, incidents, db):
+    module.register(cli)
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI, turning library errors into a message and an exit status."""
+    try:
+        cli.main(args=argv, prog_name="monitor", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_FAILED)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except MonitorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(0)

@@ -1,0 +1,87 @@
+"""The ``monitor`` command group and what every command shares.
+
+Commands are thin: parse options, call the library, render. Loading the
+config and opening the database happen lazily, once, through ``App``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, TypeVar
+
+import click
+
+from monitor import __version__
+from monitor.config import Config, load_config
+from monitor.store import Store, open_store
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class App:
+    """Per-invocation state: the config path given, and what was loaded from it."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._store: Store | None = None
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config.database_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="monitor")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    metavar="PATH",
+    envvar="MONITOR_CONFIG",
+    help="Config file. Default: $MONITOR_CONFIG, else ./config.toml.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="warning",
+    show_default=True,
+    help="How much to log to stderr.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+    """Is it me, or is it them? Record vendor status pages and explain failures.
+
+    \b
+    Examples:
+      monitor poll                 poll every configured status page once
+      monitor sources              last poll and component health per source
+      monitor incidents --since '7d ago'
+      monitor incidents --source github --json
+    """
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    app = App(config_path)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def json_option(f: F) -> F:
+    """``--json``: print machine-readable output instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)

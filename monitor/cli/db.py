@@ -1,0 +1,44 @@
+"""``monitor db``: database maintenance."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.engine import make_url
+
+from monitor.cli.app import App, pass_app
+from monitor.store.engine import create_db_engine
+from monitor.store.migrate import HEAD_REVISION, current_revision, ensure_schema
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance commands."""
+
+
+@db.command()
+@pass_app
+def upgrade(app: App) -> None:
+    """Apply pending schema migrations to the configured database.
+
+    Every command already does this when it opens a database that is
+    behind; run it by hand after upgrading monitor, before starting the service.
+
+    \b
+    Example:
+      monitor db upgrade
+    """
+    engine = create_db_engine(app.config.database_url)
+    try:
+        before = current_revision(engine)
+        ran = ensure_schema(engine)
+    finally:
+        engine.dispose()
+    where = make_url(app.config.database_url).render_as_string(hide_password=True)
+    if ran:
+        click.echo(f"upgraded {where} from {before or 'empty'} to {HEAD_REVISION}")
+    else:
+        click.echo(f"{where} is up to date (revision {HEAD_REVISION})")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(db)

@@ -1,0 +1,97 @@
+"""Shapes for output: JSON documents and aligned text tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypedDict
+
+import click
+
+from monitor.store.models import Incident
+from monitor.timeutil import isoformat_z
+
+
+class UpdateDict(TypedDict):
+    status: str
+    body: str
+    at: str | None
+    components: list[dict[str, str | None]]
+
+
+class IncidentDict(TypedDict):
+    source: str
+    id: str
+    title: str
+    impact: str | None
+    status: str
+    started_at: str | None
+    resolved_at: str | None
+    created_at: str | None
+    components: list[str]
+    url: str | None
+    updates: list[UpdateDict]
+
+
+def incident_dict(source: str, incident: Incident) -> IncidentDict:
+    """The ``monitor incidents --json`` object: vendor id, times in ISO 8601 UTC."""
+    return {
+        "source": source,
+        "id": incident.external_id,
+        "title": incident.title,
+        "impact": incident.impact,
+        "status": incident.status,
+        "started_at": isoformat_z(incident.started_at or incident.created_at),
+        "resolved_at": isoformat_z(incident.resolved_at),
+        "created_at": isoformat_z(incident.created_at),
+        "components": [c.component for c in incident.components],
+        "url": incident.url,
+        "updates": [
+            {
+                "status": u.status,
+                "body": u.body,
+                "at": isoformat_z(u.created_at),
+                "components": [
+                    {"name": a.component, "old_status": a.old_status, "new_status": a.new_status}
+                    for a in u.affected
+                ],
+            }
+            for u in incident.updates
+        ],
+    }
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def short_time(value: datetime | None) -> str:
+    """``2026-04-13 15:31Z``: minute precision reads better in a table."""
+    if value is None:
+        return "-"
+    text = isoformat_z(value) or "-"
+    return text[:16].replace("T", " ") + "Z"
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """``3m ago``: how stale a value is, at a glance."""
+    if value is None:
+        return "never"
+    seconds = int((now - value).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns; the last column is not padded so long titles wrap naturally."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = []
+    for row in [headers, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)]
+        lines.append("  ".join([*cells, str(row[-1])]).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""``monitor sources``: each source's last poll and current component health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.render import ago, echo_json, short_time, table
+from monitor.sources.records import OPERATIONAL
+from monitor.store.queries import SourceOverview, source_overview
+from monitor.timeutil import isoformat_z
+
+
+@click.command()
+@json_option
+@pass_app
+def sources(app: App, as_json: bool) -> None:
+    """Show each configured source: last poll, its outcome, and component health.
+
+    A source whose last poll failed shows its health as "unknown": a page we
+    could not read says nothing, good or bad.
+
+    \b
+    Examples:
+      monitor sources
+      monitor sources --json
+    """
+    config = app.config
+    now = datetime.now(UTC)
+    with app.store().read() as session:
+        overviews = source_overview(session, [s.name for s in config.sources])
+    if as_json:
+        echo_json([_as_dict(o) for o in overviews])
+        return
+    rows = [
+        [
+            o.name,
+            o.kind or next(s.kind for s in config.sources if s.name == o.name),
+            f"{short_time(o.last_poll.started_at)} ({ago(o.last_poll.started_at, now)})"
+            if o.last_poll
+            else "never",
+            _outcome(o),
+            health(o),
+        ]
+        for o in overviews
+    ]
+    click.echo(table(["NAME", "KIND", "LAST POLL", "OUTCOME", "HEALTH"], rows))
+
+
+def health(overview: SourceOverview) -> str:
+    """A one-cell summary of component health, honest about what is not known."""
+    poll = overview.last_poll
+    if poll is None:
+        return "unknown (never polled)"
+    if poll.outcome == "error":
+        return "unknown (last poll failed)"
+    if not overview.components:
+        opened = overview.open_incidents
+        return (
+            f"{opened} open incident{'s' if opened != 1 else ''}"
+            if opened
+            else "no component status"
+        )
+    bad = {n: s for n, s in overview.components.items() if s != OPERATIONAL}
+    if not bad:
+        return f"all {len(overview.components)} components operational"
+    listed = ", ".join(f"{n}: {s}" for n, s in sorted(bad.items()))
+    return f"{len(bad)}/{len(overview.components)} not operational ({listed})"
+
+
+def _outcome(overview: SourceOverview) -> str:
+    poll = overview.last_poll
+    if poll is None:
+        return "-"
+    if poll.outcome == "error":
+        return f"error: {poll.error}"
+    return poll.outcome.replace("_", " ")
+
+
+def _as_dict(o: SourceOverview) -> dict[str, object]:
+    poll = o.last_poll
+    return {
+        "name": o.name,
+        "kind": o.kind,
+        "url": o.url,
+        "last_poll": None
+        if poll is None
+        else {
+            "at": isoformat_z(poll.started_at),
+            "outcome": poll.outcome,
+            "http_status": poll.http_status,
+            "error": poll.error,
+            "duration_ms": poll.duration_ms,
+            "bytes": poll.bytes,
+        },
+        "last_success_at": isoformat_z(o.last_success_at),
+        "health": health(o),
+        "components": o.components,
+        "open_incidents": o.open_incidents,
+    }
+
+
+def register(group: click.Group) -> None:
+    group.add_command(sources)

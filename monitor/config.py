@@ -1,0 +1,303 @@
+"""Load ``config.toml`` into validated, typed settings.
+
+The mistakes are reported together, each naming the file, the key as a path
+(``source[2].interval``) and what would be accepted, so a user fixes the file
+in one go. Nothing in the program starts until the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tomllib
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from monitor.durations import DURATION_HINT, SIZE_HINT, parse_duration, parse_size
+from monitor.errors import ConfigError
+
+CONFIG_ENV = "MONITOR_CONFIG"
+DEFAULT_CONFIG_NAME = "config.toml"
+DEFAULT_DATABASE_NAME = "monitor.db"
+SOURCE_KINDS = ("statuspage", "feed", "statusio")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _duration(value: object) -> timedelta:
+    if not isinstance(value, str):
+        raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
+    parsed = parse_duration(value)
+    if parsed <= timedelta(0):
+        raise ValueError(f"expected a positive duration, got {value!r}")
+    return parsed
+
+
+def _size(value: object) -> int:
+    if not isinstance(value, str):
+        raise ValueError(f"expected {SIZE_HINT}, got {value!r}")
+    return parse_size(value)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(
+            f"expected a short name of letters, digits, '.', '_' or '-', got {value!r}"
+        )
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Size = Annotated[int, BeforeValidator(_size)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Name = Annotated[str, AfterValidator(_name)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class MonitorSettings(_Section):
+    """``[monitor]``: who this probe is (tags every row it writes, later)."""
+
+    probe: Name = Field(default_factory=lambda: _name_from_host(socket.gethostname()))
+
+
+class DatabaseSettings(_Section):
+    """``[database]``: where the data lives; SQLite next to the config by default."""
+
+    url: str | None = None
+
+
+class HttpSettings(_Section):
+    """``[http]``: limits for every request monitor makes to a vendor."""
+
+    timeout: Duration = timedelta(seconds=10)
+    connect_timeout: Duration = timedelta(seconds=5)
+    max_bytes: Size = 5_000_000
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    ca_file: str | None = None
+
+
+class SourceSettings(_Section):
+    """One ``[[source]]``: an upstream status page to poll."""
+
+    name: Name
+    kind: Literal["statuspage", "feed", "statusio"]
+    url: HttpUrl
+    interval: Duration = timedelta(minutes=5)
+    components: list[str] | None = None
+    enabled: bool = True
+
+
+class _Document(_Section):
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    source: list[SourceSettings] = Field(default_factory=list)
+    # Synthetic checks arrive with the next capability; until then each entry
+    # is kept as written so a config prepared for it still loads.
+    check: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Config(BaseModel):
+    """The validated configuration, plus where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    probe: str
+    database_url: str
+    http: HttpSettings
+    sources: tuple[SourceSettings, ...]
+    checks: tuple[dict[str, Any], ...]
+
+    def source(self, name: str) -> SourceSettings:
+        """Return the source called ``name``; KeyError lists the configured names."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise KeyError(f"no source named {name!r} in {self.path} (configured: {known})")
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--config PATH``, else ``$MONITOR_CONFIG``, else ``./config.toml``."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, validate and resolve a config file; ConfigError lists every problem."""
+    config_path = find_config(path).expanduser()
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        how = (
+            "pass --config PATH or set MONITOR_CONFIG"
+            if path is None
+            else "check the path given to --config"
+        )
+        raise ConfigError(f"{config_path}: config file not found ({how})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: cannot read config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    return parse_config(raw, config_path)
+
+
+def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
+    """Validate an already-decoded TOML document (split out so tests need no file)."""
+    try:
+        document = _Document.model_validate(raw)
+    except ValidationError as exc:
+        raise _config_error(config_path, [_describe(err, raw) for err in exc.errors()]) from None
+    problems = _cross_checks(document, config_path)
+    if problems:
+        raise _config_error(config_path, problems)
+    return Config(
+        path=config_path.resolve(),
+        probe=document.monitor.probe,
+        database_url=resolve_database_url(document.database.url, config_path),
+        http=document.http,
+        sources=tuple(document.source),
+        checks=tuple(document.check),
+    )
+
+
+def resolve_database_url(url: str | None, config_path: Path) -> str:
+    """Default to ``monitor.db`` beside the config; relative SQLite paths are from there too.
+
+    Anchoring at the config file, not the working directory, means a service
+    started from ``/`` and a shell in the project write the same database.
+    """
+    base = config_path.resolve().parent
+    if url is None:
+        return f"sqlite:///{base / DEFAULT_DATABASE_NAME}"
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not rest.startswith("file:"):
+            return f"{prefix}{base / rest}"
+    return url
+
+
+def _cross_checks(document: _Document, config_path: Path) -> list[str]:
+    problems = []
+    counts = Counter(s.name for s in document.source)
+    seen: set[str] = set()
+    for index, source in enumerate(document.source):
+        if counts[source.name] > 1 and source.name in seen:
+            problems.append(
+                f"source[{index}].name: duplicate source name {source.name!r}; "
+                "each [[source]] needs its own name"
+            )
+        seen.add(source.name)
+    for index, check in enumerate(document.check):
+        if not isinstance(check.get("name"), str):
+            problems.append(f"check[{index}].name: expected a string naming the check")
+    ca_file = document.http.ca_file
+    if ca_file and not (config_path.parent / ca_file).expanduser().is_file():
+        problems.append(f"http.ca_file: no such file {ca_file!r}; give a PEM bundle path")
+    url = document.database.url
+    if url is not None and "://" not in url:
+        problems.append(
+            f"database.url: expected a SQLAlchemy URL such as 'sqlite:///monitor.db' "
+            f"or 'postgresql+psycopg://host/db', got {url!r}"
+        )
+    return problems
+
+
+def _config_error(config_path: Path, problems: list[str]) -> ConfigError:
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = [f"{config_path}: {len(problems)} {noun} in config"]
+    lines += [f"  {p}" for p in problems]
+    return ConfigError("\n".join(lines))
+
+
+def _describe(error: Any, raw: dict[str, Any]) -> str:
+    """Turn one pydantic error into ``key.path: expected ..., got ...``."""
+    loc = tuple(error["loc"])
+    key = _key_path(loc)
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return f"{key}: unknown key (expected one of: {', '.join(allowed)})"
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    if kind == "literal_error":
+        expected = error["ctx"]["expected"]
+        return f"{key}: expected one of {expected}, got {value!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = "at least" if kind == "greater_than_equal" else "at most"
+        limit = error["ctx"].get("ge", error["ctx"].get("le"))
+        return f"{key}: expected {bound} {limit}, got {value!r}"
+    if kind == "value_error":
+        return f"{key}: {error['ctx']['error']}"
+    expected = _EXPECTED.get(kind)
+    if expected:
+        return f"{key}: expected {expected}, got {_toml_type(value)} {value!r}"
+    return f"{key}: {error['msg'][0].lower()}{error['msg'][1:]}"
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "model_type": "a table",
+    "dict_type": "a table",
+}
+
+
+def _toml_type(value: object) -> str:
+    return {bool: "boolean", int: "integer", float: "float", str: "string"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    section: type[BaseModel] = _Document
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = section.model_fields[str(part)].annotation
+        inner = getattr(annotation, "__args__", (annotation,))[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            section = inner
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            section = annotation
+    return list(section.model_fields)
+
+
+def _name_from_host(hostname: str) -> str:
+    """A probe name from the hostname, squeezed into the allowed characters."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", hostname.split(".")[0])[:64].strip("-")
+    return cleaned or "probe"

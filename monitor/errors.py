@@ -1,0 +1,43 @@
+"""Exceptions raised by monitor, and what each one means to a user.
+
+MonitorError                 base: anything the CLI turns into a readable message
+├── ConfigError              the config file is missing or wrong (exit status 2)
+├── DatabaseError            the database cannot be opened or migrated
+└── SourceError              one poll of one status source failed; recorded, never fatal
+    ├── FetchError           transport or HTTP-level failure (timeout, 5xx, too large)
+    └── ParseError           the bytes arrived but are not the document we expected
+
+A SourceError carries ``reason`` (one readable line, safe to store and print)
+and, where known, the HTTP status of the response that caused it.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base class for errors the CLI reports as a message rather than a traceback."""
+
+
+class ConfigError(MonitorError):
+    """The configuration cannot be used; the message names the file, the key and the fix."""
+
+
+class DatabaseError(MonitorError):
+    """The database cannot be opened, or its schema is newer than this program."""
+
+
+class SourceError(MonitorError):
+    """One poll of one source failed; the poll log records ``reason``."""
+
+    def __init__(self, reason: str, *, http_status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.http_status = http_status
+
+
+class FetchError(SourceError):
+    """The request did not produce a usable response body."""
+
+
+class ParseError(SourceError):
+    """The response body is not the kind of document the source expects."""

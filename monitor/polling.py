@@ -1,0 +1,232 @@
+"""Poll status sources: fetch and parse in parallel, write one source at a time.
+
+Network waits overlap across threads; the database sees one short write
+transaction per source (SQLite has one writer anyway). A failure in one
+source is recorded in the poll log with its reason and never stops the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from monitor.config import Config, SourceSettings
+from monitor.errors import SourceError
+from monitor.sources.fetch import Limits, Validators, build_client, fetch
+from monitor.sources.records import Snapshot, merge_snapshots
+from monitor.sources.registry import endpoints_for
+from monitor.store import Store
+from monitor.store.ingest import ApplyStats, apply_snapshot
+from monitor.store.models import Poll, Source
+from monitor.store.queries import SourceSpec, load_validators, save_validator, sync_sources
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Harvest:
+    """What fetching and parsing one source produced, before anything is written."""
+
+    source: SourceSettings
+    started_at: datetime
+    duration_ms: int
+    snapshots: tuple[Snapshot, ...] = ()
+    validators: dict[str, Validators] = field(default_factory=dict)
+    http_status: int | None = None
+    size: int = 0
+    error: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.error:
+            return "error"
+        return "ok" if self.snapshots else "not_modified"
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """One line of ``monitor poll``: what happened to one source."""
+
+    source: str
+    outcome: str
+    stats: ApplyStats
+    error: str | None
+    http_status: int | None
+    duration_ms: int
+    notes: tuple[str, ...] = ()
+
+
+def limits_from(config: Config) -> Limits:
+    http = config.http
+    return Limits(
+        timeout=http.timeout.total_seconds(),
+        connect_timeout=http.connect_timeout.total_seconds(),
+        max_bytes=http.max_bytes,
+        max_redirects=http.max_redirects,
+    )
+
+
+def client_for(config: Config) -> httpx.Client:
+    ca_file = config.http.ca_file
+    verify: str | bool = str(config.path.parent / ca_file) if ca_file else True
+    return build_client(limits_from(config), verify=verify)
+
+
+def harvest(
+    client: httpx.Client,
+    source: SourceSettings,
+    known: dict[str, Validators],
+    limits: Limits,
+    clock: Clock = utcnow,
+) -> Harvest:
+    """Fetch and parse every endpoint of ``source``; never raises for a bad source.
+
+    Endpoints that answered are kept even when a later one fails, so one
+    broken URL of a Statuspage site does not hide the incidents of the others.
+    """
+    started_at = clock()
+    began = time.perf_counter()
+    snapshots: list[Snapshot] = []
+    validators: dict[str, Validators] = {}
+    size, http_status, error = 0, None, None
+    for endpoint in endpoints_for(source.kind, source.url):
+        try:
+            fetched = fetch(client, endpoint.url, known.get(endpoint.url), limits)
+            http_status = fetched.status
+            size += fetched.size
+            if fetched.body is not None:
+                snapshots.append(endpoint.parse(fetched.body))
+                validators[endpoint.url] = fetched.validators
+        except SourceError as exc:
+            http_status = exc.http_status if exc.http_status is not None else http_status
+            error = _located(endpoint.url, source.url, exc.reason)
+            break
+        except Exception as exc:  # a parser bug must not take the other sources down
+            log.exception("[polling.harvest] parser crashed source=%s", source.name)
+            error = _located(endpoint.url, source.url, f"internal error: {exc!r}")
+            break
+    return Harvest(
+        source=source,
+        started_at=started_at,
+        duration_ms=round((time.perf_counter() - began) * 1000),
+        snapshots=tuple(snapshots),
+        validators=validators,
+        http_status=http_status,
+        size=size,
+        error=error,
+    )
+
+
+def poll_sources(
+    store: Store,
+    config: Config,
+    names: Sequence[str] = (),
+    *,
+    client: httpx.Client | None = None,
+    clock: Clock = utcnow,
+    workers: int = 16,
+) -> list[PollReport]:
+    """Poll the named sources (all enabled ones by default) once; one report per source."""
+    selected = (
+        [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
+    )
+    if not selected:
+        return []
+    specs = [SourceSpec(s.name, s.kind, s.url) for s in selected]
+    with store.write() as session, session.begin():
+        rows = sync_sources(session, specs, clock())
+        ids = {name: row.id for name, row in rows.items()}
+    with store.read() as session:
+        stored = load_validators(session, list(ids.values()))
+    limits = limits_from(config)
+    own_client = client is None
+    http = client or client_for(config)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(selected)))) as pool:
+            harvests = list(
+                pool.map(
+                    lambda s: harvest(http, s, _known(stored, ids[s.name]), limits, clock),
+                    selected,
+                )
+            )
+    finally:
+        if own_client:
+            http.close()
+    return [record_harvest(store, ids[h.source.name], h, config.probe) for h in harvests]
+
+
+def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -> PollReport:
+    """Apply a harvest and log the poll, in one transaction: all of it lands or none."""
+    snapshot = merge_snapshots(harvest.snapshots)
+    notes = [*snapshot.notes, *_missing_components(harvest.source, snapshot)]
+    with store.write() as session, session.begin():
+        source = session.get_one(Source, source_id)
+        stats = apply_snapshot(
+            session, source, snapshot, harvest.started_at, harvest.source.components
+        )
+        for url, validators in harvest.validators.items():
+            save_validator(session, source_id, url, validators.etag, validators.last_modified)
+        session.add(
+            Poll(
+                source_id=source_id,
+                probe=probe,
+                started_at=harvest.started_at,
+                duration_ms=harvest.duration_ms,
+                outcome=harvest.outcome,
+                http_status=harvest.http_status,
+                bytes=harvest.size,
+                error=harvest.error,
+                new_incidents=stats.new_incidents,
+                updated_incidents=stats.updated_incidents,
+                new_updates=stats.new_updates,
+                component_changes=stats.component_changes,
+                maintenance_changes=stats.maintenance_changes,
+            )
+        )
+    return PollReport(
+        source=harvest.source.name,
+        outcome=harvest.outcome,
+        stats=stats,
+        error=harvest.error,
+        http_status=harvest.http_status,
+        duration_ms=harvest.duration_ms,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _missing_components(source: SourceSettings, snapshot: Snapshot) -> list[str]:
+    """Warn about allow-listed components the page does not have (a typo records nothing)."""
+    if source.components is None or snapshot.components is None:
+        return []
+    present = {c.name for c in snapshot.components}
+    return [
+        f"component {name!r} is not on this page; check source {source.name!r} components"
+        for name in source.components
+        if name not in present
+    ]
+
+
+def _known(
+    stored: dict[tuple[int, str], tuple[str | None, str | None]], source_id: int
+) -> dict[str, Validators]:
+    return {url: Validators(*pair) for (sid, url), pair in stored.items() if sid == source_id}
+
+
+def _located(url: str, base: str, reason: str) -> str:
+    """Prefix a reason with the endpoint when a source has several (``/api/v2/summary.json``)."""
+    root = base.rstrip("/")
+    if url.rstrip("/") == root:
+        return reason
+    where = url[len(root) :] if url.startswith(root) else url
+    return f"{where}: {reason}"

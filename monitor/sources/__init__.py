@@ -1,0 +1,1 @@
+"""Upstream status providers: bytes in, records out (see records.py)."""

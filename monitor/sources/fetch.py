@@ -1,0 +1,157 @@
+"""The one place monitor talks HTTP to a status page.
+
+Bounded in every direction a misbehaving server can push: connect and read
+timeouts plus an overall deadline (a server trickling bytes never trips a
+read timeout), a body size cap, a redirect limit. Conditional requests make
+an unchanged page cost a 304 and nothing else.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from monitor import __version__
+from monitor.errors import FetchError
+
+USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the server said identifies this version of the resource."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A usable response: ``body`` is None when the server answered 304 Not Modified."""
+
+    url: str
+    status: int
+    body: bytes | None
+    validators: Validators
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout: float = 10.0
+    connect_timeout: float = 5.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+
+
+def build_client(limits: Limits, *, verify: str | bool = True) -> httpx.Client:
+    """A client for polling: shared across threads, bounded, identifying itself."""
+    timeout = httpx.Timeout(limits.timeout, connect=min(limits.connect_timeout, limits.timeout))
+    tls: ssl.SSLContext | bool = True
+    if isinstance(verify, str):
+        tls = ssl.create_default_context(cafile=verify)
+    elif verify is False:
+        tls = False
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=limits.max_redirects,
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        verify=tls,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+
+
+def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: Limits) -> Fetched:
+    """GET ``url`` conditionally; raise FetchError with a readable reason on any failure."""
+    headers = previous.headers() if previous else {}
+    deadline = time.monotonic() + limits.timeout
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return Fetched(url, 304, None, previous or Validators(), 0)
+            if response.status_code >= 400:
+                raise FetchError(_status_reason(response), http_status=response.status_code)
+            body = _read_capped(response, limits, deadline)
+            return Fetched(url, response.status_code, body, _validators(response), len(body))
+    except FetchError:
+        raise
+    except httpx.HTTPError as exc:
+        raise FetchError(describe_transport_error(exc, limits, url)) from None
+
+
+def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limits.max_bytes:
+        raise FetchError(
+            f"response of {int(declared):,} bytes exceeds the {limits.max_bytes:,}-byte limit",
+            http_status=response.status_code,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes(_CHUNK):
+        size += len(chunk)
+        if size > limits.max_bytes:
+            raise FetchError(
+                f"response exceeds the {limits.max_bytes:,}-byte limit",
+                http_status=response.status_code,
+            )
+        if time.monotonic() > deadline:
+            raise FetchError(
+                f"timed out after {limits.timeout:g}s reading the response",
+                http_status=response.status_code,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _validators(response: httpx.Response) -> Validators:
+    return Validators(response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+
+def _status_reason(response: httpx.Response) -> str:
+    phrase = response.reason_phrase or ""
+    reason = f"HTTP {response.status_code} {phrase}".rstrip()
+    retry_after = response.headers.get("Retry-After")
+    if retry_after:
+        reason += f" (Retry-After: {retry_after})"
+    return reason
+
+
+def describe_transport_error(exc: httpx.HTTPError, limits: Limits, url: str) -> str:
+    """One readable line for a transport failure, in the words a user searches for."""
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connect timed out after {min(limits.connect_timeout, limits.timeout):g}s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out after {limits.timeout:g}s waiting for the response"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"more than {limits.max_redirects} redirects"
+    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+        return f"TLS error: {text}"
+    if (
+        "name or service not known" in lowered
+        or "nodename nor servname" in lowered
+        or ("temporary failure in name resolution" in lowered)
+    ):
+        return f"DNS lookup failed for {httpx.URL(url).host}: {text}"
+    if "connection refused" in lowered:
+        return "connection refused"
+    if "reset by peer" in lowered:
+        return "connection reset by peer"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"connection closed mid-response: {text}"
+    return f"{type(exc).__name__}: {text}"

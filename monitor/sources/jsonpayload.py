@@ -1,0 +1,95 @@
+"""Decode JSON status payloads with errors that say what arrived instead.
+
+Shared by every JSON provider so "the vendor served an HTML error page" and
+"the body was cut off" read the same whichever page it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from monitor.errors import ParseError
+from monitor.timeutil import parse_iso_or_none
+
+
+def load_json(payload: bytes) -> Any:
+    """Decode ``payload`` or raise ParseError naming what it looked like."""
+    if not payload.strip():
+        raise ParseError("empty response body")
+    head = payload.lstrip()[:200].lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        raise ParseError(f"expected JSON, got an HTML page: {_snippet(payload)}")
+    if head.startswith(b"<"):
+        raise ParseError("expected JSON, got XML")
+    try:
+        return json.loads(payload)
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"response is not UTF-8 text: {exc.reason}") from None
+    except json.JSONDecodeError as exc:
+        hint = " (truncated?)" if exc.pos >= len(payload.rstrip()) - 1 else ""
+        raise ParseError(f"invalid JSON{hint}: {exc.msg} at byte {exc.pos}") from None
+
+
+def _snippet(payload: bytes) -> str:
+    """A short, printable hint of an HTML body: its <title> if it has one."""
+    text = payload[:4096].decode("utf-8", "replace")
+    lower = text.lower()
+    start = lower.find("<title>")
+    if start != -1:
+        end = lower.find("</title>", start)
+        if end != -1:
+            return repr(" ".join(text[start + 7 : end].split())[:120])
+    return repr(" ".join(text.split())[:80])
+
+
+class Reader:
+    """Typed access to a decoded JSON document, with the field path in every error."""
+
+    def __init__(self, value: Any, path: str) -> None:
+        self.value = value
+        self.path = path
+
+    def fail(self, expected: str) -> ParseError:
+        got = type(self.value).__name__ if self.value is not None else "null"
+        return ParseError(f"{self.path}: expected {expected}, got {got}")
+
+    def key(self, name: str, *, required: bool = True) -> Reader:
+        if not isinstance(self.value, dict):
+            raise self.fail("an object")
+        if required and name not in self.value:
+            raise ParseError(f"{self.path}: missing key '{name}'")
+        return Reader(self.value.get(name), f"{self.path}.{name}")
+
+    def opt(self, name: str) -> Reader:
+        """The member ``name`` if present; a missing member reads as null."""
+        return self.key(name, required=False)
+
+    def items(self, *, allow_null: bool = False) -> list[Reader]:
+        if self.value is None and allow_null:
+            return []
+        if not isinstance(self.value, list):
+            raise self.fail("a list")
+        return [Reader(v, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
+
+    def text(self) -> str:
+        if not isinstance(self.value, str):
+            raise self.fail("a string")
+        return self.value
+
+    def text_or_none(self) -> str | None:
+        return None if self.value is None else self.text()
+
+    def time_or_none(self) -> datetime | None:
+        try:
+            return parse_iso_or_none(self.value)
+        except ValueError:
+            expected = f"expected an ISO 8601 time, got {self.value!r}"
+            raise ParseError(f"{self.path}: {expected}") from None
+
+    def time(self) -> datetime:
+        value = self.time_or_none()
+        if value is None:
+            raise self.fail("an ISO 8601 time")
+        return value

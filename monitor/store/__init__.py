@@ -1,0 +1,36 @@
+"""The store owns SQL: models, engine, migrations and every query live here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.store.engine import create_db_engine, session_factory
+from monitor.store.migrate import ensure_schema
+
+
+@dataclass
+class Store:
+    """An open database: a reader and a writer session factory over one engine."""
+
+    engine: Engine
+    read: sessionmaker[Session]
+    write: sessionmaker[Session]
+    migrated: bool = False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, *, upgrade: bool = True) -> Store:
+    """Open ``url``, bringing its schema up to date first unless told not to."""
+    engine = create_db_engine(url)
+    migrated = ensure_schema(engine) if upgrade else False
+    return Store(
+        engine=engine,
+        read=session_factory(engine),
+        write=session_factory(engine, write=True),
+        migrated=migrated,
+    )

@@ -1,0 +1,82 @@
+"""Bring a database's schema to the version this code expects.
+
+Every command opens the database through ``ensure_schema``. The common case,
+a database already at head, costs one small query and does not import
+Alembic at all; only a database that is behind pays for running migrations.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, inspect, text
+
+from monitor.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+# The newest revision in migrations/versions. tests/test_migrations.py fails
+# if a migration is added without moving this.
+HEAD_REVISION = "0001"
+
+
+def migrations_dir() -> Path:
+    """The Alembic environment: inside the package in a wheel, top-level in a checkout."""
+    packaged = Path(__file__).resolve().parent.parent / "_migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    """An Alembic config bound to ``engine``, with no alembic.ini needed."""
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["engine"] = engine
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision stamped in the database, or None for a new (or pre-Alembic) file."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        return None if row is None else str(row[0])
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run migrations up to ``revision``."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine) -> bool:
+    """Upgrade the database if it is behind; return True when migrations ran.
+
+    A database stamped with a revision this code does not know was written
+    by a newer monitor: refuse rather than guess.
+    """
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
+        return False
+    if revision is not None and not _is_known(engine, revision):
+        raise DatabaseError(
+            f"database schema is at revision {revision!r}, which this version of monitor "
+            "does not know; it was written by a newer monitor. Upgrade monitor "
+            "(pip install -U monitor) or point database.url at another database."
+        )
+    upgrade(engine)
+    return True
+
+
+def _is_known(engine: Engine, revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    return any(script.revision == revision for script in scripts.walk_revisions())

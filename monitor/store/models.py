@@ -1,0 +1,200 @@
+"""The schema, as typed SQLAlchemy models. Alembic migrations must match it.
+
+Upstream facts are keyed by the vendor's own ids (``external_id``) within a
+source so a repeat poll finds the row it wrote before. Component health is
+kept as transitions only: one row each time a component's status changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from monitor.store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 (SQLAlchemy's API)
+
+
+class Source(Base):
+    """A configured status page, kept after it leaves the config so its history stays."""
+
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    page_name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class HttpValidator(Base):
+    """The ETag / Last-Modified last seen for one URL, for conditional requests."""
+
+    __tablename__ = "http_validator"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("source.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+
+
+class Poll(Base):
+    """The poll log: one row per poll of a source, failed or not."""
+
+    __tablename__ = "poll"
+    __table_args__ = (Index("ix_poll_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    probe: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    # ok | not_modified | error
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None]
+    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    new_incidents: Mapped[int] = mapped_column(Integer, default=0)
+    updated_incidents: Mapped[int] = mapped_column(Integer, default=0)
+    new_updates: Mapped[int] = mapped_column(Integer, default=0)
+    component_changes: Mapped[int] = mapped_column(Integer, default=0)
+    maintenance_changes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Incident(Base):
+    """One upstream incident, as last described by the vendor."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_incident_source_started", "source_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    impact: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    url: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+    last_changed_at: Mapped[datetime]
+
+    updates: Mapped[list[IncidentUpdate]] = relationship(
+        back_populates="incident",
+        cascade="all, delete-orphan",
+        order_by="IncidentUpdate.created_at.desc()",
+    )
+    components: Mapped[list[IncidentComponent]] = relationship(
+        cascade="all, delete-orphan", order_by="IncidentComponent.id"
+    )
+
+
+class IncidentUpdate(Base):
+    """One update the vendor posted on an incident."""
+
+    __tablename__ = "incident_update"
+    __table_args__ = (UniqueConstraint("incident_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="updates")
+    affected: Mapped[list[UpdateComponent]] = relationship(
+        cascade="all, delete-orphan", order_by="UpdateComponent.id"
+    )
+
+
+class UpdateComponent(Base):
+    """A component an update names, with its status before and after: what was really hit."""
+
+    __tablename__ = "update_component"
+    __table_args__ = (UniqueConstraint("update_id", "component"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("incident_update.id", ondelete="CASCADE"))
+    component: Mapped[str] = mapped_column(Text)
+    old_status: Mapped[str | None] = mapped_column(String(32))
+    new_status: Mapped[str | None] = mapped_column(String(32))
+
+
+class IncidentComponent(Base):
+    """A component the incident lists as affected."""
+
+    __tablename__ = "incident_component"
+    __table_args__ = (UniqueConstraint("incident_id", "component"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    component: Mapped[str] = mapped_column(Text)
+
+
+class ComponentStatus(Base):
+    """A component status transition, written only when the status changes."""
+
+    __tablename__ = "component_status"
+    __table_args__ = (UniqueConstraint("source_id", "component", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    component: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    observed_at: Mapped[datetime]
+
+
+class Maintenance(Base):
+    """A scheduled (or unplanned) maintenance window."""
+
+    __tablename__ = "maintenance"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_maintenance_source_scheduled", "source_id", "scheduled_for"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    impact: Mapped[str | None] = mapped_column(String(32))
+    scheduled_for: Mapped[datetime | None]
+    scheduled_until: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    url: Mapped[str | None] = mapped_column(Text)
+    # Labels only (nothing joins on them), so a JSON list beats a link table.
+    components: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_seen_at: Mapped[datetime]
+    last_changed_at: Mapped[datetime]

@@ -1,0 +1,173 @@
+"""Reads and small writes the commands need, named for what they answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from monitor.store.ingest import current_component_statuses
+from monitor.store.models import (
+    HttpValidator,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    Poll,
+    Source,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """The part of a configured source the store keeps."""
+
+    name: str
+    kind: str
+    url: str
+
+
+def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -> dict[str, Source]:
+    """Make sure every configured source has a row (kind and URL follow the config)."""
+    specs = list(specs)
+    rows = {
+        row.name: row
+        for row in session.scalars(select(Source).where(Source.name.in_([s.name for s in specs])))
+    }
+    for spec in specs:
+        row = rows.get(spec.name)
+        if row is None:
+            row = Source(name=spec.name, kind=spec.kind, url=spec.url, created_at=now)
+            session.add(row)
+            rows[spec.name] = row
+        else:
+            row.kind, row.url = spec.kind, spec.url
+    session.flush()
+    return rows
+
+
+def load_validators(
+    session: Session, source_ids: Sequence[int]
+) -> dict[tuple[int, str], tuple[str | None, str | None]]:
+    """ETag and Last-Modified per (source, url), for conditional requests."""
+    rows = session.scalars(select(HttpValidator).where(HttpValidator.source_id.in_(source_ids)))
+    return {(r.source_id, r.url): (r.etag, r.last_modified) for r in rows}
+
+
+def save_validator(
+    session: Session, source_id: int, url: str, etag: str | None, last_modified: str | None
+) -> None:
+    row = session.get(HttpValidator, (source_id, url))
+    if row is None:
+        session.add(
+            HttpValidator(source_id=source_id, url=url, etag=etag, last_modified=last_modified)
+        )
+    elif (row.etag, row.last_modified) != (etag, last_modified):
+        row.etag, row.last_modified = etag, last_modified
+
+
+def list_incidents(
+    session: Session,
+    *,
+    sources: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[tuple[str, Incident]]:
+    """Incidents newest first, as (source name, incident) with updates and components loaded.
+
+    ``since``/``until`` select incidents whose window overlaps the range, so
+    an incident that began before ``since`` but was still open counts.
+    """
+    start = func.coalesce(Incident.started_at, Incident.created_at)
+    query = (
+        select(Source.name, Incident)
+        .join(Source, Source.id == Incident.source_id)
+        .options(
+            selectinload(Incident.updates).selectinload(IncidentUpdate.affected),
+            selectinload(Incident.components),
+        )
+        .order_by(start.desc(), Incident.id.desc())
+    )
+    if sources:
+        query = query.where(Source.name.in_(sources))
+    if until is not None:
+        query = query.where(start <= until)
+    if since is not None:
+        query = query.where(or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
+    if limit is not None:
+        query = query.limit(limit)
+    return [(name, incident) for name, incident in session.execute(query).tuples()]
+
+
+def list_maintenances(
+    session: Session, *, sources: Sequence[str] = (), since: datetime | None = None
+) -> list[tuple[str, Maintenance]]:
+    """Maintenances newest first, optionally only those not over before ``since``."""
+    start = func.coalesce(Maintenance.started_at, Maintenance.scheduled_for)
+    query = (
+        select(Source.name, Maintenance)
+        .join(Source, Source.id == Maintenance.source_id)
+        .order_by(start.desc(), Maintenance.id.desc())
+    )
+    if sources:
+        query = query.where(Source.name.in_(sources))
+    if since is not None:
+        end = func.coalesce(Maintenance.completed_at, Maintenance.scheduled_until)
+        query = query.where(or_(end.is_(None), end >= since))
+    return [(name, m) for name, m in session.execute(query).tuples()]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOverview:
+    """What ``monitor sources`` shows for one source."""
+
+    name: str
+    kind: str
+    url: str
+    last_poll: Poll | None
+    last_success_at: datetime | None
+    components: dict[str, str]
+    open_incidents: int
+
+
+def source_overview(session: Session, names: Sequence[str]) -> list[SourceOverview]:
+    """Per source: its last poll, last good poll, component health and open incidents."""
+    rows = session.scalars(select(Source).where(Source.name.in_(names))).all()
+    by_name = {row.name: row for row in rows}
+    overviews = []
+    for name in names:
+        source = by_name.get(name)
+        if source is None:
+            overviews.append(SourceOverview(name, "", "", None, None, {}, 0))
+            continue
+        last_poll = session.scalars(
+            select(Poll)
+            .where(Poll.source_id == source.id)
+            .order_by(Poll.started_at.desc())
+            .limit(1)
+        ).first()
+        last_success_at = session.scalar(
+            select(func.max(Poll.started_at)).where(
+                and_(Poll.source_id == source.id, Poll.outcome != "error")
+            )
+        )
+        open_incidents = session.scalar(
+            select(func.count())
+            .select_from(Incident)
+            .where(and_(Incident.source_id == source.id, Incident.resolved_at.is_(None)))
+        )
+        overviews.append(
+            SourceOverview(
+                name=source.name,
+                kind=source.kind,
+                url=source.url,
+                last_poll=last_poll,
+                last_success_at=last_success_at,
+                components=current_component_statuses(session, source.id),
+                open_incidents=int(open_incidents or 0),
+            )
+        )
+    return overviews
