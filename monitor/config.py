@@ -11,7 +11,6 @@ import os
 import re
 import socket
 import tomllib
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -121,6 +120,7 @@ class Config(BaseModel):
     probe: str
     database_url: str
     http: HttpSettings
+    ca_file: Path | None
     sources: tuple[SourceSettings, ...]
     checks: tuple[dict[str, Any], ...]
 
@@ -149,11 +149,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        how = (
-            "pass --config PATH or set MONITOR_CONFIG"
-            if path is None
-            else "check the path given to --config"
-        )
+        if path is not None:
+            how = "check the path given to --config (or in MONITOR_CONFIG)"
+        elif os.environ.get(CONFIG_ENV):
+            how = f"{CONFIG_ENV} points here; fix the variable or pass --config PATH"
+        else:
+            how = f"create one, pass --config PATH or set {CONFIG_ENV}"
         raise ConfigError(f"{config_path}: config file not found ({how})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: cannot read config file: {exc}") from None
@@ -164,11 +165,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
     """Validate an already-decoded TOML document (split out so tests need no file)."""
+    problems = []
     try:
         document = _Document.model_validate(raw)
     except ValidationError as exc:
-        raise _config_error(config_path, [_describe(err, raw) for err in exc.errors()]) from None
-    problems = _cross_checks(document, config_path)
+        problems = [_describe(err, raw) for err in exc.errors()]
+    # Cross-field checks read the raw document so they report alongside
+    # schema mistakes instead of after the user fixed those.
+    problems += _cross_checks(raw, config_path)
     if problems:
         raise _config_error(config_path, problems)
     return Config(
@@ -176,6 +180,7 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
         probe=document.monitor.probe,
         database_url=resolve_database_url(document.database.url, config_path),
         http=document.http,
+        ca_file=_relative_to(config_path, document.http.ca_file),
         sources=tuple(document.source),
         checks=tuple(document.check),
     )
@@ -198,30 +203,48 @@ def resolve_database_url(url: str | None, config_path: Path) -> str:
     return url
 
 
-def _cross_checks(document: _Document, config_path: Path) -> list[str]:
+def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
     problems = []
-    counts = Counter(s.name for s in document.source)
+    sources = raw.get("source")
     seen: set[str] = set()
-    for index, source in enumerate(document.source):
-        if counts[source.name] > 1 and source.name in seen:
+    for index, source in enumerate(sources if isinstance(sources, list) else []):
+        name = source.get("name") if isinstance(source, dict) else None
+        if isinstance(name, str) and name in seen:
             problems.append(
-                f"source[{index}].name: duplicate source name {source.name!r}; "
+                f"source[{index}].name: duplicate source name {name!r}; "
                 "each [[source]] needs its own name"
             )
-        seen.add(source.name)
-    for index, check in enumerate(document.check):
-        if not isinstance(check.get("name"), str):
+        if isinstance(name, str):
+            seen.add(name)
+    checks = raw.get("check")
+    for index, check in enumerate(checks if isinstance(checks, list) else []):
+        if not isinstance(check, dict) or not isinstance(check.get("name"), str):
             problems.append(f"check[{index}].name: expected a string naming the check")
-    ca_file = document.http.ca_file
-    if ca_file and not (config_path.parent / ca_file).expanduser().is_file():
-        problems.append(f"http.ca_file: no such file {ca_file!r}; give a PEM bundle path")
-    url = document.database.url
-    if url is not None and "://" not in url:
+    http = raw.get("http")
+    ca_file = http.get("ca_file") if isinstance(http, dict) else None
+    if isinstance(ca_file, str):
+        resolved = _relative_to(config_path, ca_file)
+        if resolved is None or not resolved.is_file():
+            problems.append(
+                f"http.ca_file: no such file {ca_file!r} (looked for {resolved}; "
+                "relative paths are read from the config file's folder)"
+            )
+    database = raw.get("database")
+    url = database.get("url") if isinstance(database, dict) else None
+    if isinstance(url, str) and "://" not in url:
         problems.append(
             f"database.url: expected a SQLAlchemy URL such as 'sqlite:///monitor.db' "
             f"or 'postgresql+psycopg://host/db', got {url!r}"
         )
     return problems
+
+
+def _relative_to(config_path: Path, path: str | None) -> Path | None:
+    """Resolve a path from the config: ``~`` expanded, relative to the config's folder."""
+    if not path:
+        return None
+    expanded = Path(path).expanduser()
+    return expanded if expanded.is_absolute() else config_path.resolve().parent / expanded
 
 
 def _config_error(config_path: Path, problems: list[str]) -> ConfigError:
@@ -234,12 +257,14 @@ def _config_error(config_path: Path, problems: list[str]) -> ConfigError:
 def _describe(error: Any, raw: dict[str, Any]) -> str:
     """Turn one pydantic error into ``key.path: expected ..., got ...``."""
     loc = tuple(error["loc"])
-    key = _key_path(loc)
+    key = _key_path(loc, raw)
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         return f"{key}: unknown key (expected one of: {', '.join(allowed)})"
+    if kind == "list_type" and loc and loc[-1] in ("source", "check") and isinstance(value, dict):
+        return f"{key}: expected [[{key}]] tables (write [[{key}]], not [{key}])"
     if kind == "missing":
         return f"{key}: required key is missing"
     if kind == "literal_error":
@@ -261,25 +286,38 @@ _EXPECTED = {
     "string_type": "a string",
     "int_type": "an integer",
     "bool_type": "true or false",
-    "list_type": "a list",
+    "list_type": "an array",
     "model_type": "a table",
     "dict_type": "a table",
 }
 
 
 def _toml_type(value: object) -> str:
-    return {bool: "boolean", int: "integer", float: "float", str: "string"}.get(
-        type(value), type(value).__name__
-    )
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "float",
+        str: "string",
+        dict: "table",
+        list: "array",
+    }
+    return names.get(type(value), type(value).__name__)
 
 
-def _key_path(loc: tuple[Any, ...]) -> str:
+def _key_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """``source[2].interval``, plus the entry's name when it has one: ``source[2] ("github")``."""
     path = ""
+    node: Any = raw
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            name = node.get("name") if isinstance(node, dict) else None
+            if isinstance(name, str):
+                path += f' ("{name}")'
         else:
             path += f".{part}" if path else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return path or "(top level)"
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w)\s*)+$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
@@ -23,11 +24,16 @@ SIZE_HINT = "a size such as '512KB' or '5MB'"
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse ``30s``/``5m``/``1h``/``7d``; raise ValueError with the accepted forms."""
-    match = _DURATION.match(text)
-    if not match:
+    """Parse ``30s``, ``5m``, ``1h``, ``7d`` or ``1m30s``; ValueError lists the accepted forms."""
+    if not _DURATION.match(text):
         raise ValueError(f"expected {DURATION_HINT}, got {text!r}")
-    return timedelta(seconds=float(match[1]) * _DURATION_UNITS[match[2]])
+    seconds = sum(
+        float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(text)
+    )
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too long; use at most a few years") from None
 
 
 def parse_size(text: str) -> int:

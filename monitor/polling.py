@@ -78,8 +78,7 @@ def limits_from(config: Config) -> Limits:
 
 
 def client_for(config: Config) -> httpx.Client:
-    ca_file = config.http.ca_file
-    verify: str | bool = str(config.path.parent / ca_file) if ca_file else True
+    verify: str | bool = str(config.ca_file) if config.ca_file else True
     return build_client(limits_from(config), verify=verify)
 
 

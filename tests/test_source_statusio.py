@@ -41,7 +41,7 @@ def _payload(result: dict[str, object]) -> bytes:
     return json.dumps({"result": result}).encode()
 
 
-def _component(name: str, code: int, *container_codes: int) -> dict[str, object]:
+def _component(name: str, code: object, *container_codes: int) -> dict[str, object]:
     containers = [{"name": f"region{i}", "status_code": c} for i, c in enumerate(container_codes)]
     return {"name": name, "status_code": code, "containers": containers}
 
@@ -124,9 +124,12 @@ def test_it_parses_the_same_bytes_to_the_same_snapshot(fixture: Path):
         (500, MAJOR_OUTAGE),
         (600, MAJOR_OUTAGE),
         (999, UNKNOWN),
+        (None, UNKNOWN),
+        ("100", UNKNOWN),
+        (True, UNKNOWN),
     ],
 )
-def test_it_maps_status_io_codes_to_component_health(code: int, expected: str):
+def test_it_maps_status_io_codes_to_component_health(code: object, expected: str):
     snapshot = statusio.parse(_payload({"status": [_component("API", code)]}))
 
     assert snapshot.components == (ComponentState("API", expected),)
@@ -257,26 +260,37 @@ def test_it_starts_active_maintenance_at_the_planned_start_when_not_opened():
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        (b"", "empty payload"),
-        (b"  \n", "empty payload"),
+        (b"", "empty response body"),
+        (b"  \n", "empty response body"),
         (
             b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
-            "expected JSON, got an HTML page",
+            "expected JSON, got an HTML page: "
+            "'<!DOCTYPE html><html><body>502 Bad Gateway</body></html>'",
         ),
-        (b"Service Unavailable", "invalid JSON (truncated?): Expecting value"),
-        (b'{"result": "\xc3\x28"}', "expected UTF-8 JSON"),
-        (b"[1, 2]", "top level: expected an object, got a list"),
-        (b'{"status": {}}', "result: expected an object, got null"),
-        (b'{"result": {}}', "result.status: expected a list, got null"),
-        (b'{"result": {"status": {}}}', "result.status: expected a list, got an object"),
-        (b'{"result": {"status": ["API"]}}', "result.status[0]: expected an object, got a string"),
+        (
+            b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+            "expected JSON, got an HTML page: '502 Bad Gateway'",
+        ),
+        (b"Service Unavailable", "invalid JSON: Expecting value at byte 0"),
+        (b'{"result": "\xc3\x28"}', "response is not UTF-8 text: invalid continuation byte"),
+        (b"[1, 2]", "$: expected an object, got list"),
+        (b'{"status": {}}', "$: missing key 'result'"),
+        (b'{"result": null}', "$.result: expected an object, got null"),
+        (b'{"result": {}}', "$.result: missing key 'status'"),
+        (b'{"result": {"status": null}}', "$.result.status: expected a list, got null"),
+        (b'{"result": {"status": {}}}', "$.result.status: expected a list, got dict"),
+        (b'{"result": {"status": ["API"]}}', "$.result.status[0]: expected an object, got str"),
+        (
+            b'{"result": {"status": [{"name": " "}]}}',
+            "$.result.status[0].name: expected a non-empty string, got ' '",
+        ),
         (
             b'{"result": {"status": [], "status_overall": "ok"}}',
-            "result.status_overall: expected an object, got a string",
+            "$.result.status_overall: expected an object, got str",
         ),
         (
             b'{"result": {"status": [], "maintenance": {"upcoming": [{"name": "x"}]}}}',
-            "result.maintenance.upcoming[0]._id: expected a string, got null",
+            "$.result.maintenance.upcoming[0]: missing key '_id'",
         ),
     ],
 )
@@ -299,7 +313,7 @@ def test_it_names_the_component_without_a_name():
     document = json.loads(OPERATIONAL_2022.read_bytes())
     del document["result"]["status"][3]["name"]
 
-    with pytest.raises(ParseError, match=r"^result\.status\[3\]\.name: expected a string"):
+    with pytest.raises(ParseError, match=r"^\$\.result\.status\[3\]: missing key 'name'$"):
         statusio.parse(json.dumps(document).encode())
 
 
@@ -311,5 +325,5 @@ def test_it_names_the_bad_timestamp():
         statusio.parse(json.dumps(document).encode())
 
     assert caught.value.reason == (
-        "result.incidents[0].messages[0].datetime: expected an ISO 8601 timestamp, got 'yesterday'"
+        "$.result.incidents[0].messages[0].datetime: expected an ISO 8601 time, got 'yesterday'"
     )

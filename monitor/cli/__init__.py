@@ -24,9 +24,8 @@ EXIT_USAGE = 2
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning library errors into a message and an exit status."""
     try:
-        cli.main(args=argv, prog_name="monitor", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        # Outside standalone mode click returns ctx.exit()'s code instead of exiting.
+        status = cli.main(args=argv, prog_name="monitor", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -39,4 +38,4 @@ def main(argv: list[str] | None = None) -> None:
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
-    sys.exit(0)
+    sys.exit(status if isinstance(status, int) else 0)

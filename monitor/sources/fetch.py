@@ -56,8 +56,16 @@ class Limits:
     max_redirects: int = 5
 
 
-def build_client(limits: Limits, *, verify: str | bool = True) -> httpx.Client:
-    """A client for polling: shared across threads, bounded, identifying itself."""
+def build_client(
+    limits: Limits,
+    *,
+    verify: str | bool = True,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A client for polling: shared across threads, bounded, identifying itself.
+
+    ``verify`` may name a CA bundle file; ``transport`` lets tests swap the network.
+    """
     timeout = httpx.Timeout(limits.timeout, connect=min(limits.connect_timeout, limits.timeout))
     tls: ssl.SSLContext | bool = True
     if isinstance(verify, str):
@@ -71,6 +79,7 @@ def build_client(limits: Limits, *, verify: str | bool = True) -> httpx.Client:
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         verify=tls,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        transport=transport,
     )
 
 
@@ -84,7 +93,11 @@ def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: L
                 return Fetched(url, 304, None, previous or Validators(), 0)
             if response.status_code >= 400:
                 raise FetchError(_status_reason(response), http_status=response.status_code)
-            body = _read_capped(response, limits, deadline)
+            try:
+                body = _read_capped(response, limits, deadline)
+            except httpx.HTTPError as exc:
+                reason = describe_transport_error(exc, limits, url)
+                raise FetchError(reason, http_status=response.status_code) from None
             return Fetched(url, response.status_code, body, _validators(response), len(body))
     except FetchError:
         raise

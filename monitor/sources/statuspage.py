@@ -50,6 +50,14 @@ def parse_incidents(payload: bytes) -> Snapshot:
     )
 
 
+def parse_incident(payload: bytes) -> IncidentRecord:
+    """Parse one incident: ``/api/v2/incidents/<id>.json`` or a bare incident object."""
+    doc = Reader(load_json(payload), "$")
+    if isinstance(doc.value, dict) and "incident" in doc.value:
+        doc = doc.key("incident")
+    return _incident(doc)
+
+
 def parse_maintenances(payload: bytes) -> Snapshot:
     """Parse ``scheduled-maintenances.json``."""
     doc = Reader(load_json(payload), "$")

@@ -263,7 +263,7 @@ def current_component_statuses(session: Session, source_id: int) -> dict[str, st
         )
         .where(ComponentStatus.source_id == source_id)
     )
-    return dict(rows.tuples().all())
+    return {str(component): str(status) for component, status in rows}
 
 
 def _freshest(records: Sequence[Any]) -> list[Any]:

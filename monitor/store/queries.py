@@ -99,7 +99,7 @@ def list_incidents(
         query = query.where(or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
     if limit is not None:
         query = query.limit(limit)
-    return [(name, incident) for name, incident in session.execute(query).tuples()]
+    return [(name, incident) for name, incident in session.execute(query)]
 
 
 def list_maintenances(
@@ -117,7 +117,7 @@ def list_maintenances(
     if since is not None:
         end = func.coalesce(Maintenance.completed_at, Maintenance.scheduled_until)
         query = query.where(or_(end.is_(None), end >= since))
-    return [(name, m) for name, m in session.execute(query).tuples()]
+    return [(name, m) for name, m in session.execute(query)]
 
 
 @dataclass(frozen=True, slots=True)

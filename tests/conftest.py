@@ -1,0 +1,98 @@
+"""Shared fixtures: real payloads, a loopback status server, a config on disk."""
+
+from __future__ import annotations
+
+import ssl
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Config, load_config
+from monitor.store import Store, open_store
+from tests.loopback import LoopbackServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def tls_authority():  # type: ignore[no-untyped-def]
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(tls_authority, tmp_path: Path) -> Iterator[tuple[LoopbackServer, Path]]:
+    cert = tls_authority.issue_cert("localhost", "127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    tls_authority.cert_pem.write_to_path(str(ca_file))
+    with LoopbackServer(ssl_context=context) as running:
+        yield running, ca_file
+
+
+WriteConfig = Callable[..., Path]
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> WriteConfig:
+    """Write a config.toml into tmp_path: ``write_config(sources=[...], http=...)``."""
+
+    def write(sources: list[dict[str, object]] = (), http: str = "", extra: str = "") -> Path:  # type: ignore[assignment]
+        blocks = [
+            '[monitor]\nprobe = "test-probe"\n',
+            "[http]\n" + textwrap.dedent(http or 'timeout = "2s"\nconnect_timeout = "1s"\n'),
+        ]
+        for source in sources:
+            lines = ["[[source]]"]
+            for key, value in source.items():
+                rendered = (
+                    "[" + ", ".join(f'"{v}"' for v in value) + "]"
+                    if isinstance(value, list)
+                    else f'"{value}"'
+                )
+                lines.append(f"{key} = {rendered}")
+            blocks.append("\n".join(lines) + "\n")
+        blocks.append(extra)
+        path = tmp_path / "config.toml"
+        path.write_text("\n".join(blocks), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def store_for() -> Iterator[Callable[[Config], Store]]:
+    opened: list[Store] = []
+
+    def open_for(config: Config) -> Store:
+        store = open_store(config.database_url)
+        opened.append(store)
+        return store
+
+    yield open_for
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    yield store
+    store.close()
+
+
+def load(path: Path) -> Config:
+    return load_config(path)
