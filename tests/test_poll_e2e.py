@@ -71,7 +71,7 @@ def polls(database: Path) -> dict[str, Poll]:
             rows = session.execute(
                 select(Source.name, Poll).join(Poll, Poll.source_id == Source.id).order_by(Poll.id)
             )
-            return dict(rows)
+            return dict(rows.all())
     finally:
         store.close()
 

@@ -273,20 +273,23 @@ def test_it_starts_active_maintenance_at_the_planned_start_when_not_opened():
         ),
         (b"Service Unavailable", "invalid JSON: Expecting value at byte 0"),
         (b'{"result": "\xc3\x28"}', "response is not UTF-8 text: invalid continuation byte"),
-        (b"[1, 2]", "$: expected an object, got list"),
+        (b"[1, 2]", "$: expected an object, got an array"),
         (b'{"status": {}}', "$: missing key 'result'"),
         (b'{"result": null}', "$.result: expected an object, got null"),
         (b'{"result": {}}', "$.result: missing key 'status'"),
-        (b'{"result": {"status": null}}', "$.result.status: expected a list, got null"),
-        (b'{"result": {"status": {}}}', "$.result.status: expected a list, got dict"),
-        (b'{"result": {"status": ["API"]}}', "$.result.status[0]: expected an object, got str"),
+        (b'{"result": {"status": null}}', "$.result.status: expected an array, got null"),
+        (b'{"result": {"status": {}}}', "$.result.status: expected an array, got an object"),
+        (
+            b'{"result": {"status": ["API"]}}',
+            "$.result.status[0]: expected an object, got string 'API'",
+        ),
         (
             b'{"result": {"status": [{"name": " "}]}}',
             "$.result.status[0].name: expected a non-empty string, got ' '",
         ),
         (
             b'{"result": {"status": [], "status_overall": "ok"}}',
-            "$.result.status_overall: expected an object, got str",
+            "$.result.status_overall: expected an object, got string 'ok'",
         ),
         (
             b'{"result": {"status": [], "maintenance": {"upcoming": [{"name": "x"}]}}}',

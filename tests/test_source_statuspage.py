@@ -184,10 +184,10 @@ def test_it_reduces_any_api_url_to_the_page_root(url: str) -> None:
         ),
         (b'{"incidents": [{"id": "x"', "invalid JSON (truncated?)"),
         (b'{"page": {}}', "$: missing key 'incidents'"),
-        (b'{"incidents": {}}', "$.incidents: expected a list, got dict"),
+        (b'{"incidents": {}}', "$.incidents: expected an array, got an object"),
         (
             b'{"incidents": [{"id": 5, "created_at": "2026-01-01T00:00:00Z"}]}',
-            "$.incidents[0].id: expected a string, got int",
+            "$.incidents[0].id: expected a string, got number 5",
         ),
         (
             b'{"incidents": [{"id": "a", "name": "n", "status": "s", "created_at": "yesterday"}]}',

@@ -44,6 +44,19 @@ def _snippet(payload: bytes) -> str:
     return repr(" ".join(text.split())[:80])
 
 
+def json_type(value: Any) -> str:
+    """Name a decoded value in JSON's words, showing short scalars: ``string ''``, ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return f"string {value[:40]!r}"
+    return "an array" if isinstance(value, list) else "an object"
+
+
 class Reader:
     """Typed access to a decoded JSON document, with the field path in every error."""
 
@@ -52,8 +65,7 @@ class Reader:
         self.path = path
 
     def fail(self, expected: str) -> ParseError:
-        got = type(self.value).__name__ if self.value is not None else "null"
-        return ParseError(f"{self.path}: expected {expected}, got {got}")
+        return ParseError(f"{self.path}: expected {expected}, got {json_type(self.value)}")
 
     def key(self, name: str, *, required: bool = True) -> Reader:
         if not isinstance(self.value, dict):
@@ -70,7 +82,7 @@ class Reader:
         if self.value is None and allow_null:
             return []
         if not isinstance(self.value, list):
-            raise self.fail("a list")
+            raise self.fail("an array")
         return [Reader(v, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
 
     def text(self) -> str:

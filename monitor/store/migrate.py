@@ -7,6 +7,7 @@ Alembic at all; only a database that is behind pays for running migrations.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,9 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     """An Alembic config bound to ``engine``, with no alembic.ini needed."""
     from alembic.config import Config as AlembicConfig
 
-    config = AlembicConfig()
+    # Alembic's default stdout is bound when alembic is first imported; pass
+    # the current one so redirected output (tests, daemons) stays valid.
+    config = AlembicConfig(stdout=sys.stdout)
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["engine"] = engine
     return config
