@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,8 +23,14 @@ from monitor.sources.records import Snapshot, merge_snapshots
 from monitor.sources.registry import endpoints_for
 from monitor.store import Store
 from monitor.store.ingest import ApplyStats, apply_snapshot
-from monitor.store.models import Poll, Source
-from monitor.store.queries import SourceSpec, load_validators, save_validator, sync_sources
+from monitor.store.queries import (
+    SourceSpec,
+    load_validators,
+    record_poll,
+    save_validator,
+    source_ids,
+    sync_sources,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -143,26 +149,41 @@ def poll_sources(
     if not selected:
         return []
     specs = [SourceSpec(s.name, s.kind, s.url) for s in selected]
-    with store.write() as session, session.begin():
-        rows = sync_sources(session, specs, clock())
-        ids = {name: row.id for name, row in rows.items()}
+    # The steady state reads only; a write lock is taken just when the
+    # config names a source the database does not have yet (or moved it).
     with store.read() as session:
+        ids = source_ids(session, specs)
         stored = load_validators(session, list(ids.values()))
+    if len(ids) < len(specs):
+        with store.write() as session, session.begin():
+            ids = sync_sources(session, specs, clock())
     limits = limits_from(config)
     own_client = client is None
     http = client or client_for(config)
+
+    def one(source: SourceSettings) -> Harvest:
+        return harvest(http, source, _known(stored, ids[source.name]), limits, clock)
+
+    reports: dict[str, PollReport] = {}
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(selected)))) as pool:
-            harvests = list(
-                pool.map(
-                    lambda s: harvest(http, s, _known(stored, ids[s.name]), limits, clock),
-                    selected,
-                )
+        if len(selected) == 1:
+            done = one(selected[0])
+            reports[done.source.name] = record_harvest(
+                store, ids[done.source.name], done, config.probe
             )
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(selected)))) as pool:
+                # Write each source as soon as it is in, while the others are
+                # still on the wire; nothing waits for the slowest page.
+                for future in as_completed([pool.submit(one, s) for s in selected]):
+                    done = future.result()
+                    reports[done.source.name] = record_harvest(
+                        store, ids[done.source.name], done, config.probe
+                    )
     finally:
         if own_client:
             http.close()
-    return [record_harvest(store, ids[h.source.name], h, config.probe) for h in harvests]
+    return [reports[s.name] for s in selected]
 
 
 def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -> PollReport:
@@ -170,28 +191,28 @@ def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -
     snapshot = merge_snapshots(harvest.snapshots)
     notes = [*snapshot.notes, *_missing_components(harvest.source, snapshot)]
     with store.write() as session, session.begin():
-        source = session.get_one(Source, source_id)
-        stats = apply_snapshot(
-            session, source, snapshot, harvest.started_at, harvest.source.components
-        )
+        stats = ApplyStats()
+        if harvest.snapshots:  # all 304: nothing to parse, nothing to compare
+            stats = apply_snapshot(
+                session, source_id, snapshot, harvest.started_at, harvest.source.components
+            )
         for url, validators in harvest.validators.items():
             save_validator(session, source_id, url, validators.etag, validators.last_modified)
-        session.add(
-            Poll(
-                source_id=source_id,
-                probe=probe,
-                started_at=harvest.started_at,
-                duration_ms=harvest.duration_ms,
-                outcome=harvest.outcome,
-                http_status=harvest.http_status,
-                bytes=harvest.size,
-                error=harvest.error,
-                new_incidents=stats.new_incidents,
-                updated_incidents=stats.updated_incidents,
-                new_updates=stats.new_updates,
-                component_changes=stats.component_changes,
-                maintenance_changes=stats.maintenance_changes,
-            )
+        record_poll(
+            session,
+            source_id=source_id,
+            probe=probe,
+            started_at=harvest.started_at,
+            duration_ms=harvest.duration_ms,
+            outcome=harvest.outcome,
+            http_status=harvest.http_status,
+            bytes=harvest.size,
+            error=harvest.error,
+            new_incidents=stats.new_incidents,
+            updated_incidents=stats.updated_incidents,
+            new_updates=stats.new_updates,
+            component_changes=stats.component_changes,
+            maintenance_changes=stats.maintenance_changes,
         )
     return PollReport(
         source=harvest.source.name,

@@ -88,6 +88,9 @@ class LoopbackServer:
 
     class HTTPServer(ThreadingHTTPServer):
         daemon_threads = True
+        # socketserver's default backlog of 5 drops SYNs when a poller opens
+        # sixteen connections at once (the client then retries after 1 s).
+        request_queue_size = 128
         owner: LoopbackServer
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
@@ -102,7 +105,9 @@ class LoopbackServer:
         scheme = "https" if ssl_context else "http"
         host = "localhost" if ssl_context else "127.0.0.1"
         self.url = f"{scheme}://{host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def route(self, path: str, body: bytes = b"", **options: object) -> Route:
         route = Route(body=body, **options)  # type: ignore[arg-type]

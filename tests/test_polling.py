@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from monitor.cli import main
 from monitor.config import load_config
 from monitor.polling import poll_sources
 from monitor.store.models import ComponentStatus, Incident, Poll
@@ -36,11 +38,11 @@ def test_it_dates_polls_and_transitions_by_the_clock_it_is_given(
     )
     store = store_for(config)
 
-    with freeze_time("2026-04-13 15:31:00"):
-        (first,) = poll_sources(store, config)
+    # The clock is passed in, not frozen: freezegun patches time.monotonic
+    # differently in worker threads, which would skew the fetch deadlines.
+    (first,) = poll_sources(store, config, clock=lambda: datetime(2026, 4, 13, 15, 31, tzinfo=UTC))
     server.route("/api/v2/summary.json", summary_with("API Requests", "major_outage"))
-    with freeze_time("2026-04-13 15:36:00"):
-        (second,) = poll_sources(store, config)
+    (second,) = poll_sources(store, config, clock=lambda: datetime(2026, 4, 13, 15, 36, tzinfo=UTC))
 
     assert (first.outcome, first.stats.component_changes) == ("ok", 12)
     assert (second.outcome, second.stats.component_changes, second.stats.new_incidents) == (
@@ -114,3 +116,33 @@ def test_it_keeps_what_answered_when_one_endpoint_of_a_page_fails(
         report.error == "/api/v2/incidents.json: expected JSON, got an HTML page: '502 Bad Gateway'"
     )
     assert report.stats.component_changes == 12
+
+
+def test_it_shows_how_long_ago_each_source_was_polled(
+    server: LoopbackServer, write_config, store_for, capsys
+) -> None:
+    server.route("/api/v2/summary.json", fixture_bytes("github/summary-2026-07-31.json"))
+    server.route("/api/v2/incidents.json", b'{"incidents": []}')
+    server.route("/api/v2/scheduled-maintenances.json", EMPTY_MAINTENANCES)
+    path = write_config(sources=[{"name": "github", "kind": "statuspage", "url": server.url}])
+    config = load_config(path)
+    poll_sources(store_for(config), config, clock=lambda: datetime(2026, 4, 13, 15, 31, tzinfo=UTC))
+
+    with freeze_time("2026-04-13 15:38:30"), pytest.raises(SystemExit) as exited:
+        main(["--config", str(path), "sources"])
+    out = capsys.readouterr().out
+
+    assert exited.value.code == 0
+    assert out.splitlines()[1].split() == [
+        "github",
+        "statuspage",
+        "2026-04-13",
+        "15:31Z",
+        "(7m",
+        "ago)",
+        "ok",
+        "all",
+        "12",
+        "components",
+        "operational",
+    ]

@@ -24,7 +24,6 @@ from monitor.store.models import (
     IncidentComponent,
     IncidentUpdate,
     Maintenance,
-    Source,
     UpdateComponent,
 )
 from monitor.store.queries import SourceSpec, list_incidents, sync_sources
@@ -44,13 +43,12 @@ TABLES = (
 def _source(store: Store, name: str = "github") -> int:
     with store.write() as session, session.begin():
         rows = sync_sources(session, [SourceSpec(name, "statuspage", "https://x.test")], T0)
-        return rows[name].id
+        return rows[name]
 
 
 def _apply(store: Store, source_id: int, snapshot: Snapshot, at: datetime = T0, allow=None):
     with store.write() as session, session.begin():
-        source = session.get_one(Source, source_id)
-        return apply_snapshot(session, source, snapshot, at, allow)
+        return apply_snapshot(session, source_id, snapshot, at, allow)
 
 
 def _counts(store: Store) -> dict[str, int]:

@@ -90,6 +90,10 @@ def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: L
     try:
         with client.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
+                # Drain the (empty) body so the connection goes back to the
+                # pool: an unread response is closed, and the next poll pays
+                # a new TCP and TLS handshake.
+                response.read()
                 return Fetched(url, 304, None, previous or Validators(), 0)
             if response.status_code >= 400:
                 raise FetchError(_status_reason(response), http_status=response.status_code)

@@ -5,17 +5,22 @@ found by the vendor's ids, fields are compared before they are written, new
 updates are appended, and a component status row is added only when the
 status differs from the last one recorded. Nothing is ever deleted here:
 a vendor dropping an old incident from its 50-item window is not news.
+
+New rows go in as bulk INSERTs (RETURNING the ids their children need), not
+one ORM object at a time: a first poll of a 50-incident page is ~750 rows,
+and per-object bookkeeping cost ten times what SQLite did.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
 from monitor.sources.records import (
     ComponentState,
@@ -33,6 +38,20 @@ from monitor.store.models import (
     Source,
     UpdateComponent,
 )
+
+_INCIDENT_FIELDS = ("title", "status", "impact", "created_at", "started_at", "resolved_at", "url")
+_MAINTENANCE_FIELDS = (
+    "title",
+    "status",
+    "impact",
+    "scheduled_for",
+    "scheduled_until",
+    "started_at",
+    "completed_at",
+    "url",
+)
+_NO_SYNC = {"synchronize_session": False}
+R = TypeVar("R", IncidentRecord, MaintenanceRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,165 +77,150 @@ class ApplyStats:
         )
 
 
-_INCIDENT_FIELDS = ("title", "status", "impact", "created_at", "started_at", "resolved_at", "url")
-_MAINTENANCE_FIELDS = (
-    "title",
-    "status",
-    "impact",
-    "scheduled_for",
-    "scheduled_until",
-    "started_at",
-    "completed_at",
-    "url",
-)
-
-
 def apply_snapshot(
     session: Session,
-    source: Source,
+    source_id: int,
     snapshot: Snapshot,
     observed_at: datetime,
     component_allow: Sequence[str] | None = None,
 ) -> ApplyStats:
-    """Upsert ``snapshot`` for ``source``; ``observed_at`` dates new component states."""
-    if snapshot.page_name and source.page_name != snapshot.page_name:
-        source.page_name = snapshot.page_name
-    new, updated, new_updates = _apply_incidents(session, source, snapshot.incidents, observed_at)
+    """Upsert ``snapshot`` for ``source``; ``observed_at`` dates new rows and transitions."""
+    if snapshot.page_name:
+        session.execute(
+            update(Source)
+            .where(Source.id == source_id, Source.page_name.is_distinct_from(snapshot.page_name))
+            .values(page_name=snapshot.page_name),
+            execution_options=_NO_SYNC,
+        )
+    new, updated, new_updates = _apply_incidents(
+        session, source_id, snapshot.incidents, observed_at
+    )
     return ApplyStats(
         new_incidents=new,
         updated_incidents=updated,
         new_updates=new_updates,
         component_changes=_apply_components(
-            session, source, snapshot.components, observed_at, component_allow
+            session, source_id, snapshot.components, observed_at, component_allow
         ),
         maintenance_changes=_apply_maintenances(
-            session, source, snapshot.maintenances, observed_at
+            session, source_id, snapshot.maintenances, observed_at
         ),
     )
 
 
 def _apply_incidents(
-    session: Session, source: Source, records: Sequence[IncidentRecord], observed_at: datetime
+    session: Session, source_id: int, records: Sequence[IncidentRecord], observed_at: datetime
 ) -> tuple[int, int, int]:
     records = _freshest(records)
     if not records:
         return 0, 0, 0
-    existing = {
-        row.external_id: row
-        for row in session.scalars(
-            select(Incident)
-            .where(Incident.source_id == source.id)
-            .where(Incident.external_id.in_([r.external_id for r in records]))
-            .options(
-                selectinload(Incident.updates).selectinload(IncidentUpdate.affected),
-                selectinload(Incident.components),
-            )
-        )
+    existing = _existing(session, Incident, source_id, records, _INCIDENT_FIELDS)
+    known_ids = [row.id for row in existing.values()]
+    known_updates = _grouped(
+        session, IncidentUpdate.incident_id, IncidentUpdate.external_id, known_ids
+    )
+    known_components = _grouped(
+        session, IncidentComponent.incident_id, IncidentComponent.component, known_ids
+    )
+
+    written = {
+        row.id
+        for record in records
+        if (row := existing.get(record.external_id)) is not None
+        and _write_changes(session, Incident, row, record, _INCIDENT_FIELDS, observed_at)
     }
-    new = updated = new_updates = 0
-    for record in records:
-        row = existing.get(record.external_id)
-        if row is None:
-            row = Incident(
-                source_id=source.id,
-                external_id=record.external_id,
-                first_seen_at=observed_at,
-                last_changed_at=observed_at,
-                **_fields(record, _INCIDENT_FIELDS),
-            )
-            session.add(row)
-            new += 1
-            _add_components(row, record.components)
-            new_updates += _add_updates(row, record.updates)
-            continue
-        changed = _assign_changed(row, record, _INCIDENT_FIELDS)
-        changed |= _add_components(row, record.components)
-        added = _add_updates(row, record.updates)
-        new_updates += added
-        if changed or added:
-            row.last_changed_at = observed_at
-            updated += 1
-    return new, updated, new_updates
+    fresh = [r for r in records if r.external_id not in existing]
+    new_ids = _insert_new(session, Incident, source_id, fresh, _INCIDENT_FIELDS, observed_at)
+    ids = {row.external_id: row.id for row in existing.values()} | new_ids
 
+    components = [
+        {"incident_id": ids[r.external_id], "component": name}
+        for r in records
+        for name in _unseen(r.components, known_components[ids[r.external_id]])
+    ]
+    pending: list[tuple[int, UpdateRecord]] = [
+        (ids[r.external_id], u)
+        for r in records
+        for u in _unseen_updates(r.updates, known_updates[ids[r.external_id]])
+    ]
+    _insert_rows(session, IncidentComponent, components)
+    _insert_updates(session, pending)
 
-def _add_updates(incident: Incident, updates: Iterable[UpdateRecord]) -> int:
-    known = {u.external_id for u in incident.updates}
-    added = 0
-    for update in updates:
-        if update.external_id in known:
-            continue
-        known.add(update.external_id)
-        affected = {a.name: a for a in update.affected}  # one row per component name
-        incident.updates.append(
-            IncidentUpdate(
-                external_id=update.external_id,
-                status=update.status,
-                body=update.body,
-                created_at=update.created_at,
-                affected=[
-                    UpdateComponent(
-                        component=a.name, old_status=a.old_status, new_status=a.new_status
-                    )
-                    for a in affected.values()
-                ],
-            )
+    # Incidents that only grew (a new update or component) are changed too.
+    grown = {c["incident_id"] for c in components} | {incident_id for incident_id, _ in pending}
+    grown -= set(new_ids.values()) | written
+    if grown:
+        session.execute(
+            update(Incident).where(Incident.id.in_(grown)).values(last_changed_at=observed_at),
+            execution_options=_NO_SYNC,
         )
-        added += 1
-    return added
+    return len(fresh), len(written | grown), len(pending)
 
 
-def _add_components(incident: Incident, names: Iterable[str]) -> bool:
-    known = {c.component for c in incident.components}
-    missing = [name for name in dict.fromkeys(names) if name not in known]
-    incident.components.extend(IncidentComponent(component=name) for name in missing)
-    return bool(missing)
+def _insert_updates(session: Session, pending: list[tuple[int, UpdateRecord]]) -> None:
+    if not pending:
+        return
+    update_ids = session.scalars(
+        insert(IncidentUpdate).returning(IncidentUpdate.id, sort_by_parameter_order=True),
+        [
+            {
+                "incident_id": incident_id,
+                "external_id": u.external_id,
+                "status": u.status,
+                "body": u.body,
+                "created_at": u.created_at,
+            }
+            for incident_id, u in pending
+        ],
+    ).all()
+    _insert_rows(
+        session,
+        UpdateComponent,
+        [
+            {
+                "update_id": update_id,
+                "component": a.name,
+                "old_status": a.old_status,
+                "new_status": a.new_status,
+            }
+            for update_id, (_, u) in zip(update_ids, pending, strict=True)
+            # One row per component name: the last mention in an update wins.
+            for a in {a.name: a for a in u.affected}.values()
+        ],
+    )
 
 
 def _apply_maintenances(
-    session: Session, source: Source, records: Sequence[MaintenanceRecord], observed_at: datetime
+    session: Session, source_id: int, records: Sequence[MaintenanceRecord], observed_at: datetime
 ) -> int:
     records = _freshest(records)
     if not records:
         return 0
-    existing = {
-        row.external_id: row
-        for row in session.scalars(
-            select(Maintenance)
-            .where(Maintenance.source_id == source.id)
-            .where(Maintenance.external_id.in_([r.external_id for r in records]))
-        )
-    }
+    fields = (*_MAINTENANCE_FIELDS, "components")
+    existing = _existing(session, Maintenance, source_id, records, fields)
     changes = 0
     for record in records:
         row = existing.get(record.external_id)
-        components = list(dict.fromkeys(record.components))
         if row is None:
-            session.add(
-                Maintenance(
-                    source_id=source.id,
-                    external_id=record.external_id,
-                    components=components,
-                    first_seen_at=observed_at,
-                    last_changed_at=observed_at,
-                    **_fields(record, _MAINTENANCE_FIELDS),
-                )
-            )
-            changes += 1
             continue
-        changed = _assign_changed(row, record, _MAINTENANCE_FIELDS)
-        merged = list(dict.fromkeys([*row.components, *components]))
-        if merged != row.components:
-            row.components = merged
-            changed = True
-        if changed:
-            row.last_changed_at = observed_at
-            changes += 1
-    return changes
+        merged = list(dict.fromkeys([*row.components, *record.components]))
+        changes += _write_changes(
+            session,
+            Maintenance,
+            row,
+            record,
+            _MAINTENANCE_FIELDS,
+            observed_at,
+            extra={"components": merged} if merged != row.components else {},
+        )
+    fresh = [r for r in records if r.external_id not in existing]
+    _insert_new(session, Maintenance, source_id, fresh, _MAINTENANCE_FIELDS, observed_at)
+    return changes + len(fresh)
 
 
 def _apply_components(
     session: Session,
-    source: Source,
+    source_id: int,
     states: Sequence[ComponentState] | None,
     observed_at: datetime,
     allow: Sequence[str] | None,
@@ -226,21 +230,19 @@ def _apply_components(
     if allow is not None:
         wanted = set(allow)
         states = [s for s in states if s.name in wanted]
-    latest = current_component_statuses(session, source.id)
-    changes = 0
-    for state in states:
-        if latest.get(state.name) == state.status:
-            continue
-        session.add(
-            ComponentStatus(
-                source_id=source.id,
-                component=state.name,
-                status=state.status,
-                observed_at=observed_at,
-            )
-        )
-        changes += 1
-    return changes
+    latest = current_component_statuses(session, source_id)
+    rows = [
+        {
+            "source_id": source_id,
+            "component": s.name,
+            "status": s.status,
+            "observed_at": observed_at,
+        }
+        for s in states
+        if latest.get(s.name) != s.status
+    ]
+    _insert_rows(session, ComponentStatus, rows)
+    return len(rows)
 
 
 def current_component_statuses(session: Session, source_id: int) -> dict[str, str]:
@@ -266,13 +268,109 @@ def current_component_statuses(session: Session, source_id: int) -> dict[str, st
     return {str(component): str(status) for component, status in rows}
 
 
-def _freshest(records: Sequence[Any]) -> list[Any]:
+def _existing(
+    session: Session,
+    model: type[Incident] | type[Maintenance],
+    source_id: int,
+    records: Sequence[IncidentRecord] | Sequence[MaintenanceRecord],
+    fields: Sequence[str],
+) -> dict[str, Any]:
+    """Rows already stored for these vendor ids, as plain rows (no ORM objects)."""
+    columns = [getattr(model, name) for name in ("id", "external_id", *fields)]
+    query = select(*columns).where(
+        model.source_id == source_id,
+        model.external_id.in_([r.external_id for r in records]),
+    )
+    return {row.external_id: row for row in session.execute(query)}
+
+
+def _insert_new(
+    session: Session,
+    model: type[Incident] | type[Maintenance],
+    source_id: int,
+    records: Sequence[Any],
+    fields: Sequence[str],
+    observed_at: datetime,
+) -> dict[str, int]:
+    """Insert ``records`` as new rows; return their ids by vendor id."""
+    if not records:
+        return {}
+    rows = [
+        {
+            "source_id": source_id,
+            "external_id": r.external_id,
+            "first_seen_at": observed_at,
+            "last_changed_at": observed_at,
+            **{name: getattr(r, name) for name in fields},
+            **({"components": list(dict.fromkeys(r.components))} if model is Maintenance else {}),
+        }
+        for r in records
+    ]
+    result = session.execute(
+        insert(model).returning(model.external_id, model.id, sort_by_parameter_order=True), rows
+    )
+    return {str(external_id): int(row_id) for external_id, row_id in result}
+
+
+def _write_changes(
+    session: Session,
+    model: type[Incident] | type[Maintenance],
+    row: Any,
+    record: Any,
+    fields: Sequence[str],
+    observed_at: datetime,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """UPDATE the fields of ``row`` that ``record`` changes; False when nothing did."""
+    values = {n: getattr(record, n) for n in fields if getattr(row, n) != getattr(record, n)}
+    values.update(extra or {})
+    if not values:
+        return False
+    session.execute(
+        update(model).where(model.id == row.id).values(**values, last_changed_at=observed_at),
+        execution_options=_NO_SYNC,
+    )
+    return True
+
+
+def _grouped(
+    session: Session, key: Any, value: Any, ids: Sequence[int]
+) -> defaultdict[int, set[str]]:
+    """``{parent id: {child key, ...}}`` for the given parents, in one query."""
+    grouped: defaultdict[int, set[str]] = defaultdict(set)
+    if ids:
+        for parent, child in session.execute(select(key, value).where(key.in_(ids))):
+            grouped[parent].add(child)
+    return grouped
+
+
+def _insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(model), rows)
+
+
+def _unseen(names: Iterable[str], known: set[str]) -> list[str]:
+    fresh = [n for n in dict.fromkeys(names) if n not in known]
+    known.update(fresh)
+    return fresh
+
+
+def _unseen_updates(updates: Iterable[UpdateRecord], known: set[str]) -> list[UpdateRecord]:
+    fresh = []
+    for u in updates:
+        if u.external_id not in known:
+            known.add(u.external_id)
+            fresh.append(u)
+    return fresh
+
+
+def _freshest(records: Sequence[R]) -> list[R]:
     """One record per id: summary.json and incidents.json list open incidents twice.
 
     Keep the copy with the most updates (then the latest update), so a
     slightly stale CDN copy of one endpoint cannot flip an incident back.
     """
-    best: dict[str, Any] = {}
+    best: dict[str, R] = {}
     for record in records:
         current = best.get(record.external_id)
         if current is None or _freshness(record) > _freshness(current):
@@ -280,20 +378,6 @@ def _freshest(records: Sequence[Any]) -> list[Any]:
     return list(best.values())
 
 
-def _freshness(record: Any) -> tuple[int, str]:
+def _freshness(record: IncidentRecord | MaintenanceRecord) -> tuple[int, str]:
     times = [u.created_at.isoformat() for u in record.updates]
     return len(record.updates), max(times, default="")
-
-
-def _fields(record: object, names: Sequence[str]) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in names}
-
-
-def _assign_changed(row: object, record: object, names: Sequence[str]) -> bool:
-    changed = False
-    for name in names:
-        value = getattr(record, name)
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.store.ingest import current_component_statuses
@@ -29,7 +29,20 @@ class SourceSpec:
     url: str
 
 
-def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -> dict[str, Source]:
+def source_ids(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int]:
+    """Ids of the sources already stored exactly as configured (same kind and URL)."""
+    wanted = {s.name: s for s in specs}
+    rows = session.execute(
+        select(Source.id, Source.name, Source.kind, Source.url).where(Source.name.in_(wanted))
+    )
+    return {
+        row.name: row.id
+        for row in rows
+        if (row.kind, row.url) == (wanted[row.name].kind, wanted[row.name].url)
+    }
+
+
+def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -> dict[str, int]:
     """Make sure every configured source has a row (kind and URL follow the config)."""
     specs = list(specs)
     rows = {
@@ -45,7 +58,12 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -
         else:
             row.kind, row.url = spec.kind, spec.url
     session.flush()
-    return rows
+    return {name: row.id for name, row in rows.items()}
+
+
+def record_poll(session: Session, **values: object) -> None:
+    """Append one row to the poll log."""
+    session.execute(insert(Poll), [values])
 
 
 def load_validators(

@@ -1,0 +1,64 @@
+"""Timing primitives: one timed span, and a row of repeated samples judged against a target."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+Unit = Literal["ms", "s"]
+
+
+@dataclass(slots=True)
+class Span:
+    """What one timed block cost, in seconds: wall clock and this process's CPU."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+@contextmanager
+def timed() -> Iterator[Span]:
+    """Time the block; garbage left by the set-up is collected first, outside the timer."""
+    gc.collect()
+    span = Span()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    try:
+        yield span
+    finally:
+        span.cpu = time.process_time() - cpu0
+        span.wall = time.perf_counter() - wall0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the results table; samples and target are in seconds."""
+
+    figure: str
+    samples: tuple[float, ...]
+    unit: Unit = "ms"
+    target: float | None = None  # None: informational, no verdict
+    target_label: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return "info"
+        return "met" if self.median <= self.target else "MISSED"
+
+
+class BenchmarkError(RuntimeError):
+    """The code under test did not do what the figure assumes (so its timing means nothing)."""
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise BenchmarkError(message)

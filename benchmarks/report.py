@@ -1,0 +1,128 @@
+"""Render results: an aligned table for the terminal and a Markdown file with the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.measure import Row
+
+HEADER = ("figure", "median", "min", "max", "target", "verdict")
+CPUINFO = Path("/proc/cpuinfo")
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    date: str
+    python: str
+    platform: str
+    cpu: str
+    load: str
+
+    def lines(self) -> list[str]:
+        return [
+            f"Date (UTC): {self.date}",
+            f"Python: {self.python}",
+            f"Platform: {self.platform}",
+            f"CPU: {self.cpu}",
+            f"Load average at start (1/5/15 min): {self.load}",
+        ]
+
+
+def environment() -> Environment:
+    return Environment(
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        python=f"{platform.python_version()} ({platform.python_implementation()}), "
+        f"SQLite {sqlite3.sqlite_version}",
+        platform=platform.platform(),
+        cpu=f"{cpu_model()} ({os.cpu_count()} logical CPUs)",
+        load=load_average(),
+    )
+
+
+def load_average() -> str:
+    """Other work on the machine skews timings; the load average says how much there was."""
+    try:
+        return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):  # not on every platform
+        return "unknown"
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo when there is one, else what platform says."""
+    try:
+        text = CPUINFO.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Hardware", "cpu model") and value.strip():
+            return value.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    values = (row.median, min(row.samples), max(row.samples))
+    return (
+        row.figure,
+        *(_duration(v, row.unit) for v in values),
+        row.target_label or "-",
+        row.verdict,
+    )
+
+
+def _duration(seconds: float, unit: str) -> str:
+    return f"{seconds:.2f} s" if unit == "s" else f"{seconds * 1000:.1f} ms"
+
+
+def text_table(rows: Sequence[Row]) -> str:
+    table = [HEADER, *(cells(r) for r in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]
+    rendered = [_text_line(line, widths) for line in table]
+    rendered.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(rendered)
+
+
+def _text_line(line: Sequence[str], widths: Sequence[int]) -> str:
+    first = line[0].ljust(widths[0])
+    rest = [v.rjust(w) for v, w in zip(line[1:], widths[1:], strict=True)]
+    return " | ".join([first, *rest])
+
+
+def markdown_table(rows: Sequence[Row]) -> str:
+    lines = [_md_line(HEADER), "|" + "|".join(["---", *["---:"] * 4, "---"]) + "|"]
+    # Markdown collapses leading spaces; mark sub-rows with an arrow instead.
+    lines += [_md_line(_md_cells(r)) for r in rows]
+    return "\n".join(lines)
+
+
+def _md_cells(row: Row) -> tuple[str, ...]:
+    first, *rest = cells(row)
+    if first.startswith(" "):
+        first = "↳ " + first.strip()
+    return (first, *rest)
+
+
+def _md_line(values: Sequence[str]) -> str:
+    return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
+
+
+def markdown(rows: Sequence[Row], env: Environment, notes: Sequence[str], runs: str) -> str:
+    parts = [
+        "# monitor benchmarks",
+        "",
+        *(f"- {line}" for line in [*env.lines(), f"Runs: {runs}"]),
+        "",
+        markdown_table(rows),
+        "",
+        "Notes:",
+        "",
+        *(f"- {note}" for note in notes),
+        "",
+    ]
+    return "\n".join(parts)
