@@ -41,12 +41,14 @@ def sources(app: App, as_json: bool) -> None:
             f"{short_time(o.last_poll.started_at)} ({ago(o.last_poll.started_at, now)})"
             if o.last_poll
             else "never",
-            _outcome(o),
             health(o),
+            _outcome(o),
         ]
         for o in overviews
     ]
-    click.echo(table(["NAME", "KIND", "LAST POLL", "OUTCOME", "HEALTH"], rows))
+    # The outcome goes last: an error reason can be long and must not push
+    # the health column off the screen.
+    click.echo(table(["NAME", "KIND", "LAST POLL", "HEALTH", "LAST OUTCOME"], rows))
 
 
 def health(overview: SourceOverview) -> str:
