@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
-from monitor.store.engine import create_db_engine
+from monitor.store.engine import WRITE_OPTION, create_db_engine
 from monitor.store.models import Base
 
 config = context.config
@@ -34,7 +34,10 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = _engine()
+    # As a writer: on SQLite the migration takes the write lock before it
+    # reads the current revision, so two processes opening a new file at
+    # once migrate it once instead of one failing with "database is locked".
+    engine = _engine().execution_options(**{WRITE_OPTION: True})
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -17,14 +17,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.durations import DURATION_HINT, SIZE_HINT, parse_duration, parse_size
 from monitor.errors import ConfigError
+from monitor.redact import redact_url
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
 DEFAULT_DATABASE_NAME = "monitor.db"
-SOURCE_KINDS = ("statuspage", "feed", "statusio")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -46,7 +48,12 @@ def _size(value: object) -> int:
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        raise ValueError(f"expected an http:// or https:// URL, got {redact_url(value)!r}")
+    if parts.username or parts.password:
+        raise ValueError(
+            "credentials in the URL are not supported (they would be stored and printed); "
+            f"remove the user:password@ part of {redact_url(value)!r}"
+        )
     return value
 
 
@@ -231,12 +238,28 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
             )
     database = raw.get("database")
     url = database.get("url") if isinstance(database, dict) else None
-    if isinstance(url, str) and "://" not in url:
-        problems.append(
-            f"database.url: expected a SQLAlchemy URL such as 'sqlite:///monitor.db' "
-            f"or 'postgresql+psycopg://host/db', got {url!r}"
-        )
+    if isinstance(url, str):
+        problem = _database_url_problem(url)
+        if problem:
+            problems.append(f"database.url: {problem}")
     return problems
+
+
+def _database_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name a database, or None; never echoes a password."""
+    expected = (
+        "expected a SQLAlchemy URL such as 'sqlite:///monitor.db' or 'postgresql+psycopg://host/db'"
+    )
+    if "://" not in url:
+        return f"{expected}, got {url!r}"
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except ArgumentError:
+        return f"{expected}, got {redact_url(url)!r}"
+    except NoSuchModuleError:
+        return f"unknown database kind {url.split('://', 1)[0]!r}; {expected}"
+    return None
 
 
 def _relative_to(config_path: Path, path: str | None) -> Path | None:

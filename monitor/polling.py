@@ -7,17 +7,19 @@ source is recorded in the poll log with its reason and never stops the rest.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
 
 from monitor.config import Config, SourceSettings
-from monitor.errors import SourceError
+from monitor.errors import ParseError, SourceError
+from monitor.redact import redact_url
 from monitor.sources.fetch import Limits, Validators, build_client, fetch
 from monitor.sources.records import Snapshot, merge_snapshots
 from monitor.sources.registry import endpoints_for
@@ -97,30 +99,38 @@ def harvest(
 ) -> Harvest:
     """Fetch and parse every endpoint of ``source``; never raises for a bad source.
 
-    Endpoints that answered are kept even when a later one fails, so one
-    broken URL of a Statuspage site does not hide the incidents of the others.
+    An endpoint that answers badly (an HTTP error, a payload that does not
+    parse) does not hide the others: a broken ``summary.json`` still lets
+    ``incidents.json`` through. A transport failure (refused, timed out, DNS)
+    ends the poll, since the other endpoints are on the same host.
     """
     started_at = clock()
     began = time.perf_counter()
     snapshots: list[Snapshot] = []
     validators: dict[str, Validators] = {}
-    size, http_status, error = 0, None, None
+    errors: list[str] = []
+    size, http_status, failed_status = 0, None, None
     for endpoint in endpoints_for(source.kind, source.url):
+        answered: int | None = None
         try:
             fetched = fetch(client, endpoint.url, known.get(endpoint.url), limits)
-            http_status = fetched.status
+            http_status = answered = fetched.status
             size += fetched.size
             if fetched.body is not None:
                 snapshots.append(endpoint.parse(fetched.body))
                 validators[endpoint.url] = fetched.validators
         except SourceError as exc:
-            http_status = exc.http_status if exc.http_status is not None else http_status
-            error = _located(endpoint.url, source.url, exc.reason)
-            break
+            errors.append(_located(endpoint.url, source.url, exc.reason))
+            if len(errors) == 1:  # the poll log keeps the status of the first failure
+                failed_status = exc.http_status if exc.http_status is not None else answered
+            if exc.http_status is None and not isinstance(exc, ParseError):
+                break
         except Exception as exc:  # a parser bug must not take the other sources down
             log.exception("[polling.harvest] parser crashed source=%s", source.name)
-            error = _located(endpoint.url, source.url, f"internal error: {exc!r}")
-            break
+            errors.append(_located(endpoint.url, source.url, f"internal error: {exc!r}"))
+    error = "; ".join(errors) or None
+    if errors:
+        http_status = failed_status
     return Harvest(
         source=source,
         started_at=started_at,
@@ -148,7 +158,7 @@ def poll_sources(
     )
     if not selected:
         return []
-    specs = [SourceSpec(s.name, s.kind, s.url) for s in selected]
+    specs = [SourceSpec(s.name, s.kind, redact_url(s.url), _settings(s)) for s in selected]
     # The steady state reads only; a write lock is taken just when the
     # config names a source the database does not have yet (or moved it).
     with store.read() as session:
@@ -168,7 +178,7 @@ def poll_sources(
     try:
         if len(selected) == 1:
             done = one(selected[0])
-            reports[done.source.name] = record_harvest(
+            reports[done.source.name] = _record_safely(
                 store, ids[done.source.name], done, config.probe
             )
         else:
@@ -177,7 +187,7 @@ def poll_sources(
                 # still on the wire; nothing waits for the slowest page.
                 for future in as_completed([pool.submit(one, s) for s in selected]):
                     done = future.result()
-                    reports[done.source.name] = record_harvest(
+                    reports[done.source.name] = _record_safely(
                         store, ids[done.source.name], done, config.probe
                     )
     finally:
@@ -223,6 +233,38 @@ def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -
         duration_ms=harvest.duration_ms,
         notes=tuple(dict.fromkeys(notes)),
     )
+
+
+def _settings(source: SourceSettings) -> str:
+    """The config that shapes what a poll records, in a stable form (see SourceSpec)."""
+    return "" if source.components is None else json.dumps(sorted(source.components))
+
+
+def _record_safely(store: Store, source_id: int, harvest: Harvest, probe: str) -> PollReport:
+    """Record a harvest; if the database refuses it, log a failed poll instead and go on.
+
+    A write that fails (a lock held past the busy timeout, a value the
+    database rejects) is this source's problem only: its transaction rolls
+    back whole, and the other sources are still written.
+    """
+    try:
+        return record_harvest(store, source_id, harvest, probe)
+    except Exception as exc:
+        log.exception("[polling.record] write failed source=%s", harvest.source.name)
+        detail = (str(exc).splitlines() or [""])[0][:200]
+        failed = replace(
+            harvest,
+            snapshots=(),
+            validators={},
+            error=f"could not record the poll: {type(exc).__name__}: {detail}",
+        )
+        try:
+            return record_harvest(store, source_id, failed, probe)
+        except Exception:
+            log.exception("[polling.record] poll log write failed source=%s", harvest.source.name)
+            return PollReport(
+                harvest.source.name, "error", ApplyStats(), failed.error, None, harvest.duration_ms
+            )
 
 
 def _missing_components(source: SourceSettings, snapshot: Snapshot) -> list[str]:

@@ -124,14 +124,14 @@ def test_it_prints_its_version_when_run_as_python_m_monitor(tmp_path):
         pytest.param(["--bogus"], "Error: No such option '--bogus'.", id="option"),
         pytest.param(
             ["incidents", "--since", "garbage"],
-            "Error: Invalid value for --since: cannot read 'garbage' as a time; use "
+            "Error: Invalid value for '--since': cannot read 'garbage' as a time; use "
             "'2026-04-14T10:00:00Z', '2026-04-14 10:00' (local time), '2026-04-14', "
             "'now' or '2h ago'",
             id="since",
         ),
         pytest.param(
             ["incidents", "--tz", "Nowhere/City"],
-            "Error: Invalid value for --tz: unknown time zone 'Nowhere/City'; "
+            "Error: Invalid value for '--tz': unknown time zone 'Nowhere/City'; "
             "use an IANA name like 'Europe/Berlin' or 'UTC'",
             id="tz",
         ),
@@ -160,7 +160,7 @@ def test_it_exits_2_when_poll_is_given_a_source_the_config_does_not_have(write_c
     out, err = capsys.readouterr()
     assert out == ""
     assert err.rstrip("\n").splitlines()[-1] == (
-        f"Error: Invalid value for NAME: no source named 'nosuch' in {path} (configured: a)"
+        f"Error: Invalid value for 'NAME': no source named 'nosuch' in {path} (configured: a)"
     )
     assert not (path.parent / "monitor.db").exists()
 

@@ -104,7 +104,7 @@ def test_it_polls_real_payloads_and_lists_them_as_json(three_sources: Path, caps
     assert lines["github"].startswith("ok: 50 new incidents, 287 new updates, 12 component changes")
     assert lines["sauce"].startswith("ok: 19 new incidents")
     assert "6 maintenance changes" in lines["sauce"]
-    assert lines["docker"].startswith("ok: 1 new incident, 1 new update, 8 component changes")
+    assert lines["docker"].startswith("ok: 1 new incident, 1 new update, 16 component changes")
 
     status, out, _ = run(capsys, "--config", str(three_sources), "incidents", "--json")
     incidents = json.loads(out)

@@ -113,9 +113,11 @@ def test_it_keeps_what_answered_when_one_endpoint_of_a_page_fails(
     (report,) = poll_sources(store_for(config), config)
 
     assert report.outcome == "error"
-    assert (
-        report.error == "/api/v2/incidents.json: expected JSON, got an HTML page: '502 Bad Gateway'"
+    assert report.error == (
+        "/api/v2/incidents.json: expected JSON, got an HTML page: '502 Bad Gateway'; "
+        "/api/v2/scheduled-maintenances.json: HTTP 404 Not Found"
     )
+    assert report.http_status == 200  # the first failure's: the HTML came with a 200
     assert report.stats.component_changes == 12
 
 

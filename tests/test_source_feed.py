@@ -55,11 +55,11 @@ def rss_item(title: str, html: str, pub: str | None, code: str = "abc123") -> st
     )
 
 
-def atom(published: str, html: str, code: str = "abc123") -> bytes:
+def atom(published: str, html: str, code: str = "abc123", updated: str | None = None) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
         "<title>Example</title><entry><id>tag:x,2005:Incident/1</id>"
-        f"<published>{published}</published><updated>{published}</updated>"
+        f"<published>{published}</published><updated>{updated or published}</updated>"
         f'<link rel="alternate" href="https://status.example.com/incidents/{code}"/>'
         f'<title>Example incident</title><content type="html">{escape(html)}</content>'
         "</entry></feed>"
@@ -246,6 +246,78 @@ def test_it_infers_the_previous_year_for_an_update_before_new_year():
     ]
     assert incident.created_at == utc(2020, 12, 31, 23, 50)
     assert incident.resolved_at == utc(2021, 1, 1, 0, 20)
+
+
+def test_it_never_dates_an_update_after_the_item_that_carries_it():
+    # Statuspage dates an item by its latest update, so the June "Scheduled" post in an
+    # item dated 2026-01-10 was written in June 2025, not (nearer in time) June 2026.
+    html = (
+        block("Jan 10, 12:00 UTC", "Completed", "Done.")
+        + block("Jan 10, 10:00 UTC", "In progress", "Working.")
+        + block("Jun 1, 10:00 UTC", "Scheduled", "Planned for Jan 10.")
+    )
+    for payload in (
+        atom("2026-01-10T12:00:00Z", html),
+        rss(rss_item("Work", html, "Sat, 10 Jan 2026 12:00:00 +0000")),
+    ):
+        window = parse(payload).maintenances[0]
+        assert [(u.status, u.created_at) for u in window.updates] == [
+            ("completed", utc(2026, 1, 10, 12, 0)),
+            ("in_progress", utc(2026, 1, 10, 10, 0)),
+            ("scheduled", utc(2025, 6, 1, 10, 0)),
+        ]
+        assert window.scheduled_for == window.started_at == utc(2026, 1, 10, 10, 0)
+        assert window.scheduled_until == window.completed_at == utc(2026, 1, 10, 12, 0)
+
+
+def test_it_bounds_update_years_by_the_later_of_published_and_updated():
+    # Published 2025-12-20, last touched 2026-01-02: a "Jan 2" update is from 2026. With
+    # the published date alone as the bound it would have to be 2025-01-02.
+    html = block("Jan 2, 09:00 UTC", "Resolved", "Fixed.") + block(
+        "Dec 20, 08:00 UTC", "Investigating", "Looking."
+    )
+    snapshot = parse(atom("2025-12-20T08:05:00Z", html, updated="2026-01-02T09:00:00Z"))
+    assert [u.created_at for u in snapshot.incidents[0].updates] == [
+        utc(2026, 1, 2, 9, 0),
+        utc(2025, 12, 20, 8, 0),
+    ]
+
+
+def test_it_allows_a_day_of_slack_after_the_item_date_for_zone_mistakes():
+    # The page says UTC but meant local time: the stamp lands hours after the item date.
+    # It is still this year's Mar 10, not last year's.
+    html = block("Mar 10, 06:00 UTC", "Investigating", "Slow.")
+    snapshot = parse(atom("2021-03-10T00:30:00Z", html))
+    assert snapshot.incidents[0].updates[0].created_at == utc(2021, 3, 10, 6, 0)
+
+
+def test_it_gives_a_maintenance_that_has_not_started_no_window():
+    # The "Scheduled" post's time is when the work was announced; the planned window is
+    # only in prose, so an unstarted maintenance must not look like one open since Jan 1.
+    html = block("Jan 1, 09:00 UTC", "Scheduled", "We will upgrade on Jan 15, 02:00 UTC.")
+    window = parse(atom("2026-01-01T09:00:00Z", html)).maintenances[0]
+    assert window.status == "scheduled"
+    assert window.updates[0].created_at == utc(2026, 1, 1, 9, 0)
+    assert window.scheduled_for is None
+    assert window.scheduled_until is None
+    assert window.started_at is None
+    assert window.completed_at is None
+
+
+def test_it_cannot_place_yearless_stamps_in_an_item_without_any_date():
+    # With no published or updated date there is nothing to take the year from: the
+    # update is skipped, and then the item, each with a note. A stamp that carries its
+    # own year is still read (its zone is taken as written).
+    html = block("Jun 2, 10:00 UTC", "Resolved", "Fixed.")
+    snapshot = parse(rss(rss_item("No dates", html, None)))
+    assert snapshot.incidents == ()
+    assert snapshot.notes == (
+        "item 'No dates': could not read update time 'Jun 2, 10:00 UTC'; update skipped",
+        "skipped item 'No dates': no update times and no published date",
+    )
+    dated = block("Jun 2, 2020, 10:00 UTC", "Resolved", "Fixed.")
+    incident = parse(rss(rss_item("No dates", dated, None))).incidents[0]
+    assert incident.resolved_at == utc(2020, 6, 2, 10, 0)
 
 
 def test_it_falls_back_to_the_published_offset_for_an_unknown_zone():

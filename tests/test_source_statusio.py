@@ -12,6 +12,7 @@ import pytest
 from monitor.errors import ParseError
 from monitor.sources import statusio
 from monitor.sources.records import (
+    DEGRADED_PERFORMANCE,
     MAJOR_OUTAGE,
     OPERATIONAL,
     PARTIAL_OUTAGE,
@@ -27,13 +28,21 @@ DISRUPTION_2021 = FIXTURES / "status-partial-disruption-2021-04-03.json"
 
 DOCKER_2021_COMPONENTS = (
     "Docker Package Repositories",
+    "Docker Package Repositories / AWS",
     "Docker Hub Web",
+    "Docker Hub Web / AWS",
     "Docker Hub Registry",
+    "Docker Hub Registry / AWS",
     "Docker Hub Automated Builds",
+    "Docker Hub Automated Builds / AWS",
     "Docker.com Web",
+    "Docker.com Web / AWS",
     "Docker Docs",
+    "Docker Docs / AWS",
     "Docker Community Forums",
+    "Docker Community Forums / AWS",
     "Docker Support Site",
+    "Docker Support Site / AWS",
 )
 
 
@@ -54,9 +63,14 @@ def test_it_reports_every_component_operational_in_the_2022_payload():
 
     assert snapshot.page_status == "Operational"
     assert snapshot.components is not None
-    assert len(snapshot.components) == 10
-    assert snapshot.components[0] == ComponentState("Docker Package Repositories", OPERATIONAL)
+    # 10 components, each with one "AWS" container.
+    assert len(snapshot.components) == 20
+    assert snapshot.components[:2] == (
+        ComponentState("Docker Package Repositories", OPERATIONAL),
+        ComponentState("Docker Package Repositories / AWS", OPERATIONAL),
+    )
     assert "Docker Authentication" in {c.name for c in snapshot.components}
+    assert "Docker Authentication / AWS" in {c.name for c in snapshot.components}
     assert "Docker Hub Security Scanning" in {c.name for c in snapshot.components}
     assert {c.status for c in snapshot.components} == {OPERATIONAL}
     assert snapshot.incidents == ()
@@ -68,9 +82,13 @@ def test_it_marks_only_the_registry_as_partially_out_in_the_2021_payload():
 
     assert snapshot.page_status == "Partial Service Disruption"
     assert snapshot.components is not None
+    # 8 components, each followed by its one "AWS" container.
+    assert len(snapshot.components) == 16
     assert tuple(c.name for c in snapshot.components) == DOCKER_2021_COMPONENTS
     statuses = {c.name: c.status for c in snapshot.components}
     assert statuses.pop("Docker Hub Registry") == PARTIAL_OUTAGE
+    assert statuses.pop("Docker Hub Registry / AWS") == PARTIAL_OUTAGE
+    assert statuses["Docker Hub Web / AWS"] == OPERATIONAL
     assert set(statuses.values()) == {OPERATIONAL}
 
 
@@ -119,7 +137,7 @@ def test_it_parses_the_same_bytes_to_the_same_snapshot(fixture: Path):
     [
         (100, OPERATIONAL),
         (200, UNDER_MAINTENANCE),
-        (300, "degraded_performance"),
+        (300, DEGRADED_PERFORMANCE),
         (400, PARTIAL_OUTAGE),
         (500, MAJOR_OUTAGE),
         (600, MAJOR_OUTAGE),
@@ -150,9 +168,31 @@ def test_it_takes_the_worst_of_a_component_its_containers_and_repeats():
 
     assert snapshot.components == (
         ComponentState("API", MAJOR_OUTAGE),
+        ComponentState("API / region0", MAJOR_OUTAGE),
+        ComponentState("API / region1", DEGRADED_PERFORMANCE),
         ComponentState("Web", OPERATIONAL),
+        ComponentState("Web / region0", OPERATIONAL),
     )
     assert snapshot.page_status is None
+
+
+def test_it_reports_each_container_with_its_own_status():
+    payload = _payload({"status": [_component("API", 300, 100, 999), _component("Web", 100)]})
+
+    snapshot = statusio.parse(payload)
+
+    assert snapshot.components == (
+        ComponentState("API", DEGRADED_PERFORMANCE),
+        ComponentState("API / region0", OPERATIONAL),
+        ComponentState("API / region1", UNKNOWN),
+        ComponentState("Web", OPERATIONAL),
+    )
+
+
+def test_it_treats_null_containers_as_none():
+    payload = _payload({"status": [{"name": "API", "status_code": 400, "containers": None}]})
+
+    assert statusio.parse(payload).components == (ComponentState("API", PARTIAL_OUTAGE),)
 
 
 def test_it_uses_the_newest_message_for_status_and_the_worst_for_impact():
@@ -286,6 +326,10 @@ def test_it_starts_active_maintenance_at_the_planned_start_when_not_opened():
         (
             b'{"result": {"status": [{"name": " "}]}}',
             "$.result.status[0].name: expected a non-empty string, got ' '",
+        ),
+        (
+            b'{"result": {"status": [{"name": "API", "containers": [{"name": ""}]}]}}',
+            "$.result.status[0].containers[0].name: expected a non-empty string, got ''",
         ),
         (
             b'{"result": {"status": [], "status_overall": "ok"}}',

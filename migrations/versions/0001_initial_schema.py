@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 05:03:28.642392
+Create Date: 2026-11-23 05:34:07.729823
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("page_name", sa.Text(), nullable=True),
+        sa.Column("page_status", sa.Text(), nullable=True),
+        sa.Column("settings", sa.Text(), nullable=False),
         sa.Column("created_at", monitor.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_source")),
         sa.UniqueConstraint("name", name=op.f("uq_source_name")),

@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cli import db, incidents, poll, sources
+from monitor.cli import db, poll, sources, upstream
 from monitor.cli.app import cli
 from monitor.errors import ConfigError, MonitorError
 
-for module in (poll, sources, incidents, db):
+for module in (poll, sources, upstream, db):
     module.register(cli)
 
 EXIT_FAILED = 1
@@ -37,5 +38,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except SQLAlchemyError as exc:
+        detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        click.echo(f"error: database: {detail}", err=True)
         sys.exit(EXIT_FAILED)
     sys.exit(status if isinstance(status, int) else 0)

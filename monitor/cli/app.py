@@ -74,6 +74,9 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
         level=log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # httpx logs every request URL at INFO; a URL can carry a token.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     app = App(config_path)
     ctx.obj = app
     ctx.call_on_close(app.close)

@@ -27,7 +27,7 @@ def poll(app: App, names: tuple[str, ...]) -> None:
         try:
             config.source(name)
         except KeyError as exc:
-            raise click.BadParameter(str(exc.args[0]), param_hint="NAME") from None
+            raise click.BadParameter(str(exc.args[0]), param_hint="'NAME'") from None
     reports = poll_sources(app.store(), config, names)
     if not reports:
         click.echo("no sources configured; add a [[source]] to " + str(config.path), err=True)

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 import click
 
-from monitor.store.models import Incident
+from monitor.store.models import Incident, Maintenance
 from monitor.timeutil import isoformat_z
 
 
@@ -59,6 +59,35 @@ def incident_dict(source: str, incident: Incident) -> IncidentDict:
             }
             for u in incident.updates
         ],
+    }
+
+
+class MaintenanceDict(TypedDict):
+    source: str
+    id: str
+    title: str
+    status: str
+    scheduled_for: str | None
+    scheduled_until: str | None
+    started_at: str | None
+    completed_at: str | None
+    components: list[str]
+    url: str | None
+
+
+def maintenance_dict(source: str, maintenance: Maintenance) -> MaintenanceDict:
+    """The ``monitor maintenances --json`` object; times in ISO 8601 UTC."""
+    return {
+        "source": source,
+        "id": maintenance.external_id,
+        "title": maintenance.title,
+        "status": maintenance.status,
+        "scheduled_for": isoformat_z(maintenance.scheduled_for),
+        "scheduled_until": isoformat_z(maintenance.scheduled_until),
+        "started_at": isoformat_z(maintenance.started_at),
+        "completed_at": isoformat_z(maintenance.completed_at),
+        "components": list(maintenance.components),
+        "url": maintenance.url,
     }
 
 

@@ -7,6 +7,9 @@ block per update, newest first, with no year and often a local time zone. This
 module recovers real UTC times from that so feed sources land in the same records
 as the JSON API. Anything else that is a valid feed still yields one "unknown"
 incident per item rather than nothing.
+
+Statuspage dates each item by its *latest* update, so the item's published/updated
+time is an upper bound for every update in it; that is what pins the missing year.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
+# Slack on the item date when bounding update times, for a wrong zone on either side.
+_BOUND_SLACK = timedelta(days=1)
 _MAINTENANCE_STATUSES = frozenset({"scheduled", "in_progress", "verifying", "completed"})
 _INCIDENT_STATUSES = frozenset({"investigating", "identified", "monitoring", "resolved"})
 
@@ -109,7 +114,10 @@ def _entry_record(entry: Any, notes: dict[str, None]) -> IncidentRecord | Mainte
     link = _text(entry.get("link")) or None
     code = _INCIDENT_URL.search(link) if link else None
     external_id = code["code"] if code else _text(entry.get("id")) or link
-    published = _entry_time(entry, "published") or _entry_time(entry, "updated")
+    published_at, updated_at = _entry_time(entry, "published"), _entry_time(entry, "updated")
+    published = published_at or updated_at
+    latest = max(published_at, updated_at) if published_at and updated_at else published
+    bound = latest + _BOUND_SLACK if latest is not None else None
     if not external_id:
         notes[f"skipped item {title!r}: it has no id or link"] = None
         return None
@@ -118,23 +126,24 @@ def _entry_record(entry: Any, notes: dict[str, None]) -> IncidentRecord | Mainte
     for match in _AFFECTED.finditer(description):
         components.extend(n for n in _split_names(match["names"]) if n not in components)
     description = _AFFECTED.sub("", description)
-    timeline = _timeline(description, published, title, notes)
+    timeline = _timeline(description, published, bound, title, notes)
     if not timeline:
         if published is None:
             notes[f"skipped item {title!r}: no update times and no published date"] = None
             return None
         timeline = [("unknown", _html_to_text(description), published.astimezone(UTC))]
     updates = _update_records(external_id, timeline)
-    earliest = min(u.created_at for u in updates)
     if any(u.status in _MAINTENANCE_STATUSES for u in updates):
         started = min((u.created_at for u in updates if u.status == "in_progress"), default=None)
         completed = next((u.created_at for u in updates if u.status == "completed"), None)
+        # The planned window is only in the prose; the "Scheduled" post's own time is
+        # when it was announced, not when the work starts, so it must not stand in.
         return MaintenanceRecord(
             external_id=external_id,
             title=title,
             status=updates[0].status,
             impact="maintenance",
-            scheduled_for=started or earliest,
+            scheduled_for=started,
             scheduled_until=completed,
             started_at=started,
             completed_at=completed,
@@ -142,6 +151,7 @@ def _entry_record(entry: Any, notes: dict[str, None]) -> IncidentRecord | Mainte
             components=tuple(components),
             updates=updates,
         )
+    earliest = min(u.created_at for u in updates)
     default = "unknown" if updates[0].status == "unknown" else "investigating"
     status = next((u.status for u in updates if u.status in _INCIDENT_STATUSES), default)
     resolved = next((u.created_at for u in updates if u.status == "resolved"), None)
@@ -160,9 +170,17 @@ def _entry_record(entry: Any, notes: dict[str, None]) -> IncidentRecord | Mainte
 
 
 def _timeline(
-    description: str, published: datetime | None, title: str, notes: dict[str, None]
+    description: str,
+    published: datetime | None,
+    bound: datetime | None,
+    title: str,
+    notes: dict[str, None],
 ) -> list[tuple[str, str, datetime]]:
-    """Split Statuspage HTML into (status, body, UTC time) per update, newest first."""
+    """Split Statuspage HTML into (status, body, UTC time) per update, newest first.
+
+    ``published`` supplies the offset for stamps without a known zone; ``bound`` is
+    the latest time any update can have (item date plus slack), for the year.
+    """
     smalls = list(_SMALL.finditer(description))
     found: list[tuple[str, str, datetime]] = []
     for index, small in enumerate(smalls):
@@ -172,7 +190,7 @@ def _timeline(
         word = _html_to_text(strong[1]) if strong else "update"
         body = rest[strong.end() :] if strong else rest
         stamp = _html_to_text(small[1]).replace("\n", " ")
-        when = _stamp_time(stamp, published, notes)
+        when = _stamp_time(stamp, published, bound, notes)
         if when is None:
             notes[f"item {title!r}: could not read update time {stamp!r}; update skipped"] = None
             continue
@@ -181,16 +199,27 @@ def _timeline(
     return found
 
 
-def _stamp_time(stamp: str, published: datetime | None, notes: dict[str, None]) -> datetime | None:
-    """Read "Nov 14, 14:07 PST" as UTC; the year is whichever puts it nearest the item date."""
+def _stamp_time(
+    stamp: str, published: datetime | None, bound: datetime | None, notes: dict[str, None]
+) -> datetime | None:
+    """Read "Nov 14, 14:07 PST" as UTC, taking the latest year that is not after ``bound``.
+
+    An update cannot postdate the item (Statuspage dates an item by its latest
+    update), so a stamp belongs to the most recent year that keeps it at or before
+    the bound. A stamp that carries its own year is taken as written. Without a
+    bound (the item has neither a published nor an updated date) a year-less stamp
+    cannot be placed and yields None, so the caller skips that update with a note.
+    """
     match = _STAMP.fullmatch(" ".join(stamp.split()))
     month = _MONTHS.get(match["mon"].lower()) if match else None
     if match is None or month is None:
         return None
     if match["year"]:
         years = [int(match["year"])]
-    elif published is not None:
-        years = [published.year - 1, published.year, published.year + 1]
+    elif bound is not None:
+        # Two years back so Feb 29, or an extreme zone offset near New Year, still
+        # leaves a candidate at or before the bound; one ahead for the same offsets.
+        years = list(range(bound.year - 2, bound.year + 2))
     else:
         return None
     tz = _zone(match["tz"], published, notes)
@@ -206,8 +235,10 @@ def _stamp_time(stamp: str, published: datetime | None, notes: dict[str, None]) 
             continue
     if not candidates:
         return None
-    if published is not None:
-        candidates.sort(key=lambda c: abs(c - published))
+    if bound is not None and len(candidates) > 1:
+        not_after = [c for c in candidates if c <= bound]
+        # Nothing fits only if the page contradicts its own date: take the nearest.
+        candidates = [max(not_after)] if not_after else [min(candidates)]
     return candidates[0].astimezone(UTC)
 
 

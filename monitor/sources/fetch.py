@@ -18,7 +18,6 @@ from monitor import __version__
 from monitor.errors import FetchError
 
 USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +66,7 @@ def build_client(
     ``verify`` may name a CA bundle file; ``transport`` lets tests swap the network.
     """
     timeout = httpx.Timeout(limits.timeout, connect=min(limits.connect_timeout, limits.timeout))
-    tls: ssl.SSLContext | bool = True
-    if isinstance(verify, str):
-        tls = ssl.create_default_context(cafile=verify)
-    elif verify is False:
-        tls = False
+    tls: ssl.SSLContext | bool = tls_context(verify) if isinstance(verify, str) else verify
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
@@ -81,6 +76,13 @@ def build_client(
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         transport=transport,
     )
+
+
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    """The usual public CAs plus ``ca_file`` (a corporate proxy's CA, say), not instead of them."""
+    context = httpx.create_ssl_context()
+    context.load_verify_locations(cafile=ca_file)
+    return context
 
 
 def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: Limits) -> Fetched:
@@ -118,7 +120,10 @@ def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> b
         )
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes(_CHUNK):
+    # No chunk size: each piece is handed over as it arrives, so the deadline
+    # is checked after every socket read and a server trickling a byte at a
+    # time is cut off within one read timeout of the deadline.
+    for chunk in response.iter_bytes():
         size += len(chunk)
         if size > limits.max_bytes:
             raise FetchError(

@@ -116,6 +116,10 @@ class Snapshot:
     page_name: str | None = None
     page_status: str | None = None
     notes: tuple[str, ...] = field(default=())
+    # True when the payload lists every open incident and maintenance (a
+    # status API that only shows what is active): one that was open before
+    # and is missing now has ended, even though nobody said when.
+    lists_all_open: bool = False
 
 
 def merge_component_states(states: Iterable[ComponentState]) -> tuple[ComponentState, ...]:
@@ -145,4 +149,5 @@ def merge_snapshots(snapshots: Iterable[Snapshot]) -> Snapshot:
         page_name=next((p.page_name for p in parts if p.page_name), None),
         page_status=next((p.page_status for p in parts if p.page_status), None),
         notes=tuple(n for p in parts for n in p.notes),
+        lists_all_open=any(p.lists_all_open for p in parts),
     )

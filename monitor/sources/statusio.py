@@ -62,7 +62,7 @@ class _Message:
 def parse(payload: bytes) -> Snapshot:
     """Turn a status.io v1 status response into a Snapshot; raise ParseError if it is not one."""
     result = Reader(load_json(payload), "$").key("result")
-    components = [_component(item) for item in result.key("status").items()]
+    components = [state for item in result.key("status").items() for state in _component(item)]
     overall = result.opt("status_overall")
     page_status = None if overall.value is None else overall.opt("status").text_or_none()
     incidents = [_incident(item) for item in result.opt("incidents").items(allow_null=True)]
@@ -71,14 +71,27 @@ def parse(payload: bytes) -> Snapshot:
         maintenances=_maintenances(result.opt("maintenance")),
         components=merge_component_states(components),
         page_status=page_status,
+        # The status API shows only what is active: a missing incident ended.
+        lists_all_open=True,
     )
 
 
-def _component(item: Reader) -> ComponentState:
-    """A component's health is the worst of its own code and its containers' (regions)."""
-    codes = [_code(item.opt("status_code"))]
-    codes += [_code(c.opt("status_code")) for c in item.opt("containers").items(allow_null=True)]
-    return ComponentState(_name(item.key("name")), worst_status(map(_health, codes)))
+def _component(item: Reader) -> list[ComponentState]:
+    """The component, then one state per container (region) named "<component> / <container>".
+
+    The component's own health is the worst of its own code and its containers'.
+    """
+    name = _name(item.key("name"))
+    containers = [
+        (_name(c.key("name")), _health(_code(c.opt("status_code"))))
+        for c in item.opt("containers").items(allow_null=True)
+    ]
+    own = _health(_code(item.opt("status_code")))
+    overall = worst_status([own, *(status for _, status in containers)])
+    return [
+        ComponentState(name, overall),
+        *(ComponentState(f"{name} / {container}", status) for container, status in containers),
+    ]
 
 
 def _incident(item: Reader) -> IncidentRecord:

@@ -9,6 +9,7 @@ bytes and returns a Snapshot; the poller merges them.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlsplit, urlunsplit
 
 from monitor.errors import ParseError
 from monitor.sources.jsonpayload import Reader, load_json
@@ -29,9 +30,11 @@ SUMMARY_PATH = "/api/v2/summary.json"
 
 def page_root(url: str) -> str:
     """Reduce a configured URL to the page root (users paste any of the API URLs)."""
-    root = url.rstrip("/")
-    marker = root.find("/api/v2")
-    return root[:marker] if marker != -1 else root
+    parts = urlsplit(url)
+    path = parts.path
+    marker = path.find("/api/v2")
+    path = (path[:marker] if marker != -1 else path).rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def parse_incidents(payload: bytes) -> Snapshot:

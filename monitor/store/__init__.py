@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.errors import DatabaseError
 from monitor.store.engine import create_db_engine, session_factory
 from monitor.store.migrate import ensure_schema
 
@@ -25,9 +28,22 @@ class Store:
 
 
 def open_store(url: str, *, upgrade: bool = True) -> Store:
-    """Open ``url``, bringing its schema up to date first unless told not to."""
-    engine = create_db_engine(url)
-    migrated = ensure_schema(engine) if upgrade else False
+    """Open ``url``, bringing its schema up to date first unless told not to.
+
+    Raises DatabaseError, naming the database (password hidden), when it
+    cannot be opened: a missing driver, an unwritable path, a server down.
+    """
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        engine = create_db_engine(url)
+        migrated = ensure_schema(engine) if upgrade else False
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(
+            f"cannot open {shown}: its driver is not installed (pip install {exc.name})"
+        ) from None
+    except (SQLAlchemyError, OSError) as exc:
+        detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        raise DatabaseError(f"cannot open {shown}: {detail}") from None
     return Store(
         engine=engine,
         read=session_factory(engine),

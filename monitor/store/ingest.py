@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.sources.records import (
@@ -38,6 +38,7 @@ from monitor.store.models import (
     Source,
     UpdateComponent,
 )
+from monitor.store.queries import current_component_statuses
 
 _INCIDENT_FIELDS = ("title", "status", "impact", "created_at", "started_at", "resolved_at", "url")
 _MAINTENANCE_FIELDS = (
@@ -85,13 +86,9 @@ def apply_snapshot(
     component_allow: Sequence[str] | None = None,
 ) -> ApplyStats:
     """Upsert ``snapshot`` for ``source``; ``observed_at`` dates new rows and transitions."""
-    if snapshot.page_name:
-        session.execute(
-            update(Source)
-            .where(Source.id == source_id, Source.page_name.is_distinct_from(snapshot.page_name))
-            .values(page_name=snapshot.page_name),
-            execution_options=_NO_SYNC,
-        )
+    _update_page(session, source_id, snapshot)
+    if snapshot.lists_all_open:
+        _close_unlisted(session, source_id, snapshot, observed_at)
     new, updated, new_updates = _apply_incidents(
         session, source_id, snapshot.incidents, observed_at
     )
@@ -105,6 +102,77 @@ def apply_snapshot(
         maintenance_changes=_apply_maintenances(
             session, source_id, snapshot.maintenances, observed_at
         ),
+    )
+
+
+def _update_page(session: Session, source_id: int, snapshot: Snapshot) -> None:
+    for column, value in (
+        (Source.page_name, snapshot.page_name),
+        (Source.page_status, snapshot.page_status),
+    ):
+        if value:
+            session.execute(
+                update(Source)
+                .where(Source.id == source_id, column.is_distinct_from(value))
+                .values({column: value}),
+                execution_options=_NO_SYNC,
+            )
+
+
+CLOSED_BY_MONITOR = "monitor:no-longer-listed"
+
+
+def _close_unlisted(
+    session: Session, source_id: int, snapshot: Snapshot, observed_at: datetime
+) -> None:
+    """End what a lists-all-open payload stopped listing, and say the time is ours.
+
+    The status API simply drops a resolved incident; the first poll without
+    it is the best bound we have, and an explicit update records that the
+    vendor never stated the time.
+    """
+    listed = [r.external_id for r in snapshot.incidents]
+    closing = session.scalars(
+        select(Incident.id).where(
+            Incident.source_id == source_id,
+            Incident.resolved_at.is_(None),
+            Incident.external_id.not_in(listed),
+        )
+    ).all()
+    if closing:
+        session.execute(
+            update(Incident)
+            .where(Incident.id.in_(closing))
+            .values(status="resolved", resolved_at=observed_at, last_changed_at=observed_at),
+            execution_options=_NO_SYNC,
+        )
+        note = (
+            "No longer listed as open by the status page; monitor marked it resolved "
+            "at the first poll without it (the vendor stated no time)."
+        )
+        _insert_rows(
+            session,
+            IncidentUpdate,
+            [
+                {
+                    "incident_id": incident_id,
+                    "external_id": CLOSED_BY_MONITOR,
+                    "status": "resolved",
+                    "body": note,
+                    "created_at": observed_at,
+                }
+                for incident_id in closing
+            ],
+        )
+    session.execute(
+        update(Maintenance)
+        .where(
+            Maintenance.source_id == source_id,
+            Maintenance.completed_at.is_(None),
+            Maintenance.external_id.not_in([m.external_id for m in snapshot.maintenances]),
+        )
+        .values(status="completed", completed_at=observed_at, last_changed_at=observed_at),
+        execution_options=_NO_SYNC,
     )
 
 
@@ -127,6 +195,7 @@ def _apply_incidents(
         row.id
         for record in records
         if (row := existing.get(record.external_id)) is not None
+        and not _is_stale_copy(record, known_updates[row.id])
         and _write_changes(session, Incident, row, record, _INCIDENT_FIELDS, observed_at)
     }
     fresh = [r for r in records if r.external_id not in existing]
@@ -160,8 +229,10 @@ def _apply_incidents(
 def _insert_updates(session: Session, pending: list[tuple[int, UpdateRecord]]) -> None:
     if not pending:
         return
-    update_ids = session.scalars(
-        insert(IncidentUpdate).returning(IncidentUpdate.id, sort_by_parameter_order=True),
+    returned = session.execute(
+        insert(IncidentUpdate).returning(
+            IncidentUpdate.incident_id, IncidentUpdate.external_id, IncidentUpdate.id
+        ),
         [
             {
                 "incident_id": incident_id,
@@ -172,7 +243,10 @@ def _insert_updates(session: Session, pending: list[tuple[int, UpdateRecord]]) -
             }
             for incident_id, u in pending
         ],
-    ).all()
+    )
+    update_ids = {
+        (incident_id, external_id): row_id for incident_id, external_id, row_id in returned
+    }
     _insert_rows(
         session,
         UpdateComponent,
@@ -183,9 +257,10 @@ def _insert_updates(session: Session, pending: list[tuple[int, UpdateRecord]]) -
                 "old_status": a.old_status,
                 "new_status": a.new_status,
             }
-            for update_id, (_, u) in zip(update_ids, pending, strict=True)
+            for incident_id, u in pending
             # One row per component name: the last mention in an update wins.
             for a in {a.name: a for a in u.affected}.values()
+            for update_id in (update_ids[incident_id, u.external_id],)
         ],
     )
 
@@ -245,29 +320,6 @@ def _apply_components(
     return len(rows)
 
 
-def current_component_statuses(session: Session, source_id: int) -> dict[str, str]:
-    """The latest recorded status of each component of a source."""
-    newest = (
-        select(
-            ComponentStatus.component,
-            func.max(ComponentStatus.observed_at).label("observed_at"),
-        )
-        .where(ComponentStatus.source_id == source_id)
-        .group_by(ComponentStatus.component)
-        .subquery()
-    )
-    rows = session.execute(
-        select(ComponentStatus.component, ComponentStatus.status)
-        .join(
-            newest,
-            (ComponentStatus.component == newest.c.component)
-            & (ComponentStatus.observed_at == newest.c.observed_at),
-        )
-        .where(ComponentStatus.source_id == source_id)
-    )
-    return {str(component): str(status) for component, status in rows}
-
-
 def _existing(
     session: Session,
     model: type[Incident] | type[Maintenance],
@@ -306,9 +358,9 @@ def _insert_new(
         }
         for r in records
     ]
-    result = session.execute(
-        insert(model).returning(model.external_id, model.id, sort_by_parameter_order=True), rows
-    )
+    # RETURNING the natural key (not relying on row order) lets SQLAlchemy
+    # send one multi-row INSERT instead of a statement per row.
+    result = session.execute(insert(model).returning(model.external_id, model.id), rows)
     return {str(external_id): int(row_id) for external_id, row_id in result}
 
 
@@ -347,6 +399,17 @@ def _grouped(
 def _insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(model), rows)
+
+
+def _is_stale_copy(record: IncidentRecord, known_updates: set[str]) -> bool:
+    """An older copy of an incident we know better: it must not roll our row back.
+
+    A CDN edge can serve a minutes-old ``incidents.json`` after a fresh one;
+    a copy with fewer updates than stored and none we lack is that copy (it
+    would otherwise reopen a resolved incident).
+    """
+    ids = {u.external_id for u in record.updates}
+    return len(ids) < len(known_updates) and ids <= known_updates
 
 
 def _unseen(names: Iterable[str], known: set[str]) -> list[str]:

@@ -47,6 +47,11 @@ class Source(Base):
     kind: Mapped[str] = mapped_column(String(32))
     url: Mapped[str] = mapped_column(Text)
     page_name: Mapped[str | None] = mapped_column(Text)
+    # The page's own overall words ("All Systems Operational"), as last read.
+    page_status: Mapped[str | None] = mapped_column(Text)
+    # What else in the config shapes what is recorded (the component
+    # allow-list); when it changes, stored ETags no longer apply.
+    settings: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.store.ingest import current_component_statuses
 from monitor.store.models import (
+    ComponentStatus,
     HttpValidator,
     Incident,
     IncidentUpdate,
@@ -22,24 +23,33 @@ from monitor.store.models import (
 
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """The part of a configured source the store keeps."""
+    """The part of a configured source the store keeps.
+
+    ``settings`` is whatever else decides what a poll records (the component
+    allow-list, serialised); a change to it or to the URL voids stored ETags,
+    or the page would answer 304 and the new setting would wait for the
+    vendor's next edit.
+    """
 
     name: str
     kind: str
     url: str
+    settings: str = ""
 
 
 def source_ids(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int]:
     """Ids of the sources already stored exactly as configured (same kind and URL)."""
     wanted = {s.name: s for s in specs}
     rows = session.execute(
-        select(Source.id, Source.name, Source.kind, Source.url).where(Source.name.in_(wanted))
+        select(Source.id, Source.name, Source.kind, Source.url, Source.settings).where(
+            Source.name.in_(wanted)
+        )
     )
-    return {
-        row.name: row.id
-        for row in rows
-        if (row.kind, row.url) == (wanted[row.name].kind, wanted[row.name].url)
-    }
+    return {row.name: row.id for row in rows if _same(wanted[row.name], row)}
+
+
+def _same(spec: SourceSpec, row: Any) -> bool:
+    return (spec.kind, spec.url, spec.settings) == (row.kind, row.url, row.settings)
 
 
 def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -> dict[str, int]:
@@ -52,11 +62,18 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -
     for spec in specs:
         row = rows.get(spec.name)
         if row is None:
-            row = Source(name=spec.name, kind=spec.kind, url=spec.url, created_at=now)
+            row = Source(
+                name=spec.name,
+                kind=spec.kind,
+                url=spec.url,
+                settings=spec.settings,
+                created_at=now,
+            )
             session.add(row)
             rows[spec.name] = row
-        else:
-            row.kind, row.url = spec.kind, spec.url
+        elif not _same(spec, row):
+            row.kind, row.url, row.settings = spec.kind, spec.url, spec.settings
+            session.execute(delete(HttpValidator).where(HttpValidator.source_id == row.id))
     session.flush()
     return {name: row.id for name, row in rows.items()}
 
@@ -84,6 +101,29 @@ def save_validator(
         )
     elif (row.etag, row.last_modified) != (etag, last_modified):
         row.etag, row.last_modified = etag, last_modified
+
+
+def current_component_statuses(session: Session, source_id: int) -> dict[str, str]:
+    """The latest recorded status of each component of a source."""
+    newest = (
+        select(
+            ComponentStatus.component,
+            func.max(ComponentStatus.observed_at).label("observed_at"),
+        )
+        .where(ComponentStatus.source_id == source_id)
+        .group_by(ComponentStatus.component)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ComponentStatus.component, ComponentStatus.status)
+        .join(
+            newest,
+            (ComponentStatus.component == newest.c.component)
+            & (ComponentStatus.observed_at == newest.c.observed_at),
+        )
+        .where(ComponentStatus.source_id == source_id)
+    )
+    return {str(component): str(status) for component, status in rows}
 
 
 def list_incidents(
@@ -121,9 +161,14 @@ def list_incidents(
 
 
 def list_maintenances(
-    session: Session, *, sources: Sequence[str] = (), since: datetime | None = None
+    session: Session,
+    *,
+    sources: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
 ) -> list[tuple[str, Maintenance]]:
-    """Maintenances newest first, optionally only those not over before ``since``."""
+    """Maintenances newest first; ``since``/``until`` select windows overlapping the range."""
     start = func.coalesce(Maintenance.started_at, Maintenance.scheduled_for)
     query = (
         select(Source.name, Maintenance)
@@ -135,6 +180,10 @@ def list_maintenances(
     if since is not None:
         end = func.coalesce(Maintenance.completed_at, Maintenance.scheduled_until)
         query = query.where(or_(end.is_(None), end >= since))
+    if until is not None:
+        query = query.where(or_(start.is_(None), start <= until))
+    if limit is not None:
+        query = query.limit(limit)
     return [(name, m) for name, m in session.execute(query)]
 
 
