@@ -2,7 +2,8 @@
 
 Tests and benchmarks program it per path: a body with an ETag (answering
 304 to a matching If-None-Match), a status code, a delay, a body cut off
-mid-way, or a huge body. It runs in a thread and never leaves loopback.
+mid-way, a body trickled a byte at a time, or a huge body. It runs in a
+thread and never leaves loopback.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Route:
     etag: bool = True
     delay: float = 0.0
     truncate_at: int | None = None  # declare full length, send this many bytes, close
+    trickle: float = 0.0  # > 0: send the body a byte at a time, this many seconds apart
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -52,7 +54,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(route.headers)
         if route.etag and route.status == 200:
             headers["ETag"] = tag
-        self._send(route.status, route.body, route.content_type, headers, route.truncate_at)
+        self._send(
+            route.status, route.body, route.content_type, headers, route.truncate_at, route.trickle
+        )
 
     def _send(
         self,
@@ -61,6 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str,
         headers: dict[str, str],
         truncate_at: int | None = None,
+        trickle: float = 0.0,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -77,10 +82,24 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 self.close_connection = True
                 return
+            if trickle > 0 and status != 304:
+                self._trickle(body, trickle)
+                return
             if status != 304:
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _trickle(self, body: bytes, pause: float) -> None:
+        """One byte, then a pause; bounded: the test stopping the server ends it early."""
+        stopping = self.server.owner.stopping
+        for index in range(len(body)):
+            if stopping.is_set() or (index and stopping.wait(pause)):
+                # Stopped mid-body: what was sent is short of Content-Length.
+                self.close_connection = True
+                return
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
 
 
 class LoopbackServer:

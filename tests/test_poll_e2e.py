@@ -243,8 +243,8 @@ def test_it_shows_health_as_unknown_when_the_last_poll_failed(
     rows = {line.split()[0]: re.split(r"\s{2,}", line) for line in out.splitlines()[1:]}
 
     assert status == 0
-    assert rows["github"][3:] == ["all 12 components operational", "ok"]
-    assert rows["down"][3:] == ["unknown (last poll failed)", "error: HTTP 404 Not Found"]
+    assert rows["github"][4:] == ["all 12 components operational", "ok"]
+    assert rows["down"][4:] == ["unknown (last poll failed)", "error: HTTP 404 Not Found"]
 
 
 def test_it_polls_over_tls_with_a_configured_ca(tls_server, write_config, capsys) -> None:

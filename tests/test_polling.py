@@ -139,7 +139,37 @@ def test_it_shows_how_long_ago_each_source_was_polled(
     assert re.split(r"\s{2,}", out.splitlines()[1]) == [
         "github",
         "statuspage",
+        "5m",
         "2026-04-13 15:31Z (7m ago)",
         "all 12 components operational",
         "ok",
     ]
+
+
+def test_it_drops_stored_etags_when_the_component_allow_list_changes(
+    server: LoopbackServer, write_config, store_for
+) -> None:
+    server.route("/api/v2/summary.json", fixture_bytes("github/summary-2026-07-31.json"))
+    server.route("/api/v2/incidents.json", b'{"incidents": []}')
+    server.route("/api/v2/scheduled-maintenances.json", EMPTY_MAINTENANCES)
+
+    def config_with(components: list[str]):
+        source = {
+            "name": "github",
+            "kind": "statuspage",
+            "url": server.url,
+            "components": components,
+        }
+        return load_config(write_config(sources=[source]))
+
+    narrow, wide = config_with(["API Requests"]), config_with(["API Requests", "Actions"])
+    store = store_for(narrow)
+    poll_sources(store, narrow)
+    (unchanged,) = poll_sources(store, narrow)
+    (widened,) = poll_sources(store, wide)
+
+    assert unchanged.outcome == "not_modified"
+    assert (widened.outcome, widened.stats.component_changes) == ("ok", 1)
+    with store.read() as session:
+        recorded = set(session.scalars(select(ComponentStatus.component)))
+    assert recorded == {"API Requests", "Actions"}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from monitor.sources import statuspage
+from monitor.sources import statusio, statuspage
 from monitor.sources.records import (
     ComponentState,
     IncidentRecord,
@@ -290,3 +290,90 @@ def test_it_lists_incidents_overlapping_a_range_newest_first(sqlite_store: Store
     assert since_two_days == ["recent", "long"]
     assert until_five_days == ["old"]
     assert everything == ["recent", "long", "old"]
+
+
+def test_it_does_not_let_a_stale_copy_reopen_a_resolved_incident(sqlite_store: Store) -> None:
+    source_id = _source(sqlite_store)
+    resolved_at = datetime(2026, 4, 13, 16, 19, tzinfo=UTC)
+    resolved = _incident(
+        status="resolved",
+        resolved_at=resolved_at,
+        updates=(UpdateRecord("u2", "resolved", "Fixed", resolved_at), *_incident().updates),
+    )
+    _apply(sqlite_store, source_id, Snapshot(incidents=(resolved,)))
+
+    # A CDN edge still serving the payload from before the resolution.
+    stats = _apply(
+        sqlite_store, source_id, Snapshot(incidents=(_incident(),)), T0 + timedelta(hours=2)
+    )
+
+    assert not stats.changed
+    with sqlite_store.read() as session:
+        incident = session.scalars(select(Incident)).one()
+    assert (incident.status, incident.resolved_at) == ("resolved", resolved_at)
+
+
+def test_it_lets_a_new_update_reopen_an_incident(sqlite_store: Store) -> None:
+    source_id = _source(sqlite_store)
+    resolved_at = datetime(2026, 4, 13, 16, 19, tzinfo=UTC)
+    first = _incident(
+        status="resolved",
+        resolved_at=resolved_at,
+        updates=(UpdateRecord("u2", "resolved", "Fixed", resolved_at),),
+    )
+    _apply(sqlite_store, source_id, Snapshot(incidents=(first,)))
+    reopened = _incident(
+        status="investigating",
+        resolved_at=None,
+        updates=(
+            UpdateRecord(
+                "u3", "investigating", "Errors are back", resolved_at + timedelta(minutes=20)
+            ),
+            *first.updates,
+        ),
+    )
+
+    stats = _apply(
+        sqlite_store, source_id, Snapshot(incidents=(reopened,)), T0 + timedelta(hours=2)
+    )
+
+    assert (stats.updated_incidents, stats.new_updates) == (1, 1)
+    with sqlite_store.read() as session:
+        incident = session.scalars(select(Incident)).one()
+    assert (incident.status, incident.resolved_at) == ("investigating", None)
+
+
+def test_it_resolves_what_a_status_api_stops_listing_and_says_the_time_is_inferred(
+    sqlite_store: Store,
+) -> None:
+    source_id = _source(sqlite_store, "docker")
+    during = statusio.parse(
+        fixture_bytes("statusio-docker/status-partial-disruption-2021-04-03.json")
+    )
+    after = statusio.parse(fixture_bytes("statusio-docker/status-operational-2022-04-23.json"))
+    later = T0 + timedelta(hours=1)
+
+    _apply(sqlite_store, source_id, during)
+    again = _apply(sqlite_store, source_id, during, T0 + timedelta(minutes=5))
+    closing = _apply(sqlite_store, source_id, after, later)
+
+    assert not again.changed  # still listed: still open
+    assert closing.component_changes > 0
+    with sqlite_store.read() as session:
+        ((_, incident),) = list_incidents(session)
+    assert incident.title == "Registry Issues"
+    assert (incident.status, incident.resolved_at) == ("resolved", later)
+    assert incident.updates[0].external_id == "monitor:no-longer-listed"
+    assert "the vendor stated no time" in incident.updates[0].body
+    assert not _apply(sqlite_store, source_id, after, later + timedelta(minutes=5)).changed
+
+
+def test_it_never_closes_incidents_from_a_payload_that_lists_only_some(sqlite_store: Store) -> None:
+    source_id = _source(sqlite_store)
+    _apply(sqlite_store, source_id, Snapshot(incidents=(_incident(),)))
+
+    # incidents.json lists the last 50, resolved or not: absence means nothing.
+    _apply(sqlite_store, source_id, Snapshot(incidents=()), T0 + timedelta(hours=1))
+
+    with sqlite_store.read() as session:
+        assert session.scalars(select(Incident.resolved_at)).one() is None

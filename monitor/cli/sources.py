@@ -8,6 +8,7 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import ago, echo_json, short_time, table
+from monitor.durations import format_duration
 from monitor.sources.records import OPERATIONAL
 from monitor.store.queries import SourceOverview, source_overview
 from monitor.timeutil import isoformat_z
@@ -34,10 +35,12 @@ def sources(app: App, as_json: bool) -> None:
     if as_json:
         echo_json([_as_dict(o) for o in overviews])
         return
+    settings = {s.name: s for s in config.sources}
     rows = [
         [
             o.name,
-            o.kind or next(s.kind for s in config.sources if s.name == o.name),
+            settings[o.name].kind,
+            format_duration(settings[o.name].interval),
             f"{short_time(o.last_poll.started_at)} ({ago(o.last_poll.started_at, now)})"
             if o.last_poll
             else "never",
@@ -48,7 +51,7 @@ def sources(app: App, as_json: bool) -> None:
     ]
     # The outcome goes last: an error reason can be long and must not push
     # the health column off the screen.
-    click.echo(table(["NAME", "KIND", "LAST POLL", "HEALTH", "LAST OUTCOME"], rows))
+    click.echo(table(["NAME", "KIND", "EVERY", "LAST POLL", "HEALTH", "LAST OUTCOME"], rows))
 
 
 def health(overview: SourceOverview) -> str:
@@ -98,6 +101,7 @@ def _as_dict(o: SourceOverview) -> dict[str, object]:
             "bytes": poll.bytes,
         },
         "last_success_at": isoformat_z(o.last_success_at),
+        "page_status": o.page_status,
         "health": health(o),
         "components": o.components,
         "open_incidents": o.open_incidents,

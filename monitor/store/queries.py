@@ -196,6 +196,7 @@ class SourceOverview:
     url: str
     last_poll: Poll | None
     last_success_at: datetime | None
+    page_status: str | None
     components: dict[str, str]
     open_incidents: int
 
@@ -208,7 +209,7 @@ def source_overview(session: Session, names: Sequence[str]) -> list[SourceOvervi
     for name in names:
         source = by_name.get(name)
         if source is None:
-            overviews.append(SourceOverview(name, "", "", None, None, {}, 0))
+            overviews.append(SourceOverview(name, "", "", None, None, None, {}, 0))
             continue
         last_poll = session.scalars(
             select(Poll)
@@ -233,6 +234,7 @@ def source_overview(session: Session, names: Sequence[str]) -> list[SourceOvervi
                 url=source.url,
                 last_poll=last_poll,
                 last_success_at=last_success_at,
+                page_status=source.page_status,
                 components=current_component_statuses(session, source.id),
                 open_incidents=int(open_incidents or 0),
             )
