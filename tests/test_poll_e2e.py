@@ -304,3 +304,37 @@ def test_it_runs_as_a_real_process(three_sources: Path) -> None:
     assert (
         "Copilot model Claude Fable 5 experiencing elevated errors" in table.stdout.splitlines()[1]
     )
+
+
+def test_it_lists_maintenances_from_a_feed(three_sources: Path, capsys) -> None:
+    run(capsys, "--config", str(three_sources), "poll", "sauce")
+
+    status, out, _ = run(capsys, "--config", str(three_sources), "maintenances", "--json")
+    windows = json.loads(out)
+    _, table, _ = run(
+        capsys,
+        "--config",
+        str(three_sources),
+        "maintenances",
+        "--since",
+        "2020-07-30",
+        "--until",
+        "2020-08-02",
+    )
+
+    assert status == 0
+    assert len(windows) == 6
+    unplanned = next(w for w in windows if w["id"] == "r9j0ydp9s62z")
+    # "Jul 31, 20:00 PDT" In progress and "21:41 PDT" Completed, in UTC.
+    assert unplanned == {
+        **unplanned,
+        "title": "Sauce Labs Unplanned Maintenance",
+        "status": "completed",
+        "started_at": "2020-08-01T03:00:00Z",
+        "completed_at": "2020-08-01T04:41:00Z",
+        "scheduled_for": "2020-08-01T03:00:00Z",
+    }
+    lines = table.splitlines()
+    assert lines[0].split() == ["FROM", "UNTIL", "SOURCE", "STATUS", "COMPONENTS", "TITLE"]
+    assert len(lines) == 2
+    assert lines[1].startswith("2020-08-01 03:00Z  2020-08-01 04:41Z  sauce")

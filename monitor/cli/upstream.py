@@ -26,6 +26,15 @@ class Selection:
     until: datetime | None
     limit: int | None
 
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for the store's list queries."""
+        return {
+            "sources": self.sources,
+            "since": self.since,
+            "until": self.until,
+            "limit": self.limit,
+        }
+
 
 def selection_options(f: F) -> F:
     """``--source``, ``--since``, ``--until``, ``--tz``, ``--limit``: shared by every listing."""
@@ -101,13 +110,7 @@ def incidents(app: App, /, as_json: bool, **options: Any) -> None:
     """
     chosen = selection(app, **options)
     with app.store().read() as session:
-        found = list_incidents(
-            session,
-            sources=chosen.sources,
-            since=chosen.since,
-            until=chosen.until,
-            limit=chosen.limit,
-        )
+        found = list_incidents(session, **chosen.filters())
         if as_json:
             echo_json([incident_dict(source, incident) for source, incident in found])
             return
@@ -142,13 +145,7 @@ def maintenances(app: App, /, as_json: bool, **options: Any) -> None:
     """
     chosen = selection(app, **options)
     with app.store().read() as session:
-        found = list_maintenances(
-            session,
-            sources=chosen.sources,
-            since=chosen.since,
-            until=chosen.until,
-            limit=chosen.limit,
-        )
+        found = list_maintenances(session, **chosen.filters())
     if as_json:
         echo_json([maintenance_dict(source, m) for source, m in found])
         return
