@@ -250,15 +250,16 @@ def _database_url_problem(url: str) -> str | None:
     expected = (
         "expected a SQLAlchemy URL such as 'sqlite:///monitor.db' or 'postgresql+psycopg://host/db'"
     )
+    # Whatever is wrong with it, a password in it is never printed.
+    shown = re.sub(r"[^:/@]+:[^@]*@", "REDACTED@", url)
     if "://" not in url:
-        return f"{expected}, got {url!r}"
+        return f"{expected}, got {shown!r}"
     try:
-        parsed = make_url(url)
-        parsed.get_dialect()
-    except ArgumentError:
-        return f"{expected}, got {redact_url(url)!r}"
-    except NoSuchModuleError:
+        make_url(url).get_dialect()
+    except NoSuchModuleError:  # an ArgumentError too: it must come first
         return f"unknown database kind {url.split('://', 1)[0]!r}; {expected}"
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return f"{expected}, got {shown!r}"
     return None
 
 

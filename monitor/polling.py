@@ -113,12 +113,15 @@ def harvest(
     for endpoint in endpoints_for(source.kind, source.url):
         answered: int | None = None
         try:
-            fetched = fetch(client, endpoint.url, known.get(endpoint.url), limits)
+            # Validators are kept under the URL as it may be written down:
+            # with any token in its query redacted.
+            key = redact_url(endpoint.url)
+            fetched = fetch(client, endpoint.url, known.get(key), limits)
             http_status = answered = fetched.status
             size += fetched.size
             if fetched.body is not None:
                 snapshots.append(endpoint.parse(fetched.body))
-                validators[endpoint.url] = fetched.validators
+                validators[key] = fetched.validators
         except SourceError as exc:
             errors.append(_located(endpoint.url, source.url, exc.reason))
             if len(errors) == 1:  # the poll log keeps the status of the first failure
