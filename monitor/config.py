@@ -14,80 +14,33 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from monitor.durations import DURATION_HINT, SIZE_HINT, parse_duration, parse_size
+from monitor.checks.settings import CHECK_MODELS, CheckSettings
+from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.errors import ConfigError
-from monitor.redact import redact_url
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
 DEFAULT_DATABASE_NAME = "monitor.db"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def _duration(value: object) -> timedelta:
-    if not isinstance(value, str):
-        raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
-    parsed = parse_duration(value)
-    if parsed <= timedelta(0):
-        raise ValueError(f"expected a positive duration, got {value!r}")
-    return parsed
-
-
-def _size(value: object) -> int:
-    if not isinstance(value, str):
-        raise ValueError(f"expected {SIZE_HINT}, got {value!r}")
-    return parse_size(value)
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-        raise ValueError(f"expected an http:// or https:// URL, got {redact_url(value)!r}")
-    if parts.username or parts.password:
-        raise ValueError(
-            "credentials in the URL are not supported (they would be stored and printed); "
-            f"remove the user:password@ part of {redact_url(value)!r}"
-        )
-    return value
-
-
-def _name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(
-            f"expected a short name of letters, digits, '.', '_' or '-', got {value!r}"
-        )
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Size = Annotated[int, BeforeValidator(_size)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-Name = Annotated[str, AfterValidator(_name)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class MonitorSettings(_Section):
+class MonitorSettings(Section):
     """``[monitor]``: who this probe is (tags every row it writes, later)."""
 
     probe: Name = Field(default_factory=lambda: _name_from_host(socket.gethostname()))
 
 
-class DatabaseSettings(_Section):
+class DatabaseSettings(Section):
     """``[database]``: where the data lives; SQLite next to the config by default."""
 
     url: str | None = None
 
 
-class HttpSettings(_Section):
+class HttpSettings(Section):
     """``[http]``: limits for every request monitor makes to a vendor."""
 
     timeout: Duration = timedelta(seconds=10)
@@ -97,7 +50,7 @@ class HttpSettings(_Section):
     ca_file: str | None = None
 
 
-class SourceSettings(_Section):
+class SourceSettings(Section):
     """One ``[[source]]``: an upstream status page to poll."""
 
     name: Name
@@ -108,14 +61,12 @@ class SourceSettings(_Section):
     enabled: bool = True
 
 
-class _Document(_Section):
+class _Document(Section):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     source: list[SourceSettings] = Field(default_factory=list)
-    # Synthetic checks arrive with the next capability; until then each entry
-    # is kept as written so a config prepared for it still loads.
-    check: list[dict[str, Any]] = Field(default_factory=list)
+    check: list[CheckSettings] = Field(default_factory=list)
 
 
 class Config(BaseModel):
@@ -129,7 +80,7 @@ class Config(BaseModel):
     http: HttpSettings
     ca_file: Path | None
     sources: tuple[SourceSettings, ...]
-    checks: tuple[dict[str, Any], ...]
+    checks: tuple[CheckSettings, ...]
 
     def source(self, name: str) -> SourceSettings:
         """Return the source called ``name``; KeyError lists the configured names."""
@@ -211,22 +162,17 @@ def resolve_database_url(url: str | None, config_path: Path) -> str:
 
 
 def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
-    problems = []
-    sources = raw.get("source")
-    seen: set[str] = set()
-    for index, source in enumerate(sources if isinstance(sources, list) else []):
-        name = source.get("name") if isinstance(source, dict) else None
-        if isinstance(name, str) and name in seen:
+    problems = [*_duplicate_names(raw, "source"), *_duplicate_names(raw, "check")]
+    source_names = {e.get("name") for e in _entries(raw, "source")}
+    for index, check in enumerate(_entries(raw, "check")):
+        depends = check.get("depends_on")
+        wanted = depends.get("source") if isinstance(depends, dict) else None
+        if isinstance(wanted, str) and wanted not in source_names:
+            known = ", ".join(sorted(str(n) for n in source_names if isinstance(n, str))) or "none"
             problems.append(
-                f"source[{index}].name: duplicate source name {name!r}; "
-                "each [[source]] needs its own name"
+                f"check[{index}].depends_on.source: no [[source]] named {wanted!r} "
+                f"(configured: {known})"
             )
-        if isinstance(name, str):
-            seen.add(name)
-    checks = raw.get("check")
-    for index, check in enumerate(checks if isinstance(checks, list) else []):
-        if not isinstance(check, dict) or not isinstance(check.get("name"), str):
-            problems.append(f"check[{index}].name: expected a string naming the check")
     http = raw.get("http")
     ca_file = http.get("ca_file") if isinstance(http, dict) else None
     if isinstance(ca_file, str):
@@ -263,6 +209,26 @@ def _database_url_problem(url: str) -> str | None:
     return None
 
 
+def _entries(raw: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    entries = raw.get(table)
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _duplicate_names(raw: dict[str, Any], table: str) -> list[str]:
+    problems, seen = [], set()
+    entries = raw.get(table)
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name in seen:
+            problems.append(
+                f"{table}[{index}].name: duplicate {table} name {name!r}; "
+                f"each [[{table}]] needs its own name"
+            )
+        if isinstance(name, str):
+            seen.add(name)
+    return problems
+
+
 def _relative_to(config_path: Path, path: str | None) -> Path | None:
     """Resolve a path from the config: ``~`` expanded, relative to the config's folder."""
     if not path:
@@ -284,6 +250,10 @@ def _describe(error: Any, raw: dict[str, Any]) -> str:
     key = _key_path(loc, raw)
     kind = error["type"]
     value = error.get("input")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        kinds = " or ".join(", ".join(repr(k) for k in CHECK_MODELS).rsplit(", ", 1))
+        got = f", got {error['ctx']['tag']!r}" if kind == "union_tag_invalid" else ""
+        return f"{key}.kind: expected one of {kinds}{got}"
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         return f"{key}: unknown key (expected one of: {', '.join(allowed)})"
@@ -329,10 +299,14 @@ def _toml_type(value: object) -> str:
 
 
 def _key_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
-    """``source[2].interval``, plus the entry's name when it has one: ``source[2] ("github")``."""
+    """``source[2].interval``, plus the entry's name when it has one: ``source[2] ("github")``.
+
+    The tag pydantic adds for a ``[[check]]`` (its kind) is not a key the
+    user wrote, so it is left out.
+    """
     path = ""
     node: Any = raw
-    for part in loc:
+    for part in _written(loc, raw):
         if isinstance(part, int):
             path += f"[{part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
@@ -345,10 +319,39 @@ def _key_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
     return path or "(top level)"
 
 
+def _written(loc: tuple[Any, ...], raw: dict[str, Any]) -> list[Any]:
+    """``loc`` without the union tags pydantic inserts after a ``check[i]``."""
+    return [part for index, part in enumerate(loc) if not _is_tag(loc, index)]
+
+
+def _is_tag(loc: tuple[Any, ...], index: int) -> bool:
+    """Is ``loc[index]`` the kind tag pydantic puts after a ``check[i]``?"""
+    return (
+        index >= 2
+        and loc[index - 2] == "check"
+        and isinstance(loc[index - 1], int)
+        and loc[index] in CHECK_MODELS
+    )
+
+
+def _tagged(loc: tuple[Any, ...]) -> list[Any]:
+    """``loc`` with each ``check[i]`` and its union tag replaced by the kind's model."""
+    parts: list[Any] = []
+    for index, part in enumerate(loc):
+        if _is_tag(loc, index):
+            parts[-2:] = [CHECK_MODELS[part]]
+        else:
+            parts.append(part)
+    return parts
+
+
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     section: type[BaseModel] = _Document
-    for part in loc:
+    for part in _tagged(loc):
         if isinstance(part, int):
+            continue
+        if isinstance(part, type):  # a [[check]]: its kind's model
+            section = part
             continue
         annotation = section.model_fields[str(part)].annotation
         inner = getattr(annotation, "__args__", (annotation,))[0]
@@ -356,7 +359,10 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
             section = inner
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             section = annotation
-    return list(section.model_fields)
+    fields = list(section.model_fields)
+    # Checks inherit shared keys; show the two every entry needs first.
+    first = [f for f in ("name", "kind") if f in fields]
+    return first + [f for f in fields if f not in first]
 
 
 def _name_from_host(hostname: str) -> str:

@@ -247,7 +247,8 @@ MISTAKES = [
     ),
     pytest.param(
         '[[check]]\nurl = "https://api.example.com"\n',
-        "check[0].name: expected a string naming the check",
+        "check[0].kind: expected one of 'http', 'oauth_token_endpoint', 'oauth_refresh', "
+        "'credentials_file', 'dns', 'tcp', 'local_port' or 'clock'",
         id="check-without-name",
     ),
 ]

@@ -1,0 +1,151 @@
+"""``[[check]]`` entries: one typed model per kind, chosen by ``kind``.
+
+Secrets never live here: header values and credentials reference the
+environment (``"${ANTHROPIC_API_KEY}"``), expanded only when a check runs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from monitor.configtypes import Duration, HttpUrl, Name, Section
+
+
+def _port_range(value: str) -> str:
+    parts = value.split("-")
+    try:
+        low, high = int(parts[0]), int(parts[-1])
+    except ValueError:
+        raise ValueError(f"expected a port or a range such as '9000-9999', got {value!r}") from None
+    if len(parts) > 2 or not 1 <= low <= high <= 65535:
+        raise ValueError(f"expected a port or a range such as '9000-9999', got {value!r}")
+    return value
+
+
+PortRange = Annotated[str, AfterValidator(_port_range)]
+
+
+class DependsOn(Section):
+    """The upstream status source (and components) a check relies on."""
+
+    source: Name
+    components: list[str] = Field(default_factory=list)
+
+
+class _Check(Section):
+    name: Name
+    interval: Duration = timedelta(minutes=1)
+    timeout: Duration = timedelta(seconds=10)
+    depends_on: DependsOn | None = None
+    # "control": a neutral target whose failure means the local network.
+    role: Literal["vendor", "control"] = "vendor"
+    enabled: bool = True
+    # Run only when this environment variable is set (e.g. an API key).
+    when_env: str | None = None
+
+
+class _HttpClientOptions(Section):
+    verify_tls: bool = True
+    ca_file: str | None = None
+
+
+class HttpCheck(_Check, _HttpClientOptions):
+    """A request whose status says whether the API (and its auth layer) answers."""
+
+    kind: Literal["http"]
+    url: HttpUrl
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    expect_status: list[int] = Field(default_factory=lambda: [200])
+
+
+class OAuthTokenEndpointCheck(_Check, _HttpClientOptions):
+    """A refresh with a deliberately invalid token: ``invalid_grant`` means OAuth is up."""
+
+    kind: Literal["oauth_token_endpoint"]
+    token_url: HttpUrl
+    client_id: str
+
+
+class OAuthRefreshCheck(_Check, _HttpClientOptions):
+    """A real refresh with monitor's own grant, kept in its own 0600 token file."""
+
+    kind: Literal["oauth_refresh"]
+    token_url: HttpUrl
+    client_id: str
+    scope: str | None = None
+    token_file: str | None = None  # default: <state dir>/tokens/<name>.json
+    verify_url: HttpUrl | None = None
+
+
+class CredentialsFileCheck(_Check):
+    """Read-only inspection of a tool's credentials file (Claude Code's by default)."""
+
+    kind: Literal["credentials_file"]
+    path: str = "~/.claude/.credentials.json"
+    # JSON paths to the values, not the values.
+    access_token_key: str = "claudeAiOauth.accessToken"  # noqa: S105
+    refresh_token_key: str = "claudeAiOauth.refreshToken"  # noqa: S105
+    expires_at_key: str = "claudeAiOauth.expiresAt"
+    expires_at_unit: Literal["ms", "s"] = "ms"
+    # A machine without the tool: a note, not a failure.
+    skip_if_missing: bool = True
+
+
+class DnsCheck(_Check):
+    kind: Literal["dns"]
+    host: str
+
+
+class TcpCheck(_Check):
+    kind: Literal["tcp"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)]
+
+
+class LocalPortCheck(_Check):
+    """Can the OAuth callback port (or one in a range) be bound on 127.0.0.1?"""
+
+    kind: Literal["local_port"]
+    ports: PortRange
+
+
+class ClockCheck(_Check, _HttpClientOptions):
+    """Skew between this machine and a server's ``Date`` header."""
+
+    kind: Literal["clock"]
+    url: HttpUrl
+    max_skew: Duration = timedelta(seconds=30)
+
+
+CheckSettings = Annotated[
+    HttpCheck
+    | OAuthTokenEndpointCheck
+    | OAuthRefreshCheck
+    | CredentialsFileCheck
+    | DnsCheck
+    | TcpCheck
+    | LocalPortCheck
+    | ClockCheck,
+    Field(discriminator="kind"),
+]
+CHECK_MODELS: dict[str, type[_Check]] = {
+    "http": HttpCheck,
+    "oauth_token_endpoint": OAuthTokenEndpointCheck,
+    "oauth_refresh": OAuthRefreshCheck,
+    "credentials_file": CredentialsFileCheck,
+    "dns": DnsCheck,
+    "tcp": TcpCheck,
+    "local_port": LocalPortCheck,
+    "clock": ClockCheck,
+}
+
+
+def port_span(ports: str) -> range:
+    """``"9000-9999"`` -> range(9000, 10000); ``"54545"`` -> that one port."""
+    parts = [int(p) for p in ports.split("-")]
+    return range(parts[0], parts[-1] + 1)
