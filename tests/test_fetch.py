@@ -88,7 +88,7 @@ def test_it_keeps_the_status_and_retry_after_of_an_error_response() -> None:
         (httpx.ReadError("[Errno 104] Connection reset by peer"), "connection reset by peer"),
         (
             httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
-            "TLS error: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed",
+            "TLS error: certificate not trusted ([SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed)",
         ),
     ],
 )

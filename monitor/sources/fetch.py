@@ -16,6 +16,7 @@ import httpx
 
 from monitor import __version__
 from monitor.errors import FetchError
+from monitor.transport import transport_failure
 
 USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
 
@@ -154,26 +155,11 @@ def _status_reason(response: httpx.Response) -> str:
 
 def describe_transport_error(exc: httpx.HTTPError, limits: Limits, url: str) -> str:
     """One readable line for a transport failure, in the words a user searches for."""
-    text = str(exc) or type(exc).__name__
-    lowered = text.lower()
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"connect timed out after {min(limits.connect_timeout, limits.timeout):g}s"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out after {limits.timeout:g}s waiting for the response"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return f"more than {limits.max_redirects} redirects"
-    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-        return f"TLS error: {text}"
-    if (
-        "name or service not known" in lowered
-        or "nodename nor servname" in lowered
-        or ("temporary failure in name resolution" in lowered)
-    ):
-        return f"DNS lookup failed for {httpx.URL(url).host}: {text}"
-    if "connection refused" in lowered:
-        return "connection refused"
-    if "reset by peer" in lowered:
-        return "connection reset by peer"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"connection closed mid-response: {text}"
-    return f"{type(exc).__name__}: {text}"
+    _, reason = transport_failure(
+        exc,
+        url,
+        connect_timeout=min(limits.connect_timeout, limits.timeout),
+        timeout=limits.timeout,
+        max_redirects=limits.max_redirects,
+    )
+    return reason

@@ -1,0 +1,70 @@
+"""What a check may use from the outside world, passed in so tests control all of it."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from monitor import __version__
+from monitor.redact import redact_url
+from monitor.sources.fetch import tls_context
+
+USER_AGENT = f"monitor/{__version__} (synthetic check)"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """The clock, the environment and where files live, for one batch of runs.
+
+    ``now`` is the wall clock (aware UTC): credentials expiry and clock skew
+    are judged against it. ``config_dir`` anchors relative paths from the
+    config; ``state_dir`` holds monitor's own files (its OAuth token files).
+    """
+
+    config_dir: Path
+    state_dir: Path
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    now: Callable[[], datetime] = _utcnow
+
+    def path(self, configured: str) -> Path:
+        """A path from the config: ``~`` expanded, relative ones from the config's folder."""
+        expanded = Path(configured).expanduser()
+        return expanded if expanded.is_absolute() else self.config_dir / expanded
+
+    def http_client(
+        self, *, timeout: float, verify_tls: bool = True, ca_file: str | None = None
+    ) -> httpx.Client:
+        """A client for one check: no redirects followed (a 301 is an answer worth seeing)."""
+        verify: ssl.SSLContext | bool
+        if not verify_tls:
+            verify = False
+        elif ca_file:
+            verify = tls_context(str(self.path(ca_file)))
+        else:
+            verify = True
+        return httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=timeout),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+            verify=verify,
+        )
+
+    def proxy_settings(self) -> dict[str, str]:
+        """Proxy variables in effect (httpx honours them), values redacted of credentials."""
+        names = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+        found = {}
+        for name in names:
+            value = self.env.get(name) or self.env.get(name.lower())
+            if value:
+                found[name] = value if name == "NO_PROXY" else redact_url(value)
+        return found
