@@ -82,6 +82,14 @@ class Config(BaseModel):
     sources: tuple[SourceSettings, ...]
     checks: tuple[CheckSettings, ...]
 
+    def check(self, name: str) -> CheckSettings:
+        """Return the check called ``name``; KeyError lists the configured names."""
+        for check in self.checks:
+            if check.name == name:
+                return check
+        known = ", ".join(c.name for c in self.checks) or "none"
+        raise KeyError(f"no check named {name!r} in {self.path} (configured: {known})")
+
     def source(self, name: str) -> SourceSettings:
         """Return the source called ``name``; KeyError lists the configured names."""
         for source in self.sources:

@@ -30,3 +30,30 @@ def redact_url(url: str) -> str:
             [(k, REDACTED if _SECRET_KEY.search(k) else v) for k, v in pairs], safe=REDACTED
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_TEXT_SECRETS = (
+    # "Bearer abc.def" in echoed headers or error text
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
+    # Anthropic-style keys and OAuth tokens: sk-ant-api03-…, sk-ant-oat01-…
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"), "sk-" + REDACTED),
+    # JSON or form values of token-like fields
+    (
+        re.compile(
+            r"""(?i)(["']?(?:access_token|refresh_token|id_token|api_key|client_secret|password)["']?\s*[:=]\s*["']?)[^"'&\s,}]+"""
+        ),
+        r"\1" + REDACTED,
+    ),
+)
+
+
+def redact_text(text: str, *, limit: int = 300) -> str:
+    """A short, secret-free excerpt of a body or message, safe to store and print.
+
+    Truncated first to bound the work, then scrubbed of bearer tokens,
+    ``sk-…`` keys and token-valued fields; whitespace is collapsed to one line.
+    """
+    excerpt = " ".join(text[: limit * 4].split())
+    for pattern, replacement in _TEXT_SECRETS:
+        excerpt = pattern.sub(replacement, excerpt)
+    return excerpt if len(excerpt) <= limit else excerpt[: limit - 1] + "…"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from collections.abc import Callable, Mapping
@@ -16,6 +17,15 @@ from monitor.redact import redact_url
 from monitor.sources.fetch import tls_context
 
 USER_AGENT = f"monitor/{__version__} (synthetic check)"
+
+
+@functools.lru_cache(maxsize=16)
+def _verifying_context(ca_file: str | None) -> ssl.SSLContext:
+    """Loading the CA store costs ~17 ms; a check run must not pay it every time.
+
+    A context is safe to share between clients and threads once configured.
+    """
+    return tls_context(ca_file) if ca_file else httpx.create_ssl_context()
 
 
 def _utcnow() -> datetime:
@@ -45,13 +55,9 @@ class CheckContext:
         self, *, timeout: float, verify_tls: bool = True, ca_file: str | None = None
     ) -> httpx.Client:
         """A client for one check: no redirects followed (a 301 is an answer worth seeing)."""
-        verify: ssl.SSLContext | bool
-        if not verify_tls:
-            verify = False
-        elif ca_file:
-            verify = tls_context(str(self.path(ca_file)))
-        else:
-            verify = True
+        verify: ssl.SSLContext | bool = False
+        if verify_tls:
+            verify = _verifying_context(str(self.path(ca_file)) if ca_file else None)
         return httpx.Client(
             timeout=httpx.Timeout(timeout, connect=timeout),
             follow_redirects=False,

@@ -34,6 +34,7 @@ PORT_UNAVAILABLE = "port_unavailable"
 CLOCK_SKEW = "clock_skew"
 MISCONFIGURED = "misconfigured"  # could not run: e.g. ${VAR} not set
 PROTOCOL_ERROR = "protocol_error"  # answered, but not in the protocol expected
+INTERNAL_ERROR = "internal_error"  # monitor itself failed running the check
 
 FAILURE_CLASSES: tuple[str, ...] = (
     AUTH_REJECTED,
@@ -56,6 +57,7 @@ FAILURE_CLASSES: tuple[str, ...] = (
     CLOCK_SKEW,
     MISCONFIGURED,
     PROTOCOL_ERROR,
+    INTERNAL_ERROR,
 )
 # Transport failures: the request never got an HTTP answer.
 TRANSPORT_CLASSES = frozenset(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ import click
 from monitor import __version__
 from monitor.config import Config, load_config
 from monitor.store import Store, open_store
+from monitor.timeparse import parse_time, zone
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,6 +85,24 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def time_bounds(
+    since: str | None, until: str | None, tz_name: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """Parse ``--since``/``--until`` in ``--tz``; a bad value is a usage error naming it."""
+    now = datetime.now(UTC)
+    try:
+        tz = zone(tz_name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--tz'") from None
+    bounds: list[datetime | None] = []
+    for hint, text in (("--since", since), ("--until", until)):
+        try:
+            bounds.append(parse_time(text, now=now, tz=tz) if text is not None else None)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"'{hint}'") from None
+    return bounds[0], bounds[1]
 
 
 def json_option(f: F) -> F:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
 
-from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo_json, incident_dict, maintenance_dict, short_time, table
 from monitor.store.queries import list_incidents, list_maintenances
-from monitor.timeparse import parse_time, zone
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,24 +71,13 @@ def selection(
     limit: int | None,
 ) -> Selection:
     """Validate the shared options; a bad value is a usage error naming its option."""
-    now = datetime.now(UTC)
-    try:
-        tz = zone(tz_name)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--tz'") from None
-    bounds: dict[str, datetime] = {}
-    for hint, text in (("--since", since), ("--until", until)):
-        if text is not None:
-            try:
-                bounds[hint] = parse_time(text, now=now, tz=tz)
-            except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint=f"'{hint}'") from None
+    since_at, until_at = time_bounds(since, until, tz_name)
     for name in source_names:
         try:
             app.config.source(name)
         except KeyError as exc:
             raise click.BadParameter(str(exc.args[0]), param_hint="'--source'") from None
-    return Selection(source_names, bounds.get("--since"), bounds.get("--until"), limit)
+    return Selection(source_names, since_at, until_at, limit)
 
 
 @click.command()

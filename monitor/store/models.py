@@ -8,6 +8,7 @@ kept as transitions only: one row each time a component's status changes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -203,3 +204,45 @@ class Maintenance(Base):
     components: Mapped[list[str]] = mapped_column(JSON, default=list)
     first_seen_at: Mapped[datetime]
     last_changed_at: Mapped[datetime]
+
+
+class Check(Base):
+    """A configured synthetic check, kept after it leaves the config so its history stays."""
+
+    __tablename__ = "check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))  # vendor | control
+    target: Mapped[str] = mapped_column(Text)  # what it probes, for display (redacted)
+    depends_on_source: Mapped[str | None] = mapped_column(String(64))
+    depends_on_components: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
+class CheckRun(Base):
+    """One run of a check on one probe: the evidence ``why`` and the charts read."""
+
+    __tablename__ = "check_result"
+    __table_args__ = (
+        UniqueConstraint("check_id", "probe", "started_at"),
+        Index("ix_check_result_started", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("check.id", ondelete="CASCADE"))
+    probe: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    duration_ms: Mapped[float]
+    ok: Mapped[bool]
+    skipped: Mapped[bool] = mapped_column(default=False)
+    failure_class: Mapped[str | None] = mapped_column(String(32))
+    http_status: Mapped[int | None]
+    connect_ms: Mapped[float | None]
+    tls_ms: Mapped[float | None]
+    ttfb_ms: Mapped[float | None]
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    server_date: Mapped[datetime | None]
+    detail: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,151 @@
+"""``http``: one request, judged by its status: is the API up, and does its auth layer answer?
+
+The unauthenticated case (``expect_status = [401]``) is the sharpest probe
+there is: a 401 proves DNS, TCP, TLS, the vendor's edge and its auth layer
+all work, without holding any secret.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from monitor.checks.context import CheckContext
+from monitor.checks.result import (
+    AUTH_REJECTED,
+    FORBIDDEN,
+    MISCONFIGURED,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    UNEXPECTED_STATUS,
+    CheckResult,
+)
+from monitor.checks.settings import HttpCheck
+from monitor.redact import redact_text
+from monitor.transport import transport_failure
+
+REQUEST_ID_HEADERS = ("request-id", "x-request-id", "cf-ray")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class MissingVariable(LookupError):
+    """A ``${NAME}`` in the config has no value in the environment."""
+
+
+def expand(value: str, env: Mapping[str, str]) -> str:
+    """Replace ``${NAME}`` with the environment's value; MissingVariable names what is unset."""
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match[1]
+        if not env.get(name):
+            raise MissingVariable(name)
+        return env[name]
+
+    return _VARIABLE.sub(lookup, value)
+
+
+class PhaseTrace:
+    """Collects httpcore's trace events into phase durations (ms).
+
+    connect: TCP connect; tls: the handshake; ttfb: from sending the request
+    to the first byte of the response; total is measured by the caller.
+    """
+
+    def __init__(self) -> None:
+        self.marks: dict[str, float] = {}
+
+    def __call__(self, event: str, info: dict[str, Any]) -> None:
+        self.marks.setdefault(event.split(".", 1)[-1], time.perf_counter())
+
+    def phases(self) -> dict[str, float]:
+        spans = {
+            "connect": ("connect_tcp.started", "connect_tcp.complete"),
+            "tls": ("start_tls.started", "start_tls.complete"),
+            "ttfb": ("send_request_headers.started", "receive_response_headers.complete"),
+        }
+        return {
+            name: round((self.marks[end] - self.marks[start]) * 1000, 2)
+            for name, (start, end) in spans.items()
+            if start in self.marks and end in self.marks
+        }
+
+
+def status_class(status: int) -> str:
+    """The failure class of an HTTP status that was not expected."""
+    if status == 401:
+        return AUTH_REJECTED
+    if status == 403:
+        return FORBIDDEN
+    if status == 429:
+        return RATE_LIMITED
+    if status >= 500:
+        return SERVER_ERROR
+    return UNEXPECTED_STATUS
+
+
+def response_evidence(response: httpx.Response) -> dict[str, Any]:
+    """Status, the vendor's request id and the server's Date: what a support ticket needs."""
+    request_id = next(
+        (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
+    )
+    try:
+        server_date = parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        server_date = None
+    return {
+        "http_status": response.status_code,
+        "request_id": request_id,
+        "server_date": server_date,
+    }
+
+
+def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
+    """Send the configured request and compare its status with ``expect_status``."""
+    try:
+        headers = {name: expand(value, context.env) for name, value in settings.headers.items()}
+        body = expand(settings.body, context.env) if settings.body is not None else None
+    except MissingVariable as missing:
+        return CheckResult.failed(
+            MISCONFIGURED,
+            f"environment variable {missing.args[0]} is not set; the check cannot run",
+        )
+    facts: dict[str, Any] = {"proxy": context.proxy_settings()} if context.proxy_settings() else {}
+    if not settings.verify_tls:
+        facts["tls_verification"] = "off"
+    timeout = settings.timeout.total_seconds()
+    trace = PhaseTrace()
+    began = time.perf_counter()
+    with context.http_client(
+        timeout=timeout, verify_tls=settings.verify_tls, ca_file=settings.ca_file
+    ) as client:
+        try:
+            response = client.request(
+                settings.method,
+                settings.url,
+                headers=headers,
+                content=body,
+                extensions={"trace": trace},
+            )
+        except httpx.HTTPError as exc:
+            failure, reason = transport_failure(
+                exc, settings.url, connect_timeout=timeout, timeout=timeout
+            )
+            return CheckResult.failed(failure, reason, phases_ms=trace.phases(), facts=facts)
+    phases = {**trace.phases(), "total": round((time.perf_counter() - began) * 1000, 2)}
+    evidence = {**response_evidence(response), "phases_ms": phases, "facts": facts}
+    status = response.status_code
+    if status in settings.expect_status:
+        meaning = " (the API is up and its auth layer answers)" if status == 401 else ""
+        return CheckResult.passed(f"HTTP {status} as expected{meaning}", **evidence)
+    expected = ", ".join(str(s) for s in settings.expect_status)
+    said = redact_text(response.text, limit=200)
+    return CheckResult.failed(
+        status_class(status),
+        f"HTTP {status}, expected {expected}" + (f": {said}" if said else ""),
+        **evidence,
+    )

@@ -1,0 +1,129 @@
+"""Run checks concurrently and record every run.
+
+Each run is dated and timed here, so a check function only says what it
+saw. Runs are written one per transaction as they finish; a check that
+crashes is recorded as an internal error, never lost and never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.checks.context import CheckContext
+from monitor.checks.registry import runner_for, target_of
+from monitor.checks.result import INTERNAL_ERROR, CheckResult
+from monitor.config import Config
+from monitor.redact import redact_text
+from monitor.store import Store
+from monitor.store.checkruns import CheckSpec, record_check_run, sync_checks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """One run of one check, as recorded."""
+
+    check: str
+    kind: str
+    role: str
+    probe: str
+    started_at: datetime
+    duration_ms: float
+    result: CheckResult
+
+
+def run_check(
+    settings: Any, context: CheckContext, clock: Callable[[], datetime]
+) -> tuple[datetime, float, CheckResult]:
+    """Run one check; never raises. Returns when it started, how long it took, what it saw."""
+    started_at = clock()
+    began = time.perf_counter()
+    if settings.when_env and not context.env.get(settings.when_env):
+        result = CheckResult.skip(f"skipped: {settings.when_env} is not set")
+    else:
+        try:
+            result = runner_for(settings.kind)(settings, context)
+        except Exception as exc:  # a bug in one kind must not take the batch down
+            log.exception("[checks.run] check crashed check=%s", settings.name)
+            reason = redact_text(f"internal error: {type(exc).__name__}: {exc}")
+            result = CheckResult.failed(INTERNAL_ERROR, reason)
+    return started_at, round((time.perf_counter() - began) * 1000, 2), result
+
+
+def spec_of(settings: Any) -> CheckSpec:
+    depends = settings.depends_on
+    return CheckSpec(
+        name=settings.name,
+        kind=settings.kind,
+        role=settings.role,
+        target=target_of(settings),
+        depends_on_source=depends.source if depends else None,
+        depends_on_components=list(depends.components) if depends else [],
+    )
+
+
+def run_checks(
+    store: Store,
+    config: Config,
+    context: CheckContext,
+    names: Sequence[str] = (),
+    *,
+    workers: int = 32,
+) -> list[RunReport]:
+    """Run the named checks (all enabled ones by default) once, concurrently; config order out."""
+    selected = (
+        [config.check(n) for n in names] if names else [c for c in config.checks if c.enabled]
+    )
+    if not selected:
+        return []
+    with store.write() as session, session.begin():
+        ids = sync_checks(session, [spec_of(c) for c in selected], context.now())
+    reports: dict[str, RunReport] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(selected)))) as pool:
+        futures = {pool.submit(run_check, c, context, context.now): c for c in selected}
+        for future in as_completed(futures):
+            settings = futures[future]
+            started_at, duration_ms, result = future.result()
+            report = RunReport(
+                settings.name,
+                settings.kind,
+                settings.role,
+                config.probe,
+                started_at,
+                duration_ms,
+                result,
+            )
+            _record(store, ids[settings.name], report)
+            reports[settings.name] = report
+    return [reports[c.name] for c in selected]
+
+
+def _record(store: Store, check_id: int, report: RunReport) -> None:
+    result = report.result
+    phases = result.phases_ms
+    with store.write() as session, session.begin():
+        record_check_run(
+            session,
+            check_id=check_id,
+            probe=report.probe,
+            started_at=report.started_at,
+            duration_ms=report.duration_ms,
+            ok=result.ok,
+            skipped=result.skipped,
+            failure_class=result.failure_class,
+            http_status=result.http_status,
+            connect_ms=phases.get("connect"),
+            tls_ms=phases.get("tls"),
+            ttfb_ms=phases.get("ttfb"),
+            request_id=result.request_id,
+            server_date=result.server_date,
+            detail=result.detail,
+            facts={**result.facts, **({"phases_ms": phases} if phases else {})},
+        )

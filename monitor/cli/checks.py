@@ -1,0 +1,205 @@
+"""``monitor check`` and ``monitor results``: what this machine sees, now and before."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+
+from monitor.cli.app import App, json_option, pass_app, time_bounds
+from monitor.cli.render import echo_json, short_time, table
+from monitor.timeparse import FORMS
+
+
+@click.command("check")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@json_option
+@pass_app
+def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
+    """Run the named checks (default: all enabled) once now, concurrently, and record them.
+
+    Prints one row per check: result, failure class, HTTP status, latency
+    and what was seen. Exit status 1 if any check failed; a skipped check
+    (its when_env variable unset, no credentials file) does not fail.
+
+    \b
+    Examples:
+      monitor check
+      monitor check api-reachable oauth-endpoint
+      monitor check --json | jq '.[] | select(.ok | not)'
+    """
+    from monitor.checks.context import CheckContext
+    from monitor.checks.runner import run_checks
+    from monitor.checks.tokenstore import default_state_dir
+
+    config = app.config
+    for name in names:
+        try:
+            config.check(name)
+        except KeyError as exc:
+            raise click.BadParameter(str(exc.args[0]), param_hint="'NAME'") from None
+    context = CheckContext(config_dir=config.path.parent, state_dir=default_state_dir(config.path))
+    reports = run_checks(app.store(), config, context, names)
+    if not reports:
+        click.echo(f"no checks configured; add a [[check]] to {config.path}", err=True)
+    if as_json:
+        echo_json(
+            [
+                run_dict(
+                    check=r.check,
+                    probe=r.probe,
+                    started_at=r.started_at,
+                    duration_ms=r.duration_ms,
+                    ok=r.result.ok,
+                    skipped=r.result.skipped,
+                    failure_class=r.result.failure_class,
+                    http_status=r.result.http_status,
+                    detail=r.result.detail,
+                    request_id=r.result.request_id,
+                    phases_ms=r.result.phases_ms,
+                )
+                for r in reports
+            ]
+        )
+    elif reports:
+        rows = [
+            [
+                r.check,
+                _verdict(r.result.ok, r.result.skipped),
+                r.result.failure_class or "-",
+                str(r.result.http_status or "-"),
+                f"{r.duration_ms:.0f} ms",
+                r.result.detail,
+            ]
+            for r in reports
+        ]
+        click.echo(table(["CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows))
+    if any(not r.result.ok for r in reports):
+        raise click.exceptions.Exit(1)
+
+
+@click.command("results")
+@click.option(
+    "--check", "check_names", multiple=True, metavar="NAME", help="Only this check (repeatable)."
+)
+@click.option("--since", metavar="T", help=f"Only runs at or after T ({FORMS}).")
+@click.option("--until", metavar="T", help="Only runs at or before T.")
+@click.option("--tz", "tz_name", metavar="ZONE", help="Zone for times given without an offset.")
+@click.option("--failed", "failed_only", is_flag=True, help="Only failed runs.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="At most this many runs.",
+)
+@json_option
+@pass_app
+def results(
+    app: App,
+    check_names: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    tz_name: str | None,
+    failed_only: bool,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List recorded check runs, newest first.
+
+    \b
+    Examples:
+      monitor results --failed --since '24h ago'
+      monitor results --check api-reachable --since '2026-04-13 15:00' --until '2026-04-13 17:00'
+      monitor results --json --limit 1000 > runs.json
+    """
+    from monitor.store.checkruns import list_check_runs
+
+    since_at, until_at = time_bounds(since, until, tz_name)
+    with app.store().read() as session:
+        runs = list_check_runs(
+            session,
+            checks=check_names,
+            since=since_at,
+            until=until_at,
+            failed_only=failed_only,
+            limit=limit,
+        )
+    if as_json:
+        echo_json(
+            [
+                run_dict(
+                    check=name,
+                    probe=run.probe,
+                    started_at=run.started_at,
+                    duration_ms=run.duration_ms,
+                    ok=run.ok,
+                    skipped=run.skipped,
+                    failure_class=run.failure_class,
+                    http_status=run.http_status,
+                    detail=run.detail,
+                    request_id=run.request_id,
+                    phases_ms=run.facts.get("phases_ms", {}),
+                )
+                for name, run in runs
+            ]
+        )
+        return
+    if not runs:
+        click.echo("no runs recorded for that selection", err=True)
+        return
+    rows = [
+        [
+            short_time(run.started_at),
+            name,
+            _verdict(run.ok, run.skipped),
+            run.failure_class or "-",
+            str(run.http_status or "-"),
+            f"{run.duration_ms:.0f} ms",
+            run.detail,
+        ]
+        for name, run in runs
+    ]
+    click.echo(table(["AT", "CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows))
+
+
+def run_dict(
+    *,
+    check: str,
+    probe: str,
+    started_at: datetime,
+    duration_ms: float,
+    ok: bool,
+    skipped: bool,
+    failure_class: str | None,
+    http_status: int | None,
+    detail: str,
+    request_id: str | None,
+    phases_ms: dict[str, float],
+) -> dict[str, Any]:
+    """The JSON object for one run: the same from ``check --json`` and ``results --json``."""
+    from monitor.timeutil import isoformat_z
+
+    return {
+        "check": check,
+        "probe": probe,
+        "started_at": isoformat_z(started_at),
+        "ok": ok,
+        "skipped": skipped,
+        "failure_class": failure_class,
+        "http_status": http_status,
+        "duration_ms": duration_ms,
+        "detail": detail,
+        "request_id": request_id,
+        "phases_ms": phases_ms,
+    }
+
+
+def _verdict(ok: bool, skipped: bool) -> str:
+    return "skipped" if skipped else ("ok" if ok else "FAIL")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(check)
+    group.add_command(results)

@@ -1,0 +1,86 @@
+"""Writes and reads of synthetic-check runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from monitor.store.models import Check, CheckRun
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """The part of a configured check the store keeps (no secrets: target is redacted)."""
+
+    name: str
+    kind: str
+    role: str
+    target: str
+    depends_on_source: str | None = None
+    depends_on_components: list[str] = field(default_factory=list)
+
+
+def sync_checks(session: Session, specs: Iterable[CheckSpec], now: datetime) -> dict[str, int]:
+    """Give every configured check a row; kind, role, target and dependency follow the config."""
+    specs = list(specs)
+    rows = {
+        row.name: row
+        for row in session.scalars(select(Check).where(Check.name.in_([s.name for s in specs])))
+    }
+    for spec in specs:
+        values = {
+            "kind": spec.kind,
+            "role": spec.role,
+            "target": spec.target,
+            "depends_on_source": spec.depends_on_source,
+            "depends_on_components": list(spec.depends_on_components),
+        }
+        row = rows.get(spec.name)
+        if row is None:
+            row = Check(name=spec.name, created_at=now, **values)
+            session.add(row)
+            rows[spec.name] = row
+        else:
+            for key, value in values.items():
+                if getattr(row, key) != value:
+                    setattr(row, key, value)
+    session.flush()
+    return {name: row.id for name, row in rows.items()}
+
+
+def record_check_run(session: Session, **values: Any) -> None:
+    """Append one run."""
+    session.execute(insert(CheckRun), [values])
+
+
+def list_check_runs(
+    session: Session,
+    *,
+    checks: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    failed_only: bool = False,
+    limit: int | None = None,
+) -> list[tuple[str, CheckRun]]:
+    """Runs newest first, as (check name, run)."""
+    query = (
+        select(Check.name, CheckRun)
+        .join(Check, Check.id == CheckRun.check_id)
+        .order_by(CheckRun.started_at.desc(), CheckRun.id.desc())
+    )
+    if checks:
+        query = query.where(Check.name.in_(checks))
+    if since is not None:
+        query = query.where(CheckRun.started_at >= since)
+    if until is not None:
+        query = query.where(CheckRun.started_at <= until)
+    if failed_only:
+        query = query.where(CheckRun.ok.is_(False))
+    if limit is not None:
+        query = query.limit(limit)
+    return [(name, run) for name, run in session.execute(query)]
