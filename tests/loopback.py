@@ -9,7 +9,9 @@ thread and never leaves loopback.
 from __future__ import annotations
 
 import hashlib
+import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ class Route:
     delay: float = 0.0
     truncate_at: int | None = None  # declare full length, send this many bytes, close
     trickle: float = 0.0  # > 0: send the body a byte at a time, this many seconds apart
+    reset: bool = False  # answer nothing: reset the connection (TCP RST)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -35,6 +38,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.owner.bodies.append(self.rfile.read(length))
+        self.do_GET()
+
     def do_GET(self) -> None:
         owner = self.server.owner
         path = self.path.split("?")[0]
@@ -42,6 +50,12 @@ class _Handler(BaseHTTPRequestHandler):
         route = owner.routes.get(path)
         if route is None:
             self._send(404, b"not found", "text/plain", {})
+            return
+        if route.reset:
+            # Linger 0 makes close() send RST instead of FIN: "connection reset by peer".
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
             return
         if route.delay:
             # Bounded: the server gives up waiting when the test stops it.
@@ -115,6 +129,7 @@ class LoopbackServer:
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.bodies: list[bytes] = []
         self.not_modified = 0
         self.stopping = threading.Event()
         self._server = self.HTTPServer(("127.0.0.1", 0), _Handler)

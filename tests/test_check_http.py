@@ -1,0 +1,230 @@
+"""The http check against real servers on 127.0.0.1: each failure class, phases, evidence."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.checks.context import CheckContext
+from monitor.checks.http import expand, run_http
+from monitor.checks.result import (
+    AUTH_REJECTED,
+    CONNECT_REFUSED,
+    CONNECTION_RESET,
+    FORBIDDEN,
+    MISCONFIGURED,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    TIMEOUT,
+    TLS_ERROR,
+    UNEXPECTED_STATUS,
+)
+from monitor.checks.settings import HttpCheck
+from tests.loopback import LoopbackServer
+
+KEY = "sk-ant-api03-THISISASECRETKEYVALUE0123456789"
+
+
+def http_check(url: str, **settings: Any) -> HttpCheck:
+    return HttpCheck.model_validate(
+        {"name": "api", "kind": "http", "url": url, "timeout": "1s", **settings}
+    )
+
+
+def context(tmp_path: Path, **env: str) -> CheckContext:
+    return CheckContext(config_dir=tmp_path, state_dir=tmp_path / "state", env=env)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_it_passes_when_the_api_answers_401_without_credentials(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    server.route(
+        "/v1/messages",
+        b'{"type":"error","error":{"type":"authentication_error","message":"x-api-key header is required"}}',
+        status=401,
+        headers={"request-id": "req_011CXYZ"},
+    )
+
+    result = run_http(
+        http_check(server.url + "/v1/messages", expect_status=[401]), context(tmp_path)
+    )
+
+    assert result.ok
+    assert result.detail == "HTTP 401 as expected (the API is up and its auth layer answers)"
+    assert (result.http_status, result.request_id) == (401, "req_011CXYZ")
+    assert result.server_date is not None
+    assert set(result.phases_ms) == {"connect", "ttfb", "total"}  # plain HTTP: no TLS phase
+    assert all(v >= 0 for v in result.phases_ms.values())
+
+
+def test_it_sends_the_key_from_the_environment_and_never_reports_it(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    server.route(
+        "/v1/messages",
+        b'{"type":"error","error":{"message":"invalid x-api-key ' + KEY.encode() + b'"}}',
+        status=401,
+    )
+    check = http_check(
+        server.url + "/v1/messages",
+        method="POST",
+        headers={"x-api-key": "${ANTHROPIC_API_KEY}", "anthropic-version": "2023-06-01"},
+        body='{"model": "x", "max_tokens": 1, "messages": []}',
+        expect_status=[200],
+    )
+
+    result = run_http(check, context(tmp_path, ANTHROPIC_API_KEY=KEY))
+
+    assert server.requests[-1][1]["x-api-key"] == KEY
+    assert not result.ok
+    assert result.failure_class == AUTH_REJECTED
+    assert result.detail.startswith("HTTP 401, expected 200: ")
+    assert KEY not in result.detail
+    assert "sk-REDACTED" in result.detail
+
+
+def test_it_fails_clearly_when_a_referenced_variable_is_unset(tmp_path: Path) -> None:
+    check = http_check("http://127.0.0.1:9/x", headers={"x-api-key": "${ANTHROPIC_API_KEY}"})
+
+    result = run_http(check, context(tmp_path))
+
+    assert (result.ok, result.failure_class) == (False, MISCONFIGURED)
+    assert (
+        result.detail == "environment variable ANTHROPIC_API_KEY is not set; the check cannot run"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "failure_class"),
+    [
+        (401, AUTH_REJECTED),
+        (403, FORBIDDEN),
+        (429, RATE_LIMITED),
+        (500, SERVER_ERROR),
+        (503, SERVER_ERROR),
+        (302, UNEXPECTED_STATUS),
+        (404, UNEXPECTED_STATUS),
+    ],
+)
+def test_it_classes_an_unexpected_status(
+    status: int, failure_class: str, server: LoopbackServer, tmp_path: Path
+) -> None:
+    server.route("/x", b'{"error": "nope"}', status=status, headers={"Location": "/y"})
+
+    result = run_http(http_check(server.url + "/x"), context(tmp_path))
+
+    assert (result.ok, result.failure_class, result.http_status) == (False, failure_class, status)
+    assert result.detail.startswith(f"HTTP {status}, expected 200")
+
+
+def test_it_reports_a_server_that_hangs_as_a_timeout(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    server.route("/slow", b"{}", delay=5.0)
+
+    result = run_http(http_check(server.url + "/slow"), context(tmp_path))
+
+    assert (result.failure_class, result.detail) == (
+        TIMEOUT,
+        "timed out after 1s waiting for the response",
+    )
+    assert "connect" in result.phases_ms  # it connected: the wait was for the answer
+
+
+def test_it_reports_a_reset_connection(server: LoopbackServer, tmp_path: Path) -> None:
+    server.route("/reset", reset=True)
+
+    result = run_http(http_check(server.url + "/reset"), context(tmp_path))
+
+    assert result.failure_class == CONNECTION_RESET
+
+
+def test_it_reports_a_closed_port_as_refused(tmp_path: Path) -> None:
+    result = run_http(http_check(f"http://127.0.0.1:{closed_port()}/x"), context(tmp_path))
+
+    assert (result.failure_class, result.detail) == (CONNECT_REFUSED, "connection refused")
+
+
+def test_it_measures_the_tls_handshake_with_a_trusted_ca(tls_server, tmp_path: Path) -> None:
+    server, ca_file = tls_server
+    server.route("/v1/messages", b"{}", status=401)
+
+    result = run_http(
+        http_check(server.url + "/v1/messages", expect_status=[401], ca_file=str(ca_file)),
+        context(tmp_path),
+    )
+
+    assert result.ok, result.detail
+    assert {"connect", "tls", "ttfb", "total"} <= set(result.phases_ms)
+
+
+def test_it_reports_an_untrusted_certificate(tls_server, tmp_path: Path) -> None:
+    server, _ = tls_server
+    server.route("/x", b"{}")
+
+    result = run_http(http_check(server.url + "/x"), context(tmp_path))
+
+    assert result.failure_class == TLS_ERROR
+    assert result.detail.startswith("TLS error: certificate not trusted")
+
+
+def test_it_reports_a_certificate_for_another_host(tls_authority, tmp_path: Path) -> None:
+    import ssl
+
+    cert = tls_authority.issue_cert("api.example.com")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    tls_authority.cert_pem.write_to_path(str(ca_file))
+    with LoopbackServer(ssl_context=server_context) as server:
+        server.route("/x", b"{}")
+        result = run_http(http_check(server.url + "/x", ca_file=str(ca_file)), context(tmp_path))
+
+    assert result.failure_class == TLS_ERROR
+    assert result.detail.startswith("TLS error: certificate is not valid for localhost")
+
+
+def test_it_can_skip_tls_verification_when_told_and_says_so(tls_server, tmp_path: Path) -> None:
+    server, _ = tls_server
+    server.route("/x", b"{}")
+
+    result = run_http(http_check(server.url + "/x", verify_tls=False), context(tmp_path))
+
+    assert result.ok
+    assert result.facts["tls_verification"] == "off"
+
+
+def test_it_records_the_proxy_settings_in_effect_without_credentials(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    server.route("/x", b"{}")
+    env = {"HTTPS_PROXY": "http://user:pw@proxy.corp:3128", "NO_PROXY": "127.0.0.1,localhost"}
+
+    result = run_http(http_check(server.url + "/x"), context(tmp_path, **env))
+
+    assert result.facts["proxy"] == {
+        "HTTPS_PROXY": "http://REDACTED@proxy.corp:3128",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expanded"),
+    [
+        ("Bearer ${TOKEN}", {"TOKEN": "abc"}, "Bearer abc"),
+        ("${A}-${B}", {"A": "1", "B": "2"}, "1-2"),
+        ("no variables", {}, "no variables"),
+        ("$TOKEN stays", {"TOKEN": "abc"}, "$TOKEN stays"),
+    ],
+)
+def test_it_expands_environment_references(text: str, env: dict[str, str], expanded: str) -> None:
+    assert expand(text, env) == expanded
