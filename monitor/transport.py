@@ -16,6 +16,7 @@ from monitor.checks.result import (
     CONNECT_TIMEOUT,
     CONNECTION_RESET,
     DNS_FAILURE,
+    NETWORK_UNREACHABLE,
     PROTOCOL_ERROR,
     TIMEOUT,
     TLS_ERROR,
@@ -55,6 +56,8 @@ def transport_failure(
         return DNS_FAILURE, f"DNS lookup failed for {host}: {text}"
     if "connection refused" in lowered:
         return CONNECT_REFUSED, "connection refused"
+    if "unreachable" in lowered or "no route to host" in lowered:
+        return NETWORK_UNREACHABLE, f"network unreachable: {text}"
     if "reset by peer" in lowered or "connection reset" in lowered:
         return CONNECTION_RESET, "connection reset by peer"
     if isinstance(exc, httpx.RemoteProtocolError):

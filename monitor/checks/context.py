@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -64,6 +65,16 @@ class CheckContext:
             headers={"User-Agent": USER_AGENT},
             verify=verify,
         )
+
+    def run_facts(self, *, verify_tls: bool) -> dict[str, Any]:
+        """What was in effect for an HTTP run: the proxy, and TLS verification if it was off."""
+        facts: dict[str, Any] = {}
+        proxy = self.proxy_settings()
+        if proxy:
+            facts["proxy"] = proxy
+        if not verify_tls:
+            facts["tls_verification"] = "off"
+        return facts
 
     def proxy_settings(self) -> dict[str, str]:
         """Proxy variables in effect (httpx honours them), values redacted of credentials."""

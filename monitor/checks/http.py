@@ -114,9 +114,7 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
             MISCONFIGURED,
             f"environment variable {missing.args[0]} is not set; the check cannot run",
         )
-    facts: dict[str, Any] = {"proxy": context.proxy_settings()} if context.proxy_settings() else {}
-    if not settings.verify_tls:
-        facts["tls_verification"] = "off"
+    facts = context.run_facts(verify_tls=settings.verify_tls)
     timeout = settings.timeout.total_seconds()
     trace = PhaseTrace()
     began = time.perf_counter()

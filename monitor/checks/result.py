@@ -23,6 +23,7 @@ INVALID_GRANT = "invalid_grant"  # OAuth refresh token refused
 TIMEOUT = "timeout"  # connected, then no answer in time
 CONNECT_TIMEOUT = "connect_timeout"  # no connection in time
 CONNECT_REFUSED = "connect_refused"
+NETWORK_UNREACHABLE = "network_unreachable"  # no route: the local network, VPN or Wi-Fi
 CONNECTION_RESET = "connection_reset"
 DNS_FAILURE = "dns_failure"
 TLS_ERROR = "tls_error"
@@ -46,6 +47,7 @@ FAILURE_CLASSES: tuple[str, ...] = (
     TIMEOUT,
     CONNECT_TIMEOUT,
     CONNECT_REFUSED,
+    NETWORK_UNREACHABLE,
     CONNECTION_RESET,
     DNS_FAILURE,
     TLS_ERROR,
@@ -61,7 +63,15 @@ FAILURE_CLASSES: tuple[str, ...] = (
 )
 # Transport failures: the request never got an HTTP answer.
 TRANSPORT_CLASSES = frozenset(
-    {TIMEOUT, CONNECT_TIMEOUT, CONNECT_REFUSED, CONNECTION_RESET, DNS_FAILURE, TLS_ERROR}
+    {
+        TIMEOUT,
+        CONNECT_TIMEOUT,
+        CONNECT_REFUSED,
+        NETWORK_UNREACHABLE,
+        CONNECTION_RESET,
+        DNS_FAILURE,
+        TLS_ERROR,
+    }
 )
 
 
