@@ -23,6 +23,7 @@ from monitor.checks.result import (
     TIMEOUT,
     TLS_ERROR,
 )
+from monitor.checks.runner import run_check
 from monitor.checks.settings import ClockCheck
 from tests.loopback import LoopbackServer
 
@@ -212,8 +213,9 @@ def test_https_with_the_configured_ca(
 
 
 def test_missing_ca_file_is_misconfigured(server: LoopbackServer, tmp_path: Path) -> None:
-    result = run_clock(
-        clock(server.url + "/", ca_file=str(tmp_path / "absent.pem")), shifted(tmp_path)
+    context = shifted(tmp_path)
+    _, _, result = run_check(
+        clock(server.url + "/", ca_file=str(tmp_path / "absent.pem")), context, context.now
     )
 
     assert result.failure_class == MISCONFIGURED

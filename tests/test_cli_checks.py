@@ -146,3 +146,20 @@ def test_it_exits_2_on_a_check_config_mistake(api: LoopbackServer, tmp_path: Pat
 
     assert (status, out) == (2, "")
     assert 'check[3] ("bad").url: expected an http:// or https:// URL' in err
+
+
+def test_it_reports_an_unloadable_ca_file_on_its_check_only(
+    api: LoopbackServer, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.delenv("MONITOR_TEST_KEY", raising=False)
+    extra = f'\n[[check]]\nname = "pinned"\nkind = "http"\nurl = "{api.url}/generate_204"\nca_file = "missing.pem"\n'
+
+    status, out, _ = run(
+        capsys, "--config", str(checks_config(tmp_path, api, extra)), "check", "--json"
+    )
+    runs = {r["check"]: r for r in json.loads(out)}
+
+    assert status == 1
+    assert runs["control"]["ok"] is True
+    assert runs["pinned"]["ok"] is False
+    assert "missing.pem" in runs["pinned"]["detail"]

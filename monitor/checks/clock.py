@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from monitor.checks.context import CheckContext
-from monitor.checks.result import CLOCK_SKEW, MISCONFIGURED, PROTOCOL_ERROR, CheckResult
+from monitor.checks.result import CLOCK_SKEW, PROTOCOL_ERROR, CheckResult
 from monitor.checks.settings import ClockCheck
 from monitor.durations import format_duration
 from monitor.redact import redact_url
@@ -53,15 +53,10 @@ def run_clock(settings: ClockCheck, context: CheckContext) -> CheckResult:
     timeout = settings.timeout.total_seconds()
     url = settings.url
     facts: dict[str, Any] = {"url": redact_url(url)}
-    try:
-        client = context.http_client(
-            timeout=timeout, verify_tls=settings.verify_tls, ca_file=settings.ca_file
-        )
-    except OSError as exc:  # ssl.SSLError included: a ca_file that is missing or not PEM
-        reason = exc.strerror or str(exc)
-        return CheckResult.failed(
-            MISCONFIGURED, f"cannot load ca_file {settings.ca_file}: {reason}", facts=facts
-        )
+    # An unloadable ca_file raises CheckMisconfigured: the runner records it.
+    client = context.http_client(
+        timeout=timeout, verify_tls=settings.verify_tls, ca_file=settings.ca_file
+    )
     try:
         with client:
             exchange = _exchange(client, url, context.now)

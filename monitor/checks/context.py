@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import os
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,13 +21,24 @@ from monitor.sources.fetch import tls_context
 USER_AGENT = f"monitor/{__version__} (synthetic check)"
 
 
-@functools.lru_cache(maxsize=16)
-def _verifying_context(ca_file: str | None) -> ssl.SSLContext:
-    """Loading the CA store costs ~17 ms; a check run must not pay it every time.
+class CheckMisconfigured(Exception):
+    """The check cannot run as configured (a CA file that does not load, say)."""
 
-    A context is safe to share between clients and threads once configured.
+
+_CONTEXTS: dict[str | None, ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _verifying_context(ca_file: str | None) -> ssl.SSLContext:
+    """Loading the CA store costs 17-35 ms; a check run must not pay it every time.
+
+    Built once per CA file under a lock (concurrent first runs would each
+    build their own); a configured context is safe to share across threads.
     """
-    return tls_context(ca_file) if ca_file else httpx.create_ssl_context()
+    with _CONTEXTS_LOCK:
+        if ca_file not in _CONTEXTS:
+            _CONTEXTS[ca_file] = tls_context(ca_file) if ca_file else httpx.create_ssl_context()
+        return _CONTEXTS[ca_file]
 
 
 def _utcnow() -> datetime:
@@ -58,13 +70,26 @@ class CheckContext:
         """A client for one check: no redirects followed (a 301 is an answer worth seeing)."""
         verify: ssl.SSLContext | bool = False
         if verify_tls:
-            verify = _verifying_context(str(self.path(ca_file)) if ca_file else None)
+            bundle = str(self.path(ca_file)) if ca_file else None
+            try:
+                verify = _verifying_context(bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise CheckMisconfigured(f"cannot load ca_file {bundle}: {exc}") from None
         return httpx.Client(
             timeout=httpx.Timeout(timeout, connect=timeout),
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
             verify=verify,
         )
+
+    def warm_up(self, ca_files: set[str | None]) -> None:
+        """Build the TLS contexts a batch will need before any run is timed.
+
+        A CA file that cannot be loaded is left for its check to report.
+        """
+        for ca_file in ca_files:
+            with contextlib.suppress(OSError, ssl.SSLError):
+                _verifying_context(str(self.path(ca_file)) if ca_file else None)
 
     def run_facts(self, *, verify_tls: bool) -> dict[str, Any]:
         """What was in effect for an HTTP run: the proxy, and TLS verification if it was off."""

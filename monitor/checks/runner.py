@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.checks.context import CheckContext
+from monitor.checks.context import CheckContext, CheckMisconfigured
 from monitor.checks.registry import runner_for, target_of
-from monitor.checks.result import INTERNAL_ERROR, CheckResult
+from monitor.checks.result import INTERNAL_ERROR, MISCONFIGURED, CheckResult
 from monitor.config import Config
 from monitor.redact import redact_text
 from monitor.store import Store
@@ -50,6 +50,8 @@ def run_check(
     else:
         try:
             result = runner_for(settings.kind)(settings, context)
+        except CheckMisconfigured as exc:
+            result = CheckResult.failed(MISCONFIGURED, str(exc))
         except Exception as exc:  # a bug in one kind must not take the batch down
             log.exception("[checks.run] check crashed check=%s", settings.name)
             reason = redact_text(f"internal error: {type(exc).__name__}: {exc}")
@@ -85,6 +87,7 @@ def run_checks(
         return []
     with store.write() as session, session.begin():
         ids = sync_checks(session, [spec_of(c) for c in selected], context.now())
+    _warm_up(selected, context)
     reports: dict[str, RunReport] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(selected)))) as pool:
         futures = {pool.submit(run_check, c, context, context.now): c for c in selected}
@@ -103,6 +106,17 @@ def run_checks(
             _record(store, ids[settings.name], report)
             reports[settings.name] = report
     return [reports[c.name] for c in selected]
+
+
+def _warm_up(selected: Sequence[Any], context: CheckContext) -> None:
+    """Pay one-time costs (imports, CA store) before the clock runs for any check.
+
+    Otherwise the first run of each kind would report the process's start-up
+    as its own latency, and concurrent first runs would each pay it.
+    """
+    for kind in {c.kind for c in selected}:
+        runner_for(kind)
+    context.warm_up({c.ca_file for c in selected if getattr(c, "verify_tls", False)})
 
 
 def _record(store: Store, check_id: int, report: RunReport) -> None:
