@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import ingest, poll, report
+from benchmarks import checks, ingest, poll, report
 from benchmarks.measure import Row
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
@@ -26,6 +26,18 @@ NOTES = (
     "transaction, on a fresh SQLite file (WAL) per round.",
     "repeat poll: one statuspage source (3 endpoints) already polled once, so all three "
     "requests are conditional and answered 304; the httpx client is built beforehand.",
+    "check run overhead: CPU of one run_checks(store, config, context, [name]) call for one "
+    "check (check row sync, thread pool, the check itself - for http a new client and the "
+    "request - and the SQLite write of its result); the server's CPU is in its own process "
+    "and network wait is not CPU, so this is the overhead excluding network wait. "
+    f"{checks.RUNS_PER_REPEAT} runs per repeat, each after a gc.collect() outside the timer, "
+    "as in a scheduled run; 'back to back' repeats them with nothing in between.",
+    f"{checks.FIFTY} checks: one run_checks call for {checks.FIFTY} http checks on one "
+    f"loopback server, {checks.FIFTY - 1} answered at once and the last one after a "
+    f"{checks.SLOW_DELAY_S:g} s server-side delay (timeouts {checks.TIMEOUT}); the figure is "
+    "the call's wall time minus the slowest check's own duration_ms. The slow check is "
+    "last in config order, so it waits for one of run_checks' 32 workers (the worst case); "
+    "'slow check started' is how long after the call began its run did.",
 )
 
 Figure = Callable[[int], list[Row]]
@@ -33,6 +45,8 @@ FIGURES: tuple[tuple[str, Figure], ...] = (
     (ingest.FIGURE, ingest.run),
     (poll.FIGURE_304, poll.run_repeat_304),
     (poll.FIGURE_HUNDRED, poll.run_hundred),
+    (checks.FIGURE_HTTP, checks.run_overhead),
+    (checks.FIGURE_FIFTY, checks.run_fifty),
 )
 
 

@@ -3,6 +3,9 @@
 The parent talks to it over a pipe: the child sends its URL once listening,
 then answers ``stats`` (request and 304 counts, its own CPU time) until told
 to ``stop``. The server binds 127.0.0.1 only.
+
+A route is its body, or a mapping of tests.loopback.Route options
+(``{"body": b"{}", "delay": 1.0}``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 START_TIMEOUT_S = 30.0
 REPLY_TIMEOUT_S = 10.0
 
+RouteSpec = bytes | Mapping[str, Any]
+
 
 @dataclass(frozen=True, slots=True)
 class ServerStats:
@@ -26,13 +31,16 @@ class ServerStats:
     cpu: float  # the server process's CPU seconds so far
 
 
-def _serve(routes: Mapping[str, bytes], conn: Connection) -> None:
+def _serve(routes: Mapping[str, RouteSpec], conn: Connection) -> None:
     """The child: serve ``routes`` until the parent says stop (or goes away)."""
     from tests.loopback import LoopbackServer
 
     with LoopbackServer() as server:
-        for path, body in routes.items():
-            server.route(path, body)
+        for path, spec in routes.items():
+            if isinstance(spec, bytes):
+                server.route(path, spec)
+            else:
+                server.route(path, **spec)
         conn.send(server.url)
         while True:
             try:
@@ -48,7 +56,7 @@ def _serve(routes: Mapping[str, bytes], conn: Connection) -> None:
 class RemoteLoopback:
     """``with RemoteLoopback(routes) as server:``; ``server.url`` is its base URL."""
 
-    def __init__(self, routes: Mapping[str, bytes]) -> None:
+    def __init__(self, routes: Mapping[str, RouteSpec]) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
         self._conn, child = context.Pipe()
         self._process: Any = context.Process(

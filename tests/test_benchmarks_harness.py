@@ -16,6 +16,10 @@ FIGURES = (
     "parse + upsert 50-incident incidents.json",
     "repeat poll answered 304 (CPU)",
     "100 loopback sources polled concurrently",
+    "check run overhead, http (CPU)",
+    "check run overhead, tcp (CPU)",
+    "check run overhead, local_port (CPU)",
+    "50 loopback http checks: wall - slowest",
 )
 
 
