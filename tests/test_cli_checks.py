@@ -163,3 +163,18 @@ def test_it_reports_an_unloadable_ca_file_on_its_check_only(
     assert runs["control"]["ok"] is True
     assert runs["pinned"]["ok"] is False
     assert "missing.pem" in runs["pinned"]["detail"]
+
+
+def test_it_says_when_tls_verification_is_off(tls_server, tmp_path: Path, capsys) -> None:
+    server, _ = tls_server
+    server.route("/x", b"{}")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[check]]\nname = "unverified"\nkind = "http"\nurl = "{server.url}/x"\nverify_tls = false\n',
+        encoding="utf-8",
+    )
+
+    status, out, _ = run(capsys, "--config", str(config), "check")
+
+    assert status == 0
+    assert out.splitlines()[1].endswith("HTTP 200 as expected [TLS verification off]")

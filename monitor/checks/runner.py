@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,9 @@ def run_check(
             log.exception("[checks.run] check crashed check=%s", settings.name)
             reason = redact_text(f"internal error: {type(exc).__name__}: {exc}")
             result = CheckResult.failed(INTERNAL_ERROR, reason)
+    if getattr(settings, "verify_tls", True) is False:
+        # Said in every result, so nobody mistakes an unverified pass for a verified one.
+        result = replace(result, detail=f"{result.detail} [TLS verification off]")
     return started_at, round((time.perf_counter() - began) * 1000, 2), result
 
 
