@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ import httpx
 from monitor.checks.context import CheckContext
 from monitor.checks.result import CLOCK_SKEW, PROTOCOL_ERROR, CheckResult
 from monitor.checks.settings import ClockCheck
+from monitor.checks.web import parse_http_date
 from monitor.durations import format_duration
 from monitor.redact import redact_url
 from monitor.timeutil import isoformat_z
@@ -84,7 +84,7 @@ def _judge(exchange: _Exchange, settings: ClockCheck, facts: dict[str, Any]) -> 
         return CheckResult.failed(
             PROTOCOL_ERROR, f"{host} sent no Date header: cannot measure clock skew", **evidence
         )
-    server_date = _parse_date(exchange.date_header)
+    server_date = parse_http_date(exchange.date_header)
     if server_date is None:
         shown = exchange.date_header[:60]
         return CheckResult.failed(
@@ -103,17 +103,6 @@ def _judge(exchange: _Exchange, settings: ClockCheck, facts: dict[str, Any]) -> 
     else:
         detail = f"{_describe(skew, host)}, within the {limit}"
     return CheckResult.passed(detail, **evidence)
-
-
-def _parse_date(value: str) -> datetime | None:
-    """An HTTP date as aware UTC (a date without a zone is GMT, as RFC 9110 says)."""
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _describe(skew: float, host: str) -> str:

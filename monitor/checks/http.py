@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -26,10 +25,9 @@ from monitor.checks.result import (
     CheckResult,
 )
 from monitor.checks.settings import HttpCheck
+from monitor.checks.web import failed_transport, response_evidence, send, text_of
 from monitor.redact import redact_text
-from monitor.transport import transport_failure
 
-REQUEST_ID_HEADERS = ("request-id", "x-request-id", "cf-ray")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -88,22 +86,6 @@ def status_class(status: int) -> str:
     return UNEXPECTED_STATUS
 
 
-def response_evidence(response: httpx.Response) -> dict[str, Any]:
-    """Status, the vendor's request id and the server's Date: what a support ticket needs."""
-    request_id = next(
-        (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
-    )
-    try:
-        server_date = parsedate_to_datetime(response.headers["Date"])
-    except (KeyError, TypeError, ValueError):
-        server_date = None
-    return {
-        "http_status": response.status_code,
-        "request_id": request_id,
-        "server_date": server_date,
-    }
-
-
 def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
     """Send the configured request and compare its status with ``expect_status``."""
     try:
@@ -122,18 +104,19 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
         timeout=timeout, verify_tls=settings.verify_tls, ca_file=settings.ca_file
     ) as client:
         try:
-            response = client.request(
+            response, content = send(
+                client,
                 settings.method,
                 settings.url,
+                deadline_s=timeout,
                 headers=headers,
                 content=body,
                 extensions={"trace": trace},
             )
         except httpx.HTTPError as exc:
-            failure, reason = transport_failure(
-                exc, settings.url, connect_timeout=timeout, timeout=timeout
+            return failed_transport(
+                exc, settings.url, timeout, phases_ms=trace.phases(), facts=facts
             )
-            return CheckResult.failed(failure, reason, phases_ms=trace.phases(), facts=facts)
     phases = {**trace.phases(), "total": round((time.perf_counter() - began) * 1000, 2)}
     evidence = {**response_evidence(response), "phases_ms": phases, "facts": facts}
     status = response.status_code
@@ -141,7 +124,7 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
         meaning = " (the API is up and its auth layer answers)" if status == 401 else ""
         return CheckResult.passed(f"HTTP {status} as expected{meaning}", **evidence)
     expected = ", ".join(str(s) for s in settings.expect_status)
-    said = redact_text(response.text, limit=200)
+    said = redact_text(text_of(response, content), limit=200)
     return CheckResult.failed(
         status_class(status),
         f"HTTP {status}, expected {expected}" + (f": {said}" if said else ""),

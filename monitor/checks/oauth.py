@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 
 from monitor.checks.context import CheckContext
-from monitor.checks.http import response_evidence
 from monitor.checks.result import (
     AUTH_REJECTED,
     CREDENTIALS_INSECURE,
@@ -46,6 +45,7 @@ from monitor.checks.tokenstore import (
     token_file_path,
     write_token,
 )
+from monitor.checks.web import response_evidence
 from monitor.redact import redact_text, redact_url
 from monitor.transport import transport_failure
 
