@@ -19,6 +19,9 @@ def redact_url(url: str) -> str:
     User info (``user:pass@``) is replaced too. Unparseable input comes back
     unchanged only if it has neither.
     """
+    if "://" not in url and "@" in url:
+        # Proxy variables may omit the scheme (user:pass@proxy:8080); httpx adds one.
+        return redact_url("http://" + url).removeprefix("http://")
     parts = urlsplit(url)
     netloc = parts.netloc
     if "@" in netloc:

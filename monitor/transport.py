@@ -61,6 +61,8 @@ def transport_failure(
     if "reset by peer" in lowered or "connection reset" in lowered:
         return CONNECTION_RESET, "connection reset by peer"
     if isinstance(exc, httpx.RemoteProtocolError):
+        if "without sending a response" in lowered:
+            return CONNECTION_RESET, "connection closed before any response"
         return CONNECTION_RESET, f"connection closed mid-response: {text}"
     return PROTOCOL_ERROR, f"{type(exc).__name__}: {text}"
 

@@ -12,8 +12,10 @@ and ``BearerTokenValidator``: 200 for a live token, 401 otherwise.
 
 Switches simulate the failures users hit: a canned answer for a path (500
 with ``{"error": "server_error"}``, 429, an HTML page, a 200), a hang (a
-server-side wait, bounded and released when the server stops), and stale
-access tokens (the refresh works, the new access token is refused).
+server-side wait, bounded and released when the server stops), a slow path
+(a server-side wait before the real answer), stale access tokens (the
+refresh works, the new access token is refused), and reuse detection (RFC
+9700 §4.14.2: a spent refresh token presented again revokes the whole grant).
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ class Store:
         self.by_access: dict[str, Token] = {}
         self.by_refresh: dict[str, Token] = {}
         self.stale_access_tokens = False
+        self.revoke_grant_on_reuse = False
 
     def add(self, token: Token) -> None:
         if self.stale_access_tokens:
@@ -123,6 +126,12 @@ class Store:
         self.by_access[token.access_token] = token
         if token.refresh_token:
             self.by_refresh[token.refresh_token] = token
+
+    def revoke_grant(self, spent: Token) -> None:
+        """Revoke every token of the grant ``spent`` belonged to (here: its client and user)."""
+        for token in self.by_access.values():
+            if token.client_id == spent.client_id and token.user == spent.user:
+                token.access_revoked = token.refresh_revoked = True
 
 
 def _random_token(prefix: str) -> Any:
@@ -140,7 +149,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-        token = self.server.store.by_refresh.get(refresh_token)
+        store = self.server.store
+        token = store.by_refresh.get(refresh_token)
+        if token is not None and token.refresh_revoked and store.revoke_grant_on_reuse:
+            store.revoke_grant(token)
         if token is None or token.refresh_revoked:
             return None
         return token
@@ -270,6 +282,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _simulated(self, path: str) -> bool:
         """Apply a hang or a canned answer for ``path``; True if it answered (or gave up)."""
         owner = self.server.owner
+        delay = owner.delays.get(path)
+        if delay:
+            owner.stopping.wait(delay)  # then answer as usual
         if path in owner.hanging:
             owner.stopping.wait(HANG_LIMIT)  # bounded; released when the server stops
             self.close_connection = True
@@ -316,6 +331,7 @@ class OAuthServer:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.canned: dict[str, Canned] = {}
         self.hanging: set[str] = set()
+        self.delays: dict[str, float] = {}
         self.stopping = threading.Event()
         self.request_ids = itertools.count(1)
         self._server = self.HTTPServer(("127.0.0.1", 0), _Handler)
@@ -349,9 +365,18 @@ class OAuthServer:
         """Accept requests to ``path`` and never answer (until the server stops)."""
         self.hanging.add(path)
 
+    def slow(self, path: str, seconds: float) -> None:
+        """Wait ``seconds`` server-side before handling each request to ``path``."""
+        self.delays[path] = seconds
+
+    def revoke_grant_on_reuse(self, revoke: bool = True) -> None:
+        """Like servers following RFC 9700 §4.14.2: reusing a spent token kills the grant."""
+        self.store.revoke_grant_on_reuse = revoke
+
     def restore(self) -> None:
         self.canned.clear()
         self.hanging.clear()
+        self.delays.clear()
 
     def set_stale_access_tokens(self, stale: bool = True) -> None:
         """Issue access tokens the resource refuses: the refresh "works", the token doesn't."""

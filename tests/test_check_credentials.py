@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from monitor.checks.result import (
     CheckResult,
 )
 from monitor.checks.settings import CredentialsFileCheck
+from monitor.checks.tokenstore import fingerprint
 
 NOW = datetime(2026, 4, 13, 12, 0, tzinfo=UTC)
 # Letters past "f" throughout: no 8-character run of a token can be hex, so
@@ -99,8 +99,9 @@ def test_valid_claude_code_file_passes_with_evidence(creds: Path) -> None:
     assert facts["has_refresh_token"] is True
     assert facts["scopes"] == ["user:inference", "user:profile"]
     assert facts["subscriptionType"] == "max"
-    assert facts["access_token_fp"] == hashlib.sha256(ACCESS.encode()).hexdigest()[:12]
-    assert facts["refresh_token_fp"] == hashlib.sha256(REFRESH.encode()).hexdigest()[:12]
+    # The same fingerprint monitor's own token store keeps: the two can be compared.
+    assert facts["access_token_fp"] == fingerprint(ACCESS)
+    assert facts["refresh_token_fp"] == fingerprint(REFRESH)
     json.dumps(facts)
     assert_no_secret(result)
 
@@ -198,6 +199,16 @@ def test_truncated_json_is_invalid_without_echoing_the_content(creds: Path) -> N
     assert "not valid JSON" in result.detail
     assert "line 1 column" in result.detail
     assert_no_secret(result)
+
+
+def test_deeply_nested_json_is_invalid_not_a_crash(creds: Path) -> None:
+    # json raises RecursionError (not JSONDecodeError) past the interpreter's depth.
+    write(creds, "[" * 100_000 + "]" * 100_000)
+
+    result = run(creds)
+
+    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.detail == f"{creds} is not valid JSON (nested too deeply)"
 
 
 def test_not_utf8_is_invalid(creds: Path) -> None:
@@ -328,6 +339,30 @@ def test_missing_file_fails_when_required(tmp_path: Path) -> None:
 
     assert result.failure_class == CREDENTIALS_MISSING
     assert str(path) in result.detail
+
+
+@pytest.mark.parametrize("skip_if_missing", [True, False])
+def test_symlink_to_a_missing_file_fails_even_when_missing_is_skipped(
+    tmp_path: Path, creds: Path, skip_if_missing: bool
+) -> None:
+    target = tmp_path / "gone" / "real.json"
+    creds.symlink_to(target)
+
+    result = run(creds, skip_if_missing=skip_if_missing)
+
+    assert not result.skipped
+    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.detail == f"credentials path {creds} is a symlink to missing {target}"
+    assert result.facts == {"path": str(creds), "link_target": str(target)}
+
+
+def test_relative_symlink_to_a_missing_file_names_the_target_as_written(creds: Path) -> None:
+    creds.symlink_to("real.json")
+
+    result = run(creds)
+
+    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.detail.endswith("is a symlink to missing real.json")
 
 
 def test_relative_path_is_read_from_the_config_folder(

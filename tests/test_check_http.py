@@ -228,3 +228,114 @@ def test_it_records_the_proxy_settings_in_effect_without_credentials(
 )
 def test_it_expands_environment_references(text: str, env: dict[str, str], expanded: str) -> None:
     assert expand(text, env) == expanded
+
+
+class RawListener:
+    """A TCP listener on 127.0.0.1 that accepts and then either holds or closes the connection."""
+
+    def __init__(self, close: bool) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.close = close
+        self.stop = threading.Event()
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            if self.close:
+                conn.recv(4096)
+                conn.close()
+            else:
+                self.held.append(conn)
+
+    def __enter__(self) -> RawListener:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+def test_it_names_a_tls_handshake_that_never_completes(tmp_path: Path) -> None:
+    with RawListener(close=False) as listener:
+        result = run_http(http_check(f"https://127.0.0.1:{listener.port}/x"), context(tmp_path))
+
+    assert (result.failure_class, result.detail) == (
+        TLS_ERROR,
+        "TLS handshake timed out after 1s (TCP connected)",
+    )
+    assert "connect" in result.phases_ms
+
+
+def test_it_says_the_server_closed_before_answering(tmp_path: Path) -> None:
+    with RawListener(close=True) as listener:
+        result = run_http(http_check(f"http://127.0.0.1:{listener.port}/x"), context(tmp_path))
+
+    assert (result.failure_class, result.detail) == (
+        CONNECTION_RESET,
+        "connection closed before any response",
+    )
+
+
+def test_it_bounds_the_whole_exchange_not_each_read(server: LoopbackServer, tmp_path: Path) -> None:
+    server.route("/trickle", b"x" * 40, trickle=0.2)
+
+    result = run_http(http_check(server.url + "/trickle"), context(tmp_path))
+
+    assert result.failure_class == TIMEOUT
+    assert result.phases_ms.get("ttfb") is not None  # the headers came; the body did not, in time
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            KEY + "\r",
+            "header x-api-key contains a control character (a trailing newline?); fix the value",
+        ),
+        (KEY + "\u201d", "header x-api-key contains non-ASCII characters; fix the value"),
+    ],
+)
+def test_it_refuses_a_header_value_that_cannot_be_sent_without_showing_it(
+    value: str, problem: str, tmp_path: Path
+) -> None:
+    check = http_check("http://127.0.0.1:9/x", headers={"x-api-key": "${ANTHROPIC_API_KEY}"})
+
+    result = run_http(check, context(tmp_path, ANTHROPIC_API_KEY=value))
+
+    assert (result.failure_class, result.detail) == (MISCONFIGURED, problem)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Sun, 06 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37+00:00"),
+        ("Sunday, 06-Nov-94 08:49:37 GMT", "1994-11-06T08:49:37+00:00"),
+        ("Sun Nov  6 08:49:37 1994", "1994-11-06T08:49:37+00:00"),  # asctime: no zone, means GMT
+        ("Sun, 06 Nov 1994 08:49:37 -0000", "1994-11-06T08:49:37+00:00"),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_it_reads_every_http_date_form_as_aware_utc(
+    header: str | None, expected: str | None
+) -> None:
+    from monitor.checks.web import parse_http_date
+
+    parsed = parse_http_date(header)
+
+    assert (parsed.isoformat() if parsed else None) == expected

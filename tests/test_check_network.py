@@ -1,4 +1,5 @@
-"""dns, tcp and local_port against real sockets on 127.0.0.1; no external names."""
+"""dns, tcp (monitor.checks.network) and local_port (monitor.checks.ports) against
+real sockets on 127.0.0.1; no external names."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from typing import Any
 
 import pytest
 
+from monitor.checks import network
 from monitor.checks.context import CheckContext
-from monitor.checks.network import run_dns, run_local_port, run_tcp
+from monitor.checks.network import run_dns, run_tcp
+from monitor.checks.ports import run_local_port
+from monitor.checks.registry import runner_for
 from monitor.checks.result import (
     CONNECT_REFUSED,
     CONNECT_TIMEOUT,
     DNS_FAILURE,
     PORT_UNAVAILABLE,
-    TIMEOUT,
 )
 from monitor.checks.settings import DnsCheck, LocalPortCheck, TcpCheck
 
@@ -113,10 +116,9 @@ def test_dns_malformed_name_fails_without_raising(context: CheckContext) -> None
     assert "not a valid host name" in result.detail
 
 
-def test_dns_lookup_that_never_answers_times_out(
-    context: CheckContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A resolver that hangs cannot be produced on loopback: stand in for it.
+@pytest.fixture
+def hung_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A resolver that never answers (cannot be produced on loopback: stand in for it)."""
     release = threading.Event()
 
     def hang(*args: Any, **kwargs: Any) -> Any:
@@ -124,13 +126,17 @@ def test_dns_lookup_that_never_answers_times_out(
         raise socket.gaierror(socket.EAI_AGAIN, "gave up")
 
     monkeypatch.setattr(socket, "getaddrinfo", hang)
-    try:
-        result = run_dns(dns("stuck.invalid", timeout="200ms"), context)
-    finally:
-        release.set()
+    yield
+    release.set()
 
-    assert result.failure_class == TIMEOUT
-    assert "no DNS answer for stuck.invalid within 0.2s" in result.detail
+
+@pytest.mark.usefixtures("hung_resolver")
+def test_dns_lookup_that_never_answers_is_a_dns_failure(context: CheckContext) -> None:
+    # Not TIMEOUT: that class means connected, then no answer; nothing was connected.
+    result = run_dns(dns("stuck.invalid", timeout="200ms"), context)
+
+    assert result.failure_class == DNS_FAILURE
+    assert result.detail == "DNS lookup for stuck.invalid did not answer within 0.2s"
 
 
 # --- tcp --------------------------------------------------------------------
@@ -190,7 +196,23 @@ def test_tcp_unresolvable_host_is_a_dns_failure(context: CheckContext) -> None:
     assert result.failure_class == DNS_FAILURE
 
 
+@pytest.mark.usefixtures("hung_resolver")
+def test_tcp_resolver_that_never_answers_is_a_dns_failure(context: CheckContext) -> None:
+    result = run_tcp(tcp("stuck.invalid", 443, timeout="200ms"), context)
+
+    assert result.failure_class == DNS_FAILURE
+    assert (
+        result.detail
+        == "stuck.invalid:443: DNS lookup for stuck.invalid did not answer within 0.2s"
+    )
+
+
 # --- local_port -------------------------------------------------------------
+
+
+def test_local_port_is_run_from_its_own_module() -> None:
+    assert runner_for("local_port") is run_local_port
+    assert not hasattr(network, "run_local_port")
 
 
 def test_free_single_port_passes(context: CheckContext) -> None:

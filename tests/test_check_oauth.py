@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,14 @@ from click.testing import CliRunner
 
 from monitor.checks import tokenstore
 from monitor.checks.context import CheckContext
-from monitor.checks.oauth import PROBE_PREFIX, run_oauth_refresh, run_oauth_token_endpoint
+from monitor.checks.oauth_probe import PROBE_PREFIX, run_oauth_token_endpoint
+from monitor.checks.oauth_refresh import run_oauth_refresh
 from monitor.checks.result import (
     AUTH_REJECTED,
     CONNECT_REFUSED,
     CREDENTIALS_INSECURE,
+    CREDENTIALS_INVALID,
+    DNS_FAILURE,
     FORBIDDEN,
     INVALID_GRANT,
     MISCONFIGURED,
@@ -48,6 +53,7 @@ from monitor.checks.tokenstore import (
 from monitor.cli import token as token_cli
 from monitor.cli.app import App
 from monitor.cli.token import set_token, token
+from tests.loopback import wait_until
 from tests.oauth_server import (
     ANSWER_429,
     ANSWER_500,
@@ -202,6 +208,7 @@ def test_probe_fails_protocol_error_when_an_invalid_token_gets_200(oauth, contex
 
     assert result.failure_class == PROTOCOL_ERROR
     assert "200" in result.detail
+    assert "a captive portal or intercepting proxy may be answering" in result.detail
     assert_secret_free(result, "at-should-never-show", "rt-should-never-show")
 
 
@@ -254,6 +261,26 @@ def test_probe_fails_timeout_when_the_server_hangs(oauth, context):
     result = run_oauth_token_endpoint(probe(oauth.token_url, timeout="200ms"), context)
     assert result.failure_class == TIMEOUT
     assert "0.2s" in result.detail
+
+
+def test_probe_times_out_on_a_token_endpoint_that_trickles_its_answer(server, context):
+    # A byte every 0.3 s never trips httpx's per-read timeout; the overall deadline must.
+    answer = b'{"error": "invalid_grant", "pad": "' + b"x" * 40 + b'"}'
+    server.route(TOKEN_PATH, answer, status=400, trickle=0.3)  # else a pass, after 13 s
+    began = time.monotonic()
+    result = run_oauth_token_endpoint(probe(server.url + TOKEN_PATH, timeout="1s"), context)
+    assert result.failure_class == TIMEOUT
+    assert time.monotonic() - began < 2.0
+
+
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_probe_fails_protocol_error_on_json_nested_too_deep(oauth, context, status):
+    oauth.answer(TOKEN_PATH, Canned(status, DEEP_JSON))
+    result = run_oauth_token_endpoint(probe(oauth.token_url), context)
+    assert result.failure_class == (PROTOCOL_ERROR if status == 400 else SERVER_ERROR)
 
 
 @pytest.fixture
@@ -509,6 +536,170 @@ def test_refresh_fails_server_error_when_verify_url_answers_500(oauth, context):
     result = run_oauth_refresh(settings, context)
     assert result.failure_class == SERVER_ERROR
     assert result.detail.startswith("refreshed, but OAuth error 500")
+
+
+def test_refresh_fails_timeout_on_a_token_endpoint_that_trickles_its_answer(server, context):
+    answer = b'{"access_token": "at-slow", "refresh_token": "rt-slow", "pad": "' + b"x" * 40
+    server.route(TOKEN_PATH, answer + b'"}', trickle=0.3)
+    settings = OAuthRefreshCheck.model_validate(
+        {
+            "name": "trickle",
+            "kind": "oauth_refresh",
+            "token_url": server.url + TOKEN_PATH,
+            "client_id": CLIENT_ID,
+            "timeout": "1s",
+        }
+    )
+    path = token_file_path(settings, context)
+    write_token(path, "rt-seeded-for-trickle", CLIENT_ID, context.now())
+    began = time.monotonic()
+    result = run_oauth_refresh(settings, context)
+    assert result.failure_class == TIMEOUT
+    assert time.monotonic() - began < 2.0
+    assert read_token(path) == "rt-seeded-for-trickle"
+
+
+def test_refresh_fails_protocol_error_on_a_200_nested_too_deep(oauth, context):
+    settings = refresh(oauth)
+    issued = stored(oauth, settings, context)
+    oauth.answer(TOKEN_PATH, Canned(200, DEEP_JSON))
+    result = run_oauth_refresh(settings, context)
+    assert result.failure_class == PROTOCOL_ERROR
+    assert "body is not a JSON object" in result.detail
+    assert read_token(token_file_path(settings, context)) == issued
+
+
+def test_refresh_fails_credentials_invalid_for_a_token_file_nested_too_deep(oauth, context):
+    settings = refresh(oauth)
+    path = token_file_path(settings, context)
+    write_token(path, "rt-replaced-below", CLIENT_ID, context.now())
+    path.write_bytes(DEEP_JSON)
+    result = run_oauth_refresh(settings, context)
+    assert result.failure_class == CREDENTIALS_INVALID
+    assert oauth.requests == []
+
+
+def test_refresh_redacts_the_reason_when_verify_url_does_not_resolve(oauth, context, monkeypatch):
+    host = "sk-ant-api03-hostnamesecret.invalid"
+    real = socket.getaddrinfo
+
+    def resolve(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == host:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    settings = refresh(oauth, verify_url=f"http://{host}/v1/me")
+    stored(oauth, settings, context)
+    result = run_oauth_refresh(settings, context)
+
+    assert result.failure_class == DNS_FAILURE
+    assert result.detail.startswith("refreshed, but verify_url failed: DNS lookup failed")
+    assert "sk-REDACTED" in result.detail
+    assert_secret_free(result, "hostnamesecret")
+
+
+# Known token values a server echoes back must go, even without a recognizable shape.
+BARE_REFRESH = "Q7vN2kLp9XwR4tYs8HmC3bJd6FgZ1aEu"
+BARE_ACCESS = "M4nB7vC2xZ9lK3jH6gF1dS8aP5oI0uYt"
+BARE_NEW_REFRESH = "W2eR5tY8uI1oP4aS7dF0gH3jK6lZ9xCv"
+
+
+def test_refresh_scrubs_the_sent_token_from_an_echoed_error_description(oauth, context):
+    settings = refresh(oauth)
+    write_token(token_file_path(settings, context), BARE_REFRESH, CLIENT_ID, context.now())
+    echo = {
+        "error": "invalid_grant",
+        # Long enough that a 120-character excerpt would cut the token in two.
+        "error_description": "grant unknown, " + "x" * 80 + f" token {BARE_REFRESH} rejected",
+    }
+    oauth.answer(TOKEN_PATH, Canned(400, json.dumps(echo).encode()))
+
+    result = run_oauth_refresh(settings, context)
+
+    assert result.failure_class == INVALID_GRANT
+    assert "REDACTED" in result.detail
+    assert_secret_free(result, BARE_REFRESH[:8], BARE_REFRESH[-8:])
+
+
+def test_refresh_scrubs_the_new_tokens_from_what_verify_url_echoes(oauth, context):
+    settings = refresh(oauth)
+    stored(oauth, settings, context)
+    answer = {"access_token": BARE_ACCESS, "refresh_token": BARE_NEW_REFRESH, "expires_in": 60}
+    oauth.answer(TOKEN_PATH, Canned(200, json.dumps(answer).encode()))
+    echoed = f"upstream refused {BARE_ACCESS} (grant {BARE_NEW_REFRESH})".encode()
+    oauth.answer(RESOURCE_PATH, Canned(502, echoed, content_type="text/plain"))
+
+    result = run_oauth_refresh(settings, context)
+
+    assert result.failure_class == SERVER_ERROR
+    assert (
+        result.detail
+        == "refreshed, but OAuth error 502: upstream refused REDACTED (grant REDACTED)"
+    )
+    assert_secret_free(result, BARE_ACCESS, BARE_NEW_REFRESH)
+
+
+def run_in_thread(
+    settings: OAuthRefreshCheck, context: CheckContext
+) -> tuple[threading.Thread, list[CheckResult]]:
+    results: list[CheckResult] = []
+    thread = threading.Thread(target=lambda: results.append(run_oauth_refresh(settings, context)))
+    thread.start()
+    return thread, results
+
+
+def test_a_refresh_already_in_progress_elsewhere_is_a_skip_not_a_second_refresh(oauth, context):
+    oauth.slow(TOKEN_PATH, 1.0)
+    settings = refresh(oauth, verify_url=None, timeout="3s")
+    issued = stored(oauth, settings, context)
+    thread, first = run_in_thread(settings, context)
+    assert wait_until(lambda: token_requests(oauth))  # the first one is on the wire
+
+    second = run_oauth_refresh(refresh(oauth, verify_url=None, timeout="300ms"), context)
+    thread.join(timeout=10)
+
+    assert second.skipped, second
+    assert second.failure_class is None
+    assert second.detail == "refresh already in progress by another process"
+    assert first[0].ok, first[0].detail
+    assert [form["refresh_token"] for form in token_requests(oauth)] == [issued]
+    assert oauth.is_refresh_token_valid(read_token(token_file_path(settings, context)))
+
+
+def test_concurrent_refreshes_take_turns_even_where_reuse_revokes_the_grant(oauth, context):
+    oauth.slow(TOKEN_PATH, 0.5)
+    oauth.revoke_grant_on_reuse()
+    settings = refresh(oauth, verify_url=None, timeout="3s")
+    stored(oauth, settings, context)
+
+    runs = [run_in_thread(settings, context) for _ in range(2)]
+    for thread, _ in runs:
+        thread.join(timeout=10)
+
+    results = [result for _, (result,) in runs]
+    assert [r.failure_class for r in results] == [None, None], [r.detail for r in results]
+    sent = [form["refresh_token"] for form in token_requests(oauth)]
+    assert len(sent) == len(set(sent)) == 2  # one after the other, each with the latest token
+    assert oauth.is_refresh_token_valid(read_token(token_file_path(settings, context)))
+
+
+def test_a_token_stored_while_refreshing_is_kept_over_the_rotated_one(oauth, context):
+    oauth.slow(TOKEN_PATH, 0.5)
+    settings = refresh(oauth, timeout="3s")
+    path = token_file_path(settings, context)
+    stored(oauth, settings, context)
+    thread, results = run_in_thread(settings, context)
+    assert wait_until(lambda: token_requests(oauth))
+    from_the_user = oauth.issue_refresh_token(user="bob")
+    write_token(path, from_the_user, CLIENT_ID, context.now())  # as `monitor token set` does
+    thread.join(timeout=10)
+
+    (result,) = results
+    assert result.ok, result.detail
+    assert "the token file changed meanwhile" in result.detail
+    assert result.facts["rotation_saved"] is False
+    assert read_token(path) == from_the_user
 
 
 def test_refresh_over_https_with_the_configured_ca(tls_oauth, context):

@@ -178,3 +178,36 @@ def test_it_says_when_tls_verification_is_off(tls_server, tmp_path: Path, capsys
 
     assert status == 0
     assert out.splitlines()[1].endswith("HTTP 200 as expected [TLS verification off]")
+
+
+def test_it_keeps_the_other_runs_when_one_cannot_be_recorded(
+    api: LoopbackServer, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    from monitor.checks import runner
+
+    monkeypatch.delenv("MONITOR_TEST_KEY", raising=False)
+    real = runner._record
+
+    def refuse_control(store, check_id, report):
+        if report.check == "control" and report.result.ok:
+            raise ValueError("naive datetime refused")
+        real(store, check_id, report)
+
+    monkeypatch.setattr(runner, "_record", refuse_control)
+    config = str(checks_config(tmp_path, api))
+
+    status, out, _ = run(capsys, "--config", config, "check", "--json")
+    monkeypatch.setattr(runner, "_record", real)
+    _, recorded, _ = run(capsys, "--config", config, "results", "--json")
+
+    runs = {r["check"]: r for r in json.loads(out)}
+    assert status == 1
+    assert runs["api-reachable"]["ok"] is True
+    assert runs["control"]["failure_class"] == "internal_error"
+    assert "could not" not in runs["control"]["detail"]
+    assert runs["control"]["detail"].startswith("internal error recording the run: ValueError")
+    assert {r["check"]: r["failure_class"] for r in json.loads(recorded)} == {
+        "api-reachable": None,
+        "api-authenticated": None,
+        "control": "internal_error",
+    }

@@ -190,3 +190,10 @@ def test_it_writes_no_token_anywhere_in_the_database(
                 if TOKEN in repr(row):
                     leaks.append((table, row))
     assert leaks == []
+
+
+def test_it_redacts_credentials_in_a_proxy_setting_without_a_scheme() -> None:
+    from monitor.redact import redact_url
+
+    assert redact_url("user:pass@proxy.corp:8080") == "REDACTED@proxy.corp:8080"
+    assert redact_url("proxy.corp:8080") == "proxy.corp:8080"

@@ -24,6 +24,8 @@ from tests.oauth_server import CLIENT_ID, OAuthServer
 API_KEY = "sk-ant-api03-SweepSecretApiKey0123456789abcdefXYZ"
 ACCESS = "sk-ant-oat01-SweepSecretAccessToken0123456789abcdef"
 REFRESH = "sk-ant-ort01-SweepSecretRefreshToken0123456789abcd"
+# No recognisable shape: only knowing the value can keep it out.
+PLAIN = "AIzaNoKnownPrefixSweepSecret0123456789xyz"
 
 
 def pieces(secret: str, size: int = 12) -> set[str]:
@@ -59,6 +61,9 @@ def test_it_keeps_every_secret_out_of_the_database_logs_and_output(
         headers={"x-echo": f"Bearer {API_KEY}"},
     )
     server.route("/v1/messages", b'{"error": "auth"}', status=401)
+    server.route(
+        "/v2/echo", f"API key not valid: {PLAIN}".encode(), status=400, content_type="text/plain"
+    )
     credentials = write_credentials(tmp_path / "home")
     with socket.socket() as occupied, OAuthServer() as oauth:
         occupied.bind(("127.0.0.1", 0))
@@ -78,6 +83,12 @@ name = "authenticated"
 kind = "http"
 url = "{server.url}/v1/models"
 headers = {{ x-api-key = "${{SWEEP_API_KEY}}", authorization = "Bearer ${{SWEEP_API_KEY}}" }}
+
+[[check]]
+name = "plain-key"
+kind = "http"
+url = "{server.url}/v2/echo?key=${{SWEEP_PLAIN_KEY}}"
+headers = {{ x-goog-api-key = "${{SWEEP_PLAIN_KEY}}" }}
 
 [[check]]
 name = "oauth-endpoint"
@@ -128,6 +139,7 @@ url = "{server.url}/v1/messages"
             now=__import__("datetime").datetime.now(__import__("datetime").UTC),
         )
         monkeypatch.setenv("SWEEP_API_KEY", API_KEY)
+        monkeypatch.setenv("SWEEP_PLAIN_KEY", PLAIN)
         caplog.set_level(logging.DEBUG)
 
         outputs = []
@@ -153,6 +165,7 @@ url = "{server.url}/v1/messages"
     assert {r["check"] for r in json.loads(outputs[2])} == {
         "reachable",
         "authenticated",
+        "plain-key",
         "oauth-endpoint",
         "oauth-refresh",
         "credentials",
@@ -167,7 +180,9 @@ url = "{server.url}/v1/messages"
     assert runs["oauth-refresh"]["ok"] is True
     assert runs["port"]["failure_class"] == "port_unavailable"
 
-    secrets = {API_KEY, ACCESS, REFRESH, seeded, *issued}
+    assert runs["plain-key"]["failure_class"] == "unexpected_status"
+    assert "API key not valid: REDACTED" in runs["plain-key"]["detail"]
+    secrets = {API_KEY, ACCESS, REFRESH, PLAIN, seeded, *issued}
     assert len(issued) >= 2  # the refresh rotated: old and new tokens are all secrets
     database = tmp_path / "monitor.db"
     stored = b"".join(

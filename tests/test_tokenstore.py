@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,12 +20,15 @@ from monitor.checks import tokenstore
 from monitor.checks.context import CheckContext
 from monitor.checks.settings import OAuthRefreshCheck
 from monitor.checks.tokenstore import (
+    TokenBusy,
     TokenInsecure,
     TokenInvalid,
     TokenMissing,
     default_state_dir,
     fingerprint,
     read_token,
+    refresh_lock,
+    replace_token,
     token_file_path,
     write_token,
 )
@@ -140,7 +145,15 @@ def test_it_refuses_a_file_others_can_read_and_gives_the_chmod_fix(token_path, w
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"not json", b"[]", b'{"refresh_token": ""}', b'{"token": "x"}', b"\xff\xfe"],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"refresh_token": ""}',
+        b'{"token": "x"}',
+        b"\xff\xfe",
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in json, not a crash
+    ],
 )
 def test_it_refuses_a_file_that_is_not_a_token_file(token_path, content):
     token_path.parent.mkdir(parents=True)
@@ -189,3 +202,93 @@ def test_a_fingerprint_is_a_short_stable_hash_prefix():
     assert fingerprint("rt-first") != fingerprint("rt-second")
     assert len(fingerprint("rt-first")) == 12
     assert "rt-first" not in fingerprint("rt-first")
+
+
+def test_a_fifo_in_place_of_the_token_is_refused_without_blocking(token_path):
+    token_path.parent.mkdir(parents=True)
+    os.mkfifo(token_path, 0o600)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_token(token_path)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=2)
+    if reader.is_alive():  # blocked in open(): give it a writer so the thread can end
+        os.close(os.open(token_path, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=2)
+        pytest.fail("opening a FIFO token file blocked")
+    (error,) = outcome
+    assert isinstance(error, TokenInvalid)
+    assert "not a regular file" in str(error)
+
+
+def test_the_refresh_lock_is_a_private_file_beside_the_token(token_path):
+    write_token(token_path, "rt-first", "c", NOW)
+    with refresh_lock(token_path, wait_s=1):
+        pass
+    lock = token_path.with_name("claude-refresh.json.lock")
+    assert mode(lock) == 0o600
+    assert read_token(token_path) == "rt-first"
+
+
+def test_a_held_refresh_lock_makes_another_holder_give_up_after_its_wait(token_path):
+    write_token(token_path, "rt-first", "c", NOW)
+    waited: list[float] = []
+    errors: list[BaseException] = []
+
+    def contend() -> None:
+        began = time.monotonic()
+        try:
+            with refresh_lock(token_path, wait_s=0.3):
+                pass
+        except TokenBusy as exc:
+            errors.append(exc)
+        waited.append(time.monotonic() - began)
+
+    with refresh_lock(token_path, wait_s=1):
+        other = threading.Thread(target=contend)
+        other.start()
+        other.join(timeout=5)
+    assert [str(e) for e in errors] == ["refresh already in progress by another process"]
+    assert 0.3 <= waited[0] < 1.5
+    with refresh_lock(token_path, wait_s=0.3):  # released: free again
+        pass
+
+
+def test_the_refresh_lock_waits_for_a_holder_that_finishes_in_time(token_path):
+    write_token(token_path, "rt-first", "c", NOW)
+    released = threading.Event()
+
+    def hold() -> None:
+        with refresh_lock(token_path, wait_s=1):
+            released.wait(0.3)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.1)
+    with refresh_lock(token_path, wait_s=3):
+        assert not holder.is_alive()
+    holder.join()
+
+
+def test_the_refresh_lock_says_no_token_is_stored_when_its_folder_is_missing(token_path):
+    with (
+        pytest.raises(TokenMissing, match=r"monitor token set claude-refresh"),
+        refresh_lock(token_path, wait_s=0.1),
+    ):
+        pass
+
+
+def test_a_rotated_token_does_not_replace_one_stored_meanwhile(token_path):
+    write_token(token_path, "rt-sent", "c", NOW)
+    write_token(token_path, "rt-set-by-the-user", "c", NOW)
+
+    assert replace_token(token_path, "rt-sent", "rt-rotated", "c", NOW) is False
+    assert read_token(token_path) == "rt-set-by-the-user"
+    assert replace_token(token_path, "rt-set-by-the-user", "rt-rotated", "c", NOW) is True
+    assert read_token(token_path) == "rt-rotated"

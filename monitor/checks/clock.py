@@ -52,7 +52,10 @@ def run_clock(settings: ClockCheck, context: CheckContext) -> CheckResult:
     """Compare the server's ``Date`` with this machine's clock at the request's midpoint."""
     timeout = settings.timeout.total_seconds()
     url = settings.url
-    facts: dict[str, Any] = {"url": redact_url(url)}
+    facts: dict[str, Any] = {
+        "url": redact_url(url),
+        **context.run_facts(verify_tls=settings.verify_tls),
+    }
     # An unloadable ca_file raises CheckMisconfigured: the runner records it.
     client = context.http_client(
         timeout=timeout, verify_tls=settings.verify_tls, ca_file=settings.ca_file

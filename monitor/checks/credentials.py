@@ -11,7 +11,6 @@ owns it, and a monitor that rewrote it could log the user out.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import math
 import os
@@ -32,6 +31,7 @@ from monitor.checks.result import (
     CheckResult,
 )
 from monitor.checks.settings import CredentialsFileCheck
+from monitor.checks.tokenstore import fingerprint
 from monitor.durations import format_duration
 from monitor.timeutil import isoformat_z
 
@@ -43,7 +43,6 @@ _MAX_BYTES = 1 << 20
 # Epoch values at or above this are milliseconds, below it seconds: the two
 # readings agree on which one is meant for every date from 1973 to 5138.
 _MS_THRESHOLD = 100_000_000_000
-_FINGERPRINT_HEX = 12
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -74,9 +73,7 @@ def run_credentials_file(settings: CredentialsFileCheck, context: CheckContext) 
         return _missing(path, settings.skip_if_missing)
     except OSError as exc:
         return CheckResult.failed(
-            CREDENTIALS_INVALID,
-            f"cannot read credentials file {path}: {_os_reason(exc)}",
-            facts={"path": str(path)},
+            CREDENTIALS_INVALID, _cannot_read(path, exc), facts={"path": str(path)}
         )
     if not stat.S_ISREG(info.st_mode):
         # Checked before opening: reading a FIFO would block, a directory fails.
@@ -94,8 +91,20 @@ def run_credentials_file(settings: CredentialsFileCheck, context: CheckContext) 
 
 
 def _missing(path: Path, skip_if_missing: bool) -> CheckResult:
-    """A machine without the tool is not a failure unless the config says it must have it."""
+    """A machine without the tool is not a failure unless the config says it must have it.
+
+    A symlink whose target is gone is not a machine without the tool: the
+    login points somewhere that no longer exists, so it fails whatever
+    ``skip_if_missing`` says.
+    """
     facts = {"path": str(path)}
+    target = _dangling_link_target(path)
+    if target is not None:
+        return CheckResult.failed(
+            CREDENTIALS_INVALID,
+            f"credentials path {path} is a symlink to missing {target}",
+            facts={**facts, "link_target": target},
+        )
     if skip_if_missing:
         return CheckResult.skip(f"no credentials file at {path}; skipped", facts=facts)
     return CheckResult.failed(
@@ -103,6 +112,16 @@ def _missing(path: Path, skip_if_missing: bool) -> CheckResult:
         f"no credentials file at {path} (log in with the tool to create it)",
         facts=facts,
     )
+
+
+def _dangling_link_target(path: Path) -> str | None:
+    """What ``path`` links to, if it is a symlink (stat found nothing behind it)."""
+    try:
+        if not stat.S_ISLNK(path.lstat().st_mode):
+            return None
+        return os.readlink(path)
+    except OSError:  # gone since the stat, or its folder is unreadable: plainly missing
+        return None
 
 
 def _file_facts(path: Path, info: os.stat_result, now: datetime) -> dict[str, Any]:
@@ -129,7 +148,7 @@ def _read_json(path: Path, findings: _Findings) -> object | None:
     try:
         raw = _read_regular_file(path)
     except OSError as exc:
-        findings.problem(CREDENTIALS_INVALID, f"cannot read {path}: {_os_reason(exc)}")
+        findings.problem(CREDENTIALS_INVALID, _cannot_read(path, exc))
         return None
     if len(raw) > _MAX_BYTES:
         findings.problem(
@@ -141,8 +160,10 @@ def _read_json(path: Path, findings: _Findings) -> object | None:
     except json.JSONDecodeError as exc:
         # msg and position only: the exception's document holds the tokens.
         reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    except (UnicodeDecodeError, RecursionError):
+    except UnicodeDecodeError:
         reason = "not UTF-8 JSON text"
+    except RecursionError:
+        reason = "nested too deeply"
     else:
         return document
     findings.problem(CREDENTIALS_INVALID, f"{path} is not valid JSON ({reason})")
@@ -176,10 +197,10 @@ def _check_tokens(
         expires_at = _collect(errors, _epoch, expires_raw, settings)
     findings.facts.update(_account_facts(document, settings.access_token_key))
     if access is not None:
-        findings.facts["access_token_fp"] = _fingerprint(access)
+        findings.facts["access_token_fp"] = fingerprint(access)
     findings.facts["has_refresh_token"] = refresh is not None
     if refresh is not None:
-        findings.facts["refresh_token_fp"] = _fingerprint(refresh)
+        findings.facts["refresh_token_fp"] = fingerprint(refresh)
     else:
         findings.notes.append(f"no refresh token at {settings.refresh_token_key}")
     if errors:
@@ -328,11 +349,6 @@ def _account_facts(document: object, access_token_key: str) -> dict[str, Any]:
     return facts
 
 
-def _fingerprint(token: str) -> str:
-    """Enough to tell a later run the token changed; nothing that helps recover it."""
-    return hashlib.sha256(token.encode()).hexdigest()[:_FINGERPRINT_HEX]
-
-
 def _readable_span(seconds: float) -> str:
     """``3h12m`` rather than ``3h12m5s``: past an hour, the seconds are noise."""
     whole = int(seconds)
@@ -343,6 +359,11 @@ def _readable_span(seconds: float) -> str:
 
 def _octal(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
+
+
+def _cannot_read(path: Path, exc: OSError) -> str:
+    """The one wording for an OS error on the file, from the stat or the read."""
+    return f"cannot read credentials file {path}: {_os_reason(exc)}"
 
 
 def _os_reason(exc: OSError) -> str:

@@ -21,6 +21,7 @@ from monitor.checks.result import (
     MISCONFIGURED,
     RATE_LIMITED,
     SERVER_ERROR,
+    TLS_ERROR,
     UNEXPECTED_STATUS,
     CheckResult,
 )
@@ -28,7 +29,7 @@ from monitor.checks.settings import HttpCheck
 from monitor.checks.web import failed_transport, response_evidence, send, text_of
 from monitor.redact import redact_text
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class MissingVariable(LookupError):
@@ -44,7 +45,7 @@ def expand(value: str, env: Mapping[str, str]) -> str:
             raise MissingVariable(name)
         return env[name]
 
-    return _VARIABLE.sub(lookup, value)
+    return VARIABLE.sub(lookup, value)
 
 
 class PhaseTrace:
@@ -59,6 +60,14 @@ class PhaseTrace:
 
     def __call__(self, event: str, info: dict[str, Any]) -> None:
         self.marks.setdefault(event.split(".", 1)[-1], time.perf_counter())
+
+    def stalled_in_tls_handshake(self, exc: Exception) -> bool:
+        """A connect timeout after TCP connected is the TLS handshake hanging (a middlebox?)."""
+        return (
+            isinstance(exc, httpx.ConnectTimeout)
+            and "start_tls.started" in self.marks
+            and "start_tls.complete" not in self.marks
+        )
 
     def phases(self) -> dict[str, float]:
         spans = {
@@ -86,6 +95,22 @@ def status_class(status: int) -> str:
     return UNEXPECTED_STATUS
 
 
+def _unsendable_header(headers: Mapping[str, str]) -> str | None:
+    """Why a header cannot go on the wire, naming it but never showing its value.
+
+    A key pasted with a trailing newline (a CRLF .env file) or a smart quote
+    would otherwise fail inside httpx with the value quoted in the error.
+    """
+    for name, value in headers.items():
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return (
+                f"header {name} contains a control character (a trailing newline?); fix the value"
+            )
+        if not value.isascii():
+            return f"header {name} contains non-ASCII characters; fix the value"
+    return None
+
+
 def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
     """Send the configured request and compare its status with ``expect_status``."""
     try:
@@ -96,6 +121,9 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
             MISCONFIGURED,
             f"environment variable {missing.args[0]} is not set; the check cannot run",
         )
+    unsendable = _unsendable_header(headers)
+    if unsendable:
+        return CheckResult.failed(MISCONFIGURED, unsendable)
     facts = context.run_facts(verify_tls=settings.verify_tls)
     timeout = settings.timeout.total_seconds()
     trace = PhaseTrace()
@@ -114,6 +142,13 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
                 extensions={"trace": trace},
             )
         except httpx.HTTPError as exc:
+            if trace.stalled_in_tls_handshake(exc):
+                return CheckResult.failed(
+                    TLS_ERROR,
+                    f"TLS handshake timed out after {timeout:g}s (TCP connected)",
+                    phases_ms=trace.phases(),
+                    facts=facts,
+                )
             return failed_transport(
                 exc, settings.url, timeout, phases_ms=trace.phases(), facts=facts
             )

@@ -18,12 +18,12 @@ Runner = Callable[[Any, CheckContext], CheckResult]
 
 RUNNERS: dict[str, str] = {
     "http": "monitor.checks.http:run_http",
-    "oauth_token_endpoint": "monitor.checks.oauth:run_oauth_token_endpoint",
-    "oauth_refresh": "monitor.checks.oauth:run_oauth_refresh",
+    "oauth_token_endpoint": "monitor.checks.oauth_probe:run_oauth_token_endpoint",
+    "oauth_refresh": "monitor.checks.oauth_refresh:run_oauth_refresh",
     "credentials_file": "monitor.checks.credentials:run_credentials_file",
     "dns": "monitor.checks.network:run_dns",
     "tcp": "monitor.checks.network:run_tcp",
-    "local_port": "monitor.checks.network:run_local_port",
+    "local_port": "monitor.checks.ports:run_local_port",
     "clock": "monitor.checks.clock:run_clock",
 }
 

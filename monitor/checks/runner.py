@@ -7,19 +7,22 @@ crashes is recorded as an internal error, never lost and never fatal.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from monitor.checks.context import CheckContext, CheckMisconfigured
+from monitor.checks.http import VARIABLE
 from monitor.checks.registry import runner_for, target_of
 from monitor.checks.result import INTERNAL_ERROR, MISCONFIGURED, CheckResult
 from monitor.config import Config
-from monitor.redact import redact_text
+from monitor.redact import REDACTED, redact_text
 from monitor.store import Store
 from monitor.store.checkruns import CheckSpec, record_check_run, sync_checks
 
@@ -56,10 +59,33 @@ def run_check(
             log.exception("[checks.run] check crashed check=%s", settings.name)
             reason = redact_text(f"internal error: {type(exc).__name__}: {exc}")
             result = CheckResult.failed(INTERNAL_ERROR, reason)
+    result = scrub(result, secret_values(settings, context.env))
     if getattr(settings, "verify_tls", True) is False:
         # Said in every result, so nobody mistakes an unverified pass for a verified one.
         result = replace(result, detail=f"{result.detail} [TLS verification off]")
     return started_at, round((time.perf_counter() - began) * 1000, 2), result
+
+
+def secret_values(settings: Any, env: Mapping[str, str]) -> set[str]:
+    """The values a check takes from the environment (``${NAME}``): all treated as secret.
+
+    Patterns catch ``sk-…`` keys and bearer tokens; a key with no known shape
+    that a server echoes back is caught only by knowing its value.
+    """
+    text = json.dumps(settings.model_dump(mode="json"))
+    return {env[name] for name in VARIABLE.findall(text) if len(env.get(name, "")) >= 4}
+
+
+def scrub(result: CheckResult, secrets: set[str]) -> CheckResult:
+    """Replace every known secret value in the detail and facts with REDACTED."""
+    if not secrets:
+        return result
+    detail = result.detail
+    facts = json.dumps(result.facts)
+    for secret in sorted(secrets, key=len, reverse=True):
+        detail = detail.replace(secret, REDACTED)
+        facts = facts.replace(json.dumps(secret)[1:-1], REDACTED)
+    return replace(result, detail=detail, facts=json.loads(facts))
 
 
 def spec_of(settings: Any) -> CheckSpec:
@@ -106,7 +132,7 @@ def run_checks(
                 duration_ms,
                 result,
             )
-            _record(store, ids[settings.name], report)
+            report = _record_safely(store, ids[settings.name], report)
             reports[settings.name] = report
     return [reports[c.name] for c in selected]
 
@@ -120,6 +146,24 @@ def _warm_up(selected: Sequence[Any], context: CheckContext) -> None:
     for kind in {c.kind for c in selected}:
         runner_for(kind)
     context.warm_up({c.ca_file for c in selected if getattr(c, "verify_tls", False)})
+
+
+def _record_safely(store: Store, check_id: int, report: RunReport) -> RunReport:
+    """Record a run; a run the database refuses becomes an internal error, recorded instead.
+
+    One odd value (say a date the database rejects) costs that run its
+    evidence, never the other checks' results or the command.
+    """
+    try:
+        _record(store, check_id, report)
+        return report
+    except Exception as exc:
+        log.exception("[checks.record] write failed check=%s", report.check)
+        reason = redact_text(f"internal error recording the run: {type(exc).__name__}: {exc}")
+        failed = replace(report, result=CheckResult.failed(INTERNAL_ERROR, reason))
+        with contextlib.suppress(Exception):
+            _record(store, check_id, failed)
+        return failed
 
 
 def _record(store: Store, check_id: int, report: RunReport) -> None:

@@ -4,18 +4,25 @@ These are never the user's tool credentials: monitor holds a grant of its
 own so a real refresh can be tested without spending the user's token.
 With rotation the file holds the *only* valid refresh token, so a write is
 atomic (temp file, fsync, rename, fsync of the folder): a crash leaves
-either the old token or the new one, never a torn file or nothing.
+either the old token or the new one, never a torn file or nothing. A
+refresh holds ``<file>.lock`` from reading the token to saving the rotated
+one: two processes refreshing at once would otherwise both send the same
+token, and the loser would see ``invalid_grant`` (or, where a server revokes
+the whole grant on reuse, RFC 9700 §4.14.2, kill the token just saved).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import stat
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +37,8 @@ STATE_DIR_NAME = ".monitor-state"
 TOKENS_DIR_NAME = "tokens"
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+LOCK_POLL_S = 0.05
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class TokenStoreError(MonitorError):
@@ -46,6 +55,10 @@ class TokenInsecure(TokenStoreError):
 
 class TokenInvalid(TokenStoreError):
     """The file exists but is not a token file monitor wrote (or cannot be read)."""
+
+
+class TokenBusy(TokenStoreError):
+    """Another process held the token file's lock for longer than we would wait."""
 
 
 def default_state_dir(config_path: str | os.PathLike[str]) -> Path:
@@ -72,14 +85,16 @@ def fingerprint(token: str) -> str:
 def read_token(path: Path, *, name: str | None = None) -> str:
     """The stored refresh token; TokenStoreError subclasses say why it cannot be used.
 
-    The mode is checked on the open descriptor, not the path, so a file
-    swapped between the check and the read cannot slip through.
+    Opened without following a link and without blocking (a FIFO planted
+    there would otherwise hang the check), then the mode and the type are
+    checked on the open descriptor, not the path, so a file swapped between
+    the check and the read cannot slip through.
     """
     check = name or path.stem
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | _NOFOLLOW)
     except FileNotFoundError:
-        raise TokenMissing(f"no token stored in {path}: run `monitor token set {check}`") from None
+        raise _missing(path, check) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise TokenInvalid(
@@ -91,6 +106,58 @@ def read_token(path: Path, *, name: str | None = None) -> str:
         _refuse_if_insecure(path, os.fstat(handle.fileno()).st_mode)
         raw = handle.read()
     return _parse(raw, path, check)
+
+
+def _missing(path: Path, check: str) -> TokenMissing:
+    return TokenMissing(f"no token stored in {path}: run `monitor token set {check}`")
+
+
+@contextlib.contextmanager
+def refresh_lock(path: Path, *, wait_s: float, name: str | None = None) -> Iterator[None]:
+    """Hold ``<path>.lock`` (an exclusive flock) for one read-refresh-save.
+
+    Waits at most ``wait_s``, polling, then raises TokenBusy: a refresh that
+    hangs elsewhere must not hang this one too. The lock file is created
+    0600 beside the token and left there (deleting it would race a waiter).
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC | _NOFOLLOW
+    try:
+        fd = os.open(lock_path, flags, FILE_MODE)
+    except FileNotFoundError:  # no folder, so no token either
+        raise _missing(path, name or path.stem) from None
+    except OSError as exc:
+        raise TokenInvalid(f"cannot lock token file {lock_path}: {exc.strerror or exc}") from None
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TokenBusy("refresh already in progress by another process") from None
+                time.sleep(min(LOCK_POLL_S, remaining))
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def replace_token(path: Path, sent: str, token: str, client_id: str, now: datetime) -> bool:
+    """Store a rotated ``token`` only if the file still holds ``sent``; False if it did not.
+
+    Called under refresh_lock, but ``monitor token set`` does not take it:
+    a token the user stored while the refresh was on the wire wins.
+    """
+    try:
+        current = read_token(path)
+    except TokenStoreError:
+        return False
+    if current != sent:
+        return False
+    write_token(path, token, client_id, now)
+    return True
 
 
 def _refuse_if_insecure(path: Path, mode: int) -> None:
@@ -106,7 +173,7 @@ def _refuse_if_insecure(path: Path, mode: int) -> None:
 def _parse(raw: bytes, path: Path, check: str) -> str:
     try:
         document = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[… nested
         document = None
     token = document.get("refresh_token") if isinstance(document, dict) else None
     if not isinstance(token, str) or not token:
@@ -145,7 +212,7 @@ def write_token(path: Path, token: str, client_id: str, now: datetime) -> None:
 
 
 def _write_new_file(temp: Path, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
     fd = os.open(temp, flags, FILE_MODE)
     with os.fdopen(fd, "wb") as handle:
         os.fchmod(handle.fileno(), FILE_MODE)  # whatever the umask did

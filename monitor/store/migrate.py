@@ -8,10 +8,12 @@ Alembic at all; only a database that is behind pays for running migrations.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import OperationalError
 
 from monitor.errors import DatabaseError
 
@@ -59,12 +61,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def ensure_schema(engine: Engine) -> bool:
+def ensure_schema(engine: Engine, *, attempts: int = 5) -> bool:
     """Upgrade the database if it is behind; return True when migrations ran.
 
     A database stamped with a revision this code does not know was written
-    by a newer monitor: refuse rather than guess.
+    by a newer monitor: refuse rather than guess. Several processes opening
+    a new file at once contend for it; a loser waits, re-reads the revision
+    (usually the winner has migrated it by then) and tries again.
     """
+    for attempt in range(attempts):
+        try:
+            return _ensure_schema_once(engine)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    return False
+
+
+def _ensure_schema_once(engine: Engine) -> bool:
     revision = current_revision(engine)
     if revision == HEAD_REVISION:
         return False
