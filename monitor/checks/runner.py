@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,7 +24,7 @@ from monitor.checks.result import INTERNAL_ERROR, MISCONFIGURED, CheckResult
 from monitor.config import Config
 from monitor.redact import REDACTED, redact_text
 from monitor.store import Store
-from monitor.store.checkruns import CheckSpec, record_check_run, sync_checks
+from monitor.store.checkruns import CheckSpec, check_ids, record_check_run, sync_checks
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,20 @@ def secret_values(settings: Any, env: Mapping[str, str]) -> set[str]:
     Patterns catch ``sk-…`` keys and bearer tokens; a key with no known shape
     that a server echoes back is caught only by knowing its value.
     """
-    text = json.dumps(settings.model_dump(mode="json"))
-    return {env[name] for name in VARIABLE.findall(text) if len(env.get(name, "")) >= 4}
+    names = {name for text in _strings(settings.__dict__) for name in VARIABLE.findall(text)}
+    return {env[name] for name in names if len(env.get(name, "")) >= 4}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a settings value (walked, not serialised: this runs per check)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def scrub(result: CheckResult, secrets: set[str]) -> CheckResult:
@@ -114,8 +126,13 @@ def run_checks(
     )
     if not selected:
         return []
-    with store.write() as session, session.begin():
-        ids = sync_checks(session, [spec_of(c) for c in selected], context.now())
+    specs = [spec_of(c) for c in selected]
+    # Steady state: the rows already match the config, so no write lock is taken.
+    with store.read() as session:
+        ids = check_ids(session, specs)
+    if len(ids) < len(specs):
+        with store.write() as session, session.begin():
+            ids = sync_checks(session, specs, context.now())
     _warm_up(selected, context)
     reports: dict[str, RunReport] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(selected)))) as pool:

@@ -25,6 +25,27 @@ class CheckSpec:
     depends_on_components: list[str] = field(default_factory=list)
 
 
+def check_ids(session: Session, specs: Iterable[CheckSpec]) -> dict[str, int]:
+    """Ids of the checks already stored exactly as configured."""
+    wanted = {s.name: s for s in specs}
+    rows = session.scalars(select(Check).where(Check.name.in_(wanted)))
+    return {row.name: row.id for row in rows if _values(wanted[row.name]) == _row_values(row)}
+
+
+def _values(spec: CheckSpec) -> dict[str, Any]:
+    return {
+        "kind": spec.kind,
+        "role": spec.role,
+        "target": spec.target,
+        "depends_on_source": spec.depends_on_source,
+        "depends_on_components": list(spec.depends_on_components),
+    }
+
+
+def _row_values(row: Check) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in _values(CheckSpec("", "", "", ""))}
+
+
 def sync_checks(session: Session, specs: Iterable[CheckSpec], now: datetime) -> dict[str, int]:
     """Give every configured check a row; kind, role, target and dependency follow the config."""
     specs = list(specs)
@@ -33,13 +54,7 @@ def sync_checks(session: Session, specs: Iterable[CheckSpec], now: datetime) -> 
         for row in session.scalars(select(Check).where(Check.name.in_([s.name for s in specs])))
     }
     for spec in specs:
-        values = {
-            "kind": spec.kind,
-            "role": spec.role,
-            "target": spec.target,
-            "depends_on_source": spec.depends_on_source,
-            "depends_on_components": list(spec.depends_on_components),
-        }
+        values = _values(spec)
         row = rows.get(spec.name)
         if row is None:
             row = Check(name=spec.name, created_at=now, **values)
