@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Route:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer.HTTPServer
+    server: ThreadedServer.HTTPServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
@@ -116,23 +117,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
 
-class LoopbackServer:
-    """Start with ``with LoopbackServer() as server:``; ``server.url`` is the base URL."""
+class ThreadedServer:
+    """A threaded HTTP(S) server on 127.0.0.1 for tests: ``with Server() as s: s.url``.
+
+    Subclasses name their request handler; the server reaches its owner
+    through ``self.server.owner`` and stops waiting handlers via ``stopping``.
+    """
+
+    handler: type[BaseHTTPRequestHandler]
 
     class HTTPServer(ThreadingHTTPServer):
         daemon_threads = True
         # socketserver's default backlog of 5 drops SYNs when a poller opens
         # sixteen connections at once (the client then retries after 1 s).
         request_queue_size = 128
-        owner: LoopbackServer
+        owner: Any
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
-        self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.bodies: list[bytes] = []
-        self.not_modified = 0
         self.stopping = threading.Event()
-        self._server = self.HTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = self.HTTPServer(("127.0.0.1", 0), self.handler)
         self._server.owner = self
         if ssl_context is not None:
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
@@ -143,12 +146,7 @@ class LoopbackServer:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def route(self, path: str, body: bytes = b"", **options: object) -> Route:
-        route = Route(body=body, **options)  # type: ignore[arg-type]
-        self.routes[path] = route
-        return route
-
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -157,6 +155,24 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class LoopbackServer(ThreadedServer):
+    """Serves canned routes: ``server.route("/path", body, status=..., delay=...)``."""
+
+    handler = _Handler
+
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.bodies: list[bytes] = []
+        self.not_modified = 0
+        super().__init__(ssl_context)
+
+    def route(self, path: str, body: bytes = b"", **options: object) -> Route:
+        route = Route(body=body, **options)  # type: ignore[arg-type]
+        self.routes[path] = route
+        return route
 
 
 def wait_until(predicate: object, timeout: float = 5.0) -> bool:

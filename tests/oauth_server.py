@@ -28,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,6 +43,8 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+
+from tests.loopback import ThreadedServer
 
 TOKEN_PATH = "/oauth/token"
 RESOURCE_PATH = "/v1/me"
@@ -249,7 +251,7 @@ ANSWER_429 = Canned(429, b'{"error":"rate_limited"}', headers={"Retry-After": "3
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: OAuthServer.HTTPServer
+    server: ThreadedServer.HTTPServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
@@ -315,13 +317,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class OAuthServer:
+class OAuthServer(ThreadedServer):
     """``with OAuthServer() as oauth:``; ``oauth.token_url``, ``oauth.resource_url``."""
 
-    class HTTPServer(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 64
-        owner: OAuthServer
+    handler = _Handler
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self.store = Store()
@@ -332,20 +331,10 @@ class OAuthServer:
         self.canned: dict[str, Canned] = {}
         self.hanging: set[str] = set()
         self.delays: dict[str, float] = {}
-        self.stopping = threading.Event()
         self.request_ids = itertools.count(1)
-        self._server = self.HTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        if ssl_context is not None:
-            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
-        scheme = "https" if ssl_context else "http"
-        host = "localhost" if ssl_context else "127.0.0.1"
-        self.url = f"{scheme}://{host}:{self._server.server_address[1]}"
+        super().__init__(ssl_context)
         self.token_url = self.url + TOKEN_PATH
         self.resource_url = self.url + RESOURCE_PATH
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
 
     # -- set up and simulate --
 
@@ -408,16 +397,6 @@ class OAuthServer:
             status, body, error_headers = error()
             return status, body, error_headers
         return 200, {"user": token.user, "scope": token.scope}, []
-
-    def __enter__(self) -> OAuthServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 @dataclass

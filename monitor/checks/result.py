@@ -37,6 +37,7 @@ MISCONFIGURED = "misconfigured"  # could not run: e.g. ${VAR} not set
 PROTOCOL_ERROR = "protocol_error"  # answered, but not in the protocol expected
 INTERNAL_ERROR = "internal_error"  # monitor itself failed running the check
 
+# Every class a check may report: the vocabulary the correlator reasons over.
 FAILURE_CLASSES: tuple[str, ...] = (
     AUTH_REJECTED,
     FORBIDDEN,
@@ -60,18 +61,6 @@ FAILURE_CLASSES: tuple[str, ...] = (
     MISCONFIGURED,
     PROTOCOL_ERROR,
     INTERNAL_ERROR,
-)
-# Transport failures: the request never got an HTTP answer.
-TRANSPORT_CLASSES = frozenset(
-    {
-        TIMEOUT,
-        CONNECT_TIMEOUT,
-        CONNECT_REFUSED,
-        NETWORK_UNREACHABLE,
-        CONNECTION_RESET,
-        DNS_FAILURE,
-        TLS_ERROR,
-    }
 )
 
 
