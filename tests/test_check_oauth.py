@@ -47,6 +47,7 @@ from monitor.checks.tokenstore import (
     default_state_dir,
     fingerprint,
     read_token,
+    refresh_lock,
     token_file_path,
     write_token,
 )
@@ -828,3 +829,18 @@ def test_token_set_documents_itself_with_an_example():
     assert "Example" in set_token.help
     assert "monitor token set" in set_token.help
     assert token.help is not None
+
+
+def test_token_set_does_not_replace_the_file_under_a_refresh_in_progress(token_config, monkeypatch):
+    path = default_state_dir(token_config) / "tokens" / "vendor-refresh.json"
+    assert (
+        invoke(token_config, "set", "vendor-refresh", input="rt-first-0123456789\n").exit_code == 0
+    )
+    monkeypatch.setattr(token_cli, "LOCK_WAIT_S", 0.2)
+
+    with refresh_lock(path, wait_s=1.0):
+        result = invoke(token_config, "set", "vendor-refresh", input="rt-second-0123456789\n")
+
+    assert result.exit_code == 1
+    assert "a refresh of vendor-refresh is in progress" in result.output
+    assert read_token(path) == "rt-first-0123456789"

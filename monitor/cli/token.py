@@ -15,7 +15,14 @@ import click
 
 from monitor.checks.context import CheckContext
 from monitor.checks.settings import OAuthRefreshCheck
-from monitor.checks.tokenstore import default_state_dir, fingerprint, token_file_path, write_token
+from monitor.checks.tokenstore import (
+    TokenBusy,
+    default_state_dir,
+    fingerprint,
+    refresh_lock,
+    token_file_path,
+    write_token,
+)
 from monitor.cli.app import App, pass_app
 from monitor.config import Config
 
@@ -56,12 +63,23 @@ def set_token(app: App, name: str) -> None:
     context = CheckContext(config_dir=config.path.parent, state_dir=default_state_dir(config.path))
     path = token_file_path(settings, context)
     try:
-        write_token(path, value, settings.client_id, datetime.now(UTC))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The same lock a refresh holds: never replace the file under a
+        # refresh that is about to save its rotated token.
+        with refresh_lock(path, wait_s=LOCK_WAIT_S, name=name):
+            write_token(path, value, settings.client_id, datetime.now(UTC))
+    except TokenBusy:
+        raise click.ClickException(
+            f"a refresh of {name} is in progress; run the command again in a moment"
+        ) from None
     except OSError as exc:
         raise click.ClickException(
             f"cannot write token file {path}: {exc.strerror or exc}"
         ) from None
     click.echo(f"stored refresh token for {name} in {path} (fingerprint {fingerprint(value)}…)")
+
+
+LOCK_WAIT_S = 15.0
 
 
 def _refresh_check(config: Config, name: str) -> OAuthRefreshCheck:
