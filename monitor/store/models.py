@@ -53,6 +53,9 @@ class Source(Base):
     # What else in the config shapes what is recorded (the component
     # allow-list); when it changes, stored ETags no longer apply.
     settings: Mapped[str] = mapped_column(Text, default="")
+    # Back-off after 429/5xx: no poll before ``backoff_until``.
+    consecutive_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    backoff_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -246,3 +249,41 @@ class CheckRun(Base):
     server_date: Mapped[datetime | None]
     detail: Mapped[str] = mapped_column(Text)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Heartbeat(Base):
+    """The service was alive on a probe from ``started_at`` until ``last_seen``.
+
+    One row per service start; "no data" between two rows is a gap in
+    monitoring, not a healthy period.
+    """
+
+    __tablename__ = "heartbeat"
+    __table_args__ = (UniqueConstraint("probe", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    probe: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    stopped_at: Mapped[datetime | None]
+
+
+class RollupHourly(Base):
+    """Check runs folded per check, probe and hour once the raw rows age out."""
+
+    __tablename__ = "rollup_hourly"
+    __table_args__ = (UniqueConstraint("check_id", "probe", "hour"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("check.id", ondelete="CASCADE"))
+    probe: Mapped[str] = mapped_column(String(64))
+    hour: Mapped[datetime]
+    runs: Mapped[int]
+    failures: Mapped[int]
+    skipped: Mapped[int] = mapped_column(default=0)
+    p50_ms: Mapped[float | None]
+    p95_ms: Mapped[float | None]
+    # failure class -> count, so a folded hour still says what went wrong
+    failure_classes: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
