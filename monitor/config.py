@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.errors import ConfigError
+from monitor.retention import RetentionSettings
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -65,6 +66,7 @@ class _Document(Section):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     source: list[SourceSettings] = Field(default_factory=list)
     check: list[CheckSettings] = Field(default_factory=list)
 
@@ -78,6 +80,7 @@ class Config(BaseModel):
     probe: str
     database_url: str
     http: HttpSettings
+    retention: RetentionSettings
     ca_file: Path | None
     sources: tuple[SourceSettings, ...]
     checks: tuple[CheckSettings, ...]
@@ -146,6 +149,7 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
         probe=document.monitor.probe,
         database_url=resolve_database_url(document.database.url, config_path),
         http=document.http,
+        retention=document.retention,
         ca_file=_relative_to(config_path, document.http.ca_file),
         sources=tuple(document.source),
         checks=tuple(document.check),

@@ -3,6 +3,10 @@
 Network waits overlap across threads; the database sees one short write
 transaction per source (SQLite has one writer anyway). A failure in one
 source is recorded in the poll log with its reason and never stops the rest.
+
+A source that answers 429, 5xx or not at all backs off (monitor.backoff):
+its back-off is written with the poll, and a caller that asks for it
+(``respect_backoff``, the service) skips the source until it is over.
 """
 
 from __future__ import annotations
@@ -13,21 +17,34 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy.orm import Session
 
+from monitor.backoff import backoff_delay, parse_retry_after, should_back_off
 from monitor.config import Config, SourceSettings
 from monitor.errors import ParseError, SourceError
 from monitor.redact import redact_url
-from monitor.sources.fetch import Limits, Validators, build_client, fetch
+from monitor.sources.fetch import (
+    ErrorResponse,
+    Limits,
+    TransportFailure,
+    Validators,
+    build_client,
+    fetch,
+)
 from monitor.sources.records import Snapshot, merge_snapshots
 from monitor.sources.registry import endpoints_for
 from monitor.store import Store
 from monitor.store.ingest import ApplyStats, apply_snapshot
 from monitor.store.queries import (
+    BackoffState,
     SourceSpec,
+    backoff_states,
+    consecutive_failures,
     load_validators,
+    record_backoff,
     record_poll,
     save_validator,
     source_ids,
@@ -36,6 +53,10 @@ from monitor.store.queries import (
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+
+# The outcome of a source skipped because it is backing off; no poll row is
+# written for it, since nothing was asked of the vendor.
+BACKING_OFF = "backing_off"
 
 
 def utcnow() -> datetime:
@@ -54,6 +75,10 @@ class Harvest:
     http_status: int | None = None
     size: int = 0
     error: str | None = None
+    # A failure that asks us to slow down (monitor.backoff.should_back_off),
+    # and the wait its Retry-After asked for, measured from ``started_at``.
+    back_off: bool = False
+    retry_after: timedelta | None = None
 
     @property
     def outcome(self) -> str:
@@ -64,7 +89,12 @@ class Harvest:
 
 @dataclass(frozen=True, slots=True)
 class PollReport:
-    """One line of ``monitor poll``: what happened to one source."""
+    """One line of ``monitor poll``: what happened to one source.
+
+    ``outcome`` is ok, not_modified, error, or backing_off (not polled:
+    ``backoff_until`` says until when). After a failure that backs off,
+    ``backoff_until`` and ``consecutive_failures`` say what was recorded.
+    """
 
     source: str
     outcome: str
@@ -73,6 +103,9 @@ class PollReport:
     http_status: int | None
     duration_ms: int
     notes: tuple[str, ...] = ()
+    retry_after: timedelta | None = None
+    backoff_until: datetime | None = None
+    consecutive_failures: int = 0
 
 
 def limits_from(config: Config) -> Limits:
@@ -102,7 +135,10 @@ def harvest(
     An endpoint that answers badly (an HTTP error, a payload that does not
     parse) does not hide the others: a broken ``summary.json`` still lets
     ``incidents.json`` through. A transport failure (refused, timed out, DNS)
-    ends the poll, since the other endpoints are on the same host.
+    ends the poll, since the other endpoints are on the same host; so does a
+    429, a rate limit on us rather than one broken endpoint. A 5xx does not:
+    one failing endpoint often sits behind a different backend than the rest.
+    Either makes the source back off; the longest Retry-After seen counts.
     """
     started_at = clock()
     began = time.perf_counter()
@@ -110,6 +146,7 @@ def harvest(
     validators: dict[str, Validators] = {}
     errors: list[str] = []
     size, http_status, failed_status = 0, None, None
+    back_off, retry_after = False, None
     for endpoint in endpoints_for(source.kind, source.url):
         answered: int | None = None
         try:
@@ -126,7 +163,9 @@ def harvest(
             errors.append(_located(endpoint.url, source.url, exc.reason))
             if len(errors) == 1:  # the poll log keeps the status of the first failure
                 failed_status = exc.http_status if exc.http_status is not None else answered
-            if exc.http_status is None and not isinstance(exc, ParseError):
+            if _asks_to_back_off(exc):
+                back_off, retry_after = True, _longer(retry_after, _retry_after(exc, started_at))
+            if _ends_poll(exc):
                 break
         except Exception as exc:  # a parser bug must not take the other sources down
             log.exception("[polling.harvest] parser crashed source=%s", source.name)
@@ -143,7 +182,27 @@ def harvest(
         http_status=http_status,
         size=size,
         error=error,
+        back_off=back_off,
+        retry_after=retry_after,
     )
+
+
+def _ends_poll(exc: SourceError) -> bool:
+    """No answer at all, or a rate limit on us: the other endpoints are on the same host."""
+    return exc.http_status == 429 or (exc.http_status is None and not isinstance(exc, ParseError))
+
+
+def _asks_to_back_off(exc: SourceError) -> bool:
+    failure_class = exc.failure_class if isinstance(exc, TransportFailure) else None
+    return should_back_off(exc.http_status, failure_class)
+
+
+def _retry_after(exc: SourceError, now: datetime) -> timedelta | None:
+    return parse_retry_after(exc.retry_after, now) if isinstance(exc, ErrorResponse) else None
+
+
+def _longer(a: timedelta | None, b: timedelta | None) -> timedelta | None:
+    return b if a is None or (b is not None and b > a) else a
 
 
 def poll_sources(
@@ -154,8 +213,16 @@ def poll_sources(
     client: httpx.Client | None = None,
     clock: Clock = utcnow,
     workers: int = 16,
+    respect_backoff: bool = False,
 ) -> list[PollReport]:
-    """Poll the named sources (all enabled ones by default) once; one report per source."""
+    """Poll the named sources (all enabled ones by default) once; one report per source.
+
+    With ``respect_backoff`` a source still backing off at ``clock()`` is not
+    asked anything: its report says ``backing_off`` and until when, and no
+    poll row is written. The service passes True; ``monitor poll`` does not,
+    since a person asking for a poll now means now (and a success then ends
+    the back-off).
+    """
     selected = (
         [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
     )
@@ -167,9 +234,56 @@ def poll_sources(
     with store.read() as session:
         ids = source_ids(session, specs)
         stored = load_validators(session, list(ids.values()))
+        waiting = _waiting(session, ids, clock()) if respect_backoff else {}
     if len(ids) < len(specs):
         with store.write() as session, session.begin():
             ids = sync_sources(session, specs, clock())
+    reports = {name: _backing_off(name, state) for name, state in waiting.items()}
+    due = [s for s in selected if s.name not in waiting]
+    if due:
+        reports.update(
+            _harvest_all(
+                store, config, due, ids, stored, client=client, clock=clock, workers=workers
+            )
+        )
+    return [reports[s.name] for s in selected]
+
+
+def _waiting(session: Session, ids: dict[str, int], now: datetime) -> dict[str, BackoffState]:
+    """The sources whose back-off has not ended at ``now``, by name."""
+    states = backoff_states(session, list(ids.values()))
+    return {
+        name: state
+        for name, source_id in ids.items()
+        if (state := states.get(source_id)) and state.until is not None and state.until > now
+    }
+
+
+def _backing_off(name: str, state: BackoffState) -> PollReport:
+    return PollReport(
+        source=name,
+        outcome=BACKING_OFF,
+        stats=ApplyStats(),
+        error=None,
+        http_status=None,
+        duration_ms=0,
+        backoff_until=state.until,
+        consecutive_failures=state.failures,
+    )
+
+
+def _harvest_all(
+    store: Store,
+    config: Config,
+    selected: Sequence[SourceSettings],
+    ids: dict[str, int],
+    stored: dict[tuple[int, str], tuple[str | None, str | None]],
+    *,
+    client: httpx.Client | None,
+    clock: Clock,
+    workers: int,
+) -> dict[str, PollReport]:
+    """Fetch and parse ``selected`` in parallel, recording each as soon as it is in."""
     limits = limits_from(config)
     own_client = client is None
     http = client or client_for(config)
@@ -196,11 +310,15 @@ def poll_sources(
     finally:
         if own_client:
             http.close()
-    return [reports[s.name] for s in selected]
+    return reports
 
 
 def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -> PollReport:
-    """Apply a harvest and log the poll, in one transaction: all of it lands or none."""
+    """Apply a harvest, log the poll and set the back-off, in one transaction.
+
+    All of it lands or none: a poll row never disagrees with the back-off
+    it caused.
+    """
     snapshot = merge_snapshots(harvest.snapshots)
     notes = [*snapshot.notes, *_missing_components(harvest.source, snapshot)]
     with store.write() as session, session.begin():
@@ -227,6 +345,7 @@ def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -
             component_changes=stats.component_changes,
             maintenance_changes=stats.maintenance_changes,
         )
+        backoff = _update_backoff(session, source_id, harvest)
     return PollReport(
         source=harvest.source.name,
         outcome=harvest.outcome,
@@ -235,7 +354,28 @@ def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -
         http_status=harvest.http_status,
         duration_ms=harvest.duration_ms,
         notes=tuple(dict.fromkeys(notes)),
+        retry_after=harvest.retry_after,
+        backoff_until=backoff.until,
+        consecutive_failures=backoff.failures,
     )
+
+
+def _update_backoff(session: Session, source_id: int, harvest: Harvest) -> BackoffState:
+    """Grow the back-off after a failure that asks for it; end it after anything else.
+
+    Anything else includes a 404 or a payload that does not parse: the
+    vendor answered promptly, so it is not struggling, and a back-off would
+    only delay noticing the fix. The delay starts from ``started_at``, the
+    time the vendor was asked, so a Retry-After date is met exactly.
+    """
+    if not harvest.back_off:
+        record_backoff(session, source_id, 0, None)
+        return BackoffState()
+    failures = consecutive_failures(session, source_id) + 1
+    delay = backoff_delay(harvest.source.interval, failures, harvest.retry_after)
+    state = BackoffState(failures, harvest.started_at + delay)
+    record_backoff(session, source_id, state.failures, state.until)
+    return state
 
 
 def _settings(source: SourceSettings) -> str:

@@ -7,8 +7,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from monitor.checks.result import CONNECT_REFUSED, TIMEOUT, TLS_ERROR
 from monitor.errors import FetchError
-from monitor.sources.fetch import USER_AGENT, Limits, Validators, build_client, fetch
+from monitor.sources.fetch import (
+    USER_AGENT,
+    ErrorResponse,
+    Limits,
+    TransportFailure,
+    Validators,
+    build_client,
+    fetch,
+)
 
 LIMITS = Limits(timeout=2.0, connect_timeout=1.0, max_bytes=1000, max_redirects=2)
 
@@ -73,6 +82,36 @@ def test_it_keeps_the_status_and_retry_after_of_an_error_response() -> None:
 
     assert raised.value.reason == "HTTP 429 Too Many Requests (Retry-After: 120)"
     assert raised.value.http_status == 429
+    assert isinstance(raised.value, ErrorResponse)
+    assert raised.value.retry_after == "120"  # as sent: the poller parses it
+
+
+def test_it_carries_no_retry_after_when_the_server_sent_none() -> None:
+    client = client_for(lambda request: httpx.Response(503))
+    with client, pytest.raises(ErrorResponse) as raised:
+        fetch(client, "https://status.test/x", None, LIMITS)
+
+    assert (raised.value.http_status, raised.value.retry_after) == (503, None)
+
+
+@pytest.mark.parametrize(
+    ("error", "failure_class"),
+    [
+        (httpx.ReadTimeout("timed out"), TIMEOUT),
+        (httpx.ConnectError("[Errno 111] Connection refused"), CONNECT_REFUSED),
+        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate"), TLS_ERROR),
+    ],
+)
+def test_it_names_the_class_of_a_transport_failure(
+    error: httpx.HTTPError, failure_class: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    with client_for(handler) as client, pytest.raises(TransportFailure) as raised:
+        fetch(client, "https://status.test/x", None, LIMITS)
+
+    assert raised.value.failure_class == failure_class
 
 
 @pytest.mark.parametrize(

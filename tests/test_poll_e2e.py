@@ -338,3 +338,30 @@ def test_it_lists_maintenances_from_a_feed(three_sources: Path, capsys) -> None:
     assert lines[0].split() == ["FROM", "UNTIL", "SOURCE", "STATUS", "COMPONENTS", "TITLE"]
     assert len(lines) == 2
     assert lines[1].startswith("2020-08-01 03:00Z  2020-08-01 04:41Z  sauce")
+
+
+def test_monitor_poll_asks_a_source_that_is_backing_off(
+    server: LoopbackServer, write_config, capsys
+) -> None:
+    server.route("/busy/status", b"busy", status=503, headers={"Retry-After": "3600"})
+    config = write_config(
+        sources=[{"name": "busy", "kind": "statusio", "url": server.url + "/busy/status"}]
+    )
+
+    status, out, _ = run(capsys, "--config", str(config), "poll")
+    _, listed, _ = run(capsys, "--config", str(config), "sources", "--json")
+    (backing_off,) = json.loads(listed)
+    run(capsys, "--config", str(config), "poll")  # a person asking now means now
+    server.route(
+        "/busy/status", fixture_bytes("statusio-docker/status-operational-2022-04-23.json")
+    )
+    recovered_status, _, _ = run(capsys, "--config", str(config), "poll")
+    _, listed, _ = run(capsys, "--config", str(config), "sources", "--json")
+    (recovered,) = json.loads(listed)
+
+    assert (status, out) == (1, "busy  error: HTTP 503 Service Unavailable (Retry-After: 3600)\n")
+    assert backing_off["consecutive_failures"] == 1
+    assert backing_off["backoff_until"] is not None
+    assert len(server.requests) == 3
+    assert recovered_status == 0
+    assert (recovered["consecutive_failures"], recovered["backoff_until"]) == (0, None)

@@ -11,11 +11,11 @@ import sys
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cli import checks, db, poll, sources, token, upstream
+from monitor.cli import checks, db, poll, prune, run, sources, token, upstream
 from monitor.cli.app import cli
 from monitor.errors import ConfigError, MonitorError
 
-for module in (poll, sources, upstream, checks, token, db):
+for module in (run, poll, sources, upstream, checks, prune, token, db):
     module.register(cli)
 
 EXIT_FAILED = 1

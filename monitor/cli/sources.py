@@ -21,7 +21,9 @@ def sources(app: App, as_json: bool) -> None:
     """Show each configured source: last poll, its outcome, and component health.
 
     A source whose last poll failed shows its health as "unknown": a page we
-    could not read says nothing, good or bad.
+    could not read says nothing, good or bad. A source that answered 429 or
+    5xx (or did not answer) is left alone for a while, and its health says
+    until when: the service polls it again after that, `monitor poll` now.
 
     \b
     Examples:
@@ -44,7 +46,7 @@ def sources(app: App, as_json: bool) -> None:
             f"{short_time(o.last_poll.started_at)} ({ago(o.last_poll.started_at, now)})"
             if o.last_poll
             else "never",
-            health(o),
+            health(o, now),
             _outcome(o),
         ]
         for o in overviews
@@ -54,11 +56,14 @@ def sources(app: App, as_json: bool) -> None:
     click.echo(table(["NAME", "KIND", "EVERY", "LAST POLL", "HEALTH", "LAST OUTCOME"], rows))
 
 
-def health(overview: SourceOverview) -> str:
+def health(overview: SourceOverview, now: datetime | None = None) -> str:
     """A one-cell summary of component health, honest about what is not known."""
     poll = overview.last_poll
     if poll is None:
         return "unknown (never polled)"
+    backing_off = backing_off_until(overview, now or datetime.now(UTC))
+    if backing_off:
+        return f"unknown ({backing_off})"
     if poll.outcome == "error":
         return "unknown (last poll failed)"
     if not overview.components:
@@ -73,6 +78,22 @@ def health(overview: SourceOverview) -> str:
         return f"all {len(overview.components)} components operational"
     listed = ", ".join(f"{n}: {s}" for n, s in sorted(bad.items()))
     return f"{len(bad)}/{len(overview.components)} not operational ({listed})"
+
+
+def backing_off_until(overview: SourceOverview, now: datetime) -> str | None:
+    """``backing off until 15:33Z after 3 failures``, or None when the source is not waiting.
+
+    The time alone when the back-off ends today (UTC), the date too when
+    not; the Retry-After the vendor sent is in the last outcome already.
+    """
+    until = overview.backoff_until
+    if until is None or until <= now:
+        return None
+    when = short_time(until)
+    if until.astimezone(UTC).date() == now.astimezone(UTC).date():
+        when = when.split(" ", 1)[1]
+    count = overview.consecutive_failures
+    return f"backing off until {when} after {count} failure{'' if count == 1 else 's'}"
 
 
 def _outcome(overview: SourceOverview) -> str:
@@ -105,6 +126,8 @@ def _as_dict(o: SourceOverview) -> dict[str, object]:
         "health": health(o),
         "components": o.components,
         "open_incidents": o.open_incidents,
+        "consecutive_failures": o.consecutive_failures,
+        "backoff_until": isoformat_z(o.backoff_until),
     }
 
 

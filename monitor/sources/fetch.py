@@ -15,10 +15,38 @@ from dataclasses import dataclass
 import httpx
 
 from monitor import __version__
+from monitor.checks.result import TIMEOUT
 from monitor.errors import FetchError
 from monitor.transport import transport_failure
 
 USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
+
+
+class ErrorResponse(FetchError):
+    """The server answered with an error status (>= 400).
+
+    ``retry_after`` is the ``Retry-After`` header exactly as sent, or None:
+    the poller turns it into a back-off (monitor.backoff), which needs the
+    value itself, not a sentence that mentions it.
+    """
+
+    def __init__(self, reason: str, *, http_status: int, retry_after: str | None = None) -> None:
+        super().__init__(reason, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class TransportFailure(FetchError):
+    """No usable response: refused, timed out, reset, DNS, TLS...
+
+    ``failure_class`` is the name monitor.transport gives it (the checks'
+    vocabulary), so the poller can tell a vendor too busy to answer, which
+    deserves a back-off, from a DNS or TLS problem on our side, which does
+    not. ``http_status`` is set when a response began and then failed.
+    """
+
+    def __init__(self, reason: str, *, failure_class: str, http_status: int | None = None) -> None:
+        super().__init__(reason, http_status=http_status)
+        self.failure_class = failure_class
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +115,12 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
 
 
 def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: Limits) -> Fetched:
-    """GET ``url`` conditionally; raise FetchError with a readable reason on any failure."""
+    """GET ``url`` conditionally; raise FetchError with a readable reason on any failure.
+
+    An error status raises ErrorResponse and a transport failure raises
+    TransportFailure, both FetchErrors: what to do about them (back off or
+    not) is the poller's call, made from what they carry.
+    """
     headers = previous.headers() if previous else {}
     deadline = time.monotonic() + limits.timeout
     try:
@@ -99,17 +132,16 @@ def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: L
                 response.read()
                 return Fetched(url, 304, None, previous or Validators(), 0)
             if response.status_code >= 400:
-                raise FetchError(_status_reason(response), http_status=response.status_code)
+                raise _error_response(response)
             try:
                 body = _read_capped(response, limits, deadline)
             except httpx.HTTPError as exc:
-                reason = describe_transport_error(exc, limits, url)
-                raise FetchError(reason, http_status=response.status_code) from None
+                raise _transport_failure(exc, limits, url, response.status_code) from None
             return Fetched(url, response.status_code, body, _validators(response), len(body))
     except FetchError:
         raise
     except httpx.HTTPError as exc:
-        raise FetchError(describe_transport_error(exc, limits, url)) from None
+        raise _transport_failure(exc, limits, url) from None
 
 
 def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> bytes:
@@ -132,8 +164,9 @@ def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> b
                 http_status=response.status_code,
             )
         if time.monotonic() > deadline:
-            raise FetchError(
+            raise TransportFailure(
                 f"timed out after {limits.timeout:g}s reading the response",
+                failure_class=TIMEOUT,
                 http_status=response.status_code,
             )
         chunks.append(chunk)
@@ -142,6 +175,14 @@ def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> b
 
 def _validators(response: httpx.Response) -> Validators:
     return Validators(response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+
+def _error_response(response: httpx.Response) -> ErrorResponse:
+    return ErrorResponse(
+        _status_reason(response),
+        http_status=response.status_code,
+        retry_after=response.headers.get("Retry-After"),
+    )
 
 
 def _status_reason(response: httpx.Response) -> str:
@@ -155,11 +196,21 @@ def _status_reason(response: httpx.Response) -> str:
 
 def describe_transport_error(exc: httpx.HTTPError, limits: Limits, url: str) -> str:
     """One readable line for a transport failure, in the words a user searches for."""
-    _, reason = transport_failure(
+    return _classify(exc, limits, url)[1]
+
+
+def _transport_failure(
+    exc: httpx.HTTPError, limits: Limits, url: str, http_status: int | None = None
+) -> TransportFailure:
+    failure_class, reason = _classify(exc, limits, url)
+    return TransportFailure(reason, failure_class=failure_class, http_status=http_status)
+
+
+def _classify(exc: httpx.HTTPError, limits: Limits, url: str) -> tuple[str, str]:
+    return transport_failure(
         exc,
         url,
         connect_timeout=min(limits.connect_timeout, limits.timeout),
         timeout=limits.timeout,
         max_redirects=limits.max_redirects,
     )
-    return reason

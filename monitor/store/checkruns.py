@@ -99,3 +99,17 @@ def list_check_runs(
     if limit is not None:
         query = query.limit(limit)
     return [(name, run) for name, run in session.execute(query)]
+
+
+def latest_runs(session: Session, names: Sequence[str]) -> dict[str, CheckRun | None]:
+    """The newest run of each named check (None for a check never run)."""
+    latest: dict[str, CheckRun | None] = dict.fromkeys(names)
+    for name in names:
+        latest[name] = session.scalars(
+            select(CheckRun)
+            .join(Check, Check.id == CheckRun.check_id)
+            .where(Check.name == name)
+            .order_by(CheckRun.started_at.desc())
+            .limit(1)
+        ).first()
+    return latest

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.store.models import (
@@ -72,7 +72,10 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -
             session.add(row)
             rows[spec.name] = row
         elif not _same(spec, row):
+            # A changed source starts afresh: old ETags and an old back-off
+            # describe what the previous URL or settings answered.
             row.kind, row.url, row.settings = spec.kind, spec.url, spec.settings
+            row.consecutive_failures, row.backoff_until = 0, None
             session.execute(delete(HttpValidator).where(HttpValidator.source_id == row.id))
     session.flush()
     return {name: row.id for name, row in rows.items()}
@@ -81,6 +84,51 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -
 def record_poll(session: Session, **values: object) -> None:
     """Append one row to the poll log."""
     session.execute(insert(Poll), [values])
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffState:
+    """A source's back-off: how many back-off-worthy failures in a row, and no poll before when."""
+
+    failures: int = 0
+    until: datetime | None = None
+
+
+def backoff_states(session: Session, source_ids: Sequence[int]) -> dict[int, BackoffState]:
+    """The back-off of each source that has one (sources not backing off are left out)."""
+    rows = session.execute(
+        select(Source.id, Source.consecutive_failures, Source.backoff_until).where(
+            Source.id.in_(source_ids),
+            or_(Source.consecutive_failures != 0, Source.backoff_until.is_not(None)),
+        )
+    )
+    return {row.id: BackoffState(row.consecutive_failures, row.backoff_until) for row in rows}
+
+
+def consecutive_failures(session: Session, source_id: int) -> int:
+    """The failure count the next back-off grows from (read inside the write transaction)."""
+    count = session.scalar(select(Source.consecutive_failures).where(Source.id == source_id))
+    return int(count or 0)
+
+
+def record_backoff(session: Session, source_id: int, failures: int, until: datetime | None) -> None:
+    """Set a source's back-off; ``(0, None)`` clears it.
+
+    A Core UPDATE that matches only when something changes: the steady
+    state (a healthy source, nothing to clear) writes no page at all.
+    """
+    session.execute(
+        update(Source)
+        .where(
+            Source.id == source_id,
+            or_(
+                Source.consecutive_failures != failures,
+                Source.backoff_until.is_distinct_from(until),
+            ),
+        )
+        .values(consecutive_failures=failures, backoff_until=until),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def load_validators(
@@ -199,6 +247,8 @@ class SourceOverview:
     page_status: str | None
     components: dict[str, str]
     open_incidents: int
+    consecutive_failures: int = 0
+    backoff_until: datetime | None = None
 
 
 def source_overview(session: Session, names: Sequence[str]) -> list[SourceOverview]:
@@ -237,6 +287,8 @@ def source_overview(session: Session, names: Sequence[str]) -> list[SourceOvervi
                 page_status=source.page_status,
                 components=current_component_statuses(session, source.id),
                 open_incidents=int(open_incidents or 0),
+                consecutive_failures=source.consecutive_failures,
+                backoff_until=source.backoff_until,
             )
         )
     return overviews

@@ -1,0 +1,434 @@
+"""Retention: fold old check runs into hourly rollups, then delete the raw rows.
+
+A check on a 30 s interval writes ~2,900 rows a day; kept forever that is a
+database that only grows. Questions about last quarter need "how often did
+it fail, how slow was it, what kind of failure" per hour, not every run, so
+raw runs older than ``retention.raw`` (default 90 days) are folded into one
+``rollup_hourly`` row per check, probe and hour, and rollups themselves go
+after ``retention.rollups`` (default 2 years).
+
+Why it is safe to interrupt and to re-run:
+
+* Only whole hours are folded: everything strictly before the raw cutoff,
+  ``hour_of(now - raw)``. Raw rows are therefore kept for at least ``raw``
+  and at most ``raw`` plus an hour, and an hour is never split between a
+  rollup and raw rows by the cutoff.
+* Each batch of hours is one write transaction that reads the hours' raw
+  rows, writes their rollups and deletes exactly the rows it read. A kill or
+  an error leaves every hour either wholly raw or wholly rolled up, and the
+  next run simply carries on with the hours still raw.
+* Should raw rows appear in an hour that was already folded (a run recorded
+  late: a skewed probe clock, an import), they are merged into the existing
+  rollup. Since folded rows were deleted with the write, "existing rollup +
+  remaining raw rows" never counts a run twice. Counts merge exactly;
+  percentiles cannot be (their inputs are gone) and are blended instead,
+  see :func:`merge`.
+
+What is never pruned: incidents and their updates and components,
+maintenances, component history, heartbeats. The poll log is kept for now
+(one row per source poll is small next to check runs; its retention is
+left for when someone needs it).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self, cast
+
+from pydantic import model_validator
+from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy.orm import Session
+
+from monitor.configtypes import Duration, Section
+from monitor.durations import format_duration
+from monitor.store import Store
+from monitor.store.models import CheckRun, RollupHourly
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RAW = timedelta(days=90)
+DEFAULT_ROLLUPS = timedelta(days=730)
+# Ids per DELETE statement: well under SQLite's bound-parameter limit (999
+# on old builds), so the same code runs everywhere.
+_DELETE_CHUNK = 500
+# Percentiles are stored to the microsecond: finer is timer noise, and a
+# fixed precision makes equal inputs give equal stored values.
+_PRECISION = 3
+UNCLASSIFIED = "unclassified"
+
+
+class RetentionSettings(Section):
+    """``[retention]``: how long raw check runs and their hourly rollups are kept."""
+
+    raw: Duration = DEFAULT_RAW
+    rollups: Duration = DEFAULT_ROLLUPS
+
+    @model_validator(mode="after")
+    def _rollups_outlive_raw(self) -> Self:
+        # Rollups only ever cover hours older than ``raw``; kept for less,
+        # each would be deleted by the same prune that wrote it.
+        if self.rollups < self.raw:
+            raise ValueError(
+                "rollups must be kept at least as long as raw runs "
+                f"(rollups {format_duration(self.rollups)} < raw {format_duration(self.raw)})"
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class RawRun:
+    """The part of a check run a rollup is made of."""
+
+    check_id: int
+    probe: str
+    started_at: datetime
+    duration_ms: float
+    ok: bool
+    skipped: bool = False
+    failure_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RollupRow:
+    """One check, probe and hour, folded.
+
+    ``runs`` counts every run, skipped ones included; ``failures`` the runs
+    that were not ok (a skipped run is never a failure); ``p50_ms`` and
+    ``p95_ms`` are over the durations of the runs that were not skipped
+    (None when there were none), since a skipped run took no measurement.
+    """
+
+    check_id: int
+    probe: str
+    hour: datetime
+    runs: int
+    failures: int
+    skipped: int
+    p50_ms: float | None
+    p95_ms: float | None
+    failure_classes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[int, str, datetime]:
+        return (self.check_id, self.probe, self.hour)
+
+    @property
+    def timed(self) -> int:
+        """How many runs the percentiles were computed over."""
+        return self.runs - self.skipped
+
+
+@dataclass(frozen=True, slots=True)
+class PruneStats:
+    """What one prune did; the counts are totals over all its transactions."""
+
+    runs_folded: int = 0
+    hours_written: int = 0  # rollup rows inserted or updated
+    raw_deleted: int = 0
+    rollups_deleted: int = 0
+    batches: int = 0
+    elapsed_s: float = 0.0
+    raw_cutoff: datetime | None = None  # raw runs before this were folded
+    rollup_cutoff: datetime | None = None  # rollups before this were deleted
+
+
+def hour_of(dt: datetime) -> datetime:
+    """The start of ``dt``'s hour, in UTC; a naive time is refused, not guessed."""
+    if dt.tzinfo is None:
+        raise ValueError(f"naive datetime {dt!r} refused: pass an aware time")
+    return dt.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """The ``q``-quantile (0 <= q <= 1) of ascending values; None for no values.
+
+    Linear interpolation between closest ranks (NumPy's default, Hyndman and
+    Fan type 7): the rank is ``(n - 1) * q``, and a fractional rank lies
+    that far between its two neighbours. It needs no assumption about the
+    distribution and gives the minimum at 0, the maximum at 1 and the median
+    of an even count as the mean of the middle two. Sorting is the caller's
+    job, so one sort serves several quantiles.
+    """
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"quantile must be between 0 and 1, got {q!r}")
+    if not sorted_values:
+        return None
+    rank = (len(sorted_values) - 1) * q
+    below = math.floor(rank)
+    above = min(below + 1, len(sorted_values) - 1)
+    low, high = float(sorted_values[below]), float(sorted_values[above])
+    return low + (high - low) * (rank - below)
+
+
+def fold(runs: Iterable[RawRun]) -> list[RollupRow]:
+    """Group runs by check, probe and hour into rollups, ordered by that key."""
+    groups: dict[tuple[int, str, datetime], list[RawRun]] = {}
+    for run in runs:
+        groups.setdefault((run.check_id, run.probe, hour_of(run.started_at)), []).append(run)
+    return [_fold_group(key, groups[key]) for key in sorted(groups)]
+
+
+def _fold_group(key: tuple[int, str, datetime], runs: list[RawRun]) -> RollupRow:
+    durations = sorted(r.duration_ms for r in runs if not r.skipped)
+    failed = [r for r in runs if not r.ok and not r.skipped]
+    return RollupRow(
+        check_id=key[0],
+        probe=key[1],
+        hour=key[2],
+        runs=len(runs),
+        failures=len(failed),
+        skipped=sum(1 for r in runs if r.skipped),
+        p50_ms=_rounded(percentile(durations, 0.5)),
+        p95_ms=_rounded(percentile(durations, 0.95)),
+        failure_classes=_sorted_counts(Counter(r.failure_class or UNCLASSIFIED for r in failed)),
+    )
+
+
+def merge(existing: RollupRow, new: RollupRow) -> RollupRow:
+    """Add ``new`` runs of the same check, probe and hour to ``existing``.
+
+    Counts and failure classes add exactly. Percentiles of the union cannot
+    be recovered from two percentiles, so each is the average of the two
+    weighted by how many timed runs stand behind it: exact when one side has
+    none, and close when (as here) the late side is a handful of runs.
+    """
+    if existing.key != new.key:
+        raise ValueError(f"cannot merge rollups of different hours: {existing.key} {new.key}")
+    classes = Counter(existing.failure_classes)
+    classes.update(new.failure_classes)
+    return RollupRow(
+        check_id=existing.check_id,
+        probe=existing.probe,
+        hour=existing.hour,
+        runs=existing.runs + new.runs,
+        failures=existing.failures + new.failures,
+        skipped=existing.skipped + new.skipped,
+        p50_ms=_blend(existing.p50_ms, existing.timed, new.p50_ms, new.timed),
+        p95_ms=_blend(existing.p95_ms, existing.timed, new.p95_ms, new.timed),
+        failure_classes=_sorted_counts(classes),
+    )
+
+
+def _sorted_counts(counts: Counter[str]) -> dict[str, int]:
+    # Sorted keys: the stored JSON does not change with the order runs came in.
+    return dict(sorted(counts.items()))
+
+
+def _blend(a: float | None, a_weight: int, b: float | None, b_weight: int) -> float | None:
+    if a is None or a_weight <= 0:
+        return b
+    if b is None or b_weight <= 0:
+        return a
+    return _rounded((a * a_weight + b * b_weight) / (a_weight + b_weight))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, _PRECISION)
+
+
+def prune(
+    store: Store,
+    now: datetime,
+    *,
+    raw_keep: timedelta,
+    rollup_keep: timedelta,
+    batch_hours: int = 24,
+) -> PruneStats:
+    """Fold raw runs older than ``raw_keep`` into hourly rollups; drop rollups past ``rollup_keep``.
+
+    Works oldest hours first, ``batch_hours`` hours per write transaction,
+    so the service's own writers wait at most one batch for the lock and an
+    interruption loses no more than the batch in flight (which rolls back
+    whole). ``now`` is passed in so callers and tests decide what time it is.
+    Incidents, maintenances, component history, heartbeats and the poll log
+    are not touched.
+    """
+    if now.tzinfo is None:
+        raise ValueError(f"naive datetime {now!r} refused: pass an aware time")
+    if raw_keep <= timedelta(0) or rollup_keep <= timedelta(0):
+        raise ValueError("retention periods must be positive")
+    if rollup_keep < raw_keep:
+        raise ValueError(
+            "rollups must be kept at least as long as raw runs "
+            f"(rollups {format_duration(rollup_keep)} < raw {format_duration(raw_keep)})"
+        )
+    if batch_hours < 1:
+        raise ValueError(f"batch_hours must be at least 1, got {batch_hours}")
+    began = time.perf_counter()
+    raw_cutoff = hour_of(now - raw_keep)
+    rollup_cutoff = hour_of(now - rollup_keep)
+    folded = written = deleted = batches = 0
+    while True:
+        with store.write() as session, session.begin():
+            batch = _fold_batch(session, raw_cutoff, timedelta(hours=batch_hours))
+        if batch is None:
+            break
+        batches += 1
+        folded += batch.runs
+        written += batch.rollups
+        deleted += batch.deleted
+        log.debug(
+            "folded %d runs from %s to %s into %d rollups",
+            batch.runs,
+            batch.start.isoformat(),
+            batch.end.isoformat(),
+            batch.rollups,
+        )
+    with store.write() as session, session.begin():
+        rollups_deleted = _delete_rollups(session, rollup_cutoff)
+    stats = PruneStats(
+        runs_folded=folded,
+        hours_written=written,
+        raw_deleted=deleted,
+        rollups_deleted=rollups_deleted,
+        batches=batches,
+        elapsed_s=time.perf_counter() - began,
+        raw_cutoff=raw_cutoff,
+        rollup_cutoff=rollup_cutoff,
+    )
+    log.info(
+        "pruned: %d runs folded into %d hourly rollups, %d rollups deleted (%.2f s)",
+        folded,
+        written,
+        rollups_deleted,
+        stats.elapsed_s,
+    )
+    return stats
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    start: datetime
+    end: datetime
+    runs: int
+    rollups: int
+    deleted: int
+
+
+def _fold_batch(session: Session, cutoff: datetime, span: timedelta) -> _Batch | None:
+    """Fold the oldest ``span`` of hours that still have raw rows before ``cutoff``.
+
+    Starting from the oldest remaining row (not from a fixed calendar) skips
+    empty stretches in one query and makes progress certain: the batch
+    always contains that row, and deletes it. None when nothing is left.
+    """
+    oldest = session.scalar(
+        select(func.min(CheckRun.started_at)).where(CheckRun.started_at < cutoff)
+    )
+    if oldest is None:
+        return None
+    start = hour_of(oldest)
+    end = min(start + span, cutoff)
+    rows = session.execute(
+        select(
+            CheckRun.id,
+            CheckRun.check_id,
+            CheckRun.probe,
+            CheckRun.started_at,
+            CheckRun.duration_ms,
+            CheckRun.ok,
+            CheckRun.skipped,
+            CheckRun.failure_class,
+        ).where(CheckRun.started_at >= start, CheckRun.started_at < end)
+    ).all()
+    rollups = fold(
+        RawRun(
+            check_id=row.check_id,
+            probe=row.probe,
+            started_at=row.started_at,
+            duration_ms=row.duration_ms,
+            ok=row.ok,
+            skipped=row.skipped,
+            failure_class=row.failure_class,
+        )
+        for row in rows
+    )
+    _write_rollups(session, rollups, start, end)
+    # By id, not by time range: exactly the rows folded go, even on a
+    # database where another writer could add to the range meanwhile.
+    deleted = _delete_runs(session, [row.id for row in rows])
+    return _Batch(start=start, end=end, runs=len(rows), rollups=len(rollups), deleted=deleted)
+
+
+def _write_rollups(
+    session: Session, rollups: Sequence[RollupRow], start: datetime, end: datetime
+) -> None:
+    """Insert each rollup, or merge it into the row already stored for its hour."""
+    if not rollups:
+        return
+    stored = {
+        (row.check_id, row.probe, row.hour): row
+        for row in session.scalars(
+            select(RollupHourly).where(
+                RollupHourly.check_id.in_({r.check_id for r in rollups}),
+                RollupHourly.probe.in_({r.probe for r in rollups}),
+                RollupHourly.hour >= start,
+                RollupHourly.hour < end,
+            )
+        )
+    }
+    for rollup in rollups:
+        row = stored.get(rollup.key)
+        if row is None:
+            session.add(RollupHourly(**_columns(rollup)))
+            continue
+        merged = merge(_from_row(row), rollup)
+        for name, value in _columns(merged).items():
+            setattr(row, name, value)
+    session.flush()
+
+
+def _delete_runs(session: Session, ids: Sequence[int]) -> int:
+    deleted = 0
+    for at in range(0, len(ids), _DELETE_CHUNK):
+        chunk = ids[at : at + _DELETE_CHUNK]
+        result = session.execute(
+            delete(CheckRun)
+            .where(CheckRun.id.in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+        deleted += cast("CursorResult[Any]", result).rowcount
+    return deleted
+
+
+def _delete_rollups(session: Session, cutoff: datetime) -> int:
+    result = session.execute(
+        delete(RollupHourly)
+        .where(RollupHourly.hour < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount
+
+
+def _columns(rollup: RollupRow) -> dict[str, Any]:
+    return {
+        "check_id": rollup.check_id,
+        "probe": rollup.probe,
+        "hour": rollup.hour,
+        "runs": rollup.runs,
+        "failures": rollup.failures,
+        "skipped": rollup.skipped,
+        "p50_ms": rollup.p50_ms,
+        "p95_ms": rollup.p95_ms,
+        "failure_classes": dict(rollup.failure_classes),
+    }
+
+
+def _from_row(row: RollupHourly) -> RollupRow:
+    return RollupRow(
+        check_id=row.check_id,
+        probe=row.probe,
+        hour=row.hour,
+        runs=row.runs,
+        failures=row.failures,
+        skipped=row.skipped,
+        p50_ms=row.p50_ms,
+        p95_ms=row.p95_ms,
+        failure_classes=dict(row.failure_classes),
+    )
