@@ -255,3 +255,56 @@ def test_it_spreads_jobs_with_bounded_jitter() -> None:
     assert jitter_for(timedelta(minutes=5)) == 30.0
     assert jitter_for(timedelta(hours=1)) == 30.0  # capped
     assert jitter_for(timedelta(seconds=1)) == 0.1
+
+
+def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.config import load_config
+    from monitor.service import Service
+
+    t0 = datetime(2026, 4, 13, 15, 31, tzinfo=UTC)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[source]]\nname = "github"\nkind = "statuspage"\nurl = "http://127.0.0.1:9"\ninterval = "5m"\n'
+        '[[check]]\nname = "a"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\ninterval = "30s"\n'
+        '[[check]]\nname = "b"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\ninterval = "1m"\n',
+        encoding="utf-8",
+    )
+    svc = Service(str(config), grace=timedelta(seconds=1), clock=lambda: t0)
+    try:
+        svc._schedule_all(svc.config, run_now=True)
+        jobs = {job.id: job for job in svc.scheduler.get_jobs()}
+
+        assert set(jobs) == {"source:github", "check:a", "check:b"}
+        assert jobs["check:a"].trigger.interval == timedelta(seconds=30)
+        assert jobs["check:a"].trigger.jitter == 3.0
+        assert jobs["source:github"].trigger.jitter == 30.0
+        assert all(job.next_run_time == t0 for job in jobs.values())  # each runs once at start
+
+        config.write_text(
+            config.read_text()
+            .replace('interval = "1m"', 'interval = "2m"')
+            .replace(
+                '[[source]]\nname = "github"\nkind = "statuspage"\nurl = "http://127.0.0.1:9"\ninterval = "5m"\n',
+                "",
+            )
+            + '[[check]]\nname = "c"\nkind = "dns"\nhost = "localhost"\n',
+            encoding="utf-8",
+        )
+        previous, svc.config = svc.config, load_config(config)
+        later = t0 + timedelta(minutes=7)
+        svc.clock = lambda: later
+        svc._schedule_all(svc.config, previous=previous)
+        after = {job.id: job for job in svc.scheduler.get_jobs()}
+
+        assert set(after) == {"check:a", "check:b", "check:c"}
+        assert after["check:b"].trigger.interval == timedelta(minutes=2)  # changed: replaced
+        assert after["check:b"].next_run_time == later
+        assert after["check:c"].next_run_time == later  # added: runs at once
+        assert after["check:a"].next_run_time == t0  # unchanged: keeps its timing
+    finally:
+        svc.http.close()
+        svc.store.close()
