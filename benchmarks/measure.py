@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-Unit = Literal["ms", "s"]
+# ms/s: samples in seconds; MB: bytes (shown as 10^6 bytes); %: a fraction of one
+# core (0.012 is 1.2 %); n: a count.
+Unit = Literal["ms", "s", "MB", "%", "n"]
 
 
 @dataclass(slots=True)
@@ -41,13 +43,17 @@ def timed(*, collect: bool = True) -> Iterator[Span]:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One line of the results table; samples and target are in seconds."""
+    """One line of the results table; samples and target are in the unit's base (see Unit).
+
+    No samples: the figure was not measured this time (``--skip``/``--only``).
+    """
 
     figure: str
     samples: tuple[float, ...]
     unit: Unit = "ms"
     target: float | None = None  # None: informational, no verdict
     target_label: str = ""
+    strict: bool = False  # the target is "under", not "at most"
 
     @property
     def median(self) -> float:
@@ -55,9 +61,12 @@ class Row:
 
     @property
     def verdict(self) -> str:
+        if not self.samples:
+            return "skipped"
         if self.target is None:
             return "info"
-        return "met" if self.median <= self.target else "MISSED"
+        met = self.median < self.target if self.strict else self.median <= self.target
+        return "met" if met else "MISSED"
 
 
 class BenchmarkError(RuntimeError):

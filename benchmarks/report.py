@@ -67,17 +67,23 @@ def cpu_model() -> str:
 
 
 def cells(row: Row) -> tuple[str, ...]:
-    values = (row.median, min(row.samples), max(row.samples))
-    return (
-        row.figure,
-        *(_duration(v, row.unit) for v in values),
-        row.target_label or "-",
-        row.verdict,
-    )
+    if row.samples:
+        values = [_value(v, row.unit) for v in (row.median, min(row.samples), max(row.samples))]
+    else:
+        values = ["-"] * 3  # not measured this time
+    return (row.figure, *values, row.target_label or "-", row.verdict)
 
 
-def _duration(seconds: float, unit: str) -> str:
-    return f"{seconds:.2f} s" if unit == "s" else f"{seconds * 1000:.1f} ms"
+def _value(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "MB":
+        return f"{value / 1e6:.1f} MB"
+    if unit == "%":
+        return f"{value * 100:.2f} %"
+    if unit == "n":
+        return f"{value:g}"
+    return f"{value * 1000:.1f} ms"
 
 
 def text_table(rows: Sequence[Row]) -> str:

@@ -7,8 +7,12 @@ Alembic at all; only a database that is behind pays for running migrations.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,14 +73,43 @@ def ensure_schema(engine: Engine, *, attempts: int = 5) -> bool:
     a new file at once contend for it; a loser waits, re-reads the revision
     (usually the winner has migrated it by then) and tries again.
     """
-    for attempt in range(attempts):
-        try:
-            return _ensure_schema_once(engine)
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
+    try:
+        if current_revision(engine) == HEAD_REVISION:
+            return False  # the everyday case: one small query, no lock, no Alembic
+    except OperationalError:
+        pass  # another process is creating the file right now: take the slow path
+    with _migration_lock(engine):
+        for attempt in range(attempts):
+            # Connections opened while another process was converting the file
+            # to WAL can stay stale; every attempt starts from fresh ones.
+            engine.dispose()
+            try:
+                return _ensure_schema_once(engine)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
     return False
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """For a SQLite file, one process at a time checks and migrates it (an flock beside it).
+
+    Server databases need no such thing: their DDL is transactional and
+    Alembic's version row serialises it.
+    """
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held for a migration's duration: seconds at most
+        yield
+    finally:
+        os.close(fd)
 
 
 def _ensure_schema_once(engine: Engine) -> bool:
