@@ -124,3 +124,17 @@ def should_back_off(http_status: int | None, failure_class: str | None = None) -
     if http_status is None:
         return False
     return http_status == 429 or 500 <= http_status <= 599
+
+
+MAX_JITTER = timedelta(seconds=30)
+
+
+def jitter_for(interval: timedelta) -> float:
+    """Seconds of scheduling jitter: a tenth of the interval, at most 30 s.
+
+    Many probes started together must not poll a vendor in lock-step, but a
+    30 s check should still run about every 30 s. A back-off ending within
+    this much of a run's time counts as over, or jitter firing a little early
+    would make a source wait a whole extra interval.
+    """
+    return min(interval.total_seconds() / 10, MAX_JITTER.total_seconds())

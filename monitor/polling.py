@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.orm import Session
 
-from monitor.backoff import backoff_delay, parse_retry_after, should_back_off
+from monitor.backoff import backoff_delay, jitter_for, parse_retry_after, should_back_off
 from monitor.config import Config, SourceSettings
 from monitor.errors import ParseError, SourceError
 from monitor.redact import redact_url
@@ -234,7 +234,7 @@ def poll_sources(
     with store.read() as session:
         ids = source_ids(session, specs)
         stored = load_validators(session, list(ids.values()))
-        waiting = _waiting(session, ids, clock()) if respect_backoff else {}
+        waiting = _waiting(session, selected, ids, clock()) if respect_backoff else {}
     if len(ids) < len(specs):
         with store.write() as session, session.begin():
             ids = sync_sources(session, specs, clock())
@@ -249,14 +249,20 @@ def poll_sources(
     return [reports[s.name] for s in selected]
 
 
-def _waiting(session: Session, ids: dict[str, int], now: datetime) -> dict[str, BackoffState]:
-    """The sources whose back-off has not ended at ``now``, by name."""
+def _waiting(
+    session: Session, sources: Sequence[SourceSettings], ids: dict[str, int], now: datetime
+) -> dict[str, BackoffState]:
+    """The sources whose back-off has not ended at ``now`` (give or take the jitter), by name."""
     states = backoff_states(session, list(ids.values()))
-    return {
-        name: state
-        for name, source_id in ids.items()
-        if (state := states.get(source_id)) and state.until is not None and state.until > now
-    }
+    waiting = {}
+    for source in sources:
+        if source.name not in ids:
+            continue  # not stored yet: never polled, so never backing off
+        state = states.get(ids[source.name])
+        slack = timedelta(seconds=jitter_for(source.interval))
+        if state and state.until is not None and state.until > now + slack:
+            waiting[source.name] = state
+    return waiting
 
 
 def _backing_off(name: str, state: BackoffState) -> PollReport:

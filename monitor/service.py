@@ -29,12 +29,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import insert, update
 from sqlalchemy.engine import make_url
 
+from monitor.backoff import jitter_for
 from monitor.checks.context import CheckContext
 from monitor.checks.runner import run_checks
 from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
-from monitor.polling import client_for, poll_sources
+from monitor.polling import BACKING_OFF, client_for, poll_sources
 from monitor.store import Store, open_store
 from monitor.store.models import Heartbeat
 
@@ -43,20 +44,10 @@ log = logging.getLogger("monitor.service")
 HEARTBEAT_EVERY = timedelta(seconds=30)
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST_AFTER = timedelta(minutes=5)
-MAX_JITTER = timedelta(seconds=30)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def jitter_for(interval: timedelta) -> float:
-    """Seconds of jitter: a tenth of the interval, at most 30 s.
-
-    Many probes started together must not poll a vendor in lock-step, but a
-    30 s check should still run about every 30 s.
-    """
-    return min(interval.total_seconds() / 10, MAX_JITTER.total_seconds())
 
 
 class AlreadyRunning(MonitorError):
@@ -146,6 +137,8 @@ class Service:
                 clock=self.clock,
                 respect_backoff=True,
             )
+            if report.outcome == BACKING_OFF:
+                return  # still the failure already logged: not news, not a recovery
             detail = report.error or report.outcome
             self._log_state(f"source {name}", report.outcome != "error", report.outcome, detail)
 

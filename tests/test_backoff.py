@@ -134,3 +134,13 @@ def test_it_backs_off_on_an_overloaded_vendor_only(
     http_status: int | None, failure_class: str | None, expected: bool
 ) -> None:
     assert should_back_off(http_status, failure_class) is expected
+
+
+def test_it_treats_a_back_off_ending_within_the_jitter_as_over() -> None:
+    from datetime import timedelta
+
+    from monitor.backoff import jitter_for
+
+    # A 30 s check may fire up to 3 s early; a 5 min source up to 30 s.
+    assert jitter_for(timedelta(seconds=30)) == 3.0
+    assert jitter_for(timedelta(minutes=5)) == 30.0

@@ -223,7 +223,8 @@ def test_it_backs_off_for_as_long_as_retry_after_asks_and_then_polls_again(
     server.route("/vendor/status", b"busy", status=503, headers={"Retry-After": "120"})
 
     (failed,) = poll_sources(store, config, clock=at(0), respect_backoff=True)
-    (waiting,) = poll_sources(store, config, clock=at(119), respect_backoff=True)
+    # 89 s: still inside the back-off even allowing the 30 s scheduling jitter.
+    (waiting,) = poll_sources(store, config, clock=at(89), respect_backoff=True)
     asked_while_waiting = len(server.requests)
     (again,) = poll_sources(store, config, clock=at(120), respect_backoff=True)
 
