@@ -13,6 +13,7 @@ from sqlalchemy import select
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import ago, echo_json, short_time, table
 from monitor.durations import parse_duration
+from monitor.store.models import CheckRun
 
 
 @click.command("run")
@@ -126,9 +127,7 @@ def status(app: App, as_json: bool) -> None:
         [
             f"check {name}",
             ago(run.started_at, now) if run else "never",
-            "never run"
-            if run is None
-            else ("ok" if run.ok else f"{run.failure_class}: {run.detail}"),
+            "never run" if run is None else _state(run),
         ]
         for name, run in checks.items()
     ]
@@ -137,6 +136,12 @@ def status(app: App, as_json: bool) -> None:
     click.echo(f"failing now: {', '.join(failing)}" if failing else "failing now: nothing")
     if failing:
         raise click.exceptions.Exit(1)
+
+
+def _state(run: CheckRun) -> str:
+    if run.skipped:
+        return f"skipped: {run.detail}"
+    return "ok" if run.ok else f"{run.failure_class}: {run.detail}"
 
 
 def _held(path: os.PathLike[str] | str) -> tuple[bool, str | None]:
