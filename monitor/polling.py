@@ -41,13 +41,11 @@ from monitor.store.ingest import ApplyStats, apply_snapshot
 from monitor.store.queries import (
     BackoffState,
     SourceSpec,
-    backoff_states,
-    consecutive_failures,
     load_validators,
     record_backoff,
     record_poll,
     save_validator,
-    source_ids,
+    stored_sources,
     sync_sources,
 )
 
@@ -79,6 +77,8 @@ class Harvest:
     # and the wait its Retry-After asked for, measured from ``started_at``.
     back_off: bool = False
     retry_after: timedelta | None = None
+    # The source's back-off as read before this poll (the poll's one read).
+    previous_backoff: BackoffState = field(default_factory=BackoffState)
 
     @property
     def outcome(self) -> str:
@@ -232,9 +232,11 @@ def poll_sources(
     # The steady state reads only; a write lock is taken just when the
     # config names a source the database does not have yet (or moved it).
     with store.read() as session:
-        ids = source_ids(session, specs)
-        stored = load_validators(session, list(ids.values()))
-        waiting = _waiting(session, selected, ids, clock()) if respect_backoff else {}
+        known = stored_sources(session, specs)
+        stored = load_validators(session, [source_id for source_id, _ in known.values()])
+    ids = {name: source_id for name, (source_id, _) in known.items()}
+    backoffs = {name: state for name, (_, state) in known.items()}
+    waiting = _waiting(selected, backoffs, clock()) if respect_backoff else {}
     if len(ids) < len(specs):
         with store.write() as session, session.begin():
             ids = sync_sources(session, specs, clock())
@@ -243,22 +245,30 @@ def poll_sources(
     if due:
         reports.update(
             _harvest_all(
-                store, config, due, ids, stored, client=client, clock=clock, workers=workers
+                store,
+                config,
+                due,
+                ids,
+                stored,
+                backoffs,
+                client=client,
+                clock=clock,
+                workers=workers,
             )
         )
     return [reports[s.name] for s in selected]
 
 
 def _waiting(
-    session: Session, sources: Sequence[SourceSettings], ids: dict[str, int], now: datetime
+    sources: Sequence[SourceSettings], backoffs: dict[str, BackoffState], now: datetime
 ) -> dict[str, BackoffState]:
-    """The sources whose back-off has not ended at ``now`` (give or take the jitter), by name."""
-    states = backoff_states(session, list(ids.values()))
+    """The sources whose back-off has not ended at ``now`` (give or take the jitter), by name.
+
+    A source not stored yet was never polled, so it is never backing off.
+    """
     waiting = {}
     for source in sources:
-        if source.name not in ids:
-            continue  # not stored yet: never polled, so never backing off
-        state = states.get(ids[source.name])
+        state = backoffs.get(source.name)
         slack = timedelta(seconds=jitter_for(source.interval))
         if state and state.until is not None and state.until > now + slack:
             waiting[source.name] = state
@@ -284,6 +294,7 @@ def _harvest_all(
     selected: Sequence[SourceSettings],
     ids: dict[str, int],
     stored: dict[tuple[int, str], tuple[str | None, str | None]],
+    backoffs: dict[str, BackoffState],
     *,
     client: httpx.Client | None,
     clock: Clock,
@@ -295,7 +306,9 @@ def _harvest_all(
     http = client or client_for(config)
 
     def one(source: SourceSettings) -> Harvest:
-        return harvest(http, source, _known(stored, ids[source.name]), limits, clock)
+        done = harvest(http, source, _known(stored, ids[source.name]), limits, clock)
+        previous = backoffs.get(source.name, BackoffState())
+        return replace(done, previous_backoff=previous)
 
     reports: dict[str, PollReport] = {}
     try:
@@ -375,9 +388,10 @@ def _update_backoff(session: Session, source_id: int, harvest: Harvest) -> Backo
     time the vendor was asked, so a Retry-After date is met exactly.
     """
     if not harvest.back_off:
-        record_backoff(session, source_id, 0, None)
+        if harvest.previous_backoff != BackoffState():  # the steady state writes nothing
+            record_backoff(session, source_id, 0, None)
         return BackoffState()
-    failures = consecutive_failures(session, source_id) + 1
+    failures = harvest.previous_backoff.failures + 1
     delay = backoff_delay(harvest.source.interval, failures, harvest.retry_after)
     state = BackoffState(failures, harvest.started_at + delay)
     record_backoff(session, source_id, state.failures, state.until)

@@ -37,15 +37,39 @@ class SourceSpec:
     settings: str = ""
 
 
-def source_ids(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int]:
-    """Ids of the sources already stored exactly as configured (same kind and URL)."""
+@dataclass(frozen=True, slots=True)
+class BackoffState:
+    """A source's back-off: how many back-off-worthy failures in a row, and no poll before when."""
+
+    failures: int = 0
+    until: datetime | None = None
+
+
+def stored_sources(
+    session: Session, specs: Iterable[SourceSpec]
+) -> dict[str, tuple[int, BackoffState]]:
+    """Id and back-off of each source already stored exactly as configured, in one query.
+
+    The poll's steady state reads this once and writes nothing else about
+    the source unless its back-off changes.
+    """
     wanted = {s.name: s for s in specs}
     rows = session.execute(
-        select(Source.id, Source.name, Source.kind, Source.url, Source.settings).where(
-            Source.name.in_(wanted)
-        )
+        select(
+            Source.id,
+            Source.name,
+            Source.kind,
+            Source.url,
+            Source.settings,
+            Source.consecutive_failures,
+            Source.backoff_until,
+        ).where(Source.name.in_(wanted))
     )
-    return {row.name: row.id for row in rows if _same(wanted[row.name], row)}
+    return {
+        row.name: (row.id, BackoffState(row.consecutive_failures, row.backoff_until))
+        for row in rows
+        if _same(wanted[row.name], row)
+    }
 
 
 def _same(spec: SourceSpec, row: Any) -> bool:
@@ -84,31 +108,6 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -
 def record_poll(session: Session, **values: object) -> None:
     """Append one row to the poll log."""
     session.execute(insert(Poll), [values])
-
-
-@dataclass(frozen=True, slots=True)
-class BackoffState:
-    """A source's back-off: how many back-off-worthy failures in a row, and no poll before when."""
-
-    failures: int = 0
-    until: datetime | None = None
-
-
-def backoff_states(session: Session, source_ids: Sequence[int]) -> dict[int, BackoffState]:
-    """The back-off of each source that has one (sources not backing off are left out)."""
-    rows = session.execute(
-        select(Source.id, Source.consecutive_failures, Source.backoff_until).where(
-            Source.id.in_(source_ids),
-            or_(Source.consecutive_failures != 0, Source.backoff_until.is_not(None)),
-        )
-    )
-    return {row.id: BackoffState(row.consecutive_failures, row.backoff_until) for row in rows}
-
-
-def consecutive_failures(session: Session, source_id: int) -> int:
-    """The failure count the next back-off grows from (read inside the write transaction)."""
-    count = session.scalar(select(Source.consecutive_failures).where(Source.id == source_id))
-    return int(count or 0)
 
 
 def record_backoff(session: Session, source_id: int, failures: int, until: datetime | None) -> None:
