@@ -59,7 +59,9 @@ NOTES = (
     "number of job runs in its row, i.e. several times that. RSS = VmRSS from "
     "/proc/<pid>/status, sampled every second once every job had run once; the figure is "
     "the last sample, the sub-row gives the spread, VmHWM the kernel's peak. MB = 10^6 "
-    "bytes (100 MB = 95.4 MiB). Not compressed: the heartbeat (every 30 s) and the "
+    "bytes (100 MB = 95.4 MiB). The database starts empty, so the start-up migration "
+    "runs (Alembic and Mako get imported and stay resident); a restart on an up-to-date "
+    "database skips them and settles lower. Not compressed: the heartbeat (every 30 s) and the "
     "retention pass (first after 5 min, then daily), which therefore never runs here. "
     "Every check run must pass and every poll succeed, else the harness stops.",
     f"service CPU: {service.CPU_CHECKS} http checks, interval {service.CPU_INTERVAL} (jitter "

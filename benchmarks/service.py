@@ -180,8 +180,16 @@ def _wait_for(
     raise BenchmarkError(f"not {wanted} rows of {sql!r} within {START_TIMEOUT_S:g} s")
 
 
-def _expect_all_ok(database: Path) -> None:
-    """Every check passed and every poll succeeded: else the figures measure something else."""
+def _expect_all_ok(config: Path) -> None:
+    """Every job ran cleanly, every check passed, every poll succeeded.
+
+    Otherwise the figures measure something else. A job that raises records no
+    row at all: APScheduler logs it, so the log is read too.
+    """
+    log = (config.parent / "service.log").read_text(encoding="utf-8", errors="replace")
+    broken = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+    expect(not broken, f"monitor run logged errors: {broken[:3]}" + _log_tail(config))
+    database = config.parent / "monitor.db"
     failed = _query(
         database,
         'SELECT c.name, r.failure_class, r.detail FROM check_result r JOIN "check" c '
@@ -455,7 +463,7 @@ def _memory_run(config: Path, plan: Plan, duration: float) -> MemoryRun:
         stop(process, config)
     expect(warm_at is not None, f"not every job ran within {duration:g} s" + _log_tail(config))
     assert warm_at is not None  # for the type checker
-    _expect_all_ok(database)
+    _expect_all_ok(config)
     check_runs = _count(database, "SELECT count(*) FROM check_result")
     polls = _count(database, "SELECT count(*) FROM poll")
     return MemoryRun(tuple(samples), warm_at, peak, check_runs, polls)
@@ -507,7 +515,7 @@ def _cpu_rows(config: Path, window: float) -> list[Row]:
         cpu1, wall1 = cpu_seconds(process.pid), time.monotonic()
         runs = _count(database, results) - runs0
         took = stop(process, config)
-    _expect_all_ok(database)
+    _expect_all_ok(config)
     expected = CPU_CHECKS * cpu_rounds(window)
     return [
         Row(

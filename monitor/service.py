@@ -115,7 +115,7 @@ class Service:
         self.http = client_for(self.config)
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
-        self.last_state: dict[str, str] = {}
+        self.failing: dict[str, bool] = {}
         self.in_flight = 0
         self.in_flight_lock = threading.Condition()
         self.heartbeat_id: int | None = None
@@ -350,12 +350,15 @@ class Service:
         return _InFlight(self)
 
     def _log_state(self, what: str, ok: bool, state: str, detail: str) -> None:
-        """A line per failure and per change of state; silence while all is well."""
-        previous = self.last_state.get(what)
-        self.last_state[what] = state
+        """A line per failure and one on recovery; silence while all is well.
+
+        ``ok`` to ``not_modified`` is not news: only leaving a failure is.
+        """
+        was_failing = self.failing.get(what, False)
+        self.failing[what] = not ok
         if not ok:
             log.warning("[service.job] %s %s: %s", what, state, detail)
-        elif previous is not None and previous != state:
+        elif was_failing:
             log.warning("[service.job] %s recovered: %s", what, state)
 
 

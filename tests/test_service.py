@@ -308,3 +308,33 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
     finally:
         svc.http.close()
         svc.store.close()
+
+
+def test_it_logs_failures_and_recoveries_but_not_healthy_changes(tmp_path: Path, caplog) -> None:
+    import logging
+
+    from monitor.service import Service
+
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    svc = Service(str(config), grace=timedelta(seconds=1))
+    try:
+        caplog.set_level(logging.WARNING, logger="monitor.service")
+        for ok, state in [
+            (True, "ok"),
+            (True, "not_modified"),
+            (False, "error"),
+            (False, "error"),
+            (True, "ok"),
+            (True, "not_modified"),
+        ]:
+            svc._log_state("source github", ok, state, "HTTP 503")
+    finally:
+        svc.http.close()
+        svc.store.close()
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "[service.job] source github error: HTTP 503",
+        "[service.job] source github error: HTTP 503",
+        "[service.job] source github recovered: ok",
+    ]
