@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,13 +34,18 @@ def tls_authority():  # type: ignore[no-untyped-def]
     return trustme.CA()
 
 
+def tls_files(authority, directory: Path, *hosts: str) -> tuple[ssl.SSLContext, Path]:  # type: ignore[no-untyped-def]
+    """A server TLS context with a certificate for ``hosts``, and the CA file that trusts it."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert(*(hosts or ("localhost", "127.0.0.1"))).configure_cert(context)
+    ca_file = directory / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    return context, ca_file
+
+
 @pytest.fixture
 def tls_server(tls_authority, tmp_path: Path) -> Iterator[tuple[LoopbackServer, Path]]:
-    cert = tls_authority.issue_cert("localhost", "127.0.0.1")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    ca_file = tmp_path / "ca.pem"
-    tls_authority.cert_pem.write_to_path(str(ca_file))
+    context, ca_file = tls_files(tls_authority, tmp_path)
     with LoopbackServer(ssl_context=context) as running:
         yield running, ca_file
 
@@ -92,6 +99,17 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
     yield store
     store.close()
+
+
+def run_monitor(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m monitor --config CONFIG ARGS...`` as a real process, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def load(path: Path) -> Config:

@@ -23,6 +23,7 @@ from monitor.checks.result import (
     UNEXPECTED_STATUS,
 )
 from monitor.checks.settings import HttpCheck
+from tests.conftest import tls_files
 from tests.loopback import LoopbackServer
 
 KEY = "sk-ant-api03-THISISASECRETKEYVALUE0123456789"
@@ -178,13 +179,7 @@ def test_it_reports_an_untrusted_certificate(tls_server, tmp_path: Path) -> None
 
 
 def test_it_reports_a_certificate_for_another_host(tls_authority, tmp_path: Path) -> None:
-    import ssl
-
-    cert = tls_authority.issue_cert("api.example.com")
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(server_context)
-    ca_file = tmp_path / "ca.pem"
-    tls_authority.cert_pem.write_to_path(str(ca_file))
+    server_context, ca_file = tls_files(tls_authority, tmp_path, "api.example.com")
     with LoopbackServer(ssl_context=server_context) as server:
         server.route("/x", b"{}")
         result = run_http(http_check(server.url + "/x", ca_file=str(ca_file)), context(tmp_path))

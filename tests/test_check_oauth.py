@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -54,6 +53,7 @@ from monitor.checks.tokenstore import (
 from monitor.cli import token as token_cli
 from monitor.cli.app import App
 from monitor.cli.token import set_token, token
+from tests.conftest import tls_files
 from tests.loopback import wait_until
 from tests.oauth_server import (
     ANSWER_429,
@@ -286,11 +286,7 @@ def test_probe_fails_protocol_error_on_json_nested_too_deep(oauth, context, stat
 
 @pytest.fixture
 def tls_oauth(tls_authority, tmp_path: Path) -> Iterator[tuple[OAuthServer, Path]]:
-    cert = tls_authority.issue_cert("localhost", "127.0.0.1")
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(server_context)
-    ca_file = tmp_path / "ca.pem"
-    tls_authority.cert_pem.write_to_path(str(ca_file))
+    server_context, ca_file = tls_files(tls_authority, tmp_path)
     with OAuthServer(ssl_context=server_context) as server:
         yield server, ca_file
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from monitor.store.models import (
     Source,
     UpdateComponent,
 )
-from tests.conftest import fixture_bytes
+from tests.conftest import fixture_bytes, run_monitor
 from tests.loopback import LoopbackServer
 
 EMPTY_MAINTENANCES = (
@@ -278,13 +277,7 @@ def test_it_reports_an_untrusted_certificate_as_a_tls_error(
 
 def test_it_runs_as_a_real_process(three_sources: Path) -> None:
     def monitor(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "monitor", "--config", str(three_sources), *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_monitor(three_sources, *args, timeout=60)
 
     polled = monitor("poll", "github")
     listed = monitor("incidents", "--source", "github", "--json")

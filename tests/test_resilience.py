@@ -27,7 +27,7 @@ from monitor.store import open_store
 from monitor.store.ingest import apply_snapshot as real_apply_snapshot
 from monitor.store.migrate import HEAD_REVISION
 from monitor.store.models import Base, ComponentStatus, Incident, Poll, Source
-from tests.conftest import fixture_bytes
+from tests.conftest import fixture_bytes, run_monitor
 from tests.loopback import LoopbackServer
 
 EMPTY_MAINTENANCES = b'{"scheduled_maintenances": []}'
@@ -310,13 +310,7 @@ def test_it_reports_a_database_path_under_a_regular_file_as_a_message(
     url = f"sqlite:///{tmp_path}/afile/monitor.db"
     config = write_config(extra=f'[database]\nurl = "{url}"\n')
 
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), "sources"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_monitor(config, "sources", timeout=60)
 
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: cannot open {url}: ")
@@ -332,13 +326,7 @@ def test_it_reports_a_file_that_is_not_a_database_as_a_message(
     database.write_bytes(b"this is not an SQLite file, just some text. " * 200)
     config = write_config(extra=f'[database]\nurl = "sqlite:///{database}"\n')
 
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), "sources"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_monitor(config, "sources", timeout=60)
 
     assert done.returncode == 1
     assert done.stderr == f"error: cannot open sqlite:///{database}: file is not a database\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fixture_bytes
+from tests.conftest import fixture_bytes, run_monitor
 from tests.loopback import LoopbackServer, wait_until
 
 EMPTY_MAINTENANCES = b'{"scheduled_maintenances": []}'
@@ -119,13 +119,7 @@ def test_it_refuses_a_second_service_on_the_same_database_and_probe(
         assert wait_until(
             lambda: count(database, "SELECT count(*) FROM heartbeat") >= 1, timeout=20
         )
-        second = subprocess.run(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        second = run_monitor(config, "run", timeout=30)
         stop(first)
 
     assert second.returncode == 1
@@ -205,13 +199,7 @@ def test_it_answers_status_and_results_while_the_service_writes(
             lambda: count(database, "SELECT count(*) FROM check_result") >= 3, timeout=20
         )
         outputs = [
-            subprocess.run(
-                [sys.executable, "-m", "monitor", "--config", str(config), command],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
+            run_monitor(config, command, timeout=30)
             for command in ("status", "results", "status", "results")
         ]
         stop(process)
@@ -233,13 +221,7 @@ def test_it_runs_everything_once_for_cron(
         config.read_text().replace("expect_status = [401]", f"expect_status = [{expect}]")
     )
 
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), "run", "--once"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_monitor(config, "run", "--once", timeout=60)
 
     assert done.returncode == code, done.stderr
     database = tmp_path / "monitor.db"
