@@ -32,6 +32,7 @@ CREDENTIALS_INVALID = "credentials_invalid"  # unreadable, not JSON, wrong shape
 CREDENTIALS_EXPIRED = "credentials_expired"
 CREDENTIALS_INSECURE = "credentials_insecure"  # wider than 0600
 PORT_UNAVAILABLE = "port_unavailable"
+CALLBACK_FAILED = "callback_failed"  # an OAuth login's redirect to localhost never arrived
 CLOCK_SKEW = "clock_skew"
 MISCONFIGURED = "misconfigured"  # could not run: e.g. ${VAR} not set
 PROTOCOL_ERROR = "protocol_error"  # answered, but not in the protocol expected
@@ -57,6 +58,7 @@ FAILURE_CLASSES: tuple[str, ...] = (
     CREDENTIALS_EXPIRED,
     CREDENTIALS_INSECURE,
     PORT_UNAVAILABLE,
+    CALLBACK_FAILED,
     CLOCK_SKEW,
     MISCONFIGURED,
     PROTOCOL_ERROR,

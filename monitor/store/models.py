@@ -287,3 +287,28 @@ class RollupHourly(Base):
     p95_ms: Mapped[float | None]
     # failure class -> count, so a folded hour still says what went wrong
     failure_classes: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class ObservedEvent(Base):
+    """A failure the user's own tools saw, imported from their logs (``monitor import``).
+
+    ``fingerprint`` makes a re-import of the same file a no-op: it hashes the
+    line's time, target and error text plus the line's ordinal among identical
+    lines of that file, so two genuinely repeated failures both count once
+    and a second import of the file adds nothing.
+    """
+
+    __tablename__ = "observed_event"
+    __table_args__ = (Index("ix_observed_event_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    at: Mapped[datetime]
+    # The configured upstream source these calls depend on (``--source``).
+    source: Mapped[str | None] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(Text)
+    failure_class: Mapped[str] = mapped_column(String(32))
+    # The error text as the tool printed it, redacted and capped.
+    error: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(Text)  # the file it came from
+    imported_at: Mapped[datetime]

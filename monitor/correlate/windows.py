@@ -1,0 +1,382 @@
+"""Windows: the shapes the correlator reasons over, and the pure functions that build them.
+
+The store supplies rows (check runs, imported observations, incidents,
+component transitions, maintenances, heartbeats); everything here turns rows
+into time windows without reading the clock or the database, so every case
+is a plain unit test and the charts draw exactly what ``why`` reasons over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+LocalKind = Literal["check", "observed"]
+UpstreamKind = Literal["incident", "component", "maintenance"]
+
+# Component statuses that mean "not fully working" (Statuspage vocabulary,
+# which the other parsers map onto).
+DEGRADED_STATUSES = frozenset(
+    {"degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
+)
+_STATUS_RANK = {
+    "operational": 0,
+    "under_maintenance": 1,
+    "degraded_performance": 2,
+    "partial_outage": 3,
+    "major_outage": 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInfo:
+    """A configured check as the correlator needs it: what it probes and what it relies on."""
+
+    name: str
+    kind: str
+    role: str  # vendor | control
+    target: str
+    source: str | None = None
+    components: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One recorded run of a check on one probe."""
+
+    check: str
+    probe: str
+    started_at: datetime
+    ok: bool
+    failure_class: str | None = None
+    http_status: int | None = None
+    skipped: bool = False
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return not self.ok and not self.skipped
+
+
+@dataclass(frozen=True, slots=True)
+class StreakHead:
+    """A failure streak already running when the rows handed over begin.
+
+    The store summarises the streak's earlier runs instead of loading them:
+    a check failing for three days is 8,640 rows nobody needs one by one.
+    """
+
+    start: datetime
+    runs: int
+    failures: int
+    failure_classes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """The runs of one check on one probe over a span, with what lies just outside it.
+
+    ``runs`` are sorted by time. ``head`` is set when the first run is a
+    failure that continues a streak begun earlier; ``recovered_at`` is the
+    first passing run after the span when its last run was a failure.
+    """
+
+    check: CheckInfo
+    probe: str
+    runs: tuple[Run, ...]
+    head: StreakHead | None = None
+    recovered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """A failure the user's own tools saw, imported from their logs."""
+
+    at: datetime
+    failure_class: str
+    source: str | None = None
+    target: str | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalWindow:
+    """Consecutive failures of one check (or one imported target) as one window.
+
+    ``end`` is the first passing run after the failures (``None`` while still
+    failing); for imported failures, which never report a success, it is the
+    last failure seen. ``failure_classes`` are most frequent first.
+    """
+
+    kind: LocalKind
+    name: str
+    start: datetime
+    end: datetime | None
+    failure_classes: tuple[str, ...]
+    runs: int
+    failures: int
+    role: str = "vendor"
+    check_kind: str | None = None
+    probe: str | None = None
+    source: str | None = None
+    components: tuple[str, ...] = ()
+    http_statuses: tuple[int, ...] = ()
+    detail: str = ""
+
+    def overlaps(self, lo: datetime, hi: datetime) -> bool:
+        """Whether any part of the window lies in ``[lo, hi]``."""
+        return self.start <= hi and (self.end is None or self.end >= lo)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamWindow:
+    """What a status page declared: an incident, a component degradation or a maintenance.
+
+    ``start``/``end`` are the best statement of the impact: an update's text
+    ("between 15:31 and 16:19 UTC") when it gives one, otherwise the declared
+    times, which are kept in ``declared_start``/``declared_end`` either way.
+    ``component_level`` says the components came from updates naming what was
+    degraded, not from an incident's list that may name the whole page.
+    """
+
+    source: str
+    kind: UpstreamKind
+    title: str
+    start: datetime
+    end: datetime | None
+    impact: str | None = None
+    components: tuple[str, ...] = ()
+    url: str | None = None
+    status: str | None = None
+    declared_start: datetime | None = None
+    declared_end: datetime | None = None
+    stated_in_update: bool = False
+    component_level: bool = False
+
+    def overlaps(self, lo: datetime, hi: datetime) -> bool:
+        """Whether any part of the window lies in ``[lo, hi]``."""
+        return self.start <= hi and (self.end is None or self.end >= lo)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Whether the monitor was watching around the time asked about.
+
+    ``alive`` are the service's heartbeat spans meeting the window; ``runs``
+    counts check runs recorded in it (``monitor check`` from cron writes runs
+    without a service, so either counts as watching).
+    """
+
+    watching: bool
+    alive: tuple[tuple[datetime, datetime], ...] = ()
+    runs: int = 0
+    first_run: datetime | None = None
+    last_run: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Streak:
+    """A failure window while it is being read, run by run."""
+
+    start: datetime
+    runs: int = 0
+    failures: int = 0
+    classes: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    detail: str = ""
+
+    def add(self, run: Run) -> None:
+        self.runs += 1
+        if run.skipped:
+            return
+        self.failures += 1
+        self.classes[run.failure_class or "unknown"] += 1
+        if run.http_status is not None:
+            self.statuses[run.http_status] += 1
+        self.detail = run.detail
+
+    def window(self, series: Series, end: datetime | None) -> LocalWindow:
+        check = series.check
+        return LocalWindow(
+            kind="check",
+            name=check.name,
+            start=self.start,
+            end=end,
+            failure_classes=_by_frequency(self.classes),
+            runs=self.runs,
+            failures=self.failures,
+            role=check.role,
+            check_kind=check.kind,
+            probe=series.probe,
+            source=check.source,
+            components=check.components,
+            http_statuses=tuple(sorted(self.statuses)),
+            detail=self.detail,
+        )
+
+
+def check_windows(series: Series) -> list[LocalWindow]:
+    """Merge consecutive failing runs of one series into windows.
+
+    A skipped run neither ends nor starts a window (it is counted in one it
+    falls inside); the first passing run after failures ends the window and
+    is its ``end``.
+    """
+    windows: list[LocalWindow] = []
+    streak: _Streak | None = None
+    if series.head is not None:
+        head = series.head
+        streak = _Streak(head.start, head.runs, head.failures, Counter(head.failure_classes))
+    for run in series.runs:
+        if run.ok and not run.skipped:
+            if streak is not None:
+                windows.append(streak.window(series, run.started_at))
+                streak = None
+        elif run.failed or streak is not None:
+            if streak is None:
+                streak = _Streak(run.started_at)
+            streak.add(run)
+    if streak is not None:
+        windows.append(streak.window(series, series.recovered_at))
+    return windows
+
+
+def observed_windows(observations: Iterable[Observation], gap: timedelta) -> list[LocalWindow]:
+    """Group imported failures per (source, target) into windows.
+
+    Observations closer than ``gap`` to the previous one of the same target
+    join its window; a longer quiet spell starts a new one.
+    """
+    by_target: dict[tuple[str | None, str | None], list[Observation]] = {}
+    for item in sorted(observations, key=lambda o: o.at):
+        by_target.setdefault((item.source, item.target), []).append(item)
+    windows: list[LocalWindow] = []
+    for (source, target), items in by_target.items():
+        group: list[Observation] = []
+        for item in items:
+            if group and item.at - group[-1].at > gap:
+                windows.append(_observed_window(source, target, group))
+                group = []
+            group.append(item)
+        if group:
+            windows.append(_observed_window(source, target, group))
+    windows.sort(key=lambda w: (w.start, w.name))
+    return windows
+
+
+def _observed_window(
+    source: str | None, target: str | None, group: Sequence[Observation]
+) -> LocalWindow:
+    classes = Counter(o.failure_class for o in group)
+    return LocalWindow(
+        kind="observed",
+        name=target or source or "observed",
+        start=group[0].at,
+        end=group[-1].at,
+        failure_classes=_by_frequency(classes),
+        runs=len(group),
+        failures=len(group),
+        source=source,
+        detail=group[-1].error,
+    )
+
+
+def _by_frequency(counts: Counter[str]) -> tuple[str, ...]:
+    return tuple(name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentTransition:
+    """A component's status from ``at`` on (the store writes transitions only)."""
+
+    source: str
+    component: str
+    status: str
+    at: datetime
+
+
+def component_windows(transitions: Iterable[ComponentTransition]) -> list[UpstreamWindow]:
+    """Turn status transitions into windows during which a component was not operational.
+
+    ``transitions`` per component must be complete from before the span of
+    interest (the store hands over the last transition before it). A
+    degradation still running at the last transition is open (``end`` None).
+    """
+    by_component: dict[tuple[str, str], list[ComponentTransition]] = {}
+    for item in sorted(transitions, key=lambda t: t.at):
+        by_component.setdefault((item.source, item.component), []).append(item)
+    windows: list[UpstreamWindow] = []
+    for (source, component), items in by_component.items():
+        start: datetime | None = None
+        worst = "operational"
+        for item in items:
+            degraded = item.status in DEGRADED_STATUSES
+            if degraded and start is None:
+                start, worst = item.at, item.status
+            elif degraded:
+                worst = max(worst, item.status, key=lambda s: _STATUS_RANK.get(s, 0))
+            elif start is not None:
+                windows.append(_component_window(source, component, start, item.at, worst))
+                start, worst = None, "operational"
+        if start is not None:
+            windows.append(_component_window(source, component, start, None, worst))
+    windows.sort(key=lambda w: (w.start, w.source, w.title))
+    return windows
+
+
+def _component_window(
+    source: str, component: str, start: datetime, end: datetime | None, worst: str
+) -> UpstreamWindow:
+    maintenance = worst == "under_maintenance"
+    return UpstreamWindow(
+        source=source,
+        kind="maintenance" if maintenance else "component",
+        title=f"{component}: {worst.replace('_', ' ')}",
+        start=start,
+        end=end,
+        impact=worst,
+        components=(component,),
+        status=worst,
+        declared_start=start,
+        declared_end=end,
+        component_level=True,
+    )
+
+
+# "between 15:31 to 16:19 UTC", "from 09:24 until 15:21 UTC", "15:31-16:19 UTC".
+_STATED_SPAN = re.compile(
+    r"(?:between|from)?\s*(\d{1,2}):(\d{2})\s*(?:UTC|GMT|Z)?\s*(?:to|and|until|till|-|–|—)\s*"
+    r"(\d{1,2}):(\d{2})\s*(?:UTC|GMT|Z)\b",
+    re.IGNORECASE,
+)
+
+
+def stated_span(text: str, posted_at: datetime) -> tuple[datetime, datetime] | None:
+    """Read an impact window stated in an update's text, in UTC, near ``posted_at``.
+
+    Only spans marked UTC (or GMT/Z) are read: a bare "10:00-11:00" could be
+    any zone. The date is the update's; a span that would end after the
+    update was posted is moved a day back (an update posted at 00:20 about
+    "23:10 to 23:55 UTC" means the day before), and one crossing midnight
+    ends the next day.
+    """
+    match = _STATED_SPAN.search(text)
+    if match is None:
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        return None
+    posted = posted_at.astimezone(UTC)
+    day = posted.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = day.replace(hour=h1, minute=m1)
+    end = day.replace(hour=h2, minute=m2)
+    if end <= start:
+        end += timedelta(days=1)
+    if end > posted + timedelta(minutes=1):
+        start -= timedelta(days=1)
+        end -= timedelta(days=1)
+    return start, end
