@@ -82,7 +82,7 @@ class DashboardsSettings(Section):
     every: Duration | None = None
     out: str = "dashboards"
     days: Annotated[int, Field(ge=1, le=3660)] = 30
-    formats: list[Literal["png", "svg"]] = Field(default_factory=lambda: ["png", "svg"])
+    formats: tuple[Literal["png", "svg"], ...] = ("png", "svg")
 
 
 class _Document(Section):

@@ -23,7 +23,8 @@ from monitor.store.ingest import ApplyStats
 def walk(command: click.Command, path: tuple[str, ...] = ()):
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+        for name in command.list_commands(click.Context(command)):
+            sub = command.get_command(click.Context(command), name)
             yield from walk(sub, (*path, name))
 
 

@@ -9,14 +9,9 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cli import checks, db, poll, prune, run, sources, token, upstream
 from monitor.cli.app import cli
 from monitor.errors import ConfigError, MonitorError
-
-for module in (run, poll, sources, upstream, checks, prune, token, db):
-    module.register(cli)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -39,7 +34,11 @@ def main(argv: list[str] | None = None) -> None:
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        # sqlalchemy is imported by the commands that need it, not here.
+        sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+        if sqlalchemy_exc is None or not isinstance(exc, sqlalchemy_exc.SQLAlchemyError):
+            raise
         detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
         click.echo(f"error: database: {detail}", err=True)
         sys.exit(EXIT_FAILED)

@@ -6,18 +6,21 @@ config and opening the database happen lazily, once, through ``App``.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from monitor import __version__
-from monitor.config import Config, load_config
-from monitor.store import Store, open_store
 from monitor.timeparse import parse_time, zone
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.store import Store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,10 +35,14 @@ class App:
 
     @cached_property
     def config(self) -> Config:
+        from monitor.config import load_config
+
         return load_config(self.config_path)
 
     def store(self) -> Store:
         if self._store is None:
+            from monitor.store import open_store
+
             self._store = open_store(self.config.database_url)
         return self._store
 
@@ -44,7 +51,39 @@ class App:
             self._store.close()
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+# Command name -> "module:attribute". Commands are imported only when run
+# (or listed by --help), so ``monitor why`` never pays for httpx, APScheduler
+# or matplotlib: start-up time is part of answering quickly.
+COMMANDS: dict[str, str] = {
+    "run": "monitor.cli.run:run",
+    "status": "monitor.cli.run:status",
+    "poll": "monitor.cli.poll:poll",
+    "sources": "monitor.cli.sources:sources",
+    "incidents": "monitor.cli.upstream:incidents",
+    "maintenances": "monitor.cli.upstream:maintenances",
+    "check": "monitor.cli.checks:check",
+    "results": "monitor.cli.checks:results",
+    "prune": "monitor.cli.prune:prune_command",
+    "token": "monitor.cli.token:token",
+    "db": "monitor.cli.db:db",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="monitor")
 @click.option(
     "-c",

@@ -198,8 +198,3 @@ def run_dict(
 
 def _verdict(ok: bool, skipped: bool) -> str:
     return "skipped" if skipped else ("ok" if ok else "FAIL")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(check)
-    group.add_command(results)

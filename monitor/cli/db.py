@@ -38,7 +38,3 @@ def upgrade(app: App) -> None:
         click.echo(f"upgraded {where} from {before or 'empty'} to {HEAD_REVISION}")
     else:
         click.echo(f"{where} is up to date (revision {HEAD_REVISION})")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(db)

@@ -60,7 +60,3 @@ def describe(report: PollReport) -> str:
 
 def _count(n: int, noun: str) -> str:
     return "" if n == 0 else f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def register(group: click.Group) -> None:
-    group.add_command(poll)

@@ -79,7 +79,3 @@ def describe(stats: PruneStats) -> str:
         f"deleted {stats.raw_deleted} raw runs and {stats.rollups_deleted} old rollups "
         f"({stats.elapsed_s:.2f} s)"
     )
-
-
-def register(group: click.Group) -> None:
-    group.add_command(prune_command)

@@ -159,8 +159,3 @@ def _held(path: os.PathLike[str] | str) -> tuple[bool, str | None]:
         return False, None
     finally:
         os.close(fd)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(run)
-    group.add_command(status)

@@ -129,7 +129,3 @@ def _as_dict(o: SourceOverview) -> dict[str, object]:
         "consecutive_failures": o.consecutive_failures,
         "backoff_until": isoformat_z(o.backoff_until),
     }
-
-
-def register(group: click.Group) -> None:
-    group.add_command(sources)

@@ -122,7 +122,3 @@ def _read_token(name: str) -> str:
 def _is_terminal(stream: TextIO) -> bool:
     """A person typing (prompt without echo) rather than a pipe or a file."""
     return stream.isatty()
-
-
-def register(group: click.Group) -> None:
-    group.add_command(token)

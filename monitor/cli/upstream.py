@@ -156,8 +156,3 @@ def _print(headers: list[str], rows: list[list[str]], what: str) -> None:
         click.echo(f"no {what} recorded for that selection", err=True)
         return
     click.echo(table(headers, rows))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(incidents)
-    group.add_command(maintenances)
