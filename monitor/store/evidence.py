@@ -1,0 +1,360 @@
+"""The rows ``why``, ``timeline`` and the charts reason over, read as correlator windows.
+
+Every query here is an index range scan bounded by the span asked about, so
+answering for one moment costs the same on a week-old database as on a
+year-old one: check runs through ``ix_check_result_started`` and the
+``(check_id, probe, started_at)`` key; a failure streak begun before the
+span is summarised by one grouped query instead of being loaded run by run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from monitor.correlate.windows import (
+    DEGRADED_STATUSES,
+    CheckInfo,
+    ComponentTransition,
+    Coverage,
+    Run,
+    Series,
+    StreakHead,
+    UpstreamWindow,
+    component_windows,
+    stated_span,
+)
+from monitor.store.models import (
+    Check,
+    CheckRun,
+    ComponentStatus,
+    Heartbeat,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Maintenance,
+    Source,
+    UpdateComponent,
+)
+
+# Incidents are read this far beyond the span: an update's text may state an
+# impact window that began before the declared start or ended after the
+# declared resolution.
+_STATED_SLACK = timedelta(hours=12)
+
+
+def checks(session: Session) -> dict[int, CheckInfo]:
+    """Every stored check by id (a check removed from the config keeps its history)."""
+    rows = session.execute(
+        select(
+            Check.id,
+            Check.name,
+            Check.kind,
+            Check.role,
+            Check.target,
+            Check.depends_on_source,
+            Check.depends_on_components,
+        )
+    )
+    return {
+        row.id: CheckInfo(
+            name=row.name,
+            kind=row.kind,
+            role=row.role,
+            target=row.target,
+            source=row.depends_on_source,
+            components=tuple(row.depends_on_components or ()),
+        )
+        for row in rows
+    }
+
+
+def series_between(session: Session, lo: datetime, hi: datetime) -> list[Series]:
+    """Each check's runs per probe in ``[lo, hi]``, with the streak around them.
+
+    A series whose first run failed gets a ``StreakHead`` summarising the
+    failures since its last pass before ``lo``; one whose last run failed
+    gets ``recovered_at``, the first pass after ``hi`` (None if none yet).
+    """
+    infos = checks(session)
+    rows = session.execute(
+        select(
+            CheckRun.check_id,
+            CheckRun.probe,
+            CheckRun.started_at,
+            CheckRun.ok,
+            CheckRun.skipped,
+            CheckRun.failure_class,
+            CheckRun.http_status,
+            CheckRun.detail,
+        )
+        .where(CheckRun.started_at >= lo, CheckRun.started_at <= hi)
+        .order_by(CheckRun.started_at)
+    )
+    runs: dict[tuple[int, str], list[Run]] = defaultdict(list)
+    for row in rows:
+        info = infos.get(row.check_id)
+        if info is None:
+            continue
+        runs[(row.check_id, row.probe)].append(
+            Run(
+                check=info.name,
+                probe=row.probe,
+                started_at=row.started_at,
+                ok=row.ok,
+                failure_class=row.failure_class,
+                http_status=row.http_status,
+                skipped=row.skipped,
+                detail=row.detail,
+            )
+        )
+    series = []
+    for (check_id, probe), items in sorted(runs.items(), key=lambda kv: (infos[kv[0][0]].name,)):
+        first_failing = next((r for r in items if not r.skipped), None)
+        last_failing = next((r for r in reversed(items) if not r.skipped), None)
+        head = (
+            _streak_head(session, check_id, probe, lo)
+            if first_failing is not None and first_failing.failed
+            else None
+        )
+        recovered = (
+            _first_pass_after(session, check_id, probe, hi)
+            if last_failing is not None and last_failing.failed
+            else None
+        )
+        series.append(Series(infos[check_id], probe, tuple(items), head, recovered))
+    return series
+
+
+def _passed(check_id: int, probe: str) -> list[ColumnElement[bool]]:
+    return [
+        CheckRun.check_id == check_id,
+        CheckRun.probe == probe,
+        CheckRun.ok.is_(True),
+        CheckRun.skipped.is_(False),
+    ]
+
+
+def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> StreakHead | None:
+    last_pass = session.scalar(
+        select(func.max(CheckRun.started_at)).where(
+            *_passed(check_id, probe), CheckRun.started_at < lo
+        )
+    )
+    bounds: list[ColumnElement[bool]] = [
+        CheckRun.check_id == check_id,
+        CheckRun.probe == probe,
+        CheckRun.started_at < lo,
+    ]
+    if last_pass is not None:
+        bounds.append(CheckRun.started_at > last_pass)
+    rows = session.execute(
+        select(
+            CheckRun.failure_class,
+            CheckRun.skipped,
+            func.count(),
+            func.min(CheckRun.started_at),
+        )
+        .where(*bounds)
+        .group_by(CheckRun.failure_class, CheckRun.skipped)
+    ).all()
+    if not rows:
+        return None
+    failing = [row for row in rows if not row[1]]
+    if not failing:
+        return None
+    return StreakHead(
+        start=min(row[3] for row in failing),
+        runs=sum(row[2] for row in rows),
+        failures=sum(row[2] for row in failing),
+        failure_classes={row[0] or "unknown": row[2] for row in failing},
+    )
+
+
+def _first_pass_after(session: Session, check_id: int, probe: str, hi: datetime) -> datetime | None:
+    return session.scalar(
+        select(func.min(CheckRun.started_at)).where(
+            *_passed(check_id, probe), CheckRun.started_at > hi
+        )
+    )
+
+
+def coverage(session: Session, lo: datetime, hi: datetime, runs: Iterable[Run]) -> Coverage:
+    """Whether the monitor was watching in ``[lo, hi]``: service heartbeats, or runs recorded."""
+    alive = tuple(
+        (row.started_at, row.stopped_at or row.last_seen)
+        for row in session.execute(
+            select(Heartbeat.started_at, Heartbeat.last_seen, Heartbeat.stopped_at)
+            .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo)
+            .order_by(Heartbeat.started_at)
+        )
+    )
+    times = sorted(run.started_at for run in runs)
+    return Coverage(
+        watching=bool(alive or times),
+        alive=alive,
+        runs=len(times),
+        first_run=times[0] if times else None,
+        last_run=times[-1] if times else None,
+    )
+
+
+def upstream_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+    """Incidents, component degradations and maintenances meeting ``[lo, hi]``, by start."""
+    windows = [
+        *_incident_windows(session, lo, hi),
+        *_component_windows(session, lo, hi),
+        *_maintenance_windows(session, lo, hi),
+    ]
+    windows = [w for w in windows if w.overlaps(lo, hi)]
+    windows.sort(key=lambda w: (w.start, w.source, w.kind, w.title))
+    return windows
+
+
+def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+    start = func.coalesce(Incident.started_at, Incident.created_at)
+    rows = session.execute(
+        select(Incident, Source.name)
+        .join(Source, Source.id == Incident.source_id)
+        .where(
+            start <= hi + _STATED_SLACK,
+            or_(Incident.resolved_at.is_(None), Incident.resolved_at >= lo - _STATED_SLACK),
+        )
+    ).all()
+    if not rows:
+        return []
+    ids = [incident.id for incident, _ in rows]
+    updates: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for row in session.execute(
+        select(IncidentUpdate.incident_id, IncidentUpdate.created_at, IncidentUpdate.body)
+        .where(IncidentUpdate.incident_id.in_(ids))
+        .order_by(IncidentUpdate.created_at.desc())
+    ):
+        updates[row.incident_id].append((row.created_at, row.body))
+    affected: dict[int, list[str]] = defaultdict(list)
+    for hit in session.execute(
+        select(IncidentUpdate.incident_id, UpdateComponent.component, UpdateComponent.new_status)
+        .join(UpdateComponent, UpdateComponent.update_id == IncidentUpdate.id)
+        .where(IncidentUpdate.incident_id.in_(ids))
+        .order_by(UpdateComponent.id)
+    ):
+        if hit.new_status in DEGRADED_STATUSES and hit.component not in affected[hit.incident_id]:
+            affected[hit.incident_id].append(hit.component)
+    listed: dict[int, list[str]] = defaultdict(list)
+    for item in session.execute(
+        select(IncidentComponent.incident_id, IncidentComponent.component)
+        .where(IncidentComponent.incident_id.in_(ids))
+        .order_by(IncidentComponent.id)
+    ):
+        listed[item.incident_id].append(item.component)
+    return [
+        _incident_window(incident, source, updates[incident.id], affected, listed)
+        for incident, source in rows
+    ]
+
+
+def _incident_window(
+    incident: Incident,
+    source: str,
+    updates: list[tuple[datetime, str]],
+    affected: dict[int, list[str]],
+    listed: dict[int, list[str]],
+) -> UpstreamWindow:
+    declared_start = incident.started_at or incident.created_at
+    declared_end = incident.resolved_at
+    # The latest update stating a span is the vendor's final word on it.
+    span = next(
+        (found for posted, body in updates if (found := stated_span(body, posted)) is not None),
+        None,
+    )
+    from_updates = affected.get(incident.id, [])
+    return UpstreamWindow(
+        source=source,
+        kind="incident",
+        title=incident.title,
+        start=span[0] if span else declared_start,
+        end=span[1] if span else declared_end,
+        impact=incident.impact,
+        components=tuple(from_updates or listed.get(incident.id, [])),
+        url=incident.url,
+        status=incident.status,
+        declared_start=declared_start,
+        declared_end=declared_end,
+        stated_in_update=span is not None,
+        component_level=bool(from_updates),
+    )
+
+
+def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+    # The status each component had when the span began, then every change in it.
+    before = (
+        select(
+            ComponentStatus.source_id,
+            ComponentStatus.component,
+            func.max(ComponentStatus.observed_at).label("at"),
+        )
+        .where(ComponentStatus.observed_at < lo)
+        .group_by(ComponentStatus.source_id, ComponentStatus.component)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Source.name,
+            ComponentStatus.component,
+            ComponentStatus.status,
+            ComponentStatus.observed_at,
+        )
+        .join(Source, Source.id == ComponentStatus.source_id)
+        .outerjoin(
+            before,
+            and_(
+                before.c.source_id == ComponentStatus.source_id,
+                before.c.component == ComponentStatus.component,
+                before.c.at == ComponentStatus.observed_at,
+            ),
+        )
+        .where(
+            or_(
+                and_(ComponentStatus.observed_at >= lo, ComponentStatus.observed_at <= hi),
+                before.c.at.is_not(None),
+            )
+        )
+    )
+    return component_windows(ComponentTransition(row[0], row[1], row[2], row[3]) for row in rows)
+
+
+def _maintenance_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+    start = func.coalesce(Maintenance.started_at, Maintenance.scheduled_for)
+    end = func.coalesce(Maintenance.completed_at, Maintenance.scheduled_until)
+    rows = session.execute(
+        select(Maintenance, Source.name)
+        .join(Source, Source.id == Maintenance.source_id)
+        .where(start.is_not(None), start <= hi, or_(end.is_(None), end >= lo))
+    ).all()
+    windows = []
+    for item, source in rows:
+        begins = item.started_at or item.scheduled_for
+        if begins is None:
+            continue
+        ends = item.completed_at or item.scheduled_until
+        windows.append(
+            UpstreamWindow(
+                source=source,
+                kind="maintenance",
+                title=item.title,
+                start=begins,
+                end=ends,
+                impact=item.impact or "maintenance",
+                components=tuple(item.components or ()),
+                url=item.url,
+                status=item.status,
+                declared_start=begins,
+                declared_end=ends,
+                component_level=bool(item.components),
+            )
+        )
+    return windows
