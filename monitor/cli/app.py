@@ -63,9 +63,12 @@ COMMANDS: dict[str, str] = {
     "maintenances": "monitor.cli.upstream:maintenances",
     "check": "monitor.cli.checks:check",
     "results": "monitor.cli.checks:results",
+    "import": "monitor.cli.importer:import_command",
     "prune": "monitor.cli.prune:prune_command",
     "token": "monitor.cli.token:token",
     "db": "monitor.cli.db:db",
+    "why": "monitor.cli.why:why",
+    "timeline": "monitor.cli.why:timeline",
 }
 
 

@@ -121,6 +121,7 @@ class LocalWindow:
     failures: int
     role: str = "vendor"
     check_kind: str | None = None
+    target: str = ""
     probe: str | None = None
     source: str | None = None
     components: tuple[str, ...] = ()
@@ -211,6 +212,7 @@ class _Streak:
             failures=self.failures,
             role=check.role,
             check_kind=check.kind,
+            target=check.target,
             probe=series.probe,
             source=check.source,
             components=check.components,
@@ -280,6 +282,7 @@ def _observed_window(
         failure_classes=_by_frequency(classes),
         runs=len(group),
         failures=len(group),
+        target=target or "",
         source=source,
         detail=group[-1].error,
     )
@@ -347,36 +350,53 @@ def _component_window(
     )
 
 
-# "between 15:31 to 16:19 UTC", "from 09:24 until 15:21 UTC", "15:31-16:19 UTC".
+# "between 15:31 to 16:19 UTC", "From 18:12\u201318:55, we saw ...", "15:31-16:19 UTC".
 _STATED_SPAN = re.compile(
-    r"(?:between|from)?\s*(\d{1,2}):(\d{2})\s*(?:UTC|GMT|Z)?\s*(?:to|and|until|till|-|–|—)\s*"
-    r"(\d{1,2}):(\d{2})\s*(?:UTC|GMT|Z)\b",
+    r"(?:\bbetween|\bfrom)?\s*\b(\d{1,2}):(\d{2})\s*(?:UTC|GMT|Z)?\s*"
+    r"(?:to|and|until|till|through|-|\u2013|\u2014)\s*"
+    r"(\d{1,2}):(\d{2})\s*(UTC|GMT|Z\b)?",
     re.IGNORECASE,
 )
+# A span without a zone is believed only this close to the declared window:
+# status pages state UTC, but "10:00-11:00" far from the incident is
+# more likely another zone, or another thing.
+_UNZONED_REACH = timedelta(hours=6)
 
 
-def stated_span(text: str, posted_at: datetime) -> tuple[datetime, datetime] | None:
+def stated_span(
+    text: str, posted_at: datetime, declared: tuple[datetime, datetime | None] | None = None
+) -> tuple[datetime, datetime] | None:
     """Read an impact window stated in an update's text, in UTC, near ``posted_at``.
 
-    Only spans marked UTC (or GMT/Z) are read: a bare "10:00-11:00" could be
-    any zone. The date is the update's; a span that would end after the
-    update was posted is moved a day back (an update posted at 00:20 about
-    "23:10 to 23:55 UTC" means the day before), and one crossing midnight
-    ends the next day.
+    The date is the update's; a span that would end after the update was
+    posted is moved a day back (an update posted at 00:20 about "23:10 to
+    23:55" means the day before), and one crossing midnight ends the next
+    day. A span marked UTC/GMT/Z is taken as stated; an unmarked one only
+    when it lies within a few hours of the ``declared`` window.
     """
-    match = _STATED_SPAN.search(text)
-    if match is None:
-        return None
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        return None
-    posted = posted_at.astimezone(UTC)
-    day = posted.replace(hour=0, minute=0, second=0, microsecond=0)
-    start = day.replace(hour=h1, minute=m1)
-    end = day.replace(hour=h2, minute=m2)
-    if end <= start:
-        end += timedelta(days=1)
-    if end > posted + timedelta(minutes=1):
-        start -= timedelta(days=1)
-        end -= timedelta(days=1)
-    return start, end
+    for match in _STATED_SPAN.finditer(text):
+        h1, m1, h2, m2 = (int(g) for g in match.groups()[:4])
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            continue
+        posted = posted_at.astimezone(UTC)
+        day = posted.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = day.replace(hour=h1, minute=m1)
+        end = day.replace(hour=h2, minute=m2)
+        if end <= start:
+            end += timedelta(days=1)
+        if end > posted + timedelta(minutes=1):
+            start -= timedelta(days=1)
+            end -= timedelta(days=1)
+        if match.group(5) or _near(start, end, declared):
+            return start, end
+    return None
+
+
+def _near(
+    start: datetime, end: datetime, declared: tuple[datetime, datetime | None] | None
+) -> bool:
+    if declared is None:
+        return False
+    first, last = declared
+    last = last or first
+    return first - _UNZONED_REACH <= start and end <= last + _UNZONED_REACH

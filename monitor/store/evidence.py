@@ -16,18 +16,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from monitor.correlate.evidence import Evidence, gather
+from monitor.correlate.matching import Tolerance
 from monitor.correlate.windows import (
     DEGRADED_STATUSES,
     CheckInfo,
     ComponentTransition,
     Coverage,
+    LocalWindow,
     Run,
     Series,
     StreakHead,
     UpstreamWindow,
+    check_windows,
     component_windows,
+    observed_windows,
     stated_span,
 )
+from monitor.store import Store
 from monitor.store.models import (
     Check,
     CheckRun,
@@ -40,6 +46,7 @@ from monitor.store.models import (
     Source,
     UpdateComponent,
 )
+from monitor.store.observed import list_observations
 
 # Incidents are read this far beyond the span: an update's text may state an
 # impact window that began before the declared start or ended after the
@@ -268,7 +275,11 @@ def _incident_window(
     declared_end = incident.resolved_at
     # The latest update stating a span is the vendor's final word on it.
     span = next(
-        (found for posted, body in updates if (found := stated_span(body, posted)) is not None),
+        (
+            found
+            for posted, body in updates
+            if (found := stated_span(body, posted, (declared_start, declared_end))) is not None
+        ),
         None,
     )
     from_updates = affected.get(incident.id, [])
@@ -358,3 +369,51 @@ def _maintenance_windows(session: Session, lo: datetime, hi: datetime) -> list[U
             )
         )
     return windows
+
+
+# Imported failures are read this far around the span so a burst that began
+# before it is grouped whole.
+_OBSERVED_SLACK = timedelta(hours=12)
+
+
+def evidence_at(
+    store: Store,
+    at: datetime,
+    window: timedelta,
+    *,
+    tolerance: Tolerance,
+    observed_gap: timedelta,
+) -> Evidence:
+    """Everything ``why`` weighs about ``at``: the queries, then the pure ``gather``."""
+    lo, hi = at - window, at + window
+    with store.read() as session:
+        series = series_between(session, lo, hi)
+        upstream = upstream_windows(session, lo - tolerance.lag, hi + tolerance.lead)
+        runs = [run for item in series for run in item.runs]
+        watched = coverage(session, lo, hi, runs)
+    observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
+    return gather(
+        at,
+        window,
+        series=series,
+        observations=observations,
+        upstream=upstream,
+        coverage=watched,
+        tolerance=tolerance,
+        observed_gap=observed_gap,
+    )
+
+
+def timeline_between(
+    store: Store, lo: datetime, hi: datetime, observed_gap: timedelta
+) -> list[LocalWindow | UpstreamWindow]:
+    """Local failure windows and upstream windows meeting ``[lo, hi]``, by start time."""
+    with store.read() as session:
+        local = [w for s in series_between(session, lo, hi) for w in check_windows(s)]
+        upstream = upstream_windows(session, lo, hi)
+    observed = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
+    local += [w for w in observed_windows(observed, observed_gap) if w.overlaps(lo, hi)]
+    events: list[LocalWindow | UpstreamWindow] = [*local, *upstream]
+    # Upstream first on a tie: the declaration frames what follows it.
+    events.sort(key=lambda e: (e.start, isinstance(e, LocalWindow), getattr(e, "name", "")))
+    return events

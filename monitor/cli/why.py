@@ -1,0 +1,289 @@
+"""``monitor why`` and ``monitor timeline``: is it me or is it them, with the evidence.
+
+Kept light on purpose: a user asks this in the middle of an outage, so the
+command loads the config, the store and the pure correlator, nothing else
+(no HTTP client, no scheduler, no plotting).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+import click
+
+from monitor.cli.app import App, json_option, pass_app, time_bounds
+from monitor.cli.render import echo_json
+from monitor.correlate.matching import Tolerance
+from monitor.correlate.verdict import Verdict, explain
+from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
+from monitor.durations import parse_duration
+from monitor.timeparse import parse_time, zone
+from monitor.timeutil import isoformat_z
+
+TZ_HELP = (
+    "Zone for times typed without an offset and for local times shown. Default: this machine's."
+)
+
+
+@click.command("why")
+@click.option(
+    "--at",
+    "at_text",
+    default="now",
+    show_default=True,
+    metavar="TIME",
+    help="The moment to explain: ISO 8601, 'YYYY-MM-DD HH:MM' (in --tz), 'now', '90m ago'.",
+)
+@click.option(
+    "--window",
+    "window_text",
+    default="30m",
+    show_default=True,
+    metavar="DURATION",
+    help="Look this far either side of --at.",
+)
+@click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)
+@json_option
+@pass_app
+def why(app: App, at_text: str, window_text: str, tz_name: str | None, as_json: bool) -> None:
+    """Explain failures at a moment: upstream, local, network, or not enough evidence.
+
+    Lines up what the checks and your imported logs saw against what the
+    status pages declared, and says which side is at fault, how sure, why,
+    and what to do next.
+
+    \b
+    Examples:
+      monitor why --at "2026-04-14 10:00" --tz UTC
+      monitor why --at "2h ago" --window 1h
+      monitor why --json
+    """
+    tz = _zone(tz_name)
+    at = _parse(at_text, "--at", tz)
+    window = _duration(window_text)
+    config = app.config
+    from monitor.store.evidence import evidence_at
+
+    evidence = evidence_at(
+        app.store(),
+        at,
+        window,
+        tolerance=Tolerance(lead=config.correlate.lead, lag=config.correlate.lag),
+        observed_gap=config.correlate.observed_gap,
+    )
+    verdict = explain(evidence)
+    if as_json:
+        echo_json(verdict_json(verdict))
+    else:
+        click.echo(render_verdict(verdict, tz))
+
+
+@click.command("timeline")
+@click.option("--since", default="24h ago", show_default=True, metavar="TIME", help="Start.")
+@click.option("--until", default="now", show_default=True, metavar="TIME", help="End.")
+@click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)
+@json_option
+@pass_app
+def timeline(app: App, since: str, until: str, tz_name: str | None, as_json: bool) -> None:
+    """Local failure windows and upstream windows merged in time order.
+
+    The story of a bad afternoon: when each check started and stopped
+    failing, what you imported from your tools, and what the vendors
+    declared, one line each.
+
+    \b
+    Examples:
+      monitor timeline --since "2026-04-13 15:00" --until "2026-04-13 17:00" --tz UTC
+      monitor timeline --since "3d ago" --json
+    """
+    lo, hi = time_bounds(since, until, tz_name)
+    assert lo is not None
+    assert hi is not None
+    if hi < lo:
+        raise click.BadParameter("--until is before --since", param_hint="'--until'")
+    tz = _zone(tz_name)
+    from monitor.store.evidence import timeline_between
+
+    events = timeline_between(app.store(), lo, hi, app.config.correlate.observed_gap)
+    if as_json:
+        echo_json(
+            {
+                "since": isoformat_z(lo),
+                "until": isoformat_z(hi),
+                "events": [_event_json(e) for e in events],
+            }
+        )
+        return
+    if not events:
+        click.echo(
+            f"nothing failed and nothing was declared {_both(lo, tz)} \u2013 {_both(hi, tz)}"
+        )
+        return
+    for event in events:
+        click.echo(_event_line(event, tz))
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    """The ``--json`` object: stable keys, times in ISO 8601 UTC."""
+    return {
+        "at": isoformat_z(verdict.at),
+        "window": {"start": isoformat_z(verdict.lo), "end": isoformat_z(verdict.hi)},
+        "verdict": verdict.verdict,
+        "confidence": verdict.confidence,
+        "summary": verdict.summary,
+        "reasons": list(verdict.reasons),
+        "next_step": verdict.next_step,
+        "local": [local_json(w) for w in verdict.local],
+        "upstream": [upstream_json(w) for w in verdict.upstream],
+        "coverage": coverage_json(verdict.coverage),
+    }
+
+
+def local_json(window: LocalWindow) -> dict[str, Any]:
+    return {
+        window.kind: window.name,
+        "kind": window.kind,
+        "failure_classes": list(window.failure_classes),
+        "start": isoformat_z(window.start),
+        "end": isoformat_z(window.end),
+        "runs": window.runs,
+        "failures": window.failures,
+        "role": window.role,
+        "target": window.target,
+        "probe": window.probe,
+        "source": window.source,
+        "components": list(window.components),
+        "http_statuses": list(window.http_statuses),
+        "detail": window.detail,
+    }
+
+
+def upstream_json(window: UpstreamWindow) -> dict[str, Any]:
+    return {
+        "source": window.source,
+        "kind": window.kind,
+        "title": window.title,
+        "impact": window.impact,
+        "status": window.status,
+        "start": isoformat_z(window.start),
+        "end": isoformat_z(window.end),
+        "declared_start": isoformat_z(window.declared_start),
+        "declared_end": isoformat_z(window.declared_end),
+        "stated_in_update": window.stated_in_update,
+        "components": list(window.components),
+        "url": window.url,
+    }
+
+
+def coverage_json(coverage: Coverage) -> dict[str, Any]:
+    return {
+        "watching": coverage.watching,
+        "runs": coverage.runs,
+        "first_run": isoformat_z(coverage.first_run),
+        "last_run": isoformat_z(coverage.last_run),
+        "service": [{"start": isoformat_z(a), "end": isoformat_z(b)} for a, b in coverage.alive],
+    }
+
+
+def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
+    """Human output: the verdict and summary first, then the evidence, then what to do."""
+    lines = [
+        f"{verdict.verdict} ({verdict.confidence} confidence): {verdict.summary}",
+        f"at {_both(verdict.at, tz)}, looking {_range(verdict.lo, verdict.hi, tz)}",
+        "",
+        "Local evidence:",
+    ]
+    lines += [f"  {_local_line(w, tz)}" for w in verdict.local] or ["  nothing failed"]
+    lines += ["", "Upstream evidence:"]
+    lines += [f"  {_upstream_line(w, tz)}" for w in verdict.upstream] or [
+        "  nothing declared on the status pages"
+    ]
+    lines += ["", "Why:"]
+    lines += [f"  - {reason}" for reason in verdict.reasons]
+    lines += ["", f"Coverage: {_coverage_line(verdict.coverage, tz)}"]
+    lines += [f"Next step: {verdict.next_step}"]
+    return "\n".join(lines)
+
+
+def _local_line(window: LocalWindow, tz: tzinfo | None) -> str:
+    label = "imported" if window.kind == "observed" else window.role
+    return (
+        f"{window.name} [{label}] {', '.join(window.failure_classes)}: "
+        f"{window.failures} failed of {window.runs}, {_range(window.start, window.end, tz)}"
+    )
+
+
+def _upstream_line(window: UpstreamWindow, tz: tzinfo | None) -> str:
+    parts = [
+        f"{window.source} {window.kind} \u201c{window.title}\u201d",
+        f"impact {window.impact or 'unstated'}",
+        _range(window.start, window.end, tz),
+    ]
+    if window.stated_in_update:
+        declared = _range(window.declared_start, window.declared_end, tz)
+        parts.append(f"(stated in an update; declared {declared})")
+    if window.components:
+        parts.append(f"components: {', '.join(window.components)}")
+    if window.url:
+        parts.append(window.url)
+    return " | ".join(parts)
+
+
+def _coverage_line(coverage: Coverage, tz: tzinfo | None) -> str:
+    if not coverage.watching:
+        return "not watching: no service heartbeat and no check run in the window"
+    spans = ", ".join(_range(a, b, tz) for a, b in coverage.alive) or "no service running"
+    return f"watching ({coverage.runs} check runs; service up {spans})"
+
+
+def _range(start: datetime | None, end: datetime | None, tz: tzinfo | None) -> str:
+    if start is None:
+        return "time unknown"
+    return f"{_both(start, tz)} \u2013 {_both(end, tz) if end else 'still open'}"
+
+
+def _both(value: datetime, tz: tzinfo | None) -> str:
+    """UTC first, the local wall time beside it (the time the user's own logs show)."""
+    utc = value.astimezone(UTC)
+    local = utc.astimezone(tz) if tz is not None else utc.astimezone()
+    shown = utc.strftime("%Y-%m-%d %H:%M UTC")
+    if local.utcoffset() == timedelta(0):
+        return shown
+    return f"{shown} ({local.strftime('%H:%M %Z')} local)"
+
+
+def _event_json(event: UpstreamWindow | LocalWindow) -> dict[str, Any]:
+    if isinstance(event, UpstreamWindow):
+        return {"side": "upstream", **upstream_json(event)}
+    return {"side": "local", **local_json(event)}
+
+
+def _event_line(event: UpstreamWindow | LocalWindow, tz: tzinfo | None) -> str:
+    if isinstance(event, UpstreamWindow):
+        return f"them  {_upstream_line(event, tz)}"
+    return f"you   {_local_line(event, tz)}"
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    try:
+        return zone(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--tz'") from None
+
+
+def _parse(text: str, hint: str, tz: tzinfo | None) -> datetime:
+    try:
+        return parse_time(text, now=datetime.now(UTC), tz=tz)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"'{hint}'") from None
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--window'") from None
+    if value <= timedelta(0):
+        raise click.BadParameter("must be longer than zero, e.g. 30m", param_hint="'--window'")
+    return value

@@ -1,0 +1,194 @@
+"""Evidence: everything known around one moment, in the shape the rules read.
+
+Built purely from what the store hands over (series of runs, imported
+observations, upstream windows, coverage), so a scenario test constructs it
+from literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from monitor.checks import result as fc
+from monitor.correlate.matching import Tolerance
+from monitor.correlate.windows import (
+    CheckInfo,
+    Coverage,
+    LocalWindow,
+    Observation,
+    Series,
+    UpstreamWindow,
+    check_windows,
+    observed_windows,
+)
+
+# What a class says about where the fault lies. The correlator reasons over
+# these sets, never over error strings.
+NETWORK = frozenset(
+    {fc.DNS_FAILURE, fc.CONNECT_TIMEOUT, fc.NETWORK_UNREACHABLE, fc.TLS_ERROR, fc.CONNECT_REFUSED}
+)
+AUTH = frozenset(
+    {
+        fc.AUTH_REJECTED,
+        fc.FORBIDDEN,
+        fc.INVALID_GRANT,
+        fc.CREDENTIALS_EXPIRED,
+        fc.CREDENTIALS_MISSING,
+        fc.CREDENTIALS_INVALID,
+    }
+)
+SERVER_SIDE = frozenset(
+    {
+        fc.SERVER_ERROR,
+        fc.TIMEOUT,
+        fc.CONNECT_TIMEOUT,
+        fc.CONNECT_REFUSED,
+        fc.CONNECTION_RESET,
+        fc.PROTOCOL_ERROR,
+    }
+)
+# Failures that describe this machine's set-up, whatever the vendor does.
+LOCAL_SETUP = frozenset(
+    {
+        fc.CREDENTIALS_EXPIRED,
+        fc.CREDENTIALS_INSECURE,
+        fc.CREDENTIALS_MISSING,
+        fc.CREDENTIALS_INVALID,
+        fc.PORT_UNAVAILABLE,
+        fc.CLOCK_SKEW,
+        fc.CALLBACK_FAILED,
+    }
+)
+# A check that could not run, or monitor's own bug: says nothing about anyone else.
+NOT_EVIDENCE = frozenset({fc.MISCONFIGURED, fc.INTERNAL_ERROR})
+LOCAL_KINDS = frozenset({"credentials_file", "local_port", "clock"})
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What one check did in the window asked about: how many runs passed and failed."""
+
+    check: CheckInfo
+    runs: int
+    passed: int
+    failed: int
+    passed_statuses: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The local and upstream windows around ``at``, and how well it was watched.
+
+    ``local`` holds the windows meeting ``[lo, hi]`` (a window may reach far
+    outside it: a streak begun days earlier keeps its true start).
+    """
+
+    at: datetime
+    lo: datetime
+    hi: datetime
+    local: tuple[LocalWindow, ...]
+    activity: tuple[Activity, ...]
+    upstream: tuple[UpstreamWindow, ...]
+    coverage: Coverage
+    tolerance: Tolerance
+
+    def vendor(self) -> list[LocalWindow]:
+        """Failures of calls to the vendor (checks with role vendor, and imported ones)."""
+        return [
+            w
+            for w in self.local
+            if w.role == "vendor" and w.check_kind not in LOCAL_KINDS and not _only(w, NOT_EVIDENCE)
+        ]
+
+    def control(self) -> list[LocalWindow]:
+        return [w for w in self.local if w.role == "control" and not _only(w, NOT_EVIDENCE)]
+
+    def control_passed(self) -> bool:
+        """A control check ran in the window and none of its runs failed."""
+        controls = [a for a in self.activity if a.check.role == "control" and a.runs]
+        return bool(controls) and not self.control() and any(a.passed for a in controls)
+
+    def setup(self) -> list[LocalWindow]:
+        """Failures that describe this machine: credentials file, callback port, clock."""
+        return [
+            w
+            for w in self.local
+            if (w.check_kind in LOCAL_KINDS or w.kind == "observed")
+            and set(w.failure_classes) & LOCAL_SETUP
+        ]
+
+    def unusable(self) -> list[LocalWindow]:
+        """Checks that could not run at all (misconfigured, monitor's own error)."""
+        return [w for w in self.local if _only(w, NOT_EVIDENCE)]
+
+    def reachable(self) -> list[str]:
+        """Vendor checks whose passing runs got 401: the API up, refusing no credentials."""
+        return [
+            a.check.name
+            for a in self.activity
+            if a.check.role == "vendor" and a.passed and 401 in a.passed_statuses
+        ]
+
+
+def _only(window: LocalWindow, classes: frozenset[str]) -> bool:
+    return bool(window.failure_classes) and set(window.failure_classes) <= classes
+
+
+def gather(
+    at: datetime,
+    window: timedelta,
+    *,
+    series: Iterable[Series],
+    observations: Iterable[Observation],
+    upstream: Iterable[UpstreamWindow],
+    coverage: Coverage,
+    tolerance: Tolerance,
+    observed_gap: timedelta,
+) -> Evidence:
+    """Turn the store's rows around ``at`` into windows and per-check activity."""
+    lo, hi = at - window, at + window
+    series = list(series)
+    local = [w for s in series for w in check_windows(s) if w.overlaps(lo, hi)]
+    local += [w for w in observed_windows(observations, observed_gap) if w.overlaps(lo, hi)]
+    local.sort(key=lambda w: (w.start, w.name))
+    return Evidence(
+        at=at,
+        lo=lo,
+        hi=hi,
+        local=tuple(local),
+        activity=tuple(_activity(series, lo, hi)),
+        upstream=tuple(upstream),
+        coverage=coverage,
+        tolerance=tolerance,
+    )
+
+
+def _activity(series: Sequence[Series], lo: datetime, hi: datetime) -> list[Activity]:
+    merged: dict[str, tuple[CheckInfo, int, int, int, set[int]]] = {}
+    for item in series:
+        check, runs, passed, failed, statuses = merged.get(
+            item.check.name, (item.check, 0, 0, 0, set())
+        )
+        for run in item.runs:
+            if not lo <= run.started_at <= hi or run.skipped:
+                continue
+            runs += 1
+            if run.ok:
+                passed += 1
+                if run.http_status is not None:
+                    statuses.add(run.http_status)
+            else:
+                failed += 1
+        merged[item.check.name] = (check, runs, passed, failed, statuses)
+    return [Activity(c, r, p, f, frozenset(s)) for c, r, p, f, s in merged.values()]
+
+
+def host_of(target: str) -> str:
+    """The host a check's target names ("POST https://h/x" -> "h", "h:443" -> "h")."""
+    text = target.split()[-1] if target.strip() else target
+    if "://" in text:
+        return urlsplit(text).hostname or text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text

@@ -1,0 +1,306 @@
+"""The rules: each reads the evidence and says what it shows, or nothing.
+
+One small function per pattern, so each has its own test and a reader can
+check the reasoning against the incident reports that motivated it. The
+verdict (``explain``) only weighs what the rules found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from monitor.checks import result as fc
+from monitor.correlate.evidence import AUTH, NETWORK, SERVER_SIDE, Evidence, host_of
+from monitor.correlate.matching import Match, matches
+from monitor.correlate.windows import LocalWindow, UpstreamWindow
+
+Confidence = Literal["high", "medium", "low"]
+RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What one rule concluded, and why."""
+
+    verdict: str
+    confidence: Confidence
+    summary: str
+    reasons: tuple[str, ...]
+    next_step: str
+    local: tuple[LocalWindow, ...] = ()
+    upstream: tuple[UpstreamWindow, ...] = ()
+
+
+Rule = Callable[[Evidence], Finding | None]
+
+
+def network(evidence: Evidence) -> Finding | None:
+    """The control target fails too, or network-level failures hit every target: it is the path.
+
+    A VPN, a proxy, a firewall or DNS on this side stops every connection,
+    the vendor's and anyone else's alike.
+    """
+    control = evidence.control()
+    broken = [w for w in evidence.vendor() if set(w.failure_classes) & NETWORK]
+    if control:
+        confidence: Confidence = (
+            "high" if broken or any(set(w.failure_classes) & NETWORK for w in control) else "medium"
+        )
+    else:
+        ran = {a.check.name for a in evidence.activity if a.runs and a.check.role == "vendor"}
+        hit = {w.name for w in broken if w.kind == "check"}
+        if len(ran) < 2 or not ran <= hit:
+            return None
+        confidence = "medium"
+    failed = [*broken, *control]
+    what = "; ".join(_network_failure(w) for w in failed)
+    return Finding(
+        verdict="network",
+        confidence=confidence,
+        summary=f"Your network path is failing, not the vendor: {what}.",
+        reasons=tuple(_window_reason(w) for w in failed),
+        next_step=(
+            f"{_capital(what)}. Check the VPN, proxy, firewall and DNS settings on this "
+            "machine (and whether other sites load); the vendor cannot fix this."
+        ),
+        local=tuple(failed),
+    )
+
+
+def upstream_declared(evidence: Evidence) -> Finding | None:
+    """Failures that depend on a source sit inside a window that source declared."""
+    explained: list[Match] = []
+    for window in evidence.vendor():
+        found = matches(window, list(evidence.upstream), evidence.tolerance)
+        if found:
+            explained.append(found[0])
+    if not explained:
+        return None
+    if any(m.fit == "inside" and m.scope == "component" for m in explained):
+        confidence: Confidence = "high"
+    elif any(m.fit == "inside" for m in explained):
+        confidence = "medium"
+    else:
+        confidence = "low"
+    lead = explained[0].upstream
+    label = "maintenance" if lead.kind == "maintenance" else lead.kind
+    summary = (
+        f"It is them: {lead.source} declared {label} \u201c{lead.title}\u201d "
+        f"({_span(lead.start, lead.end)}) and your failures "
+        f"{'fall inside it' if explained[0].fit == 'inside' else 'overlap it'}."
+    )
+    follow = f" (follow {lead.url})" if lead.url else ""
+    return Finding(
+        verdict="upstream",
+        confidence=confidence,
+        summary=summary,
+        reasons=tuple(_match_reason(m) for m in explained),
+        next_step=(
+            f"Wait for {lead.source} to resolve it{follow}. Nothing on this machine needs "
+            "fixing: do not delete credentials or reinstall; retry once it is resolved."
+        ),
+        local=tuple(m.local for m in explained),
+        upstream=tuple(dict.fromkeys(m.upstream for m in explained)),
+    )
+
+
+def credentials(evidence: Evidence) -> Finding | None:
+    """The API answers, but rejects these credentials, and no declared trouble explains it.
+
+    The stale-refresh-token case: re-login alone may not cure it, because
+    the tool keeps reusing the token file on disk.
+    """
+    rejected = [
+        w
+        for w in evidence.vendor()
+        if set(w.failure_classes) & AUTH and not _explained(w, evidence)
+    ]
+    if not rejected:
+        return None
+    reachable = evidence.reachable()
+    files = [w for w in evidence.setup() if w.check_kind == "credentials_file"]
+    confidence: Confidence = "high" if reachable else "medium"
+    if files and confidence == "medium":
+        confidence = "high"
+    if all(w.kind == "observed" for w in rejected) and not reachable:
+        confidence = "low" if not files else "medium"
+    reasons = [_window_reason(w) for w in rejected]
+    if reachable:
+        reasons.append(
+            f"{', '.join(reachable)} passed: the API is up and answers 401 to a call "
+            "without credentials, as it should"
+        )
+    reasons += [_window_reason(w) for w in files]
+    classes = {c for w in rejected for c in w.failure_classes}
+    path = next((w.target for w in files if w.target), None) or _credentials_path(evidence)
+    where = f" ({path})" if path else ""
+    if classes <= {fc.FORBIDDEN}:
+        step = (
+            "The credentials are accepted but not allowed to do this: check the account's "
+            "organisation, plan or API key scope."
+        )
+    else:
+        step = (
+            "Log in again with the tool that failed. If the 401s continue after a fresh "
+            f"login, the credentials file{where} holds a stale refresh token: remove it "
+            "and log in once more."
+        )
+    up = "the API is up" if reachable else "no declared upstream trouble explains it"
+    return Finding(
+        verdict="local",
+        confidence=confidence,
+        summary=f"It is you: your credentials are rejected ({_classes(rejected)}) while {up}.",
+        reasons=tuple(reasons),
+        next_step=step,
+        local=(*rejected, *files),
+    )
+
+
+def local_setup(evidence: Evidence) -> Finding | None:
+    """This machine's own set-up fails: credentials file, callback port, clock."""
+    broken = evidence.setup()
+    if not broken:
+        return None
+    steps = []
+    classes = {c for w in broken for c in w.failure_classes}
+    if classes & {fc.PORT_UNAVAILABLE, fc.CALLBACK_FAILED}:
+        steps.append(
+            "free the OAuth callback port (another process holds it) or let the browser "
+            "reach localhost, then log in again"
+        )
+    if fc.CLOCK_SKEW in classes:
+        steps.append("synchronise this machine's clock (NTP): a skewed clock voids tokens")
+    if classes & {fc.CREDENTIALS_EXPIRED, fc.CREDENTIALS_MISSING, fc.CREDENTIALS_INVALID}:
+        steps.append("log in again to write fresh credentials")
+    if fc.CREDENTIALS_INSECURE in classes:
+        steps.append("make the credentials file private (chmod 600)")
+    return Finding(
+        verdict="local",
+        confidence="medium",
+        summary=f"It is you: this machine's set-up fails ({_classes(broken)}).",
+        reasons=tuple(_window_reason(w) for w in broken),
+        next_step=_capital("; ".join(steps)) + ".",
+        local=tuple(broken),
+    )
+
+
+def upstream_undeclared(evidence: Evidence) -> Finding | None:
+    """The vendor answers with 5xx or times out while the control target is fine.
+
+    Nothing is declared yet: the early warning, before the status page
+    catches up.
+    """
+    failing = [
+        w
+        for w in evidence.vendor()
+        if w.failure_classes
+        and w.failure_classes[0] in SERVER_SIDE
+        and not matches(w, list(evidence.upstream), evidence.tolerance)
+    ]
+    if not failing:
+        return None
+    control_ok = evidence.control_passed()
+    return Finding(
+        verdict="upstream",
+        confidence="medium" if control_ok else "low",
+        summary=(
+            f"Probably them, not (yet) declared on the status page: {_classes(failing)} "
+            f"from the vendor{' while the control target is fine' if control_ok else ''}."
+        ),
+        reasons=(
+            *(_window_reason(w) for w in failing),
+            "the control target passed in the same window"
+            if control_ok
+            else "no control check ran, so a problem on this side cannot be ruled out",
+            "no incident or maintenance on the status page covers these failures",
+        ),
+        next_step=(
+            "Retry later and watch the vendor's status page; nothing on this machine needs "
+            "fixing. If it persists, report it to the vendor with the times above."
+        ),
+        local=tuple(failing),
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    network,
+    upstream_declared,
+    credentials,
+    local_setup,
+    upstream_undeclared,
+)
+
+
+def _explained(window: LocalWindow, evidence: Evidence) -> bool:
+    return any(
+        m.fit == "inside" for m in matches(window, list(evidence.upstream), evidence.tolerance)
+    )
+
+
+def _credentials_path(evidence: Evidence) -> str | None:
+    for item in evidence.activity:
+        if item.check.kind == "credentials_file":
+            return item.check.target
+    return None
+
+
+def _network_failure(window: LocalWindow) -> str:
+    what = {
+        fc.DNS_FAILURE: "DNS",
+        fc.CONNECT_TIMEOUT: "connecting",
+        fc.CONNECT_REFUSED: "connecting",
+        fc.NETWORK_UNREACHABLE: "routing",
+        fc.TLS_ERROR: "TLS",
+    }.get(window.failure_classes[0] if window.failure_classes else "", "the call")
+    host = host_of(window.target) if window.target else window.name
+    role = "control target" if window.role == "control" else ""
+    subject = f"{role} {host}".strip()
+    return f"{what} for {subject} failed ({window.name}: {_classes([window])})"
+
+
+def _match_reason(match: Match) -> str:
+    up = match.upstream
+    kind = "maintenance" if up.kind == "maintenance" else up.kind
+    on = (
+        f"on {', '.join(match.components)}"
+        if match.scope == "component"
+        else "page-wide (no components to compare)"
+    )
+    stated = ""
+    if up.stated_in_update and up.declared_start is not None:
+        declared = _span(up.declared_start, up.declared_end)
+        stated = f"; the impact window is stated in an update, declared {declared}"
+    fit = "inside" if match.fit == "inside" else "overlapping"
+    impact = f", impact {up.impact}" if up.impact else ""
+    return (
+        f"{_window_reason(match.local)}, {fit} {up.source} {kind} \u201c{up.title}\u201d "
+        f"({_span(up.start, up.end)}{impact}) {on}{stated}"
+    )
+
+
+def _window_reason(window: LocalWindow) -> str:
+    what = "observed failures" if window.kind == "observed" else "failed"
+    count = f"{window.failures}\u00d7" if window.failures != 1 else "once"
+    return f"{window.name} {what} {count} ({_classes([window])}) {_span(window.start, window.end)}"
+
+
+def _classes(windows: Iterable[LocalWindow]) -> str:
+    seen = dict.fromkeys(c for w in windows for c in w.failure_classes)
+    return ", ".join(seen) or "failures"
+
+
+def _span(start: datetime | None, end: datetime | None) -> str:
+    if start is None:
+        return "time unknown"
+    first = start.strftime("%Y-%m-%d %H:%M")
+    if end is None:
+        return f"from {first} UTC, still open"
+    last = end.strftime("%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M")
+    return f"{first}\u2013{last} UTC"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,207 @@
+"""Weigh what the rules found into one verdict, honest about what does not fit.
+
+Order of precedence, and why:
+
+1. Nothing failed: ``healthy`` when the monitor was watching, ``no_data``
+   when it was not (a gap is not a healthy period). Upstream windows open
+   then are listed either way.
+2. ``network`` wins over everything: when the path out of this machine is
+   broken, nothing beyond it can be judged.
+3. Upstream and local findings are compared by confidence; the stronger
+   wins and the weaker stays in the reasons. Equal strength both ways is
+   ``inconclusive``, listing both.
+4. Failures no rule explains are ``inconclusive``, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.correlate.evidence import Evidence
+from monitor.correlate.rules import RANK, RULES, Confidence, Finding, _span
+from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
+
+VERDICTS = ("upstream", "local", "network", "inconclusive", "healthy", "no_data")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer to "is it me or is it them" at one moment, with its evidence."""
+
+    at: datetime
+    lo: datetime
+    hi: datetime
+    verdict: str
+    confidence: Confidence
+    summary: str
+    reasons: tuple[str, ...]
+    next_step: str
+    local: tuple[LocalWindow, ...]
+    upstream: tuple[UpstreamWindow, ...]
+    coverage: Coverage
+
+
+def explain(evidence: Evidence) -> Verdict:
+    """Run every rule and weigh their findings (see the module docstring)."""
+    findings = [f for rule in RULES if (f := rule(evidence)) is not None]
+    chosen = _weigh(evidence, findings)
+    used = set(chosen.upstream)
+    context = [w for w in evidence.upstream if w.overlaps(evidence.lo, evidence.hi)]
+    aside = [_aside(w, chosen.verdict) for w in context if w not in used]
+    unusable = [
+        f"{w.name} could not run ({', '.join(w.failure_classes)}): fix its configuration"
+        for w in evidence.unusable()
+    ]
+    return Verdict(
+        at=evidence.at,
+        lo=evidence.lo,
+        hi=evidence.hi,
+        verdict=chosen.verdict,
+        confidence=chosen.confidence,
+        summary=chosen.summary,
+        reasons=(*chosen.reasons, *aside, *unusable),
+        next_step=chosen.next_step,
+        local=evidence.local,
+        upstream=tuple(dict.fromkeys([*chosen.upstream, *context])),
+        coverage=evidence.coverage,
+    )
+
+
+def _weigh(evidence: Evidence, findings: list[Finding]) -> Finding:
+    failing = [w for w in evidence.local if w not in evidence.unusable()]
+    if not failing:
+        return _quiet(evidence)
+    by_verdict: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_verdict.setdefault(finding.verdict, []).append(finding)
+    if "network" in by_verdict:
+        return _with_asides(by_verdict["network"][0], findings)
+    upstream = _strongest(by_verdict.get("upstream", []))
+    local = _merge_local(by_verdict.get("local", []))
+    if upstream and local:
+        if RANK[upstream.confidence] == RANK[local.confidence]:
+            return _both_ways(upstream, local)
+        stronger = upstream if RANK[upstream.confidence] > RANK[local.confidence] else local
+        return _with_asides(stronger, findings)
+    if upstream or local:
+        return _with_asides(upstream or local, findings)  # type: ignore[arg-type]
+    return _unexplained(failing)
+
+
+def _strongest(findings: list[Finding]) -> Finding | None:
+    # Stable: on equal confidence the declared window (listed first) wins.
+    return max(findings, key=lambda f: RANK[f.confidence], default=None)
+
+
+def _merge_local(findings: list[Finding]) -> Finding | None:
+    if not findings:
+        return None
+    first = _strongest(findings)
+    assert first is not None
+    others = [f for f in findings if f is not first]
+    reasons = list(first.reasons)
+    for other in others:
+        reasons += [r for r in other.reasons if r not in reasons]
+    steps = " ".join([first.next_step, *(f.next_step for f in others)])
+    return Finding(
+        verdict="local",
+        confidence=first.confidence,
+        summary=first.summary,
+        reasons=tuple(reasons),
+        next_step=steps,
+        local=tuple(dict.fromkeys(w for f in findings for w in f.local)),
+    )
+
+
+def _with_asides(chosen: Finding, findings: list[Finding]) -> Finding:
+    asides = tuple(
+        f"also considered ({f.verdict}, {f.confidence}): {f.summary}"
+        for f in findings
+        if f.verdict != chosen.verdict
+    )
+    return Finding(
+        verdict=chosen.verdict,
+        confidence=chosen.confidence,
+        summary=chosen.summary,
+        reasons=(*chosen.reasons, *asides),
+        next_step=chosen.next_step,
+        local=chosen.local,
+        upstream=chosen.upstream,
+    )
+
+
+def _both_ways(upstream: Finding, local: Finding) -> Finding:
+    return Finding(
+        verdict="inconclusive",
+        confidence="low",
+        summary=(
+            "The evidence points both ways: some failures line up with the vendor's "
+            "trouble, others point at this machine."
+        ),
+        reasons=(
+            *(f"them: {r}" for r in upstream.reasons),
+            *(f"you: {r}" for r in local.reasons),
+        ),
+        next_step=f"First rule out this side: {local.next_step} Then: {upstream.next_step}",
+        local=(*upstream.local, *local.local),
+        upstream=upstream.upstream,
+    )
+
+
+def _unexplained(failing: list[LocalWindow]) -> Finding:
+    names = ", ".join(dict.fromkeys(w.name for w in failing))
+    return Finding(
+        verdict="inconclusive",
+        confidence="low",
+        summary=(
+            f"{names} failed, but the failures match no declared upstream trouble and no "
+            "known local or network pattern."
+        ),
+        reasons=tuple(
+            f"{w.name} failed {w.failures}\u00d7 ({', '.join(w.failure_classes)}) "
+            f"{_span(w.start, w.end)}: {w.detail}".rstrip(": ")
+            for w in failing
+        ),
+        next_step=(
+            "Look at the failing runs' details (monitor results --failed) and retry; if it "
+            "persists with the control target fine, report it to the vendor."
+        ),
+        local=tuple(failing),
+    )
+
+
+def _quiet(evidence: Evidence) -> Finding:
+    coverage = evidence.coverage
+    window = _span(evidence.lo, evidence.hi)
+    if not coverage.watching:
+        return Finding(
+            verdict="no_data",
+            confidence="high",
+            summary=f"No monitoring data for {window}: the monitor was not running then.",
+            reasons=("no heartbeat, check run or imported failure in the window",),
+            next_step=(
+                "Nothing can be said about this machine then. Keep `monitor run` running "
+                "(or import your tool's logs with `monitor import`) to have evidence next time."
+            ),
+        )
+    runs = coverage.runs
+    return Finding(
+        verdict="healthy",
+        confidence="high" if runs else "medium",
+        summary=f"Nothing failed here in {window}"
+        + (f" ({runs} check runs passed)." if runs else " (the service was up; no runs)."),
+        reasons=(f"{runs} check runs in the window, none failing",),
+        next_step=(
+            "If something failed for you then, it was not seen by these checks: import the "
+            "tool's log (`monitor import`) or add a check for that call."
+        ),
+    )
+
+
+def _aside(window: UpstreamWindow, verdict: str) -> str:
+    when = _span(window.start, window.end)
+    base = f"{window.source} had {window.kind} \u201c{window.title}\u201d open then ({when})"
+    if verdict in ("healthy", "no_data"):
+        return base
+    return f"{base}, but it does not explain the failures seen here (other source or components)"
