@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from monitor.checks import result as fc
 from monitor.correlate.matching import Tolerance
@@ -184,11 +183,3 @@ def _activity(series: Sequence[Series], lo: datetime, hi: datetime) -> list[Acti
                 failed += 1
         merged[item.check.name] = (check, runs, passed, failed, statuses)
     return [Activity(c, r, p, f, frozenset(s)) for c, r, p, f, s in merged.values()]
-
-
-def host_of(target: str) -> str:
-    """The host a check's target names ("POST https://h/x" -> "h", "h:443" -> "h")."""
-    text = target.split()[-1] if target.strip() else target
-    if "://" in text:
-        return urlsplit(text).hostname or text
-    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text

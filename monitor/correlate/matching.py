@@ -12,8 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
+
+
+def host_of(target: str) -> str:
+    """The host a check's target names ("POST https://h/x" -> "h", "h:443" -> "h")."""
+    text = target.split()[-1] if target.strip() else target
+    if "://" in text:
+        return urlsplit(text).hostname or text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
 
 Fit = Literal["inside", "overlap"]
 Scope = Literal["component", "page"]
@@ -54,13 +64,19 @@ def scope(local: LocalWindow, upstream: UpstreamWindow) -> tuple[Scope, tuple[st
     """On what the two meet: shared components, the whole page, or (None) nothing.
 
     A window on another source never matches. Where both name components
-    they must share one; where either names none, the match is page-wide.
+    they must share one; where either names none, the match is page-wide,
+    unless the failing call's host is part of a component's name (vendors
+    write "Claude API (api.anthropic.com)"): then that component matches.
     """
     if local.source is None or local.source != upstream.source:
         return None
     if local.components and upstream.components:
         shared = tuple(c for c in local.components if _named(c, upstream.components))
         return ("component", shared) if shared else None
+    host = host_of(local.target).casefold() if local.target else ""
+    named = tuple(c for c in upstream.components if host and host in c.casefold())
+    if named:
+        return "component", named
     return "page", ()
 
 

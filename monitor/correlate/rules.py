@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Literal
 
 from monitor.checks import result as fc
-from monitor.correlate.evidence import AUTH, NETWORK, SERVER_SIDE, Evidence, host_of
-from monitor.correlate.matching import Match, matches
+from monitor.correlate.evidence import AUTH, NETWORK, SERVER_SIDE, Evidence
+from monitor.correlate.matching import Match, host_of, matches
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
 
 Confidence = Literal["high", "medium", "low"]

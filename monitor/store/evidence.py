@@ -200,7 +200,7 @@ def coverage(session: Session, lo: datetime, hi: datetime, runs: Iterable[Run]) 
             .order_by(Heartbeat.started_at)
         )
     )
-    times = sorted(run.started_at for run in runs)
+    times = sorted(run.started_at for run in runs if not run.skipped)
     return Coverage(
         watching=bool(alive or times),
         alive=alive,
