@@ -1,0 +1,298 @@
+"""Failures the user's own tools saw: classify their error text and read their logs.
+
+Pure functions, no I/O: ``monitor import`` feeds lines in and stores what
+comes out, so every rule here is a plain unit test. Error text is redacted
+and capped before anything else looks at it: an API key in a log line must
+never reach the database, a fingerprint or the terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+
+from monitor.checks import result as fc
+from monitor.redact import redact_text, redact_url
+from monitor.timeparse import parse_time
+
+# A failure whose text names no known cause. The correlator treats it as a
+# failure of unknown cause: it still counts, it just explains nothing.
+UNCLASSIFIED = "unclassified"
+MAX_ERROR = 500  # characters of error text kept (after redaction)
+_CLASSIFY_SPAN = 2000  # characters the classifier reads, so a late "503" still counts
+FUTURE_SLACK = timedelta(days=1)
+
+
+def _status(codes: str) -> str:
+    """A status alone: not in ``07.500``, ``1.2.3.4:500``, ``#500``, ``5001``, ``500ms``."""
+    return (
+        rf"{codes}(?<![\w.#/]{codes})(?<!\d:{codes})"
+        r"(?![\w]|[.:]\d|\s?(?:ms|s|secs?|seconds|bytes|[kmg]i?b)\b)"
+    )
+
+
+# Tried in order against the lowercased text; the first match names the
+# class. Specific causes come before the HTTP status that carries them (a
+# 401 saying "token has expired" is an expired credential, a 400 saying
+# invalid_grant a refused grant), statuses before network words (an Envoy
+# 503 mentioning "connection timeout" is the vendor's), a connect timeout
+# before a plain one. EADDRINUSE is port_unavailable, not callback_failed:
+# it names the cause (the callback port is taken), as the local_port check does.
+_VOCABULARY: tuple[tuple[str, str], ...] = (
+    (fc.PORT_UNAVAILABLE, r"eaddrinuse|address already in use|port \d+ is (?:already )?in use"),
+    (
+        fc.CALLBACK_FAILED,
+        r"callback\b.{0,40}\b(?:not|never)\b.{0,20}\b(?:received|arrived|reached|came)"
+        r"|callback\b.{0,20}\btime(?:d[ _-]?)?out"
+        r"|redirect\b.{0,80}\b(?:localhost|127\.0\.0\.1)\b.{0,80}\bnever\b",
+    ),
+    (
+        fc.INVALID_GRANT,
+        r"invalid_grant|refresh[ _]token\b.{0,30}\b(?:expired|revoked|invalid|not found)",
+    ),
+    (
+        fc.CREDENTIALS_EXPIRED,
+        r"token\b.{0,12}\bexpired\b|credentials?\b.{0,12}\bexpired\b"
+        r"|expired[ _](?:token|credentials?)\b|token_expired",
+    ),
+    (
+        fc.AUTH_REJECTED,
+        _status("401") + "|unauthori[sz]ed|authentication_error"
+        "|invalid authentication credentials|invalid[ _-]?(?:x-)?api[ _-]?key",
+    ),
+    (fc.FORBIDDEN, _status("403") + "|forbidden|permission_error"),
+    (fc.RATE_LIMITED, _status("429") + "|rate[ _-]?limit|too many requests"),
+    (
+        fc.SERVER_ERROR,
+        _status(r"5\d\d") + "|internal server error|bad gateway|service unavailable"
+        r"|gateway time-?out|overloaded|api_error\b",
+    ),
+    (
+        fc.DNS_FAILURE,
+        "enotfound|eai_again|getaddrinfo|name or service not known"
+        "|temporary failure in name resolution|nodename nor servname"
+        "|no address associated with hostname|could not resolve host|dns (?:lookup|resolution)",
+    ),
+    (
+        fc.CONNECT_TIMEOUT,
+        r"connect\s+etimedout|connect(?:ion)?[ _-]?time(?:d[ _-]?)?out"
+        "|tls handshake time(?:d[ _-]?)?out",
+    ),
+    (
+        fc.NETWORK_UNREACHABLE,
+        "e(?:net|host)unreach|network is unreachable|no route to host|host unreachable",
+    ),
+    (fc.CONNECT_REFUSED, "econnrefused|connection refused"),
+    (
+        fc.CONNECTION_RESET,
+        "econnreset|socket hang up|connection reset|reset by peer|epipe|broken pipe"
+        "|other side closed|disconnected without sending a response",
+    ),
+    (fc.TIMEOUT, "e(?:socket)?timedout|timed?[ _-]?out|deadline exceeded"),
+    (
+        fc.TLS_ERROR,
+        r"cert_|_cert\b|certificate|ssl(?<![a-z]ssl)|tls(?<![a-z]tls)|self[ -]signed",
+    ),
+    (
+        fc.PROTOCOL_ERROR,
+        r"invalid json|not valid json|unexpected token .{0,10}\bin json|unexpected end of json"
+        "|jsondecodeerror|malformed (?:response|json)|protocol error|too many redirects"
+        "|hpe_[a-z_]+",
+    ),
+    (
+        fc.UNEXPECTED_STATUS,
+        r"(?:status(?:[ _]?code)?|http(?:/[\d.]+)?|error|code)[\"']?\s*[:=]?\s*[\"']?"
+        r"[1-5]\d\d(?!\w)|bad request|404 not found|method not allowed|payload too large"
+        "|invalid_request_error|not_found_error|request_too_large",
+    ),
+)
+RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), failure_class) for failure_class, pattern in _VOCABULARY
+)
+
+
+@lru_cache(maxsize=4096)
+def classify(error: str, status: int | None = None) -> str:
+    """The failure class an error text names (``RULES``), else ``UNCLASSIFIED``.
+
+    ``status`` is an HTTP status the log gave separately; it is read as if
+    the text said ``HTTP <status>``, so a more specific cause in the text
+    (an expired token behind a 401) still wins. Cached: real logs repeat
+    the same few errors thousands of times.
+    """
+    text = (error if status is None else f"{error} HTTP {status}").lower()
+    for pattern, failure_class in RULES:
+        if pattern.search(text):
+            return failure_class
+    return UNCLASSIFIED
+
+
+def fingerprint(at: datetime, target: str | None, error: str, ordinal: int) -> str:
+    """Identify one failure line so a re-import of the same file adds nothing.
+
+    ``ordinal`` counts earlier identical (at, target, error) lines of the same
+    file: a failure genuinely logged twice in one second is two failures.
+    """
+    stamp = at.astimezone(UTC).isoformat()
+    data = "\x1f".join((stamp, target or "", error, str(ordinal)))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedLine:
+    """One failure read from a log line: redacted, classified and fingerprinted."""
+
+    line: int
+    at: datetime
+    error: str
+    failure_class: str
+    fingerprint: str
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """A line that could not be read, and why (never its text: it may hold a secret)."""
+
+    line: int
+    reason: str
+
+
+ParsedLine = ObservedLine | RejectedLine
+
+_TEXT_EXPECTED = "expected e.g. '2026-04-14T09:41:07Z ERROR ...' or '[2026-04-14 09:41:07] ...'"
+_TEXT_STAMP = re.compile(
+    r"\s*(?P<open>\[)?(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
+    r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}\b|\s(?:UTC|GMT)\b)?"
+    r"(?(open)\])(?P<rest>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def parse_text(lines: Iterable[str], *, tz: tzinfo | None, now: datetime) -> Iterator[ParsedLine]:
+    """Read ``<timestamp> <error>`` lines (the timestamp optionally in brackets).
+
+    Blank lines and ``#`` comments are skipped, not rejected. A time without
+    a zone is read in ``tz`` (None: this machine's), as the tool wrote it.
+    """
+    builder = _Builder(now, tz)
+    for number, line in enumerate(lines, start=1):
+        if _skipped(line):
+            continue
+        match = _TEXT_STAMP.match(line)
+        if match is None:
+            yield RejectedLine(number, f"no timestamp at the start; {_TEXT_EXPECTED}")
+            continue
+        zone_text = (match["zone"] or "").strip()
+        zone_text = "Z" if zone_text.upper() in ("UTC", "GMT") else zone_text
+        stamp = f"{match['date']}T{match['time'].replace(',', '.')}{zone_text}"
+        error = match["rest"].strip().lstrip("-:|>").strip()
+        yield builder.build(number, stamp, error, None, None)
+
+
+def parse_jsonl(lines: Iterable[str], *, tz: tzinfo | None, now: datetime) -> Iterator[ParsedLine]:
+    """Read one JSON object a line: ``{"at": ..., "error": ..., "target": ..., "status": ...}``.
+
+    ``time``/``timestamp`` stand for ``at`` and ``message`` for ``error``; an
+    ``at`` may also be Unix seconds or milliseconds. ``status`` (an HTTP
+    status) helps the classifier. Blank lines and ``#`` comments are skipped.
+    """
+    builder = _Builder(now, tz)
+    for number, line in enumerate(lines, start=1):
+        if _skipped(line):
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            yield RejectedLine(number, f"not valid JSON ({reason}); expected one object a line")
+            continue
+        if not isinstance(item, dict):
+            yield RejectedLine(number, f"expected a JSON object, got {type(item).__name__}")
+            continue
+        at = _first(item, "at", "time", "timestamp")
+        error = _first(item, "error", "message")
+        if at is None:
+            yield RejectedLine(number, 'no "at" (or "time", "timestamp") field')
+        elif error is None or error == "":
+            yield RejectedLine(number, 'no "error" (or "message") field')
+        else:
+            text = error if isinstance(error, str) else json.dumps(error, ensure_ascii=False)
+            target = item.get("target")
+            target = None if target is None else str(target)
+            yield builder.build(number, at, text, target, _status_hint(item.get("status")))
+
+
+def detect_format(first_line: str) -> str:
+    """``jsonl`` when the first line that is not blank or a comment starts with ``{``."""
+    return "jsonl" if first_line.lstrip().startswith("{") else "text"
+
+
+def _skipped(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _first(item: dict[str, Any], *keys: str) -> Any:
+    return next((item[k] for k in keys if item.get(k) is not None), None)
+
+
+class _Builder:
+    """Turns one line's fields into an observation, counting repeats for the fingerprint."""
+
+    def __init__(self, now: datetime, tz: tzinfo | None) -> None:
+        self.now, self.tz = now, tz
+        self.seen: Counter[tuple[datetime, str | None, str]] = Counter()
+
+    def build(
+        self, number: int, at: Any, error: str, target: str | None, status: int | None
+    ) -> ParsedLine:
+        try:
+            when = _read_time(at, self.now, self.tz)
+        except ValueError as exc:  # the message quotes the value: scrub it like the text
+            return RejectedLine(number, redact_text(str(exc)))
+        if when > self.now + FUTURE_SLACK:
+            return RejectedLine(number, f"time {when.isoformat()} is in the future")
+        if not error:
+            return RejectedLine(number, "no error text after the timestamp")
+        scrubbed = redact_text(error, limit=_CLASSIFY_SPAN)
+        failure_class = classify(scrubbed, status)
+        kept = scrubbed if len(scrubbed) <= MAX_ERROR else scrubbed[: MAX_ERROR - 1] + "…"
+        target = _clean_target(target) if target else None
+        key = (when, target, kept)
+        ordinal = self.seen[key]
+        self.seen[key] = ordinal + 1
+        digest = fingerprint(when, target, kept, ordinal)
+        return ObservedLine(number, when, kept, failure_class, digest, target)
+
+
+def _status_hint(status: Any) -> int | None:
+    if isinstance(status, str) and status.strip().isdigit():
+        return int(status)
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
+
+
+def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Unix time; past ~5138 AD in seconds it must be milliseconds.
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"cannot read {value!r} as a Unix time") from None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a time as text or Unix seconds, got {type(value).__name__}")
+    return parse_time(value, now=now, tz=tz)
+
+
+@lru_cache(maxsize=1024)
+def _clean_target(target: str) -> str:
+    """A target may be a URL with a token in its query: store the redacted form."""
+    return redact_text(redact_url(target), limit=200)

@@ -1,0 +1,115 @@
+"""Writes and reads of observed failures: what ``monitor import`` brought in from the user's logs.
+
+Imports can be large (a week of a busy tool's log is 100,000 lines), so rows
+go in as Core executemany batches, never as ORM objects, each batch in its
+own short write transaction: a running ``monitor run`` waits at most one
+batch for the write lock, and an import cut short is finished by running it
+again (fingerprints make the repeat add only what is missing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitor.correlate.windows import Observation
+from monitor.observed import ObservedLine
+from monitor.store import Store
+from monitor.store.models import ObservedEvent
+
+BATCH = 5_000
+# The Table, not the mapped class: rows go through Core, with no ORM bookkeeping.
+_TABLE = ObservedEvent.metadata.tables["observed_event"]
+
+
+def record_observations(
+    store: Store,
+    rows: Iterable[ObservedLine],
+    *,
+    origin: str,
+    source: str | None,
+    imported_at: datetime,
+) -> int:
+    """Insert ``rows``, skipping fingerprints already stored; return how many were new.
+
+    ``rows`` is consumed lazily, one batch at a time, so a file is never
+    held in memory whole and each batch is built before its transaction
+    takes the write lock.
+    """
+    added = 0
+    statement = _insert_ignoring_known(store)
+    for batch in _batches(rows, BATCH):
+        values = [
+            {
+                "fingerprint": row.fingerprint,
+                "at": row.at,
+                "source": source,
+                "target": row.target,
+                "failure_class": row.failure_class,
+                "error": row.error,
+                "origin": origin,
+                "imported_at": imported_at,
+            }
+            for row in batch
+        ]
+        with store.write() as session, session.begin():
+            result = session.execute(statement, values)
+            # executemany's rowcount counts only rows inserted: a conflict is
+            # DO NOTHING and not counted (sqlite3 sums it over the batch).
+            added += max(int(getattr(result, "rowcount", 0) or 0), 0)
+    return added
+
+
+def list_observations(
+    store: Store, lo: datetime, hi: datetime, *, source: str | None = None
+) -> list[Observation]:
+    """Observed failures from ``lo`` to ``hi`` (inclusive), oldest first.
+
+    ``source`` keeps only failures imported for that status source. The
+    range is on ``at`` alone so the query walks ``ix_observed_event_at``.
+    """
+    query = (
+        select(
+            ObservedEvent.at,
+            ObservedEvent.failure_class,
+            ObservedEvent.source,
+            ObservedEvent.target,
+            ObservedEvent.error,
+        )
+        .where(ObservedEvent.at >= lo, ObservedEvent.at <= hi)
+        .order_by(ObservedEvent.at, ObservedEvent.id)
+    )
+    if source is not None:
+        query = query.where(ObservedEvent.source == source)
+    with store.read() as session:
+        return [
+            Observation(
+                at=row.at,
+                failure_class=row.failure_class,
+                source=row.source,
+                target=row.target,
+                error=row.error,
+            )
+            for row in session.execute(query)
+        ]
+
+
+def _insert_ignoring_known(store: Store) -> Insert:
+    """``INSERT ... ON CONFLICT (fingerprint) DO NOTHING`` in the engine's dialect."""
+    dialect = store.engine.dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["fingerprint"])
+    if dialect == "postgresql":
+        return postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["fingerprint"])
+    raise NotImplementedError(f"importing observations is not supported on {dialect}")
+
+
+def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -1,0 +1,322 @@
+"""monitor import end to end: files the user's tools wrote, into a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.store import open_store
+from monitor.store.observed import list_observations
+
+KEY = "sk-ant-api03-Zx9aQw7ErTy5UiOp3AsDf1GhJkL"
+BEARER = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2lnbmF0dXJl"
+SOURCES = [
+    {"name": "github", "kind": "statuspage", "url": "https://www.githubstatus.com"},
+    {"name": "claude", "kind": "statuspage", "url": "https://status.claude.com"},
+]
+VENDOR_CHECK = """
+[[check]]
+name = "api-reachable"
+kind = "tcp"
+host = "api.anthropic.com"
+port = 443
+depends_on = { source = "claude" }
+"""
+LINES = [
+    {
+        "at": "2026-04-14T09:41:07Z",
+        "error": 'API Error: 401 {"type":"error","error":{"type":"authentication_error",'
+        '"message":"Invalid authentication credentials"}}',
+        "target": "api.anthropic.com",
+    },
+    {"at": "2026-04-14T09:42:00Z", "error": "OAuth error: Request failed with status code 500"},
+    {"at": "2026-04-14T09:43:00Z", "error": "connect ETIMEDOUT 160.79.104.10:443"},
+    {"at": "2026-04-14T09:43:00Z", "error": "connect ETIMEDOUT 160.79.104.10:443"},
+]
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def write_jsonl(path: Path, *lines: object) -> Path:
+    path.write_text(
+        "".join(line if isinstance(line, str) else json.dumps(line) + "\n" for line in lines),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def config(write_config) -> Path:
+    return write_config(sources=SOURCES, extra=VENDOR_CHECK)
+
+
+def stored(config: Path, source: str | None = None):
+    store = open_store(f"sqlite:///{config.parent / 'monitor.db'}")
+    try:
+        lo, hi = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        return list_observations(store, lo, hi, source=source)
+    finally:
+        store.close()
+
+
+def test_it_imports_a_jsonl_file_and_says_what_it_found(config, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES)
+
+    status, out, err = run(capsys, "--config", str(config), "import", str(path))
+
+    assert status == 0, err
+    assert out.splitlines()[0] == (
+        f"imported 4 new failures (0 already known) from {path}, 0 lines unreadable"
+    )
+    assert "connect_timeout  2" in out
+    assert "auth_rejected    1" in out
+    assert err == ""
+    rows = stored(config)
+    assert [(o.at, o.failure_class, o.source, o.target) for o in rows] == [
+        (
+            datetime(2026, 4, 14, 9, 41, 7, tzinfo=UTC),
+            "auth_rejected",
+            "claude",
+            "api.anthropic.com",
+        ),
+        (datetime(2026, 4, 14, 9, 42, tzinfo=UTC), "server_error", "claude", None),
+        (datetime(2026, 4, 14, 9, 43, tzinfo=UTC), "connect_timeout", "claude", None),
+        (datetime(2026, 4, 14, 9, 43, tzinfo=UTC), "connect_timeout", "claude", None),
+    ]
+
+
+def test_it_adds_nothing_when_the_same_file_is_imported_again(config, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES)
+    run(capsys, "--config", str(config), "import", str(path))
+
+    status, out, _ = run(capsys, "--config", str(config), "import", str(path))
+
+    assert status == 0
+    assert out.startswith(f"imported 0 new failures (4 already known) from {path}")
+    assert len(stored(config)) == 4
+
+
+def test_it_adds_only_the_new_lines_of_a_grown_log(config, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES[:2])
+    run(capsys, "--config", str(config), "import", str(path))
+    write_jsonl(path, *LINES)
+
+    _, out, _ = run(capsys, "--config", str(config), "import", str(path))
+
+    assert out.startswith(f"imported 2 new failures (2 already known) from {path}")
+
+
+def test_it_imports_a_text_log_in_the_zone_given(config, tmp_path, capsys):
+    path = tmp_path / "tool.log"
+    path.write_text(
+        "# Claude Code debug log\n"
+        '2026-04-14T09:41:07.123Z ERROR API Error: 401 {"type":"error"}\n'
+        "\n"
+        "[2026-04-14 11:45:00] Error: getaddrinfo ENOTFOUND api.anthropic.com\n",
+        encoding="utf-8",
+    )
+
+    status, out, _ = run(
+        capsys, "--config", str(config), "import", str(path), "--tz", "Europe/Berlin"
+    )
+
+    assert status == 0
+    assert out.startswith("imported 2 new failures (0 already known)")
+    assert [(o.at, o.failure_class) for o in stored(config)] == [
+        (datetime(2026, 4, 14, 9, 41, 7, 123000, tzinfo=UTC), "auth_rejected"),
+        (datetime(2026, 4, 14, 9, 45, tzinfo=UTC), "dns_failure"),
+    ]
+
+
+def test_it_reads_a_file_as_the_format_forced(config, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES[:1])
+
+    _, out, err = run(capsys, "--config", str(config), "import", str(path), "--format", "text")
+
+    assert "0 new failures" in out
+    assert "1 line unreadable" in out
+    assert err.startswith("line 1: no timestamp at the start; expected e.g.")
+
+
+def test_it_counts_and_reports_unreadable_lines_on_stderr(config, tmp_path, capsys):
+    bad = [f"garbage {n}\n" for n in range(7)]
+    path = write_jsonl(tmp_path / "claude.jsonl", LINES[0], *bad, '{"error": "x"}\n')
+
+    status, out, err = run(capsys, "--config", str(config), "import", str(path))
+
+    assert status == 0
+    assert out.startswith(
+        f"imported 1 new failures (0 already known) from {path}, 8 lines unreadable"
+    )
+    assert err.splitlines() == [
+        "line 2: not valid JSON (Expecting value); expected one object a line",
+        "line 3: not valid JSON (Expecting value); expected one object a line",
+        "line 4: not valid JSON (Expecting value); expected one object a line",
+        "line 5: not valid JSON (Expecting value); expected one object a line",
+        "line 6: not valid JSON (Expecting value); expected one object a line",
+        "... and 3 more unreadable lines",
+    ]
+
+
+def test_it_prints_one_json_object_with_json(config, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES, "nonsense\n")
+
+    status, out, err = run(capsys, "--config", str(config), "import", str(path), "--json")
+
+    assert status == 0
+    assert err == ""
+    assert json.loads(out) == {
+        "file": str(path),
+        "source": "claude",
+        "new": 4,
+        "duplicates": 0,
+        "unreadable": 1,
+        "unreadable_lines": [
+            {"line": 5, "reason": "not valid JSON (Expecting value); expected one object a line"}
+        ],
+        "classes": {"connect_timeout": 2, "auth_rejected": 1, "server_error": 1},
+        "first": "2026-04-14T09:41:07Z",
+        "last": "2026-04-14T09:43:00Z",
+    }
+
+
+def test_it_never_stores_or_prints_a_secret_from_a_line(config, tmp_path, capsys):
+    path = write_jsonl(
+        tmp_path / "claude.jsonl",
+        {"at": "2026-04-14T09:41:07Z", "error": f"API Error: 401 invalid x-api-key {KEY}"},
+        {"at": "2026-04-14T09:42:07Z", "error": f"Authorization: Bearer {BEARER} rejected 401"},
+        {"at": KEY, "error": "x"},
+    )
+
+    _, out, err = run(capsys, "--config", str(config), "import", str(path))
+    _, json_out, _ = run(capsys, "--config", str(config), "import", str(path), "--json")
+
+    database = b"".join(p.read_bytes() for p in config.parent.glob("monitor.db*"))
+    for secret in (KEY, BEARER):
+        assert secret.encode() not in database
+        assert secret not in out + err + json_out
+    assert b"sk-REDACTED" in database
+    assert all(o.failure_class == "auth_rejected" for o in stored(config))
+
+
+def test_it_files_the_failures_under_the_source_given(config, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES)
+
+    run(capsys, "--config", str(config), "import", str(path), "--source", "github")
+
+    assert len(stored(config, source="github")) == 4
+    assert stored(config, source="claude") == []
+
+
+def test_it_defaults_to_the_first_source_when_no_vendor_check_names_one(
+    write_config, tmp_path, capsys
+):
+    config = write_config(sources=SOURCES)
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES[:1])
+
+    _, out, _ = run(capsys, "--config", str(config), "import", str(path), "--json")
+
+    assert json.loads(out)["source"] == "github"
+
+
+def test_it_exits_2_on_an_unknown_source_naming_the_configured_ones(config, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES)
+
+    status, out, err = run(
+        capsys, "--config", str(config), "import", str(path), "--source", "nosuch"
+    )
+
+    assert status == 2
+    assert out == ""
+    assert err.rstrip("\n").splitlines()[-1] == (
+        f"Error: Invalid value for '--source': no source named 'nosuch' in {config} "
+        "(configured: github, claude)"
+    )
+    assert not (config.parent / "monitor.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tz", "Nowhere/City"], "Error: Invalid value for '--tz': unknown time zone"),
+        (["--format", "csv"], "Error: Invalid value for '--format'"),
+    ],
+)
+def test_it_exits_2_on_a_bad_option(config, tmp_path, capsys, args, message):
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES)
+
+    status, _, err = run(capsys, "--config", str(config), "import", str(path), *args)
+
+    assert status == 2
+    assert err.rstrip("\n").splitlines()[-1].startswith(message)
+
+
+@pytest.mark.parametrize("name", ["missing.jsonl", "."])
+def test_it_exits_1_when_the_file_cannot_be_read(config, tmp_path, capsys, name):
+    status, out, err = run(capsys, "--config", str(config), "import", str(tmp_path / name))
+
+    assert status == 1
+    assert out == ""
+    assert err.startswith(f"error: cannot read {tmp_path / name}: ")
+
+
+def test_it_reads_stdin_given_a_dash(config):
+    lines = "".join(json.dumps(line) + "\n" for line in LINES)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "import", "-"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("imported 4 new failures (0 already known) from stdin")
+    assert result.stderr == ""
+    assert len(stored(config)) == 4
+
+
+def test_it_shows_no_progress_bar_when_stderr_is_not_a_terminal(
+    config, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr("monitor.cli.importer.PROGRESS_BYTES", 0)
+    path = write_jsonl(tmp_path / "claude.jsonl", *LINES)
+
+    status, _, err = run(capsys, "--config", str(config), "import", str(path))
+
+    assert status == 0
+    assert err == ""
+
+
+def test_it_imports_an_empty_file_as_nothing(config, tmp_path, capsys):
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
+
+    status, out, _ = run(capsys, "--config", str(config), "import", str(path))
+
+    assert status == 0
+    assert out == f"imported 0 new failures (0 already known) from {path}, 0 lines unreadable\n"
+
+
+def test_it_reads_a_file_with_a_byte_order_mark_and_stray_bytes(config, tmp_path, capsys):
+    path = tmp_path / "tool.log"
+    path.write_bytes(
+        b"\xef\xbb\xbf2026-04-14T09:41:07Z socket hang up\n2026-04-14T09:42:07Z bad \xff byte\n"
+    )
+
+    _, out, _ = run(capsys, "--config", str(config), "import", str(path))
+
+    assert out.startswith("imported 2 new failures (0 already known)")
