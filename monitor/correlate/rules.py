@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from monitor.checks import result as fc
-from monitor.correlate.evidence import AUTH, NETWORK, SERVER_SIDE, Evidence
+from monitor.correlate.evidence import AUTH, LOCAL_KINDS, NETWORK, SERVER_SIDE, Evidence
 from monitor.correlate.matching import Match, host_of, matches
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
 
@@ -50,7 +50,17 @@ def network(evidence: Evidence) -> Finding | None:
             "high" if broken or any(set(w.failure_classes) & NETWORK for w in control) else "medium"
         )
     else:
-        ran = {a.check.name for a in evidence.activity if a.runs and a.check.role == "vendor"}
+        # Every target means every check that probes one and could run: a credentials
+        # file or a port has no network target, a misconfigured check tried none.
+        unusable = {w.name for w in evidence.unusable()}
+        ran = {
+            a.check.name
+            for a in evidence.activity
+            if a.runs
+            and a.check.role == "vendor"
+            and a.check.kind not in LOCAL_KINDS
+            and (a.passed or a.check.name not in unusable)
+        }
         hit = {w.name for w in broken if w.kind == "check"}
         if len(ran) < 2 or not ran <= hit:
             return None
@@ -79,6 +89,9 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
             explained.append(found[0])
     if not explained:
         return None
+    # Best first, as ``matches`` orders them, so the summary names the match that sets
+    # the confidence rather than whichever failure began first.
+    explained.sort(key=lambda m: (m.fit != "inside", m.scope != "component", m.upstream.start))
     if any(m.fit == "inside" and m.scope == "component" for m in explained):
         confidence: Confidence = "high"
     elif any(m.fit == "inside" for m in explained):

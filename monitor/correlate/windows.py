@@ -350,11 +350,12 @@ def _component_window(
     )
 
 
-# "between 15:31 to 16:19 UTC", "From 18:12\u201318:55, we saw ...", "15:31-16:19 UTC".
+# "between 15:31 to 16:19 UTC", "From 18:12\u201318:55, we saw ...", "15:31-16:19 UTC",
+# "15:31 UTC to 16:19", "10:05:00 and 11:20:30 UTC" (seconds are read past, never as hh:mm).
 _STATED_SPAN = re.compile(
-    r"(?:\bbetween|\bfrom)?\s*\b(\d{1,2}):(\d{2})\s*(?:UTC|GMT|Z)?\s*"
+    r"(?:\bbetween|\bfrom)?\s*\b(\d{1,2}):(\d{2})(?::\d{2})?\s*(UTC|GMT|Z)?\s*"
     r"(?:to|and|until|till|through|-|\u2013|\u2014)\s*"
-    r"(\d{1,2}):(\d{2})\s*(UTC|GMT|Z\b)?",
+    r"(\d{1,2}):(\d{2})(?::\d{2})?\s*(UTC|GMT|Z\b)?",
     re.IGNORECASE,
 )
 # A span without a zone is believed only this close to the declared window:
@@ -375,8 +376,9 @@ def stated_span(
     when it lies within a few hours of the ``declared`` window.
     """
     for match in _STATED_SPAN.finditer(text):
-        h1, m1, h2, m2 = (int(g) for g in match.groups()[:4])
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        hour1, minute1, zone1, hour2, minute2, zone2 = match.groups()
+        h1, m1, h2, m2 = (int(g) for g in (hour1, minute1, hour2, minute2))
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
             continue
         posted = posted_at.astimezone(UTC)
         day = posted.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -387,7 +389,7 @@ def stated_span(
         if end > posted + timedelta(minutes=1):
             start -= timedelta(days=1)
             end -= timedelta(days=1)
-        if match.group(5) or _near(start, end, declared):
+        if zone1 or zone2 or _near(start, end, declared):
             return start, end
     return None
 
