@@ -222,11 +222,6 @@ def test_it_matches_a_component_whose_name_holds_the_failing_hosts_name(target, 
     assert scope(mine, upstream(components=("claude.ai", API))) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="judgment call: a host is matched as a substring of a component name, so an "
-    "imported target like 'api' or 'claude' (or an apex domain) matches a component",
-)
 @pytest.mark.parametrize("target", ["api", "claude", "anthropic.com"])
 def test_it_matches_a_host_in_a_component_name_only_as_a_whole_host(target):
     mine = local(t(12), t(12, 30), components=(), target=target)

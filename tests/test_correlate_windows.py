@@ -384,11 +384,6 @@ def test_it_separates_components_and_sources_and_sorts_unsorted_input():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="judgment call: an 'unknown' status (status.io's odd codes) ends a degradation as "
-    "if the component had recovered",
-)
 def test_it_does_not_take_an_unknown_status_for_a_recovery():
     windows = component_windows(
         [moved(t(10), "major_outage"), moved(t(10, 30), "unknown"), moved(t(11), "operational")]

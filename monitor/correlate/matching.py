@@ -9,6 +9,7 @@ part, which is weaker evidence.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -74,10 +75,18 @@ def scope(local: LocalWindow, upstream: UpstreamWindow) -> tuple[Scope, tuple[st
         shared = tuple(c for c in local.components if _named(c, upstream.components))
         return ("component", shared) if shared else None
     host = host_of(local.target).casefold() if local.target else ""
-    named = tuple(c for c in upstream.components if host and host in c.casefold())
+    named = tuple(c for c in upstream.components if _host_named(host, c))
     if named:
         return "component", named
     return "page", ()
+
+
+def _host_named(host: str, component: str) -> bool:
+    """Whether ``component`` names ``host`` whole: "api.anthropic.com", not "api"."""
+    if "." not in host:
+        return False
+    pattern = rf"(?<![\w.-]){re.escape(host)}(?![\w-]|\.\w)"
+    return re.search(pattern, component.casefold()) is not None
 
 
 def _named(component: str, names: tuple[str, ...]) -> bool:

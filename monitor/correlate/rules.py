@@ -18,6 +18,8 @@ from monitor.correlate.matching import Match, host_of, matches
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
 
 Confidence = Literal["high", "medium", "low"]
+# Failing to reach a target at all: what a broken path looks like from here.
+PATH = NETWORK | {fc.TIMEOUT, fc.CONNECTION_RESET}
 RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -43,9 +45,10 @@ def network(evidence: Evidence) -> Finding | None:
     A VPN, a proxy, a firewall or DNS on this side stops every connection,
     the vendor's and anyone else's alike.
     """
-    control = evidence.control()
+    # A control answering 5xx proves the path works; only failing to reach it counts.
+    control = [w for w in evidence.control() if set(w.failure_classes) & PATH]
     broken = [w for w in evidence.vendor() if set(w.failure_classes) & NETWORK]
-    if control:
+    if control and evidence.vendor():
         confidence: Confidence = (
             "high" if broken or any(set(w.failure_classes) & NETWORK for w in control) else "medium"
         )
@@ -62,7 +65,7 @@ def network(evidence: Evidence) -> Finding | None:
             and (a.passed or a.check.name not in unusable)
         }
         hit = {w.name for w in broken if w.kind == "check"}
-        if len(ran) < 2 or not ran <= hit:
+        if len(ran) < 2 or not ran <= hit or evidence.control_passed():
             return None
         confidence = "medium"
     failed = [*broken, *control]
@@ -127,9 +130,7 @@ def credentials(evidence: Evidence) -> Finding | None:
     the tool keeps reusing the token file on disk.
     """
     rejected = [
-        w
-        for w in evidence.vendor()
-        if set(w.failure_classes) & AUTH and not _explained(w, evidence)
+        w for w in evidence.vendor() if set(w.failure_classes) & AUTH and not _touched(w, evidence)
     ]
     if not rejected:
         return None
@@ -210,7 +211,7 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
         w
         for w in evidence.vendor()
         if w.failure_classes
-        and w.failure_classes[0] in SERVER_SIDE
+        and set(w.failure_classes) & SERVER_SIDE
         and not matches(w, list(evidence.upstream), evidence.tolerance)
     ]
     if not failing:
@@ -247,10 +248,14 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _explained(window: LocalWindow, evidence: Evidence) -> bool:
-    return any(
-        m.fit == "inside" for m in matches(window, list(evidence.upstream), evidence.tolerance)
-    )
+def _touched(window: LocalWindow, evidence: Evidence) -> bool:
+    """Whether any declared window on what this check relies on meets it, even in part.
+
+    Rejected credentials that overlap the vendor's trouble are not blamed on
+    the user: "remove the credentials file" is the advice that cost people
+    hours in April 2026, and a late declaration is the usual case.
+    """
+    return bool(matches(window, list(evidence.upstream), evidence.tolerance))
 
 
 def _credentials_path(evidence: Evidence) -> str | None:

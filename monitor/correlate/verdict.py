@@ -18,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.checks import result as fc
 from monitor.correlate.evidence import Evidence
+from monitor.correlate.matching import scope
 from monitor.correlate.rules import RANK, RULES, Confidence, Finding, _span
 from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
 
@@ -48,11 +50,8 @@ def explain(evidence: Evidence) -> Verdict:
     chosen = _weigh(evidence, findings)
     used = set(chosen.upstream)
     context = [w for w in evidence.upstream if w.overlaps(evidence.lo, evidence.hi)]
-    aside = [_aside(w, chosen.verdict) for w in context if w not in used]
-    unusable = [
-        f"{w.name} could not run ({', '.join(w.failure_classes)}): fix its configuration"
-        for w in evidence.unusable()
-    ]
+    aside = [_aside(w, chosen.verdict, evidence) for w in context if w not in used]
+    unusable = [_unusable(w) for w in evidence.unusable()]
     return Verdict(
         at=evidence.at,
         lo=evidence.lo,
@@ -199,9 +198,20 @@ def _quiet(evidence: Evidence) -> Finding:
     )
 
 
-def _aside(window: UpstreamWindow, verdict: str) -> str:
+def _aside(window: UpstreamWindow, verdict: str, evidence: Evidence) -> str:
     when = _span(window.start, window.end)
     base = f"{window.source} had {window.kind} \u201c{window.title}\u201d open then ({when})"
     if verdict in ("healthy", "no_data"):
         return base
+    if any(scope(local, window) is not None for local in evidence.local):
+        return f"{base}; it concerns what the failing checks rely on, but is outweighed"
     return f"{base}, but it does not explain the failures seen here (other source or components)"
+
+
+def _unusable(window: LocalWindow) -> str:
+    if fc.INTERNAL_ERROR in window.failure_classes:
+        return (
+            f"{window.name} could not run (internal_error): monitor itself failed; please report it"
+        )
+    classes = ", ".join(window.failure_classes)
+    return f"{window.name} could not run ({classes}): fix its configuration"

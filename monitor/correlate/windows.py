@@ -317,6 +317,9 @@ def component_windows(transitions: Iterable[ComponentTransition]) -> list[Upstre
         start: datetime | None = None
         worst = "operational"
         for item in items:
+            if item.status not in _STATUS_RANK:
+                # "unknown" (an unreadable page) says nothing: neither trouble nor recovery.
+                continue
             degraded = item.status in DEGRADED_STATUSES
             if degraded and start is None:
                 start, worst = item.at, item.status
@@ -362,6 +365,11 @@ _STATED_SPAN = re.compile(
 # status pages state UTC, but "10:00-11:00" far from the incident is
 # more likely another zone, or another thing.
 _UNZONED_REACH = timedelta(hours=6)
+# Even a span marked UTC must be about this incident: an announcement of
+# tomorrow's maintenance, or a mention of last week's outage, is not.
+_ZONED_REACH = timedelta(hours=24)
+# A span followed by another zone ("9:00-10:00 PT") is not in UTC.
+_OTHER_ZONE = re.compile(r"\s*\(?(?:[A-Z]{1,4}[SD]?T|CEST|AEST|AEDT)\b")
 
 
 def stated_span(
@@ -389,16 +397,24 @@ def stated_span(
         if end > posted + timedelta(minutes=1):
             start -= timedelta(days=1)
             end -= timedelta(days=1)
-        if zone1 or zone2 or _near(start, end, declared):
+        zoned = bool(zone1 or zone2)
+        if not zoned and _OTHER_ZONE.match(text, match.end()):
+            continue
+        if declared is None and zoned:
+            return start, end
+        if _near(start, end, declared, _ZONED_REACH if zoned else _UNZONED_REACH):
             return start, end
     return None
 
 
 def _near(
-    start: datetime, end: datetime, declared: tuple[datetime, datetime | None] | None
+    start: datetime,
+    end: datetime,
+    declared: tuple[datetime, datetime | None] | None,
+    reach: timedelta,
 ) -> bool:
     if declared is None:
         return False
     first, last = declared
     last = last or first
-    return first - _UNZONED_REACH <= start and end <= last + _UNZONED_REACH
+    return first - reach <= start and end <= last + reach
