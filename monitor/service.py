@@ -44,6 +44,9 @@ log = logging.getLogger("monitor.service")
 HEARTBEAT_EVERY = timedelta(seconds=30)
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST_AFTER = timedelta(minutes=5)
+DASHBOARDS_JOB = "dashboards"
+# The first dashboards a minute after start, once the first round of checks is recorded.
+DASHBOARDS_FIRST_AFTER = timedelta(minutes=1)
 
 
 def utcnow() -> datetime:
@@ -173,6 +176,35 @@ class Service:
             )
             log.info("[service.retention] pruned %s", stats)
 
+    def dashboards_job(self) -> None:
+        """Regenerate ``[dashboards]``; a failure is logged and the service carries on."""
+        with self._tracked():
+            config, now = self.config, self.clock()
+            try:
+                # Imported here, not at the top: matplotlib only in a service that draws.
+                from monitor.charts.generate import generate, intervals_of
+
+                report = generate(
+                    self.store,
+                    since=now - timedelta(days=config.dashboards.days),
+                    until=now,
+                    out_dir=config.dashboards_dir,
+                    now=now,
+                    formats=config.dashboards.formats,
+                    intervals=intervals_of(config),
+                )
+            except Exception as exc:  # a chart must never take the monitoring down
+                self._log_state("dashboards", False, "failed", f"{type(exc).__name__}: {exc}")
+                return
+            self._log_state("dashboards", True, "ok", str(report.index))
+            log.info(
+                "[service.dashboards] wrote %d files and %s (read %.2f s, drawn %.2f s)",
+                len(report.files),
+                report.index,
+                report.read_s,
+                report.render_s,
+            )
+
     # -- lifecycle ----------------------------------------------------------
 
     def run_once(self) -> int:
@@ -202,6 +234,7 @@ class Service:
         self._install_signals()
         self._start_heartbeat()
         self._schedule_all(self.config, run_now=True)
+        self._schedule_dashboards(self.config)
         self.scheduler.add_job(
             self.heartbeat_job,
             IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
@@ -261,6 +294,7 @@ class Service:
         old = self.config
         self.config = new
         self._schedule_all(new, previous=old)
+        self._schedule_dashboards(new, previous=old)
         log.warning(
             "[service.reload] config reloaded: %d sources, %d checks",
             len(new.sources),
@@ -303,6 +337,28 @@ class Service:
                 log.warning(
                     "[service.schedule] %s %s", "changed" if job_id in before else "added", job_id
                 )
+
+    def _schedule_dashboards(self, config: Config, *, previous: Config | None = None) -> None:
+        """The dashboards job while ``[dashboards] every`` is set; a change applies at once."""
+        settings = (config.dashboards, config.dashboards_dir)
+        if previous is not None and settings == (previous.dashboards, previous.dashboards_dir):
+            return  # unchanged: keep its timing
+        every = config.dashboards.every
+        if every is None or every <= timedelta(0):
+            if self.scheduler.get_job(DASHBOARDS_JOB) is not None:
+                self.scheduler.remove_job(DASHBOARDS_JOB)
+                log.warning("[service.schedule] removed %s", DASHBOARDS_JOB)
+            return
+        first = self.clock() + (DASHBOARDS_FIRST_AFTER if previous is None else timedelta(0))
+        self.scheduler.add_job(
+            self.dashboards_job,
+            IntervalTrigger(seconds=every.total_seconds()),
+            id=DASHBOARDS_JOB,
+            replace_existing=True,
+            next_run_time=first,
+        )
+        if previous is not None:
+            log.warning("[service.schedule] scheduled %s every %s", DASHBOARDS_JOB, every)
 
     def _install_signals(self) -> None:
         def stop(signum: int, _frame: object) -> None:

@@ -69,6 +69,7 @@ COMMANDS: dict[str, str] = {
     "db": "monitor.cli.db:db",
     "why": "monitor.cli.why:why",
     "timeline": "monitor.cli.why:timeline",
+    "chart": "monitor.cli.chart:chart",
 }
 
 

@@ -1,0 +1,179 @@
+"""Write the dashboard: charts as PNG and/or SVG, and ``index.html``, into one folder.
+
+Every file is first written beside its final name under a temporary name,
+and only when all of them are written are they moved into place (``os.replace``,
+atomic on one file system), the page last. A browser never sees half an
+image, and a crash or an error leaves the previous set as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from monitor.charts.model import Dashboard, build, range_start
+from monitor.charts.page import ChartLink, page
+from monitor.charts.render import chart_style, latency_figure, pixels, save, uptime_figure
+from monitor.charts.timeline import timeline_figure
+from monitor.store import Store
+from monitor.store.history import read_history
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from monitor.config import Config
+
+FORMATS = ("png", "svg")
+INDEX = "index.html"
+CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
+    (
+        "uptime",
+        "Uptime per check",
+        "A cell per hour or day: all runs passed, some failed, most failed, or no data "
+        "(the monitor was not running). A partly grey cell was partly unmonitored.",
+        uptime_figure,
+    ),
+    (
+        "timeline",
+        "Upstream vs your checks",
+        "Status-page incidents (by impact) and maintenances (hatched) above, each check's "
+        "failure windows (by failure class) below. Failures inside a shaded column happened "
+        "while upstream had declared a problem; black outlines mark those on the check's own "
+        "status page.",
+        timeline_figure,
+    ),
+    (
+        "latency",
+        "Latency p50 and p95",
+        "The total duration of each run: median (p50, solid) and 95th percentile (p95, dashed).",
+        latency_figure,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFile:
+    chart: str
+    format: str
+    path: Path
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChartReport:
+    """What one ``generate`` wrote, and how long reading and drawing took."""
+
+    out_dir: Path
+    index: Path
+    files: tuple[ChartFile, ...]
+    lo: datetime
+    hi: datetime
+    empty: bool
+    read_s: float
+    render_s: float
+
+
+def intervals_of(config: Config) -> dict[str, timedelta]:
+    """Each configured check's interval, which sets how long a silence means "not watching"."""
+    return {check.name: check.interval for check in config.checks}
+
+
+def generate(
+    store: Store,
+    *,
+    since: datetime,
+    until: datetime,
+    out_dir: Path,
+    now: datetime,
+    formats: Sequence[str] = FORMATS,
+    intervals: Mapping[str, timedelta] | None = None,
+) -> ChartReport:
+    """Read ``[since, until)`` (widened to whole hours or days) and write the dashboard."""
+    if since >= until:
+        raise ValueError(
+            f"the range must start before it ends ({since:%Y-%m-%d %H:%M} >= "
+            f"{until:%Y-%m-%d %H:%M})"
+        )
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"formats must be among {', '.join(FORMATS)}, got {list(formats)}")
+    began = time.perf_counter()
+    history = read_history(store, range_start(since, until), until)
+    dashboard = build(history, now, intervals)
+    read_s = time.perf_counter() - began
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pending: list[tuple[Path, Path]] = []
+    files: list[ChartFile] = []
+    links: list[ChartLink] = []
+    try:
+        if not dashboard.empty:
+            with chart_style():
+                for key, title, caption, draw in CHARTS:
+                    if key != "timeline" and not dashboard.panels:
+                        continue
+                    figure = draw(dashboard)
+                    width, height = pixels(figure)
+                    names = {}
+                    for fmt in dict.fromkeys(formats):
+                        path = out_dir / f"{key}.{fmt}"
+                        pending.append((_staged(path, _saver(figure, fmt)), path))
+                        files.append(ChartFile(key, fmt, path, width, height))
+                        names[fmt] = path.name
+                    links.append(ChartLink(key, title, caption, names, width, height))
+                    figure.clear()
+        html = page(dashboard, links, f"{now:%Y%m%dT%H%M%S}").encode("utf-8")
+        index = out_dir / INDEX
+        pending.append((_staged(index, lambda f: f.write(html)), index))
+    except BaseException:
+        for staged, _ in pending:
+            with contextlib.suppress(OSError):
+                staged.unlink()
+        raise
+    for staged, path in pending:
+        os.replace(staged, path)
+    _remove_stale(out_dir, {f.path for f in files})
+    return ChartReport(
+        out_dir=out_dir,
+        index=index,
+        files=tuple(files),
+        lo=dashboard.lo,
+        hi=dashboard.hi,
+        empty=dashboard.empty,
+        read_s=read_s,
+        render_s=time.perf_counter() - began - read_s,
+    )
+
+
+def _saver(figure: Figure, fmt: str) -> Callable[[IO[bytes]], None]:
+    return lambda handle: save(figure, handle, fmt)
+
+
+def _staged(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Write to a temporary file beside ``path`` (same file system) and return its name."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    staged = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        staged.chmod(0o644)  # mkstemp makes 0600; a static server must be able to read it
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def _remove_stale(out_dir: Path, written: set[Path]) -> None:
+    """Drop chart files of ours that this run did not write (a format or chart no longer made)."""
+    for key, *_ in CHARTS:
+        for fmt in FORMATS:
+            path = out_dir / f"{key}.{fmt}"
+            if path not in written:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,179 @@
+"""``index.html``: one self-contained page (inline CSS, no script, relative links only).
+
+It works from ``file://`` and from any static server, reads on a phone and
+on a wide screen, and escapes every string it did not write itself:
+incident titles and URLs come from vendors, check names from the config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+from urllib.parse import quote, urlsplit
+
+from monitor.charts.model import Dashboard, Panel
+from monitor.charts.uptime import percent
+from monitor.correlate.windows import UpstreamWindow
+from monitor.durations import format_duration
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLink:
+    """One chart as the page shows it: files by format, and its pixel size."""
+
+    key: str
+    title: str
+    caption: str
+    files: dict[str, str]  # format -> file name in the same folder
+    width: int
+    height: int
+
+
+CSS = """
+:root { color-scheme: light; --ink: #1b1b1b; --muted: #5a5a5a; --line: #d9d9d9; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: var(--ink); background: #fff; }
+main { max-width: 1280px; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--line); }
+.meta { color: var(--muted); margin: 0; }
+figure { margin: 1rem 0; }
+figure img { display: block; width: 100%; max-width: 100%; height: auto;
+  border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: .9rem; margin-top: .3rem; }
+.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
+table { border-collapse: collapse; width: 100%; font-size: .95rem; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line);
+  vertical-align: top; }
+th { background: #f4f4f4; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.empty { padding: 2rem; border: 2px dashed var(--line); text-align: center; font-size: 1.1rem; }
+.impact { font-weight: 600; }
+@media (max-width: 640px) { body { font-size: 15px; } main { padding: .6rem; }
+  th, td { padding: .3rem .4rem; } }
+"""
+
+
+def page(dashboard: Dashboard, charts: Sequence[ChartLink], version: str) -> str:
+    """The whole page; ``version`` is appended to image links so a browser refetches them."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>monitor: is it me or is it them?</title>",
+        f"<style>{CSS}</style></head><body><main>",
+        "<h1>Is it me, or is it them?</h1>",
+        f'<p class="meta">Generated {_time(dashboard.generated_at)} UTC. '
+        f"Range {_time(dashboard.lo)} to {_time(dashboard.hi)} UTC "
+        f"({_span(dashboard.hi - dashboard.lo)}).</p>",
+    ]
+    if dashboard.empty:
+        parts.append(
+            '<p class="empty">No data yet: nothing was recorded in this range, neither check '
+            "runs nor upstream incidents. Start the service with <code>monitor run</code> "
+            "(or run <code>monitor check</code> and <code>monitor poll</code>), then "
+            "regenerate with <code>monitor chart</code>.</p>"
+        )
+    else:
+        by_key = {chart.key: chart for chart in charts}
+        parts += _section("Uptime per check", by_key.get("uptime"), version)
+        parts.append(_uptime_table(dashboard.panels))
+        parts += _section("Upstream vs your checks", by_key.get("timeline"), version)
+        parts += _section("Latency", by_key.get("latency"), version)
+        parts += ["<h2>Upstream incidents and maintenances</h2>", _incidents(dashboard)]
+    parts.append("</main></body></html>\n")
+    return "\n".join(parts)
+
+
+def _section(heading: str, chart: ChartLink | None, version: str) -> list[str]:
+    parts = [f"<h2>{escape(heading)}</h2>"]
+    if chart is None:
+        return parts
+    shown = chart.files.get("png") or chart.files["svg"]
+    links = " · ".join(
+        f'<a href="{_href(name)}">{fmt.upper()}</a>' for fmt, name in sorted(chart.files.items())
+    )
+    parts.append(
+        f'<figure><img src="{_href(shown)}?v={escape(version)}" alt="{escape(chart.title)}" '
+        f'width="{chart.width}" height="{chart.height}" loading="lazy">'
+        f"<figcaption>{escape(chart.caption)} Full size: {links}.</figcaption></figure>"
+    )
+    return parts
+
+
+def _href(name: str) -> str:
+    return escape(quote(name), quote=True)
+
+
+def _uptime_table(panels: Sequence[Panel]) -> str:
+    rows = []
+    for panel in panels:
+        counts, longest = panel.summary.counts, panel.summary.longest
+        uptime = counts.uptime
+        shown = "no data" if uptime is None else percent(uptime)
+        down = longest.down if longest is not None else timedelta(0)
+        outage = "none" if longest is None else _outage(longest.down, longest.estimated)
+        since = "" if longest is None else f" <small>from {_time(longest.start)}</small>"
+        rows.append(
+            f'<tr data-check="{escape(panel.name)}"><th scope="row">{escape(panel.name)}</th>'
+            f"<td>{escape(panel.role)}</td>"
+            f'<td class="num" data-value="{"" if uptime is None else repr(uptime)}">{shown}</td>'
+            f'<td class="num" data-value="{counts.runs}">{counts.runs}</td>'
+            f'<td class="num" data-value="{counts.failures}">{counts.failures}</td>'
+            f'<td class="num" data-value="{int(down.total_seconds())}">{outage}{since}</td>'
+            f'<td class="num" data-value="{counts.monitored_hours}">{counts.monitored_hours}</td>'
+            "</tr>"
+        )
+    return (
+        '<div class="scroll"><table id="uptime"><thead><tr><th>Check</th><th>Role</th>'
+        "<th>Uptime</th><th>Runs</th><th>Failed runs</th><th>Longest outage</th>"
+        "<th>Monitored hours</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+        '<p class="meta">Uptime is passing runs over runs made (skipped runs count neither '
+        "way), so time the monitor was not running is not downtime. An outage runs from a "
+        "failed run to the next passing one and stops at a monitoring gap; "
+        "≈ marks one estimated from hourly rollups.</p>"
+    )
+
+
+def _outage(down: timedelta, estimated: bool) -> str:
+    text = format_duration(timedelta(seconds=round(down.total_seconds())))
+    return f"≈ {text}" if estimated else text
+
+
+def _incidents(dashboard: Dashboard) -> str:
+    windows = dashboard.incidents
+    if not windows:
+        return '<p class="meta">No incidents or maintenances declared in this range.</p>'
+    rows = "".join(_incident_row(w) for w in windows)
+    return (
+        '<div class="scroll"><table id="incidents"><thead><tr><th>Started</th><th>Ended</th>'
+        "<th>Source</th><th>Impact</th><th>Title</th></tr></thead><tbody>"
+        + rows
+        + "</tbody></table></div>"
+    )
+
+
+def _incident_row(window: UpstreamWindow) -> str:
+    impact = "maintenance" if window.kind == "maintenance" else (window.impact or "none")
+    ended = "ongoing" if window.end is None else _time(window.end)
+    title = escape(window.title)
+    if window.url and urlsplit(window.url).scheme in ("http", "https"):
+        title = f'<a href="{escape(window.url, quote=True)}" rel="noopener noreferrer">{title}</a>'
+    return (
+        f'<tr><td class="time">{_time(window.start)}</td><td class="time">{ended}</td>'
+        f"<td>{escape(window.source)}</td>"
+        f'<td class="impact">{escape(impact)}</td><td>{title}</td></tr>'
+    )
+
+
+def _time(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M}"
+
+
+def _span(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:.0f} hours" if hours <= 48 else f"{span.days} days"

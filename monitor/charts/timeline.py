@@ -1,0 +1,270 @@
+"""The correlation timeline: what upstream declared above, what the checks saw below.
+
+Lanes, top to bottom: one per status page (incidents coloured by impact,
+maintenances hatched, component degradations as a thin bar), one per source
+of imported failures (a tick each), the monitor itself (heartbeats), then one
+per check (failure windows coloured and hatched by failure class). Every
+incident and maintenance is also shaded down through all lanes, and a check
+failure inside a window of the status page it depends on gets a black
+outline: "them" shows as failures sitting in a shaded column.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from monitor.charts import style
+from monitor.charts.model import Dashboard, Panel
+from monitor.charts.render import LANE, new_figure, num, rect, span_label, time_axis
+from monitor.correlate.windows import UpstreamWindow
+
+MAX_LABELS = 16  # incident titles written on the chart (the page lists them all)
+TITLE_CHARS = 48
+PIXELS = 900.0  # bars closer than a pixel of the time axis are drawn as one
+_RANK = {"critical": 4, "major": 3, "minor": 2, "none": 1, "maintenance": 0}
+
+
+@dataclass(slots=True)
+class _Bar:
+    x0: float
+    x1: float
+    classes: Counter[str]
+    inside: bool
+
+
+def timeline_figure(dashboard: Dashboard) -> Figure:
+    observed = sorted({o.source or "imported" for o in dashboard.observations})
+    lanes = [
+        *(f"{name} (status page)" for name in dashboard.sources),
+        *(f"imported: {name}" for name in observed),
+        "monitor",
+        *(p.name for p in dashboard.panels),
+    ]
+    count = len(lanes)
+    figure = new_figure(max(3.2, 2.2 + 0.42 * count))
+    ax = figure.add_subplot()
+    lo, hi = num(dashboard.lo), num(dashboard.hi)
+    least = (hi - lo) / PIXELS
+
+    def y_of(index: int) -> float:
+        return count - 1 - index + (1 - LANE) / 2
+
+    for start, end in dashboard.unwatched:
+        look = style.STATES["nodata"]
+        ax.axvspan(
+            num(start),
+            num(end),
+            facecolor=look.color,
+            hatch=look.hatch,
+            edgecolor=style.NODATA_EDGE,
+            linewidth=0,
+            zorder=0,
+        )
+    impacts = _upstream(ax, dashboard, y_of, least)
+    for index, name in enumerate(observed, start=len(dashboard.sources)):
+        times = sorted(
+            {
+                round(num(o.at) / least) * least
+                for o in dashboard.observations
+                if (o.source or "imported") == name
+            }
+        )
+        ax.vlines(
+            times,
+            y_of(index),
+            y_of(index) + LANE,
+            colors=style.OBSERVED.color,
+            linewidth=0.9,
+            zorder=3,
+        )
+    monitor_lane = len(dashboard.sources) + len(observed)
+    alive = [
+        rect(num(a), max(num(b), num(a) + least), y_of(monitor_lane) + LANE / 3, LANE / 3)
+        for a, b in dashboard.alive
+    ]
+    if alive:
+        ax.add_collection(PolyCollection(alive, facecolors=style.ALIVE.color, linewidths=0))
+    classes = Counter(o.failure_class for p in dashboard.panels for o in p.outages)
+    looks = style.class_looks([name for name, _ in classes.most_common()])
+    inside_any = False
+    for offset, panel in enumerate(dashboard.panels):
+        bars = _bars(panel, dashboard.upstream, least)
+        inside_any |= any(bar.inside for bar in bars)
+        _draw_bars(ax, bars, looks, y_of(monitor_lane + 1 + offset))
+    ax.set_ylim(0, count)
+    ax.set_yticks([count - 0.5 - i for i in range(count)], lanes)
+    for boundary in (len(dashboard.sources), monitor_lane, monitor_lane + 1):
+        if 0 < boundary < count:
+            ax.axhline(count - boundary, color="#999999", linewidth=0.6)
+    time_axis(ax, dashboard.lo, dashboard.hi)
+    ax.set_title(f"Upstream declared vs your checks, {span_label(dashboard)}")
+    handles = _legend(impacts, looks, inside_any, bool(observed), bool(dashboard.unwatched))
+    figure.legend(handles=handles, loc="outside lower center", ncols=4)
+    return figure
+
+
+def _upstream(
+    ax: Axes, dashboard: Dashboard, y_of: Callable[[int], float], least: float
+) -> set[str]:
+    """Draw every upstream window; return the impact keys used."""
+    used: set[str] = set()
+    lanes = {name: index for index, name in enumerate(dashboard.sources)}
+    ranked = sorted(
+        (w for w in dashboard.upstream if w.kind != "component"),
+        key=lambda w: (-_RANK[style.impact_key(w.kind, w.impact)], w.start),
+    )
+    labelled = {id(w) for w in ranked[:MAX_LABELS]}
+    stagger: Counter[str] = Counter()
+    for window in dashboard.upstream:
+        key = style.impact_key(window.kind, window.impact)
+        used.add(key)
+        look = style.IMPACTS[key]
+        x0 = max(num(window.start), num(dashboard.lo))
+        x1 = max(num(window.end or dashboard.hi), x0 + least)
+        y = y_of(lanes[window.source])
+        if window.kind == "component":
+            box, alpha = rect(x0, x1, y, LANE / 4), 0.9
+        else:
+            box, alpha = rect(x0, x1, y + LANE / 4, LANE * 3 / 4), 1.0
+            ax.axvspan(x0, x1, facecolor=look.color, alpha=0.13, linewidth=0, zorder=0.5)
+        ax.add_collection(
+            PolyCollection(
+                [box],
+                facecolors=look.color,
+                edgecolors="#333333",
+                linewidths=0.5,
+                hatch=look.hatch or None,
+                alpha=alpha,
+                zorder=2,
+            )
+        )
+        if id(window) in labelled:
+            lift = (0.62, 0.38)[stagger[window.source] % 2]
+            stagger[window.source] += 1
+            ax.text(
+                x0,
+                y + LANE * lift,
+                _short(window.title),
+                fontsize=7,
+                va="center",
+                clip_on=True,
+                zorder=4,
+                bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 1},
+            )
+    return used
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
+
+
+def _bars(panel: Panel, upstream: Sequence[UpstreamWindow], least: float) -> list[_Bar]:
+    """The check's failure windows, merged where closer than a pixel, each marked if inside."""
+    spans = _union(
+        (num(w.start), num(w.end) if w.end else float("inf"))
+        for w in upstream
+        if panel.source is None or w.source == panel.source
+    )
+    starts = [a for a, _ in spans]
+    bars: list[_Bar] = []
+    for outage in panel.outages:
+        x0, x1 = num(outage.start), max(num(outage.end), num(outage.start) + least)
+        at = bisect.bisect_right(starts, x1) - 1
+        inside = at >= 0 and spans[at][1] >= x0
+        if bars and x0 - bars[-1].x1 <= least:
+            bar = bars[-1]
+            bar.x1 = max(bar.x1, x1)
+            bar.classes[outage.failure_class] += outage.failures
+            bar.inside |= inside
+            continue
+        bars.append(_Bar(x0, x1, Counter({outage.failure_class: outage.failures}), inside))
+    return bars
+
+
+def _union(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _draw_bars(ax: Axes, bars: list[_Bar], looks: dict[str, tuple[str, str]], y: float) -> None:
+    groups: dict[tuple[str, bool], list[list[tuple[float, float]]]] = {}
+    for bar in bars:
+        dominant = min(bar.classes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        groups.setdefault((dominant, bar.inside), []).append(rect(bar.x0, bar.x1, y, LANE))
+    for (name, inside), boxes in groups.items():
+        color, hatch = looks[name]
+        ax.add_collection(
+            PolyCollection(
+                boxes,
+                facecolors=color,
+                hatch=hatch or None,
+                zorder=2.5,
+                edgecolors=style.INSIDE_EDGE if inside else color,
+                linewidths=1.4 if inside else 0.3,
+            )
+        )
+
+
+def _legend(
+    impacts: set[str],
+    looks: dict[str, tuple[str, str]],
+    inside: bool,
+    observed: bool,
+    unwatched: bool,
+) -> list[Patch | Line2D]:
+    handles: list[Patch | Line2D] = [
+        Patch(facecolor=look.color, hatch=look.hatch, edgecolor="#333333", label=look.label)
+        for key, look in style.IMPACTS.items()
+        if key in impacts
+    ]
+    handles += [
+        Patch(facecolor=color, hatch=hatch, edgecolor=color, label=name.replace("_", " "))
+        for name, (color, hatch) in looks.items()
+    ]
+    if inside:
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor=style.INSIDE_EDGE,
+                linewidth=1.4,
+                label="check failure during an upstream window",
+            )
+        )
+    if observed:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=style.OBSERVED.color,
+                marker="|",
+                linestyle="",
+                markersize=10,
+                label=style.OBSERVED.label,
+            )
+        )
+    handles.append(Patch(facecolor=style.ALIVE.color, label=style.ALIVE.label))
+    if unwatched:
+        look = style.STATES["nodata"]
+        handles.append(
+            Patch(
+                facecolor=look.color,
+                hatch=look.hatch,
+                edgecolor=style.NODATA_EDGE,
+                label=look.label,
+            )
+        )
+    return handles

@@ -1,0 +1,103 @@
+"""``monitor chart``: write the uptime, correlation and latency charts and ``index.html``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from monitor.cli.app import App, pass_app, time_bounds
+
+FORMATS = ("png", "svg")
+
+
+def _formats(_ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    wrong = [fmt for fmt in chosen if fmt not in FORMATS]
+    if wrong or not chosen:
+        raise click.BadParameter(f"expected png, svg or png,svg, got {value!r}", param=param)
+    return chosen
+
+
+@click.command("chart")
+@click.option("--since", metavar="T", help="Start of the range, e.g. '7d ago'. Default: 30d ago.")
+@click.option("--until", metavar="T", help="End of the range. Default: now.")
+@click.option(
+    "--tz",
+    "tz_name",
+    metavar="ZONE",
+    help="Zone for times given without an offset (default: local).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder to write into. Default: [dashboards] out from the config, else dashboards/ "
+    "beside the config file.",
+)
+@click.option(
+    "--format",
+    "formats",
+    callback=_formats,
+    metavar="LIST",
+    help="png, svg or png,svg. Default: [dashboards] formats, else both.",
+)
+@pass_app
+def chart(
+    app: App,
+    since: str | None,
+    until: str | None,
+    tz_name: str | None,
+    out_dir: Path | None,
+    formats: tuple[str, ...],
+) -> None:
+    """Draw uptime, upstream-vs-checks and latency charts, and an index.html to open.
+
+    Uptime per check per day (per hour for ranges up to two days), with time
+    the monitor was not running shown as no data; a timeline of status-page
+    incidents and maintenances above each check's failure windows; p50/p95
+    latency. index.html ties them together with an uptime table and the
+    range's incidents; it works opened from disk or from any web server.
+    Long ranges are read from the hourly rollups. Files are replaced
+    atomically, so a browser never sees half a chart.
+
+    \b
+    Examples:
+      monitor chart                          last 30 days into dashboards/
+      monitor chart --since '7d ago'
+      monitor chart --since 2026-01-01 --until 2027-01-01 --format svg
+      monitor chart --out /var/www/status
+    """
+    since_at, until_at = time_bounds(since, until, tz_name)
+    now = datetime.now(UTC)
+    until_at = until_at or now
+    since_at = since_at or until_at - timedelta(days=30)
+    if since_at >= until_at:
+        raise click.UsageError(
+            f"--since ({since_at:%Y-%m-%d %H:%M}Z) must be before --until "
+            f"({until_at:%Y-%m-%d %H:%M}Z)"
+        )
+    config = app.config
+    from monitor.charts.generate import generate, intervals_of
+
+    report = generate(
+        app.store(),
+        since=since_at,
+        until=until_at,
+        out_dir=out_dir or config.dashboards_dir,
+        now=now,
+        formats=formats or config.dashboards.formats,
+        intervals=intervals_of(config),
+    )
+    for file in report.files:
+        click.echo(f"wrote {file.path} ({file.width}x{file.height})")
+    note = " (no data yet in this range)" if report.empty else ""
+    click.echo(f"wrote {report.index}{note}")
+    click.echo(
+        f"range {report.lo:%Y-%m-%d %H:%M}Z to {report.hi:%Y-%m-%d %H:%M}Z; "
+        f"read in {report.read_s:.2f} s, drawn in {report.render_s:.2f} s"
+    )
