@@ -34,6 +34,7 @@ from monitor.checks.context import CheckContext
 from monitor.checks.runner import run_checks
 from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config, load_config
+from monitor.durations import format_duration
 from monitor.errors import ConfigError, MonitorError
 from monitor.polling import BACKING_OFF, client_for, poll_sources
 from monitor.store import Store, open_store
@@ -344,9 +345,11 @@ class Service:
         if previous is not None and settings == (previous.dashboards, previous.dashboards_dir):
             return  # unchanged: keep its timing
         every = config.dashboards.every
+        scheduled = self.scheduler.get_job(DASHBOARDS_JOB) is not None
+        if scheduled:
+            self.scheduler.remove_job(DASHBOARDS_JOB)
         if every is None or every <= timedelta(0):
-            if self.scheduler.get_job(DASHBOARDS_JOB) is not None:
-                self.scheduler.remove_job(DASHBOARDS_JOB)
+            if scheduled:
                 log.warning("[service.schedule] removed %s", DASHBOARDS_JOB)
             return
         first = self.clock() + (DASHBOARDS_FIRST_AFTER if previous is None else timedelta(0))
@@ -354,11 +357,10 @@ class Service:
             self.dashboards_job,
             IntervalTrigger(seconds=every.total_seconds()),
             id=DASHBOARDS_JOB,
-            replace_existing=True,
             next_run_time=first,
         )
         if previous is not None:
-            log.warning("[service.schedule] scheduled %s every %s", DASHBOARDS_JOB, every)
+            log.warning("[service.schedule] %s every %s", DASHBOARDS_JOB, format_duration(every))
 
     def _install_signals(self) -> None:
         def stop(signum: int, _frame: object) -> None:

@@ -98,8 +98,8 @@ def _section(heading: str, chart: ChartLink | None, version: str) -> list[str]:
         f'<a href="{_href(name)}">{fmt.upper()}</a>' for fmt, name in sorted(chart.files.items())
     )
     parts.append(
-        f'<figure><img src="{_href(shown)}?v={escape(version)}" alt="{escape(chart.title)}" '
-        f'width="{chart.width}" height="{chart.height}" loading="lazy">'
+        f'<figure><a href="{_href(shown)}"><img src="{_href(shown)}?v={escape(version)}" '
+        f'alt="{escape(chart.title)}" width="{chart.width}" height="{chart.height}"></a>'
         f"<figcaption>{escape(chart.caption)} Full size: {links}.</figcaption></figure>"
     )
     return parts

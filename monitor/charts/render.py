@@ -205,7 +205,10 @@ def latency_figure(dashboard: Dashboard) -> Figure:
             continue
         panel = panels[index]
         _latency_axes(ax, panel, step)
-        time_axis(ax, dashboard.lo, dashboard.hi, label=index >= len(panels) - columns)
+        lowest = index >= len(panels) - columns  # nothing drawn below it in its column
+        time_axis(ax, dashboard.lo, dashboard.hi, label=lowest)
+        if lowest:
+            ax.tick_params(labelbottom=True)
         if index % columns == 0:
             ax.set_ylabel("ms")
     per = "hour" if dashboard.latency_step == "hour" else "day"

@@ -123,12 +123,13 @@ def _upstream(
         key=lambda w: (-_RANK[style.impact_key(w.kind, w.impact)], w.start),
     )
     labelled = {id(w) for w in ranked[:MAX_LABELS]}
+    lo, hi = num(dashboard.lo), num(dashboard.hi)
     stagger: Counter[str] = Counter()
     for window in dashboard.upstream:
         key = style.impact_key(window.kind, window.impact)
         used.add(key)
         look = style.IMPACTS[key]
-        x0 = max(num(window.start), num(dashboard.lo))
+        x0 = max(num(window.start), lo)
         x1 = max(num(window.end or dashboard.hi), x0 + least)
         y = y_of(lanes[window.source])
         if window.kind == "component":
@@ -150,11 +151,14 @@ def _upstream(
         if id(window) in labelled:
             lift = (0.62, 0.38)[stagger[window.source] % 2]
             stagger[window.source] += 1
+            # Near the right edge the title ends at the bar instead of running off the chart.
+            right = x0 > lo + 0.7 * (hi - lo)
             ax.text(
-                x0,
+                min(x1, hi) if right else x0,
                 y + LANE * lift,
                 _short(window.title),
                 fontsize=7,
+                ha="right" if right else "left",
                 va="center",
                 clip_on=True,
                 zorder=4,

@@ -1,0 +1,115 @@
+"""The service's dashboards job: scheduled while ``[dashboards] every`` is set, under a fixed clock."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.service import DASHBOARDS_JOB, Service
+from tests.dashboard_seed import NOW, seed
+
+CHECK = '[[check]]\nname = "api-reachable"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
+
+
+def write(path: Path, dashboards: str) -> Path:
+    path.write_text(f'[monitor]\nprobe = "svc"\n{dashboards}\n{CHECK}', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def service(tmp_path):
+    created: list[Service] = []
+
+    def make(dashboards: str, clock=lambda: NOW) -> Service:
+        svc = Service(
+            str(write(tmp_path / "config.toml", dashboards)), grace=timedelta(1), clock=clock
+        )
+        created.append(svc)
+        return svc
+
+    yield make
+    for svc in created:
+        svc.http.close()
+        svc.store.close()
+
+
+def test_no_dashboards_job_unless_every_is_set(service):
+    svc = service("")
+
+    svc._schedule_dashboards(svc.config)
+
+    assert svc.scheduler.get_job(DASHBOARDS_JOB) is None
+
+
+def test_the_job_runs_every_interval_and_reloads_follow_the_config(service, tmp_path):
+    svc = service('[dashboards]\nevery = "15m"\ndays = 2\n')
+    svc._schedule_dashboards(svc.config)
+    job = svc.scheduler.get_job(DASHBOARDS_JOB)
+
+    assert job.trigger.interval == timedelta(minutes=15)
+    assert job.next_run_time == NOW + timedelta(minutes=1)
+
+    previous, svc.config = svc.config, load_config(tmp_path / "config.toml")
+    svc._schedule_dashboards(svc.config, previous=previous)  # unchanged: same timing
+    assert svc.scheduler.get_job(DASHBOARDS_JOB).next_run_time == NOW + timedelta(minutes=1)
+
+    write(tmp_path / "config.toml", '[dashboards]\nevery = "1h"\n')
+    previous, svc.config = svc.config, load_config(tmp_path / "config.toml")
+    svc._schedule_dashboards(svc.config, previous=previous)
+    changed = svc.scheduler.get_job(DASHBOARDS_JOB)
+    assert changed.trigger.interval == timedelta(hours=1)
+    assert changed.next_run_time == NOW  # a change applies at once
+
+    write(tmp_path / "config.toml", "")
+    previous, svc.config = svc.config, load_config(tmp_path / "config.toml")
+    svc._schedule_dashboards(svc.config, previous=previous)
+    assert svc.scheduler.get_job(DASHBOARDS_JOB) is None
+
+
+def test_the_job_draws_the_last_days_into_the_configured_folder(service, tmp_path):
+    svc = service('[dashboards]\nevery = "15m"\ndays = 2\nout = "site"\n')
+    seed(svc.store)
+
+    svc.dashboards_job()
+
+    site = tmp_path / "site"
+    assert sorted(p.name for p in site.iterdir()) == [
+        "index.html",
+        *(
+            f"{chart}.{fmt}"
+            for chart in ("latency", "timeline", "uptime")
+            for fmt in ("png", "svg")
+        ),
+    ]
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert "Generated 2026-04-15 01:00 UTC" in html
+    assert "Range 2026-04-13 01:00 to 2026-04-15 01:00 UTC (48 hours)" in html
+
+
+def test_a_failing_job_is_logged_and_the_service_carries_on(service, tmp_path, caplog):
+    svc = service('[dashboards]\nevery = "15m"\nout = "blocked"\n')
+    (tmp_path / "blocked").write_text("a file where the folder should be", encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="monitor.service")
+
+    svc.dashboards_job()  # does not raise
+    svc.dashboards_job()  # still failing: logged again, as every failure is
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert messages[0].startswith("[service.job] dashboards failed: FileExistsError")
+    assert svc.in_flight == 0
+
+
+def test_the_service_does_not_import_matplotlib_until_it_draws():
+    import subprocess
+    import sys
+
+    code = "import sys, monitor.service; print('matplotlib' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "False"
