@@ -52,6 +52,9 @@ from monitor.store.observed import list_observations
 # impact window that began before the declared start or ended after the
 # declared resolution.
 _STATED_SLACK = timedelta(hours=12)
+# Component statuses that say something ("unknown", an unreadable page, says
+# neither trouble nor recovery, so it cannot be the status a span begins with).
+_KNOWN_STATUSES = DEGRADED_STATUSES | {"operational"}
 
 
 def checks(session: Session) -> dict[int, CheckInfo]:
@@ -90,8 +93,9 @@ def series_between(
     gets ``recovered_at``, the first pass after ``hi`` (None if none yet).
 
     ``failures_only`` keeps just the failing runs and the pass that ends
-    each streak (skipped runs are left out), which is all a window needs:
-    over a week that is a few hundred rows instead of a quarter million.
+    each streak (skipped runs are left out), plus each series' first run,
+    which says whether a streak was already running at ``lo``: all a window
+    needs, over a week a few hundred rows instead of a quarter million.
     """
     infos = checks(session)
     columns = (
@@ -115,7 +119,15 @@ def series_between(
         inner = ranked.subquery()
         query = (
             select(*(inner.c[c.key] for c in columns))
-            .where(or_(inner.c.ok.is_(False), inner.c.previous_ok.is_(False)))
+            .where(
+                or_(
+                    inner.c.ok.is_(False),
+                    inner.c.previous_ok.is_(False),
+                    # The first run: were it dropped as a pass, the next failure
+                    # would look like the first and inherit a streak it ended.
+                    inner.c.previous_ok.is_(None),
+                )
+            )
             .order_by(inner.c.started_at)
         )
     else:
@@ -178,23 +190,21 @@ def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> S
     ]
     if last_pass is not None:
         bounds.append(CheckRun.started_at > last_pass)
+    # Skipped runs count only inside the streak: from its first failure on.
+    start = session.scalar(
+        select(func.min(CheckRun.started_at)).where(*bounds, CheckRun.skipped.is_(False))
+    )
+    if start is None:
+        return None
+    bounds.append(CheckRun.started_at >= start)
     rows = session.execute(
-        select(
-            CheckRun.failure_class,
-            CheckRun.skipped,
-            func.count(),
-            func.min(CheckRun.started_at),
-        )
+        select(CheckRun.failure_class, CheckRun.skipped, func.count())
         .where(*bounds)
         .group_by(CheckRun.failure_class, CheckRun.skipped)
     ).all()
-    if not rows:
-        return None
     failing = [row for row in rows if not row[1]]
-    if not failing:
-        return None
     return StreakHead(
-        start=min(row[3] for row in failing),
+        start=start,
         runs=sum(row[2] for row in rows),
         failures=sum(row[2] for row in failing),
         failure_classes={row[0] or "unknown": row[2] for row in failing},
@@ -320,14 +330,26 @@ def _incident_window(
 
 
 def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
-    # The status each component had when the span began, then every change in it.
+    # The last known status each component had when the span began, then every
+    # change in it, then its first recovery after the span: a degradation that
+    # outlived the span ends where it did, not "still open".
     before = (
         select(
             ComponentStatus.source_id,
             ComponentStatus.component,
             func.max(ComponentStatus.observed_at).label("at"),
         )
-        .where(ComponentStatus.observed_at < lo)
+        .where(ComponentStatus.observed_at < lo, ComponentStatus.status.in_(_KNOWN_STATUSES))
+        .group_by(ComponentStatus.source_id, ComponentStatus.component)
+        .subquery()
+    )
+    after = (
+        select(
+            ComponentStatus.source_id,
+            ComponentStatus.component,
+            func.min(ComponentStatus.observed_at).label("at"),
+        )
+        .where(ComponentStatus.observed_at > hi, ComponentStatus.status == "operational")
         .group_by(ComponentStatus.source_id, ComponentStatus.component)
         .subquery()
     )
@@ -347,10 +369,19 @@ def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[Ups
                 before.c.at == ComponentStatus.observed_at,
             ),
         )
+        .outerjoin(
+            after,
+            and_(
+                after.c.source_id == ComponentStatus.source_id,
+                after.c.component == ComponentStatus.component,
+                after.c.at == ComponentStatus.observed_at,
+            ),
+        )
         .where(
             or_(
                 and_(ComponentStatus.observed_at >= lo, ComponentStatus.observed_at <= hi),
                 before.c.at.is_not(None),
+                after.c.at.is_not(None),
             )
         )
     )
