@@ -878,11 +878,6 @@ def test_it_reads_past_an_unknown_status_to_the_last_known_one(seeded: Store) ->
         assert (lost.start, lost.end) == (at(-20), None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: only the last transition before lo is read, so a degradation "
-    "whose severity changed before the span seems to begin at that change",
-)
 def test_it_keeps_the_true_start_of_a_degradation_that_worsened_before_the_span(
     seeded: Store,
 ) -> None:

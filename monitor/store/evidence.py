@@ -385,7 +385,43 @@ def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[Ups
             )
         )
     )
-    return component_windows(ComponentTransition(row[0], row[1], row[2], row[3]) for row in rows)
+    transitions = {(row[0], row[1], row[3]): row[2] for row in rows}
+    # A degradation running at ``lo`` may have changed severity since it began:
+    # read back to the component's last calm status so its true start is kept.
+    calm = (
+        select(
+            ComponentStatus.source_id,
+            ComponentStatus.component,
+            func.max(ComponentStatus.observed_at).label("at"),
+        )
+        .where(ComponentStatus.observed_at < lo, ComponentStatus.status == "operational")
+        .group_by(ComponentStatus.source_id, ComponentStatus.component)
+        .subquery()
+    )
+    lead_in = session.execute(
+        select(
+            Source.name,
+            ComponentStatus.component,
+            ComponentStatus.status,
+            ComponentStatus.observed_at,
+        )
+        .join(Source, Source.id == ComponentStatus.source_id)
+        .join(
+            calm,
+            and_(
+                calm.c.source_id == ComponentStatus.source_id,
+                calm.c.component == ComponentStatus.component,
+                ComponentStatus.observed_at > calm.c.at,
+                ComponentStatus.observed_at < lo,
+            ),
+        )
+    )
+    for row in lead_in:
+        transitions[(row[0], row[1], row[3])] = row[2]
+    return component_windows(
+        ComponentTransition(source, component, status, observed)
+        for (source, component, observed), status in transitions.items()
+    )
 
 
 def _maintenance_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
