@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-# ms/s: samples in seconds; MB: bytes (shown as 10^6 bytes); %: a fraction of one
-# core (0.012 is 1.2 %); n: a count.
-Unit = Literal["ms", "s", "MB", "%", "n"]
+# ms/s: samples in seconds; B/MB: bytes (MB shown as 10^6 bytes); %: a fraction
+# (of one core, or a share: 0.012 is 1.2 %); n: a count.
+Unit = Literal["ms", "s", "B", "MB", "%", "n"]
 
 
 @dataclass(slots=True)
@@ -42,6 +42,23 @@ def timed(*, collect: bool = True) -> Iterator[Span]:
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """What the same work costs without monitor, measured in the same run, in the row's unit.
+
+    It says how much of a figure is monitor's own doing: a ratio near 1 means
+    the floor (the network, SQLite, the interpreter) dominates. No samples:
+    only described (a floor that cannot be measured on its own).
+    """
+
+    label: str  # short, for the table; the notes say exactly what was measured
+    samples: tuple[float, ...] = ()
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.samples) if self.samples else None
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """One line of the results table; samples and target are in the unit's base (see Unit).
 
@@ -54,10 +71,19 @@ class Row:
     target: float | None = None  # None: informational, no verdict
     target_label: str = ""
     strict: bool = False  # the target is "under", not "at most"
+    reference: Reference | None = None
 
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
+
+    @property
+    def ratio(self) -> float | None:
+        """Measured median over the reference's median; None without both."""
+        floor = self.reference.median if self.reference else None
+        if not self.samples or not floor:
+            return None
+        return self.median / floor
 
     @property
     def verdict(self) -> str:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.dataset import Dataset
 from benchmarks.measure import Row
 
-HEADER = ("figure", "median", "min", "max", "target", "verdict")
+HEADER = ("figure", "measured", "target", "reference", "ratio")
+LEFT = (0, 3)  # columns aligned left; the others are numbers
 CPUINFO = Path("/proc/cpuinfo")
 
 
@@ -67,23 +69,59 @@ def cpu_model() -> str:
 
 
 def cells(row: Row) -> tuple[str, ...]:
-    if row.samples:
-        values = [_value(v, row.unit) for v in (row.median, min(row.samples), max(row.samples))]
+    """figure, measured (median, then min-max), target with its verdict, reference, ratio."""
+    main = not row.figure.startswith(" ")
+    none = "—" if main else ""
+    if not row.samples:
+        measured = "skipped"
+    elif min(row.samples) == max(row.samples):
+        measured = _value(row.median, row.unit)
     else:
-        values = ["-"] * 3  # not measured this time
-    return (row.figure, *values, row.target_label or "-", row.verdict)
+        low, high = (_number(v, row.unit) for v in (min(row.samples), max(row.samples)))
+        measured = f"{_value(row.median, row.unit)} ({low}–{high})"
+    target = row.target_label or "-"
+    if row.verdict in ("met", "MISSED"):
+        target = f"{target}: {row.verdict}"
+    reference = none
+    if row.reference is not None:
+        floor = row.reference.median
+        label = row.reference.label
+        shown = floor is not None and row.samples
+        reference = f"{_value(floor, row.unit)} ({label})" if shown and floor else label
+    ratio = row.ratio
+    return (row.figure, measured, target, reference, none if ratio is None else f"{ratio:.2f}x")
 
 
 def _value(value: float, unit: str) -> str:
+    suffix = {"s": " s", "B": " B", "MB": " MB", "%": " %", "n": "", "ms": " ms"}[unit]
+    return _number(value, unit) + suffix
+
+
+def _number(value: float, unit: str) -> str:
     if unit == "s":
-        return f"{value:.2f} s"
+        return f"{value:.2f}"
+    if unit == "B":
+        return f"{value:,.0f}"
     if unit == "MB":
-        return f"{value / 1e6:.1f} MB"
+        return f"{value / 1e6:,.1f}"
     if unit == "%":
-        return f"{value * 100:.2f} %"
+        return f"{value * 100:.2f}"
     if unit == "n":
-        return f"{value:g}"
-    return f"{value * 1000:.1f} ms"
+        return f"{value:,.0f}" if value >= 10_000 else f"{value:g}"
+    return f"{value * 1000:.1f}"
+
+
+def describe_dataset(data: Dataset) -> str:
+    """Which database the database figures read, for the Runs line."""
+    summary = data.summary
+    if summary is None:
+        return f"{data.path} (not a generated file)"
+    how = "generated for this run" if data.generated_now else "generated earlier, reused"
+    return (
+        f"{summary.days} days x {summary.checks} checks every {summary.interval_s} s, seed "
+        f"{summary.seed}, {summary.counts['check_result']:,} check runs ({how}: "
+        f"{summary.elapsed_s:.0f} s to generate)"
+    )
 
 
 def text_table(rows: Sequence[Row]) -> str:
@@ -95,13 +133,16 @@ def text_table(rows: Sequence[Row]) -> str:
 
 
 def _text_line(line: Sequence[str], widths: Sequence[int]) -> str:
-    first = line[0].ljust(widths[0])
-    rest = [v.rjust(w) for v, w in zip(line[1:], widths[1:], strict=True)]
-    return " | ".join([first, *rest])
+    padded = [
+        v.ljust(w) if i in LEFT else v.rjust(w)
+        for i, (v, w) in enumerate(zip(line, widths, strict=True))
+    ]
+    return " | ".join(padded).rstrip()
 
 
 def markdown_table(rows: Sequence[Row]) -> str:
-    lines = [_md_line(HEADER), "|" + "|".join(["---", *["---:"] * 4, "---"]) + "|"]
+    rule = ["---" if i in LEFT else "---:" for i in range(len(HEADER))]
+    lines = [_md_line(HEADER), "|" + "|".join(rule) + "|"]
     # Markdown collapses leading spaces; mark sub-rows with an arrow instead.
     lines += [_md_line(_md_cells(r)) for r in rows]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The benchmark harness runs end to end (--quick, one repeat) and reports every figure.
+"""The benchmark harness runs end to end (--quick, one repeat) and reports every figure;
+the database generator writes what the app itself would read.
 
 Timings are machine-dependent: nothing here asserts on them, only that each
 figure was measured and written to the results file. The two service figures
@@ -9,11 +10,26 @@ tested on its own.
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+from contextlib import ExitStack, closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from benchmarks.harness import KEYS, main, parse_args, selected
+from benchmarks import dataset
+from benchmarks.generate import GeneratedSummary, generate, load_summary
+from benchmarks.generate.core import TABLES
+from benchmarks.harness import KEYS, load_figures, main, parse_args, selected
+from benchmarks.measure import Reference, Row
+from benchmarks.report import cells
+from monitor.retention import RawRun, fold
+from monitor.store import open_store
+from monitor.store.checkruns import latest_runs, list_check_runs
+from monitor.store.migrate import HEAD_REVISION, current_revision
+from monitor.store.models import CheckRun, RollupHourly
 
 MEASURED = (
     "parse + upsert 50-incident incidents.json",
@@ -24,21 +40,23 @@ MEASURED = (
     "check run overhead, local_port (CPU)",
     "50 loopback http checks: wall - slowest",
 )
+REFERENCED = MEASURED  # every one of these has a reference measured in the same run
 SERVICE = (
     "service resident memory after warm-up",
     "service CPU, 20 checks at 30 s against 127.0.0.1",
 )
+DATABASE = ("database bytes per check result", "bytes per year: 12 checks every 30 s")
+TINY = {"days": 1, "checks": 3, "interval": 30, "seed": 7}
 
 
-def verdicts(markdown: str) -> dict[str, str]:
-    """Figure -> verdict for each row of the results table that has a target."""
+def table_rows(markdown: str) -> dict[str, list[str]]:
+    """Figure -> its cells (measured, target, reference, ratio) for each main row."""
     rows = {}
     for line in markdown.splitlines():
-        if not line.startswith("| ") or line.startswith("| figure |"):
+        if not line.startswith("| ") or line.startswith("| figure |") or line.startswith("| ↳"):
             continue
-        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
-        if cells[4] != "-":
-            rows[cells[0]] = cells[5]
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        rows[cells[0]] = cells[1:]
     return rows
 
 
@@ -49,26 +67,36 @@ def test_quick_run_reports_every_figure(tmp_path: Path, capsys: pytest.CaptureFi
 
     printed = capsys.readouterr().out
     written = out.read_text(encoding="utf-8")
-    assert "| median | min | max | target | verdict |" in written
+    assert "| figure | measured | target | reference | ratio |" in written
     assert "Python: " in written
     assert "CPU: " in written
+    assert "Date (UTC): " in written
     assert "skipped: service-memory, service-cpu" in written
-    for figure in (*MEASURED, *SERVICE):
+    assert "database: 7 days x 12 checks" in written
+    found = table_rows(written)
+    for figure in (*MEASURED, *SERVICE, *DATABASE):
         assert figure in printed
-        assert f"| {figure} |" in written
-    found = verdicts(written)
-    assert set(found) == {*MEASURED, *SERVICE}
-    assert {found[f] for f in MEASURED} <= {"met", "MISSED"}
-    assert {found[f] for f in SERVICE} == {"skipped"}
+        assert figure in found
+    for figure in MEASURED:
+        _measured, target, reference, ratio = found[figure]
+        assert target.endswith((": met", ": MISSED"))
+        assert reference != "—"
+        assert ratio.endswith("x")
+    for figure in SERVICE:
+        assert found[figure][0] == "skipped"
+    for figure in DATABASE:
+        assert found[figure][0].endswith(("B", "MB"))
+        assert found[figure][3].endswith("x")
 
 
 @pytest.mark.parametrize(
     ("argv", "keys"),
     [
         ([], KEYS),
-        (["--skip", "service"], KEYS[:-2]),
+        (["--skip", "service"], tuple(k for k in KEYS if not k.startswith("service"))),
         (["--only", "service"], ("service-memory", "service-cpu")),
         (["--only", "poll", "--skip", "poll-hundred"], ("poll-304",)),
+        (["--only", "database"], ("database",)),
     ],
 )
 def test_only_and_skip_select_figures_by_name_or_prefix(
@@ -84,3 +112,188 @@ def test_an_unknown_figure_name_is_refused(capsys: pytest.CaptureFixture[str]) -
         parse_args(["--skip", "servic"])
 
     assert "no figure 'servic'" in capsys.readouterr().err
+
+
+def test_a_figure_module_registers_with_one_line() -> None:
+    figures = load_figures(("benchmarks.ingest", "benchmarks.database"))
+
+    assert [f.key for f in figures] == ["ingest", "database"]
+    with pytest.raises(ValueError, match="registered twice: ingest"):
+        load_figures(("benchmarks.ingest", "benchmarks.ingest"))
+
+
+def test_the_table_shows_the_reference_and_the_ratio() -> None:
+    row = Row("figure", (0.004, 0.002, 0.003), reference=Reference("bare", (0.0015,)))
+
+    _figure, measured, target, reference, ratio = cells(row)
+
+    assert (measured, target, reference, ratio) == (
+        "3.0 ms (2.0–4.0)",
+        "-",
+        "1.5 ms (bare)",
+        "2.00x",
+    )
+    assert cells(Row("no reference", (1.0,), unit="s"))[3:] == ("—", "—")
+    assert cells(Row("  a sub-row", (1.0,), unit="s"))[3:] == ("", "")
+
+
+# -- the generator ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GeneratedSummary]:
+    path = tmp_path_factory.mktemp("generated") / "tiny.db"
+    return path, generate(path, **TINY)
+
+
+def dump_hash(path: Path) -> str:
+    """A hash of every row of every table, in id order: equal hashes, equal content."""
+    digest = hashlib.sha256()
+    with closing(sqlite3.connect(path)) as con:
+        for table in TABLES:
+            for row in con.execute(f'SELECT * FROM "{table}" ORDER BY 1'):  # noqa: S608
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def test_the_app_opens_a_generated_database_at_head(tiny: tuple[Path, GeneratedSummary]) -> None:
+    path, summary = tiny
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert current_revision(store.engine) == HEAD_REVISION
+        assert not store.migrated
+        with store.read() as session:
+            runs = list_check_runs(session, limit=5)
+            latest = latest_runs(session, ["api-reachable", "api-authenticated", "control"])
+        assert len(runs) == 5
+        assert all(run.started_at.tzinfo is UTC for _, run in runs)
+        assert all(run is not None for run in latest.values())
+    finally:
+        store.close()
+    assert summary.checks == 3
+
+
+def test_counts_match_the_summary(tiny: tuple[Path, GeneratedSummary]) -> None:
+    path, summary = tiny
+    with closing(sqlite3.connect(path)) as con:
+        counts = {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # noqa: S608
+            for t in TABLES
+        }
+
+    assert counts == summary.counts
+    assert counts["check_result"] > 0.9 * 3 * 2880 * TINY["days"] * 0.8
+    assert counts["incident"] >= 3
+    assert counts["incident_update"] == 5 * counts["incident"]
+    assert load_summary(path) == summary
+
+
+def test_the_same_seed_gives_the_same_database(
+    tiny: tuple[Path, GeneratedSummary], tmp_path: Path
+) -> None:
+    again = generate(tmp_path / "again.db", **TINY)
+    generate(tmp_path / "other.db", **{**TINY, "seed": 8})
+
+    assert dump_hash(tmp_path / "again.db") == dump_hash(tiny[0])
+    assert again.interesting == tiny[1].interesting
+    assert dump_hash(tmp_path / "other.db") != dump_hash(tiny[0])
+
+
+def test_rollups_are_retentions_fold_of_the_raw_runs(tiny: tuple[Path, GeneratedSummary]) -> None:
+    store = open_store(f"sqlite:///{tiny[0]}")
+    try:
+        with store.read() as session:
+            raw = [
+                RawRun(
+                    r.check_id,
+                    r.probe,
+                    r.started_at,
+                    r.duration_ms,
+                    r.ok,
+                    r.skipped,
+                    r.failure_class,
+                )
+                for r in session.scalars(select(CheckRun))
+            ]
+            stored = {
+                (r.check_id, r.probe, r.hour): r for r in session.scalars(select(RollupHourly))
+            }
+    finally:
+        store.close()
+    folded = fold(raw)
+
+    assert len(folded) == len(stored)
+    assert any(r.failures for r in folded)
+    for rollup in folded:
+        row = stored[rollup.key]
+        assert (row.runs, row.failures, row.skipped) == (
+            rollup.runs,
+            rollup.failures,
+            rollup.skipped,
+        )
+        assert (row.p50_ms, row.p95_ms) == (rollup.p50_ms, rollup.p95_ms)
+        assert row.failure_classes == rollup.failure_classes
+
+
+def test_every_kind_of_moment_points_at_what_it_says(tiny: tuple[Path, GeneratedSummary]) -> None:
+    path, summary = tiny
+    with closing(sqlite3.connect(path)) as con:
+        for kind in ("upstream_incident", "stale_token", "vpn"):
+            moment = summary.moment(kind)
+            at = datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
+            assert moment.raw
+            for check in moment.checks:
+                failure = con.execute(
+                    'SELECT r.failure_class FROM check_result r JOIN "check" c ON c.id = r.check_id '
+                    "WHERE c.name = ? AND r.started_at <= ? ORDER BY r.started_at DESC LIMIT 1",
+                    (check, at.strftime("%Y-%m-%d %H:%M:%S.999999")),
+                ).fetchone()
+                assert failure is not None, (kind, check)
+                assert failure[0] is not None, (kind, check)
+        gap = summary.moment("gap")
+        inside = con.execute(
+            "SELECT count(*) FROM check_result WHERE started_at BETWEEN ? AND ?",
+            (gap.start.replace("T", " ").rstrip("Z"), gap.end.replace("T", " ").rstrip("Z")),
+        ).fetchone()[0]
+        assert inside == 0
+    assert summary.interesting["quiet"]
+
+
+def test_raw_days_keeps_the_rollups_whole(tmp_path: Path) -> None:
+    two_days = {**TINY, "days": 2}
+    generate(tmp_path / "all.db", **two_days)
+    summary = generate(tmp_path / "recent.db", **two_days, raw_days=1)
+    raw_from = summary.raw_from.replace("T", " ").rstrip("Z")
+    recent_runs = "SELECT * FROM check_result WHERE started_at >= ? ORDER BY check_id, started_at"
+    rollups = "SELECT * FROM rollup_hourly ORDER BY check_id, hour"
+    dumps = {}
+    for name in ("all", "recent"):
+        with closing(sqlite3.connect(tmp_path / f"{name}.db")) as con:
+            oldest = con.execute("SELECT min(started_at) FROM check_result").fetchone()[0]
+            runs = [r[1:] for r in con.execute(recent_runs, (raw_from,))]  # without the id
+            dumps[name] = (oldest, runs, [r[1:] for r in con.execute(rollups)])
+
+    assert dumps["recent"][0] >= raw_from > dumps["all"][0]
+    # Seeded per (check, hour): the runs and rollups do not depend on what else is written.
+    assert dumps["recent"][1] == dumps["all"][1]
+    assert dumps["recent"][2] == dumps["all"][2]
+    assert len({r[2][:13] for r in dumps["recent"][2]}) > 24  # rollups for both days
+
+
+def test_the_dataset_is_generated_once_then_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dataset, "CACHE", tmp_path)
+    monkeypatch.setattr(dataset, "YEAR", dataset.Parameters(days=1, checks=2))
+    lines: list[str] = []
+    with ExitStack() as stack:
+        first = dataset.provide(None, False, lines.append, stack)
+        again = dataset.provide(None, False, lines.append, stack)
+        given = dataset.provide(first.path, True, lines.append, stack)
+
+    assert first.generated_now
+    assert not again.generated_now
+    assert not given.generated_now
+    assert first.path == again.path == tmp_path / "year.db"
+    assert again.summary == first.summary == given.summary
+    assert any("using the cached" in line for line in lines)
