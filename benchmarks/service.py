@@ -26,7 +26,11 @@ from benchmarks.measure import Reference, Row, expect
 from benchmarks.registry import Context, Figure
 from benchmarks.server import RemoteLoopback
 from benchmarks.service_config import (
+    CPU_CHECKS,
+    CPU_FULL,
+    CPU_QUICK,
     MAX_COMPRESSED_S,
+    CpuPlan,
     Plan,
     free_port,
     shipped_plan,
@@ -56,41 +60,6 @@ TARGET_CPU_SHARE = 0.02  # "under 2 % of one core"
 MEMORY_RUN_S = 90.0
 MEMORY_RUN_QUICK_S = 10.0
 SAMPLE_EVERY_S = 1.0
-
-CPU_CHECKS = 20
-CPU_TARGET_INTERVAL_S = 30.0  # the figure's interval; --quick runs faster and scales back
-
-
-@dataclass(frozen=True, slots=True)
-class CpuPlan:
-    """The checks' interval and the measuring window (seconds).
-
-    The window opens half an interval after the start-up round is recorded.
-    The jitter (a tenth of the interval, added to the previous jittered fire
-    time by APScheduler 3) puts round k at k..1.1k intervals: at 30 s,
-    [15, 75] holds rounds 1 and 2; at 10 s (--quick), [5, 15] holds round 1.
-    """
-
-    interval_s: int
-    window_s: float
-
-    @property
-    def offset_s(self) -> float:
-        return self.interval_s / 2
-
-    @property
-    def rounds(self) -> int:
-        """Scheduling rounds after the start-up one inside the window."""
-        return int((self.offset_s + self.window_s) // self.interval_s)
-
-    @property
-    def scale(self) -> float:
-        """From this interval's CPU share to the share at CPU_TARGET_INTERVAL_S."""
-        return self.interval_s / CPU_TARGET_INTERVAL_S
-
-
-CPU_FULL = CpuPlan(30, 60.0)
-CPU_QUICK = CpuPlan(10, 10.0)
 
 
 # -- figure 6: memory ----------------------------------------------------------

@@ -33,6 +33,41 @@ FEED_FIXTURE = ROOT / "tests" / "fixtures" / "saucelabs" / "us-west-1-history.at
 HTTP_BODIES = {401: b'{"type": "error", "error": {"type": "authentication_error"}}', 204: b""}
 INVALID_GRANT = b'{"error": "invalid_grant", "error_description": "refresh token not found"}'
 
+CPU_CHECKS = 20
+CPU_TARGET_INTERVAL_S = 30.0  # the figure's interval; --quick runs faster and scales back
+
+
+@dataclass(frozen=True, slots=True)
+class CpuPlan:
+    """The checks' interval and the measuring window (seconds).
+
+    The window opens half an interval after the start-up round is recorded.
+    The jitter (a tenth of the interval, added to the previous jittered fire
+    time by APScheduler 3) puts round k at k..1.1k intervals: at 30 s,
+    [15, 75] holds rounds 1 and 2; at 10 s (--quick), [5, 15] holds round 1.
+    """
+
+    interval_s: int
+    window_s: float
+
+    @property
+    def offset_s(self) -> float:
+        return self.interval_s / 2
+
+    @property
+    def rounds(self) -> int:
+        """Scheduling rounds after the start-up one inside the window."""
+        return int((self.offset_s + self.window_s) // self.interval_s)
+
+    @property
+    def scale(self) -> float:
+        """From this interval's CPU share to the share at CPU_TARGET_INTERVAL_S."""
+        return self.interval_s / CPU_TARGET_INTERVAL_S
+
+
+CPU_FULL = CpuPlan(30, 60.0)
+CPU_QUICK = CpuPlan(10, 10.0)
+
 
 def shipped_config() -> tuple[dict[str, Any], Config]:
     """The shipped config.toml, raw (to rewrite) and parsed (for its intervals and defaults)."""

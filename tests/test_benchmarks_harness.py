@@ -46,7 +46,14 @@ SERVICE = (
     "service CPU, 20 checks at 30 s against 127.0.0.1",
 )
 DATABASE = ("database bytes per check result", "bytes per year: 12 checks every 30 s")
-TINY = {"days": 1, "checks": 3, "interval": 30, "seed": 7}
+TINY_DAYS = 1
+
+
+def tiny_db(
+    path: Path, *, days: int = TINY_DAYS, seed: int = 7, raw_days: int | None = None
+) -> GeneratedSummary:
+    """A day (or ``days``) of three checks: the first three of the catalog."""
+    return generate(path, days=days, checks=3, interval=30, seed=seed, raw_days=raw_days)
 
 
 def table_rows(markdown: str) -> dict[str, list[str]]:
@@ -143,7 +150,7 @@ def test_the_table_shows_the_reference_and_the_ratio() -> None:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GeneratedSummary]:
     path = tmp_path_factory.mktemp("generated") / "tiny.db"
-    return path, generate(path, **TINY)
+    return path, tiny_db(path)
 
 
 def dump_hash(path: Path) -> str:
@@ -182,7 +189,7 @@ def test_counts_match_the_summary(tiny: tuple[Path, GeneratedSummary]) -> None:
         }
 
     assert counts == summary.counts
-    assert counts["check_result"] > 0.9 * 3 * 2880 * TINY["days"] * 0.8
+    assert counts["check_result"] > 0.9 * 3 * 2880 * TINY_DAYS * 0.8
     assert counts["incident"] >= 3
     assert counts["incident_update"] == 5 * counts["incident"]
     assert load_summary(path) == summary
@@ -191,8 +198,8 @@ def test_counts_match_the_summary(tiny: tuple[Path, GeneratedSummary]) -> None:
 def test_the_same_seed_gives_the_same_database(
     tiny: tuple[Path, GeneratedSummary], tmp_path: Path
 ) -> None:
-    again = generate(tmp_path / "again.db", **TINY)
-    generate(tmp_path / "other.db", **{**TINY, "seed": 8})
+    again = tiny_db(tmp_path / "again.db")
+    tiny_db(tmp_path / "other.db", seed=8)
 
     assert dump_hash(tmp_path / "again.db") == dump_hash(tiny[0])
     assert again.interesting == tiny[1].interesting
@@ -260,9 +267,8 @@ def test_every_kind_of_moment_points_at_what_it_says(tiny: tuple[Path, Generated
 
 
 def test_raw_days_keeps_the_rollups_whole(tmp_path: Path) -> None:
-    two_days = {**TINY, "days": 2}
-    generate(tmp_path / "all.db", **two_days)
-    summary = generate(tmp_path / "recent.db", **two_days, raw_days=1)
+    tiny_db(tmp_path / "all.db", days=2)
+    summary = tiny_db(tmp_path / "recent.db", days=2, raw_days=1)
     raw_from = summary.raw_from.replace("T", " ").rstrip("Z")
     recent_runs = "SELECT * FROM check_result WHERE started_at >= ? ORDER BY check_id, started_at"
     rollups = "SELECT * FROM rollup_hourly ORDER BY check_id, hour"

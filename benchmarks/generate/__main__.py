@@ -7,13 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import benchmarks.generate
 from benchmarks.generate.core import DEFAULT_END, ORDERS, generate
 from benchmarks.generate.summary import summary_path
 from benchmarks.generate.timefmt import parse_interval
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.generate", description=benchmarks.generate.__doc__
+    )
     parser.add_argument("--days", type=int, default=365, help="range in days (%(default)s)")
     parser.add_argument("--checks", type=int, default=12, help="number of checks (%(default)s)")
     parser.add_argument(

@@ -126,6 +126,7 @@ def _summary(
         bytes=file_bytes(path),
         elapsed_s=round(time.perf_counter() - began, 2),
         interesting=pick_moments(plan, found, raw_from),
+        check_names=[c.name for c in plan.checks],
         order=order,
     )
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from benchmarks.generate.rows import Variant
-from benchmarks.generate.scenario import Span, slots
+from benchmarks.generate.scenario import NOTES, Span, slots
 from benchmarks.generate.story import Plan
 from benchmarks.generate.summary import KINDS, Moment
 from benchmarks.generate.timefmt import HOUR, iso_z
@@ -40,7 +40,8 @@ def pick_moments(
                 chosen["upstream_incident"].append(moment)
     for episode in plan.episodes:
         if episode.kind in chosen and _clear_of(episode, plan.downtime):
-            moment = _failing(plan, found, episode, episode.checks, episode.kind, episode.kind)
+            note = NOTES[episode.kind]
+            moment = _failing(plan, found, episode, episode.checks, episode.kind, note)
             if moment is not None:
                 chosen[episode.kind].append(moment)
     for span in plan.downtime:

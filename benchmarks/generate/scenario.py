@@ -42,6 +42,16 @@ EPISODES: dict[str, tuple[float, int, int, str]] = {
     "port": (6, 10 * MINUTE, 3 * HOUR, "callback-port"),
     "key_unset": (2, 6 * HOUR, 72 * HOUR, "api-authenticated"),
 }
+# What each episode is, for the moments' notes.
+NOTES = {
+    "stale_token": "api-authenticated answered 401 throughout while every other check passed: "
+    "the configured API key was revoked or rotated (nothing upstream)",
+    "vpn": "the network was down (VPN or Wi-Fi): every network check failed, the control "
+    "included, while the local checks passed",
+    "credentials": "Claude Code's access token expired with no refresh token left",
+    "port": "the OAuth callback port was taken by another process",
+    "key_unset": "ANTHROPIC_API_KEY was not set: api-authenticated skipped",
+}
 # Always at least one of these, whatever the range: the benchmarks point at them.
 REQUIRED = ("gap", "stale_token", "vpn")
 GAPS_PER_YEAR = 5

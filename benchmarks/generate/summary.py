@@ -49,6 +49,7 @@ class GeneratedSummary:
     bytes: int
     elapsed_s: float
     interesting: dict[str, list[Moment]] = field(default_factory=dict)
+    check_names: list[str] = field(default_factory=list)
     order: str = "time"
     version: int = GENERATOR_VERSION
 
