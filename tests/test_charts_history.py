@@ -31,9 +31,9 @@ def hour(day: int, h: int) -> datetime:
     return datetime(2026, 4, day, h, 0, tzinfo=UTC)
 
 
-def test_folded_and_raw_hours_combine_and_no_run_is_counted_twice(sqlite_store):
+def test_every_hour_is_read_from_one_place_and_no_run_is_counted_twice(sqlite_store):
     seeded = seed(sqlite_store)
-    late = hour(13, 5)  # an hour already folded that got two late raw runs since
+    late = hour(13, 5)  # folded already, and its twelve raw runs are still there too
     add_rollups(
         sqlite_store,
         seeded,
@@ -54,16 +54,21 @@ def test_folded_and_raw_hours_combine_and_no_run_is_counted_twice(sqlite_store):
             },
         ],
     )
-
-    history = read_history(sqlite_store, hour(12, 0), T1)
-
     control = seeded.check_ids["control"]
-    rows = {r.hour: r for r in history.hours if r.check_id == control}
+
+    long = read_history(sqlite_store, hour(12, 0), T1)  # 2.5 days: rollups up to the newest
+    short = read_history(sqlite_store, hour(13, 0), T1)  # 2 days: raw where there is raw
+
+    rows = {r.hour: r for r in long.hours if r.check_id == control}
     assert rows[hour(12, 23)].runs == 12
-    assert rows[late].runs == 10 + 12  # the rollup plus the raw runs of that hour, once each
-    assert rows[late].failures == 1
-    assert history.folded == {(control, "test-probe", hour(12, 23)), (control, "test-probe", late)}
-    assert sum(r.runs for r in history.hours if r.check_id == control) == 12 + 10 + 504
+    assert rows[late].runs == 10  # the rollup, not the rollup and the raw rows
+    assert min(h for h in rows if h > late) == late + timedelta(hours=1)  # raw from there on
+    assert long.folded == {(control, "test-probe", hour(12, 23)), (control, "test-probe", late)}
+    assert all(f.at > late for f in long.failed)
+    short_rows = {r.hour: r for r in short.hours if r.check_id == control}
+    assert short_rows[late].runs == 12  # exact raw runs
+    assert short.folded == frozenset()
+    assert sum(r.runs for r in short.hours if r.check_id == control) == 504
 
 
 def test_raw_hours_count_and_time_like_retention_would_fold_them(sqlite_store):

@@ -5,14 +5,14 @@ maintenances hatched, component degradations as a thin bar), one per source
 of imported failures (a tick each), the monitor itself (heartbeats), then one
 per check (failure windows coloured and hatched by failure class). Every
 incident and maintenance is also shaded down through all lanes, and a check
-failure inside a window of the status page it depends on gets a black
-outline: "them" shows as failures sitting in a shaded column.
+failure inside a window of the status page it depends on is underlined in
+black: "them" shows as failures sitting in a shaded column.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +30,7 @@ from monitor.correlate.windows import UpstreamWindow
 MAX_LABELS = 16  # incident titles written on the chart (the page lists them all)
 TITLE_CHARS = 48
 PIXELS = 900.0  # bars closer than a pixel of the time axis are drawn as one
+UNDERLINE = 0.18 * LANE  # the mark under a check failure that happened during an upstream window
 _RANK = {"critical": 4, "major": 3, "minor": 2, "none": 1, "maintenance": 0}
 
 
@@ -69,7 +70,7 @@ def timeline_figure(dashboard: Dashboard) -> Figure:
             linewidth=0,
             zorder=0,
         )
-    impacts = _upstream(ax, dashboard, y_of, least)
+    impacts = _upstream(ax, dashboard, y_of, least, count)
     for index, name in enumerate(observed, start=len(dashboard.sources)):
         times = sorted(
             {
@@ -113,58 +114,97 @@ def timeline_figure(dashboard: Dashboard) -> Figure:
 
 
 def _upstream(
-    ax: Axes, dashboard: Dashboard, y_of: Callable[[int], float], least: float
+    ax: Axes, dashboard: Dashboard, y_of: Callable[[int], float], least: float, count: int
 ) -> set[str]:
-    """Draw every upstream window; return the impact keys used."""
-    used: set[str] = set()
+    """Draw every upstream window, one collection per look; return the impact keys used.
+
+    A year holds thousands of windows: bars of one look in one lane closer
+    than a pixel are drawn as one, and so are the shaded columns.
+    """
     lanes = {name: index for index, name in enumerate(dashboard.sources)}
-    ranked = sorted(
-        (w for w in dashboard.upstream if w.kind != "component"),
-        key=lambda w: (-_RANK[style.impact_key(w.kind, w.impact)], w.start),
-    )
-    labelled = {id(w) for w in ranked[:MAX_LABELS]}
-    lo, hi = num(dashboard.lo), num(dashboard.hi)
-    stagger: Counter[str] = Counter()
+    lo = num(dashboard.lo)
+    bars: dict[tuple[str, bool, int], list[tuple[float, float]]] = defaultdict(list)
+    columns: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for window in dashboard.upstream:
         key = style.impact_key(window.kind, window.impact)
-        used.add(key)
-        look = style.IMPACTS[key]
         x0 = max(num(window.start), lo)
         x1 = max(num(window.end or dashboard.hi), x0 + least)
-        y = y_of(lanes[window.source])
-        if window.kind == "component":
-            box, alpha = rect(x0, x1, y, LANE / 4), 0.9
-        else:
-            box, alpha = rect(x0, x1, y + LANE / 4, LANE * 3 / 4), 1.0
-            ax.axvspan(x0, x1, facecolor=look.color, alpha=0.13, linewidth=0, zorder=0.5)
+        component = window.kind == "component"
+        bars[(key, component, lanes[window.source])].append((x0, x1))
+        if not component and key != "none":  # informational notices shade nothing
+            columns[key].append((x0, x1))
+    for (key, component, lane), spans in bars.items():
+        look = style.IMPACTS[key]
+        y = y_of(lane)
+        bottom, height = (y, LANE / 4) if component else (y + LANE / 4, LANE * 3 / 4)
         ax.add_collection(
             PolyCollection(
-                [box],
+                [rect(a, b, bottom, height) for a, b in _union(spans, least)],
                 facecolors=look.color,
                 edgecolors="#333333",
                 linewidths=0.5,
                 hatch=look.hatch or None,
-                alpha=alpha,
+                alpha=0.9 if component else 1.0,
                 zorder=2,
             )
         )
-        if id(window) in labelled:
-            lift = (0.62, 0.38)[stagger[window.source] % 2]
-            stagger[window.source] += 1
-            # Near the right edge the title ends at the bar instead of running off the chart.
-            right = x0 > lo + 0.7 * (hi - lo)
-            ax.text(
-                min(x1, hi) if right else x0,
-                y + LANE * lift,
-                _short(window.title),
-                fontsize=7,
-                ha="right" if right else "left",
-                va="center",
-                clip_on=True,
-                zorder=4,
-                bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 1},
+    for key, spans in columns.items():
+        ax.add_collection(
+            PolyCollection(
+                [rect(a, b, 0, count) for a, b in _union(spans, least)],
+                facecolors=style.IMPACTS[key].color,
+                alpha=0.13,
+                linewidths=0,
+                zorder=0.5,
             )
-    return used
+        )
+    _titles(ax, dashboard, y_of, lanes, least)
+    return {key for key, _, _ in bars}
+
+
+def _titles(
+    ax: Axes,
+    dashboard: Dashboard,
+    y_of: Callable[[int], float],
+    lanes: dict[str, int],
+    least: float,
+) -> None:
+    """The titles of the worst incidents (the page lists them all), staggered in their lane."""
+    lo, hi = num(dashboard.lo), num(dashboard.hi)
+    ranked = sorted(
+        (w for w in dashboard.upstream if w.kind != "component"),
+        key=lambda w: (
+            -_RANK[style.impact_key(w.kind, w.impact)],
+            -((w.end or dashboard.hi) - w.start).total_seconds(),
+        ),
+    )
+    room = (hi - lo) * 0.18  # a title's width, roughly: no two closer in one lane
+    placed: dict[str, list[float]] = defaultdict(list)
+    chosen: list[UpstreamWindow] = []
+    for window in ranked:
+        x = max(num(window.start), lo)
+        if len(chosen) < MAX_LABELS and all(abs(x - o) > room for o in placed[window.source]):
+            placed[window.source].append(x)
+            chosen.append(window)
+    stagger: Counter[str] = Counter()
+    for window in sorted(chosen, key=lambda w: w.start):
+        x0 = max(num(window.start), lo)
+        x1 = max(num(window.end or dashboard.hi), x0 + least)
+        lift = (0.62, 0.38)[stagger[window.source] % 2]
+        stagger[window.source] += 1
+        # Near the right edge the title ends at the bar instead of running off the chart.
+        right = x0 > lo + 0.7 * (hi - lo)
+        ax.text(
+            min(x1, hi) if right else x0,
+            y_of(lanes[window.source]) + LANE * lift,
+            _short(window.title),
+            fontsize=7,
+            ha="right" if right else "left",
+            va="center",
+            clip_on=True,
+            zorder=4,
+            bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 1},
+        )
 
 
 def _short(title: str) -> str:
@@ -176,7 +216,7 @@ def _bars(panel: Panel, upstream: Sequence[UpstreamWindow], least: float) -> lis
     spans = _union(
         (num(w.start), num(w.end) if w.end else float("inf"))
         for w in upstream
-        if panel.source is None or w.source == panel.source
+        if w.source == panel.source  # a check that depends on no status page gets none
     )
     starts = [a for a, _ in spans]
     bars: list[_Bar] = []
@@ -194,10 +234,11 @@ def _bars(panel: Panel, upstream: Sequence[UpstreamWindow], least: float) -> lis
     return bars
 
 
-def _union(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+def _union(spans: Iterable[tuple[float, float]], join: float = 0.0) -> list[tuple[float, float]]:
+    """Overlapping spans (and those less than ``join`` apart) merged."""
     merged: list[tuple[float, float]] = []
     for a, b in sorted(spans):
-        if merged and a <= merged[-1][1]:
+        if merged and a <= merged[-1][1] + join:
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
             merged.append((a, b))
@@ -205,11 +246,15 @@ def _union(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _draw_bars(ax: Axes, bars: list[_Bar], looks: dict[str, tuple[str, str]], y: float) -> None:
-    groups: dict[tuple[str, bool], list[list[tuple[float, float]]]] = {}
+    """Failure windows by class; those during an upstream window also get a black underline."""
+    groups: dict[str, list[list[tuple[float, float]]]] = defaultdict(list)
+    underlined = []
     for bar in bars:
         dominant = min(bar.classes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        groups.setdefault((dominant, bar.inside), []).append(rect(bar.x0, bar.x1, y, LANE))
-    for (name, inside), boxes in groups.items():
+        groups[dominant].append(rect(bar.x0, bar.x1, y + UNDERLINE, LANE - UNDERLINE))
+        if bar.inside:
+            underlined.append(rect(bar.x0, bar.x1, y, UNDERLINE * 0.8))
+    for name, boxes in groups.items():
         color, hatch = looks[name]
         ax.add_collection(
             PolyCollection(
@@ -217,9 +262,13 @@ def _draw_bars(ax: Axes, bars: list[_Bar], looks: dict[str, tuple[str, str]], y:
                 facecolors=color,
                 hatch=hatch or None,
                 zorder=2.5,
-                edgecolors=style.INSIDE_EDGE if inside else color,
-                linewidths=1.4 if inside else 0.3,
+                edgecolors=color,
+                linewidths=0.3,
             )
+        )
+    if underlined:
+        ax.add_collection(
+            PolyCollection(underlined, facecolors=style.INSIDE_EDGE, linewidths=0, zorder=2.6)
         )
 
 
@@ -242,10 +291,8 @@ def _legend(
     if inside:
         handles.append(
             Patch(
-                facecolor="white",
-                edgecolor=style.INSIDE_EDGE,
-                linewidth=1.4,
-                label="check failure during an upstream window",
+                facecolor=style.INSIDE_EDGE,
+                label="underline: check failure during its status page's window",
             )
         )
     if observed:

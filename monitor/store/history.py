@@ -1,15 +1,18 @@
 """What the charts read: check runs per hour, failed runs, heartbeats, upstream and imports.
 
 One read transaction (one snapshot) per dashboard, and nothing that grows
-with the number of runs crosses into Python:
+with the number of runs crosses into Python. Each hour of each check is
+read from one place only, so no run is ever counted twice:
 
-* Hours already folded by retention come from ``rollup_hourly``; hours not
-  folded yet (the recent ``retention.raw``, 90 days by default) are grouped
-  per check, probe and hour in SQL, their durations handed over as one
-  string per hour for the percentiles. Retention deletes exactly the raw
-  rows it folds, in the same transaction, so "rollup + remaining raw rows"
-  of an hour never counts a run twice; the two are combined with
-  :func:`monitor.retention.merge`, as a later prune would.
+* A short range (up to two days) reads raw runs, exactly; an hour that has
+  no raw rows left (folded by retention) comes from its rollup.
+* A long range reads the hourly rollups up to the newest folded hour, and
+  raw runs only after it (the recent ``retention.raw``, 90 days by default,
+  that retention has not folded yet). Raw rows of an hour before that
+  (a run recorded late, merged by the next prune) wait for that prune.
+* Raw hours are grouped per check, probe and hour in SQL, their durations
+  handed over as one string per hour for the percentiles, which are then
+  computed as :func:`monitor.retention.fold` computes them.
 * Failure windows need only the failed runs (rare next to passing ones) and,
   where it is not already certain, the run after each one: in an hour
   whose every run failed, the next failed run is also the next run.
@@ -27,12 +30,14 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, select, ty
 from sqlalchemy.orm import Session, aliased
 
 from monitor.correlate.windows import CheckInfo, Observation, UpstreamWindow
-from monitor.retention import RollupRow, hour_of, merge, percentile
+from monitor.retention import RollupRow, hour_of, percentile
 from monitor.store import Store
 from monitor.store.evidence import checks, coverage, upstream_windows
 from monitor.store.models import CheckRun, ObservedEvent, RollupHourly, Source
 
 HOUR = timedelta(hours=1)
+# Ranges up to this long read raw runs; longer ones read rollups where they exist.
+RAW_UP_TO = timedelta(days=2)
 # Ids per lookup statement, well under SQLite's bound-parameter limit.
 _CHUNK = 500
 
@@ -67,7 +72,7 @@ class History:
     hi: datetime
     checks: dict[int, CheckInfo]
     hours: tuple[RollupRow, ...]  # per check, probe and hour; rollups and raw rows combined
-    folded: frozenset[Key]  # the hours that came (at least partly) from rollups
+    folded: frozenset[Key]  # the hours read from rollups
     failed: tuple[FailedRun, ...]  # from raw rows, by check id, probe and time
     alive: tuple[tuple[datetime, datetime], ...]  # service heartbeat spans
     upstream: tuple[UpstreamWindow, ...]
@@ -83,28 +88,35 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
     """Read ``[hour_of(lo), hi)`` for the charts in one read transaction."""
     lo = hour_of(lo)
     with store.read() as session, session.begin():
-        failed_rows = _failed_rows(session, lo, hi)
+        rollups = _rollup_hours(session, lo, hi)
+        raw_from = lo if hi - lo <= RAW_UP_TO else max(lo, _folded_until(session, hi))
+        failed_rows = _failed_rows(session, raw_from, hi)
         classes: dict[Key, Counter[str]] = defaultdict(Counter)
         for row in failed_rows:
             classes[(row[1], row[2], hour_of(row[3]))][row[4]] += 1
-        raw = _raw_hours(session, lo, hi, classes)
-        rollups = _rollup_hours(session, lo, hi)
+        raw = _raw_hours(session, raw_from, hi, classes)
         hours = {r.key: r for r in rollups}
-        for r in raw:
-            hours[r.key] = merge(hours[r.key], r) if r.key in hours else r
+        hours.update((r.key, r) for r in raw)  # where both exist, the exact one
+        raw_keys = {r.key for r in raw}
         every_run_failed = {r.key for r in raw if r.failures and r.failures == r.timed}
         return History(
             lo=lo,
             hi=hi,
             checks=checks(session),
             hours=tuple(hours[key] for key in sorted(hours)),
-            folded=frozenset(r.key for r in rollups),
+            folded=frozenset(key for key in hours if key not in raw_keys),
             failed=tuple(_failed_runs(session, failed_rows, every_run_failed)),
             alive=coverage(session, lo, hi, ()).alive,
             upstream=tuple(upstream_windows(session, lo, hi)),
             sources=tuple(session.scalars(select(Source.name).order_by(Source.name))),
             observations=tuple(_observations(session, lo, hi)),
         )
+
+
+def _folded_until(session: Session, hi: datetime) -> datetime:
+    """The hour after the newest rollup before ``hi``: raw runs are read from there on."""
+    newest = session.scalar(select(func.max(RollupHourly.hour)).where(RollupHourly.hour < hi))
+    return datetime.min.replace(tzinfo=UTC) if newest is None else newest + HOUR
 
 
 def _rollup_hours(session: Session, lo: datetime, hi: datetime) -> list[RollupRow]:
