@@ -27,6 +27,7 @@ MODULES = (
     "benchmarks.checks",
     "benchmarks.service",
     "benchmarks.database",
+    "benchmarks.charts",
 )
 
 
