@@ -45,8 +45,8 @@ CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
         "Upstream vs your checks",
         "Status-page incidents (by impact) and maintenances (hatched) above, each check's "
         "failure windows (by failure class) below. Failures inside a shaded column happened "
-        "while upstream had declared a problem; black outlines mark those on the check's own "
-        "status page.",
+        "while upstream had declared a problem; those during a window of the status page the "
+        "check depends on are underlined in black.",
         timeline_figure,
     ),
     (
