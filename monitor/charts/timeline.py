@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from monitor.charts import style
+from monitor.charts.legends import timeline_legend
 from monitor.charts.model import Dashboard, Panel
 from monitor.charts.render import LANE, new_figure, num, rect, span_label, time_axis
 from monitor.correlate.windows import UpstreamWindow
@@ -108,7 +107,7 @@ def timeline_figure(dashboard: Dashboard) -> Figure:
             ax.axhline(count - boundary, color="#999999", linewidth=0.6)
     time_axis(ax, dashboard.lo, dashboard.hi)
     ax.set_title(f"Upstream declared vs your checks, {span_label(dashboard)}")
-    handles = _legend(impacts, looks, inside_any, bool(observed), bool(dashboard.unwatched))
+    handles = timeline_legend(impacts, looks, inside_any, bool(observed), bool(dashboard.unwatched))
     figure.legend(handles=handles, loc="outside lower center", ncols=4)
     return figure
 
@@ -270,52 +269,3 @@ def _draw_bars(ax: Axes, bars: list[_Bar], looks: dict[str, tuple[str, str]], y:
         ax.add_collection(
             PolyCollection(underlined, facecolors=style.INSIDE_EDGE, linewidths=0, zorder=2.6)
         )
-
-
-def _legend(
-    impacts: set[str],
-    looks: dict[str, tuple[str, str]],
-    inside: bool,
-    observed: bool,
-    unwatched: bool,
-) -> list[Patch | Line2D]:
-    handles: list[Patch | Line2D] = [
-        Patch(facecolor=look.color, hatch=look.hatch, edgecolor="#333333", label=look.label)
-        for key, look in style.IMPACTS.items()
-        if key in impacts
-    ]
-    handles += [
-        Patch(facecolor=color, hatch=hatch, edgecolor=color, label=name.replace("_", " "))
-        for name, (color, hatch) in looks.items()
-    ]
-    if inside:
-        handles.append(
-            Patch(
-                facecolor=style.INSIDE_EDGE,
-                label="underline: check failure during its status page's window",
-            )
-        )
-    if observed:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=style.OBSERVED.color,
-                marker="|",
-                linestyle="",
-                markersize=10,
-                label=style.OBSERVED.label,
-            )
-        )
-    handles.append(Patch(facecolor=style.ALIVE.color, label=style.ALIVE.label))
-    if unwatched:
-        look = style.STATES["nodata"]
-        handles.append(
-            Patch(
-                facecolor=look.color,
-                hatch=look.hatch,
-                edgecolor=style.NODATA_EDGE,
-                label=look.label,
-            )
-        )
-    return handles

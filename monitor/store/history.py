@@ -10,9 +10,8 @@ read from one place only, so no run is ever counted twice:
   raw runs only after it (the recent ``retention.raw``, 90 days by default,
   that retention has not folded yet). Raw rows of an hour before that
   (a run recorded late, merged by the next prune) wait for that prune.
-* Raw hours are grouped per check, probe and hour in SQL, their durations
-  handed over as one string per hour for the percentiles, which are then
-  computed as :func:`monitor.retention.fold` computes them.
+* Raw hours are grouped per check, probe and hour in SQL; their durations
+  come as one string per hour, for percentiles computed as ``fold`` does.
 * Failure windows need only the failed runs (rare next to passing ones) and,
   where it is not already certain, the run after each one: in an hour
   whose every run failed, the next failed run is also the next run.
@@ -207,14 +206,13 @@ def _raw_hours(
 
 
 def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+    return None if value is None else round(value, 3)  # as retention stores them
 
 
 def _failed_rows(session: Session, lo: datetime, hi: datetime) -> list[Any]:
     """(id, check id, probe, started_at, class) of the failed runs, by check, probe and time.
 
-    Sorted here, not in SQL: an ORDER BY on the check's key would tempt
-    SQLite to walk that index over all time instead of the time range.
+    Sorted here: an ORDER BY on the check's key could make SQLite walk that index over all time.
     """
     rows = session.execute(
         select(
