@@ -472,3 +472,13 @@ def test_it_defaults_the_probe_to_a_cleaned_hostname(tmp_path, monkeypatch, host
 
 def test_it_keeps_a_probe_name_given_in_the_config(write_config):
     assert load_config(write_config()).probe == "test-probe"
+
+
+def test_it_reads_the_dashboard_formats_as_written(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[dashboards]\nevery = "15m"\nformats = ["svg"]\n', encoding="utf-8")
+
+    config = load_config(path)
+
+    assert config.dashboards.formats == ["svg"]
+    assert config.dashboards_dir == tmp_path / "dashboards"
