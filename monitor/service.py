@@ -15,6 +15,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +41,7 @@ from monitor.errors import ConfigError, MonitorError
 from monitor.polling import BACKING_OFF, client_for, poll_sources
 from monitor.store import Store, open_store
 from monitor.store.models import Heartbeat
+from monitor.timeutil import isoformat_z
 
 log = logging.getLogger("monitor.service")
 
@@ -46,6 +49,8 @@ HEARTBEAT_EVERY = timedelta(seconds=30)
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST_AFTER = timedelta(minutes=5)
 DASHBOARDS_JOB = "dashboards"
+# A year of charts takes seconds; a child still drawing after this is stuck.
+DASHBOARDS_TIMEOUT = timedelta(minutes=10)
 # The first dashboards a minute after start, once the first round of checks is recorded.
 DASHBOARDS_FIRST_AFTER = timedelta(minutes=1)
 
@@ -178,33 +183,48 @@ class Service:
             log.info("[service.retention] pruned %s", stats)
 
     def dashboards_job(self) -> None:
-        """Regenerate ``[dashboards]``; a failure is logged and the service carries on."""
+        """Regenerate ``[dashboards]`` in a child process; a failure is logged, never fatal.
+
+        A child, not a thread: matplotlib would stay resident in the service
+        (tens of MB for a job that runs every quarter of an hour), and a
+        crash while drawing cannot take the monitoring down with it.
+        """
         with self._tracked():
             config, now = self.config, self.clock()
+            command = [
+                sys.executable,
+                "-m",
+                "monitor",
+                "--config",
+                str(config.path),
+                "chart",
+                "--since",
+                isoformat_z(now - timedelta(days=config.dashboards.days)) or "",
+                "--until",
+                isoformat_z(now) or "",
+                "--out",
+                str(config.dashboards_dir),
+                "--format",
+                ",".join(config.dashboards.formats),
+            ]
             try:
-                # Imported here, not at the top: matplotlib only in a service that draws.
-                from monitor.charts.generate import generate, intervals_of
-
-                report = generate(
-                    self.store,
-                    since=now - timedelta(days=config.dashboards.days),
-                    until=now,
-                    out_dir=config.dashboards_dir,
-                    now=now,
-                    formats=config.dashboards.formats,
-                    intervals=intervals_of(config),
+                done = subprocess.run(
+                    command,
+                    capture_output=True,
+                    text=True,
+                    timeout=DASHBOARDS_TIMEOUT.total_seconds(),
+                    check=False,
                 )
-            except Exception as exc:  # a chart must never take the monitoring down
+            except (OSError, subprocess.TimeoutExpired) as exc:
                 self._log_state("dashboards", False, "failed", f"{type(exc).__name__}: {exc}")
                 return
-            self._log_state("dashboards", True, "ok", str(report.index))
-            log.info(
-                "[service.dashboards] wrote %d files and %s (read %.2f s, drawn %.2f s)",
-                len(report.files),
-                report.index,
-                report.read_s,
-                report.render_s,
-            )
+            if done.returncode != 0:
+                lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+                self._log_state("dashboards", False, "failed", lines[-1])
+                return
+            self._log_state("dashboards", True, "ok", str(config.dashboards_dir / "index.html"))
+            summary = done.stdout.strip().splitlines()
+            log.info("[service.dashboards] %s", summary[-1] if summary else "done")
 
     # -- lifecycle ----------------------------------------------------------
 

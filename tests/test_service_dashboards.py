@@ -86,7 +86,6 @@ def test_the_job_draws_the_last_days_into_the_configured_folder(service, tmp_pat
         ),
     ]
     html = (site / "index.html").read_text(encoding="utf-8")
-    assert "Generated 2026-04-15 01:00 UTC" in html
     assert "Range 2026-04-13 01:00 to 2026-04-15 01:00 UTC (48 hours)" in html
 
 
@@ -100,7 +99,8 @@ def test_a_failing_job_is_logged_and_the_service_carries_on(service, tmp_path, c
 
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
-    assert messages[0].startswith("[service.job] dashboards failed: FileExistsError")
+    assert messages[0].startswith("[service.job] dashboards failed: ")
+    assert f"{tmp_path / 'blocked'}' is a file" in messages[0]
     assert svc.in_flight == 0
 
 

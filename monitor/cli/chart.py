@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.app import App, pass_app, time_bounds
+from monitor.errors import MonitorError
 
 FORMATS = ("png", "svg")
 
@@ -84,15 +85,19 @@ def chart(
     config = app.config
     from monitor.charts.generate import generate, intervals_of
 
-    report = generate(
-        app.store(),
-        since=since_at,
-        until=until_at,
-        out_dir=out_dir or config.dashboards_dir,
-        now=now,
-        formats=formats or config.dashboards.formats,
-        intervals=intervals_of(config),
-    )
+    target = out_dir or config.dashboards_dir
+    try:
+        report = generate(
+            app.store(),
+            since=since_at,
+            until=until_at,
+            out_dir=target,
+            now=now,
+            formats=formats or config.dashboards.formats,
+            intervals=intervals_of(config),
+        )
+    except OSError as exc:
+        raise MonitorError(f"cannot write the dashboards into {target}: {exc}") from None
     for file in report.files:
         click.echo(f"wrote {file.path} ({file.width}x{file.height})")
     note = " (no data yet in this range)" if report.empty else ""
