@@ -15,6 +15,7 @@ from benchmarks.measure import Row
 
 HEADER = ("figure", "measured", "target", "reference", "ratio")
 LEFT = (0, 3)  # columns aligned left; the others are numbers
+SUB_ROW = (" ", "↳")  # a figure name starting so is a detail of the row above it
 CPUINFO = Path("/proc/cpuinfo")
 
 
@@ -70,7 +71,7 @@ def cpu_model() -> str:
 
 def cells(row: Row) -> tuple[str, ...]:
     """figure, measured (median, then min-max), target with its verdict, reference, ratio."""
-    main = not row.figure.startswith(" ")
+    main = not row.figure.startswith(SUB_ROW)
     none = "—" if main else ""
     if not row.samples:
         measured = "skipped"
@@ -108,7 +109,8 @@ def _number(value: float, unit: str) -> str:
         return f"{value * 100:.2f}"
     if unit == "n":
         return f"{value:,.0f}" if value >= 10_000 else f"{value:g}"
-    return f"{value * 1000:.1f}"
+    ms = value * 1000
+    return f"{ms:.1f}" if ms >= 1 else f"{ms:.3f}"  # a bare socket call takes microseconds
 
 
 def describe_dataset(data: Dataset) -> str:
