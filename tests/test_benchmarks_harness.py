@@ -257,6 +257,14 @@ def test_every_kind_of_moment_points_at_what_it_says(tiny: tuple[Path, Generated
                 ).fetchone()
                 assert failure is not None, (kind, check)
                 assert failure[0] is not None, (kind, check)
+        upstream = summary.moment("upstream_incident")
+        external_id = upstream.note.split()[2]  # "claude incident <id> 'title' (impact)"
+        open_then = con.execute(
+            "SELECT count(*) FROM incident WHERE external_id = ? AND created_at <= ? "
+            "AND resolved_at >= ?",
+            (external_id, *[upstream.at.replace("T", " ").rstrip("Z")] * 2),
+        ).fetchone()[0]
+        assert open_then == 1
         gap = summary.moment("gap")
         inside = con.execute(
             "SELECT count(*) FROM check_result WHERE started_at BETWEEN ? AND ?",

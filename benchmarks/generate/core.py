@@ -113,7 +113,7 @@ def _summary(
     found: list[dict[int, Variant]],
 ) -> GeneratedSummary:
     return GeneratedSummary(
-        path=str(path),
+        path=str(path.resolve()),
         days=days,
         checks=len(plan.checks),
         interval_s=plan.interval,

@@ -29,8 +29,14 @@ def pick_moments(
     """Every kind in summary.KINDS, each with at least one moment."""
     chosen: dict[str, list[Moment]] = {kind: [] for kind in KINDS}
     for incident in plan.incidents:
-        span = Span(*incident.window, "upstream")
-        if incident.hurts and _clear_of(span, plan.downtime):
+        # While the vendor had it open and the checks were failing: the failures
+        # start a little before the vendor posts, and may end before "resolved".
+        start, end = (
+            max(incident.window[0], incident.created),
+            min(incident.window[1], incident.resolved),
+        )
+        span = Span(start, end, "upstream")
+        if incident.hurts and start < end and _clear_of(span, plan.downtime):
             note = (
                 f"{incident.source.name} incident {incident.external_id} "
                 f"{incident.title!r} ({incident.impact or 'no impact given'})"

@@ -9,7 +9,7 @@ from typing import Any
 
 # Bump when the generator's output changes: a cached database with another
 # version is regenerated rather than trusted.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 KINDS = ("upstream_incident", "stale_token", "vpn", "quiet", "gap")
 
 
@@ -18,7 +18,9 @@ class Moment:
     """A time worth asking ``why`` about, with the stretch it belongs to.
 
     ``at`` lies just after a run of each check in ``checks`` that failed for
-    this reason (none for quiet and gap moments); ``raw`` says whether raw
+    this reason (none for quiet and gap moments); for an upstream incident,
+    ``start``-``end`` is while the vendor had it open and the checks were
+    failing, and ``at`` lies inside it. ``raw`` says whether raw
     check_result rows exist there (``--raw-days`` may have left rollups only).
     """
 
