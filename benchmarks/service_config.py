@@ -44,7 +44,7 @@ class CpuPlan:
     The window opens half an interval after the start-up round is recorded.
     The jitter (a tenth of the interval, added to the previous jittered fire
     time by APScheduler 3) puts round k at k..1.1k intervals: at 30 s,
-    [15, 75] holds rounds 1 and 2; at 10 s (--quick), [5, 15] holds round 1.
+    [15, 75] holds rounds 1 and 2; at 5 s (--quick), [2.5, 7.5] holds round 1.
     """
 
     interval_s: int
@@ -66,7 +66,7 @@ class CpuPlan:
 
 
 CPU_FULL = CpuPlan(30, 60.0)
-CPU_QUICK = CpuPlan(10, 10.0)
+CPU_QUICK = CpuPlan(5, 5.0)
 
 
 def shipped_config() -> tuple[dict[str, Any], Config]:
