@@ -28,6 +28,8 @@ MODULES = (
     "benchmarks.service",
     "benchmarks.database",
     "benchmarks.charts",
+    "benchmarks.why",
+    "benchmarks.importing",
 )
 
 

@@ -174,7 +174,10 @@ class ComponentStatus(Base):
     """A component status transition, written only when the status changes."""
 
     __tablename__ = "component_status"
-    __table_args__ = (UniqueConstraint("source_id", "component", "observed_at"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "component", "observed_at"),
+        Index("ix_component_status_observed", "observed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
@@ -229,7 +232,9 @@ class CheckRun(Base):
 
     __tablename__ = "check_result"
     __table_args__ = (
-        UniqueConstraint("check_id", "probe", "started_at"),
+        # Time before probe: "a check's runs over a span" and "its newest run"
+        # are index ranges whatever the probes (0005 reordered it).
+        UniqueConstraint("check_id", "started_at", "probe"),
         Index("ix_check_result_started", "started_at"),
     )
 
