@@ -10,10 +10,11 @@ span is summarised by one grouped query instead of being loaded run by run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Evidence, gather
@@ -323,20 +324,38 @@ def _incident_window(
 
 
 def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
-    # The last known status each component had when the span began, then every
-    # change in it, then its first recovery after the span: a degradation that
-    # outlived the span ends where it did, not "still open".
-    before = (
-        select(
-            ComponentStatus.source_id,
-            ComponentStatus.component,
-            func.max(ComponentStatus.observed_at).label("at"),
-        )
-        .where(ComponentStatus.observed_at < lo, ComponentStatus.status.in_(_KNOWN_STATUSES))
-        .group_by(ComponentStatus.source_id, ComponentStatus.component)
-        .subquery()
+    """Transitions in the span, plus what frames it: each component's status at ``lo``
+    (back to its last calm status, so a degradation that changed severity before the
+    span keeps its true start) and its first recovery after ``hi`` (so one that outlived
+    the span ends where it did, not "still open").
+
+    Four small queries rather than one with OR-ed joins: each is an index range
+    or a short grouped scan, which keeps ``why`` within its time budget.
+    """
+    rows: list[Any] = []
+    columns = (
+        ComponentStatus.source_id,
+        ComponentStatus.component,
+        ComponentStatus.status,
+        ComponentStatus.observed_at,
     )
-    after = (
+    rows += session.execute(
+        select(*columns).where(ComponentStatus.observed_at >= lo, ComponentStatus.observed_at <= hi)
+    )
+    for edge in (_last_before(lo, _KNOWN_STATUSES), _last_before(lo, {"operational"})):
+        # The rows from each component's edge up to ``lo``.
+        rows += session.execute(
+            select(*columns).join(
+                edge,
+                and_(
+                    edge.c.source_id == ComponentStatus.source_id,
+                    edge.c.component == ComponentStatus.component,
+                    ComponentStatus.observed_at >= edge.c.at,
+                    ComponentStatus.observed_at < lo,
+                ),
+            )
+        )
+    recovered = (
         select(
             ComponentStatus.source_id,
             ComponentStatus.component,
@@ -346,74 +365,37 @@ def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[Ups
         .group_by(ComponentStatus.source_id, ComponentStatus.component)
         .subquery()
     )
-    rows = session.execute(
-        select(
-            Source.name,
-            ComponentStatus.component,
-            ComponentStatus.status,
-            ComponentStatus.observed_at,
-        )
-        .join(Source, Source.id == ComponentStatus.source_id)
-        .outerjoin(
-            before,
+    rows += session.execute(
+        select(*columns).join(
+            recovered,
             and_(
-                before.c.source_id == ComponentStatus.source_id,
-                before.c.component == ComponentStatus.component,
-                before.c.at == ComponentStatus.observed_at,
+                recovered.c.source_id == ComponentStatus.source_id,
+                recovered.c.component == ComponentStatus.component,
+                recovered.c.at == ComponentStatus.observed_at,
             ),
-        )
-        .outerjoin(
-            after,
-            and_(
-                after.c.source_id == ComponentStatus.source_id,
-                after.c.component == ComponentStatus.component,
-                after.c.at == ComponentStatus.observed_at,
-            ),
-        )
-        .where(
-            or_(
-                and_(ComponentStatus.observed_at >= lo, ComponentStatus.observed_at <= hi),
-                before.c.at.is_not(None),
-                after.c.at.is_not(None),
-            )
         )
     )
-    transitions = {(row[0], row[1], row[3]): row[2] for row in rows}
-    # A degradation running at ``lo`` may have changed severity since it began:
-    # read back to the component's last calm status so its true start is kept.
-    calm = (
+    names: dict[int, str] = {}
+    for ident, name in session.execute(select(Source.id, Source.name)):
+        names[ident] = name
+    transitions = {(names[source], component, at): status for source, component, status, at in rows}
+    return component_windows(
+        ComponentTransition(source, component, status, at)
+        for (source, component, at), status in transitions.items()
+    )
+
+
+def _last_before(lo: datetime, statuses: Collection[str]) -> Subquery:
+    """Each component's last transition before ``lo`` to one of ``statuses``."""
+    return (
         select(
             ComponentStatus.source_id,
             ComponentStatus.component,
             func.max(ComponentStatus.observed_at).label("at"),
         )
-        .where(ComponentStatus.observed_at < lo, ComponentStatus.status == "operational")
+        .where(ComponentStatus.observed_at < lo, ComponentStatus.status.in_(statuses))
         .group_by(ComponentStatus.source_id, ComponentStatus.component)
         .subquery()
-    )
-    lead_in = session.execute(
-        select(
-            Source.name,
-            ComponentStatus.component,
-            ComponentStatus.status,
-            ComponentStatus.observed_at,
-        )
-        .join(Source, Source.id == ComponentStatus.source_id)
-        .join(
-            calm,
-            and_(
-                calm.c.source_id == ComponentStatus.source_id,
-                calm.c.component == ComponentStatus.component,
-                ComponentStatus.observed_at > calm.c.at,
-                ComponentStatus.observed_at < lo,
-            ),
-        )
-    )
-    for row in lead_in:
-        transitions[(row[0], row[1], row[3])] = row[2]
-    return component_windows(
-        ComponentTransition(source, component, status, observed)
-        for (source, component, observed), status in transitions.items()
     )
 
 
