@@ -26,7 +26,7 @@ from monitor.store import open_store
 
 FIGURE = "`monitor import` of 100,000 observed failures (JSONL), a new process"
 LINES = 100_000
-QUICK_LINES = 20_000
+QUICK_LINES = 5_000
 ERRORS = (
     'API Error: 401 {"type":"error","error":{"type":"authentication_error",'
     '"message":"Invalid authentication credentials"}}',

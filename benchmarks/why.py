@@ -212,9 +212,10 @@ def run_process(context: Context) -> list[Row]:
     _kind, at = _moments(context)[0]
     with tempfile.TemporaryDirectory(prefix="monitor-why-") as folder:
         answer = as_process(write_config(db, Path(folder)), at)
-        walls = samples(answer, max(context.repeat, 5))
-    floor = samples(python_floor(), max(context.repeat, 5))
-    imports = [import_seconds() for _ in range(3)]
+        runs = context.repeat if context.quick else max(context.repeat, 5)
+        walls = samples(answer, runs)
+    floor = samples(python_floor(), runs)
+    imports = [import_seconds() for _ in range(1 if context.quick else 3)]
     return [
         Row(
             FIGURE_PROCESS,
@@ -251,7 +252,8 @@ FIGURES = (
         notes=(
             "why as a process: `python -m monitor --config <tmp> why --json --at T` at the "
             "first moment, wall time from spawn to exit with the JSON printed (at least 5 "
-            'runs, one uncounted warm-up). Reference: `python -c "import sqlite3"`, the '
+            "runs; --repeat's with --quick; one uncounted warm-up)."
+            ' Reference: `python -c "import sqlite3"`, the '
             "least any Python command reading SQLite costs here. The sub-row is the "
             "cumulative import time of monitor.cli.why and everything it loads (sqlalchemy, "
             "pydantic, click, the models), from python -X importtime; matplotlib, httpx, "
