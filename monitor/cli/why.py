@@ -233,7 +233,9 @@ def _upstream_line(window: UpstreamWindow, tz: tzinfo | None) -> str:
 def _coverage_line(coverage: Coverage, tz: tzinfo | None) -> str:
     if not coverage.watching:
         return "not watching: no service heartbeat and no check run in the window"
-    spans = ", ".join(_range(a, b, tz) for a, b in coverage.alive) or "no service running"
+    if not coverage.alive:
+        return f"watching ({coverage.runs} check runs; no `monitor run` service then)"
+    spans = ", ".join(_range(a, b, tz) for a, b in coverage.alive)
     return f"watching ({coverage.runs} check runs; service up {spans})"
 
 
