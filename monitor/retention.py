@@ -200,6 +200,14 @@ def merge(existing: RollupRow, new: RollupRow) -> RollupRow:
     """
     if existing.key != new.key:
         raise ValueError(f"cannot merge rollups of different hours: {existing.key} {new.key}")
+    return add_up(existing, new)
+
+
+def add_up(existing: RollupRow, new: RollupRow) -> RollupRow:
+    """``merge`` without the key check: also combines one hour of two probes (the charts do).
+
+    The result keeps ``existing``'s check, probe and hour.
+    """
     classes = Counter(existing.failure_classes)
     classes.update(new.failure_classes)
     return RollupRow(

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Literal
 
 from monitor.charts.outages import Outage
-from monitor.retention import RollupRow
+from monitor.retention import RollupRow, add_up
 
 Step = Literal["hour", "day"]
 State = Literal["up", "partial", "down", "nodata"]
@@ -124,29 +124,8 @@ def hourly(rows: Iterable[RollupRow]) -> dict[datetime, RollupRow]:
     by_hour: dict[datetime, RollupRow] = {}
     for row in rows:
         seen = by_hour.get(row.hour)
-        by_hour[row.hour] = row if seen is None else _combine(seen, row)
+        by_hour[row.hour] = row if seen is None else add_up(seen, row)
     return by_hour
-
-
-def _combine(a: RollupRow, b: RollupRow) -> RollupRow:
-    return RollupRow(
-        check_id=a.check_id,
-        probe=a.probe,
-        hour=a.hour,
-        runs=a.runs + b.runs,
-        failures=a.failures + b.failures,
-        skipped=a.skipped + b.skipped,
-        p50_ms=_blend([(a.p50_ms, a.timed), (b.p50_ms, b.timed)]),
-        p95_ms=_blend([(a.p95_ms, a.timed), (b.p95_ms, b.timed)]),
-        failure_classes={},
-    )
-
-
-def _blend(values: Iterable[tuple[float | None, int]]) -> float | None:
-    """Run-weighted mean of percentiles (as retention.merge blends them)."""
-    pairs = [(v, w) for v, w in values if v is not None and w > 0]
-    total = sum(w for _, w in pairs)
-    return sum(v * w for v, w in pairs) / total if total else None
 
 
 def counts_of(row: RollupRow) -> Counts:
