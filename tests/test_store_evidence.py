@@ -746,12 +746,13 @@ def test_it_returns_the_upstream_windows_meeting_the_span_by_start(seeded: Store
         (at(-20), "github", "maintenance", "unplanned", None),
         (at(10), "github", "incident", "API errors", at(50)),
         (at(10), "github", "maintenance", "Webhooks: under maintenance", at(30)),
-        (at(31), "github", "incident", "Login failures", at(79)),
+        (at(31), "github", "incident", "Login failures", at(100)),
         (at(60), "other", "incident", "Degraded performance", at(90)),
         (at(65), "github", "maintenance", "db-upgrade", at(85)),
         (at(100), "github", "component", "Pages: degraded performance", at(200)),
-        (at(100), "github", "incident", "Late declaration", at(140)),
+        (at(100), "github", "incident", "Late declaration", at(170)),
         (at(100), "github", "incident", "Still investigating", None),
+        (at(110), "github", "incident", "Stated after", at(200)),
         (at(110), "github", "maintenance", "scheduled-only", at(180)),
     ]
 
@@ -835,14 +836,16 @@ def test_it_takes_the_impact_window_the_latest_stating_update_gives(seeded: Stor
     windows = _titled(_upstream(seeded, LO, HI))
     login, late = windows["Login failures"], windows["Late declaration"]
 
-    assert (login.start, login.end) == (at(31), at(79))  # 15:31 to 16:19 UTC
+    # The stated 15:31-16:19 widens the declared 15:45-16:40; it never narrows it.
+    assert (login.start, login.end) == (at(31), at(100))
     assert (login.declared_start, login.declared_end) == (at(45), at(100))
     assert login.stated_in_update is True
-    assert (late.start, late.end, late.declared_start) == (at(100), at(140), at(150))
+    assert (late.start, late.end, late.declared_start) == (at(100), at(170), at(150))
     assert late.stated_in_update is True
-    assert not any(
-        w.stated_in_update for w in windows.values() if w.title not in {login.title, late.title}
-    )
+    after = windows["Stated after"]  # a span inside the declared one changes nothing
+    assert (after.start, after.end, after.stated_in_update) == (at(110), at(200), True)
+    stating = {login.title, late.title, after.title}
+    assert not any(w.stated_in_update for w in windows.values() if w.title not in stating)
 
 
 def test_it_reads_component_degradations_from_the_last_status_before_the_span(

@@ -261,7 +261,8 @@ def test_it_reads_the_real_login_window_from_the_update_text(april, capsys) -> N
 
     assert answer["verdict"] == "upstream"
     login = next(u for u in answer["upstream"] if u["title"] == "Elevated errors on login")
-    assert (login["start"], login["end"]) == ("2026-04-13T15:31:00Z", "2026-04-13T16:19:00Z")
+    # The stated 15:31-16:19 moves the start back; the declared end stays.
+    assert (login["start"], login["end"]) == ("2026-04-13T15:31:00Z", "2026-04-13T16:40:00Z")
     assert (login["declared_start"], login["declared_end"]) == (
         "2026-04-13T16:10:00Z",
         "2026-04-13T16:40:00Z",

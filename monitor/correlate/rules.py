@@ -45,13 +45,21 @@ def network(evidence: Evidence) -> Finding | None:
     A VPN, a proxy, a firewall or DNS on this side stops every connection,
     the vendor's and anyone else's alike.
     """
-    # A control answering 5xx proves the path works; only failing to reach it counts.
-    control = [w for w in evidence.control() if set(w.failure_classes) & PATH]
-    broken = [w for w in evidence.vendor() if set(w.failure_classes) & NETWORK]
-    if control and evidence.vendor():
-        confidence: Confidence = (
-            "high" if broken or any(set(w.failure_classes) & NETWORK for w in control) else "medium"
-        )
+    # A control answering 5xx proves the path works; only failing to reach it
+    # counts, and only while the vendor calls were failing too.
+    vendor = evidence.vendor()
+    control = [
+        w
+        for w in evidence.control()
+        if set(w.failure_classes) & PATH and any(_meet(w, v) for v in vendor)
+    ]
+    broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
+    if control:
+        path_down = broken or any(set(w.failure_classes) & NETWORK for w in control)
+        confidence: Confidence = "high" if path_down else "medium"
+        if sum(w.failures for w in control) < 2:
+            # One lost control request is a blip, not a broken path.
+            confidence = "low"
     else:
         # Every target means every check that probes one and could run: a credentials
         # file or a port has no network target, a misconfigured check tried none.
@@ -246,6 +254,11 @@ RULES: tuple[Rule, ...] = (
     local_setup,
     upstream_undeclared,
 )
+
+
+def _meet(a: LocalWindow, b: LocalWindow) -> bool:
+    """Whether two failure windows overlap in time (an open one runs on)."""
+    return (b.end is None or a.start <= b.end) and (a.end is None or b.start <= a.end)
 
 
 def _touched(window: LocalWindow, evidence: Evidence) -> bool:

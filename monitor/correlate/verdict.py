@@ -5,8 +5,9 @@ Order of precedence, and why:
 1. Nothing failed: ``healthy`` when the monitor was watching, ``no_data``
    when it was not (a gap is not a healthy period). Upstream windows open
    then are listed either way.
-2. ``network`` wins over everything: when the path out of this machine is
-   broken, nothing beyond it can be judged.
+2. ``network`` wins unless another finding is stronger: when the path out
+   of this machine is broken, nothing beyond it can be judged; but one lost
+   control request does not outweigh a declared outage.
 3. Upstream and local findings are compared by confidence; the stronger
    wins and the weaker stays in the reasons. Equal strength both ways is
    ``inconclusive``, listing both.
@@ -74,10 +75,13 @@ def _weigh(evidence: Evidence, findings: list[Finding]) -> Finding:
     by_verdict: dict[str, list[Finding]] = {}
     for finding in findings:
         by_verdict.setdefault(finding.verdict, []).append(finding)
-    if "network" in by_verdict:
-        return _with_asides(by_verdict["network"][0], findings)
     upstream = _strongest(by_verdict.get("upstream", []))
     local = _merge_local(by_verdict.get("local", []))
+    network = by_verdict.get("network", [None])[0]
+    if network is not None and all(
+        RANK[network.confidence] >= RANK[other.confidence] for other in (upstream, local) if other
+    ):
+        return _with_asides(network, findings)
     if upstream and local:
         if RANK[upstream.confidence] == RANK[local.confidence]:
             return _both_ways(upstream, local)

@@ -137,9 +137,10 @@ class LocalWindow:
 class UpstreamWindow:
     """What a status page declared: an incident, a component degradation or a maintenance.
 
-    ``start``/``end`` are the best statement of the impact: an update's text
-    ("between 15:31 and 16:19 UTC") when it gives one, otherwise the declared
-    times, which are kept in ``declared_start``/``declared_end`` either way.
+    ``start``/``end`` are the best statement of the impact: the declared
+    times widened by a span an update's text states ("between 15:31 and 16:19
+    UTC"), which may begin before the late declaration; the declared times
+    are kept in ``declared_start``/``declared_end`` either way.
     ``component_level`` says the components came from updates naming what was
     degraded, not from an incident's list that may name the whole page.
     """

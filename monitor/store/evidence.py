@@ -306,12 +306,20 @@ def _incident_window(
         None,
     )
     from_updates = affected.get(incident.id, [])
+    start, end = declared_start, declared_end
+    if span is not None:
+        # A stated span widens the window, never narrows it: "users saw errors
+        # between 15:31 and 16:19" on an incident declared at 16:10 moves the
+        # start back, while "errors spiked again between 14:00 and 14:30" on a
+        # 09:24-15:21 incident must not shrink it to half an hour.
+        start = min(start, span[0])
+        end = None if end is None else max(end, span[1])
     return UpstreamWindow(
         source=source,
         kind="incident",
         title=incident.title,
-        start=span[0] if span else declared_start,
-        end=span[1] if span else declared_end,
+        start=start,
+        end=end,
         impact=incident.impact,
         components=tuple(from_updates or listed.get(incident.id, [])),
         url=incident.url,
