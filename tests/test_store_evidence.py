@@ -1027,3 +1027,28 @@ def test_it_puts_the_upstream_window_first_on_a_tie(sqlite_store: Store) -> None
 
     assert [type(e).__name__ for e in events] == ["UpstreamWindow", "LocalWindow"]
     assert [e.start for e in events] == [at(5), at(5)]
+
+
+@pytest.mark.parametrize(
+    ("moment", "watching"),
+    [
+        pytest.param(25, True, id="inside-the-heartbeat-span"),
+        pytest.param(40, True, id="within-slack-of-a-run-after-the-service-stopped"),
+        pytest.param(55, False, id="runs-earlier-in-the-window-do-not-cover-it"),
+        pytest.param(-25, False, id="before-anything-ran"),
+    ],
+)
+def test_it_asks_whether_the_moment_itself_was_watched(
+    sqlite_store: Store, moment: int, watching: bool
+) -> None:
+    """A service that stopped at 14:41 was not watching at 15:10, whatever ran before."""
+    _source(sqlite_store)
+    _heartbeat(sqlite_store, "probe-a", 10, 30, stopped=30)
+    _runs(sqlite_store, _check(sqlite_store, "api"), "ttt", start=10, step=10)  # 10, 20, 30
+    lo, hi = at(moment - 30), at(moment + 30)
+
+    runs = [r for s in _series(sqlite_store, lo, hi) for r in s.runs]
+    with sqlite_store.read() as session:
+        watched = coverage(session, lo, hi, runs, at=at(moment))
+
+    assert watched.watching is watching

@@ -44,6 +44,11 @@ RC: dict[str, Any] = {
     "legend.frameon": False,
 }
 LANE = 0.8  # bar height within a lane of height 1
+# matplotlib 3.10 and later colour hatches by ``hatchcolor`` (or :rc:`hatch.color`, which
+# may be set to anything); before, a hatch took the edge colour. Both are set, so a
+# hatch is drawn in its look's ink on every version, whatever the user's matplotlibrc.
+_HATCHCOLORS = hasattr(PolyCollection, "set_hatchcolor")
+_HATCHCOLOR = hasattr(Patch, "set_hatchcolor")
 
 
 @contextmanager
@@ -91,6 +96,38 @@ def span_label(dashboard: Dashboard) -> str:
     return f"{dashboard.lo:%Y-%m-%d %H:%M} to {dashboard.hi:%Y-%m-%d %H:%M} UTC"
 
 
+def filled(look: style.Look, *, border: str | None = None, width: float = 0.0) -> dict[str, Any]:
+    """``PolyCollection`` arguments for ``look``: its fill, its hatch in its ink.
+
+    Without ``border`` the edge is drawn in the ink at ``width`` 0 (that is,
+    not at all): the edge colour is what older matplotlib hatches in.
+    """
+    kwargs: dict[str, Any] = {
+        "facecolors": look.color,
+        "edgecolors": border or look.ink,
+        "linewidths": width if border else 0.0,
+        "hatch": look.hatch or None,
+    }
+    if look.hatch and _HATCHCOLORS:
+        kwargs["hatchcolors"] = look.ink
+    elif look.hatch and border:
+        kwargs["edgecolors"] = look.ink  # the hatch follows the edge: then the edge is ink too
+    return kwargs
+
+
+def swatch(look: style.Look, label: str | None = None) -> Patch:
+    """A legend patch drawn as the chart draws ``look``: fill, and hatch in its ink."""
+    kwargs: dict[str, Any] = {"hatchcolor": look.ink} if look.hatch and _HATCHCOLOR else {}
+    return Patch(
+        facecolor=look.color,
+        hatch=look.hatch or None,
+        edgecolor=look.ink,
+        linewidth=0,
+        label=look.label if label is None else label,
+        **kwargs,
+    )
+
+
 def rect(x0: float, x1: float, y0: float, height: float) -> list[tuple[float, float]]:
     return [(x0, y0), (x1, y0), (x1, y0 + height), (x0, y0 + height)]
 
@@ -120,15 +157,11 @@ def uptime_figure(dashboard: Dashboard) -> Figure:
             )
         )
         if look.hatch:
-            # One hatched outline per stretch of equal cells: hatching each cell costs more.
+            # One hatched overlay per stretch of equal cells: hatching each cell costs more.
+            overlay = filled(look)
+            overlay["facecolors"] = "none"
             ax.add_collection(
-                PolyCollection(
-                    [rect(*box) for box in _stretches(boxes[key])],
-                    facecolors="none",
-                    edgecolors=style.NODATA_EDGE if key == "nodata" else "white",
-                    linewidths=0,
-                    hatch=look.hatch,
-                )
+                PolyCollection([rect(*box) for box in _stretches(boxes[key])], **overlay)
             )
     names = [p.name for p in panels]
     ax.set_ylim(0, count)
@@ -144,10 +177,7 @@ def uptime_figure(dashboard: Dashboard) -> Figure:
     ax.set_ylabel("check")
     per = "hour" if dashboard.step == "hour" else "day (UTC)"
     ax.set_title(f"Uptime per {per}, {span_label(dashboard)}")
-    handles = [
-        Patch(facecolor=look.color, hatch=look.hatch, edgecolor=style.NODATA_EDGE, label=look.label)
-        for look in style.STATES.values()
-    ]
+    handles = [swatch(look) for look in style.STATES.values()]
     figure.legend(handles=handles, loc="outside lower center", ncols=4)
     return figure
 

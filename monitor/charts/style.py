@@ -4,12 +4,24 @@ Colours are from the Okabe-Ito palette and Paul Tol's "vibrant" set, both
 chosen to stay distinct under the common colour-vision deficiencies; every
 state that matters is also told apart by a hatch, so nothing rests on hue
 alone (up is plain, "some runs failed" dotted, "most runs failed" crossed,
-no data grey and striped).
+no data grey and striped). Hatches are drawn in an ink that contrasts with
+their fill (dark grey on light fills, white on dark ones), never in the
+fill's own colour, where they would vanish.
+
+Each failure class has a fixed look, the same in every chart and range:
+related classes share a colour family and differ by hatch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from monitor.checks import result as r
+from monitor.observed import UNCLASSIFIED
+
+UNKNOWN = "unknown"  # a class this version does not know, or none recorded
+DARK_INK = "#333333"
+LIGHT_INK = "#FFFFFF"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,15 +29,21 @@ class Look:
     label: str
     color: str
     hatch: str = ""
+    ink_override: str | None = None
+
+    @property
+    def ink(self) -> str:
+        """The colour its hatch is drawn in."""
+        return self.ink_override or ink(self.color)
 
 
+NODATA_EDGE = "#9A9A9A"  # softer than the usual ink: "no data" is background, not an event
 STATES: dict[str, Look] = {
     "up": Look("all runs passed", "#009E73"),
     "partial": Look("some runs failed", "#E69F00", ".."),
     "down": Look("most runs failed", "#D55E00", "xxx"),
-    "nodata": Look("no data (not monitored)", "#E8E8E8", "////"),
+    "nodata": Look("no data (not monitored)", "#E8E8E8", "////", NODATA_EDGE),
 }
-NODATA_EDGE = "#9A9A9A"
 
 # Upstream impact, lightest to worst; maintenances hatched.
 IMPACTS: dict[str, Look] = {
@@ -43,17 +61,50 @@ COMPONENT_IMPACT = {
     "under_maintenance": "maintenance",
 }
 
-# Failure classes take these in order of how often they occur in the range.
-CLASS_LOOKS: tuple[tuple[str, str], ...] = (
-    ("#CC3311", ""),
-    ("#0077BB", "////"),
-    ("#EE7733", "...."),
-    ("#009988", "\\\\\\\\"),
-    ("#EE3377", "xx"),
-    ("#33BBEE", "++"),
-    ("#555555", "--"),
-    ("#BBBBBB", "oo"),
+# Colour families of the failure classes (Paul Tol's "bright" and "vibrant").
+AUTH = "#AA3377"  # purple: the server or the credentials said no
+NETWORK = "#0077BB"  # blue: no (good) connection
+SERVER = "#EE7733"  # orange: the server answered, but badly
+LOCAL = "#009988"  # teal: this machine or monitor's set-up
+OTHER = "#BBBBBB"  # grey: no class
+# Hatches to tell the members of a family apart, each distinct at legend size.
+HATCHES = ("", "////", "\\\\\\\\", "xx", "||||", "----", "..", "oo")
+FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        AUTH,
+        (
+            r.AUTH_REJECTED,
+            r.FORBIDDEN,
+            r.INVALID_GRANT,
+            r.CREDENTIALS_MISSING,
+            r.CREDENTIALS_INVALID,
+            r.CREDENTIALS_EXPIRED,
+            r.CREDENTIALS_INSECURE,
+            r.CALLBACK_FAILED,
+        ),
+    ),
+    (
+        NETWORK,
+        (
+            r.TIMEOUT,
+            r.CONNECT_TIMEOUT,
+            r.CONNECT_REFUSED,
+            r.NETWORK_UNREACHABLE,
+            r.CONNECTION_RESET,
+            r.DNS_FAILURE,
+            r.TLS_ERROR,
+        ),
+    ),
+    (SERVER, (r.SERVER_ERROR, r.RATE_LIMITED, r.UNEXPECTED_STATUS, r.PROTOCOL_ERROR)),
+    (LOCAL, (r.PORT_UNAVAILABLE, r.CLOCK_SKEW, r.MISCONFIGURED, r.INTERNAL_ERROR)),
+    (OTHER, (UNCLASSIFIED, UNKNOWN)),
 )
+# Every class's look, in legend order (by family): fixed, whatever the data.
+CLASS_LOOKS: dict[str, Look] = {
+    name: Look(name.replace("_", " "), color, HATCHES[index])
+    for color, members in FAMILIES
+    for index, name in enumerate(members)
+}
 P50 = Look("p50 (median)", "#0072B2")
 P95 = Look("p95", "#D55E00")
 ALIVE = Look("service running (heartbeats)", "#7F7F7F")
@@ -73,8 +124,20 @@ def impact_key(kind: str, impact: str | None) -> str:
     return impact if impact in IMPACTS else "none"
 
 
-def class_looks(classes: list[str]) -> dict[str, tuple[str, str]]:
-    """A colour and hatch per failure class, most frequent first; the rest share the last."""
-    return {
-        name: CLASS_LOOKS[min(index, len(CLASS_LOOKS) - 1)] for index, name in enumerate(classes)
-    }
+def class_key(name: str) -> str:
+    """The ``CLASS_LOOKS`` entry a failure class is drawn with: a class not known is "unknown"."""
+    return name if name in CLASS_LOOKS else UNKNOWN
+
+
+def ink(color: str) -> str:
+    """Dark grey or white, whichever contrasts more with ``color`` (WCAG contrast ratio)."""
+    fill = _luminance(color)
+    dark = _luminance(DARK_INK)
+    return DARK_INK if (fill + 0.05) / (dark + 0.05) >= 1.05 / (fill + 0.05) else LIGHT_INK
+
+
+def _luminance(color: str) -> float:
+    """Relative luminance of a ``#RRGGBB`` colour."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]

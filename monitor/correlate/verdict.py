@@ -178,11 +178,21 @@ def _quiet(evidence: Evidence) -> Finding:
     coverage = evidence.coverage
     window = _span(evidence.lo, evidence.hi)
     if not coverage.watching:
+        at = evidence.at.strftime("%Y-%m-%d %H:%M UTC")
+        reasons = [
+            "no service heartbeat covers it, and no check run or imported failure is near it"
+        ]
+        if coverage.runs:
+            reasons.append(
+                f"{coverage.runs} check runs passed elsewhere in {window} (the first at "
+                f"{coverage.first_run:%H:%M}, the last at {coverage.last_run:%H:%M} UTC): "
+                "the monitor started or stopped around then, and a gap is not a healthy period"
+            )
         return Finding(
             verdict="no_data",
             confidence="high",
-            summary=f"No monitoring data for {window}: the monitor was not running then.",
-            reasons=("no heartbeat, check run or imported failure in the window",),
+            summary=f"No monitoring data at {at}: the monitor was not running then.",
+            reasons=tuple(reasons),
             next_step=(
                 "Nothing can be said about this machine then. Keep `monitor run` running "
                 "(or import your tool's logs with `monitor import`) to have evidence next time."

@@ -53,6 +53,11 @@ from monitor.store.observed import list_observations
 # impact window that began before the declared start or ended after the
 # declared resolution.
 _STATED_SLACK = timedelta(hours=12)
+
+# A heartbeat is written every 30 s; a check run this close to the moment
+# asked about means the monitor was watching then.
+HEARTBEAT_SLACK = timedelta(minutes=1)
+COVER_SLACK = timedelta(minutes=10)
 # Component statuses that say something ("unknown", an unreadable page, says
 # neither trouble nor recovery, so it cannot be the status a span begins with).
 _KNOWN_STATUSES = DEGRADED_STATUSES | {"operational"}
@@ -213,8 +218,21 @@ def _first_pass_after(session: Session, check_id: int, probe: str, hi: datetime)
     )
 
 
-def coverage(session: Session, lo: datetime, hi: datetime, runs: Iterable[Run]) -> Coverage:
-    """Whether the monitor was watching in ``[lo, hi]``: service heartbeats, or runs recorded."""
+def coverage(
+    session: Session,
+    lo: datetime,
+    hi: datetime,
+    runs: Iterable[Run],
+    *,
+    at: datetime | None = None,
+) -> Coverage:
+    """Whether the monitor was watching: at ``at`` when given, else anywhere in ``[lo, hi]``.
+
+    Watching at a moment means a service heartbeat span covers it, or a check
+    run was recorded within ``COVER_SLACK`` of it (``monitor check`` from cron
+    writes runs without a service). Runs earlier in the window do not count:
+    a service that stopped at 14:41 was not watching at 15:10.
+    """
     alive = tuple(
         (row.started_at, row.stopped_at or row.last_seen)
         for row in session.execute(
@@ -224,8 +242,14 @@ def coverage(session: Session, lo: datetime, hi: datetime, runs: Iterable[Run]) 
         )
     )
     times = sorted(run.started_at for run in runs if not run.skipped)
+    if at is None:
+        watching = bool(alive or times)
+    else:
+        watching = any(
+            start - HEARTBEAT_SLACK <= at <= end + HEARTBEAT_SLACK for start, end in alive
+        ) or any(abs(t - at) <= COVER_SLACK for t in times)
     return Coverage(
-        watching=bool(alive or times),
+        watching=watching,
         alive=alive,
         runs=len(times),
         first_run=times[0] if times else None,
@@ -459,7 +483,7 @@ def evidence_at(
         series = series_between(session, lo, hi)
         upstream = upstream_windows(session, lo - tolerance.lag, hi + tolerance.lead)
         runs = [run for item in series for run in item.runs]
-        watched = coverage(session, lo, hi, runs)
+        watched = coverage(session, lo, hi, runs, at=at)
     observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
     return gather(
         at,
