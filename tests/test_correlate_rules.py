@@ -462,8 +462,15 @@ def test_it_blames_stale_credentials_when_the_api_answers_401_as_expected():
             id="observed 401s and an expired credentials file",
         ),
         pytest.param(
-            (passing(REACH),), (seen(FAIL), seen(MEND)), "high", id="observed 401s, API up"
+            (passing(REACH),),
+            (seen(FAIL), seen(t(11, 50)), seen(MEND)),
+            "high",
+            id="observed 401s, API up",
         ),
+        pytest.param(
+            (passing(REACH),), (seen(FAIL), seen(MEND)), "medium", id="two observed 401s, API up"
+        ),
+        pytest.param((passing(REACH),), (seen(FAIL),), "low", id="one observed 401, API up"),
         pytest.param(
             (passing(REACH), series(OAUTH, FAIL, MEND, "invalid_grant", 400)),
             (),
@@ -889,3 +896,46 @@ def test_it_keeps_the_time_asked_about_and_the_local_windows_on_the_verdict():
     assert (verdict.at, verdict.lo, verdict.hi) == (AT, LO, HI)
     assert [(w.name, w.start, w.end) for w in verdict.local] == [("api-authenticated", FAIL, MEND)]
     assert verdict.coverage.watching
+
+
+# -- review cases: one blip must not decide, the headline is about the moment asked ----------
+
+
+def test_it_does_not_let_one_lost_control_request_outweigh_a_declared_outage():
+    verdict = explain(
+        evidence(
+            series(AUTHED, FAIL, MEND, "server_error", 500),
+            series(CONTROL, t(11, 50), t(12), "connect_timeout"),  # one run lost
+            upstream=(incident(),),
+        )
+    )
+    assert (verdict.verdict, verdict.confidence) == ("upstream", "high")
+    assert "also considered (network, low)" in reasons(verdict)
+
+
+def test_it_ignores_a_control_failure_at_another_time_than_the_vendor_failures():
+    found = network(
+        evidence(
+            series(AUTHED, t(12, 30), t(12, 50), "dns_failure"),
+            series(CONTROL, t(11), t(11, 30), "connect_timeout"),
+        )
+    )
+    assert found is None
+
+
+def test_it_names_in_the_summary_the_incident_open_at_the_moment_asked_about():
+    earlier = incident(t(10), t(11, 5), title="Earlier errors")
+    current = incident(t(11, 50), t(12, 45), title="Current errors")
+    verdict = explain(
+        evidence(series(AUTHED, t(11), MEND, "server_error", 500), upstream=(earlier, current))
+    )
+    assert verdict.verdict == "upstream"
+    assert "Current errors" in verdict.summary
+
+
+def test_it_calls_one_rejected_call_a_blip_not_a_stale_token():
+    found = credentials(
+        evidence(passing(REACH), series(AUTHED, t(11, 50), t(12), "auth_rejected", 401))
+    )
+    assert found is not None
+    assert found.confidence == "low"

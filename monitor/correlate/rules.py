@@ -97,12 +97,12 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
     for window in evidence.vendor():
         found = matches(window, list(evidence.upstream), evidence.tolerance)
         if found:
-            explained.append(found[0])
+            explained.append(min(found, key=lambda m: _rank(m, evidence)))
     if not explained:
         return None
-    # Best first, as ``matches`` orders them, so the summary names the match that sets
-    # the confidence rather than whichever failure began first.
-    explained.sort(key=lambda m: (m.fit != "inside", m.scope != "component", m.upstream.start))
+    # Best first, so the summary names the match that sets the confidence and is
+    # about the moment asked (not whichever failure began first).
+    explained.sort(key=lambda m: _rank(m, evidence))
     if any(m.fit == "inside" and m.scope == "component" for m in explained):
         confidence: Confidence = "high"
     elif any(m.fit == "inside" for m in explained):
@@ -149,6 +149,13 @@ def credentials(evidence: Evidence) -> Finding | None:
         confidence = "high"
     if all(w.kind == "observed" for w in rejected) and not reachable:
         confidence = "low" if not files else "medium"
+    # One rejected call among many good ones is a blip (a token rotated between
+    # two requests), not a reason to delete anything.
+    rejections = sum(w.failures for w in rejected)
+    if rejections < 2:
+        confidence = "low"
+    elif rejections < 3 and confidence == "high":
+        confidence = "medium"
     reasons = [_window_reason(w) for w in rejected]
     if reachable:
         reasons.append(
@@ -254,6 +261,15 @@ RULES: tuple[Rule, ...] = (
     local_setup,
     upstream_undeclared,
 )
+
+
+def _rank(match: Match, evidence: Evidence) -> tuple[bool, bool, bool, int]:
+    """Sort key, best first: covers the moment asked about, inside, on a component, size."""
+    up, tolerance = match.upstream, evidence.tolerance
+    covers = up.start - tolerance.lead <= evidence.at and (
+        up.end is None or evidence.at <= up.end + tolerance.lag
+    )
+    return (not covers, match.fit != "inside", match.scope != "component", -match.local.failures)
 
 
 def _meet(a: LocalWindow, b: LocalWindow) -> bool:

@@ -218,6 +218,8 @@ def _aside(window: UpstreamWindow, verdict: str, evidence: Evidence) -> str:
     if verdict in ("healthy", "no_data"):
         return base
     if any(scope(local, window) is not None for local in evidence.local):
+        if verdict == "upstream":
+            return f"{base}; it too concerns what the failing checks rely on"
         return f"{base}; it concerns what the failing checks rely on, but is outweighed"
     return f"{base}, but it does not explain the failures seen here (other source or components)"
 
