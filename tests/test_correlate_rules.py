@@ -939,3 +939,28 @@ def test_it_calls_one_rejected_call_a_blip_not_a_stale_token():
     )
     assert found is not None
     assert found.confidence == "low"
+
+
+def test_it_sums_up_a_flapping_check_in_one_reason():
+    flapping = Series(
+        AUTHED,
+        "local",
+        tuple(
+            Run(
+                AUTHED.name,
+                "local",
+                LO + EVERY * n,
+                ok=n % 2 == 0,
+                failure_class=(None if n % 2 == 0 else "server_error"),
+                http_status=200 if n % 2 == 0 else 503,
+            )
+            for n in range(12)
+        ),
+    )
+    verdict = explain(evidence(flapping, passing(CONTROL)))
+    spells = [r for r in verdict.reasons if r.startswith("api-authenticated failed")]
+    assert spells == [
+        "api-authenticated failed 6\u00d7 in 6 spells (server_error) "
+        "2026-04-14 11:10\u201312:50 UTC"
+    ]
+    assert len(verdict.local) == 6  # --json keeps every window

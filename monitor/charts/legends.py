@@ -6,25 +6,21 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from monitor.charts import style
+from monitor.charts.render import swatch
 
 
 def timeline_legend(
     impacts: set[str],
-    looks: dict[str, tuple[str, str]],
+    classes: set[str],
     inside: bool,
     observed: bool,
     unwatched: bool,
 ) -> list[Patch | Line2D]:
-    """Only what the chart shows: impacts and classes present, and the marks used."""
+    """Only what the chart shows: impacts and classes present (by family), and the marks used."""
     handles: list[Patch | Line2D] = [
-        Patch(facecolor=look.color, hatch=look.hatch, edgecolor="#333333", label=look.label)
-        for key, look in style.IMPACTS.items()
-        if key in impacts
+        swatch(look, border=style.BAR_EDGE) for key, look in style.IMPACTS.items() if key in impacts
     ]
-    handles += [
-        Patch(facecolor=color, hatch=hatch, edgecolor=color, label=name.replace("_", " "))
-        for name, (color, hatch) in looks.items()
-    ]
+    handles += [swatch(look) for key, look in style.CLASS_LOOKS.items() if key in classes]
     if inside:
         handles.append(
             Patch(
@@ -46,13 +42,5 @@ def timeline_legend(
         )
     handles.append(Patch(facecolor=style.ALIVE.color, label=style.ALIVE.label))
     if unwatched:
-        look = style.STATES["nodata"]
-        handles.append(
-            Patch(
-                facecolor=look.color,
-                hatch=look.hatch,
-                edgecolor=style.NODATA_EDGE,
-                label=look.label,
-            )
-        )
+        handles.append(swatch(style.STATES["nodata"]))
     return handles

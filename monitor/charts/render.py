@@ -115,15 +115,16 @@ def filled(look: style.Look, *, border: str | None = None, width: float = 0.0) -
     return kwargs
 
 
-def swatch(look: style.Look, label: str | None = None) -> Patch:
+def swatch(look: style.Look, *, border: str | None = None) -> Patch:
     """A legend patch drawn as the chart draws ``look``: fill, and hatch in its ink."""
     kwargs: dict[str, Any] = {"hatchcolor": look.ink} if look.hatch and _HATCHCOLOR else {}
+    edge = look.ink if look.hatch and not _HATCHCOLOR else border or look.ink
     return Patch(
         facecolor=look.color,
         hatch=look.hatch or None,
-        edgecolor=look.ink,
-        linewidth=0,
-        label=look.label if label is None else label,
+        edgecolor=edge,
+        linewidth=0.5 if border else 0.0,
+        label=look.label,
         **kwargs,
     )
 

@@ -68,7 +68,7 @@ SERVER = "#EE7733"  # orange: the server answered, but badly
 LOCAL = "#009988"  # teal: this machine or monitor's set-up
 OTHER = "#BBBBBB"  # grey: no class
 # Hatches to tell the members of a family apart, each distinct at legend size.
-HATCHES = ("", "////", "\\\\\\\\", "xx", "||||", "----", "..", "oo")
+HATCHES = ("", "////", "\\\\\\\\", "xx", "++", "----", "..", "oo")
 FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         AUTH,
@@ -110,6 +110,7 @@ P95 = Look("p95", "#D55E00")
 ALIVE = Look("service running (heartbeats)", "#7F7F7F")
 OBSERVED = Look("imported failure (your logs)", "#000000")
 INSIDE_EDGE = "#000000"
+BAR_EDGE = "#333333"  # around upstream windows
 
 WIDTH_IN = 12.0
 DPI = 100

@@ -23,13 +23,23 @@ from matplotlib.figure import Figure
 from monitor.charts import style
 from monitor.charts.legends import timeline_legend
 from monitor.charts.model import Dashboard, Panel
-from monitor.charts.render import LANE, new_figure, num, rect, span_label, time_axis
+from monitor.charts.render import LANE, filled, new_figure, num, rect, span_label, time_axis
 from monitor.correlate.windows import UpstreamWindow
 
 MAX_LABELS = 16  # incident titles written on the chart (the page lists them all)
 TITLE_CHARS = 48
+TITLE_PT = 7  # their font size
+# A title's width, estimated high: DejaVu Sans averages about 0.55 em a character.
+EM_PER_CHAR = 0.62
+TITLE_GAP_PX = 6.0  # the least room between two titles in one row
+# Titles sit in two rows per status-page lane (their height in the lane's bar),
+# far enough apart that a row of 7 pt text never touches the other.
+TITLE_ROWS = (0.75, 0.3)
 PIXELS = 900.0  # bars closer than a pixel of the time axis are drawn as one
 UNDERLINE = 0.18 * LANE  # the mark under a check failure that happened during an upstream window
+LEGEND_COLUMNS = 4
+LANE_IN = 0.42  # inches per lane
+LEGEND_ROW_IN = 0.2  # inches per legend row
 _RANK = {"critical": 4, "major": 3, "minor": 2, "none": 1, "maintenance": 0}
 
 
@@ -39,6 +49,11 @@ class _Bar:
     x1: float
     classes: Counter[str]
     inside: bool
+
+    @property
+    def dominant(self) -> str:
+        """The class it is drawn with: its most frequent (ties by name), as a known look."""
+        return style.class_key(min(self.classes.items(), key=lambda kv: (-kv[1], kv[0]))[0])
 
 
 def timeline_figure(dashboard: Dashboard) -> Figure:
@@ -50,26 +65,31 @@ def timeline_figure(dashboard: Dashboard) -> Figure:
         *(p.name for p in dashboard.panels),
     ]
     count = len(lanes)
-    figure = new_figure(max(3.2, 2.2 + 0.42 * count))
-    ax = figure.add_subplot()
     lo, hi = num(dashboard.lo), num(dashboard.hi)
     least = (hi - lo) / PIXELS
+    bars = [_bars(panel, dashboard.upstream, least) for panel in dashboard.panels]
+    handles = timeline_legend(
+        {style.impact_key(w.kind, w.impact) for w in dashboard.upstream},
+        {bar.dominant for rows in bars for bar in rows},
+        any(bar.inside for rows in bars for bar in rows),
+        bool(observed),
+        bool(dashboard.unwatched),
+    )
+    # Room for the lanes and for every row of the legend, so a long legend never squeezes them.
+    legend_rows = -(-len(handles) // LEGEND_COLUMNS)
+    figure = new_figure(max(3.2, 1.6 + LANE_IN * count + LEGEND_ROW_IN * legend_rows))
+    ax = figure.add_subplot()
 
     def y_of(index: int) -> float:
         return count - 1 - index + (1 - LANE) / 2
 
     for start, end in dashboard.unwatched:
         look = style.STATES["nodata"]
-        ax.axvspan(
-            num(start),
-            num(end),
-            facecolor=look.color,
-            hatch=look.hatch,
-            edgecolor=style.NODATA_EDGE,
-            linewidth=0,
-            zorder=0,
+        ax.add_collection(
+            PolyCollection([rect(num(start), num(end), 0, count)], **filled(look), zorder=0)
         )
-    impacts = _upstream(ax, dashboard, y_of, least, count)
+    _upstream(ax, dashboard, y_of, least, count)
+    _titles(ax, dashboard, y_of, least, _axis_pixels(lanes))
     for index, name in enumerate(observed, start=len(dashboard.sources)):
         times = sorted(
             {
@@ -93,13 +113,8 @@ def timeline_figure(dashboard: Dashboard) -> Figure:
     ]
     if alive:
         ax.add_collection(PolyCollection(alive, facecolors=style.ALIVE.color, linewidths=0))
-    classes = Counter(o.failure_class for p in dashboard.panels for o in p.outages)
-    looks = style.class_looks([name for name, _ in classes.most_common()])
-    inside_any = False
-    for offset, panel in enumerate(dashboard.panels):
-        bars = _bars(panel, dashboard.upstream, least)
-        inside_any |= any(bar.inside for bar in bars)
-        _draw_bars(ax, bars, looks, y_of(monitor_lane + 1 + offset))
+    for offset, rows in enumerate(bars):
+        _draw_bars(ax, rows, y_of(monitor_lane + 1 + offset))
     ax.set_ylim(0, count)
     ax.set_yticks([count - 0.5 - i for i in range(count)], lanes)
     for boundary in (len(dashboard.sources), monitor_lane, monitor_lane + 1):
@@ -107,15 +122,23 @@ def timeline_figure(dashboard: Dashboard) -> Figure:
             ax.axhline(count - boundary, color="#999999", linewidth=0.6)
     time_axis(ax, dashboard.lo, dashboard.hi)
     ax.set_title(f"Upstream declared vs your checks, {span_label(dashboard)}")
-    handles = timeline_legend(impacts, looks, inside_any, bool(observed), bool(dashboard.unwatched))
-    figure.legend(handles=handles, loc="outside lower center", ncols=4)
+    figure.legend(handles=handles, loc="outside lower center", ncols=LEGEND_COLUMNS)
     return figure
+
+
+def _axis_pixels(lanes: Sequence[str]) -> float:
+    """The time axis's width in pixels, estimated low: the figure less the lane names and margins.
+
+    Estimated, not measured: measuring means laying the figure out twice.
+    """
+    names = max((len(name) for name in lanes), default=0) * EM_PER_CHAR * 10 * style.DPI / 72
+    return style.WIDTH_IN * style.DPI - names - 0.6 * style.DPI
 
 
 def _upstream(
     ax: Axes, dashboard: Dashboard, y_of: Callable[[int], float], least: float, count: int
-) -> set[str]:
-    """Draw every upstream window, one collection per look; return the impact keys used.
+) -> None:
+    """Draw every upstream window, one collection per look.
 
     A year holds thousands of windows: bars of one look in one lane closer
     than a pixel are drawn as one, and so are the shaded columns.
@@ -139,10 +162,7 @@ def _upstream(
         ax.add_collection(
             PolyCollection(
                 [rect(a, b, bottom, height) for a, b in _union(spans, least)],
-                facecolors=look.color,
-                edgecolors="#333333",
-                linewidths=0.5,
-                hatch=look.hatch or None,
+                **filled(look, border=style.BAR_EDGE, width=0.5),
                 alpha=0.9 if component else 1.0,
                 zorder=2,
             )
@@ -157,53 +177,69 @@ def _upstream(
                 zorder=0.5,
             )
         )
-    _titles(ax, dashboard, y_of, lanes, least)
-    return {key for key, _, _ in bars}
 
 
 def _titles(
     ax: Axes,
     dashboard: Dashboard,
     y_of: Callable[[int], float],
-    lanes: dict[str, int],
     least: float,
+    axis_px: float,
 ) -> None:
-    """The titles of the worst incidents (the page lists them all), staggered in their lane."""
+    """The titles of the worst incidents (the page lists them all), none over another.
+
+    Worst first, each goes where its window starts (moved left if it would run
+    off the chart) in the first of its lane's two rows where its estimated
+    width is free; a title with room in neither row is left to the page.
+    """
+    lanes = {name: index for index, name in enumerate(dashboard.sources)}
     lo, hi = num(dashboard.lo), num(dashboard.hi)
+    per_px = (hi - lo) / axis_px
     ranked = sorted(
         (w for w in dashboard.upstream if w.kind != "component"),
         key=lambda w: (
             -_RANK[style.impact_key(w.kind, w.impact)],
             -((w.end or dashboard.hi) - w.start).total_seconds(),
+            w.start,
         ),
     )
-    room = (hi - lo) * 0.18  # a title's width, roughly: no two closer in one lane
-    placed: dict[str, list[float]] = defaultdict(list)
-    chosen: list[UpstreamWindow] = []
+    taken: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
+    shown = 0
     for window in ranked:
-        x = max(num(window.start), lo)
-        if len(chosen) < MAX_LABELS and all(abs(x - o) > room for o in placed[window.source]):
-            placed[window.source].append(x)
-            chosen.append(window)
-    stagger: Counter[str] = Counter()
-    for window in sorted(chosen, key=lambda w: w.start):
+        if shown >= MAX_LABELS:
+            break
+        text = _short(window.title)
+        width = title_width_px(text) * per_px
+        if width > hi - lo:
+            continue
         x0 = max(num(window.start), lo)
         x1 = max(num(window.end or dashboard.hi), x0 + least)
-        lift = (0.62, 0.38)[stagger[window.source] % 2]
-        stagger[window.source] += 1
-        # Near the right edge the title ends at the bar instead of running off the chart.
-        right = x0 > lo + 0.7 * (hi - lo)
-        ax.text(
-            min(x1, hi) if right else x0,
-            y_of(lanes[window.source]) + LANE * lift,
-            _short(window.title),
-            fontsize=7,
-            ha="right" if right else "left",
-            va="center",
-            clip_on=True,
-            zorder=4,
-            bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 1},
-        )
+        # Over its window; near the right edge it ends where the window ends (or at the edge).
+        left = x0 if x0 + width <= hi else max(lo, min(hi, x1) - width)
+        span = (left - TITLE_GAP_PX * per_px, left + width + TITLE_GAP_PX * per_px)
+        for row, lift in enumerate(TITLE_ROWS):
+            placed = taken[(window.source, row)]
+            if any(a < span[1] and span[0] < b for a, b in placed):
+                continue
+            placed.append(span)
+            shown += 1
+            ax.text(
+                left,
+                y_of(lanes[window.source]) + LANE * lift,
+                text,
+                fontsize=TITLE_PT,
+                ha="left",
+                va="center",
+                clip_on=True,
+                zorder=4,
+                bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 1},
+            )
+            break
+
+
+def title_width_px(text: str) -> float:
+    """A title's width on the chart in pixels, box padding included, estimated high."""
+    return (len(text) * EM_PER_CHAR * TITLE_PT + 2) * style.DPI / 72
 
 
 def _short(title: str) -> str:
@@ -244,27 +280,17 @@ def _union(spans: Iterable[tuple[float, float]], join: float = 0.0) -> list[tupl
     return merged
 
 
-def _draw_bars(ax: Axes, bars: list[_Bar], looks: dict[str, tuple[str, str]], y: float) -> None:
+def _draw_bars(ax: Axes, bars: list[_Bar], y: float) -> None:
     """Failure windows by class; those during an upstream window also get a black underline."""
     groups: dict[str, list[list[tuple[float, float]]]] = defaultdict(list)
     underlined = []
     for bar in bars:
-        dominant = min(bar.classes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        groups[dominant].append(rect(bar.x0, bar.x1, y + UNDERLINE, LANE - UNDERLINE))
+        groups[bar.dominant].append(rect(bar.x0, bar.x1, y + UNDERLINE, LANE - UNDERLINE))
         if bar.inside:
             underlined.append(rect(bar.x0, bar.x1, y, UNDERLINE * 0.8))
     for name, boxes in groups.items():
-        color, hatch = looks[name]
-        ax.add_collection(
-            PolyCollection(
-                boxes,
-                facecolors=color,
-                hatch=hatch or None,
-                zorder=2.5,
-                edgecolors=color,
-                linewidths=0.3,
-            )
-        )
+        look = style.CLASS_LOOKS[name]
+        ax.add_collection(PolyCollection(boxes, **filled(look), zorder=2.5))
     if underlined:
         ax.add_collection(
             PolyCollection(underlined, facecolors=style.INSIDE_EDGE, linewidths=0, zorder=2.6)

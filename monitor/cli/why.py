@@ -16,7 +16,7 @@ from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo_json
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import Verdict, explain
-from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
+from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow, by_name
 from monitor.durations import parse_duration
 from monitor.timeparse import parse_time, zone
 from monitor.timeutil import isoformat_z
@@ -194,7 +194,9 @@ def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
         "",
         "Local evidence:",
     ]
-    lines += [f"  {_local_line(w, tz)}" for w in verdict.local] or ["  nothing failed"]
+    lines += [f"  {_local_group(group, tz)}" for group in by_name(verdict.local)] or [
+        "  nothing failed"
+    ]
     lines += ["", "Upstream evidence:"]
     lines += [f"  {_upstream_line(w, tz)}" for w in verdict.upstream] or [
         "  nothing declared on the status pages"
@@ -204,6 +206,20 @@ def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
     lines += ["", f"Coverage: {_coverage_line(verdict.coverage, tz)}"]
     lines += [f"Next step: {verdict.next_step}"]
     return "\n".join(lines)
+
+
+def _local_group(windows: list[LocalWindow], tz: tzinfo | None) -> str:
+    """One line per check, however often it flapped (``--json`` keeps every window)."""
+    if len(windows) == 1:
+        return _local_line(windows[0], tz)
+    first, last = windows[0], windows[-1]
+    label = "imported" if first.kind == "observed" else first.role
+    classes = ", ".join(dict.fromkeys(c for w in windows for c in w.failure_classes))
+    failures, runs = sum(w.failures for w in windows), sum(w.runs for w in windows)
+    return (
+        f"{first.name} [{label}] {classes}: {failures} failed of {runs} in "
+        f"{len(windows)} spells, {_range(first.start, last.end, tz)}"
+    )
 
 
 def _local_line(window: LocalWindow, tz: tzinfo | None) -> str:

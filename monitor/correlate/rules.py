@@ -15,7 +15,7 @@ from typing import Literal
 from monitor.checks import result as fc
 from monitor.correlate.evidence import AUTH, LOCAL_KINDS, NETWORK, SERVER_SIDE, Evidence
 from monitor.correlate.matching import Match, host_of, matches
-from monitor.correlate.windows import LocalWindow, UpstreamWindow
+from monitor.correlate.windows import LocalWindow, UpstreamWindow, by_name
 
 Confidence = Literal["high", "medium", "low"]
 # Failing to reach a target at all: what a broken path looks like from here.
@@ -82,7 +82,7 @@ def network(evidence: Evidence) -> Finding | None:
         verdict="network",
         confidence=confidence,
         summary=f"Your network path is failing, not the vendor: {what}.",
-        reasons=tuple(_window_reason(w) for w in failed),
+        reasons=_window_reasons(failed),
         next_step=(
             f"{_capital(what)}. Check the VPN, proxy, firewall and DNS settings on this "
             "machine (and whether other sites load); the vendor cannot fix this."
@@ -121,7 +121,7 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
         verdict="upstream",
         confidence=confidence,
         summary=summary,
-        reasons=tuple(_match_reason(m) for m in explained),
+        reasons=_match_reasons(explained),
         next_step=(
             f"Wait for {lead.source} to resolve it{follow}. Nothing on this machine needs "
             "fixing: do not delete credentials or reinstall; retry once it is resolved."
@@ -156,13 +156,13 @@ def credentials(evidence: Evidence) -> Finding | None:
         confidence = "low"
     elif rejections < 3 and confidence == "high":
         confidence = "medium"
-    reasons = [_window_reason(w) for w in rejected]
+    reasons = list(_window_reasons(rejected))
     if reachable:
         reasons.append(
             f"{', '.join(reachable)} passed: the API is up and answers 401 to a call "
             "without credentials, as it should"
         )
-    reasons += [_window_reason(w) for w in files]
+    reasons += _window_reasons(files)
     classes = {c for w in rejected for c in w.failure_classes}
     path = next((w.target for w in files if w.target), None) or _credentials_path(evidence)
     where = f" ({path})" if path else ""
@@ -210,7 +210,7 @@ def local_setup(evidence: Evidence) -> Finding | None:
         verdict="local",
         confidence="medium",
         summary=f"It is you: this machine's set-up fails ({_classes(broken)}).",
-        reasons=tuple(_window_reason(w) for w in broken),
+        reasons=_window_reasons(broken),
         next_step=_capital("; ".join(steps)) + ".",
         local=tuple(broken),
     )
@@ -240,7 +240,7 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
             f"from the vendor{' while the control target is fine' if control_ok else ''}."
         ),
         reasons=(
-            *(_window_reason(w) for w in failing),
+            *_window_reasons(failing),
             "the control target passed in the same window"
             if control_ok
             else "no control check ran, so a problem on this side cannot be ruled out",
@@ -308,30 +308,48 @@ def _network_failure(window: LocalWindow) -> str:
     return f"{what} for {subject} failed ({window.name}: {_classes([window])})"
 
 
-def _match_reason(match: Match) -> str:
-    up = match.upstream
+def _match_reasons(found: list[Match]) -> tuple[str, ...]:
+    """One reason per failing check and upstream window, however many spells it had."""
+    groups: dict[tuple[str, UpstreamWindow], list[Match]] = {}
+    for match in found:
+        groups.setdefault((match.local.name, match.upstream), []).append(match)
+    return tuple(_match_reason(group) for group in groups.values())
+
+
+def _match_reason(group: list[Match]) -> str:
+    best, up = group[0], group[0].upstream
     kind = "maintenance" if up.kind == "maintenance" else up.kind
     on = (
-        f"on {', '.join(match.components)}"
-        if match.scope == "component"
+        f"on {', '.join(best.components)}"
+        if best.scope == "component"
         else "page-wide (no components to compare)"
     )
     stated = ""
     if up.stated_in_update and up.declared_start is not None:
         declared = _span(up.declared_start, up.declared_end)
         stated = f"; the impact window is stated in an update, declared {declared}"
-    fit = "inside" if match.fit == "inside" else "overlapping"
+    fit = "inside" if all(m.fit == "inside" for m in group) else "overlapping"
     impact = f", impact {up.impact}" if up.impact else ""
     return (
-        f"{_window_reason(match.local)}, {fit} {up.source} {kind} \u201c{up.title}\u201d "
+        f"{_spells([m.local for m in group])}, {fit} {up.source} {kind} \u201c{up.title}\u201d "
         f"({_span(up.start, up.end)}{impact}) {on}{stated}"
     )
 
 
-def _window_reason(window: LocalWindow) -> str:
-    what = "observed failures" if window.kind == "observed" else "failed"
-    count = f"{window.failures}\u00d7" if window.failures != 1 else "once"
-    return f"{window.name} {what} {count} ({_classes([window])}) {_span(window.start, window.end)}"
+def _window_reasons(windows: Iterable[LocalWindow]) -> tuple[str, ...]:
+    return tuple(_spells(group) for group in by_name(windows))
+
+
+def _spells(windows: list[LocalWindow]) -> str:
+    """What one check's failure windows amount to: "api failed 40× in 3 spells (...) ..."."""
+    first, last = windows[0], windows[-1]
+    what = "observed failures" if first.kind == "observed" else "failed"
+    failures = sum(w.failures for w in windows)
+    count = f"{failures}\u00d7" if failures != 1 else "once"
+    spells = f" in {len(windows)} spells" if len(windows) > 1 else ""
+    return (
+        f"{first.name} {what} {count}{spells} ({_classes(windows)}) {_span(first.start, last.end)}"
+    )
 
 
 def _classes(windows: Iterable[LocalWindow]) -> str:

@@ -222,6 +222,17 @@ class _Streak:
         )
 
 
+def by_name(windows: Iterable[LocalWindow]) -> list[list[LocalWindow]]:
+    """Windows grouped per check (or imported target), in order of first appearance.
+
+    A flapping check makes a window per spell; people read one line per check.
+    """
+    groups: dict[tuple[str, str], list[LocalWindow]] = {}
+    for window in windows:
+        groups.setdefault((window.kind, window.name), []).append(window)
+    return list(groups.values())
+
+
 def check_windows(series: Series) -> list[LocalWindow]:
     """Merge consecutive failing runs of one series into windows.
 
