@@ -961,6 +961,6 @@ def test_it_sums_up_a_flapping_check_in_one_reason():
     spells = [r for r in verdict.reasons if r.startswith("api-authenticated failed")]
     assert spells == [
         "api-authenticated failed 6\u00d7 in 6 spells (server_error) "
-        "2026-04-14 11:10\u201312:50 UTC"
+        "from 2026-04-14 11:10 UTC, still open"  # its last run failed
     ]
     assert len(verdict.local) == 6  # --json keeps every window
