@@ -111,3 +111,11 @@ def test_it_rejects_an_unknown_zone_and_suggests_an_iana_name(name):
 
 def test_it_means_the_local_zone_when_no_zone_is_given():
     assert zone(None) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:10Z", "9999-12-31T23:59Z", "1969-12-31T23:59Z", "1000000d ago"]
+)
+def test_it_refuses_times_no_monitor_can_have_data_for(text):
+    with pytest.raises(ValueError, match=r"out of range|too far back"):
+        parse_time(text, now=datetime(2026, 4, 14, tzinfo=UTC))

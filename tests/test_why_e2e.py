@@ -425,6 +425,10 @@ def test_it_still_lists_what_upstream_said_when_nobody_watched(april, capsys) ->
         (("--at", "2026-04-14 10:00", "--tz", "Mars/Olympus"), "unknown time zone"),
         (("--window", "0s"), "--window"),
         (("--window", "soon"), "--window"),
+        (("--window", "25h"), "use `monitor timeline`"),
+        (("--at", "0001-01-01T00:10Z"), "out of range"),
+        (("--at", "9999-12-31T23:59Z"), "out of range"),
+        (("--at", "1000000d ago"), "too far back"),
     ],
 )
 def test_it_rejects_bad_arguments_with_exit_2(april, capsys, args, complaint) -> None:

@@ -21,6 +21,9 @@ from monitor.durations import parse_duration
 from monitor.timeparse import parse_time, zone
 from monitor.timeutil import isoformat_z
 
+# ``why`` is about a moment; a wider look is ``timeline``'s job (and would load
+# every run in it).
+MAX_WINDOW = timedelta(hours=24)
 TZ_HELP = (
     "Zone for times typed without an offset and for local times shown. Default: this machine's."
 )
@@ -304,4 +307,9 @@ def _duration(text: str) -> timedelta:
         raise click.BadParameter(str(exc), param_hint="'--window'") from None
     if value <= timedelta(0):
         raise click.BadParameter("must be longer than zero, e.g. 30m", param_hint="'--window'")
+    if value > MAX_WINDOW:
+        raise click.BadParameter(
+            "at most 24h either side of --at; for a longer span use `monitor timeline`",
+            param_hint="'--window'",
+        )
     return value
