@@ -206,7 +206,7 @@ def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
     ]
     lines += ["", "Why:"]
     lines += [f"  - {reason}" for reason in verdict.reasons]
-    lines += ["", f"Coverage: {_coverage_line(verdict.coverage, tz)}"]
+    lines += ["", f"Coverage: {_coverage_line(verdict, tz)}"]
     lines += [f"Next step: {verdict.next_step}"]
     return "\n".join(lines)
 
@@ -249,9 +249,13 @@ def _upstream_line(window: UpstreamWindow, tz: tzinfo | None) -> str:
     return " | ".join(parts)
 
 
-def _coverage_line(coverage: Coverage, tz: tzinfo | None) -> str:
+def _coverage_line(verdict: Verdict, tz: tzinfo | None) -> str:
+    coverage = verdict.coverage
     if not coverage.watching:
-        return "not watching: no service heartbeat and no check run in the window"
+        line = "not watching then: no service heartbeat and no check run near that moment"
+        if any(w.kind == "observed" for w in verdict.local):
+            line += "; the local evidence is the failures you imported"
+        return line
     if not coverage.alive:
         return f"watching ({coverage.runs} check runs; no `monitor run` service then)"
     spans = ", ".join(_range(a, b, tz) for a, b in coverage.alive)
