@@ -6,7 +6,7 @@ import os
 import re
 import struct
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -204,10 +204,14 @@ def test_a_failure_while_drawing_leaves_the_previous_set_and_no_temporary_files(
     ("kwargs", "message"),
     [
         ({"since": T1, "until": T0}, "must start before it ends"),
+        ({"since": T1 - timedelta(days=3661), "until": T1}, "at most 3660 days long"),
+        ({"since": datetime(1969, 12, 31, tzinfo=UTC), "until": T1}, "within 1970 to 3000"),
         ({"formats": ("pdf",)}, "formats must be among png, svg"),
         ({"formats": ()}, "formats must be among png, svg"),
     ],
 )
-def test_it_refuses_a_backwards_range_or_an_unknown_format(sqlite_store, tmp_path, kwargs, message):
+def test_it_refuses_a_backwards_or_too_long_range_or_an_unknown_format(
+    sqlite_store, tmp_path, kwargs, message
+):
     with pytest.raises(ValueError, match=message):
         run(sqlite_store, tmp_path / "out", **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import load, run_monitor
 from tests.dashboard_seed import seed
 
 RANGE = ("--since", "2026-04-13T00:00:00Z", "--until", "2026-04-15T00:00:00Z")
+TEN_YEARS = ("--since", "2016-01-01T00:00Z", "--until", "2026-01-08T00:00Z")  # 3660 days
 
 
 @pytest.fixture
@@ -84,6 +86,30 @@ def test_it_says_when_there_is_no_data_yet(write_config, tmp_path, capsys):
             ["--since", "2026-04-15T00:00:00Z", "--until", "2026-04-14T00:00:00Z"],
             "Error: --since (2026-04-15 00:00Z) must be before --until (2026-04-14 00:00Z)",
         ),
+        (
+            ["--since", "2016-01-01T00:00Z", "--until", "2026-01-09T00:00Z"],
+            "Error: --since/--until span 3661 days; a chart covers at most 3660 days (10 years)",
+        ),
+        (
+            ["--since", "0001-01-02T00:00Z"],  # once drew day after day for minutes
+            "Error: Invalid value for '--since': '0001-01-02T00:00Z' is out of range",
+        ),
+        (
+            ["--since", "0001-01-01T00:00+05:00"],  # a year before year 1 in UTC
+            "Error: Invalid value for '--since': '0001-01-01T00:00+05:00' is out of range",
+        ),
+        (
+            ["--since", "9999-12-31T00:00Z", "--until", "9999-12-31T23:00Z"],
+            "Error: Invalid value for '--since': '9999-12-31T00:00Z' is out of range",
+        ),
+        (
+            ["--until", "9999-12-31T23:00-05:00"],  # past year 9999 in UTC
+            "Error: Invalid value for '--until': '9999-12-31T23:00-05:00' is out of range",
+        ),
+        (
+            ["--since", "25000d ago"],
+            "Error: Invalid value for '--since': '25000d ago' is out of range",
+        ),
     ],
 )
 def test_it_exits_2_on_bad_arguments(write_config, tmp_path, capsys, args, message):
@@ -96,3 +122,20 @@ def test_it_exits_2_on_bad_arguments(write_config, tmp_path, capsys, args, messa
     assert out == ""
     assert err.rstrip("\n").splitlines()[-1].startswith(message)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_range_of_exactly_ten_years_is_drawn(write_config, tmp_path, capsys):
+    path = write_config()
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(path), "chart", "--out", str(tmp_path / "o"), *TEN_YEARS])
+
+    assert exited.value.code == 0, capsys.readouterr().err
+    assert "range 2016-01-01 00:00Z to 2026-01-08 00:00Z" in capsys.readouterr().out
+
+
+def test_its_limits_are_the_ones_generate_enforces():
+    from monitor.charts import generate
+    from monitor.cli import chart
+
+    assert timedelta(days=chart.MAX_DAYS) == generate.MAX_RANGE
+    assert (chart.EARLIEST, chart.LATEST) == (generate.EARLIEST, generate.LATEST)

@@ -107,9 +107,22 @@ def browser(tmp_path: Path) -> Iterator[Page]:
             "--headless=new",
             "--disable-gpu",
             "--no-sandbox",
+            # Nothing but the page: no update checks, sync, crash reports or first-run
+            # fetches, so the test never reaches out to the internet.
             "--no-first-run",
             "--no-default-browser-check",
             "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--disable-breakpad",
+            "--disable-crash-reporter",
+            "--disable-domain-reliability",
+            "--disable-client-side-phishing-detection",
+            "--metrics-recording-only",
+            "--no-pings",
+            "--safebrowsing-disable-auto-update",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
             f"--user-data-dir={profile}",
@@ -128,12 +141,14 @@ def browser(tmp_path: Path) -> Iterator[Page]:
                 raise AssertionError(f"chromium did not start (exit status {process.poll()})")
             time.sleep(0.05)
         port = int(port_file.read_text().splitlines()[0])
-        targets: list[dict[str, Any]] = []
-        while not any(t.get("type") == "page" for t in targets):
-            if time.monotonic() > deadline:
-                raise AssertionError("chromium opened no page")
+        while True:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as answer:
                 targets = json.load(answer)
+            if any(t.get("type") == "page" for t in targets):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("chromium opened no page")
+            time.sleep(0.05)  # waiting on the browser process, not on the clock
         target = next(t for t in targets if t.get("type") == "page")
         page = Page(target["webSocketDebuggerUrl"])
         yield page

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from monitor.config import Config
 
 FORMATS = ("png", "svg")
+# The longest range drawn: ten years of days (a chart draws a day per cell beyond two days,
+# so a range of centuries would run for minutes); ranges must also lie within these years.
+MAX_RANGE = timedelta(days=3660)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 INDEX = "index.html"
 CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
     (
@@ -52,7 +57,9 @@ CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
     (
         "latency",
         "Latency p50 and p95",
-        "The total duration of each run: median (p50, solid) and 95th percentile (p95, dashed).",
+        "Each run's total duration: median (p50, solid) and 95th percentile (p95, dashed). "
+        "Per-phase timings (connect, TLS, first byte) are not drawn: hourly rollups keep only "
+        "the total.",
         latency_figure,
     ),
 )
@@ -101,6 +108,11 @@ def generate(
         raise ValueError(
             f"the range must start before it ends ({since:%Y-%m-%d %H:%M} >= "
             f"{until:%Y-%m-%d %H:%M})"
+        )
+    if until - since > MAX_RANGE or since < EARLIEST or until > LATEST:
+        raise ValueError(
+            f"the range must lie within {EARLIEST:%Y} to {LATEST:%Y} and be at most "
+            f"{MAX_RANGE.days} days long"
         )
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
     if unknown or not formats:

@@ -244,7 +244,7 @@ def latency_figure(dashboard: Dashboard) -> Figure:
             ax.set_ylabel("ms")
     per = "hour" if dashboard.latency_step == "hour" else "day"
     figure.suptitle(
-        f"Latency per {per} (total duration of each run), {span_label(dashboard)}",
+        f"Latency: p50 and p95 of each run's total duration per {per}, {span_label(dashboard)}",
         fontweight="bold",
     )
     handles = [

@@ -11,6 +11,10 @@ from monitor.cli.app import App, pass_app, time_bounds
 from monitor.errors import MonitorError
 
 FORMATS = ("png", "svg")
+# As monitor.charts.generate has them (not imported from there: that imports matplotlib).
+MAX_DAYS = 3660  # ten years
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 def _formats(_ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -73,14 +77,20 @@ def chart(
       monitor chart --since 2026-01-01 --until 2027-01-01 --format svg
       monitor chart --out /var/www/status
     """
-    since_at, until_at = time_bounds(since, until, tz_name)
+    since_at = _bound("--since", since, tz_name)
+    until_at = _bound("--until", until, tz_name)
     now = datetime.now(UTC)
     until_at = until_at or now
-    since_at = since_at or until_at - timedelta(days=30)
+    since_at = since_at or max(until_at - timedelta(days=30), EARLIEST)
     if since_at >= until_at:
         raise click.UsageError(
             f"--since ({since_at:%Y-%m-%d %H:%M}Z) must be before --until "
             f"({until_at:%Y-%m-%d %H:%M}Z)"
+        )
+    if until_at - since_at > timedelta(days=MAX_DAYS):
+        raise click.UsageError(
+            f"--since/--until span {(until_at - since_at).days} days; a chart covers at most "
+            f"{MAX_DAYS} days (10 years)"
         )
     config = app.config
     from monitor.charts.generate import generate, intervals_of
@@ -106,3 +116,25 @@ def chart(
         f"range {report.lo:%Y-%m-%d %H:%M}Z to {report.hi:%Y-%m-%d %H:%M}Z; "
         f"read in {report.read_s:.2f} s, drawn in {report.render_s:.2f} s"
     )
+
+
+def _bound(hint: str, text: str | None, tz_name: str | None) -> datetime | None:
+    """One of ``--since``/``--until``; a time outside 1970 to 2999 is a usage error naming it."""
+    if text is None:
+        return None
+    try:
+        # Alone, so an error names the right option; OverflowError: year 1 or 9999 moved to UTC.
+        since, until = (
+            time_bounds(text, None, tz_name)
+            if hint == "--since"
+            else time_bounds(None, text, tz_name)
+        )
+        at = since or until
+    except OverflowError:
+        at = None
+    if at is None or not EARLIEST <= at < LATEST:
+        raise click.BadParameter(
+            f"{text!r} is out of range: charts cover {EARLIEST:%Y} to {LATEST.year - 1} only",
+            param_hint=f"'{hint}'",
+        )
+    return at

@@ -284,6 +284,14 @@ def _neighbours(
 
 
 def _observations(session: Session, lo: datetime, hi: datetime) -> list[Observation]:
+    """Imported failures in ``[lo, hi)``, in the dashboard's own session.
+
+    Not ``store.observed.list_observations``: that opens a session of its own
+    (another snapshot, so a run or import landing between the two reads could
+    show in one chart and not another), and its range includes ``hi``, where
+    every other read here stops before it. The page shows no error text, so
+    neither is it read.
+    """
     rows = session.execute(
         select(
             ObservedEvent.at,
