@@ -209,25 +209,35 @@ def parse_jsonl(lines: Iterable[str], *, tz: tzinfo | None, now: datetime) -> It
         if _skipped(line):
             continue
         try:
-            item = json.loads(line)
-        except ValueError as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            yield RejectedLine(number, f"not valid JSON ({reason}); expected one object a line")
-            continue
-        if not isinstance(item, dict):
-            yield RejectedLine(number, f"expected a JSON object, got {type(item).__name__}")
-            continue
-        at = _first(item, "at", "time", "timestamp")
-        error = _first(item, "error", "message")
-        if at is None:
-            yield RejectedLine(number, 'no "at" (or "time", "timestamp") field')
-        elif error is None or error == "":
-            yield RejectedLine(number, 'no "error" (or "message") field')
-        else:
-            text = error if isinstance(error, str) else json.dumps(error, ensure_ascii=False)
-            target = item.get("target")
-            target = None if target is None else str(target)
-            yield builder.build(number, at, text, target, _status_hint(item.get("status")))
+            parsed = _read_object(builder, number, line)
+        except RecursionError:
+            # json and repr() recurse once a level: a line nested thousands deep
+            # is unreadable, and must not end the import of the lines after it.
+            parsed = RejectedLine(number, _TOO_DEEP)
+        yield parsed
+
+
+_TOO_DEEP = "JSON nested too deeply to read; expected one flat object a line"
+
+
+def _read_object(builder: _Builder, number: int, line: str) -> ParsedLine:
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return RejectedLine(number, f"not valid JSON ({reason}); expected one object a line")
+    if not isinstance(item, dict):
+        return RejectedLine(number, f"expected a JSON object, got {type(item).__name__}")
+    at = _first(item, "at", "time", "timestamp")
+    error = _first(item, "error", "message")
+    if at is None:
+        return RejectedLine(number, 'no "at" (or "time", "timestamp") field')
+    if error is None or error == "":
+        return RejectedLine(number, 'no "error" (or "message") field')
+    text = error if isinstance(error, str) else json.dumps(error, ensure_ascii=False)
+    target = item.get("target")
+    target = None if target is None else str(target)
+    return builder.build(number, at, text, target, _status_hint(item.get("status")))
 
 
 def detect_format(first_line: str) -> str:

@@ -320,3 +320,98 @@ def test_it_reads_a_file_with_a_byte_order_mark_and_stray_bytes(config, tmp_path
     _, out, _ = run(capsys, "--config", str(config), "import", str(path))
 
     assert out.startswith("imported 2 new failures (0 already known)")
+
+
+# Each error quotes a secret in a shape a real tool's log has; the secret is what follows the
+# known prefix, so a kept "ghp_" or "sk_live_" in front of REDACTED is no leak.
+SHAPED_SECRETS = [
+    ("API Error: 401 x-api-key: ghp_{}", "GhubXk9Secret0123456789abcd"),
+    ("X-Api-Key: {} rejected", "XApiKey7Secret0123"),
+    ("Authorization: Basic {} 401", "dXNlcjpCYXNpY1NlY3JldDk5"),
+    ("Authorization: Bearer {} 401", "Q7zX9k"),  # shorter than 8 characters
+    ("Authorization: Token {} 401", "TokSchemeSecret42"),
+    ("401 token={}&page=2", "PlainTokenSecret99"),
+    ('401 {{"apiKey": "{}"}}', "CamelSecret777xyz"),
+    ('401 {{"headers":{{"x-api-key":"sk_live_{}"}}}}', "StripeSecret55abc"),
+    ("401 {{'access_token': '{}', 'expires_in': 3600}}", "AccessTokenSecret31"),
+    ('400 {{"error":"invalid_grant","refresh_token":"{}"}}', "RefreshTokenSecret8"),
+    ("client_secret={} rejected 401", "ClientSecretValue2"),
+    ("401 cookie: sessionKey=sk-ant-sid01-{}; lang=en", "CookieSessionSecret6"),
+    ("request to https://user:{}@api.example.com/v1 failed: ECONNREFUSED", "UrlPassword4secret"),
+    ("401 from key {}", "AKIAIOSFODNN7EXAMPLE"),
+    ("401 slack xoxb-{}", "1234-5678-SlackSecret0"),
+    ("401 github_pat_{}", "11AAGithubPatSecret0_x"),
+    ("401 jwt {}", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzd2VlcCJ9.JwtSignatureSecret5"),
+    ("invalid x-api-key sk-ant-api03-{}", "AnthropicKeySecret0123"),
+]
+TARGET_SECRETS = ("TargetUserPassword1", "TargetQueryToken22")
+
+
+def test_it_keeps_every_secret_shape_out_of_the_database_and_every_output(
+    config, tmp_path, capsys, caplog
+):
+    caplog.set_level("DEBUG")
+    jsonl_lines = [
+        {
+            "at": f"2026-04-14T09:{n:02d}:00Z",
+            "error": shape.format(secret),
+            "target": f"tool-{n}",  # one window each, so each line is some window's detail
+        }
+        for n, (shape, secret) in enumerate(SHAPED_SECRETS)
+    ]
+    jsonl_lines.append(
+        {
+            "at": "2026-04-14T09:59:00Z",
+            "error": 'API Error: 401 {"type":"error","error":{"type":"authentication_error",'
+            '"message":"Invalid authentication credentials"}}',
+            "target": "https://bob:{}@api.example.com/v1?api_key={}".format(*TARGET_SECRETS),
+        }
+    )
+    jsonl = write_jsonl(tmp_path / "tool.jsonl", *jsonl_lines)
+    text = tmp_path / "tool.log"
+    text.write_text(
+        "".join(
+            f"2026-04-14T11:{n:02d}:00Z {shape.format(secret)}\n"
+            for n, (shape, secret) in enumerate(SHAPED_SECRETS)
+        ),
+        encoding="utf-8",
+    )
+    secrets = [secret for _, secret in SHAPED_SECRETS] + list(TARGET_SECRETS)
+    span = ["--since", "2026-04-14T09:00:00Z", "--until", "2026-04-14T12:00:00Z"]
+
+    printed = []
+    for args in (
+        ["import", str(jsonl)],
+        ["import", str(jsonl), "--json"],
+        ["import", str(text), "--format", "text"],
+        ["why", "--json", "--at", "2026-04-14T09:30:00Z", "--window", "45m"],
+        ["why", "--at", "2026-04-14T09:30:00Z", "--window", "45m", "--tz", "UTC"],
+        ["timeline", "--json", *span],
+        ["timeline", *span],
+    ):
+        status, out, err = run(capsys, "--log-level", "debug", "--config", str(config), *args)
+        assert status == 0, err
+        printed += [out, err]
+
+    assert printed[0].startswith(f"imported {len(jsonl_lines)} new failures")
+    assert printed[4].startswith(f"imported {len(SHAPED_SECRETS)} new failures")
+    # The imported failures really are in why's and timeline's output, redacted.
+    local = json.loads(printed[6])["local"]
+    assert len(local) == len(jsonl_lines)
+    unredacted = [w["detail"] for w in local if "REDACTED" not in w["detail"]]
+    assert unredacted == [jsonl_lines[-1]["error"]]  # no secret: readable as it was
+    assert "REDACTED@api.example.com" in printed[6]  # the last window's target
+    events = json.loads(printed[10])["events"]
+    assert len(events) == len(jsonl_lines) + 1  # the text log's failures are one more window
+    database = config.parent / "monitor.db"
+    stored_bytes = b"".join(
+        Path(f"{database}{suffix}").read_bytes()
+        for suffix in ("", "-wal")
+        if Path(f"{database}{suffix}").exists()
+    )
+    assert b"Invalid authentication credentials" in stored_bytes
+    everything = "\n".join(printed) + "\n".join(r.getMessage() for r in caplog.records)
+    for secret in secrets:
+        assert secret.encode() not in stored_bytes, f"the database holds {secret[:6]}…"
+        assert secret not in everything, f"the output holds {secret[:6]}…"
+    assert {o.failure_class for o in stored(config)} >= {"auth_rejected", "invalid_grant"}

@@ -380,3 +380,88 @@ def test_it_detects_the_format_from_the_first_line(first, expected):
 def test_it_reads_a_unix_time_as_utc_whatever_the_zone():
     [item] = read_jsonl({"at": 0, "error": "x"}, tz=timezone(timedelta(hours=5)))
     assert item.at == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "JSON nested too deeply to read"),
+        (
+            '{"at": "2026-04-14T09:00:00Z", "error": ' + "[" * 5_000 + "]" * 5_000 + "}\n",
+            "JSON nested too deeply to read",
+        ),
+    ],
+    ids=["deep-object", "deep-error"],
+)
+def test_it_rejects_a_line_nested_too_deeply_and_reads_the_lines_after_it(line, reason):
+    items = read_jsonl(
+        {"at": "2026-04-14T09:00:00Z", "error": "socket hang up"},
+        line,
+        {"at": "2026-04-14T09:00:01Z", "error": "socket hang up"},
+    )
+    assert [(type(i).__name__, i.line) for i in items] == [
+        ("ObservedLine", 1),
+        ("RejectedLine", 2),
+        ("ObservedLine", 3),
+    ]
+    assert items[1].reason.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("error", "secret", "expected"),
+    [
+        ("API Error: 401 x-api-key: ghp_SECRETGITHUB1234567890", "SECRETGITHUB", "auth_rejected"),
+        ("Authorization: Basic dXNlcjpTRUNSRVRQQVNT 401", "dXNlcjpTRUNSRVRQQVNT", "auth_rejected"),
+        ("401 token=PLAINTOKENSECRET99", "PLAINTOKENSECRET99", "auth_rejected"),
+        ('401 "apiKey": "CAMELSECRET777"', "CAMELSECRET777", "auth_rejected"),
+        ('401 {"x-api-key":"sk_live_STRIPESECRET55"}', "STRIPESECRET55", "auth_rejected"),
+        ("Authorization: Bearer q7 → 401 Unauthorized", "q7", "auth_rejected"),
+        (
+            "https://user:PASSWORDINURL@api.example.com/x connect ECONNREFUSED 10.0.0.1:443",
+            "PASSWORDINURL",
+            "connect_refused",
+        ),
+        (
+            '400 {"error":"invalid_grant","refresh_token":"rt-SECRET-0123456789"}',
+            "rt-SECRET-0123456789",
+            "invalid_grant",
+        ),
+        ("Failed to refresh token: invalid_grant", None, "invalid_grant"),
+        ("Error refreshing token: socket hang up", None, "connection_reset"),
+        ("OAuth token has expired (token=SECRETEXPIRED1)", "SECRETEXPIRED1", "credentials_expired"),
+        (
+            'API Error: 401 {"type":"error","error":{"type":"authentication_error",'
+            '"message":"Invalid authentication credentials"}}',
+            None,
+            "auth_rejected",
+        ),
+    ],
+)
+def test_it_still_classifies_error_text_once_its_secrets_are_redacted(error, secret, expected):
+    [text_item] = read_text(f"2026-04-14T09:41:07Z {error}")
+    [json_item] = read_jsonl({"at": "2026-04-14T09:41:07Z", "error": error})
+    for item in (text_item, json_item):
+        assert item.failure_class == expected
+        if secret is None:
+            assert item.error == error
+        else:
+            assert secret not in item.error
+            assert "REDACTED" in item.error
+
+
+def test_it_keeps_the_error_type_and_message_of_a_json_body_readable():
+    [item] = read_jsonl(
+        {
+            "at": "2026-04-14T09:00:00Z",
+            "error": {
+                "type": "authentication_error",
+                "message": "Invalid authentication credentials",
+                "request": {"headers": {"x-api-key": KEY, "authorization": f"Bearer {BEARER}"}},
+            },
+        }
+    )
+    assert item.failure_class == "auth_rejected"
+    assert '"type": "authentication_error"' in item.error
+    assert '"message": "Invalid authentication credentials"' in item.error
+    assert KEY not in item.error
+    assert BEARER not in item.error

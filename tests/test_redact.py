@@ -1,17 +1,19 @@
-"""redact_url: secrets in a URL never reach what monitor stores, logs or prints."""
+"""redact_url and redact_text: secrets in a URL or an error text never reach what monitor
+stores, logs or prints."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from monitor.cli import main
-from monitor.redact import REDACTED, redact_url
+from monitor.redact import REDACTED, redact_text, redact_url
 from tests.conftest import fixture_bytes
 from tests.loopback import LoopbackServer
 
@@ -197,3 +199,205 @@ def test_it_redacts_credentials_in_a_proxy_setting_without_a_scheme() -> None:
 
     assert redact_url("user:pass@proxy.corp:8080") == "REDACTED@proxy.corp:8080"
     assert redact_url("proxy.corp:8080") == "proxy.corp:8080"
+
+
+# --- redact_text: secrets in free text -------------------------------------------------------
+
+# (text, what is left of it): every shape a tool's log line has been seen to quote a secret in.
+TEXT_TABLE = [
+    # header-like and field-like names, every spelling and quoting
+    pytest.param(
+        "API Error: 401 x-api-key: ghp_SECRETGITHUB1234567890",
+        "API Error: 401 x-api-key: REDACTED",
+        id="x-api-key-header",
+    ),
+    pytest.param("X-Api-Key: abc123XYZ rejected", "X-Api-Key: REDACTED rejected", id="X-Api-Key"),
+    pytest.param("x-api-key:abc123XYZ", "x-api-key:REDACTED", id="header-without-space"),
+    pytest.param("401 token=PLAINTOKENSECRET99", "401 token=REDACTED", id="token=value"),
+    pytest.param(
+        "GET /feed?token=PLAIN99&page=2 -> 401",
+        "GET /feed?token=REDACTED&page=2 -> 401",
+        id="token-in-a-query",
+    ),
+    pytest.param("api_key = s3cr3tValue", "api_key = REDACTED", id="spaces-around-equals"),
+    pytest.param('401 "apiKey": "CAMELSECRET777"', '401 "apiKey": "REDACTED"', id="camelCase-json"),
+    pytest.param('{"api_key":"abc123"}', '{"api_key":"REDACTED"}', id="json-without-spaces"),
+    pytest.param(
+        '{"headers":{"x-api-key":"sk_live_STRIPESECRET55"}}',
+        '{"headers":{"x-api-key":"REDACTED"}}',
+        id="nested-json-header",
+    ),
+    pytest.param(
+        "{'access_token': 'abc123', 'expires_in': 3600}",
+        "{'access_token': 'REDACTED', 'expires_in': 3600}",
+        id="python-dict-repr",
+    ),
+    pytest.param(
+        '{"refresh_token": "def456", "client_secret": "ghi789"}',
+        '{"refresh_token": "REDACTED", "client_secret": "REDACTED"}',
+        id="refresh-token-and-client-secret",
+    ),
+    pytest.param(
+        '{"password": "correct horse battery staple"}',
+        '{"password": "REDACTED"}',
+        id="quoted-value-with-spaces",
+    ),
+    pytest.param("user=bob passwd=hunter2", "user=bob passwd=REDACTED", id="passwd"),
+    pytest.param("password: letmein", "password: REDACTED", id="password-colon-word"),
+    pytest.param(
+        r'body "{\"access_token\":\"abc123\"}"',
+        r'body "{\"access_token\":\"REDACTED\"}"',
+        id="json-escaped-in-a-string",
+    ),
+    pytest.param('{"access_token": "eyJhbGciOi', '{"access_token": "REDACTED', id="cut-short"),
+    pytest.param("SESSION_ID=abc123def", "SESSION_ID=REDACTED", id="upper-case-session"),
+    pytest.param("credentials=>abc123", "credentials=>REDACTED", id="ruby-hash-arrow"),
+    # Authorization: any scheme, credentials of any length
+    pytest.param(
+        "Authorization: Basic dXNlcjpTRUNSRVRQQVNT 401",
+        "Authorization: Basic REDACTED 401",
+        id="authorization-basic",
+    ),
+    pytest.param(
+        "Authorization:Bearer short12", "Authorization:Bearer REDACTED", id="authorization-bearer"
+    ),
+    pytest.param("authorization: Token abc", "authorization: Token REDACTED", id="token-scheme"),
+    pytest.param(
+        "Proxy-Authorization: Negotiate YIIabc==",
+        "Proxy-Authorization: Negotiate REDACTED",
+        id="proxy-authorization",
+    ),
+    pytest.param(
+        '"authorization": "Bearer abc.def"',
+        '"authorization": "Bearer REDACTED"',
+        id="authorization-in-json",
+    ),
+    pytest.param(
+        'Authorization: Digest username="bob", response="6629fae4939", nonce="a"',
+        "Authorization: Digest REDACTED",
+        id="authorization-digest-params",
+    ),
+    pytest.param("Authorization: sk0123abc", "Authorization: REDACTED", id="no-scheme"),
+    # Bearer wherever it appears, any length
+    pytest.param("Bearer abc", "Bearer REDACTED", id="bearer-short"),
+    pytest.param("bearer x", "bearer REDACTED", id="bearer-one-char"),
+    pytest.param(
+        "x-echo: Bearer eyJ0eXAi.eyJzdWIi.sig", "x-echo: Bearer REDACTED", id="bearer-echoed"
+    ),
+    # cookies: every pair
+    pytest.param(
+        "401 cookie: sessionKey=sk-ant-sid01-COOKIESECRET; lang=en",
+        "401 cookie: REDACTED",
+        id="cookie",
+    ),
+    pytest.param("Set-Cookie: sid=abc; Path=/; HttpOnly", "Set-Cookie: REDACTED", id="set-cookie"),
+    # user info in a URL inside free text
+    pytest.param(
+        "401 https://user:PASSWORDINURL@api.example.com/x",
+        "401 https://REDACTED@api.example.com/x",
+        id="url-user-and-password",
+    ),
+    pytest.param(
+        "proxy http://bob:p%40ss@proxy.corp:3128 refused: connect ECONNREFUSED",
+        "proxy http://REDACTED@proxy.corp:3128 refused: connect ECONNREFUSED",
+        id="url-in-error-text",
+    ),
+    # known token shapes, anywhere
+    pytest.param(
+        "invalid key sk-ant-api03-Zx9aQw7ErTy5UiOp", "invalid key sk-REDACTED", id="sk-anthropic"
+    ),
+    pytest.param("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_REDACTED", id="sk_live_"),
+    pytest.param("sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_test_REDACTED", id="sk_test_"),
+    pytest.param("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_REDACTED", id="ghp_"),
+    pytest.param("gho_16C7e42F292c6912E7710c838347Ae178B4a", "gho_REDACTED", id="gho_"),
+    pytest.param("ghs_16C7e42F292c6912E7710c838347Ae178B4a", "ghs_REDACTED", id="ghs_"),
+    pytest.param("github_pat_11ABCDEFG0123456789_abcdef", "github_pat_REDACTED", id="github_pat_"),
+    pytest.param("slack xoxb-1234-5678-abcdefgh", "slack xoxb-REDACTED", id="xoxb-"),
+    pytest.param("xoxp-1234-5678-abcdefgh", "xoxp-REDACTED", id="xoxp-"),
+    pytest.param("key AKIAIOSFODNN7EXAMPLE denied", "key AKIAREDACTED denied", id="aws-key-id"),
+    pytest.param(
+        "jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2lnbmF0dXJl rejected",
+        "jwt REDACTED rejected",
+        id="jwt",
+    ),
+    # a field named for an error keeps its text, but not a token it quotes
+    pytest.param(
+        '{"auth_error": "bad Bearer abc123"}',
+        '{"auth_error": "bad Bearer REDACTED"}',
+        id="error-field-quoting-a-token",
+    ),
+    pytest.param(
+        "Failed to refresh token: sk-ant-ort01-abcdefghij",
+        "Failed to refresh token: REDACTED",
+        id="prose-name-with-a-real-token",
+    ),
+]
+
+# Error text a classifier must still read: nothing here is a secret.
+KEPT = [
+    'API Error: 401 {"type":"error","error":{"type":"authentication_error",'
+    '"message":"Invalid authentication credentials"}}',
+    '{"type":"authentication_error","message":"invalid x-api-key"}',
+    "Invalid API key · Please run /login",
+    "OAuth token has expired. Please obtain a new token.",
+    "Refresh token has expired, please log in again",
+    '{"error": "invalid_grant", "error_description": "refresh token revoked"}',
+    '{"token_type": "Bearer", "expires_in": 3600}',
+    "Failed to refresh token: invalid_grant",
+    "Error refreshing token: socket hang up",
+    "session: 401 Unauthorized",
+    "token: ECONNREFUSED",
+    "authentication_error: invalid x-api-key",
+    "Invalid authentication: token expired",
+    "Bearer token expired",
+    'WWW-Authenticate: Bearer realm="api", error="invalid_token"',
+    "Authorization header missing",
+    "connect ETIMEDOUT 160.79.104.10:443",
+    "https://api.anthropic.com/v1/messages?beta=true returned 503",
+    "mailto:support@example.com",
+    "risk-averse task-runner sk-short",
+    "XAKIAIOSFODNN7EXAMPLE",
+    "xbearer abc",
+    "",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TEXT_TABLE)
+def test_it_redacts_secrets_in_free_text(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize("text", KEPT)
+def test_it_leaves_error_text_without_secrets_as_it_is(text: str) -> None:
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text", [p.values[0] for p in TEXT_TABLE] + [p.values[1] for p in TEXT_TABLE] + KEPT
+)
+def test_it_redacts_text_idempotently(text: str) -> None:
+    once = redact_text(text)
+    assert redact_text(once) == once
+
+
+def test_it_scrubs_every_shape_in_one_line_and_keeps_the_text_around_them() -> None:
+    # Last: a quote cut short runs to the end of the text.
+    table = sorted(TEXT_TABLE, key=lambda p: p.id == "cut-short")
+    line = " | ".join(p.values[0] for p in table)
+
+    assert redact_text(line, limit=10_000) == " | ".join(p.values[1] for p in table)
+
+
+def test_it_collapses_whitespace_and_caps_the_excerpt() -> None:
+    redacted = redact_text("token=abc\n\n  x-api-key:\tdef " + "y" * 500, limit=40)
+
+    assert redacted.startswith("token=REDACTED x-api-key: REDACTED y")
+    assert len(redacted) == 40
+    assert redacted.endswith("…")
+
+
+@pytest.mark.parametrize("unit", ["key", "Key-", "eyJ", "session", "Bearer ", "auth: ", "://"])
+def test_it_scrubs_a_pathological_line_quickly(unit: str) -> None:
+    began = time.perf_counter()
+    redact_text(unit * 3000, limit=2000)
+    assert time.perf_counter() - began < 1.0
