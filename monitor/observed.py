@@ -46,7 +46,10 @@ def _status(codes: str) -> str:
 # before a plain one. EADDRINUSE is port_unavailable, not callback_failed:
 # it names the cause (the callback port is taken), as the local_port check does.
 _VOCABULARY: tuple[tuple[str, str], ...] = (
-    (fc.PORT_UNAVAILABLE, r"eaddrinuse|address already in use|port \d+ is (?:already )?in use"),
+    (
+        fc.PORT_UNAVAILABLE,
+        r"eaddrinuse|address already in use|port \d+ (?:is )?(?:already )?in use",
+    ),
     (
         fc.CALLBACK_FAILED,
         r"callback\b.{0,40}\b(?:not|never)\b.{0,20}\b(?:received|arrived|reached|came)"
@@ -72,7 +75,9 @@ _VOCABULARY: tuple[tuple[str, str], ...] = (
     (
         fc.SERVER_ERROR,
         _status(r"5\d\d") + "|internal server error|bad gateway|service unavailable"
-        r"|gateway time-?out|overloaded|api_error\b",
+        r"|gateway time-?out|overloaded|api_error\b"
+        # Envoy's 503 body, from the vendor's own proxy.
+        "|upstream connect error|reset before headers",
     ),
     (
         fc.DNS_FAILURE,

@@ -86,6 +86,12 @@ def utc(hour: int, minute: int = 0, second: int = 0, micro: int = 0) -> datetime
         ("[Errno 111] Connection refused", "connect_refused"),
         ("read ECONNRESET", "connection_reset"),
         ("socket hang up", "connection_reset"),
+        ("Error: port 54545 in use by another process", "port_unavailable"),
+        (
+            "upstream connect error or disconnect/reset before headers. reset reason: "
+            "connection termination",
+            "server_error",
+        ),
         ("Connection reset by peer", "connection_reset"),
         ("Error: getaddrinfo ENOTFOUND api.anthropic.com", "dns_failure"),
         ("getaddrinfo EAI_AGAIN api.anthropic.com", "dns_failure"),
