@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.correlate.windows import Observation
-from monitor.observed import ObservedLine
 from monitor.store import Store
 from monitor.store.models import ObservedEvent
+
+if TYPE_CHECKING:  # the parser's regexes are not needed to read observations back
+    from monitor.observed import ObservedLine
 
 BATCH = 5_000
 # The Table, not the mapped class: rows go through Core, with no ORM bookkeeping.
