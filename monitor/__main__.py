@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.cli import main
+from monitor.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -458,3 +458,14 @@ def test_it_answers_as_a_new_process_without_heavy_imports(april) -> None:
     assert json.loads(done.stdout)["verdict"] == "upstream"
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
     assert run_monitor(april, "why", "--at", "2026-04-14T10:00Z").returncode == 0
+
+
+def test_the_installed_command_flushes_everything_before_its_fast_exit(april) -> None:
+    """``entry`` ends the process without interpreter teardown: nothing may be lost."""
+    answered = run_monitor(april, "why", "--json", "--at", "2026-04-14T10:00Z")
+    refused = run_monitor(april, "why", "--at", "whenever")
+
+    assert answered.returncode == 0
+    assert json.loads(answered.stdout)["verdict"] == "upstream"
+    assert refused.returncode == 2
+    assert "cannot read 'whenever' as a time" in refused.stderr
