@@ -964,3 +964,19 @@ def test_it_sums_up_a_flapping_check_in_one_reason():
         "from 2026-04-14 11:10 UTC, still open"  # its last run failed
     ]
     assert len(verdict.local) == 6  # --json keeps every window
+
+
+def test_it_trusts_one_round_in_which_every_target_and_the_control_failed():
+    """A first run with no network at all: one round, but every target says so."""
+    one_round = (t(11, 50), t(12))
+    found = network(
+        evidence(
+            series(AUTHED, *one_round, "dns_failure"),
+            series(REACH, *one_round, "dns_failure"),
+            series(CONTROL, *one_round, "dns_failure"),
+        )
+    )
+    assert found is not None
+    assert found.confidence == "high"
+    assert found.next_step.count("DNS for api.anthropic.com failed") == 1
+    assert "(api-authenticated, api-reachable: dns_failure)" in found.next_step

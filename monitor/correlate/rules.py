@@ -54,30 +54,20 @@ def network(evidence: Evidence) -> Finding | None:
         if set(w.failure_classes) & PATH and any(_meet(w, v) for v in vendor)
     ]
     broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
+    everywhere = _every_target(evidence, broken)
     if control:
         path_down = broken or any(set(w.failure_classes) & NETWORK for w in control)
         confidence: Confidence = "high" if path_down else "medium"
-        if sum(w.failures for w in control) < 2:
-            # One lost control request is a blip, not a broken path.
+        if sum(w.failures for w in control) < 2 and not everywhere:
+            # One lost control request is a blip, not a broken path, unless every
+            # other target failed the same way at the same time.
             confidence = "low"
     else:
-        # Every target means every check that probes one and could run: a credentials
-        # file or a port has no network target, a misconfigured check tried none.
-        unusable = {w.name for w in evidence.unusable()}
-        ran = {
-            a.check.name
-            for a in evidence.activity
-            if a.runs
-            and a.check.role == "vendor"
-            and a.check.kind not in LOCAL_KINDS
-            and (a.passed or a.check.name not in unusable)
-        }
-        hit = {w.name for w in broken if w.kind == "check"}
-        if len(ran) < 2 or not ran <= hit or evidence.control_passed():
+        if not everywhere or evidence.control_passed():
             return None
         confidence = "medium"
     failed = [*broken, *control]
-    what = "; ".join(_network_failure(w) for w in failed)
+    what = "; ".join(_network_failures(failed))
     return Finding(
         verdict="network",
         confidence=confidence,
@@ -294,18 +284,43 @@ def _credentials_path(evidence: Evidence) -> str | None:
     return None
 
 
-def _network_failure(window: LocalWindow) -> str:
-    what = {
-        fc.DNS_FAILURE: "DNS",
-        fc.CONNECT_TIMEOUT: "connecting",
-        fc.CONNECT_REFUSED: "connecting",
-        fc.NETWORK_UNREACHABLE: "routing",
-        fc.TLS_ERROR: "TLS",
-    }.get(window.failure_classes[0] if window.failure_classes else "", "the call")
-    host = host_of(window.target) if window.target else window.name
-    role = "control target" if window.role == "control" else ""
-    subject = f"{role} {host}".strip()
-    return f"{what} for {subject} failed ({window.name}: {_classes([window])})"
+def _every_target(evidence: Evidence, broken: list[LocalWindow]) -> bool:
+    """Whether network-level failures hit every vendor target that was tried (two at least).
+
+    Every target means every check that probes one and could run: a credentials
+    file or a port has no network target, a misconfigured check tried none.
+    """
+    unusable = {w.name for w in evidence.unusable()}
+    ran = {
+        a.check.name
+        for a in evidence.activity
+        if a.runs
+        and a.check.role == "vendor"
+        and a.check.kind not in LOCAL_KINDS
+        and (a.passed or a.check.name not in unusable)
+    }
+    hit = {w.name for w in broken if w.kind == "check"}
+    return len(ran) >= 2 and ran <= hit
+
+
+def _network_failures(windows: list[LocalWindow]) -> list[str]:
+    """ "DNS for api.anthropic.com failed (api-dns, api-reachable: dns_failure)": one per host."""
+    grouped: dict[str, list[LocalWindow]] = {}
+    for window in windows:
+        what = {
+            fc.DNS_FAILURE: "DNS",
+            fc.CONNECT_TIMEOUT: "connecting",
+            fc.CONNECT_REFUSED: "connecting",
+            fc.NETWORK_UNREACHABLE: "routing",
+            fc.TLS_ERROR: "TLS",
+        }.get(window.failure_classes[0] if window.failure_classes else "", "the call")
+        host = host_of(window.target) if window.target else window.name
+        role = "control target" if window.role == "control" else ""
+        grouped.setdefault(f"{what} for {role} {host}".replace("  ", " "), []).append(window)
+    return [
+        f"{subject} failed ({', '.join(dict.fromkeys(w.name for w in group))}: {_classes(group)})"
+        for subject, group in grouped.items()
+    ]
 
 
 def _match_reasons(found: list[Match]) -> tuple[str, ...]:
