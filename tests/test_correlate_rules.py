@@ -65,6 +65,11 @@ OAUTH = check(
     components=(LOGIN,),
     target="POST https://console.anthropic.com/v1/oauth/token",
 )
+REFRESH = check(
+    "token-refresh",
+    kind="oauth_refresh",
+    target="POST https://console.anthropic.com/v1/oauth/token",
+)
 DNS = check("api-dns", kind="dns", source=None, components=(), target="api.anthropic.com")
 CREDS = check(
     "claude-credentials", "credentials_file", source=None, components=(), target=CREDENTIALS_PATH
@@ -160,6 +165,7 @@ def incident(
         declared_end=declared[1] if declared else end,
         stated_in_update=declared is not None,
         component_level=bool(components),
+        stated=(start, end) if declared is not None and end is not None else None,
     )
 
 
@@ -202,9 +208,11 @@ def test_it_blames_the_network_when_the_control_fails_too_naming_what_failed():
     )
     assert found is not None
     assert (found.verdict, found.confidence) == ("network", "high")
-    assert "DNS for api.anthropic.com failed" in found.next_step
-    assert "DNS for control target www.google.com failed" in found.next_step
-    assert "VPN, proxy, firewall and DNS" in found.next_step
+    assert "DNS for api.anthropic.com failed" in found.summary
+    assert "DNS for control target www.google.com failed" in found.summary
+    # The step says what to do, not the summary again: each host once.
+    assert found.next_step.startswith("Make api.anthropic.com, www.google.com resolve")
+    assert "failed" not in found.next_step
     assert {w.name for w in found.local} == {"api-authenticated", "control"}
 
 
@@ -239,7 +247,8 @@ def test_it_weighs_a_failing_control_by_the_failure_classes(
     )
     assert found is not None
     assert (found.verdict, found.confidence) == ("network", confidence)
-    assert "control target www.google.com failed" in found.next_step
+    assert "control target www.google.com failed" in found.summary
+    assert "www.google.com" in found.next_step
 
 
 def test_it_blames_the_network_when_network_failures_hit_every_target_without_a_control():
@@ -251,8 +260,10 @@ def test_it_blames_the_network_when_network_failures_hit_every_target_without_a_
     )
     assert found is not None
     assert (found.verdict, found.confidence) == ("network", "medium")
-    assert "DNS for api.anthropic.com failed" in found.next_step
-    assert "connecting for console.anthropic.com failed" in found.next_step
+    assert "DNS for api.anthropic.com failed" in found.summary
+    assert "connecting for console.anthropic.com failed" in found.summary
+    assert "Make api.anthropic.com resolve" in found.next_step
+    assert "refuses connections to console.anthropic.com" in found.next_step
 
 
 @pytest.mark.parametrize(
@@ -263,11 +274,6 @@ def test_it_blames_the_network_when_network_failures_hit_every_target_without_a_
             (series(AUTHED, FAIL, MEND, "dns_failure"), passing(OAUTH)), id="another target passes"
         ),
         pytest.param(
-            (series(AUTHED, FAIL, MEND, "server_error"), series(OAUTH, FAIL, MEND, "timeout")),
-            id="no network-level class",
-        ),
-        pytest.param((passing(AUTHED), passing(CONTROL)), id="nothing fails"),
-        pytest.param(
             (
                 series(AUTHED, FAIL, MEND, "dns_failure"),
                 series(CONTROL, FAIL, MEND, "misconfigured"),
@@ -276,8 +282,31 @@ def test_it_blames_the_network_when_network_failures_hit_every_target_without_a_
         ),
     ],
 )
-def test_it_does_not_blame_the_network_without_a_failing_control_or_every_target(items):
+def test_it_leans_to_the_network_only_weakly_without_a_failing_control_or_every_target(items):
+    """A name that does not resolve with nothing declared is no vendor outage, but one
+    host alone cannot prove the path either: low."""
+    found = network(evidence(*items))
+    assert found is not None
+    assert (found.verdict, found.confidence) == ("network", "low")
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        pytest.param(
+            (series(AUTHED, FAIL, MEND, "server_error"), series(OAUTH, FAIL, MEND, "timeout")),
+            id="no network-level class",
+        ),
+        pytest.param((passing(AUTHED), passing(CONTROL)), id="nothing fails"),
+    ],
+)
+def test_it_does_not_blame_the_network_without_network_level_failures(items):
     assert network(evidence(*items)) is None
+
+
+def test_it_does_not_blame_the_network_for_network_failures_a_declared_incident_explains():
+    found = network(evidence(series(AUTHED, FAIL, MEND, "dns_failure"), upstream=(incident(),)))
+    assert found is None
 
 
 @pytest.mark.parametrize(
@@ -302,7 +331,7 @@ def test_it_counts_only_network_targets_that_could_run_as_every_target(bystander
     assert found.verdict == "network"
 
 
-def test_it_does_not_blame_the_network_when_the_control_passed():
+def test_it_leans_to_the_path_to_this_vendor_when_the_control_passed():
     found = network(
         evidence(
             series(AUTHED, FAIL, MEND, "dns_failure"),
@@ -310,7 +339,9 @@ def test_it_does_not_blame_the_network_when_the_control_passed():
             passing(CONTROL),
         )
     )
-    assert found is None
+    assert found is not None
+    assert (found.verdict, found.confidence) == ("network", "low")
+    assert any("the control target passed" in r for r in found.reasons)
 
 
 def test_it_does_not_blame_the_network_for_a_control_failing_alone():
@@ -335,7 +366,10 @@ def test_it_blames_a_declared_window_on_the_failing_checks_source(up, confidence
     assert (found.verdict, found.confidence) == ("upstream", confidence)
     assert found.upstream == (up,)
     assert found.summary.startswith("It is them: claude declared incident")
-    assert "Wait for claude to resolve it (follow https://stspg.io/abc)" in found.next_step
+    if up.end is None:  # still open: wait
+        assert "Wait for claude to resolve it (follow https://stspg.io/abc)" in found.next_step
+    else:  # resolved since the moment asked: it was them, retry now
+        assert f"It was them, resolved at {up.end:%Y-%m-%d %H:%M} UTC: retry now" in found.next_step
     assert "do not delete credentials" in found.next_step
 
 
@@ -366,7 +400,7 @@ def test_it_labels_a_maintenance_window_as_maintenance():
     ("target", "confidence", "on"),
     [
         ("api.anthropic.com", "high", f"on {API}"),  # the host is named in the component
-        ("console.anthropic.com", "medium", "page-wide"),
+        ("console.anthropic.com", "medium", "the status page as a whole"),
     ],
 )
 def test_it_blames_a_declared_window_for_observed_failures(target, confidence, on):
@@ -381,7 +415,10 @@ def test_it_says_when_the_impact_window_was_stated_in_an_update():
     up = incident(t(11, 31), t(12, 19), declared=(t(12, 10), t(13, 5)))
     found = upstream_declared(evidence(series(AUTHED, FAIL, MEND), upstream=(up,)))
     assert found is not None
-    assert "stated in an update, declared 2026-04-14 12:10\u201313:05 UTC" in found.reasons[0]
+    assert (
+        "stated in an update as 2026-04-14 11:31\u201312:19 UTC; "
+        "declared 2026-04-14 12:10\u201313:05 UTC"
+    ) in found.reasons[0]
 
 
 def test_it_names_the_best_match_in_the_summary():
@@ -410,12 +447,22 @@ def test_it_blames_stale_credentials_when_the_api_answers_401_as_expected():
     assert found is not None
     assert (found.verdict, found.confidence) == ("local", "high")
     assert "the API is up" in found.summary
+    # An http check sends an API key: the fix is the key, not a re-login.
+    assert "Check the API key" in found.next_step
+    assert "credentials file" not in found.next_step
+    assert any("api-reachable passed" in r for r in found.reasons)
+
+
+def test_it_points_a_refused_oauth_token_at_a_fresh_login_and_the_stale_file():
+    found = credentials(
+        evidence(passing(REACH), series(REFRESH, FAIL, MEND, "invalid_grant", 400), passing(CREDS))
+    )
+    assert found is not None
     assert "Log in again" in found.next_step
     assert (
         f"the credentials file ({CREDENTIALS_PATH}) holds a stale refresh token" in found.next_step
     )
     assert "remove it" in found.next_step
-    assert any("api-reachable passed" in r for r in found.reasons)
 
 
 @pytest.mark.parametrize(
@@ -483,7 +530,7 @@ def test_it_weighs_rejected_credentials_by_what_else_is_known(items, observed, c
     found = credentials(evidence(*items, observed=observed))
     assert found is not None
     assert (found.verdict, found.confidence) == ("local", confidence)
-    assert "Log in again" in found.next_step
+    assert "log in again" in found.next_step.lower() or "API key" in found.next_step
 
 
 def test_it_lists_the_credentials_file_check_and_its_path_among_the_reasons():
@@ -500,7 +547,7 @@ def test_it_lists_the_credentials_file_check_and_its_path_among_the_reasons():
 
 
 def test_it_names_no_path_when_no_credentials_file_is_checked():
-    found = credentials(evidence(passing(REACH), series(AUTHED, FAIL, MEND, "auth_rejected", 401)))
+    found = credentials(evidence(passing(REACH), series(REFRESH, FAIL, MEND, "auth_rejected", 401)))
     assert found is not None
     assert "the credentials file holds a stale refresh token" in found.next_step
 
@@ -508,7 +555,7 @@ def test_it_names_no_path_when_no_credentials_file_is_checked():
 def test_it_points_a_forbidden_call_at_the_accounts_permissions_not_a_login():
     found = credentials(evidence(passing(REACH), series(AUTHED, FAIL, MEND, "forbidden", 403)))
     assert found is not None
-    assert "organisation, plan or API key scope" in found.next_step
+    assert "organisation, plan or the key's scopes" in found.next_step
     assert "Log in again" not in found.next_step
 
 
@@ -588,7 +635,27 @@ def test_it_joins_the_steps_for_several_set_up_failures():
 def test_it_counts_an_observed_set_up_failure():
     found = local_setup(evidence(observed=(seen(FAIL, "callback_failed", "localhost"),)))
     assert found is not None
-    assert "callback port" in found.next_step
+    # No port check failed: the advice is about the redirect, not a port.
+    assert "callback port" not in found.next_step
+    assert "redirect to localhost" in found.next_step
+
+
+def test_it_blames_a_callback_that_never_arrived_during_declared_login_trouble():
+    """The login-loop case: the vendor's sign-in is down, so the redirect never comes."""
+    login = incident(components=(LOGIN,), title="Elevated errors on login")
+    verdict = explain(
+        evidence(
+            observed=(
+                seen(FAIL, "callback_failed", "localhost"),
+                seen(t(11, 45), "callback_failed", "localhost"),
+                seen(t(11, 50), "server_error", "console.anthropic.com"),
+            ),
+            upstream=(login,),
+        )
+    )
+    assert verdict.verdict == "upstream"
+    assert not any(r.startswith("you:") for r in verdict.reasons)
+    assert "callback port" not in verdict.next_step
 
 
 @pytest.mark.parametrize(
@@ -700,8 +767,9 @@ def test_it_puts_the_network_before_everything():
         )
     )
     assert (verdict.verdict, verdict.confidence) == ("network", "high")
-    assert "DNS for api.anthropic.com failed" in verdict.next_step
-    assert "control target" in verdict.next_step
+    assert "DNS for api.anthropic.com failed" in verdict.summary
+    assert "control target" in verdict.summary
+    assert "api.anthropic.com" in verdict.next_step
     assert any(r.startswith("also considered (upstream") for r in verdict.reasons)
     assert any(r.startswith("also considered (local") for r in verdict.reasons)
 
@@ -726,7 +794,7 @@ def lost_match() -> Evidence:
         passing(REACH),
         series(AUTHED, FAIL, MEND, "auth_rejected", 401),
         series(OAUTH, t(11), t(11, 50), "server_error", 500),
-        upstream=(incident(t(12), t(12, 30), components=(LOGIN,), title="Login errors"),),
+        upstream=(incident(t(12), t(12, 30), components=(LOGIN,), title="Console errors"),),
     )
 
 
@@ -734,7 +802,7 @@ def test_it_blames_the_credentials_when_they_are_stronger_than_a_partial_overlap
     verdict = explain(lost_match())
     assert (verdict.verdict, verdict.confidence) == ("local", "high")
     assert "also considered (upstream, low)" in reasons(verdict)
-    assert "Log in again" in verdict.next_step
+    assert "API key" in verdict.next_step  # the check sends a key: the fix is the key
 
 
 def test_it_does_not_say_a_matching_incident_that_lost_is_elsewhere():
@@ -764,7 +832,7 @@ def test_it_is_inconclusive_when_the_evidence_points_both_ways_equally():
     assert any(r.startswith("them: oauth-endpoint failed") for r in verdict.reasons)
     assert any(r.startswith("you: callback-port failed") for r in verdict.reasons)
     assert verdict.next_step.startswith("First rule out this side: Free the OAuth callback port")
-    assert "Then: Wait for claude to resolve it" in verdict.next_step
+    assert "Then: It was them, resolved at" in verdict.next_step
 
 
 def test_it_merges_local_findings_into_one_with_every_step():
@@ -887,7 +955,9 @@ def test_it_does_not_let_a_misconfigured_control_turn_a_failure_into_the_network
             series(AUTHED, FAIL, MEND, "dns_failure"), series(CONTROL, FAIL, None, "misconfigured")
         )
     )
-    assert verdict.verdict != "network"
+    # The unresolved name alone leans to the network, weakly: not through the control.
+    assert (verdict.verdict, verdict.confidence) == ("network", "low")
+    assert "control target" not in verdict.summary
     assert "control could not run (misconfigured)" in reasons(verdict)
 
 
@@ -920,7 +990,9 @@ def test_it_ignores_a_control_failure_at_another_time_than_the_vendor_failures()
             series(CONTROL, t(11), t(11, 30), "connect_timeout"),
         )
     )
-    assert found is None
+    assert found is not None  # the unresolved name alone: low, and the control is not in it
+    assert found.confidence == "low"
+    assert all(w.role != "control" for w in found.local)
 
 
 def test_it_names_in_the_summary_the_incident_open_at_the_moment_asked_about():
@@ -978,5 +1050,6 @@ def test_it_trusts_one_round_in_which_every_target_and_the_control_failed():
     )
     assert found is not None
     assert found.confidence == "high"
-    assert found.next_step.count("DNS for api.anthropic.com failed") == 1
-    assert "(api-authenticated, api-reachable: dns_failure)" in found.next_step
+    assert found.summary.count("DNS for api.anthropic.com failed") == 1
+    assert "(api-authenticated, api-reachable: dns_failure)" in found.summary
+    assert found.next_step.count("api.anthropic.com") == 1

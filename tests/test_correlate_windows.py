@@ -5,9 +5,7 @@ Pure: every case is built from literals with explicit aware-UTC times.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,10 +21,8 @@ from monitor.correlate.windows import (
     check_windows,
     component_windows,
     observed_windows,
-    stated_span,
 )
 
-FIXTURE = Path(__file__).parent / "fixtures" / "claude" / "incidents-trimmed-2026-06.json"
 API = "Claude API (api.anthropic.com)"
 GAP = timedelta(minutes=10)
 
@@ -126,8 +122,8 @@ def moved(
         ),
         pytest.param(
             [run(t(10)), skipped(t(10, 1)), run(t(10, 2)), passed(t(10, 3))],
-            [(t(10), t(10, 3))],
-            id="a skipped run does not end a streak",
+            [(t(10), t(10, 1)), (t(10, 2), t(10, 3))],
+            id="a skipped run ends a streak; the next failure starts another",
         ),
         pytest.param(
             [passed(t(10)), skipped(t(10, 1)), passed(t(10, 2))],
@@ -141,8 +137,8 @@ def moved(
         ),
         pytest.param(
             [run(t(10)), skipped(t(10, 1))],
-            [(t(10), None)],
-            id="trailing skipped run leaves it open",
+            [(t(10), t(10, 1))],
+            id="a skipped run after a failure ends it: not still failing",
         ),
     ],
 )
@@ -155,14 +151,13 @@ def test_it_counts_runs_and_failures_and_ranks_classes_by_frequency():
         series(
             run(t(10), failure_class="timeout", detail="read timed out"),
             run(t(10, 1), failure_class="server_error", status=503, detail="503 one"),
-            skipped(t(10, 2)),
             run(t(10, 3), failure_class="server_error", status=500, detail="500 two"),
             run(t(10, 4), failure_class=None, detail="no class"),
             run(t(10, 5), failure_class="server_error", status=503),
             passed(t(10, 6)),
         )
     )
-    assert window.runs == 6  # the skipped run falls inside and is counted as a run
+    assert window.runs == 5
     assert window.failures == 5
     assert window.failure_classes == ("server_error", "timeout", "unknown")
     assert window.http_statuses == (500, 503)
@@ -401,169 +396,6 @@ def test_it_starts_the_worst_status_afresh_in_each_window():
         ]
     )
     assert (first.status, second.status) == ("major_outage", "degraded_performance")
-
-
-# -- stated_span --------------------------------------------------------------------------------
-
-
-def fixture_update() -> tuple[str, datetime, tuple[datetime, datetime]]:
-    """The resolved update of the real Opus incident: a span with no zone marker."""
-    incident = json.loads(FIXTURE.read_text())["incidents"][0]
-    update = incident["incident_updates"][0]
-    declared = (
-        datetime.fromisoformat(incident["started_at"]),
-        datetime.fromisoformat(incident["resolved_at"]),
-    )
-    return update["body"], datetime.fromisoformat(update["display_at"]), declared
-
-
-def test_it_reads_the_unzoned_span_of_the_real_update_near_its_declared_window():
-    body, posted, declared = fixture_update()
-    assert body.startswith("From 18:12–18:55, we saw elevated errors")
-    assert stated_span(body, posted, declared) == (t(18, 12), t(18, 55))
-
-
-def test_it_refuses_the_unzoned_span_of_the_real_update_without_a_declared_window():
-    body, posted, _ = fixture_update()
-    assert stated_span(body, posted) is None
-
-
-@pytest.mark.parametrize(
-    "declared",
-    [
-        pytest.param((t(2), t(3)), id="hours before"),
-        pytest.param((t(18, 37, 44, day=3), t(19, 5, 27, day=3)), id="days before"),
-        pytest.param((t(12, 40), t(12, 54)), id="ending just over six hours after it"),
-        pytest.param(
-            (t(0, 13, day=7), t(0, 30, day=7)), id="starting just over six hours before it"
-        ),
-    ],
-)
-def test_it_refuses_an_unzoned_span_far_from_the_declared_window(declared):
-    body, posted, _ = fixture_update()
-    assert stated_span(body, posted, declared) is None
-
-
-@pytest.mark.parametrize(
-    "declared",
-    [
-        pytest.param((t(12, 40), t(12, 55)), id="ending exactly six hours after it"),
-        pytest.param((t(0, 12, day=7), t(0, 30, day=7)), id="starting exactly six hours before it"),
-        pytest.param((t(13), None), id="open declared window"),
-    ],
-)
-def test_it_accepts_an_unzoned_span_within_six_hours_of_the_declared_window(declared):
-    body, posted, _ = fixture_update()
-    assert stated_span(body, posted, declared) == (t(18, 12), t(18, 55))
-
-
-def test_it_refuses_an_unzoned_span_ending_beyond_an_open_declared_window_reach():
-    text = "From 09:00 to 16:01 errors were elevated."
-    assert stated_span(text, t(17), (t(10), None)) is None
-    assert stated_span(text, t(17), (t(10), t(10, 1))) == (t(9), t(16, 1))
-
-
-@pytest.mark.parametrize(
-    ("text", "posted", "expected"),
-    [
-        pytest.param(
-            "Users saw elevated errors on login between 15:31 to 16:19 UTC.",
-            t(16, 40),
-            (t(15, 31), t(16, 19)),
-            id="between to UTC",
-        ),
-        pytest.param(
-            "between 15:31 and 16:19 UTC", t(17), (t(15, 31), t(16, 19)), id="between and"
-        ),
-        pytest.param("15:31-16:19 UTC", t(17), (t(15, 31), t(16, 19)), id="hyphen"),
-        pytest.param("from 15:31 – 16:19 GMT", t(17), (t(15, 31), t(16, 19)), id="en dash GMT"),
-        pytest.param("from 15:31 — 16:19 Z", t(17), (t(15, 31), t(16, 19)), id="em dash Z"),
-        pytest.param("9:05 until 9:40 utc", t(10), (t(9, 5), t(9, 40)), id="one digit hours"),
-        pytest.param(
-            "between 15:31 to 16:19 UTC", t(16, 20), (t(15, 31), t(16, 19)), id="posted just after"
-        ),
-        pytest.param(
-            "between 15:31 to 16:19 UTC",
-            t(16, 18),
-            (t(15, 31), t(16, 19)),
-            id="ending within a minute of posting is today",
-        ),
-        pytest.param(
-            "between 23:10 to 23:55 UTC",
-            t(0, 20, day=7),
-            (t(23, 10), t(23, 55)),
-            id="a span after the posting is the day before",
-        ),
-        pytest.param(
-            "between 23:40 and 00:25 UTC",
-            t(1, day=7),
-            (t(23, 40), t(0, 25, day=7)),
-            id="crossing midnight ends the next day",
-        ),
-        pytest.param(
-            "between 23:40 and 00:25 UTC",
-            t(0, 30, day=7),
-            (t(23, 40), t(0, 25, day=7)),
-            id="crossing midnight posted just after",
-        ),
-        pytest.param(
-            "between 15:31 to 16:19 UTC",
-            datetime(2026, 6, 6, 18, 40, tzinfo=timezone(timedelta(hours=2))),
-            (t(15, 31), t(16, 19)),
-            id="posted in another zone dates in UTC",
-        ),
-        pytest.param(
-            "between 23:10 to 23:55 UTC",
-            datetime(2026, 6, 7, 2, 0, tzinfo=timezone(timedelta(hours=2))),
-            (t(23, 10), t(23, 55)),
-            id="a local date ahead of UTC does not shift it",
-        ),
-        pytest.param(
-            "At 25:00 to 26:00 UTC nothing; between 15:31 to 16:19 UTC errors.",
-            t(17),
-            (t(15, 31), t(16, 19)),
-            id="nonsense skipped, the next span taken",
-        ),
-    ],
-)
-def test_it_reads_a_span_marked_utc_without_a_declared_window(text, posted, expected):
-    assert stated_span(text, posted) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "between 25:00 to 26:00 UTC",
-        "between 15:31 to 24:00 UTC",
-        "between 15:60 to 16:19 UTC",
-        "between 15:31 to 16:75 UTC",
-        "between 10:00 and 10:00 UTC",  # not a 24-hour window
-        "We are investigating elevated errors.",
-        "Version 4.8 rolled back at 16:19 UTC.",
-        "",
-    ],
-)
-def test_it_finds_no_span_in_nonsense_or_a_single_time(text):
-    assert stated_span(text, t(17), (t(15), t(17))) is None
-
-
-def test_it_refuses_an_unzoned_span_without_any_declared_window():
-    assert stated_span("From 15:31 to 16:19 errors rose.", t(17)) is None
-
-
-def test_it_reads_a_zone_marked_only_on_the_first_time():
-    assert stated_span("between 15:31 UTC and 16:19", t(17)) == (t(15, 31), t(16, 19))
-
-
-def test_it_reads_times_given_with_seconds():
-    text = "between 10:05:00 and 11:20:30 UTC"
-    assert stated_span(text, t(12), (t(10), t(11, 30))) == (t(10, 5), t(11, 20))
-
-
-def test_it_returns_aware_utc_times():
-    span = stated_span("between 15:31 to 16:19 UTC", t(17))
-    assert span is not None
-    assert [moment.tzinfo for moment in span] == [UTC, UTC]
 
 
 # -- overlaps -----------------------------------------------------------------------------------

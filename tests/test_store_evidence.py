@@ -16,6 +16,7 @@ from sqlalchemy import insert
 
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.windows import (
+    ComponentHit,
     Coverage,
     LocalWindow,
     Run,
@@ -374,24 +375,25 @@ def test_it_returns_no_series_when_no_run_falls_in_the_span(sqlite_store: Store)
             "..tt-5t",
             "t..",
             StreakHead(
-                at(2), runs=5, failures=4, failure_classes={"timeout": 3, "server_error": 1}
+                at(5), runs=2, failures=2, failure_classes={"timeout": 1, "server_error": 1}
             ),
-            id="skipped-run-inside-the-streak-is-counted",
+            id="a-skipped-run-ends-the-streak-before-it",
         ),
         pytest.param(
-            ".--tt-5t",
+            ".--tt5t",
             "t..",
             StreakHead(
-                at(3), runs=5, failures=4, failure_classes={"timeout": 3, "server_error": 1}
+                at(3), runs=4, failures=4, failure_classes={"timeout": 3, "server_error": 1}
             ),
-            id="skipped-runs-before-the-first-failure-are-not",
+            id="skipped-runs-before-the-first-failure-are-not-counted",
         ),
         pytest.param(
-            "tdt-",
-            "-t.",
-            StreakHead(at(0), runs=4, failures=3, failure_classes={"timeout": 2, "dns_failure": 1}),
+            "tdt",
+            "t.",
+            StreakHead(at(0), runs=3, failures=3, failure_classes={"timeout": 2, "dns_failure": 1}),
             id="never-passed-before",
         ),
+        pytest.param("tdt-", "-t.", None, id="a-skipped-first-run-ends-it"),
         pytest.param(
             "t.t  t",
             "d.",
@@ -442,9 +444,9 @@ def test_it_keeps_streaks_per_probe_apart(sqlite_store: Store) -> None:
 @pytest.mark.parametrize(
     ("inside", "after", "recovered"),
     [
-        pytest.param(".tt", "t-t.t.", 6, id="first-pass-after-the-span"),
-        pytest.param(".tt", "--.", 5, id="skipped-runs-are-no-recovery"),
-        pytest.param(".t-", "t.", 4, id="last-real-run-failed"),
+        pytest.param(".tt", "tt.t.", 5, id="first-pass-after-the-span"),
+        pytest.param(".tt", "t-t.t.", 4, id="a-skipped-run-ends-the-streak"),
+        pytest.param(".t-", "t.", None, id="last-run-skipped"),
         pytest.param(".tt", "tttt", None, id="never-recovered"),
         pytest.param(".tt", "", None, id="no-run-after"),
         pytest.param("t.", "t.", None, id="last-run-passed"),
@@ -470,12 +472,12 @@ def test_it_gives_a_streak_running_past_the_span_its_recovery(
 
 
 def _kept(runs: Sequence[Run]) -> list[Run]:
-    """What ``failures_only`` promises: failures, the passes ending them, and the first run."""
-    real = [r for r in runs if not r.skipped]
-    return [r for i, r in enumerate(real) if i == 0 or r.failed or real[i - 1].failed]
+    """What ``failures_only`` promises: failures, the runs ending them (a pass or a skip),
+    and the first run."""
+    return [r for i, r in enumerate(runs) if i == 0 or r.failed or runs[i - 1].failed]
 
 
-def test_it_keeps_only_failing_runs_and_the_passes_ending_them(sqlite_store: Store) -> None:
+def test_it_keeps_only_failing_runs_and_the_runs_ending_them(sqlite_store: Store) -> None:
     _source(sqlite_store)
     api = _check(sqlite_store, "api")
     _runs(sqlite_store, api, "..t-t..5.d-.-..")
@@ -483,7 +485,7 @@ def test_it_keeps_only_failing_runs_and_the_passes_ending_them(sqlite_store: Sto
     (full,) = _series(sqlite_store, at(0), at(20))
     (only,) = _series(sqlite_store, at(0), at(20), failures_only=True)
 
-    assert [r.started_at for r in only.runs] == [at(m) for m in (0, 2, 4, 5, 7, 8, 9, 11)]
+    assert [r.started_at for r in only.runs] == [at(m) for m in (0, 2, 3, 4, 5, 7, 8, 9, 10)]
     assert list(only.runs) == _kept(full.runs)
     assert _spans([only]) == _spans([full])
 
@@ -529,9 +531,7 @@ def test_it_finds_the_same_windows_reading_only_failures(sqlite_store: Store, se
 
         assert _spans(only) == _spans(full), (lo, hi)
         by_key = {(s.check.name, s.probe): s for s in full}
-        assert {(s.check.name, s.probe) for s in only} == {
-            key for key, s in by_key.items() if any(not r.skipped for r in s.runs)
-        }
+        assert {(s.check.name, s.probe) for s in only} == set(by_key)
         for item in only:
             whole = by_key[item.check.name, item.probe]
             assert list(item.runs) == _kept(whole.runs)
@@ -814,6 +814,7 @@ def test_it_names_only_the_components_updates_say_were_degraded(seeded: Store) -
         declared_end=at(50),
         stated_in_update=False,
         component_level=True,
+        hits=(ComponentHit("API", at(10), at(50)), ComponentHit("Git", at(30), at(50))),
     )
 
 
@@ -921,7 +922,7 @@ def scenario(seeded: Store) -> Store:
     api = _check(seeded, "api", components=("API",))
     vpn = _check(seeded, "vpn", role="control", kind="tcp", source=None)
     # api fails from 14:55 (before any span asked about) to its pass at 15:40.
-    _runs(seeded, api, "...." + "tt-t5" + "t" * 40 + "..", start=-9)
+    _runs(seeded, api, "...." + "ttt5t" + "t" * 40 + "..", start=-9)
     _runs(seeded, vpn, "." * 60, start=-9)
     _heartbeat(seeded, "probe-a", -600, 200)
     _observations(
@@ -950,8 +951,8 @@ def test_it_gathers_the_evidence_around_a_moment(scenario: Store) -> None:
     observed = [w for w in evidence.local if w.kind == "observed"]
     (window,) = checks
     assert (window.name, window.start, window.end) == ("api", at(-5), at(40))
-    # Every failing run of the streak up to hi, before the span too, and the skipped one.
-    assert (window.failures, window.runs) == (40, 41)
+    # Every failing run of the streak up to hi, before the span too.
+    assert (window.failures, window.runs) == (41, 41)
     assert window.failure_classes == ("timeout", "server_error")
     assert (window.source, window.components) == ("github", ("API",))
     (seen,) = observed
@@ -1014,8 +1015,8 @@ def test_it_lays_local_and_upstream_windows_on_one_timeline(scenario: Store) -> 
         (at(60), "upstream", "Degraded performance"),
     ]
     (check,) = [e for e in events if isinstance(e, LocalWindow) and e.kind == "check"]
-    assert (check.start, check.end, check.failures) == (at(-5), at(40), 44)
-    assert check.runs == 45  # the skipped run is in the streak head
+    assert (check.start, check.end, check.failures) == (at(-5), at(40), 45)
+    assert check.runs == 45
 
 
 def test_it_puts_the_upstream_window_first_on_a_tie(sqlite_store: Store) -> None:

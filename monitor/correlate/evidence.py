@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 
 from monitor.checks import result as fc
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.relevance import Match, matches, need
 from monitor.correlate.windows import (
     CheckInfo,
     Coverage,
     LocalWindow,
     Observation,
+    Page,
     Series,
     UpstreamWindow,
     check_windows,
@@ -39,16 +41,10 @@ AUTH = frozenset(
         fc.CREDENTIALS_INVALID,
     }
 )
-SERVER_SIDE = frozenset(
-    {
-        fc.SERVER_ERROR,
-        fc.TIMEOUT,
-        fc.CONNECT_TIMEOUT,
-        fc.CONNECT_REFUSED,
-        fc.CONNECTION_RESET,
-        fc.PROTOCOL_ERROR,
-    }
-)
+# The vendor answered badly or stopped answering mid-call: what its own outage
+# looks like. Failing to connect at all (refused, DNS, no route) is not: a vendor
+# outage behind a load balancer still accepts the connection.
+SERVER_SIDE = frozenset({fc.SERVER_ERROR, fc.TIMEOUT, fc.CONNECTION_RESET, fc.PROTOCOL_ERROR})
 # Failures that describe this machine's set-up, whatever the vendor does.
 LOCAL_SETUP = frozenset(
     {
@@ -64,6 +60,11 @@ LOCAL_SETUP = frozenset(
 # A check that could not run, or monitor's own bug: says nothing about anyone else.
 NOT_EVIDENCE = frozenset({fc.MISCONFIGURED, fc.INTERNAL_ERROR})
 LOCAL_KINDS = frozenset({"credentials_file", "local_port", "clock"})
+
+
+def family(failure_class: str) -> str:
+    """The kind of failure imported lines are grouped by: network-level, or what can explain it."""
+    return "network" if failure_class in NETWORK else need(failure_class)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,24 @@ class Evidence:
     upstream: tuple[UpstreamWindow, ...]
     coverage: Coverage
     tolerance: Tolerance
+    pages: tuple[Page, ...] = ()
+
+    def page(self, source: str | None) -> Page | None:
+        return next((p for p in self.pages if p.source == source), None)
+
+    def unread(self) -> list[Page]:
+        """Pages the failing calls depend on (all, when nothing failed) that could not be
+        read around ``at``: what they declared then is unknown."""
+        sources = {w.source for w in self.local if w.source} or {p.source for p in self.pages}
+        return [p for p in self.pages if p.source in sources and not p.known]
+
+    def matches(self, window: LocalWindow) -> list[Match]:
+        """The upstream windows that explain ``window``, strongest first (``relevance``)."""
+        components = {p.source: p.components for p in self.pages}
+        return matches(window, self.upstream, self.tolerance, components)
+
+    def explained(self, window: LocalWindow) -> bool:
+        return bool(self.matches(window))
 
     def vendor(self) -> list[LocalWindow]:
         """Failures of calls to the vendor (checks with role vendor, and imported ones)."""
@@ -111,12 +130,17 @@ class Evidence:
         return bool(controls) and not self.control() and any(a.passed for a in controls)
 
     def setup(self) -> list[LocalWindow]:
-        """Failures that describe this machine: credentials file, callback port, clock."""
+        """Failures that describe this machine: credentials file, callback port, clock.
+
+        A login callback that never arrived while the vendor's sign-in was down
+        is the vendor's doing, not this machine's set-up.
+        """
         return [
             w
             for w in self.local
             if (w.check_kind in LOCAL_KINDS or w.kind == "observed")
             and set(w.failure_classes) & LOCAL_SETUP
+            and not self.explained(w)
         ]
 
     def unusable(self) -> list[LocalWindow]:
@@ -146,12 +170,14 @@ def gather(
     coverage: Coverage,
     tolerance: Tolerance,
     observed_gap: timedelta,
+    pages: Iterable[Page] = (),
 ) -> Evidence:
     """Turn the store's rows around ``at`` into windows and per-check activity."""
     lo, hi = at - window, at + window
     series = list(series)
     local = [w for s in series for w in check_windows(s) if w.overlaps(lo, hi)]
-    local += [w for w in observed_windows(observations, observed_gap) if w.overlaps(lo, hi)]
+    imported = observed_windows(observations, observed_gap, family)
+    local += [w for w in imported if w.overlaps(lo, hi)]
     local.sort(key=lambda w: (w.start, w.name))
     return Evidence(
         at=at,
@@ -162,6 +188,7 @@ def gather(
         upstream=tuple(upstream),
         coverage=coverage,
         tolerance=tolerance,
+        pages=tuple(pages),
     )
 
 

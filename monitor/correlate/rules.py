@@ -7,20 +7,21 @@ verdict (``explain``) only weighs what the rules found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from monitor.checks import result as fc
 from monitor.correlate.evidence import AUTH, LOCAL_KINDS, NETWORK, SERVER_SIDE, Evidence
-from monitor.correlate.matching import Match, host_of, matches
+from monitor.correlate.matching import host_of
+from monitor.correlate.relevance import RANK, Confidence, Match, hit_at, need_of
 from monitor.correlate.windows import LocalWindow, UpstreamWindow, by_name
 
-Confidence = Literal["high", "medium", "low"]
+__all__ = ["RANK", "RULES", "Confidence", "Finding", "credential_of"]
+
 # Failing to reach a target at all: what a broken path looks like from here.
 PATH = NETWORK | {fc.TIMEOUT, fc.CONNECTION_RESET}
-RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,14 @@ Rule = Callable[[Evidence], Finding | None]
 
 
 def network(evidence: Evidence) -> Finding | None:
-    """The control target fails too, or network-level failures hit every target: it is the path.
+    """The control target fails too, network-level failures hit every target, or calls
+    could not even connect while nothing declared explains it: it is the path.
 
     A VPN, a proxy, a firewall or DNS on this side stops every connection,
-    the vendor's and anyone else's alike.
+    the vendor's and anyone else's alike. A vendor's outage looks different:
+    its servers still accept the connection and answer 5xx or stall, so a
+    name that does not resolve or a refused connection with nothing declared
+    is not evidence against the vendor.
     """
     # A control answering 5xx proves the path works; only failing to reach it
     # counts, and only while the vendor calls were failing too.
@@ -55,6 +60,7 @@ def network(evidence: Evidence) -> Finding | None:
     ]
     broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
     everywhere = _every_target(evidence, broken)
+    unexplained = [w for w in broken if not evidence.explained(w)]
     if control:
         path_down = broken or any(set(w.failure_classes) & NETWORK for w in control)
         confidence: Confidence = "high" if path_down else "medium"
@@ -62,30 +68,40 @@ def network(evidence: Evidence) -> Finding | None:
             # One lost control request is a blip, not a broken path, unless every
             # other target failed the same way at the same time.
             confidence = "low"
-    else:
-        if not everywhere or evidence.control_passed():
-            return None
+    elif everywhere and not evidence.control_passed():
         confidence = "medium"
+    elif unexplained:
+        # Only the vendor's host fails to connect, and nothing declared explains it:
+        # this side's DNS, proxy or firewall is the likelier cause, but one cannot
+        # tell for sure without a control target failing alongside.
+        broken, confidence = unexplained, "low"
+    else:
+        return None
     failed = [*broken, *control]
     what = "; ".join(_network_failures(failed))
+    reasons = list(_window_reasons(failed))
+    if not control and evidence.control_passed():
+        reasons.append(
+            "the control target passed: the trouble is on the way to this vendor only "
+            "(DNS, a proxy or firewall rule, a VPN route)"
+        )
+    elif not control:
+        reasons.append("no declared trouble explains it: a vendor outage still accepts connections")
     return Finding(
         verdict="network",
         confidence=confidence,
         summary=f"Your network path is failing, not the vendor: {what}.",
-        reasons=_window_reasons(failed),
-        next_step=(
-            f"{_capital(what)}. Check the VPN, proxy, firewall and DNS settings on this "
-            "machine (and whether other sites load); the vendor cannot fix this."
-        ),
+        reasons=tuple(reasons),
+        next_step=_network_step(failed),
         local=tuple(failed),
     )
 
 
 def upstream_declared(evidence: Evidence) -> Finding | None:
-    """Failures that depend on a source sit inside a window that source declared."""
+    """Failures sit inside a window their source declared, on what they used (``relevance``)."""
     explained: list[Match] = []
     for window in evidence.vendor():
-        found = matches(window, list(evidence.upstream), evidence.tolerance)
+        found = evidence.matches(window)
         if found:
             explained.append(min(found, key=lambda m: _rank(m, evidence)))
     if not explained:
@@ -93,42 +109,36 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
     # Best first, so the summary names the match that sets the confidence and is
     # about the moment asked (not whichever failure began first).
     explained.sort(key=lambda m: _rank(m, evidence))
-    if any(m.fit == "inside" and m.scope == "component" for m in explained):
-        confidence: Confidence = "high"
-    elif any(m.fit == "inside" for m in explained):
-        confidence = "medium"
-    else:
-        confidence = "low"
-    lead = explained[0].upstream
+    confidence = max((m.strength for m in explained), key=RANK.__getitem__)
+    best = explained[0]
+    lead = best.upstream
     label = "maintenance" if lead.kind == "maintenance" else lead.kind
     summary = (
         f"It is them: {lead.source} declared {label} \u201c{lead.title}\u201d "
-        f"({_span(lead.start, lead.end)}) and your failures "
-        f"{'fall inside it' if explained[0].fit == 'inside' else 'overlap it'}."
+        f"({_window_span(lead)}) and your failures "
+        f"{'fall inside it' if best.fit == 'inside' else 'overlap it'}."
     )
-    follow = f" (follow {lead.url})" if lead.url else ""
+    rejected = any(need_of(m.local) == "credential" for m in explained)
     return Finding(
         verdict="upstream",
         confidence=confidence,
         summary=summary,
         reasons=_match_reasons(explained),
-        next_step=(
-            f"Wait for {lead.source} to resolve it{follow}. Nothing on this machine needs "
-            "fixing: do not delete credentials or reinstall; retry once it is resolved."
-        ),
+        next_step=_upstream_step(lead, evidence.at, rejected),
         local=tuple(m.local for m in explained),
         upstream=tuple(dict.fromkeys(m.upstream for m in explained)),
     )
 
 
 def credentials(evidence: Evidence) -> Finding | None:
-    """The API answers, but rejects these credentials, and no declared trouble explains it.
+    """The vendor rejects these credentials, and no relevant trouble explains it.
 
     The stale-refresh-token case: re-login alone may not cure it, because
-    the tool keeps reusing the token file on disk.
+    the tool keeps reusing the token file on disk. Trouble elsewhere on the
+    page (a web UI, webhooks, billing) does not excuse a rejected key.
     """
     rejected = [
-        w for w in evidence.vendor() if set(w.failure_classes) & AUTH and not _touched(w, evidence)
+        w for w in evidence.vendor() if set(w.failure_classes) & AUTH and not evidence.explained(w)
     ]
     if not rejected:
         return None
@@ -153,27 +163,21 @@ def credentials(evidence: Evidence) -> Finding | None:
             "without credentials, as it should"
         )
     reasons += _window_reasons(files)
+    unread = [p for p in evidence.unread() if p.source in {w.source for w in rejected}]
+    if unread:
+        # Declared trouble cannot be ruled out on a page nobody could read.
+        confidence = "low"
+        reasons += [f"{p.unread()}: declared sign-in trouble cannot be ruled out" for p in unread]
     classes = {c for w in rejected for c in w.failure_classes}
-    path = next((w.target for w in files if w.target), None) or _credentials_path(evidence)
-    where = f" ({path})" if path else ""
-    if classes <= {fc.FORBIDDEN}:
-        step = (
-            "The credentials are accepted but not allowed to do this: check the account's "
-            "organisation, plan or API key scope."
-        )
-    else:
-        step = (
-            "Log in again with the tool that failed. If the 401s continue after a fresh "
-            f"login, the credentials file{where} holds a stale refresh token: remove it "
-            "and log in once more."
-        )
-    up = "the API is up" if reachable else "no declared upstream trouble explains it"
+    up = "the API is up" if reachable else "no declared trouble on what they use explains it"
+    if unread and not reachable:
+        up = "the status page could not be read to rule out the vendor"
     return Finding(
         verdict="local",
         confidence=confidence,
         summary=f"It is you: your credentials are rejected ({_classes(rejected)}) while {up}.",
         reasons=tuple(reasons),
-        next_step=step,
+        next_step=credential_step(rejected, classes, files, evidence),
         local=(*rejected, *files),
     )
 
@@ -185,10 +189,12 @@ def local_setup(evidence: Evidence) -> Finding | None:
         return None
     steps = []
     classes = {c for w in broken for c in w.failure_classes}
-    if classes & {fc.PORT_UNAVAILABLE, fc.CALLBACK_FAILED}:
+    if fc.PORT_UNAVAILABLE in classes:
+        steps.append("free the OAuth callback port (another process holds it), then log in again")
+    elif fc.CALLBACK_FAILED in classes:
         steps.append(
-            "free the OAuth callback port (another process holds it) or let the browser "
-            "reach localhost, then log in again"
+            "finish the login in a browser on this machine (the redirect to localhost must "
+            "reach it: no remote session, proxy or VPN in the way), then try again"
         )
     if fc.CLOCK_SKEW in classes:
         steps.append("synchronise this machine's clock (NTP): a skewed clock voids tokens")
@@ -196,9 +202,10 @@ def local_setup(evidence: Evidence) -> Finding | None:
         steps.append("log in again to write fresh credentials")
     if fc.CREDENTIALS_INSECURE in classes:
         steps.append("make the credentials file private (chmod 600)")
+    confidence: Confidence = "medium" if sum(w.failures for w in broken) >= 2 else "low"
     return Finding(
         verdict="local",
-        confidence="medium",
+        confidence=confidence,
         summary=f"It is you: this machine's set-up fails ({_classes(broken)}).",
         reasons=_window_reasons(broken),
         next_step=_capital("; ".join(steps)) + ".",
@@ -209,36 +216,45 @@ def local_setup(evidence: Evidence) -> Finding | None:
 def upstream_undeclared(evidence: Evidence) -> Finding | None:
     """The vendor answers with 5xx or times out while the control target is fine.
 
-    Nothing is declared yet: the early warning, before the status page
-    catches up.
+    Nothing relevant is declared yet: the early warning, before the status
+    page catches up. Trouble declared on another component does not count.
     """
     failing = [
         w
         for w in evidence.vendor()
-        if w.failure_classes
-        and set(w.failure_classes) & SERVER_SIDE
-        and not matches(w, list(evidence.upstream), evidence.tolerance)
+        if w.failure_classes and w.failure_classes[0] in SERVER_SIDE and not evidence.explained(w)
     ]
     if not failing:
         return None
     control_ok = evidence.control_passed()
+    unread = [p for p in evidence.unread() if p.source in {w.source for w in failing}]
+    if unread:
+        summary = (
+            f"Probably them: {_classes(failing)} from the vendor"
+            f"{' while the control target is fine' if control_ok else ''}; whether they "
+            "declared it is unknown (the status page could not be read)."
+        )
+        declared = tuple(p.unread() for p in unread)
+    else:
+        summary = (
+            f"Probably them, not (yet) declared on the status page: {_classes(failing)} "
+            f"from the vendor{' while the control target is fine' if control_ok else ''}."
+        )
+        declared = ("no incident or maintenance on what these calls use covers them",)
     return Finding(
         verdict="upstream",
         confidence="medium" if control_ok else "low",
-        summary=(
-            f"Probably them, not (yet) declared on the status page: {_classes(failing)} "
-            f"from the vendor{' while the control target is fine' if control_ok else ''}."
-        ),
+        summary=summary,
         reasons=(
             *_window_reasons(failing),
             "the control target passed in the same window"
             if control_ok
             else "no control check ran, so a problem on this side cannot be ruled out",
-            "no incident or maintenance on the status page covers these failures",
+            *declared,
         ),
         next_step=(
-            "Retry later and watch the vendor's status page; nothing on this machine needs "
-            "fixing. If it persists, report it to the vendor with the times above."
+            "Retry in a few minutes; nothing on this machine needs fixing. If it persists, "
+            "report it to the vendor with the times above."
         ),
         local=tuple(failing),
     )
@@ -253,13 +269,15 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _rank(match: Match, evidence: Evidence) -> tuple[bool, bool, bool, int]:
-    """Sort key, best first: covers the moment asked about, inside, on a component, size."""
-    up, tolerance = match.upstream, evidence.tolerance
-    covers = up.start - tolerance.lead <= evidence.at and (
-        up.end is None or evidence.at <= up.end + tolerance.lag
+def _rank(match: Match, evidence: Evidence) -> tuple[bool, int, bool, int]:
+    """Sort key, best first: hit at the moment asked, strength, on a component, size."""
+    covers = hit_at(match, evidence.at, evidence.tolerance)
+    return (
+        not covers,
+        -RANK[match.strength],
+        match.scope != "component",
+        -match.local.failures,
     )
-    return (not covers, match.fit != "inside", match.scope != "component", -match.local.failures)
 
 
 def _meet(a: LocalWindow, b: LocalWindow) -> bool:
@@ -267,14 +285,84 @@ def _meet(a: LocalWindow, b: LocalWindow) -> bool:
     return (b.end is None or a.start <= b.end) and (a.end is None or b.start <= a.end)
 
 
-def _touched(window: LocalWindow, evidence: Evidence) -> bool:
-    """Whether any declared window on what this check relies on meets it, even in part.
+def _upstream_step(window: UpstreamWindow, at: datetime, rejected: bool) -> str:
+    """Open at the moment asked: wait. Resolved since: it was them, retry now."""
+    follow = f" (follow {window.url})" if window.url else ""
+    if window.end is None:
+        step = (
+            f"Wait for {window.source} to resolve it{follow}; nothing on this machine needs "
+            "fixing: do not delete credentials or reinstall."
+        )
+        if rejected:
+            step += " If the rejections go on after it is resolved, log in again."
+        return step
+    when = window.end.strftime("%Y-%m-%d %H:%M UTC")
+    step = (
+        f"It was them, resolved at {when}: retry now; nothing on this machine needed fixing "
+        "(do not delete credentials or reinstall)."
+    )
+    if rejected:
+        step += " If the rejections go on now, log in again."
+    return step
 
-    Rejected credentials that overlap the vendor's trouble are not blamed on
-    the user: "remove the credentials file" is the advice that cost people
-    hours in April 2026, and a late declaration is the usual case.
+
+def credential_step(
+    rejected: list[LocalWindow],
+    classes: set[str],
+    files: list[LocalWindow],
+    evidence: Evidence,
+) -> str:
+    """The fix for rejected credentials, for the credential the failing calls used.
+
+    An API key from the environment is replaced, not re-logged; an OAuth
+    login is redone, and a stale refresh token on disk removed if a fresh
+    login does not cure it.
     """
-    return bool(matches(window, list(evidence.upstream), evidence.tolerance))
+    if classes <= {fc.FORBIDDEN}:
+        return (
+            "The credentials are accepted but not allowed to do this: check the account's "
+            "organisation, plan or the key's scopes."
+        )
+    used = {credential_of(w) for w in rejected}
+    if files:
+        used.add("oauth")
+    if used == {"api_key"}:
+        return (
+            "Check the API key these calls send: it is rejected. Make sure the variable or "
+            "file holding it has the current key (no stray spaces, the right account), or "
+            "create a new key in the vendor's console."
+        )
+    path = next((w.target for w in files if w.target), None) or _credentials_path(evidence)
+    where = f" ({path})" if path else ""
+    if "oauth" in used:
+        return (
+            "Log in again with the tool that failed. If the 401s continue after a fresh "
+            f"login, the credentials file{where} holds a stale refresh token: remove it "
+            "and log in once more."
+        )
+    return (
+        "Renew the credentials the failing tool uses: log in again, or replace its API key "
+        "or token if it uses one; if a fresh login does not help, remove its stored "
+        f"credentials{where} and log in once more."
+    )
+
+
+# An imported line says which credential it carried only in its text: "invalid x-api-key"
+# is a key, "OAuth token has expired" a login. Used for advice only, never for the verdict.
+_API_KEY_TEXT = re.compile(r"api[ _-]?key|x-api-key|bad credentials|personal access token", re.I)
+_OAUTH_TEXT = re.compile(r"oauth|refresh[ _]token|invalid_grant|log ?in|session", re.I)
+_OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
+
+
+def credential_of(window: LocalWindow) -> str:
+    """``api_key``, ``oauth`` or ``unknown``: the credential a failing call used."""
+    if window.kind == "check":
+        return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
+    if fc.INVALID_GRANT in window.failure_classes or _OAUTH_TEXT.search(window.detail):
+        return "oauth"
+    if _API_KEY_TEXT.search(window.detail):
+        return "api_key"
+    return "unknown"
 
 
 def _credentials_path(evidence: Evidence) -> str | None:
@@ -334,20 +422,50 @@ def _match_reasons(found: list[Match]) -> tuple[str, ...]:
 def _match_reason(group: list[Match]) -> str:
     best, up = group[0], group[0].upstream
     kind = "maintenance" if up.kind == "maintenance" else up.kind
-    on = (
-        f"on {', '.join(best.components)}"
-        if best.scope == "component"
-        else "page-wide (no components to compare)"
-    )
-    stated = ""
-    if up.stated_in_update and up.declared_start is not None:
-        declared = _span(up.declared_start, up.declared_end)
-        stated = f"; the impact window is stated in an update, declared {declared}"
+    on = {
+        "component": f"on {', '.join(best.components)}, which they use",
+        "sign_in": f"sign-in trouble (on {', '.join(best.components)})",
+        "page": "on the status page as a whole (no component to compare)",
+    }[best.scope]
     fit = "inside" if all(m.fit == "inside" for m in group) else "overlapping"
     impact = f", impact {up.impact}" if up.impact else ""
     return (
         f"{_spells([m.local for m in group])}, {fit} {up.source} {kind} \u201c{up.title}\u201d "
-        f"({_span(up.start, up.end)}{impact}) {on}{stated}"
+        f"({_window_span(up)}{impact}) {on}"
+    )
+
+
+def _window_span(window: UpstreamWindow) -> str:
+    """The window as the vendor gave it: a span stated in an update, with the declared
+    times beside it, or the declared times alone."""
+    declared = _span(window.declared_start or window.start, window.declared_end)
+    if window.stated is None:
+        return declared if window.declared_start is not None else _span(window.start, window.end)
+    return f"stated in an update as {_span(*window.stated)}; declared {declared}"
+
+
+# What to look at on this side for each way of failing to reach a host.
+_NETWORK_FIX = {
+    fc.DNS_FAILURE: "make {hosts} resolve (this machine's DNS server, the VPN's DNS, /etc/hosts)",
+    fc.CONNECT_TIMEOUT: "find what stops connections to {hosts} (firewall, proxy, VPN route)",
+    fc.CONNECT_REFUSED: "find what refuses connections to {hosts} (a proxy setting, a firewall)",
+    fc.NETWORK_UNREACHABLE: "restore a route to {hosts} (Wi-Fi, VPN)",
+    fc.TLS_ERROR: "look for a proxy intercepting TLS to {hosts} (its certificate)",
+}
+_PATH_FIX = "check the path to {hosts} (VPN, proxy, firewall)"
+
+
+def _network_step(windows: list[LocalWindow]) -> str:
+    """One action per way of failing, each naming its hosts once, then whose it is."""
+    hosts: dict[str, list[str]] = {}
+    for window in windows:
+        cause = window.failure_classes[0] if window.failure_classes else ""
+        host = host_of(window.target) if window.target else window.name
+        hosts.setdefault(_NETWORK_FIX.get(cause, _PATH_FIX), []).append(host)
+    actions = [fix.format(hosts=", ".join(dict.fromkeys(names))) for fix, names in hosts.items()]
+    return (
+        _capital("; ".join(actions))
+        + ". Check whether other sites load; the vendor cannot fix this."
     )
 
 

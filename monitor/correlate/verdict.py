@@ -12,18 +12,23 @@ Order of precedence, and why:
    wins and the weaker stays in the reasons. Equal strength both ways is
    ``inconclusive``, listing both.
 4. Failures no rule explains are ``inconclusive``, never a guess.
+
+A check's newest state wins: a check that failed and passed again before
+the moment asked about (fixed since) does not drive the answer while other
+failures go on; it is listed as fixed. A status page that could not be read
+around that moment is said so, never passed off as "nothing declared".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from monitor.checks import result as fc
 from monitor.correlate.evidence import Evidence
-from monitor.correlate.matching import scope
+from monitor.correlate.relevance import signs_in
 from monitor.correlate.rules import RANK, RULES, Confidence, Finding, _span
-from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
+from monitor.correlate.windows import Coverage, LocalWindow, Page, UpstreamWindow
 
 VERDICTS = ("upstream", "local", "network", "inconclusive", "healthy", "no_data")
 
@@ -43,16 +48,27 @@ class Verdict:
     local: tuple[LocalWindow, ...]
     upstream: tuple[UpstreamWindow, ...]
     coverage: Coverage
+    unread: tuple[Page, ...] = ()
 
 
 def explain(evidence: Evidence) -> Verdict:
     """Run every rule and weigh their findings (see the module docstring)."""
-    findings = [f for rule in RULES if (f := rule(evidence)) is not None]
-    chosen = _weigh(evidence, findings)
+    fixed = _fixed_since(evidence)
+    judged = replace(evidence, local=tuple(w for w in evidence.local if w not in fixed))
+    findings = [f for rule in RULES if (f := rule(judged)) is not None]
+    chosen = _weigh(judged, findings)
     used = set(chosen.upstream)
     context = [w for w in evidence.upstream if w.overlaps(evidence.lo, evidence.hi)]
-    aside = [_aside(w, chosen.verdict, evidence) for w in context if w not in used]
+    aside = [_aside(w, chosen.verdict, judged) for w in context if w not in used]
+    aside += [_fixed(w) for w in fixed]
+    unread = evidence.unread()
+    aside += [
+        f"{p.unread()}: what it declared then is unknown"
+        for p in unread
+        if not any(r.startswith(p.unread()) for r in chosen.reasons)
+    ]
     unusable = [_unusable(w) for w in evidence.unusable()]
+    reasons = tuple(dict.fromkeys((*chosen.reasons, *aside, *unusable)))
     return Verdict(
         at=evidence.at,
         lo=evidence.lo,
@@ -60,11 +76,55 @@ def explain(evidence: Evidence) -> Verdict:
         verdict=chosen.verdict,
         confidence=chosen.confidence,
         summary=chosen.summary,
-        reasons=(*chosen.reasons, *aside, *unusable),
+        reasons=reasons,
         next_step=chosen.next_step,
         local=evidence.local,
         upstream=tuple(dict.fromkeys([*chosen.upstream, *context])),
         coverage=evidence.coverage,
+        unread=tuple(unread),
+    )
+
+
+def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
+    """Checks that failed, then passed again before both the moment asked and the
+    failures that go on: fixed since, so not their cause.
+
+    Each check's newest state wins: a credentials file made private at 10:05
+    does not explain a 500 at 10:30. A check that failed alongside the
+    failures that go on (a control lost while the vendor calls failed) is
+    part of their story and stays; so does every spell of a check still
+    failing. When nothing else failed, the fixed failures are all there is
+    to explain, and they stay.
+    """
+    unusable = evidence.unusable()
+    usable = [w for w in evidence.local if w not in unusable]
+    newest: dict[str, LocalWindow] = {}
+    for window in usable:
+        if window.kind == "check":
+            newest[window.name] = max(
+                (window, newest.get(window.name, window)), key=lambda w: w.start
+            )
+    over = {
+        name for name, last in newest.items() if last.end is not None and last.end <= evidence.at
+    }
+    live = [w for w in usable if w.kind != "check" or w.name not in over]
+    fixed = [
+        w
+        for w in usable
+        if w.kind == "check" and w.name in over and not any(_meet(w, other) for other in live)
+    ]
+    return fixed if live else []
+
+
+def _meet(a: LocalWindow, b: LocalWindow) -> bool:
+    return (b.end is None or a.start <= b.end) and (a.end is None or b.start <= a.end)
+
+
+def _fixed(window: LocalWindow) -> str:
+    assert window.end is not None
+    return (
+        f"{window.name} failed ({', '.join(window.failure_classes)}) "
+        f"{_span(window.start, window.end)} and has passed since {window.end:%H:%M} UTC: fixed"
     )
 
 
@@ -217,11 +277,18 @@ def _aside(window: UpstreamWindow, verdict: str, evidence: Evidence) -> str:
     base = f"{window.source} had {window.kind} \u201c{window.title}\u201d open then ({when})"
     if verdict in ("healthy", "no_data"):
         return base
-    if any(scope(local, window) is not None for local in evidence.local):
+    if any(m.upstream == window for w in evidence.local for m in evidence.matches(w)):
         if verdict == "upstream":
-            return f"{base}; it too concerns what the failing checks rely on"
-        return f"{base}; it concerns what the failing checks rely on, but is outweighed"
-    return f"{base}, but it does not explain the failures seen here (other source or components)"
+            return f"{base}; it too concerns what the failing calls use"
+        return f"{base}; it concerns what the failing calls use, but is outweighed"
+    if not any(w.source == window.source for w in evidence.local):
+        return f"{base}, but it does not explain the failures seen here (another source)"
+    what = f"it hit {', '.join(window.components)}" if window.components else "its subject"
+    sign_in = "" if signs_in(window) else ", and it is not sign-in trouble"
+    return (
+        f"{base}, but it does not explain the failures seen here: {what}, not what these "
+        f"calls used at that moment{sign_in}"
+    )
 
 
 def _unusable(window: LocalWindow) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -134,6 +134,20 @@ class LocalWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class ComponentHit:
+    """One component not operational from ``start`` to ``end`` (None: still not) in one window.
+
+    Incident updates say, update by update, which components are degraded
+    and which are back: a component set operational at 15:20 explains
+    nothing at 16:45 although the incident stays open for the others.
+    """
+
+    component: str
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class UpstreamWindow:
     """What a status page declared: an incident, a component degradation or a maintenance.
 
@@ -142,7 +156,11 @@ class UpstreamWindow:
     UTC"), which may begin before the late declaration; the declared times
     are kept in ``declared_start``/``declared_end`` either way.
     ``component_level`` says the components came from updates naming what was
-    degraded, not from an incident's list that may name the whole page.
+    degraded, not from an incident's list that may name the whole page;
+    ``hits`` then says when each was hit (empty: each for the whole window).
+    ``stated`` is the span an update's text states, exactly as stated.
+    ``about`` is the text that says what the trouble was (the title, and the
+    updates' bodies when no component is named), read for its subject.
     """
 
     source: str
@@ -158,10 +176,21 @@ class UpstreamWindow:
     declared_end: datetime | None = None
     stated_in_update: bool = False
     component_level: bool = False
+    hits: tuple[ComponentHit, ...] = ()
+    stated: tuple[datetime, datetime] | None = None
+    about: str = ""
 
     def overlaps(self, lo: datetime, hi: datetime) -> bool:
         """Whether any part of the window lies in ``[lo, hi]``."""
         return self.start <= hi and (self.end is None or self.end >= lo)
+
+    def spans(self, components: Iterable[str]) -> list[tuple[datetime, datetime | None]]:
+        """When each of ``components`` was hit by this window (the whole window if no
+        update said when)."""
+        wanted = {c.casefold() for c in components}
+        if not self.hits:
+            return [(self.start, self.end)]
+        return [(h.start, h.end) for h in self.hits if h.component.casefold() in wanted]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +209,44 @@ class Coverage:
     last_run: datetime | None = None
 
 
+# A page read from this long before the moment asked on says what it declared
+# then: a status page lists past incidents, so a later read covers earlier times.
+READ_SLACK = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A status source as ``why`` needs it: its components, and whether it could be read.
+
+    ``read_after`` is the first poll that read the page from ``READ_SLACK``
+    before the moment asked on; without one, what the page declared then is
+    unknown, and ``last_read``, ``failing_since`` and ``reason`` say since when
+    and why (``polled`` is False for a page never polled at all). Unknown is
+    not quiet: "nothing declared" would be a guess.
+    """
+
+    source: str
+    components: tuple[str, ...] = ()
+    polled: bool = True
+    read_after: datetime | None = None
+    last_read: datetime | None = None
+    failing_since: datetime | None = None
+    reason: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.read_after is not None
+
+    def unread(self) -> str:
+        """ "the claude status page could not be read from 15:02 UTC (connection refused)"."""
+        if not self.polled:
+            return f"the {self.source} status page has never been read (run `monitor poll`)"
+        since = self.failing_since or self.last_read
+        when = f" from {since:%Y-%m-%d %H:%M} UTC" if since is not None else ""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"the {self.source} status page could not be read{when}{why}"
+
+
 @dataclass(slots=True)
 class _Streak:
     """A failure window while it is being read, run by run."""
@@ -193,8 +260,6 @@ class _Streak:
 
     def add(self, run: Run) -> None:
         self.runs += 1
-        if run.skipped:
-            return
         self.failures += 1
         self.classes[run.failure_class or "unknown"] += 1
         if run.http_status is not None:
@@ -236,9 +301,11 @@ def by_name(windows: Iterable[LocalWindow]) -> list[list[LocalWindow]]:
 def check_windows(series: Series) -> list[LocalWindow]:
     """Merge consecutive failing runs of one series into windows.
 
-    A skipped run neither ends nor starts a window (it is counted in one it
-    falls inside); the first passing run after failures ends the window and
-    is its ``end``.
+    The first run after failures that did not fail ends the window and is
+    its ``end``: a pass, or a skipped run (the check stopped applying, so
+    it can no longer say the failure goes on: a check that failed once and
+    has been skipped since is not "still failing"). A skipped run never
+    starts a window.
     """
     windows: list[LocalWindow] = []
     streak: _Streak | None = None
@@ -246,30 +313,36 @@ def check_windows(series: Series) -> list[LocalWindow]:
         head = series.head
         streak = _Streak(head.start, head.runs, head.failures, Counter(head.failure_classes))
     for run in series.runs:
-        if run.ok and not run.skipped:
-            if streak is not None:
-                windows.append(streak.window(series, run.started_at))
-                streak = None
-        elif run.failed or streak is not None:
+        if run.failed:
             if streak is None:
                 streak = _Streak(run.started_at)
             streak.add(run)
+        elif streak is not None:
+            windows.append(streak.window(series, run.started_at))
+            streak = None
     if streak is not None:
         windows.append(streak.window(series, series.recovered_at))
     return windows
 
 
-def observed_windows(observations: Iterable[Observation], gap: timedelta) -> list[LocalWindow]:
+def observed_windows(
+    observations: Iterable[Observation],
+    gap: timedelta,
+    family: Callable[[str], str] | None = None,
+) -> list[LocalWindow]:
     """Group imported failures per (source, target) into windows.
 
     Observations closer than ``gap`` to the previous one of the same target
-    join its window; a longer quiet spell starts a new one.
+    join its window; a longer quiet spell starts a new one. ``family`` keeps
+    kinds of failure apart (one stray 401 among a hundred 503s is a window
+    of its own, not a 401 tinting the 503s).
     """
-    by_target: dict[tuple[str | None, str | None], list[Observation]] = {}
+    by_target: dict[tuple[str | None, str | None, str], list[Observation]] = {}
     for item in sorted(observations, key=lambda o: o.at):
-        by_target.setdefault((item.source, item.target), []).append(item)
+        kind = family(item.failure_class) if family is not None else ""
+        by_target.setdefault((item.source, item.target, kind), []).append(item)
     windows: list[LocalWindow] = []
-    for (source, target), items in by_target.items():
+    for (source, target, _), items in by_target.items():
         group: list[Observation] = []
         for item in items:
             if group and item.at - group[-1].at > gap:
@@ -363,6 +436,79 @@ def _component_window(
         declared_end=end,
         component_level=True,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStatus:
+    """What one incident update said of one component: from ``old`` to ``new``."""
+
+    at: datetime
+    component: str
+    old: str | None
+    new: str | None
+
+
+# How close to the incident's start a component's first degraded update must be
+# to count as hit from the start (and so from a stated span's earlier start).
+_SAME_UPDATE = timedelta(minutes=10)
+
+
+def incident_hits(
+    statuses: Iterable[UpdateStatus],
+    window: tuple[datetime, datetime | None],
+    declared: tuple[datetime, datetime | None],
+) -> tuple[ComponentHit, ...]:
+    """When each component an incident's updates name was hit, update by update.
+
+    A degraded status opens a component's hit and ``operational`` closes it,
+    so a component the vendor set back at 15:20 stops counting then although
+    the incident stays open. A hit still open when the incident ends ends
+    with it; one named from the first update on begins with the incident.
+    ``window`` is the incident's impact window (a stated span may widen the
+    ``declared`` one): hits that begin or end with the declaration take its
+    widened edges.
+    """
+    start, end = window
+    declared_start, declared_end = declared
+    opened: dict[str, datetime] = {}
+    hits: list[ComponentHit] = []
+    named: set[str] = set()
+    for item in sorted(statuses, key=lambda s: s.at):
+        degraded = item.new in DEGRADED_STATUSES
+        if degraded and item.component not in opened:
+            opened[item.component] = item.at
+        elif item.new == "operational":
+            began = opened.pop(item.component, None)
+            if began is None and item.old in DEGRADED_STATUSES and item.component not in named:
+                began = declared_start  # its first news is the recovery: hit from the start
+            if began is not None:
+                hits.append(ComponentHit(item.component, began, item.at))
+        if degraded or item.new == "operational":
+            named.add(item.component)
+    hits += [ComponentHit(c, began, declared_end) for c, began in opened.items()]
+    return tuple(
+        sorted(
+            (_widen(h, start, end, declared_start, declared_end) for h in hits),
+            key=lambda h: (h.start, h.component),
+        )
+    )
+
+
+def _widen(
+    hit: ComponentHit,
+    start: datetime,
+    end: datetime | None,
+    declared_start: datetime,
+    declared_end: datetime | None,
+) -> ComponentHit:
+    begins = min(hit.start, start) if hit.start <= declared_start + _SAME_UPDATE else hit.start
+    if hit.end is None or end is None:
+        ends = hit.end
+    elif declared_end is not None and hit.end >= declared_end - _SAME_UPDATE:
+        ends = max(hit.end, end)
+    else:
+        ends = hit.end
+    return ComponentHit(hit.component, begins, ends)
 
 
 # "between 15:31 to 16:19 UTC", "From 18:12\u201318:55, we saw ...", "15:31-16:19 UTC",

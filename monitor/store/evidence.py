@@ -11,26 +11,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.correlate.evidence import Evidence, gather
+from monitor.correlate.evidence import Evidence, family, gather
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.windows import (
     DEGRADED_STATUSES,
+    READ_SLACK,
     CheckInfo,
     ComponentTransition,
     Coverage,
     LocalWindow,
+    Page,
     Run,
     Series,
     StreakHead,
+    UpdateStatus,
     UpstreamWindow,
     check_windows,
     component_windows,
+    incident_hits,
     observed_windows,
     stated_span,
 )
@@ -44,6 +49,7 @@ from monitor.store.models import (
     IncidentComponent,
     IncidentUpdate,
     Maintenance,
+    Poll,
     Source,
     UpdateComponent,
 )
@@ -98,8 +104,8 @@ def series_between(
     failures since its last pass before ``lo``; one whose last run failed
     gets ``recovered_at``, the first pass after ``hi`` (None if none yet).
 
-    ``failures_only`` keeps just the failing runs and the pass that ends
-    each streak (skipped runs are left out), plus each series' first run,
+    ``failures_only`` keeps just the failing runs and the run that ends
+    each streak (a pass or a skip), plus each series' first run,
     which says whether a streak was already running at ``lo``: all a window
     needs, over a week a few hundred rows instead of a quarter million.
     """
@@ -121,7 +127,7 @@ def series_between(
             .over(partition_by=(CheckRun.check_id, CheckRun.probe), order_by=CheckRun.started_at)
             .label("previous_ok")
         )
-        ranked = select(*columns, previous_ok).where(*in_span, CheckRun.skipped.is_(False))
+        ranked = select(*columns, previous_ok).where(*in_span)
         inner = ranked.subquery()
         query = (
             select(*(inner.c[c.key] for c in columns))
@@ -151,35 +157,21 @@ def series_between(
         )
     series = []
     for (check_id, probe), items in sorted(runs.items(), key=lambda kv: (infos[kv[0][0]].name,)):
-        first_failing = next((r for r in items if not r.skipped), None)
-        last_failing = next((r for r in reversed(items) if not r.skipped), None)
-        head = (
-            _streak_head(session, check_id, probe, lo)
-            if first_failing is not None and first_failing.failed
-            else None
-        )
-        recovered = (
-            _first_pass_after(session, check_id, probe, hi)
-            if last_failing is not None and last_failing.failed
-            else None
-        )
+        head = _streak_head(session, check_id, probe, lo) if items[0].failed else None
+        recovered = _first_pass_after(session, check_id, probe, hi) if items[-1].failed else None
         series.append(Series(infos[check_id], probe, tuple(items), head, recovered))
     return series
 
 
-def _passed(check_id: int, probe: str) -> list[ColumnElement[bool]]:
-    return [
-        CheckRun.check_id == check_id,
-        CheckRun.probe == probe,
-        CheckRun.ok.is_(True),
-        CheckRun.skipped.is_(False),
-    ]
+def _ended(check_id: int, probe: str) -> list[ColumnElement[bool]]:
+    """Runs that end a failure streak: passes and skipped runs (``ok`` for both)."""
+    return [CheckRun.check_id == check_id, CheckRun.probe == probe, CheckRun.ok.is_(True)]
 
 
 def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> StreakHead | None:
-    last_pass = session.scalar(
+    last_ended = session.scalar(
         select(func.max(CheckRun.started_at)).where(
-            *_passed(check_id, probe), CheckRun.started_at < lo
+            *_ended(check_id, probe), CheckRun.started_at < lo
         )
     )
     bounds: list[ColumnElement[bool]] = [
@@ -187,33 +179,27 @@ def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> S
         CheckRun.probe == probe,
         CheckRun.started_at < lo,
     ]
-    if last_pass is not None:
-        bounds.append(CheckRun.started_at > last_pass)
-    # Skipped runs count only inside the streak: from its first failure on.
-    start = session.scalar(
-        select(func.min(CheckRun.started_at)).where(*bounds, CheckRun.skipped.is_(False))
-    )
-    if start is None:
+    if last_ended is not None:
+        bounds.append(CheckRun.started_at > last_ended)
+    row = session.execute(select(func.min(CheckRun.started_at), func.count()).where(*bounds)).one()
+    if row[0] is None:
         return None
-    bounds.append(CheckRun.started_at >= start)
-    rows = session.execute(
-        select(CheckRun.failure_class, CheckRun.skipped, func.count())
-        .where(*bounds)
-        .group_by(CheckRun.failure_class, CheckRun.skipped)
+    classes = session.execute(
+        select(CheckRun.failure_class, func.count()).where(*bounds).group_by(CheckRun.failure_class)
     ).all()
-    failing = [row for row in rows if not row[1]]
     return StreakHead(
-        start=start,
-        runs=sum(row[2] for row in rows),
-        failures=sum(row[2] for row in failing),
-        failure_classes={row[0] or "unknown": row[2] for row in failing},
+        start=row[0],
+        runs=row[1],
+        failures=row[1],
+        failure_classes={name or "unknown": count for name, count in classes},
     )
 
 
 def _first_pass_after(session: Session, check_id: int, probe: str, hi: datetime) -> datetime | None:
+    """The first run after ``hi`` that ended the streak: a pass, or a skipped run."""
     return session.scalar(
         select(func.min(CheckRun.started_at)).where(
-            *_passed(check_id, probe), CheckRun.started_at > hi
+            *_ended(check_id, probe), CheckRun.started_at > hi
         )
     )
 
@@ -289,15 +275,22 @@ def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[Upst
         .order_by(IncidentUpdate.created_at.desc())
     ):
         updates[row.incident_id].append((row.created_at, row.body))
-    affected: dict[int, list[str]] = defaultdict(list)
+    statuses: dict[int, list[UpdateStatus]] = defaultdict(list)
     for hit in session.execute(
-        select(IncidentUpdate.incident_id, UpdateComponent.component, UpdateComponent.new_status)
+        select(
+            IncidentUpdate.incident_id,
+            IncidentUpdate.created_at,
+            UpdateComponent.component,
+            UpdateComponent.old_status,
+            UpdateComponent.new_status,
+        )
         .join(UpdateComponent, UpdateComponent.update_id == IncidentUpdate.id)
         .where(IncidentUpdate.incident_id.in_(ids))
         .order_by(UpdateComponent.id)
     ):
-        if hit.new_status in DEGRADED_STATUSES and hit.component not in affected[hit.incident_id]:
-            affected[hit.incident_id].append(hit.component)
+        statuses[hit.incident_id].append(
+            UpdateStatus(hit.created_at, hit.component, hit.old_status, hit.new_status)
+        )
     listed: dict[int, list[str]] = defaultdict(list)
     for item in session.execute(
         select(IncidentComponent.incident_id, IncidentComponent.component)
@@ -306,17 +299,23 @@ def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[Upst
     ):
         listed[item.incident_id].append(item.component)
     return [
-        _incident_window(incident, source, updates[incident.id], affected, listed)
+        _incident_window(
+            incident, source, updates[incident.id], statuses[incident.id], listed[incident.id]
+        )
         for incident, source in rows
     ]
+
+
+# What an incident's updates say is read for its subject up to this many characters.
+_ABOUT_LIMIT = 4000
 
 
 def _incident_window(
     incident: Incident,
     source: str,
     updates: list[tuple[datetime, str]],
-    affected: dict[int, list[str]],
-    listed: dict[int, list[str]],
+    statuses: list[UpdateStatus],
+    listed: list[str],
 ) -> UpstreamWindow:
     declared_start = incident.started_at or incident.created_at
     declared_end = incident.resolved_at
@@ -329,7 +328,6 @@ def _incident_window(
         ),
         None,
     )
-    from_updates = affected.get(incident.id, [])
     start, end = declared_start, declared_end
     if span is not None:
         # A stated span widens the window, never narrows it: "users saw errors
@@ -338,6 +336,10 @@ def _incident_window(
         # 09:24-15:21 incident must not shrink it to half an hour.
         start = min(start, span[0])
         end = None if end is None else max(end, span[1])
+    hits = incident_hits(statuses, (start, end), (declared_start, declared_end))
+    from_updates = list(dict.fromkeys(h.component for h in hits))
+    components = tuple(from_updates or listed)
+    about = "" if components else " ".join(body for _, body in reversed(updates))
     return UpstreamWindow(
         source=source,
         kind="incident",
@@ -345,13 +347,16 @@ def _incident_window(
         start=start,
         end=end,
         impact=incident.impact,
-        components=tuple(from_updates or listed.get(incident.id, [])),
+        components=components,
         url=incident.url,
         status=incident.status,
         declared_start=declared_start,
         declared_end=declared_end,
         stated_in_update=span is not None,
         component_level=bool(from_updates),
+        hits=hits,
+        stated=span,
+        about=about[:_ABOUT_LIMIT],
     )
 
 
@@ -464,6 +469,57 @@ def _maintenance_windows(session: Session, lo: datetime, hi: datetime) -> list[U
     return windows
 
 
+def pages(session: Session, at: datetime) -> list[Page]:
+    """Each status source: the components its page is known to have, and whether a poll
+    read it from ``READ_SLACK`` before ``at`` on (else since when, and why, it could not).
+
+    Per source, each an index range on ``ix_poll_source_started``: the first good
+    poll from the moment on, and only for a page unread since, the last good one
+    before it and the first failure after that.
+    """
+    known: dict[int, list[str]] = defaultdict(list)
+    for ident, component in session.execute(
+        select(ComponentStatus.source_id, ComponentStatus.component).distinct()
+    ):
+        known[ident].append(component)
+    good = Poll.outcome != "error"
+    found = []
+    for ident, name in session.execute(select(Source.id, Source.name).order_by(Source.name)):
+        mine = Poll.source_id == ident
+        read_after = session.scalar(
+            select(func.min(Poll.started_at)).where(mine, good, Poll.started_at >= at - READ_SLACK)
+        )
+        page = Page(name, tuple(sorted(known[ident])), read_after=read_after)
+        if read_after is None:
+            page = _unread(session, page, ident, at)
+        found.append(page)
+    return found
+
+
+def _unread(session: Session, page: Page, ident: int, at: datetime) -> Page:
+    mine = Poll.source_id == ident
+    polled = session.scalar(select(Poll.id).where(mine).limit(1)) is not None
+    last_read = session.scalar(
+        select(func.max(Poll.started_at)).where(
+            mine, Poll.outcome != "error", Poll.started_at < at - READ_SLACK
+        )
+    )
+    after = (Poll.started_at > last_read,) if last_read is not None else ()
+    failure = session.execute(
+        select(Poll.started_at, Poll.error)
+        .where(mine, Poll.outcome == "error", *after)
+        .order_by(Poll.started_at)
+        .limit(1)
+    ).first()
+    return replace(
+        page,
+        polled=polled,
+        last_read=last_read,
+        failing_since=failure[0] if failure else None,
+        reason=failure[1] if failure else None,
+    )
+
+
 # Imported failures are read this far around the span so a burst that began
 # before it is grouped whole.
 _OBSERVED_SLACK = timedelta(hours=12)
@@ -484,6 +540,7 @@ def evidence_at(
         upstream = upstream_windows(session, lo - tolerance.lag, hi + tolerance.lead)
         runs = [run for item in series for run in item.runs]
         watched = coverage(session, lo, hi, runs, at=at)
+        sources = pages(session, at)
     observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
     return gather(
         at,
@@ -494,6 +551,7 @@ def evidence_at(
         coverage=watched,
         tolerance=tolerance,
         observed_gap=observed_gap,
+        pages=sources,
     )
 
 
@@ -506,7 +564,8 @@ def timeline_between(
         local = [w for s in series for w in check_windows(s)]
         upstream = upstream_windows(session, lo, hi)
     observed = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
-    local += [w for w in observed_windows(observed, observed_gap) if w.overlaps(lo, hi)]
+    imported = observed_windows(observed, observed_gap, family)
+    local += [w for w in imported if w.overlaps(lo, hi)]
     events: list[LocalWindow | UpstreamWindow] = [*local, *upstream]
     # Upstream first on a tie: the declaration frames what follows it.
     events.sort(key=lambda e: (e.start, isinstance(e, LocalWindow), getattr(e, "name", "")))

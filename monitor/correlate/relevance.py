@@ -1,0 +1,252 @@
+"""Relevance: whether an upstream window explains a local failure, by component, time and class.
+
+The principle (ARCHITECTURE.md, "Relevance"). A window declared by a status
+page explains a failure only if all three hold:
+
+1. **Component.** The component the failure used was hit. That component is
+   the check's ``depends_on`` components, else the one its host names
+   ("Claude API (api.anthropic.com)" for api.anthropic.com, "API Requests"
+   for api.github.com). Trouble on another component is no match. A window
+   naming no component (a feed entry) is page-wide; a failure whose
+   component cannot be told may be any hit component, but that is only as
+   strong as a page-wide match.
+2. **Time.** The component was hit *then*: each update says which
+   components are degraded and which are back (``ComponentHit``), widened by
+   ``lead`` and ``lag`` because pages declare late and resolve late.
+3. **Class.** That kind of trouble can cause that kind of failure
+   (``need``): a credential rejection needs trouble with signing in (login,
+   auth, tokens: said by the component's name or the incident's subject) or
+   trouble on the API the failure called; an OAuth callback that never
+   arrives needs sign-in trouble; this machine's own set-up (a port, the
+   clock, a file's mode) is never the vendor's doing; any other failure
+   needs trouble on the component called.
+
+Strength follows the match: ``high`` needs the component, the time and the
+class to match directly; a page-wide or unknown-component match, sign-in
+trouble elsewhere on the page, or API trouble behind a credential rejection
+is ``medium``; a failure that only overlaps the window is ``low``. A
+credential rejection that outlived the relevant trouble is not explained at
+all: rejections that go on after the vendor recovered are what a broken key
+(or a stale token on disk) looks like.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from monitor.checks import result as fc
+from monitor.correlate.matching import Fit, Tolerance, fit, host_of
+from monitor.correlate.windows import LocalWindow, UpstreamWindow
+
+Confidence = Literal["high", "medium", "low"]
+# component: trouble on the component the failure used; sign_in: trouble with
+# signing in, wherever on the page; page: the page as a whole (no components
+# to compare, or the failure's own component unknown).
+Scope = Literal["component", "sign_in", "page"]
+Need = Literal["component", "credential", "callback", "never"]
+
+# The vendor rejecting credentials it was given.
+CREDENTIAL_REJECTIONS = frozenset(
+    {fc.AUTH_REJECTED, fc.FORBIDDEN, fc.INVALID_GRANT, fc.CREDENTIALS_EXPIRED}
+)
+# This machine's own set-up, or a check that could not run: no status page explains these.
+THIS_MACHINE = frozenset(
+    {
+        fc.PORT_UNAVAILABLE,
+        fc.CLOCK_SKEW,
+        fc.CREDENTIALS_INSECURE,
+        fc.CREDENTIALS_MISSING,
+        fc.CREDENTIALS_INVALID,
+        fc.MISCONFIGURED,
+        fc.INTERNAL_ERROR,
+    }
+)
+
+# What a window's subject says it broke. Words, not substrings: "authored" is not auth.
+_SIGN_IN = re.compile(
+    r"\b(?:log(?:ging)?[ -]?ins?|logins?|sign(?:ing)?[ -]?(?:in|on)s?|signin|sso|saml|o?auth"
+    r"|authenticat\w*|authori[sz]ation|credentials?|(?:access|auth|refresh|api|oauth) tokens?"
+    r"|tokens? refresh\w*|api[ -]?keys?|2fa|mfa|two[ -]factor|identity provider)\b",
+    re.IGNORECASE,
+)
+_API = re.compile(r"\bapis?\b", re.IGNORECASE)
+# Host labels that name no component: "www.example.com" is the site, not a part of it.
+_GENERIC_LABELS = frozenset({"www", "status", "m"})
+
+
+def need(failure_class: str) -> Need:
+    """Which trouble can explain a failure of ``failure_class`` (the module docstring, 3)."""
+    if failure_class in THIS_MACHINE:
+        return "never"
+    if failure_class in CREDENTIAL_REJECTIONS:
+        return "credential"
+    if failure_class == fc.CALLBACK_FAILED:
+        return "callback"
+    return "component"
+
+
+def need_of(window: LocalWindow) -> Need:
+    """A window's need is its most frequent class's (imported windows hold one family)."""
+    return need(window.failure_classes[0]) if window.failure_classes else "component"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A failure window lined up with an upstream window: how, on what, and how strongly."""
+
+    local: LocalWindow
+    upstream: UpstreamWindow
+    fit: Fit
+    scope: Scope
+    components: tuple[str, ...]  # the components both name (empty for a page-wide match)
+    direct: bool  # the trouble's kind is the failure's own cause, not merely compatible
+
+    @property
+    def strength(self) -> Confidence:
+        if self.fit != "inside":
+            return "low"
+        return "high" if self.scope == "component" and self.direct else "medium"
+
+
+def signs_in(window: UpstreamWindow) -> bool:
+    """Whether the trouble is with signing in: its title, its components, or (naming no
+    component) its updates say login, auth, tokens or credentials."""
+    text = [window.title, *window.components]
+    if not window.components:
+        text.append(window.about)
+    return any(_SIGN_IN.search(part) for part in text)
+
+
+def used_components(local: LocalWindow, names: Iterable[str]) -> tuple[str, ...]:
+    """The components of ``names`` the failure used: configured, else named by its host.
+
+    A host is named whole ("Claude API (api.anthropic.com)") or by a label
+    before the vendor's domain ("api" in api.github.com names "API
+    Requests"); a bare target word ("api") the same way. Empty: unknown.
+    """
+    if local.components:
+        return local.components
+    if not local.target:
+        return ()
+    names = list(dict.fromkeys(names))
+    host = host_of(local.target).casefold()
+    whole = tuple(n for n in names if _host_named(host, n))
+    if whole:
+        return whole
+    labels = host.split(".")[:-2] if "." in host else [host]
+    words = [label for label in labels if label and label not in _GENERIC_LABELS]
+    return tuple(n for n in names if any(_word_in(word, n) for word in words))
+
+
+def explains(
+    local: LocalWindow,
+    upstream: UpstreamWindow,
+    tolerance: Tolerance,
+    page_components: Iterable[str] = (),
+) -> Match | None:
+    """How ``upstream`` explains ``local``, or None when it does not (component, time, class).
+
+    ``page_components`` are the components the status page is known to have,
+    so a host can be matched to one the window does not name.
+    """
+    if local.source is None or local.source != upstream.source:
+        return None
+    wanted = need_of(local)
+    if wanted == "never":
+        return None
+    named = upstream.components
+    used = used_components(local, [*page_components, *named]) if named else ()
+    on_used = tuple(c for c in named if _among(c, used))
+    sign_in = signs_in(upstream)
+    scope: Scope
+    on: tuple[str, ...]
+    if not named:
+        subject = f"{upstream.title} {upstream.about}"
+        if wanted == "callback" and not sign_in:
+            return None
+        if wanted == "credential" and not (sign_in or _API.search(subject)):
+            return None
+        scope, on, direct = "page", (), wanted != "credential" or sign_in
+    elif wanted == "callback" or (wanted == "credential" and sign_in):
+        if not sign_in:
+            return None
+        scope, on, direct = ("component", on_used, True) if on_used else ("sign_in", named, True)
+    elif wanted == "credential":
+        apis = tuple(c for c in (on_used if used else named) if _API.search(c))
+        if not apis:
+            return None
+        scope, on, direct = ("component" if used else "page"), apis, False
+    elif used:
+        if not on_used:
+            return None
+        scope, on, direct = "component", on_used, True
+    else:
+        scope, on, direct = "page", named, True
+    spans = upstream.spans(on) if on else [(upstream.start, upstream.end)]
+    fits = [f for start, end in spans if (f := fit(local, start, end, tolerance)) is not None]
+    if not fits:
+        return None
+    how: Fit = "inside" if "inside" in fits else "overlap"
+    if wanted == "credential" and how != "inside" and _outlived(local, spans, tolerance):
+        return None
+    return Match(local, upstream, how, scope, on if scope != "page" else (), direct)
+
+
+def matches(
+    local: LocalWindow,
+    upstream: Iterable[UpstreamWindow],
+    tolerance: Tolerance,
+    components: dict[str, tuple[str, ...]] | None = None,
+) -> list[Match]:
+    """Every upstream window that explains ``local``, strongest first.
+
+    ``components`` maps a source to the components its page is known to have.
+    """
+    known = (components or {}).get(local.source or "", ())
+    found = [m for w in upstream if (m := explains(local, w, tolerance, known)) is not None]
+    found.sort(key=lambda m: (-RANK[m.strength], m.scope != "component", m.upstream.start))
+    return found
+
+
+RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+def _outlived(
+    local: LocalWindow, spans: list[tuple[datetime, datetime | None]], tolerance: Tolerance
+) -> bool:
+    """Whether the failures went on after every span they met had ended (plus lag)."""
+    met = [end for start, end in spans if fit(local, start, end, tolerance) is not None]
+    return all(
+        end is not None and (local.end is None or local.end > end + tolerance.lag) for end in met
+    )
+
+
+def _among(component: str, names: Iterable[str]) -> bool:
+    wanted = component.casefold()
+    return any(wanted == name.casefold() for name in names)
+
+
+def _host_named(host: str, component: str) -> bool:
+    """Whether ``component`` names ``host`` whole: "api.anthropic.com", not "api"."""
+    if "." not in host:
+        return False
+    pattern = rf"(?<![\w.-]){re.escape(host)}(?![\w-]|\.\w)"
+    return re.search(pattern, component.casefold()) is not None
+
+
+def _word_in(word: str, component: str) -> bool:
+    return re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w-])", component.casefold()) is not None
+
+
+def hit_at(match: Match, at: datetime, tolerance: Tolerance) -> bool:
+    """Whether the trouble behind ``match`` was on at ``at`` (within lead and lag)."""
+    spans = match.upstream.spans(match.components) if match.components else []
+    spans = spans or [(match.upstream.start, match.upstream.end)]
+    return any(
+        start - tolerance.lead <= at and (end is None or at <= end + tolerance.lag)
+        for start, end in spans
+    )
