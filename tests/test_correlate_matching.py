@@ -1,4 +1,5 @@
-"""Tests for monitor.correlate.matching: lead/lag tolerance, fit, scope and match order.
+"""Tests for monitor.correlate.matching (lead/lag tolerance, fit) and the component side of
+monitor.correlate.relevance (scope, host to component, match order).
 
 Pure: windows are built from literals with explicit aware-UTC times.
 """
@@ -9,8 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.correlate.matching import Tolerance, fit, host_of, matches, scope
+from monitor.correlate.matching import Tolerance, fit, host_of
+from monitor.correlate.relevance import explains, matches
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
+
+
+def scope(mine: LocalWindow, theirs: UpstreamWindow) -> tuple[str, tuple[str, ...]] | None:
+    """On what ``mine`` meets ``theirs`` (they meet in time in these tests), or None."""
+    found = explains(mine, theirs, TOLERANCE)
+    return None if found is None else (found.scope, found.components)
+
 
 API = "Claude API (api.anthropic.com)"
 TOLERANCE = Tolerance()  # lead 30 min, lag 15 min
@@ -86,7 +95,8 @@ LO, HI = t(11, 30), t(13, 15)
     ],
 )
 def test_it_fits_a_failure_to_a_resolved_incident_widened_by_lead_and_lag(start, end, expected):
-    assert fit(local(start, end), upstream(), TOLERANCE) == expected
+    up = upstream()
+    assert fit(local(start, end), up.start, up.end, TOLERANCE) == expected
 
 
 @pytest.mark.parametrize(
@@ -102,17 +112,17 @@ def test_it_fits_a_failure_to_a_resolved_incident_widened_by_lead_and_lag(start,
     ],
 )
 def test_it_fits_a_failure_to_an_open_incident(start, end, expected):
-    assert fit(local(start, end), upstream(end=None), TOLERANCE) == expected
+    assert fit(local(start, end), NOON, None, TOLERANCE) == expected
 
 
 def test_it_uses_the_configured_lead_and_lag():
     narrow = Tolerance(lead=timedelta(0), lag=timedelta(0))
-    assert fit(local(t(11, 50), t(12, 30)), upstream(), narrow) == "overlap"
-    assert fit(local(t(12, 30), t(13, 5)), upstream(), narrow) == "overlap"
-    assert fit(local(t(13, 5), t(13, 10)), upstream(), narrow) is None
-    assert fit(local(t(12), t(13)), upstream(), narrow) == "inside"
+    assert fit(local(t(11, 50), t(12, 30)), NOON, ONE, narrow) == "overlap"
+    assert fit(local(t(12, 30), t(13, 5)), NOON, ONE, narrow) == "overlap"
+    assert fit(local(t(13, 5), t(13, 10)), NOON, ONE, narrow) is None
+    assert fit(local(t(12), t(13)), NOON, ONE, narrow) == "inside"
     wide = Tolerance(lead=timedelta(hours=2), lag=timedelta(hours=1))
-    assert fit(local(t(10), t(14)), upstream(), wide) == "inside"
+    assert fit(local(t(10), t(14)), NOON, ONE, wide) == "inside"
 
 
 @pytest.mark.parametrize(
@@ -222,10 +232,31 @@ def test_it_matches_a_component_whose_name_holds_the_failing_hosts_name(target, 
     assert scope(mine, upstream(components=("claude.ai", API))) == expected
 
 
-@pytest.mark.parametrize("target", ["api", "claude", "anthropic.com"])
+@pytest.mark.parametrize("target", ["anthropic.com", "www.anthropic.com"])
 def test_it_matches_a_host_in_a_component_name_only_as_a_whole_host(target):
     mine = local(t(12), t(12, 30), components=(), target=target)
     assert scope(mine, upstream(components=("claude.ai", API))) == ("page", ())
+
+
+@pytest.mark.parametrize(
+    ("target", "components", "expected"),
+    [
+        pytest.param(
+            "https://api.github.com/user",
+            ("API Requests", "Webhooks"),
+            ("API Requests",),
+            id="label",
+        ),
+        pytest.param("api", ("claude.ai", API), (API,), id="a bare word"),
+        pytest.param(
+            "https://uploads.github.com/x", ("API Requests", "Webhooks"), (), id="unnamed"
+        ),
+    ],
+)
+def test_it_maps_a_host_to_the_component_its_subdomain_names(target, components, expected):
+    mine = local(t(12), t(12, 30), components=(), target=target)
+    found = scope(mine, upstream(components=components))
+    assert found == (("component", expected) if expected else ("page", ()))
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ def used_components(local: LocalWindow, names: Iterable[str]) -> tuple[str, ...]
     whole = tuple(n for n in names if _host_named(host, n))
     if whole:
         return whole
-    labels = host.split(".")[:-2] if "." in host else [host]
+    labels = host.split(".")[:1] if host.count(".") >= 2 else [] if "." in host else [host]
     words = [label for label in labels if label and label not in _GENERIC_LABELS]
     return tuple(n for n in names if any(_word_in(word, n) for word in words))
 
@@ -160,7 +160,7 @@ def explains(
         return None
     named = upstream.components
     used = used_components(local, [*page_components, *named]) if named else ()
-    on_used = tuple(c for c in named if _among(c, used))
+    on_used = tuple(c for c in used if _among(c, named))
     sign_in = signs_in(upstream)
     scope: Scope
     on: tuple[str, ...]
@@ -239,7 +239,7 @@ def _host_named(host: str, component: str) -> bool:
 
 
 def _word_in(word: str, component: str) -> bool:
-    return re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w-])", component.casefold()) is not None
+    return re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", component.casefold()) is not None
 
 
 def hit_at(match: Match, at: datetime, tolerance: Tolerance) -> bool:
