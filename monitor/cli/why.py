@@ -106,7 +106,7 @@ def timeline(app: App, since: str, until: str, tz_name: str | None, as_json: boo
     if hi < lo:
         raise click.BadParameter("--until is before --since", param_hint="'--until'")
     tz = _zone(tz_name)
-    from monitor.store.evidence import timeline_between
+    from monitor.store.evidence import timeline_between, watched_between
 
     events = timeline_between(app.store(), lo, hi, app.config.correlate.observed_gap)
     if as_json:
@@ -119,9 +119,18 @@ def timeline(app: App, since: str, until: str, tz_name: str | None, as_json: boo
         )
         return
     if not events:
-        click.echo(
-            f"nothing failed and nothing was declared {_both(lo, tz)} \u2013 {_both(hi, tz)}"
-        )
+        watching, sources = watched_between(app.store(), lo, hi)
+        span = f"{_both(lo, tz)} \u2013 {_both(hi, tz)}"
+        if watching:
+            click.echo(f"nothing failed and nothing was declared {span}")
+        else:
+            click.echo(
+                f"nothing recorded {span}: the monitor was not watching then (no service "
+                "heartbeat, no check run) and no failure was imported for it"
+            )
+        for page in sources:
+            if not page.known:
+                click.echo(f"{page.unread()}: what it declared then is unknown")
         return
     for event in events:
         click.echo(_event_line(event, tz))
@@ -140,6 +149,16 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "local": [local_json(w) for w in verdict.local],
         "upstream": [upstream_json(w) for w in verdict.upstream],
         "coverage": coverage_json(verdict.coverage),
+        "unreadable_sources": [
+            {
+                "source": page.source,
+                "never_read": not page.polled,
+                "last_read": isoformat_z(page.last_read),
+                "failing_since": isoformat_z(page.failing_since),
+                "reason": page.reason,
+            }
+            for page in verdict.unread
+        ],
     }
 
 
@@ -174,7 +193,13 @@ def upstream_json(window: UpstreamWindow) -> dict[str, Any]:
         "declared_start": isoformat_z(window.declared_start),
         "declared_end": isoformat_z(window.declared_end),
         "stated_in_update": window.stated_in_update,
+        "stated_start": isoformat_z(window.stated[0]) if window.stated else None,
+        "stated_end": isoformat_z(window.stated[1]) if window.stated else None,
         "components": list(window.components),
+        "component_hits": [
+            {"component": h.component, "start": isoformat_z(h.start), "end": isoformat_z(h.end)}
+            for h in window.hits
+        ],
         "url": window.url,
     }
 
@@ -194,6 +219,7 @@ def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
     lines = [
         f"{verdict.verdict} ({verdict.confidence} confidence): {verdict.summary}",
         f"at {_both(verdict.at, tz)}, looking {_range(verdict.lo, verdict.hi, tz)}",
+        f"Next step: {verdict.next_step}",
         "",
         "Local evidence:",
     ]
@@ -201,13 +227,13 @@ def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
         "  nothing failed"
     ]
     lines += ["", "Upstream evidence:"]
-    lines += [f"  {_upstream_line(w, tz)}" for w in verdict.upstream] or [
-        "  nothing declared on the status pages"
-    ]
+    lines += [f"  {_upstream_line(w, tz)}" for w in verdict.upstream]
+    lines += [f"  {page.unread()}: what it declared then is unknown" for page in verdict.unread]
+    if not verdict.upstream and not verdict.unread:
+        lines.append("  nothing declared on the status pages")
     lines += ["", "Why:"]
     lines += [f"  - {reason}" for reason in verdict.reasons]
     lines += ["", f"Coverage: {_coverage_line(verdict, tz)}"]
-    lines += [f"Next step: {verdict.next_step}"]
     return "\n".join(lines)
 
 
@@ -234,14 +260,15 @@ def _local_line(window: LocalWindow, tz: tzinfo | None) -> str:
 
 
 def _upstream_line(window: UpstreamWindow, tz: tzinfo | None) -> str:
+    declared = _range(window.declared_start or window.start, window.declared_end, tz)
     parts = [
         f"{window.source} {window.kind} \u201c{window.title}\u201d",
         f"impact {window.impact or 'unstated'}",
-        _range(window.start, window.end, tz),
     ]
-    if window.stated_in_update:
-        declared = _range(window.declared_start, window.declared_end, tz)
-        parts.append(f"(stated in an update; declared {declared})")
+    if window.stated is not None:
+        parts.append(f"{_range(*window.stated, tz)} as stated in an update (declared {declared})")
+    else:
+        parts.append(declared)
     if window.components:
         parts.append(f"components: {', '.join(window.components)}")
     if window.url:

@@ -570,3 +570,19 @@ def timeline_between(
     # Upstream first on a tie: the declaration frames what follows it.
     events.sort(key=lambda e: (e.start, isinstance(e, LocalWindow), getattr(e, "name", "")))
     return events
+
+
+def watched_between(store: Store, lo: datetime, hi: datetime) -> tuple[bool, list[Page]]:
+    """Whether the monitor watched any of ``[lo, hi]`` (a heartbeat or a check run in it),
+    and the status pages as read for it: an empty timeline must say which it is."""
+    with store.read() as session:
+        beat = session.scalar(
+            select(Heartbeat.id)
+            .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo)
+            .limit(1)
+        )
+        run = session.scalar(
+            select(CheckRun.id).where(CheckRun.started_at >= lo, CheckRun.started_at <= hi).limit(1)
+        )
+        sources = pages(session, lo)
+    return beat is not None or run is not None, sources
