@@ -451,6 +451,8 @@ class UpdateStatus:
 # How close to the incident's start a component's first degraded update must be
 # to count as hit from the start (and so from a stated span's earlier start).
 _SAME_UPDATE = timedelta(minutes=10)
+# A hit ends with the incident when the resolving update closed it.
+_RESOLVING_UPDATE = timedelta(minutes=2)
 
 
 def incident_hits(
@@ -504,7 +506,7 @@ def _widen(
     begins = min(hit.start, start) if hit.start <= declared_start + _SAME_UPDATE else hit.start
     if hit.end is None or end is None:
         ends = hit.end
-    elif declared_end is not None and hit.end >= declared_end - _SAME_UPDATE:
+    elif declared_end is not None and hit.end >= declared_end - _RESOLVING_UPDATE:
         ends = max(hit.end, end)
     else:
         ends = hit.end

@@ -1,0 +1,330 @@
+"""Tests for monitor.correlate.relevance: component x time x class, from literals.
+
+Each case is one line of the principle in the module docstring: what a kind
+of trouble can explain, on which component, at which moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.checks import result as fc
+from monitor.correlate.matching import Tolerance
+from monitor.correlate.relevance import explains, need, signs_in, used_components
+from monitor.correlate.windows import (
+    ComponentHit,
+    LocalWindow,
+    UpdateStatus,
+    UpstreamWindow,
+    incident_hits,
+)
+
+TOLERANCE = Tolerance()  # lead 30 min, lag 15 min
+API = "API Requests"
+WEBHOOKS = "Webhooks"
+LOGIN = "claude.ai"
+
+
+def t(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 7, 16, hour, minute, tzinfo=UTC)
+
+
+FAIL, MEND = t(12, 10), t(12, 40)
+NOON, ONE = t(12), t(13)
+
+
+def failing(
+    failure_class: str,
+    start: datetime = FAIL,
+    end: datetime | None = MEND,
+    *,
+    target: str = "https://api.github.com/user",
+    components: tuple[str, ...] = (),
+    kind: str = "observed",
+) -> LocalWindow:
+    return LocalWindow(
+        kind=kind,  # type: ignore[arg-type]
+        name=target,
+        start=start,
+        end=end,
+        failure_classes=(failure_class,),
+        runs=5,
+        failures=5,
+        target=target,
+        source="github",
+        components=components,
+    )
+
+
+def trouble(
+    title: str,
+    components: tuple[str, ...] = (API,),
+    start: datetime = NOON,
+    end: datetime | None = ONE,
+    *,
+    hits: tuple[ComponentHit, ...] = (),
+    about: str = "",
+    source: str = "github",
+) -> UpstreamWindow:
+    return UpstreamWindow(
+        source=source,
+        kind="incident",
+        title=title,
+        start=start,
+        end=end,
+        components=components,
+        hits=hits,
+        about=about,
+    )
+
+
+def how(local: LocalWindow, upstream: UpstreamWindow) -> tuple[str, str] | None:
+    found = explains(local, upstream, TOLERANCE, page_components=(API, WEBHOOKS, "Git Operations"))
+    return None if found is None else (found.scope, found.strength)
+
+
+@pytest.mark.parametrize(
+    ("failure_class", "expected"),
+    [
+        (fc.AUTH_REJECTED, "credential"),
+        (fc.FORBIDDEN, "credential"),
+        (fc.INVALID_GRANT, "credential"),
+        (fc.CALLBACK_FAILED, "callback"),
+        (fc.SERVER_ERROR, "component"),
+        (fc.TIMEOUT, "component"),
+        (fc.DNS_FAILURE, "component"),
+        ("unclassified", "component"),
+        (fc.PORT_UNAVAILABLE, "never"),
+        (fc.CLOCK_SKEW, "never"),
+        (fc.CREDENTIALS_INSECURE, "never"),
+        (fc.MISCONFIGURED, "never"),
+    ],
+)
+def test_it_says_which_trouble_can_explain_each_class(failure_class, expected):
+    assert need(failure_class) == expected
+
+
+# -- credential rejections ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "upstream",
+    [
+        pytest.param(trouble("Incident with Webhooks", (WEBHOOKS,)), id="another component"),
+        pytest.param(trouble("Delays in billing", ()), id="page-wide, not about sign-in or API"),
+        pytest.param(
+            trouble("Support portal issues", (), about="Tickets cannot be opened."),
+            id="feed entry about the support portal",
+        ),
+        pytest.param(trouble("claude.ai unavailable", (LOGIN,)), id="a web UI outage"),
+    ],
+)
+def test_it_does_not_excuse_a_rejected_key_with_unrelated_trouble(upstream):
+    assert how(failing(fc.AUTH_REJECTED), upstream) is None
+
+
+@pytest.mark.parametrize(
+    ("upstream", "expected"),
+    [
+        pytest.param(
+            trouble("Authentication issues related to API requests", (API, "Issues")),
+            ("component", "high"),
+            id="sign-in trouble on the component used",
+        ),
+        pytest.param(
+            trouble("Elevated errors on login", (WEBHOOKS,)),
+            ("sign_in", "medium"),
+            id="sign-in trouble elsewhere on the page",
+        ),
+        pytest.param(
+            trouble("Degraded REST API Availability", (API,)),
+            ("component", "medium"),
+            id="API trouble on the component used, not about sign-in",
+        ),
+        pytest.param(
+            trouble("Disruption with some GitHub services", (), about="Users may fail to log in"),
+            ("page", "medium"),
+            id="page-wide, its updates about signing in",
+        ),
+        pytest.param(
+            trouble("REST API Issues Across Multiple Regions", ()),
+            ("page", "medium"),
+            id="page-wide, about the API",
+        ),
+    ],
+)
+def test_it_lets_sign_in_or_api_trouble_explain_a_rejected_credential(upstream, expected):
+    assert how(failing(fc.AUTH_REJECTED), upstream) == expected
+
+
+def test_it_never_excuses_a_rejection_that_outlived_the_trouble():
+    """401s still coming after the vendor recovered: a broken key or a stale token on disk."""
+    login = trouble("Elevated errors on login", (API,), t(12), t(12, 30))
+    assert how(failing(fc.AUTH_REJECTED, t(12, 10), None), login) is None
+    assert how(failing(fc.AUTH_REJECTED, t(12, 10), t(14)), login) is None
+
+
+def test_it_counts_a_rejection_begun_before_the_declaration_as_a_weak_match():
+    login = trouble("Elevated errors on login", (API,), t(12), t(13))
+    assert how(failing(fc.AUTH_REJECTED, t(11), t(12, 30)), login) == ("component", "low")
+
+
+def test_it_lets_only_sign_in_trouble_explain_a_callback_that_never_arrived():
+    callback = failing(fc.CALLBACK_FAILED, target="localhost")
+    assert how(callback, trouble("Elevated errors on login", (LOGIN,))) == ("sign_in", "medium")
+    assert how(callback, trouble("Incident with Webhooks", (WEBHOOKS,))) is None
+
+
+@pytest.mark.parametrize(
+    "failure_class", [fc.PORT_UNAVAILABLE, fc.CLOCK_SKEW, fc.CREDENTIALS_INSECURE]
+)
+def test_it_never_lets_the_vendor_explain_this_machines_set_up(failure_class):
+    login = trouble("Login and authentication failures", (API, LOGIN))
+    assert how(failing(failure_class), login) is None
+
+
+# -- server errors and timeouts: the component called ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("upstream", "expected"),
+    [
+        pytest.param(trouble("Degraded REST API Availability"), ("component", "high"), id="same"),
+        pytest.param(trouble("Incident with Webhooks", (WEBHOOKS,)), None, id="other component"),
+        pytest.param(trouble("Disruption with some services", ()), ("page", "medium"), id="page"),
+        pytest.param(
+            trouble("Degraded REST API Availability", source="claude"), None, id="other source"
+        ),
+    ],
+)
+def test_it_lets_trouble_on_the_component_called_explain_a_server_error(upstream, expected):
+    assert how(failing(fc.SERVER_ERROR), upstream) == expected
+
+
+def test_it_matches_an_unknown_component_only_as_weakly_as_the_whole_page():
+    unknown = failing(fc.SERVER_ERROR, target="https://uploads.github.com/x")
+    assert how(unknown, trouble("Incident with Webhooks", (WEBHOOKS,))) == ("page", "medium")
+
+
+# -- time: a component the vendor set back stops counting ----------------------------------------
+
+
+def test_it_stops_counting_a_component_once_an_update_marks_it_operational():
+    incident = trouble(
+        "Degraded performance on admin API endpoints",
+        (API, WEBHOOKS),
+        t(9, 24),
+        t(18),
+        hits=(ComponentHit(API, t(9, 24), t(15, 20)), ComponentHit(WEBHOOKS, t(9, 24), t(18))),
+    )
+    assert how(failing(fc.SERVER_ERROR, t(10), t(10, 30)), incident) == ("component", "high")
+    assert how(failing(fc.SERVER_ERROR, t(15, 30), t(15, 34)), incident) == ("component", "high")
+    assert how(failing(fc.SERVER_ERROR, t(16, 40), t(16, 50)), incident) is None
+
+
+# -- the component a failure used ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "configured", "expected"),
+    [
+        ("https://api.github.com/user", (), (API,)),
+        ("api.github.com:443", (), (API,)),
+        ("https://github.com/o/r.git", (), ()),
+        ("https://uploads.github.com/x", (), ()),
+        ("https://api.github.com/user", ("Git Operations",), ("Git Operations",)),
+    ],
+)
+def test_it_tells_the_component_from_the_configuration_else_the_host(target, configured, expected):
+    window = failing(fc.SERVER_ERROR, target=target, components=configured)
+    assert used_components(window, (API, WEBHOOKS, "Git Operations")) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "components", "about", "expected"),
+    [
+        ("Elevated errors on login", (LOGIN,), "", True),
+        ("Authentication issues related to API requests", (API,), "", True),
+        ("Incident with Webhooks", (WEBHOOKS,), "users cannot log in", False),
+        ("Disruption with some GitHub services", (), "Some users cannot sign in.", True),
+        ("Copilot model experiencing elevated errors", ("Copilot",), "", False),
+        ("Actions run failures and delays", ("Actions",), "", False),
+    ],
+)
+def test_it_reads_whether_trouble_is_about_signing_in(title, components, about, expected):
+    """Named components say what was hit; only a window naming none is read for its text."""
+    assert signs_in(trouble(title, components, about=about)) is expected
+
+
+# -- incident_hits: the updates, component by component ------------------------------------------
+
+
+def update(minute: int, component: str, old: str | None, new: str | None) -> UpdateStatus:
+    return UpdateStatus(t(12, minute), component, old, new)
+
+
+def test_it_reads_each_components_hit_from_the_updates():
+    hits = incident_hits(
+        [
+            update(2, API, "operational", "partial_outage"),
+            update(20, WEBHOOKS, "operational", "degraded_performance"),
+            update(30, API, "partial_outage", "operational"),
+            update(40, API, "operational", "major_outage"),
+            update(55, WEBHOOKS, "degraded_performance", "operational"),
+        ],
+        (t(12), None),
+        (t(12), None),
+    )
+    assert hits == (
+        ComponentHit(API, t(12), t(12, 30)),  # named in the first update: hit from the start
+        ComponentHit(WEBHOOKS, t(12, 20), t(12, 55)),
+        ComponentHit(API, t(12, 40), None),  # degraded again, still open
+    )
+
+
+def test_it_widens_hits_that_begin_and_end_with_the_declaration_to_a_stated_span():
+    hits = incident_hits(
+        [
+            update(10, "Login", "operational", "partial_outage"),
+            update(40, "Login", "partial_outage", "operational"),
+            update(25, API, "operational", "degraded_performance"),
+            update(35, API, "degraded_performance", "operational"),
+        ],
+        (t(11, 31), t(12, 50)),  # stated 11:31-12:50 widens the declared 12:10-12:40
+        (t(12, 10), t(12, 40)),
+    )
+    assert hits == (
+        ComponentHit("Login", t(11, 31), t(12, 50)),
+        ComponentHit(API, t(12, 25), t(12, 35)),  # hit later and shorter: stays as said
+    )
+
+
+def test_it_takes_a_first_update_that_says_recovered_as_hit_from_the_start():
+    hits = incident_hits(
+        [update(30, API, "major_outage", "operational")], (t(12), t(12, 30)), (t(12), t(12, 30))
+    )
+    assert hits == (ComponentHit(API, t(12), t(12, 30)),)
+
+
+def test_it_ignores_statuses_that_say_nothing():
+    hits = incident_hits(
+        [update(5, API, None, None), update(10, API, "operational", "operational")],
+        (t(12), t(13)),
+        (t(12), t(13)),
+    )
+    assert hits == ()
+
+
+def test_it_gives_every_hit_the_incidents_end_when_it_resolves_with_it_open():
+    hits = incident_hits(
+        [update(5, API, "operational", "major_outage")], (t(12), t(13)), (t(12), t(13))
+    )
+    assert hits == (ComponentHit(API, t(12), t(13)),)
+    assert trouble("x", (API,), t(12), t(13), hits=hits).spans([API.upper()]) == [(t(12), t(13))]
+
+
+def test_it_spans_the_whole_window_for_a_component_when_no_update_said_when():
+    window = trouble("x", (API, WEBHOOKS), t(12), t(13))
+    assert window.spans([API]) == [(t(12), t(13))]
