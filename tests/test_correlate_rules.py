@@ -7,6 +7,7 @@ Every run falls on a ten-minute grid over 11:00-13:00, the window asked about.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,8 +24,10 @@ from monitor.correlate.rules import (
 from monitor.correlate.verdict import Verdict, explain
 from monitor.correlate.windows import (
     CheckInfo,
+    ComponentHit,
     Coverage,
     Observation,
+    Page,
     Run,
     Series,
     UpstreamKind,
@@ -1053,3 +1056,151 @@ def test_it_trusts_one_round_in_which_every_target_and_the_control_failed():
     assert found.summary.count("DNS for api.anthropic.com failed") == 1
     assert "(api-authenticated, api-reachable: dns_failure)" in found.summary
     assert found.next_step.count("api.anthropic.com") == 1
+
+
+# -- issue 12: verdicts you can act on ----------------------------------------------------------
+
+
+def with_pages(base: Evidence, *pages: Page) -> Evidence:
+    return replace(base, pages=pages)
+
+
+UNREAD = Page(
+    "claude",
+    polled=True,
+    last_read=t(9),
+    failing_since=t(9, 2),
+    reason="connection refused",
+)
+
+
+def test_it_never_excuses_a_rejected_key_with_trouble_on_another_component():
+    """The stale-token case: 401s while the page has a web-UI incident open."""
+    web = incident(components=(LOGIN,), title="claude.ai is unavailable")
+    verdict = explain(
+        evidence(passing(REACH), series(AUTHED, FAIL, MEND, "auth_rejected", 401), upstream=(web,))
+    )
+    assert verdict.verdict == "local"
+    assert "do not delete credentials" not in verdict.next_step
+    assert any("does not explain the failures seen here" in r for r in verdict.reasons)
+
+
+def test_it_stops_counting_an_incident_once_it_set_the_component_back():
+    recovered = replace(
+        incident(t(9), None),
+        hits=(ComponentHit(API, t(9), t(10)), ComponentHit(LOGIN, t(9), None)),
+        components=(API, LOGIN),
+    )
+    verdict = explain(
+        evidence(series(AUTHED, FAIL, MEND, "server_error", 500), upstream=(recovered,))
+    )
+    assert verdict.verdict == "upstream"
+    assert verdict.confidence != "high"  # not declared on the API then: at most "probably them"
+    assert "not (yet) declared" in verdict.summary
+
+
+def test_it_says_the_status_page_could_not_be_read_instead_of_nothing_declared():
+    verdict = explain(with_pages(evidence(series(AUTHED, FAIL, MEND, "server_error", 500)), UNREAD))
+    assert verdict.verdict == "upstream"
+    assert "could not be read" in verdict.summary
+    assert "not (yet) declared" not in verdict.summary
+    assert any(
+        "claude status page could not be read from 2026-04-14 09:02" in r for r in verdict.reasons
+    )
+    assert verdict.unread == (UNREAD,)
+
+
+def test_it_keeps_a_rejected_key_low_when_the_page_could_not_be_read():
+    verdict = explain(
+        with_pages(
+            evidence(passing(REACH), series(AUTHED, FAIL, MEND, "auth_rejected", 401)), UNREAD
+        )
+    )
+    assert (verdict.verdict, verdict.confidence) == ("local", "low")
+    assert "cannot be ruled out" in reasons(verdict)
+
+
+def test_it_trusts_a_page_read_after_the_moment():
+    read = Page("claude", read_after=t(13))
+    verdict = explain(
+        with_pages(evidence(passing(REACH), series(AUTHED, FAIL, MEND, "auth_rejected", 401)), read)
+    )
+    assert (verdict.verdict, verdict.confidence) == ("local", "high")
+    assert verdict.unread == ()
+
+
+def test_it_says_a_page_never_polled_has_never_been_read():
+    never = Page("claude", polled=False)
+    assert never.unread() == "the claude status page has never been read (run `monitor poll`)"
+
+
+def test_it_does_not_let_a_problem_fixed_since_drive_the_answer():
+    """The credentials file made private at 11:10 says nothing about 500s at 11:40."""
+    verdict = explain(
+        evidence(
+            series(CREDS, t(11), t(11, 10), "credentials_insecure"),
+            series(AUTHED, FAIL, MEND, "server_error", 500),
+            passing(CONTROL),
+        )
+    )
+    assert (verdict.verdict, verdict.confidence) == ("upstream", "medium")
+    assert "chmod" not in verdict.next_step
+    assert any("passed since 11:10 UTC: fixed" in r for r in verdict.reasons)
+
+
+def test_it_keeps_a_fixed_problem_when_it_is_all_there_is():
+    verdict = explain(evidence(series(CREDS, t(11), t(11, 10), "credentials_insecure")))
+    assert verdict.verdict == "local"
+    assert "chmod 600" in verdict.next_step
+
+
+def test_it_closes_a_failure_skipped_ever_since():
+    """Failed once at 11:05, skipped since: not 'still open', so a 500 is not tipped."""
+    creds = Series(
+        CREDS,
+        "laptop",
+        (
+            Run(CREDS.name, "laptop", t(11, 5), False, "credentials_expired"),
+            Run(CREDS.name, "laptop", t(11, 6), True, skipped=True),
+            Run(CREDS.name, "laptop", t(11, 50), True, skipped=True),
+        ),
+    )
+    verdict = explain(
+        evidence(creds, series(AUTHED, FAIL, MEND, "server_error", 500), passing(CONTROL))
+    )
+    assert verdict.verdict == "upstream"
+    assert "log in again" not in verdict.next_step.lower()
+
+
+def test_it_tells_a_resolved_incident_retry_now_and_an_open_one_wait():
+    resolved = upstream_declared(evidence(series(AUTHED, FAIL, MEND), upstream=(incident(),)))
+    still = upstream_declared(evidence(series(AUTHED, FAIL, MEND), upstream=(incident(end=None),)))
+    assert resolved is not None
+    assert still is not None
+    assert resolved.next_step.startswith("It was them, resolved at 2026-04-14 12:45 UTC: retry now")
+    assert still.next_step.startswith("Wait for claude to resolve it")
+    assert resolved.summary != resolved.next_step
+
+
+def test_it_does_not_blame_the_vendor_for_imported_dns_failures_with_nothing_declared():
+    verdict = explain(
+        evidence(observed=tuple(seen(FAIL + EVERY * i, "dns_failure") for i in range(3)))
+    )
+    assert verdict.verdict == "network"
+    assert "report it to the vendor" not in verdict.next_step
+
+
+def test_it_does_not_take_refused_connections_for_an_undeclared_outage():
+    verdict = explain(
+        evidence(observed=tuple(seen(FAIL + EVERY * i, "connect_refused") for i in range(3)))
+    )
+    assert verdict.verdict == "network"
+
+
+def test_it_keeps_a_stray_rejected_call_apart_from_a_declared_outage():
+    observed = (
+        *(seen(FAIL + EVERY * i, "server_error") for i in range(3)),
+        seen(t(11, 55), "auth_rejected"),
+    )
+    verdict = explain(evidence(observed=observed, upstream=(incident(),)))
+    assert (verdict.verdict, verdict.confidence) == ("upstream", "high")
