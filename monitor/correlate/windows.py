@@ -8,11 +8,10 @@ is a plain unit test and the charts draw exactly what ``why`` reasons over.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 LocalKind = Literal["check", "observed"]
@@ -511,70 +510,3 @@ def _widen(
     else:
         ends = hit.end
     return ComponentHit(hit.component, begins, ends)
-
-
-# "between 15:31 to 16:19 UTC", "From 18:12\u201318:55, we saw ...", "15:31-16:19 UTC",
-# "15:31 UTC to 16:19", "10:05:00 and 11:20:30 UTC" (seconds are read past, never as hh:mm).
-_STATED_SPAN = re.compile(
-    r"(?:\bbetween|\bfrom)?\s*\b(\d{1,2}):(\d{2})(?::\d{2})?\s*(UTC|GMT|Z)?\s*"
-    r"(?:to|and|until|till|through|-|\u2013|\u2014)\s*"
-    r"(\d{1,2}):(\d{2})(?::\d{2})?\s*(UTC|GMT|Z\b)?",
-    re.IGNORECASE,
-)
-# A span without a zone is believed only this close to the declared window:
-# status pages state UTC, but "10:00-11:00" far from the incident is
-# more likely another zone, or another thing.
-_UNZONED_REACH = timedelta(hours=6)
-# Even a span marked UTC must be about this incident: an announcement of
-# tomorrow's maintenance, or a mention of last week's outage, is not.
-_ZONED_REACH = timedelta(hours=24)
-# A span followed by another zone ("9:00-10:00 PT") is not in UTC.
-_OTHER_ZONE = re.compile(r"\s*\(?(?:[A-Z]{1,4}[SD]?T|CEST|AEST|AEDT)\b")
-
-
-def stated_span(
-    text: str, posted_at: datetime, declared: tuple[datetime, datetime | None] | None = None
-) -> tuple[datetime, datetime] | None:
-    """Read an impact window stated in an update's text, in UTC, near ``posted_at``.
-
-    The date is the update's; a span that would end after the update was
-    posted is moved a day back (an update posted at 00:20 about "23:10 to
-    23:55" means the day before), and one crossing midnight ends the next
-    day. A span marked UTC/GMT/Z is taken as stated; an unmarked one only
-    when it lies within a few hours of the ``declared`` window.
-    """
-    for match in _STATED_SPAN.finditer(text):
-        hour1, minute1, zone1, hour2, minute2, zone2 = match.groups()
-        h1, m1, h2, m2 = (int(g) for g in (hour1, minute1, hour2, minute2))
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
-            continue
-        posted = posted_at.astimezone(UTC)
-        day = posted.replace(hour=0, minute=0, second=0, microsecond=0)
-        start = day.replace(hour=h1, minute=m1)
-        end = day.replace(hour=h2, minute=m2)
-        if end <= start:
-            end += timedelta(days=1)
-        if end > posted + timedelta(minutes=1):
-            start -= timedelta(days=1)
-            end -= timedelta(days=1)
-        zoned = bool(zone1 or zone2)
-        if not zoned and _OTHER_ZONE.match(text, match.end()):
-            continue
-        if declared is None and zoned:
-            return start, end
-        if _near(start, end, declared, _ZONED_REACH if zoned else _UNZONED_REACH):
-            return start, end
-    return None
-
-
-def _near(
-    start: datetime,
-    end: datetime,
-    declared: tuple[datetime, datetime | None] | None,
-    reach: timedelta,
-) -> bool:
-    if declared is None:
-        return False
-    first, last = declared
-    last = last or first
-    return first - reach <= start and end <= last + reach

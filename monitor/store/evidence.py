@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Evidence, family, gather
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.stated import stated_span
 from monitor.correlate.windows import (
     DEGRADED_STATUSES,
     READ_SLACK,
@@ -37,7 +38,6 @@ from monitor.correlate.windows import (
     component_windows,
     incident_hits,
     observed_windows,
-    stated_span,
 )
 from monitor.store import Store
 from monitor.store.models import (
@@ -317,7 +317,10 @@ def _incident_window(
     statuses: list[UpdateStatus],
     listed: list[str],
 ) -> UpstreamWindow:
-    declared_start = incident.started_at or incident.created_at
+    # A backfilled incident may be started after it was resolved: the window runs
+    # from the earliest time it names.
+    named = [t for t in (incident.started_at, incident.created_at, incident.resolved_at) if t]
+    declared_start = min(named)
     declared_end = incident.resolved_at
     # The latest update stating a span is the vendor's final word on it.
     span = next(
