@@ -1105,7 +1105,9 @@ def test_it_says_the_status_page_could_not_be_read_instead_of_nothing_declared()
     assert "could not be read" in verdict.summary
     assert "not (yet) declared" not in verdict.summary
     assert any(
-        "claude status page could not be read from 2026-04-14 09:02" in r for r in verdict.reasons
+        "claude status page could not be read from 2026-04-14 09:02 UTC (last read 2026-04-14 09:00 UTC: connection refused)"
+        in r
+        for r in verdict.reasons
     )
     assert verdict.unread == (UNREAD,)
 
@@ -1204,3 +1206,12 @@ def test_it_keeps_a_stray_rejected_call_apart_from_a_declared_outage():
     )
     verdict = explain(evidence(observed=observed, upstream=(incident(),)))
     assert (verdict.verdict, verdict.confidence) == ("upstream", "high")
+
+
+def test_it_says_a_page_every_poll_of_which_failed_has_never_been_read():
+    failed = Page("claude", failing_since=t(9), reason="HTTP 503 Service Unavailable")
+    assert failed.unread() == (
+        "the claude status page has never been read "
+        "(every poll failed since 2026-04-14 09:00 UTC: HTTP 503 Service Unavailable)"
+    )
+    assert not failed.known

@@ -240,10 +240,17 @@ class Page:
         """ "the claude status page could not be read from 15:02 UTC (connection refused)"."""
         if not self.polled:
             return f"the {self.source} status page has never been read (run `monitor poll`)"
-        since = self.failing_since or self.last_read
-        when = f" from {since:%Y-%m-%d %H:%M} UTC" if since is not None else ""
-        why = f" ({self.reason})" if self.reason else ""
-        return f"the {self.source} status page could not be read{when}{why}"
+        why = f": {self.reason}" if self.reason else ""
+        if self.last_read is None:
+            since = f" since {self.failing_since:%Y-%m-%d %H:%M} UTC" if self.failing_since else ""
+            return (
+                f"the {self.source} status page has never been read (every poll failed{since}{why})"
+            )
+        when = f" from {self.failing_since:%Y-%m-%d %H:%M} UTC" if self.failing_since else ""
+        return (
+            f"the {self.source} status page could not be read{when} (last read "
+            f"{self.last_read:%Y-%m-%d %H:%M} UTC{why})"
+        )
 
 
 @dataclass(slots=True)
