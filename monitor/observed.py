@@ -2,8 +2,9 @@
 
 Pure functions, no I/O: ``monitor import`` feeds lines in and stores what
 comes out, so every rule here is a plain unit test. Error text is redacted
-and capped before anything else looks at it: an API key in a log line must
-never reach the database, a fingerprint or the terminal.
+and capped before anything else looks at it (the classifier, the host it
+names, the fingerprint): an API key in a log line must never reach the
+database, a fingerprint or the terminal.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.checks import result as fc
 from monitor.redact import redact_text, redact_url
@@ -31,20 +33,28 @@ FUTURE_SLACK = timedelta(days=1)
 
 
 def _status(codes: str) -> str:
-    """A status alone: not in ``07.500``, ``1.2.3.4:500``, ``#500``, ``5001``, ``500ms``."""
+    """A status alone, or npm's ``code E401``: not in ``07.500``, ``1.2.3.4:500``, ``#500``,
+    ``5001``, ``500ms``, ``503 milliseconds``, ``port 503``, nor in an id's ``-e503-``."""
     return (
-        rf"{codes}(?<![\w.#/]{codes})(?<!\d:{codes})"
-        r"(?![\w]|[.:]\d|\s?(?:ms|s|secs?|seconds|bytes|[kmg]i?b)\b)"
+        rf"(?:(?<=code e)|(?<![\w.#/])(?<!\d:)(?<!port[ =])){codes}"
+        r"(?![\w]|[.:]\d|\s?(?:ms|s|secs?|seconds|milliseconds|bytes|[kmg]i?b)\b)"
     )
 
 
 # Tried in order against the lowercased text; the first match names the
 # class. Specific causes come before the HTTP status that carries them (a
 # 401 saying "token has expired" is an expired credential, a 400 saying
-# invalid_grant a refused grant), statuses before network words (an Envoy
-# 503 mentioning "connection timeout" is the vendor's), a connect timeout
-# before a plain one. EADDRINUSE is port_unavailable, not callback_failed:
-# it names the cause (the callback port is taken), as the local_port check does.
+# invalid_grant a refused grant, a 403 saying "API rate limit exceeded" a
+# rate limit, and AWS's UnauthorizedOperation a 403), statuses before network
+# words (an Envoy 503 mentioning "connection timeout" is the vendor's), a
+# failed lookup before any timeout (Go's "lookup h on 127.0.0.53:53: ...
+# i/o timeout", curl's "Resolving timed out"), a connect timeout before a
+# plain one, and a text naming a network cause before one that only says the
+# connection failed. EADDRINUSE is port_unavailable, not callback_failed: it
+# names the cause (the callback port is taken), as the local_port check does.
+# openai/anthropic's "APIConnectionError: Connection error." is deliberately
+# left unclassified: the SDK hides whether DNS, a refusal or TLS failed, and a
+# traceback that shows the cause is classified by the cause.
 _VOCABULARY: tuple[tuple[str, str], ...] = (
     (
         fc.PORT_UNAVAILABLE,
@@ -63,48 +73,101 @@ _VOCABULARY: tuple[tuple[str, str], ...] = (
     (
         fc.CREDENTIALS_EXPIRED,
         r"token\b.{0,12}\bexpired\b|credentials?\b.{0,12}\bexpired\b"
-        r"|expired[ _](?:token|credentials?)\b|token_expired",
+        r"|expired[ _]?(?:token|credentials?)(?:exception)?\b|token_expired"
+        # gcloud and google-auth: the session must be renewed by a new login.
+        r"|re-?authenticat(?:e|ion)\b",
+    ),
+    (
+        fc.CREDENTIALS_MISSING,
+        "unable to locate credentials|nocredentialserror|default credentials were not found"
+        "|do not currently have an active account|not logged into any github hosts"
+        "|to get started with github cli|to use github cli in .{0,30}set the gh_token",
     ),
     (
         fc.AUTH_REJECTED,
-        _status("401") + "|unauthori[sz]ed|authentication_error"
-        "|invalid authentication credentials|invalid[ _-]?(?:x-)?api[ _-]?key",
+        _status("401") + r"|unauthori[sz]ed(?!operation)|authentication[ _]?error"
+        "|authentication failed|invalid authentication credentials|unable to authenticate"
+        "|invalid[ _-]?(?:x-)?api[ _-]?key|incorrect api key|bad credentials"
+        r"|invalid username or (?:password|token)|permission denied \(publickey"
+        "|password authentication (?:was removed|is not supported)"
+        "|must be logged in to the server|asked for the client to provide credentials"
+        "|unrecognizedclientexception|invalidclienttokenid|signaturedoesnotmatch",
     ),
-    (fc.FORBIDDEN, _status("403") + "|forbidden|permission_error"),
-    (fc.RATE_LIMITED, _status("429") + "|rate[ _-]?limit|too many requests"),
+    (
+        # A header's name ("x-ratelimit-remaining") is no limit reached.
+        fc.RATE_LIMITED,
+        _status("429") + r"|(?<![\w/-])rate[ _-]?limit|too[ _-]?many[ _-]?requests"
+        r"|\brate exceeded|throttling|requestlimitexceeded|reduce your request rate",
+    ),
+    (
+        fc.FORBIDDEN,
+        _status("403") + "|forbidden|permission_error|permission_?denied|access[ _-]?denied"
+        "|unauthorizedoperation|not authorized to perform|does not have permission",
+    ),
     (
         fc.SERVER_ERROR,
-        _status(r"5\d\d") + "|internal server error|bad gateway|service unavailable"
-        r"|gateway time-?out|overloaded|api_error\b"
+        _status(r"5\d\d") + "|internal[ _]?server[ _]?(?:error|exception)|internal(?:error|failure)"
+        r"|bad gateway|service[ _]?unavailable|gateway time-?out|overloaded|api_error\b"
         # Envoy's 503 body, from the vendor's own proxy.
         "|upstream connect error|reset before headers",
     ),
     (
         fc.DNS_FAILURE,
-        "enotfound|eai_again|getaddrinfo|name or service not known"
-        "|temporary failure in name resolution|nodename nor servname"
-        "|no address associated with hostname|could not resolve host|dns (?:lookup|resolution)",
+        "enotfound|eai_again|getaddrinfo|gaierror|name ?resolution|name or service not known"
+        "|nodename nor servname|no address associated with hostname|unknownhost"
+        "|could not resolve (?:host|proxy)|failed to resolve '|dns (?:lookup|resolution)"
+        # Go's resolver ("dial tcp: lookup h on 127.0.0.53:53: no such host"), and
+        # curl's lookup running out of time.
+        r"|no such host|server misbehaving|dial \w+: lookup |\blookup \S+ on \S+:"
+        "|resolving timed out"
+        # gh says only this, and only for a failed lookup (a net.DNSError); a
+        # dotted name, so another tool's "error connecting to server" is not it.
+        r"|error connecting to [\w-]+\.[\w.-]+(?:\s+check your internet connection|\s*$)",
     ),
     (
         fc.CONNECT_TIMEOUT,
         r"connect\s+etimedout|connect(?:ion)?[ _-]?time(?:d[ _-]?)?out"
-        "|tls handshake time(?:d[ _-]?)?out",
+        "|tls handshake time(?:d[ _-]?)?out"
+        # The step is named: Go's dialer, curl's connect (code 28 whatever the
+        # wording), ssh's connect, each running out of time.
+        r"|dial tcp \S+: i/o timeout|\(28\) failed to connect"
+        r"|(?:failed to connect|connect to host)\b.{0,100}?\btimed out",
     ),
     (
         fc.NETWORK_UNREACHABLE,
         "e(?:net|host)unreach|network is unreachable|no route to host|host unreachable",
     ),
-    (fc.CONNECT_REFUSED, "econnrefused|connection refused"),
+    (
+        fc.CONNECT_REFUSED,
+        "econnrefused|connection refused|actively refused"
+        r"|connection to the server \S+ was refused",
+    ),
     (
         fc.CONNECTION_RESET,
-        "econnreset|socket hang up|connection reset|reset by peer|epipe|broken pipe"
-        "|other side closed|disconnected without sending a response",
+        "econnreset|socket hang up|connection (?:was )?reset|reset by peer|epipe|broken pipe"
+        "|other side closed|disconnected without sending a response|und_err_socket"
+        "|empty reply from server|remote end closed connection|remotedisconnected"
+        "|hung up unexpectedly|connection closed by remote host"
+        "|(?:kex|ssh)_exchange_identification",
     ),
     (fc.TIMEOUT, "e(?:socket)?timedout|timed?[ _-]?out|deadline exceeded"),
     (
         fc.TLS_ERROR,
-        r"cert_|_cert\b|certificate|ssl(?<![a-z]ssl)|tls(?<![a-z]tls)|self[ -]signed",
+        r"cert_|_cert\b|certificate|ssl(?<![a-z]ssl)|tls(?<![a-z]tls)|self[ -]signed"
+        "|x509|gnutls|schannel",
     ),
+    # The connection failed and the text hides why. curl 8 words every failed
+    # connect() "Couldn't connect to server" (one that ran out of time it
+    # reports as code 28, above); botocore words a failed lookup or connect
+    # "Could not connect to the endpoint URL" (a timeout it words "Connect
+    # timeout on endpoint URL", above). No time ran out, and nothing says the
+    # server answered: connect_refused would claim it did. What is left is that
+    # the endpoint could not be reached from here, the path this class names.
+    (fc.NETWORK_UNREACHABLE, "couldn't connect to server|could not connect to the endpoint url"),
+    # gcloud's closing hint on an auth failure ("Please run: $ gcloud auth
+    # login"), weaker than any cause above: a refresh that could not reach
+    # Google may end with it too.
+    (fc.CREDENTIALS_EXPIRED, "gcloud auth (?:application-default )?login"),
     (
         fc.PROTOCOL_ERROR,
         r"invalid json|not valid json|unexpected token .{0,10}\bin json|unexpected end of json"
@@ -139,6 +202,47 @@ def classify(error: str, status: int | None = None) -> str:
     return UNCLASSIFIED
 
 
+# Where a failing request went, in the wording of the tools that print it: a
+# URL (not one the text points the reader to: "see", "or https://status..."),
+# else the host a phrase names. The resolver in "lookup h on 127.0.0.53:53"
+# is never taken: the host looked up is.
+_URL = re.compile(r"https?://([^\s/?#\"'<>()\\,;]+)")
+_POINTER = re.compile(r"\b(?:see|at|visit|here|check|or|information|details|docs?)\W{0,3}$")
+_NAMED = re.compile(
+    r"(?:getaddrinfo (?:enotfound|eai_again) |could not resolve host(?:name)?:? "
+    r"|failed to resolve '|\bhost='|failed to connect to (?=\S+ port \d)"
+    r"|error connecting to (?=[\w-]+\.\w)"
+    r"|dial \w+: lookup |\blookup (?=\S+ on ))"
+    r"(\[[\da-f:.]+\]|[\w.-]+)"
+)
+_HOSTNAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|[\da-f:.]*:[\da-f:.]*")
+
+
+@lru_cache(maxsize=4096)
+def named_host(error: str) -> str | None:
+    """The host a failure's text says it used, so imported failures group by host.
+
+    Read from redacted text, and only ever a host (lowercase, without port
+    or user info): a target built from it can quote no secret.
+    """
+    text = error.lower()
+    for url in _URL.finditer(text):
+        if not _POINTER.search(text, max(0, url.start() - 20), url.start()):
+            return _host(url[1])
+    named = _NAMED.search(text)
+    return _host(named[1]) if named else None
+
+
+def _host(netloc: str) -> str | None:
+    try:
+        host = (urlsplit(f"//{netloc}").hostname or "").strip(".")
+    except ValueError:  # an unclosed "[" of an IPv6 address
+        return None
+    if not _HOSTNAME.fullmatch(host) or "redacted" in host:
+        return None
+    return host
+
+
 def fingerprint(at: datetime, target: str | None, error: str, ordinal: int) -> str:
     """Identify one failure line so a re-import of the same file adds nothing.
 
@@ -152,7 +256,11 @@ def fingerprint(at: datetime, target: str | None, error: str, ordinal: int) -> s
 
 @dataclass(frozen=True, slots=True)
 class ObservedLine:
-    """One failure read from a log line: redacted, classified and fingerprinted."""
+    """One failure read from a log line: redacted, classified and fingerprinted.
+
+    ``target`` is the one the line gave, else the host its error text names
+    (``named_host``), so failures group per host as checks do.
+    """
 
     line: int
     at: datetime
@@ -284,8 +392,12 @@ class _Builder:
         key = (when, target, kept)
         ordinal = self.seen[key]
         self.seen[key] = ordinal + 1
+        # Only a given target counts in the fingerprint: a host read from the
+        # text adds nothing the text does not already identify, and a file
+        # imported before hosts were read must not import twice.
         digest = fingerprint(when, target, kept, ordinal)
-        return ObservedLine(number, when, kept, failure_class, digest, target)
+        host = target or named_host(scrubbed)
+        return ObservedLine(number, when, kept, failure_class, digest, host)
 
 
 def _status_hint(status: Any) -> int | None:
