@@ -119,6 +119,10 @@ def test_it_says_which_trouble_can_explain_each_class(failure_class, expected):
             id="feed entry about the support portal",
         ),
         pytest.param(trouble("claude.ai unavailable", (LOGIN,)), id="a web UI outage"),
+        pytest.param(
+            trouble("Block Storage API Issues Across Multiple Regions", ()),
+            id="page-wide, about one product's API, not about keys",
+        ),
     ],
 )
 def test_it_does_not_excuse_a_rejected_key_with_unrelated_trouble(upstream):
@@ -147,11 +151,6 @@ def test_it_does_not_excuse_a_rejected_key_with_unrelated_trouble(upstream):
             trouble("Disruption with some GitHub services", (), about="Users may fail to log in"),
             ("page", "medium"),
             id="page-wide, its updates about signing in",
-        ),
-        pytest.param(
-            trouble("REST API Issues Across Multiple Regions", ()),
-            ("page", "medium"),
-            id="page-wide, about the API",
         ),
     ],
 )

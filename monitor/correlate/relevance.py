@@ -16,7 +16,8 @@ page explains a failure only if all three hold:
 3. **Class.** That kind of trouble can cause that kind of failure
    (``need``): a credential rejection needs trouble with signing in (login,
    auth, tokens: said by the component's name or the incident's subject) or
-   trouble on the API the failure called; an OAuth callback that never
+   trouble on an API component the failure called (or may have called,
+   when its component is unknown); an OAuth callback that never
    arrives needs sign-in trouble; this machine's own set-up (a port, the
    clock, a file's mode) is never the vendor's doing; any other failure
    needs trouble on the component called.
@@ -165,12 +166,11 @@ def explains(
     scope: Scope
     on: tuple[str, ...]
     if not named:
-        subject = f"{upstream.title} {upstream.about}"
-        if wanted == "callback" and not sign_in:
+        # Naming no component, only its subject can tie trouble to a rejected
+        # credential: "Block Storage API issues" say nothing of keys.
+        if wanted in ("callback", "credential") and not sign_in:
             return None
-        if wanted == "credential" and not (sign_in or _API.search(subject)):
-            return None
-        scope, on, direct = "page", (), wanted != "credential" or sign_in
+        scope, on, direct = "page", (), True
     elif wanted == "callback" or (wanted == "credential" and sign_in):
         if not sign_in:
             return None
