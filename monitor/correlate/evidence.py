@@ -8,7 +8,7 @@ from literals.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.checks import result as fc
@@ -95,6 +95,10 @@ class Evidence:
     coverage: Coverage
     tolerance: Tolerance
     pages: tuple[Page, ...] = ()
+    # Each local window's matches, worked out once: every rule and aside asks.
+    _matched: dict[LocalWindow, list[Match]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def page(self, source: str | None) -> Page | None:
         return next((p for p in self.pages if p.source == source), None)
@@ -107,8 +111,12 @@ class Evidence:
 
     def matches(self, window: LocalWindow) -> list[Match]:
         """The upstream windows that explain ``window``, strongest first (``relevance``)."""
-        components = {p.source: p.components for p in self.pages}
-        return matches(window, self.upstream, self.tolerance, components)
+        found = self._matched.get(window)
+        if found is None:
+            components = {p.source: p.components for p in self.pages}
+            found = matches(window, self.upstream, self.tolerance, components)
+            self._matched[window] = found
+        return found
 
     def explained(self, window: LocalWindow) -> bool:
         return bool(self.matches(window))

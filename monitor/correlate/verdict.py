@@ -129,7 +129,8 @@ def _fixed(window: LocalWindow) -> str:
 
 
 def _weigh(evidence: Evidence, findings: list[Finding]) -> Finding:
-    failing = [w for w in evidence.local if w not in evidence.unusable()]
+    unusable = evidence.unusable()
+    failing = [w for w in evidence.local if w not in unusable]
     if not failing:
         return _quiet(evidence)
     by_verdict: dict[str, list[Finding]] = {}
