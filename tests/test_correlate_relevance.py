@@ -246,14 +246,31 @@ def test_it_tells_the_component_from_the_configuration_else_the_host(target, con
     [
         ("Elevated errors on login", (LOGIN,), "", True),
         ("Authentication issues related to API requests", (API,), "", True),
-        ("Incident with Webhooks", (WEBHOOKS,), "users cannot log in", False),
+        ("Incident with Webhooks", (WEBHOOKS,), "fields relied on for authentication", False),
+        ("Incident With Webhooks", (), "the installation field for authentication", False),
+        (
+            "Registry Issues",
+            ("Docker Hub Registry",),
+            "This may affect docker pull and login",
+            True,
+        ),
         ("Disruption with some GitHub services", (), "Some users cannot sign in.", True),
+        ("Disruption with some GitHub services", (), "Users saw login failures.", True),
+        ("Some SSH connections are failing", (), "deploy keys are failing to authenticate", True),
+        (
+            "Issues with Kubernetes configuration files.",
+            ("Kubernetes",),
+            "configuration files were expiring prematurely",
+            True,
+        ),
+        ("Latency", (API,), "Authentication requests saw increased latency", False),
+        ("Copilot errors", ("Copilot",), "obtaining the authentication tokens it needs", False),
         ("Copilot model experiencing elevated errors", ("Copilot",), "", False),
         ("Actions run failures and delays", ("Actions",), "", False),
     ],
 )
 def test_it_reads_whether_trouble_is_about_signing_in(title, components, about, expected):
-    """Named components say what was hit; only a window naming none is read for its text."""
+    """A title or component says it in a word; prose must say that signing in fails."""
     assert signs_in(trouble(title, components, about=about)) is expected
 
 

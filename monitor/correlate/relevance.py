@@ -74,6 +74,21 @@ _SIGN_IN = re.compile(
     r"|tokens? refresh\w*|api[ -]?keys?|2fa|mfa|two[ -]factor|identity provider)\b",
     re.IGNORECASE,
 )
+# What an update's prose must say for trouble to be about signing in: that
+# signing in fails ("unable to log in", "login failures", "may affect docker
+# pull and login", "failing to authenticate") or that credentials the vendor
+# issued went bad ("configuration files were expiring prematurely"). A word
+# in passing ("fields used for authentication") is not enough: prose is long.
+_SIGNING = r"(?:log(?:ging)?[ -]?ins?|sign(?:ing)?[ -]?(?:in|on)|authenticat\w*|oauth|sso|2fa|mfa)"
+_SIGN_IN_FAILING = re.compile(
+    rf"(?:unable|fail\w*|cannot|can't|could not|errors?|trouble|problems?)\W+(?:\w+\W+){{0,2}}?"
+    rf"(?:to\W+)?{_SIGNING}"
+    rf"|{_SIGNING}\W+(?:\w+\W+){{0,2}}?(?:fail\w*|errors?|issues?|problems?|outage|unavailable)"
+    rf"|affect\w*\W+(?:\w+\W+){{0,4}}?{_SIGNING}"
+    r"|(?:credentials?|tokens?|certificates?|keys?|config(?:uration)? files?|kubeconfigs?)"
+    r"\W+(?:\w+\W+){0,3}?expir(?:ing|ed)\s+(?:prematurely|early|unexpectedly)",
+    re.IGNORECASE,
+)
 _API = re.compile(r"\bapis?\b", re.IGNORECASE)
 # Host labels that name no component: "www.example.com" is the site, not a part of it.
 _GENERIC_LABELS = frozenset({"www", "status", "m"})
@@ -114,12 +129,11 @@ class Match:
 
 
 def signs_in(window: UpstreamWindow) -> bool:
-    """Whether the trouble is with signing in: its title, its components, or (naming no
-    component) its updates say login, auth, tokens or credentials."""
-    text = [window.title, *window.components]
-    if not window.components:
-        text.append(window.about)
-    return any(_SIGN_IN.search(part) for part in text)
+    """Whether the trouble is with signing in: its title or a component it names says
+    login, auth, tokens or credentials, or its updates say signing in fails."""
+    if any(_SIGN_IN.search(part) for part in (window.title, *window.components)):
+        return True
+    return _SIGN_IN_FAILING.search(window.about) is not None
 
 
 def used_components(local: LocalWindow, names: Iterable[str]) -> tuple[str, ...]:

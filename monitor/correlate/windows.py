@@ -158,8 +158,7 @@ class UpstreamWindow:
     degraded, not from an incident's list that may name the whole page;
     ``hits`` then says when each was hit (empty: each for the whole window).
     ``stated`` is the span an update's text states, exactly as stated.
-    ``about`` is the text that says what the trouble was (the title, and the
-    updates' bodies when no component is named), read for its subject.
+    ``about`` is what the updates said, read for what the trouble broke.
     """
 
     source: str

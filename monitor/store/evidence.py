@@ -306,8 +306,9 @@ def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[Upst
     ]
 
 
-# What an incident's updates say is read for its subject up to this many characters.
-_ABOUT_LIMIT = 4000
+# What an incident's updates say is read for its subject up to this many
+# characters (a post-incident review runs to a few thousand).
+_ABOUT_LIMIT = 20_000
 
 
 def _incident_window(
@@ -342,7 +343,7 @@ def _incident_window(
     hits = incident_hits(statuses, (start, end), (declared_start, declared_end))
     from_updates = list(dict.fromkeys(h.component for h in hits))
     components = tuple(from_updates or listed)
-    about = "" if components else " ".join(body for _, body in reversed(updates))
+    about = " ".join(body for _, body in reversed(updates))
     return UpstreamWindow(
         source=source,
         kind="incident",
@@ -480,11 +481,20 @@ def pages(session: Session, at: datetime) -> list[Page]:
     poll from the moment on, and only for a page unread since, the last good one
     before it and the first failure after that.
     """
-    known: dict[int, list[str]] = defaultdict(list)
-    for ident, component in session.execute(
-        select(ComponentStatus.source_id, ComponentStatus.component).distinct()
+    known: dict[int, set[str]] = defaultdict(set)
+    # Every name the page has used: its component list, and what its incidents named.
+    for query in (
+        select(ComponentStatus.source_id, ComponentStatus.component).distinct(),
+        select(Incident.source_id, IncidentComponent.component)
+        .join(Incident, Incident.id == IncidentComponent.incident_id)
+        .distinct(),
+        select(Incident.source_id, UpdateComponent.component)
+        .join(IncidentUpdate, IncidentUpdate.id == UpdateComponent.update_id)
+        .join(Incident, Incident.id == IncidentUpdate.incident_id)
+        .distinct(),
     ):
-        known[ident].append(component)
+        for ident, component in session.execute(query):
+            known[ident].add(component)
     good = Poll.outcome != "error"
     found = []
     for ident, name in session.execute(select(Source.id, Source.name).order_by(Source.name)):
