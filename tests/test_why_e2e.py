@@ -193,12 +193,13 @@ def why(capsys, config: Path, *args: str) -> dict[str, Any]:
     return json.loads(out)
 
 
-def observed(tmp_path: Path, name: str, lines: list[tuple[str, str]]) -> Path:
+def observed(
+    tmp_path: Path, name: str, lines: list[tuple[str, str]], target: str = "api.anthropic.com"
+) -> Path:
     path = tmp_path / name
     path.write_text(
         "".join(
-            json.dumps({"at": at, "error": error, "target": "api.anthropic.com"}) + "\n"
-            for at, error in lines
+            json.dumps({"at": at, "error": error, "target": target}) + "\n" for at, error in lines
         ),
         encoding="utf-8",
     )
@@ -227,10 +228,14 @@ def april(server: LoopbackServer, tmp_path: Path, capsys) -> Path:
         'API Error: 401 {"type":"error","error":{"type":"authentication_error",'
         '"message":"Invalid authentication credentials"}}',
     )
+    # The login page (claude.ai, the component the login incident hit) timing out.
     timeouts = every_five_minutes("2026-04-13", "15:32", "15:38", "Request timed out.")
-    for name, lines in (("api.jsonl", rejected), ("login.jsonl", timeouts)):
+    for name, lines, target in (
+        ("api.jsonl", rejected, "api.anthropic.com"),
+        ("login.jsonl", timeouts, "claude.ai"),
+    ):
         status, _, err = run(
-            capsys, "--config", str(config), "import", str(observed(tmp_path, name, lines))
+            capsys, "--config", str(config), "import", str(observed(tmp_path, name, lines, target))
         )
         assert status == 0, err
     return config
@@ -471,3 +476,51 @@ def test_the_installed_command_flushes_everything_before_its_fast_exit(april) ->
     assert json.loads(answered.stdout)["verdict"] == "upstream"
     assert refused.returncode == 2
     assert "cannot read 'whenever' as a time" in refused.stderr
+
+
+def test_it_says_the_status_page_could_not_be_read_instead_of_nothing_declared(
+    tmp_path: Path, capsys
+) -> None:
+    """Every poll failed (nothing listens): unknown is not quiet."""
+    config = write_config(tmp_path, f"http://127.0.0.1:{closed_port()}/claude")
+    assert run(capsys, "--config", str(config), "poll")[0] == 1
+    lines = every_five_minutes(
+        "2026-04-14", "09:40", "10:20", "API Error: 500 Internal server error"
+    )
+    status, _, err = run(
+        capsys, "--config", str(config), "import", str(observed(tmp_path, "api.jsonl", lines))
+    )
+    assert status == 0, err
+
+    answer = why(capsys, config, "--at", "2026-04-14 10:00", "--tz", "UTC")
+    status, out, _ = run(
+        capsys, "--config", str(config), "why", "--at", "2026-04-14 10:00", "--tz", "UTC"
+    )
+
+    assert answer["verdict"] == "upstream"
+    assert answer["confidence"] != "high"
+    assert "could not be read" in answer["summary"]
+    assert "not (yet) declared" not in answer["summary"]
+    [unread] = answer["unreadable_sources"]
+    assert (unread["source"], unread["last_read"]) == ("claude", None)
+    assert "refused" in unread["reason"].lower()
+    assert "nothing declared" not in out
+    assert "the claude status page has never been read (every poll failed since" in out
+
+
+def test_it_says_an_empty_timeline_was_not_watched(april, capsys) -> None:
+    status, out, _ = run(
+        capsys,
+        "--config",
+        str(april),
+        "timeline",
+        "--since",
+        "2026-04-10 10:00",
+        "--until",
+        "2026-04-10 12:00",
+        "--tz",
+        "UTC",
+    )
+    assert status == 0
+    assert out.startswith("nothing recorded 2026-04-10 10:00 UTC")
+    assert "the monitor was not watching then" in out

@@ -224,7 +224,7 @@ def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
         "Local evidence:",
     ]
     lines += [f"  {_local_group(group, tz)}" for group in by_name(verdict.local)] or [
-        "  nothing failed"
+        "  nothing failed" if verdict.coverage.watching else "  nothing recorded: not watching then"
     ]
     lines += ["", "Upstream evidence:"]
     lines += [f"  {_upstream_line(w, tz)}" for w in verdict.upstream]
