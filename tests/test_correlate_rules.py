@@ -1215,3 +1215,65 @@ def test_it_says_a_page_every_poll_of_which_failed_has_never_been_read():
         "(every poll failed since 2026-04-14 09:00 UTC: HTTP 503 Service Unavailable)"
     )
     assert not failed.known
+
+
+def test_it_names_the_page_wide_window_whose_title_the_failure_shares_words_with():
+    """Of several page-wide windows open at once, the one about what failed leads."""
+    long = incident(
+        t(6), t(18), components=(), title="Delayed processing of load balancer settings"
+    )
+    droplets = incident(t(11, 30), t(12, 30), components=(), title="Global droplet creation issues")
+    observed = tuple(
+        Observation(
+            FAIL + EVERY * i,
+            "server_error",
+            "claude",
+            "api.digitalocean.com",
+            "POST /v2/droplets: 500 droplet create failed",
+        )
+        for i in range(3)
+    )
+    found = upstream_declared(evidence(observed=observed, upstream=(long, droplets)))
+    assert found is not None
+    assert "Global droplet creation issues" in found.summary
+
+
+def test_it_says_a_callback_failure_is_only_probably_local_when_the_page_was_unread():
+    found = local_setup(
+        with_pages(
+            evidence(
+                observed=(
+                    seen(FAIL, "callback_failed", "localhost"),
+                    seen(t(11, 45), "callback_failed", "localhost"),
+                )
+            ),
+            UNREAD,
+        )
+    )
+    assert found is not None
+    assert found.confidence == "low"
+    assert "could not be read to rule out sign-in trouble" in found.summary
+
+
+def test_it_does_not_say_nothing_here_needs_fixing_without_a_control():
+    found = upstream_undeclared(evidence(series(AUTHED, FAIL, MEND, "server_error", 500)))
+    assert found is not None
+    assert "nothing on this machine needs fixing" not in found.next_step
+    assert "other sites load" in found.next_step
+
+
+def test_it_points_a_refused_ssh_key_at_the_key_not_a_login():
+    lines = tuple(
+        Observation(
+            FAIL + EVERY * i,
+            "auth_rejected",
+            "claude",
+            "github.com",
+            "git@github.com: Permission denied (publickey).",
+        )
+        for i in range(3)
+    )
+    found = credentials(evidence(observed=lines))
+    assert found is not None
+    assert "ssh-add -l" in found.next_step
+    assert "log in" not in found.next_step.lower()

@@ -815,6 +815,7 @@ def test_it_names_only_the_components_updates_say_were_degraded(seeded: Store) -
         stated_in_update=False,
         component_level=True,
         hits=(ComponentHit("API", at(10), at(50)), ComponentHit("Git", at(30), at(50))),
+        about="Investigating errors on the API Git operations are affected too Resolved",
     )
 
 

@@ -256,6 +256,86 @@ def _word_in(word: str, component: str) -> bool:
     return re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", component.casefold()) is not None
 
 
+# Words too common in titles and errors to tell one window from another.
+_COMMON = frozenset(
+    {
+        "the",
+        "and",
+        "with",
+        "for",
+        "from",
+        "some",
+        "all",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "this",
+        "that",
+        "not",
+        "our",
+        "your",
+        "http",
+        "https",
+        "www",
+        "com",
+        "net",
+        "org",
+        "api",
+        "apis",
+        "error",
+        "errors",
+        "issue",
+        "issues",
+        "incident",
+        "incidents",
+        "service",
+        "services",
+        "degraded",
+        "performance",
+        "elevated",
+        "disruption",
+        "partial",
+        "major",
+        "outage",
+        "status",
+        "code",
+        "failed",
+        "failure",
+        "failures",
+        "failing",
+        "request",
+        "requests",
+        "response",
+        "users",
+        "customers",
+        "investigating",
+        "resolved",
+        "monitoring",
+        "identified",
+        "update",
+        "scheduled",
+        "maintenance",
+    }
+)
+
+
+def affinity(local: LocalWindow, upstream: UpstreamWindow) -> int:
+    """How many telling words a failure's host and error share with a window's title and
+    components: of several page-wide windows open at once, the one naming "droplet" or
+    "FRA1" is the one a failed droplet create in FRA1 met."""
+    return len(
+        _words(f"{local.target} {local.detail}") & _words(upstream.title, *upstream.components)
+    )
+
+
+def _words(*texts: str) -> set[str]:
+    found = re.findall(r"[a-z][a-z0-9]{2,}", " ".join(texts).casefold())
+    return {word.rstrip("s") for word in found if word not in _COMMON}
+
+
 def hit_at(match: Match, at: datetime, tolerance: Tolerance) -> bool:
     """Whether the trouble behind ``match`` was on at ``at`` (within lead and lag)."""
     spans = match.upstream.spans(match.components) if match.components else []

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.checks import result as fc
 from monitor.correlate.evidence import AUTH, LOCAL_KINDS, NETWORK, SERVER_SIDE, Evidence
 from monitor.correlate.matching import host_of
-from monitor.correlate.relevance import RANK, Confidence, Match, hit_at, need_of
+from monitor.correlate.relevance import RANK, Confidence, Match, affinity, hit_at, need_of
 from monitor.correlate.windows import LocalWindow, UpstreamWindow, by_name
 
 __all__ = ["RANK", "RULES", "Confidence", "Finding", "credential_of"]
@@ -203,11 +203,22 @@ def local_setup(evidence: Evidence) -> Finding | None:
     if fc.CREDENTIALS_INSECURE in classes:
         steps.append("make the credentials file private (chmod 600)")
     confidence: Confidence = "medium" if sum(w.failures for w in broken) >= 2 else "low"
+    summary = f"It is you: this machine's set-up fails ({_classes(broken)})."
+    reasons = list(_window_reasons(broken))
+    unread = [p for p in evidence.unread() if p.source in {w.source for w in broken}]
+    if unread and any(need_of(w) == "callback" for w in broken):
+        # A callback that never came may be the vendor's sign-in being down.
+        confidence = "low"
+        summary = (
+            f"Probably you: this machine's set-up fails ({_classes(broken)}), but the status "
+            "page could not be read to rule out sign-in trouble."
+        )
+        reasons += [f"{p.unread()}: declared sign-in trouble cannot be ruled out" for p in unread]
     return Finding(
         verdict="local",
         confidence=confidence,
-        summary=f"It is you: this machine's set-up fails ({_classes(broken)}).",
-        reasons=_window_reasons(broken),
+        summary=summary,
+        reasons=tuple(reasons),
         next_step=_capital("; ".join(steps)) + ".",
         local=tuple(broken),
     )
@@ -255,6 +266,10 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
         next_step=(
             "Retry in a few minutes; nothing on this machine needs fixing. If it persists, "
             "report it to the vendor with the times above."
+            if control_ok
+            else "Retry in a few minutes, and check that other sites load from this machine "
+            "(no control check ran). If it persists, report it to the vendor with the times "
+            "above."
         ),
         local=tuple(failing),
     )
@@ -269,13 +284,18 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _rank(match: Match, evidence: Evidence) -> tuple[bool, int, bool, int]:
-    """Sort key, best first: hit at the moment asked, strength, on a component, size."""
+def _rank(match: Match, evidence: Evidence) -> tuple[bool, int, bool, int, timedelta, int]:
+    """Sort key, best first: hit at the moment asked, strength, on a component, the
+    words it shares with the failure, the shorter (more specific) window, size."""
+    up = match.upstream
     covers = hit_at(match, evidence.at, evidence.tolerance)
+    length = (up.end or max(evidence.at, up.start)) - up.start
     return (
         not covers,
         -RANK[match.strength],
         match.scope != "component",
+        -affinity(match.local, up),
+        length,
         -match.local.failures,
     )
 
@@ -294,7 +314,7 @@ def _upstream_step(window: UpstreamWindow, at: datetime, rejected: bool) -> str:
             "fixing: do not delete credentials or reinstall."
         )
         if rejected:
-            step += " If the rejections go on after it is resolved, log in again."
+            step += " If the rejections go on after it is resolved, renew the credentials."
         return step
     when = window.end.strftime("%Y-%m-%d %H:%M UTC")
     step = (
@@ -302,7 +322,7 @@ def _upstream_step(window: UpstreamWindow, at: datetime, rejected: bool) -> str:
         "(do not delete credentials or reinstall)."
     )
     if rejected:
-        step += " If the rejections go on now, log in again."
+        step += " If the rejections go on now, renew the credentials they use."
     return step
 
 
@@ -326,6 +346,11 @@ def credential_step(
     used = {credential_of(w) for w in rejected}
     if files:
         used.add("oauth")
+    if used == {"ssh_key"}:
+        return (
+            "Check the SSH key this machine offers: that the agent holds it (ssh-add -l) "
+            "and that it is added to your account (ssh -T shows which account it maps to)."
+        )
     if used == {"api_key"}:
         return (
             "Check the API key these calls send: it is rejected. Make sure the variable or "
@@ -351,13 +376,16 @@ def credential_step(
 # is a key, "OAuth token has expired" a login. Used for advice only, never for the verdict.
 _API_KEY_TEXT = re.compile(r"api[ _-]?key|x-api-key|bad credentials|personal access token", re.I)
 _OAUTH_TEXT = re.compile(r"oauth|refresh[ _]token|invalid_grant|log ?in|session", re.I)
+_SSH_TEXT = re.compile(r"\(publickey|ssh:|git@[\w.-]+:|host key", re.I)
 _OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
 
 
 def credential_of(window: LocalWindow) -> str:
-    """``api_key``, ``oauth`` or ``unknown``: the credential a failing call used."""
+    """``api_key``, ``oauth``, ``ssh_key`` or ``unknown``: the credential a failing call used."""
     if window.kind == "check":
         return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
+    if _SSH_TEXT.search(window.detail) or window.target.startswith("ssh://"):
+        return "ssh_key"
     if fc.INVALID_GRANT in window.failure_classes or _OAUTH_TEXT.search(window.detail):
         return "oauth"
     if _API_KEY_TEXT.search(window.detail):

@@ -56,9 +56,11 @@ from monitor.store.models import (
 from monitor.store.observed import list_observations
 
 # Incidents are read this far beyond the span: an update's text may state an
-# impact window that began before the declared start or ended after the
-# declared resolution.
-_STATED_SLACK = timedelta(hours=12)
+# impact window that began days before a late declaration (``stated``: up to
+# three days long, meeting the declared window widened by a day) or ended
+# after the declared resolution.
+_STATED_BEFORE = timedelta(days=4)
+_STATED_AFTER = timedelta(days=1)
 
 # A heartbeat is written every 30 s; a check run this close to the moment
 # asked about means the monitor was watching then.
@@ -256,13 +258,19 @@ def upstream_windows(session: Session, lo: datetime, hi: datetime) -> list[Upstr
 
 
 def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
-    start = func.coalesce(Incident.started_at, Incident.created_at)
+    # Any time it names may be its earliest: a backfilled incident can be
+    # started after it was resolved.
+    begun = hi + _STATED_BEFORE
     rows = session.execute(
         select(Incident, Source.name)
         .join(Source, Source.id == Incident.source_id)
         .where(
-            start <= hi + _STATED_SLACK,
-            or_(Incident.resolved_at.is_(None), Incident.resolved_at >= lo - _STATED_SLACK),
+            or_(
+                Incident.started_at <= begun,
+                Incident.created_at <= begun,
+                Incident.resolved_at <= begun,
+            ),
+            or_(Incident.resolved_at.is_(None), Incident.resolved_at >= lo - _STATED_AFTER),
         )
     ).all()
     if not rows:
