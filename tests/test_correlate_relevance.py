@@ -6,6 +6,7 @@ of trouble can explain, on which component, at which moment.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,7 @@ from monitor.correlate.relevance import explains, need, signs_in, used_component
 from monitor.correlate.windows import (
     ComponentHit,
     LocalWindow,
+    Page,
     UpdateStatus,
     UpstreamWindow,
     incident_hits,
@@ -80,8 +82,11 @@ def trouble(
     )
 
 
+GITHUB = Page("github", (API, WEBHOOKS, "Git Operations"), names=("github", "githubstatus"))
+
+
 def how(local: LocalWindow, upstream: UpstreamWindow) -> tuple[str, str] | None:
-    found = explains(local, upstream, TOLERANCE, page_components=(API, WEBHOOKS, "Git Operations"))
+    found = explains(local, upstream, TOLERANCE, GITHUB)
     return None if found is None else (found.scope, found.strength)
 
 
@@ -163,11 +168,62 @@ def test_it_never_excuses_a_rejection_that_outlived_the_trouble():
     login = trouble("Elevated errors on login", (API,), t(12), t(12, 30))
     assert how(failing(fc.AUTH_REJECTED, t(12, 10), None), login) is None
     assert how(failing(fc.AUTH_REJECTED, t(12, 10), t(14)), login) is None
+    lasted = replace(failing(fc.AUTH_REJECTED, t(12, 10), None), last_failure=t(13, 30))
+    assert how(lasted, login) is None
 
 
-def test_it_counts_a_rejection_begun_before_the_declaration_as_a_weak_match():
+def test_it_never_excuses_a_rejection_that_began_before_the_trouble():
+    """A key broken since 11:00; a login incident from 12:00 (widened 11:30) is not why."""
     login = trouble("Elevated errors on login", (API,), t(12), t(13))
-    assert how(failing(fc.AUTH_REJECTED, t(11), t(12, 30)), login) == ("component", "low")
+    assert how(failing(fc.AUTH_REJECTED, t(11), t(12, 30)), login) is None
+    assert how(failing(fc.AUTH_REJECTED, t(11, 40), t(12, 30)), login) == ("component", "high")
+
+
+def test_it_judges_a_check_by_its_last_failure_not_the_run_that_ended_it():
+    """The refresh failed 12:10-12:40 inside the trouble; the laptop slept, and the next
+    run passed the next morning: not 'outlived'."""
+    login = trouble("Login failures", (API,), t(12), t(13))
+    slept = replace(
+        failing(fc.INVALID_GRANT, t(12, 10), datetime(2026, 7, 17, 9, tzinfo=UTC)),
+        last_failure=t(12, 40),
+    )
+    assert how(slept, login) == ("component", "high")
+    still = replace(failing(fc.INVALID_GRANT, t(12, 10), None), last_failure=t(12, 50))
+    assert how(still, login) == ("component", "high")
+
+
+def test_it_counts_only_the_sign_in_components_hits_for_a_rejection():
+    """Authentication hit 10:00-10:20, Webhooks until 13:00: 401s at 12:10 are not it."""
+    incident = trouble(
+        "Incident with several services",
+        ("Authentication", WEBHOOKS),
+        t(10),
+        t(13),
+        hits=(
+            ComponentHit("Authentication", t(10), t(10, 20)),
+            ComponentHit(WEBHOOKS, t(10), t(13)),
+        ),
+    )
+    assert how(failing(fc.AUTH_REJECTED), incident) is None
+
+
+def test_it_does_not_let_a_login_outage_excuse_a_rejected_api_key():
+    key = replace(failing(fc.AUTH_REJECTED), detail="invalid x-api-key")
+    login = trouble("Elevated login errors on claude.ai", ("claude.ai",))
+    assert how(key, login) is None
+    assert how(replace(key, detail="OAuth token has expired"), login) == ("sign_in", "medium")
+    keys = trouble("Authentication issues related to API requests", ("Issues",))
+    assert how(key, keys) == ("sign_in", "medium")
+
+
+def test_it_matches_nothing_for_a_call_to_another_vendors_host():
+    """Every imported line carries the one --source: 503s from Stripe are not GitHub's."""
+    stripe = failing(fc.SERVER_ERROR, target="https://api.stripe.com/v1/charges")
+    assert how(stripe, trouble("Degraded REST API Availability")) is None
+    copilot = failing(fc.SERVER_ERROR, target="https://api.githubcopilot.com/chat")
+    assert how(copilot, trouble("Disruption", ())) == ("page", "medium")
+    address = failing(fc.SERVER_ERROR, target="140.82.112.6:443")
+    assert how(address, trouble("Disruption", ())) == ("page", "medium")
 
 
 def test_it_lets_only_sign_in_trouble_explain_a_callback_that_never_arrived():
@@ -265,6 +321,22 @@ def test_it_tells_the_component_from_the_configuration_else_the_host(target, con
         ),
         ("Latency", (API,), "Authentication requests saw increased latency", False),
         ("Copilot errors", ("Copilot",), "obtaining the authentication tokens it needs", False),
+        ("Payment authorization failures for Copilot billing", ("Copilot",), "", False),
+        ("Codespaces failing to fetch registry credentials", ("Codespaces",), "", False),
+        ("Incident with Webhooks", (WEBHOOKS,), "This does not affect authentication.", False),
+        (
+            "Git pushes failing",
+            ("Git Operations",),
+            "Git pushes over SSH are failing. Authentication is working normally.",
+            False,
+        ),
+        (
+            "2020-April-27 Service Incident",
+            (),
+            "Our dashboard and REST API are not responding and failing to login.",
+            True,
+        ),
+        ("Disruption", (), "Users are not able to log in to the dashboard.", True),
         ("Copilot model experiencing elevated errors", ("Copilot",), "", False),
         ("Actions run failures and delays", ("Actions",), "", False),
     ],

@@ -97,11 +97,8 @@ class Evidence:
     pages: tuple[Page, ...] = ()
     # Each local window's matches, worked out once: every rule and aside asks.
     _matched: dict[LocalWindow, list[Match]] = field(
-        default_factory=dict, compare=False, hash=False, repr=False
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
     )
-
-    def page(self, source: str | None) -> Page | None:
-        return next((p for p in self.pages if p.source == source), None)
 
     def unread(self) -> list[Page]:
         """Pages the failing calls depend on (all, when nothing failed) that could not be
@@ -113,8 +110,8 @@ class Evidence:
         """The upstream windows that explain ``window``, strongest first (``relevance``)."""
         found = self._matched.get(window)
         if found is None:
-            components = {p.source: p.components for p in self.pages}
-            found = matches(window, self.upstream, self.tolerance, components)
+            pages = {p.source: p for p in self.pages}
+            found = matches(window, self.upstream, self.tolerance, pages)
             self._matched[window] = found
         return found
 

@@ -39,12 +39,22 @@ class Tolerance:
 def fit(
     local: LocalWindow, start: datetime, end: datetime | None, tolerance: Tolerance
 ) -> Fit | None:
-    """``inside`` the widened span ``start``-``end``, ``overlap`` with it, or None."""
+    """``inside`` the widened span ``start``-``end``, ``overlap`` with it, or None.
+
+    A failure window ends where it was last seen failing (``failing_until``):
+    the run that ended it may come hours later.
+    """
     lo = start - tolerance.lead
     hi = None if end is None else end + tolerance.lag
+    until = local.failing_until
     if hi is not None and local.start > hi:
         return None
-    if local.end is not None and local.end < lo:
+    if until is not None and until < lo:
         return None
-    ends_in_time = hi is None or (local.end is not None and local.end <= hi)
+    ends_in_time = hi is None or (until is not None and until <= hi)
     return "inside" if local.start >= lo and ends_in_time else "overlap"
+
+
+def covers(start: datetime, end: datetime | None, at: datetime, tolerance: Tolerance) -> bool:
+    """Whether the span ``start``-``end``, widened by lead and lag, holds the moment ``at``."""
+    return start - tolerance.lead <= at and (end is None or at <= end + tolerance.lag)

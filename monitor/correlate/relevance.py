@@ -37,11 +37,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
 from monitor.checks import result as fc
-from monitor.correlate.matching import Fit, Tolerance, fit, host_of
-from monitor.correlate.windows import LocalWindow, UpstreamWindow
+from monitor.correlate.matching import Fit, Tolerance, covers, fit, host_of
+from monitor.correlate.windows import LocalWindow, Page, UpstreamWindow
 
 Confidence = Literal["high", "medium", "low"]
 # component: trouble on the component the failure used; sign_in: trouble with
@@ -70,18 +71,20 @@ THIS_MACHINE = frozenset(
 # What a window's subject says it broke. Words, not substrings: "authored" is not auth.
 _SIGN_IN = re.compile(
     r"\b(?:log(?:ging)?[ -]?ins?|logins?|sign(?:ing)?[ -]?(?:in|on)s?|signin|sso|saml|o?auth"
-    r"|authenticat\w*|authori[sz]ation|credentials?|(?:access|auth|refresh|api|oauth) tokens?"
+    r"|authenticat\w*|(?:access|auth|refresh|api|oauth) tokens?"
     r"|tokens? refresh\w*|api[ -]?keys?|2fa|mfa|two[ -]factor|identity provider)\b",
     re.IGNORECASE,
 )
-# What an update's prose must say for trouble to be about signing in: that
-# signing in fails ("unable to log in", "login failures", "may affect docker
-# pull and login", "failing to authenticate") or that credentials the vendor
-# issued went bad ("configuration files were expiring prematurely"). A word
-# in passing ("fields used for authentication") is not enough: prose is long.
+# What an update's prose must say, within one sentence that denies nothing,
+# for trouble to be about signing in: that signing in fails ("unable to log
+# in", "login failures", "may affect docker pull and login", "failing to
+# authenticate") or that credentials the vendor issued went bad ("configuration
+# files were expiring prematurely"). A word in passing ("fields used for
+# authentication") is not enough: prose is long.
 _SIGNING = r"(?:log(?:ging)?[ -]?ins?|sign(?:ing)?[ -]?(?:in|on)|authenticat\w*|oauth|sso|2fa|mfa)"
 _SIGN_IN_FAILING = re.compile(
-    rf"(?:unable|fail\w*|cannot|can't|could not|errors?|trouble|problems?)\W+(?:\w+\W+){{0,2}}?"
+    r"(?:unable|not able|fail\w*|cannot|can't|could not|errors?|trouble|problems?)"
+    r"\W+(?:\w+\W+){0,2}?"
     rf"(?:to\W+)?{_SIGNING}"
     rf"|{_SIGNING}\W+(?:\w+\W+){{0,2}}?(?:fail\w*|errors?|issues?|problems?|outage|unavailable)"
     rf"|affect\w*\W+(?:\w+\W+){{0,4}}?{_SIGNING}"
@@ -89,6 +92,16 @@ _SIGN_IN_FAILING = re.compile(
     r"\W+(?:\w+\W+){0,3}?expir(?:ing|ed)\s+(?:prematurely|early|unexpectedly)",
     re.IGNORECASE,
 )
+_SENTENCE = re.compile(r"[^.!?\n]+")
+# A sentence that says sign-in was spared ("This does not affect
+# authentication", "Login is working normally") says nothing against it.
+_DENIAL = re.compile(
+    r"\b(?:(?:not|n't|never)\s+(?:\w+\s+)?(?:affect|impact)\w*|no (?:\w+ )?impact"
+    r"|unaffected|unimpacted|(?:working|operating|functioning) (?:normally|as expected))\b",
+    re.IGNORECASE,
+)
+# What says an API key (not a login) is the subject.
+_KEYS = re.compile(r"\b(?:apis?|keys?|tokens?)\b", re.IGNORECASE)
 _API = re.compile(r"\bapis?\b", re.IGNORECASE)
 # Host labels that name no component: "www.example.com" is the site, not a part of it.
 _GENERIC_LABELS = frozenset({"www", "status", "m"})
@@ -128,12 +141,50 @@ class Match:
         return "high" if self.scope == "component" and self.direct else "medium"
 
 
+@lru_cache(maxsize=1024)
+def sign_in_components(window: UpstreamWindow) -> tuple[str, ...] | None:
+    """The components sign-in trouble hit, or None when the trouble is not with signing in.
+
+    A title, or prose saying signing in fails, makes all it hit sign-in trouble
+    (a page-wide window: the empty tuple); a component named for signing in
+    ("Authentication") makes only that one so. Cached: prose runs long, and
+    every failure is weighed against every window.
+    """
+    if _SIGN_IN.search(window.title) or any(
+        _SIGN_IN_FAILING.search(sentence) and not _DENIAL.search(sentence)
+        for sentence in _SENTENCE.findall(window.about)
+    ):
+        return window.components
+    named = tuple(c for c in window.components if _SIGN_IN.search(c))
+    return named or None
+
+
 def signs_in(window: UpstreamWindow) -> bool:
-    """Whether the trouble is with signing in: its title or a component it names says
-    login, auth, tokens or credentials, or its updates say signing in fails."""
-    if any(_SIGN_IN.search(part) for part in (window.title, *window.components)):
-        return True
-    return _SIGN_IN_FAILING.search(window.about) is not None
+    """Whether the trouble is (at least in part) with signing in."""
+    return sign_in_components(window) is not None
+
+
+def credential_of(window: LocalWindow) -> str:
+    """``api_key``, ``oauth``, ``ssh_key`` or ``unknown``: the credential a failing call used.
+
+    A check says it by its kind; an imported line only in its text ("invalid
+    x-api-key" is a key, "OAuth token has expired" a login).
+    """
+    if window.kind == "check":
+        return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
+    if _SSH_TEXT.search(window.detail) or window.target.startswith("ssh://"):
+        return "ssh_key"
+    if fc.INVALID_GRANT in window.failure_classes or _OAUTH_TEXT.search(window.detail):
+        return "oauth"
+    if _API_KEY_TEXT.search(window.detail):
+        return "api_key"
+    return "unknown"
+
+
+_API_KEY_TEXT = re.compile(r"api[ _-]?key|x-api-key|bad credentials|personal access token", re.I)
+_OAUTH_TEXT = re.compile(r"oauth|refresh[ _]token|invalid_grant|log ?in|session", re.I)
+_SSH_TEXT = re.compile(r"\(publickey|ssh:|git@[\w.-]+:|host key", re.I)
+_OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
 
 
 def used_components(local: LocalWindow, names: Iterable[str]) -> tuple[str, ...]:
@@ -161,82 +212,135 @@ def explains(
     local: LocalWindow,
     upstream: UpstreamWindow,
     tolerance: Tolerance,
-    page_components: Iterable[str] = (),
+    page: Page | None = None,
 ) -> Match | None:
     """How ``upstream`` explains ``local``, or None when it does not (component, time, class).
 
-    ``page_components`` are the components the status page is known to have,
-    so a host can be matched to one the window does not name.
+    ``page`` is what is known of the status page: the components it has (so a
+    host can be matched to one the window does not name) and what the vendor
+    is called (so a call to another vendor's host matches nothing).
     """
     if local.source is None or local.source != upstream.source:
         return None
     wanted = need_of(local)
-    if wanted == "never":
+    if wanted == "never" or (page is not None and _foreign(local, page)):
         return None
     named = upstream.components
-    used = used_components(local, [*page_components, *named]) if named else ()
+    known = [*(page.components if page else ()), *named]
+    used = used_components(local, known) if named else ()
     on_used = tuple(c for c in used if _among(c, named))
-    sign_in = signs_in(upstream)
-    scope: Scope
-    on: tuple[str, ...]
-    if not named:
-        # Naming no component, only its subject can tie trouble to a rejected
-        # credential: "Block Storage API issues" say nothing of keys.
-        if wanted in ("callback", "credential") and not sign_in:
-            return None
-        scope, on, direct = "page", (), True
-    elif wanted == "callback" or (wanted == "credential" and sign_in):
-        if not sign_in:
-            return None
-        scope, on, direct = ("component", on_used, True) if on_used else ("sign_in", named, True)
-    elif wanted == "credential":
-        apis = tuple(c for c in (on_used if used else named) if _API.search(c))
-        if not apis:
-            return None
-        scope, on, direct = ("component" if used else "page"), apis, False
-    elif used:
-        if not on_used:
-            return None
-        scope, on, direct = "component", on_used, True
-    else:
-        scope, on, direct = "page", named, True
+    found = _on_what(local, upstream, wanted, used, on_used)
+    if found is None:
+        return None
+    scope, on, direct = found
     spans = upstream.spans(on) if on else [(upstream.start, upstream.end)]
     fits = [f for start, end in spans if (f := fit(local, start, end, tolerance)) is not None]
     if not fits:
         return None
     how: Fit = "inside" if "inside" in fits else "overlap"
-    if wanted == "credential" and how != "inside" and _outlived(local, spans, tolerance):
+    if wanted == "credential" and how != "inside":
+        # Rejections that began before the trouble or outlived it went on while
+        # nothing relevant was wrong: what a broken key or a stale token looks like.
         return None
     return Match(local, upstream, how, scope, on if scope != "page" else (), direct)
+
+
+def _on_what(
+    local: LocalWindow,
+    upstream: UpstreamWindow,
+    wanted: Need,
+    used: tuple[str, ...],
+    on_used: tuple[str, ...],
+) -> tuple[Scope, tuple[str, ...], bool] | None:
+    """The scope, the components whose hits count, and whether the kind of trouble is
+    the failure's own cause (the class rule of the module docstring), or None."""
+    named = upstream.components
+    if wanted == "component":
+        if not named:
+            return "page", (), True
+        if used:
+            return ("component", on_used, True) if on_used else None
+        return "page", named, True
+    sign_in = sign_in_components(upstream)
+    if sign_in is not None and wanted == "credential" and credential_of(local) == "api_key":
+        # A login outage does not reject API keys: only sign-in trouble on the
+        # component called, or about keys and tokens, does.
+        about_keys = _KEYS.search(upstream.title) or any(_KEYS.search(c) for c in sign_in)
+        if not about_keys and not any(_among(c, sign_in) for c in on_used):
+            sign_in = None
+    if sign_in is not None:
+        if not named:
+            return "page", (), True
+        hit = tuple(c for c in on_used if _among(c, sign_in or named))
+        return ("component", hit, True) if hit else ("sign_in", sign_in or named, True)
+    if wanted == "callback" or not named:
+        return None
+    apis = tuple(c for c in (on_used if used else named) if _API.search(c))
+    if not apis:
+        return None
+    return ("component" if used else "page"), apis, False
+
+
+def why_not(
+    local: LocalWindow, upstream: UpstreamWindow, tolerance: Tolerance, page: Page | None = None
+) -> str:
+    """Which of component, time and class kept ``upstream`` from explaining ``local``:
+    said beside the verdict, so an open incident is never silently passed over."""
+    if local.source != upstream.source:
+        return "it is on another status page"
+    if page is not None and _foreign(local, page):
+        return f"{local.name} is another vendor's host"
+    wanted = need_of(local)
+    if wanted == "never":
+        return "this machine's own set-up is never the vendor's doing"
+    named = upstream.components
+    used = used_components(local, [*(page.components if page else ()), *named]) if named else ()
+    on_used = tuple(c for c in used if _among(c, named))
+    if _on_what(local, upstream, wanted, used, on_used) is None:
+        if wanted == "credential":
+            return "it is neither sign-in trouble nor trouble on the API these calls used"
+        if wanted == "callback":
+            return "it is not sign-in trouble"
+        return f"it hit {', '.join(named)}, not {', '.join(used)}, which these calls used"
+    return "not at that moment: the failures began before it, or went on after it ended"
+
+
+def _foreign(local: LocalWindow, page: Page) -> bool:
+    """Whether the failing call went to another vendor's host than the page's.
+
+    Every imported line carries the one ``--source`` given: 503s from
+    api.stripe.com say nothing of GitHub's "API Requests". A host is the
+    vendor's when its domain shares a name with the page (its source name,
+    its address, the hosts its components name); an address, localhost or a
+    bare word cannot be told and is not foreign.
+    """
+    if not page.names or not local.target:
+        return False
+    host = host_of(local.target).casefold()
+    labels = host.split(".")
+    if len(labels) < 2 or labels[-1].isdigit() or ":" in host:
+        return False
+    domain = labels[-2]
+    return not any(name in domain or domain in name for name in page.names if len(name) >= 4)
 
 
 def matches(
     local: LocalWindow,
     upstream: Iterable[UpstreamWindow],
     tolerance: Tolerance,
-    components: dict[str, tuple[str, ...]] | None = None,
+    pages: dict[str, Page] | None = None,
 ) -> list[Match]:
     """Every upstream window that explains ``local``, strongest first.
 
-    ``components`` maps a source to the components its page is known to have.
+    ``pages`` maps a source to what is known of its status page.
     """
-    known = (components or {}).get(local.source or "", ())
-    found = [m for w in upstream if (m := explains(local, w, tolerance, known)) is not None]
+    page = (pages or {}).get(local.source or "")
+    found = [m for w in upstream if (m := explains(local, w, tolerance, page)) is not None]
     found.sort(key=lambda m: (-RANK[m.strength], m.scope != "component", m.upstream.start))
     return found
 
 
 RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
-
-
-def _outlived(
-    local: LocalWindow, spans: list[tuple[datetime, datetime | None]], tolerance: Tolerance
-) -> bool:
-    """Whether the failures went on after every span they met had ended (plus lag)."""
-    met = [end for start, end in spans if fit(local, start, end, tolerance) is not None]
-    return all(
-        end is not None and (local.end is None or local.end > end + tolerance.lag) for end in met
-    )
 
 
 def _among(component: str, names: Iterable[str]) -> bool:
@@ -338,9 +442,6 @@ def _words(*texts: str) -> set[str]:
 
 def hit_at(match: Match, at: datetime, tolerance: Tolerance) -> bool:
     """Whether the trouble behind ``match`` was on at ``at`` (within lead and lag)."""
-    spans = match.upstream.spans(match.components) if match.components else []
-    spans = spans or [(match.upstream.start, match.upstream.end)]
-    return any(
-        start - tolerance.lead <= at and (end is None or at <= end + tolerance.lag)
-        for start, end in spans
-    )
+    up = match.upstream
+    spans = (up.spans(match.components) if match.components else []) or [(up.start, up.end)]
+    return any(covers(start, end, at, tolerance) for start, end in spans)

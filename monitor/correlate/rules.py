@@ -7,7 +7,6 @@ verdict (``explain``) only weighs what the rules found.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,10 +14,18 @@ from datetime import datetime, timedelta
 from monitor.checks import result as fc
 from monitor.correlate.evidence import AUTH, LOCAL_KINDS, NETWORK, SERVER_SIDE, Evidence
 from monitor.correlate.matching import host_of
-from monitor.correlate.relevance import RANK, Confidence, Match, affinity, hit_at, need_of
+from monitor.correlate.relevance import (
+    RANK,
+    Confidence,
+    Match,
+    affinity,
+    credential_of,
+    hit_at,
+    need_of,
+)
 from monitor.correlate.windows import LocalWindow, UpstreamWindow, by_name
 
-__all__ = ["RANK", "RULES", "Confidence", "Finding", "credential_of"]
+__all__ = ["RANK", "RULES", "Confidence", "Finding", "credential_of", "span_text"]
 
 # Failing to reach a target at all: what a broken path looks like from here.
 PATH = NETWORK | {fc.TIMEOUT, fc.CONNECTION_RESET}
@@ -56,7 +63,7 @@ def network(evidence: Evidence) -> Finding | None:
     control = [
         w
         for w in evidence.control()
-        if set(w.failure_classes) & PATH and any(_meet(w, v) for v in vendor)
+        if set(w.failure_classes) & PATH and any(w.meets(v) for v in vendor)
     ]
     broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
     everywhere = _every_target(evidence, broken)
@@ -124,7 +131,7 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
         confidence=confidence,
         summary=summary,
         reasons=_match_reasons(explained),
-        next_step=_upstream_step(lead, evidence.at, rejected),
+        next_step=_upstream_step(lead, rejected),
         local=tuple(m.local for m in explained),
         upstream=tuple(dict.fromkeys(m.upstream for m in explained)),
     )
@@ -177,7 +184,13 @@ def credentials(evidence: Evidence) -> Finding | None:
         confidence=confidence,
         summary=f"It is you: your credentials are rejected ({_classes(rejected)}) while {up}.",
         reasons=tuple(reasons),
-        next_step=credential_step(rejected, classes, files, evidence),
+        next_step=(
+            "First look at the vendor's status page yourself (monitor could not read it): if "
+            "it shows sign-in trouble, wait for it. Otherwise: "
+            if unread
+            else ""
+        )
+        + credential_step(rejected, classes, files, evidence),
         local=(*rejected, *files),
     )
 
@@ -300,18 +313,18 @@ def _rank(match: Match, evidence: Evidence) -> tuple[bool, int, bool, int, timed
     )
 
 
-def _meet(a: LocalWindow, b: LocalWindow) -> bool:
-    """Whether two failure windows overlap in time (an open one runs on)."""
-    return (b.end is None or a.start <= b.end) and (a.end is None or b.start <= a.end)
+def _upstream_step(window: UpstreamWindow, rejected: bool) -> str:
+    """Still on: wait. Over (resolved since, or before): it was them, retry now.
 
-
-def _upstream_step(window: UpstreamWindow, at: datetime, rejected: bool) -> str:
-    """Open at the moment asked: wait. Resolved since: it was them, retry now."""
+    A maintenance's end is its plan until the vendor says it completed.
+    """
     follow = f" (follow {window.url})" if window.url else ""
-    if window.end is None:
+    planned = window.kind == "maintenance" and window.status not in ("completed", "resolved")
+    if window.end is None or planned:
+        until = f", planned to end at {window.end:%Y-%m-%d %H:%M} UTC" if window.end else ""
         step = (
-            f"Wait for {window.source} to resolve it{follow}; nothing on this machine needs "
-            "fixing: do not delete credentials or reinstall."
+            f"Wait for {window.source} to resolve it{follow}{until}; nothing on this machine "
+            "needs fixing: do not delete credentials or reinstall."
         )
         if rejected:
             step += " If the rejections go on after it is resolved, renew the credentials."
@@ -370,27 +383,6 @@ def credential_step(
         "or token if it uses one; if a fresh login does not help, remove its stored "
         f"credentials{where} and log in once more."
     )
-
-
-# An imported line says which credential it carried only in its text: "invalid x-api-key"
-# is a key, "OAuth token has expired" a login. Used for advice only, never for the verdict.
-_API_KEY_TEXT = re.compile(r"api[ _-]?key|x-api-key|bad credentials|personal access token", re.I)
-_OAUTH_TEXT = re.compile(r"oauth|refresh[ _]token|invalid_grant|log ?in|session", re.I)
-_SSH_TEXT = re.compile(r"\(publickey|ssh:|git@[\w.-]+:|host key", re.I)
-_OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
-
-
-def credential_of(window: LocalWindow) -> str:
-    """``api_key``, ``oauth``, ``ssh_key`` or ``unknown``: the credential a failing call used."""
-    if window.kind == "check":
-        return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
-    if _SSH_TEXT.search(window.detail) or window.target.startswith("ssh://"):
-        return "ssh_key"
-    if fc.INVALID_GRANT in window.failure_classes or _OAUTH_TEXT.search(window.detail):
-        return "oauth"
-    if _API_KEY_TEXT.search(window.detail):
-        return "api_key"
-    return "unknown"
 
 
 def _credentials_path(evidence: Evidence) -> str | None:
@@ -466,10 +458,12 @@ def _match_reason(group: list[Match]) -> str:
 def _window_span(window: UpstreamWindow) -> str:
     """The window as the vendor gave it: a span stated in an update, with the declared
     times beside it, or the declared times alone."""
-    declared = _span(window.declared_start or window.start, window.declared_end)
+    declared = span_text(window.declared_start or window.start, window.declared_end)
     if window.stated is None:
-        return declared if window.declared_start is not None else _span(window.start, window.end)
-    return f"stated in an update as {_span(*window.stated)}; declared {declared}"
+        return (
+            declared if window.declared_start is not None else span_text(window.start, window.end)
+        )
+    return f"stated in an update as {span_text(*window.stated)}; declared {declared}"
 
 
 # What to look at on this side for each way of failing to reach a host.
@@ -508,9 +502,8 @@ def _spells(windows: list[LocalWindow]) -> str:
     failures = sum(w.failures for w in windows)
     count = f"{failures}\u00d7" if failures != 1 else "once"
     spells = f" in {len(windows)} spells" if len(windows) > 1 else ""
-    return (
-        f"{first.name} {what} {count}{spells} ({_classes(windows)}) {_span(first.start, last.end)}"
-    )
+    when = span_text(first.start, last.end)
+    return f"{first.name} {what} {count}{spells} ({_classes(windows)}) {when}"
 
 
 def _classes(windows: Iterable[LocalWindow]) -> str:
@@ -518,7 +511,7 @@ def _classes(windows: Iterable[LocalWindow]) -> str:
     return ", ".join(seen) or "failures"
 
 
-def _span(start: datetime | None, end: datetime | None) -> str:
+def span_text(start: datetime | None, end: datetime | None) -> str:
     if start is None:
         return "time unknown"
     first = start.strftime("%Y-%m-%d %H:%M")

@@ -26,8 +26,8 @@ from datetime import datetime
 
 from monitor.checks import result as fc
 from monitor.correlate.evidence import Evidence
-from monitor.correlate.relevance import signs_in
-from monitor.correlate.rules import RANK, RULES, Confidence, Finding, _span
+from monitor.correlate.relevance import why_not
+from monitor.correlate.rules import RANK, RULES, Confidence, Finding, span_text
 from monitor.correlate.windows import Coverage, LocalWindow, Page, UpstreamWindow
 
 VERDICTS = ("upstream", "local", "network", "inconclusive", "healthy", "no_data")
@@ -86,45 +86,42 @@ def explain(evidence: Evidence) -> Verdict:
 
 
 def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
-    """Checks that failed, then passed again before both the moment asked and the
+    """Checks that failed, then stopped failing before both the moment asked and the
     failures that go on: fixed since, so not their cause.
 
-    Each check's newest state wins: a credentials file made private at 10:05
-    does not explain a 500 at 10:30. A check that failed alongside the
-    failures that go on (a control lost while the vendor calls failed) is
-    part of their story and stays; so does every spell of a check still
-    failing. When nothing else failed, the fixed failures are all there is
-    to explain, and they stay.
+    Each check's newest state on each probe wins: a credentials file made
+    private at 10:05 does not explain a 500 at 10:30. A check that failed
+    alongside the failures that go on (a control lost while the vendor calls
+    failed) is part of their story and stays; so does every spell of a check
+    still failing. When nothing else failed, the fixed failures are all there
+    is to explain, and they stay.
     """
     unusable = evidence.unusable()
     usable = [w for w in evidence.local if w not in unusable]
-    newest: dict[str, LocalWindow] = {}
+    newest: dict[tuple[str, str | None], LocalWindow] = {}
     for window in usable:
         if window.kind == "check":
-            newest[window.name] = max(
-                (window, newest.get(window.name, window)), key=lambda w: w.start
-            )
-    over = {
-        name for name, last in newest.items() if last.end is not None and last.end <= evidence.at
-    }
-    live = [w for w in usable if w.kind != "check" or w.name not in over]
+            key = (window.name, window.probe)
+            if key not in newest or window.start > newest[key].start:
+                newest[key] = window
+    over = {key for key, last in newest.items() if last.end is not None and last.end <= evidence.at}
+    live = [w for w in usable if w.kind != "check" or (w.name, w.probe) not in over]
     fixed = [
         w
         for w in usable
-        if w.kind == "check" and w.name in over and not any(_meet(w, other) for other in live)
+        if w.kind == "check"
+        and (w.name, w.probe) in over
+        and not any(w.meets(other) for other in live)
     ]
     return fixed if live else []
 
 
-def _meet(a: LocalWindow, b: LocalWindow) -> bool:
-    return (b.end is None or a.start <= b.end) and (a.end is None or b.start <= a.end)
-
-
 def _fixed(window: LocalWindow) -> str:
-    assert window.end is not None
+    ended = f"{window.end:%H:%M} UTC" if window.end else "then"
     return (
         f"{window.name} failed ({', '.join(window.failure_classes)}) "
-        f"{_span(window.start, window.end)} and has passed since {window.end:%H:%M} UTC: fixed"
+        f"{span_text(window.start, window.end)} and has not failed since {ended} (it passed, or "
+        "stopped running): fixed since"
     )
 
 
@@ -224,7 +221,7 @@ def _unexplained(failing: list[LocalWindow]) -> Finding:
         ),
         reasons=tuple(
             f"{w.name} failed {w.failures}\u00d7 ({', '.join(w.failure_classes)}) "
-            f"{_span(w.start, w.end)}: {w.detail}".rstrip(": ")
+            f"{span_text(w.start, w.end)}: {w.detail}".rstrip(": ")
             for w in failing
         ),
         next_step=(
@@ -237,7 +234,7 @@ def _unexplained(failing: list[LocalWindow]) -> Finding:
 
 def _quiet(evidence: Evidence) -> Finding:
     coverage = evidence.coverage
-    window = _span(evidence.lo, evidence.hi)
+    window = span_text(evidence.lo, evidence.hi)
     if not coverage.watching:
         at = evidence.at.strftime("%Y-%m-%d %H:%M UTC")
         reasons = [
@@ -274,7 +271,7 @@ def _quiet(evidence: Evidence) -> Finding:
 
 
 def _aside(window: UpstreamWindow, verdict: str, evidence: Evidence) -> str:
-    when = _span(window.start, window.end)
+    when = span_text(window.start, window.end)
     base = f"{window.source} had {window.kind} \u201c{window.title}\u201d open then ({when})"
     if verdict in ("healthy", "no_data"):
         return base
@@ -282,14 +279,12 @@ def _aside(window: UpstreamWindow, verdict: str, evidence: Evidence) -> str:
         if verdict == "upstream":
             return f"{base}; it too concerns what the failing calls use"
         return f"{base}; it concerns what the failing calls use, but is outweighed"
-    if not any(w.source == window.source for w in evidence.local):
+    mine = [w for w in evidence.local if w.source == window.source]
+    if not mine:
         return f"{base}, but it does not explain the failures seen here (another source)"
-    what = f"it hit {', '.join(window.components)}" if window.components else "its subject"
-    sign_in = "" if signs_in(window) else ", and it is not sign-in trouble"
-    return (
-        f"{base}, but it does not explain the failures seen here: {what}, not what these "
-        f"calls used at that moment{sign_in}"
-    )
+    page = next((p for p in evidence.pages if p.source == window.source), None)
+    reason = why_not(mine[0], window, evidence.tolerance, page)
+    return f"{base}, but it does not explain {mine[0].name}'s failures: {reason}"
 
 
 def _unusable(window: LocalWindow) -> str:

@@ -126,10 +126,24 @@ class LocalWindow:
     components: tuple[str, ...] = ()
     http_statuses: tuple[int, ...] = ()
     detail: str = ""
+    last_failure: datetime | None = None
 
     def overlaps(self, lo: datetime, hi: datetime) -> bool:
         """Whether any part of the window lies in ``[lo, hi]``."""
         return self.start <= hi and (self.end is None or self.end >= lo)
+
+    def meets(self, other: LocalWindow) -> bool:
+        """Whether the two failure windows overlap in time (an open one runs on)."""
+        return (other.end is None or self.start <= other.end) and (
+            self.end is None or other.start <= self.end
+        )
+
+    @property
+    def failing_until(self) -> datetime | None:
+        """When it was last seen failing: the last failure, not the run that ended it,
+        which may come hours later (a laptop asleep); None while it fails and no
+        failure time is known."""
+        return self.last_failure or self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,25 +221,29 @@ class Coverage:
     last_run: datetime | None = None
 
 
-# A page read from this long before the moment asked on says what it declared
-# then: a status page lists past incidents, so a later read covers earlier times.
-READ_SLACK = timedelta(minutes=15)
+# A page last read this long before the moment asked about, with no failed
+# poll since, still says what was declared then (pages are polled every few
+# minutes, a slow one every half hour).
+READ_STALE = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A status source as ``why`` needs it: its components, and whether it could be read.
+    """A status source as ``why`` needs it: its components, and whether it was read.
 
-    ``read_after`` is the first poll that read the page from ``READ_SLACK``
-    before the moment asked on; without one, what the page declared then is
-    unknown, and ``last_read``, ``failing_since`` and ``reason`` say since when
-    and why (``polled`` is False for a page never polled at all). Unknown is
-    not quiet: "nothing declared" would be a guess.
+    What a page declared at ``moment`` is known when a poll read it after
+    then (a page lists its past incidents, so a later read covers earlier
+    times), or when it was read shortly before with no failed poll since.
+    Otherwise it is unknown, and ``last_read``, ``failing_since`` and
+    ``reason`` say since when and why (``polled`` is False for a page never
+    polled at all). Unknown is not quiet: "nothing declared" would be a guess.
     """
 
     source: str
     components: tuple[str, ...] = ()
     polled: bool = True
+    moment: datetime | None = None
+    names: tuple[str, ...] = ()  # what the vendor is called: the source, the page, its hosts
     read_after: datetime | None = None
     last_read: datetime | None = None
     failing_since: datetime | None = None
@@ -233,10 +251,14 @@ class Page:
 
     @property
     def known(self) -> bool:
-        return self.read_after is not None
+        if self.read_after is not None:
+            return True
+        if self.last_read is None or self.failing_since is not None:
+            return False
+        return self.moment is None or self.moment - self.last_read <= READ_STALE
 
     def unread(self) -> str:
-        """ "the claude status page could not be read from 15:02 UTC (connection refused)"."""
+        """ "the claude status page could not be read from 15:02 UTC (...: connection refused)"."""
         if not self.polled:
             return f"the {self.source} status page has never been read (run `monitor poll`)"
         why = f": {self.reason}" if self.reason else ""
@@ -245,10 +267,12 @@ class Page:
             return (
                 f"the {self.source} status page has never been read (every poll failed{since}{why})"
             )
-        when = f" from {self.failing_since:%Y-%m-%d %H:%M} UTC" if self.failing_since else ""
+        last = f"{self.last_read:%Y-%m-%d %H:%M} UTC"
+        if self.failing_since is None:
+            return f"the {self.source} status page was not read after {last} (no poll since)"
         return (
-            f"the {self.source} status page could not be read{when} (last read "
-            f"{self.last_read:%Y-%m-%d %H:%M} UTC{why})"
+            f"the {self.source} status page could not be read from "
+            f"{self.failing_since:%Y-%m-%d %H:%M} UTC (last read {last}{why})"
         )
 
 
@@ -262,10 +286,12 @@ class _Streak:
     classes: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     detail: str = ""
+    last: datetime | None = None
 
     def add(self, run: Run) -> None:
         self.runs += 1
         self.failures += 1
+        self.last = run.started_at
         self.classes[run.failure_class or "unknown"] += 1
         if run.http_status is not None:
             self.statuses[run.http_status] += 1
@@ -289,6 +315,7 @@ class _Streak:
             components=check.components,
             http_statuses=tuple(sorted(self.statuses)),
             detail=self.detail,
+            last_failure=self.last or self.start,
         )
 
 
@@ -375,6 +402,7 @@ def _observed_window(
         target=target or "",
         source=source,
         detail=group[-1].error,
+        last_failure=group[-1].at,
     )
 
 

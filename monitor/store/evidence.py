@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Evidence, family, gather
@@ -23,7 +22,6 @@ from monitor.correlate.matching import Tolerance
 from monitor.correlate.stated import stated_span
 from monitor.correlate.windows import (
     DEGRADED_STATUSES,
-    READ_SLACK,
     CheckInfo,
     ComponentTransition,
     Coverage,
@@ -262,7 +260,17 @@ def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[Upst
     # started after it was resolved.
     begun = hi + _STATED_BEFORE
     rows = session.execute(
-        select(Incident, Source.name)
+        select(
+            Incident.id,
+            Incident.title,
+            Incident.status,
+            Incident.impact,
+            Incident.url,
+            Incident.started_at,
+            Incident.created_at,
+            Incident.resolved_at,
+            Source.name,
+        )
         .join(Source, Source.id == Incident.source_id)
         .where(
             or_(
@@ -275,7 +283,7 @@ def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[Upst
     ).all()
     if not rows:
         return []
-    ids = [incident.id for incident, _ in rows]
+    ids = [row.id for row in rows]
     updates: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for row in session.execute(
         select(IncidentUpdate.incident_id, IncidentUpdate.created_at, IncidentUpdate.body)
@@ -307,10 +315,7 @@ def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[Upst
     ):
         listed[item.incident_id].append(item.component)
     return [
-        _incident_window(
-            incident, source, updates[incident.id], statuses[incident.id], listed[incident.id]
-        )
-        for incident, source in rows
+        _incident_window(row, updates[row.id], statuses[row.id], listed[row.id]) for row in rows
     ]
 
 
@@ -320,8 +325,7 @@ _ABOUT_LIMIT = 20_000
 
 
 def _incident_window(
-    incident: Incident,
-    source: str,
+    incident: Any,  # a row of the select in ``_incident_windows``
     updates: list[tuple[datetime, str]],
     statuses: list[UpdateStatus],
     listed: list[str],
@@ -353,7 +357,7 @@ def _incident_window(
     components = tuple(from_updates or listed)
     about = " ".join(body for _, body in reversed(updates))
     return UpstreamWindow(
-        source=source,
+        source=incident.name,
         kind="incident",
         title=incident.title,
         start=start,
@@ -482,63 +486,70 @@ def _maintenance_windows(session: Session, lo: datetime, hi: datetime) -> list[U
 
 
 def pages(session: Session, at: datetime) -> list[Page]:
-    """Each status source: the components its page is known to have, and whether a poll
-    read it from ``READ_SLACK`` before ``at`` on (else since when, and why, it could not).
+    """Each status source as read around ``at``: its components, the last poll that read
+    it at or before ``at``, the first failed poll after that, and the first poll that
+    read it after ``at`` (a page lists past incidents, so a later read tells of earlier
+    times too). Whether that makes what it declared then known is the correlator's call.
 
-    Per source, each an index range on ``ix_poll_source_started``: the first good
-    poll from the moment on, and only for a page unread since, the last good one
-    before it and the first failure after that.
+    One statement for the polls: per source, each figure is an index range on
+    ``ix_poll_source_started`` that stops at its first match.
     """
-    known: dict[int, set[str]] = defaultdict(set)
-    # Every name the page has used: its component list, and what its incidents named.
-    for query in (
-        select(ComponentStatus.source_id, ComponentStatus.component).distinct(),
-        select(Incident.source_id, IncidentComponent.component)
-        .join(Incident, Incident.id == IncidentComponent.incident_id)
-        .distinct(),
+    mine = Poll.source_id == Source.id
+    read = Poll.outcome != "error"
+    last_read = (
+        select(func.max(Poll.started_at)).where(mine, read, Poll.started_at <= at)
+    ).scalar_subquery()
+    rows = session.execute(
+        select(
+            Source.id,
+            Source.name,
+            select(Poll.id).where(mine).limit(1).scalar_subquery(),
+            last_read,
+            select(func.min(Poll.started_at))
+            .where(mine, read, Poll.started_at > at)
+            .scalar_subquery(),
+        ).order_by(Source.name)
+    ).all()
+    # Every name the page has used: its component list, and what its incidents and
+    # their updates named (a page's summary may be unreadable or trimmed).
+    known: dict[int, list[str]] = defaultdict(list)
+    named = union(
+        select(ComponentStatus.source_id, ComponentStatus.component),
+        select(Incident.source_id, IncidentComponent.component).join(
+            Incident, Incident.id == IncidentComponent.incident_id
+        ),
         select(Incident.source_id, UpdateComponent.component)
         .join(IncidentUpdate, IncidentUpdate.id == UpdateComponent.update_id)
-        .join(Incident, Incident.id == IncidentUpdate.incident_id)
-        .distinct(),
-    ):
-        for ident, component in session.execute(query):
-            known[ident].add(component)
-    good = Poll.outcome != "error"
+        .join(Incident, Incident.id == IncidentUpdate.incident_id),
+    )
+    for ident, component in session.execute(named):
+        known[ident].append(component)
     found = []
-    for ident, name in session.execute(select(Source.id, Source.name).order_by(Source.name)):
-        mine = Poll.source_id == ident
-        read_after = session.scalar(
-            select(func.min(Poll.started_at)).where(mine, good, Poll.started_at >= at - READ_SLACK)
+    for ident, name, any_poll, last, after in rows:
+        # Why it was not read: the first failure since the last read up to ``at``
+        # (a short range), or, never read at all, the first poll (all failed).
+        failure = None
+        if last is not None or after is None:
+            since = () if last is None else (Poll.started_at > last, Poll.started_at <= at)
+            failure = session.execute(
+                select(Poll.started_at, Poll.error)
+                .where(Poll.source_id == ident, Poll.outcome == "error", *since)
+                .order_by(Poll.started_at)
+                .limit(1)
+            ).first()
+        found.append(
+            Page(
+                name,
+                tuple(sorted(known[ident])),
+                polled=any_poll is not None,
+                moment=at,
+                read_after=after,
+                last_read=last,
+                failing_since=failure[0] if failure else None,
+                reason=failure[1] if failure else None,
+            )
         )
-        page = Page(name, tuple(sorted(known[ident])), read_after=read_after)
-        if read_after is None:
-            page = _unread(session, page, ident, at)
-        found.append(page)
     return found
-
-
-def _unread(session: Session, page: Page, ident: int, at: datetime) -> Page:
-    mine = Poll.source_id == ident
-    polled = session.scalar(select(Poll.id).where(mine).limit(1)) is not None
-    last_read = session.scalar(
-        select(func.max(Poll.started_at)).where(
-            mine, Poll.outcome != "error", Poll.started_at < at - READ_SLACK
-        )
-    )
-    after = (Poll.started_at > last_read,) if last_read is not None else ()
-    failure = session.execute(
-        select(Poll.started_at, Poll.error)
-        .where(mine, Poll.outcome == "error", *after)
-        .order_by(Poll.started_at)
-        .limit(1)
-    ).first()
-    return replace(
-        page,
-        polled=polled,
-        last_read=last_read,
-        failing_since=failure[0] if failure else None,
-        reason=failure[1] if failure else None,
-    )
 
 
 # Imported failures are read this far around the span so a burst that began
