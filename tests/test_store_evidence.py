@@ -19,6 +19,7 @@ from monitor.correlate.windows import (
     ComponentHit,
     Coverage,
     LocalWindow,
+    Page,
     Run,
     Series,
     StreakHead,
@@ -30,6 +31,7 @@ from monitor.store import Store
 from monitor.store.evidence import (
     coverage,
     evidence_at,
+    pages,
     series_between,
     timeline_between,
     upstream_windows,
@@ -43,6 +45,7 @@ from monitor.store.models import (
     IncidentComponent,
     IncidentUpdate,
     Maintenance,
+    Poll,
     Source,
     UpdateComponent,
 )
@@ -1054,3 +1057,61 @@ def test_it_asks_whether_the_moment_itself_was_watched(
         watched = coverage(session, lo, hi, runs, at=at(moment))
 
     assert watched.watching is watching
+
+
+# --- pages: could the status page be read around the moment? -----------------------------
+
+
+def _polls(store: Store, source_id: int, marks: str, *, error: str = "HTTP 503") -> None:
+    """One poll a minute from T0: "." read it, "x" failed."""
+    with store.write() as session, session.begin():
+        for i, mark in enumerate(marks):
+            session.add(
+                Poll(
+                    source_id=source_id,
+                    probe="laptop",
+                    started_at=at(i),
+                    duration_ms=10,
+                    outcome="ok" if mark == "." else "error",
+                    error=None if mark == "." else f"{error} #{i}",
+                )
+            )
+
+
+def _page(store: Store, moment: datetime) -> Page:
+    with store.read() as session:
+        (page,) = pages(session, moment)
+    return page
+
+
+@pytest.mark.parametrize(
+    ("marks", "moment", "known", "facts"),
+    [
+        pytest.param("...", at(1), True, (at(2), at(1), None), id="read after the moment"),
+        pytest.param("...", at(30), True, (None, at(2), None), id="read shortly before"),
+        pytest.param("...", at(90), False, (None, at(2), None), id="not read for an hour and more"),
+        pytest.param("..xxx", at(4), False, (None, at(1), at(2)), id="failing since"),
+        pytest.param("..xx.", at(3), True, (at(4), at(1), at(2)), id="a later read covers it"),
+        pytest.param("xxx", at(1), False, (None, None, at(0)), id="never read"),
+        pytest.param("", at(1), False, (None, None, None), id="never polled"),
+    ],
+)
+def test_it_says_whether_a_page_was_read_around_the_moment(
+    sqlite_store: Store, marks: str, moment: datetime, known: bool, facts: tuple[Any, ...]
+) -> None:
+    _polls(sqlite_store, _source(sqlite_store), marks)
+
+    page = _page(sqlite_store, moment)
+
+    assert page.known is known
+    assert (page.read_after, page.last_read, page.failing_since) == facts
+    assert page.polled is bool(marks)
+    if facts[2] is not None:
+        assert page.reason == f"HTTP 503 #{marks.index('x')}"
+
+
+def test_it_names_the_page_and_its_known_components(seeded: Store) -> None:
+    with seeded.read() as session:
+        found = {p.source: p for p in pages(session, at(20))}
+    assert set(found["github"].components) >= {"API", "Git", "Webhooks", "Pages"}
+    assert found["github"].names == ("github", "", "https://github.test")

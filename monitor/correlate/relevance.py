@@ -314,14 +314,29 @@ def _foreign(local: LocalWindow, page: Page) -> bool:
     its address, the hosts its components name); an address, localhost or a
     bare word cannot be told and is not foreign.
     """
-    if not page.names or not local.target:
+    words = _vendor_words(page)
+    if not words or not local.target:
         return False
     host = host_of(local.target).casefold()
     labels = host.split(".")
     if len(labels) < 2 or labels[-1].isdigit() or ":" in host:
         return False
     domain = labels[-2]
-    return not any(name in domain or domain in name for name in page.names if len(name) >= 4)
+    return not any(word in domain or domain in word for word in words)
+
+
+_NOT_A_NAME = frozenset({"status", "https", "http", "page", "summary", "json", "history"})
+
+
+@lru_cache(maxsize=256)
+def _vendor_words(page: Page) -> frozenset[str]:
+    """What the vendor is called: words of the source's name, its page's name and
+    address, and the domains of hosts its components name ("anthropic")."""
+    hosts = re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", " ".join(page.components).casefold())
+    found = {host.split(".")[-2] for host in hosts}
+    for name in page.names:
+        found |= set(re.findall(r"[a-z0-9]{4,}", name.casefold()))
+    return frozenset(word for word in found if len(word) >= 4 and word not in _NOT_A_NAME)
 
 
 def matches(

@@ -503,6 +503,8 @@ def pages(session: Session, at: datetime) -> list[Page]:
         select(
             Source.id,
             Source.name,
+            Source.page_name,
+            Source.url,
             select(Poll.id).where(mine).limit(1).scalar_subquery(),
             last_read,
             select(func.min(Poll.started_at))
@@ -525,7 +527,7 @@ def pages(session: Session, at: datetime) -> list[Page]:
     for ident, component in session.execute(named):
         known[ident].append(component)
     found = []
-    for ident, name, any_poll, last, after in rows:
+    for ident, name, page_name, url, any_poll, last, after in rows:
         # Why it was not read: the first failure since the last read up to ``at``
         # (a short range), or, never read at all, the first poll (all failed).
         failure = None
@@ -543,6 +545,7 @@ def pages(session: Session, at: datetime) -> list[Page]:
                 tuple(sorted(known[ident])),
                 polled=any_poll is not None,
                 moment=at,
+                names=(name, page_name or "", url),
                 read_after=after,
                 last_read=last,
                 failing_since=failure[0] if failure else None,
