@@ -635,3 +635,25 @@ def test_it_refuses_a_span_of_weeks_as_an_impact_window():
     text = "Between June 1, 2026, 10:00 UTC and June 20, 2026 10:00 UTC, builds were slower."
     posted = datetime(2026, 6, 20, 12, tzinfo=UTC)
     assert stated_span(text, posted, (posted, posted)) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are still investigating. Next update between 00:30 and 01:00 UTC.",
+        "We will post further updates between 01:00 and 02:00 UTC.",
+        "We expect recovery between 15:00 and 16:00 UTC.",
+    ],
+)
+def test_it_reads_no_impact_window_from_a_plan(text):
+    posted = datetime(2026, 6, 6, 0, 5, tzinfo=UTC)
+    assert stated_span(text, posted, (posted, posted + timedelta(hours=2))) is None
+
+
+def test_it_still_reads_the_impact_sentence_beside_a_plan():
+    text = "Users saw errors between 23:10 and 23:55 UTC. Next update in 30 minutes."
+    posted = datetime(2026, 6, 6, 0, 5, tzinfo=UTC)
+    assert stated_span(text, posted, (posted, None)) == (
+        datetime(2026, 6, 5, 23, 10, tzinfo=UTC),
+        datetime(2026, 6, 5, 23, 55, tzinfo=UTC),
+    )

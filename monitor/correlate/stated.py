@@ -228,8 +228,25 @@ def _not_a_span(match: re.Match[str], text: str, second: _End) -> bool:
         text, match.start(), match.start("s_clock")
     ):
         return True  # "updates at 14:00 and 15:00 UTC" lists times; "between" makes a span
+    if _PLAN.search(_sentence(text, match.start(), match.end())):
+        return True  # "next update between 00:30 and 01:00 UTC": a plan, not the impact
     # "9:00-10:00 IST": a zone this module does not read.
     return second.zone is None and _OTHER_ZONE.match(text, match.end()) is not None
+
+
+# Words that make a sentence a promise about updates or recovery, not the impact
+# ("a maintenance will run from 1 to 7 am" still states its window).
+_PLAN = re.compile(
+    r"\b(?:next update|further updates?|we expect|expected to (?:recover|resolve|be))\b",
+    re.IGNORECASE,
+)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence holding ``text[start:end]`` (a time's dot ends none: "10.30")."""
+    before = max(text.rfind(mark, 0, start) for mark in (". ", "! ", "? ", "\n"))
+    after = [i for mark in (". ", "! ", "? ", "\n") if (i := text.find(mark, end)) != -1]
+    return text[before + 1 : min(after, default=len(text))]
 
 
 def _end(match: re.Match[str], p: str) -> _End:
