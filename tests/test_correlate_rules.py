@@ -1181,6 +1181,11 @@ def test_it_closes_a_failure_skipped_ever_since():
     )
     assert verdict.verdict == "upstream"
     assert "log in again" not in verdict.next_step.lower()
+    [closed] = [w for w in verdict.local if w.name == CREDS.name]
+    assert closed.end == t(11, 6)  # the first skipped run ends it
+    assert any(
+        r.startswith("claude-credentials failed") and "fixed since" in r for r in verdict.reasons
+    )
 
 
 def test_it_tells_a_resolved_incident_retry_now_and_an_open_one_wait():

@@ -1,6 +1,6 @@
 """Relevance: whether an upstream window explains a local failure, by component, time and class.
 
-The principle (ARCHITECTURE.md, "Relevance"). A window declared by a status
+The principle (the design's "Relevance" section, and README.md). A window declared by a status
 page explains a failure only if all three hold:
 
 1. **Component.** The component the failure used was hit. That component is

@@ -81,7 +81,8 @@ class Series:
 
     ``runs`` are sorted by time. ``head`` is set when the first run is a
     failure that continues a streak begun earlier; ``recovered_at`` is the
-    first passing run after the span when its last run was a failure.
+    first run after the span that did not fail (a pass or a skip) when its last
+    run was a failure.
     """
 
     check: CheckInfo
@@ -106,9 +107,10 @@ class Observation:
 class LocalWindow:
     """Consecutive failures of one check (or one imported target) as one window.
 
-    ``end`` is the first passing run after the failures (``None`` while still
-    failing); for imported failures, which never report a success, it is the
-    last failure seen. ``failure_classes`` are most frequent first.
+    ``end`` is the first run after the failures that did not fail (``None``
+    while still failing); for imported failures, which never report a
+    success, it is the last failure seen, as is ``last_failure`` for both.
+    ``failure_classes`` are most frequent first.
     """
 
     kind: LocalKind

@@ -102,7 +102,7 @@ def series_between(
 
     A series whose first run failed gets a ``StreakHead`` summarising the
     failures since its last pass before ``lo``; one whose last run failed
-    gets ``recovered_at``, the first pass after ``hi`` (None if none yet).
+    gets ``recovered_at``, the first run after ``hi`` that did not fail (None if none yet).
 
     ``failures_only`` keeps just the failing runs and the run that ends
     each streak (a pass or a skip), plus each series' first run,
@@ -158,7 +158,7 @@ def series_between(
     series = []
     for (check_id, probe), items in sorted(runs.items(), key=lambda kv: (infos[kv[0][0]].name,)):
         head = _streak_head(session, check_id, probe, lo) if items[0].failed else None
-        recovered = _first_pass_after(session, check_id, probe, hi) if items[-1].failed else None
+        recovered = _first_end_after(session, check_id, probe, hi) if items[-1].failed else None
         series.append(Series(infos[check_id], probe, tuple(items), head, recovered))
     return series
 
@@ -195,7 +195,7 @@ def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> S
     )
 
 
-def _first_pass_after(session: Session, check_id: int, probe: str, hi: datetime) -> datetime | None:
+def _first_end_after(session: Session, check_id: int, probe: str, hi: datetime) -> datetime | None:
     """The first run after ``hi`` that ended the streak: a pass, or a skipped run."""
     return session.scalar(
         select(func.min(CheckRun.started_at)).where(
