@@ -366,9 +366,9 @@ def credential_step(
         )
     if used == {"api_key"}:
         return (
-            "Check the API key these calls send: it is rejected. Make sure the variable or "
-            "file holding it has the current key (no stray spaces, the right account), or "
-            "create a new key in the vendor's console."
+            "Check the API key or token these calls send: it is rejected. Make sure the "
+            "variable or file holding it has the current one (no stray spaces, the right "
+            "account), or create a new one in the vendor's console."
         )
     path = next((w.target for w in files if w.target), None) or _credentials_path(evidence)
     where = f" ({path})" if path else ""
