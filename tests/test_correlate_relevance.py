@@ -99,7 +99,7 @@ def how(local: LocalWindow, upstream: UpstreamWindow) -> tuple[str, str] | None:
         (fc.CALLBACK_FAILED, "callback"),
         (fc.SERVER_ERROR, "component"),
         (fc.TIMEOUT, "component"),
-        (fc.DNS_FAILURE, "component"),
+        (fc.DNS_FAILURE, "dns"),
         ("unclassified", "component"),
         (fc.PORT_UNAVAILABLE, "never"),
         (fc.CLOCK_SKEW, "never"),
@@ -258,9 +258,41 @@ def test_it_lets_trouble_on_the_component_called_explain_a_server_error(upstream
     assert how(failing(fc.SERVER_ERROR), upstream) == expected
 
 
-def test_it_matches_an_unknown_component_only_as_weakly_as_the_whole_page():
+def test_it_matches_an_unknown_component_only_to_a_window_naming_none():
+    """A window naming components says what it hit; one naming none is the whole page."""
     unknown = failing(fc.SERVER_ERROR, target="https://uploads.github.com/x")
-    assert how(unknown, trouble("Incident with Webhooks", (WEBHOOKS,))) == ("page", "medium")
+    assert how(unknown, trouble("Incident with Webhooks", (WEBHOOKS,))) is None
+    assert how(unknown, trouble("Disruption with some GitHub services", ())) == ("page", "medium")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("DNS resolution failures for api.github.com", ("component", "high")),
+        ("Degraded REST API Availability", None),  # it answered 500s: its name resolved
+        ("Incident resolved: elevated errors", None),  # "resolved" is no DNS trouble
+    ],
+)
+def test_it_lets_only_trouble_with_names_explain_a_name_that_does_not_resolve(title, expected):
+    assert how(failing(fc.DNS_FAILURE), trouble(title)) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "detail", "names", "expected"),
+    [
+        ("https://api.githubcopilot.com/chat", "", ("API Requests", "Copilot", "Copilot AI"), ("Copilot", "Copilot AI")),
+        ("registry-1.docker.io", "", ("Docker Hub Registry", "Docker Hub Registry / AWS", "Docker Hub Web"), ("Docker Hub Registry", "Docker Hub Registry / AWS")),
+        ("hub.docker.com", "", ("Docker Hub Registry", "Docker Hub Web"), ()),
+        ("", "API Error: 529 overloaded_error", ("claude.ai", "Claude API (api.anthropic.com)", "Claude Code"), ("Claude API (api.anthropic.com)",)),
+        ("", "OAuth error: Request failed with status code 500", ("claude.ai", "Claude Code"), ()),
+        ("https://github.com/o/r.git/info/refs", "RPC failed; HTTP 500 git-receive-pack", ("Git Operations", "API Requests"), ("Git Operations",)),
+    ],
+)  # fmt: skip
+def test_it_tells_a_component_by_a_domain_word_a_label_or_the_errors_words(
+    target, detail, names, expected
+):
+    window = replace(failing(fc.SERVER_ERROR, target=target), detail=detail)
+    assert used_components(window, names) == expected
 
 
 # -- time: a component the vendor set back stops counting ----------------------------------------
@@ -416,3 +448,11 @@ def test_it_gives_every_hit_the_incidents_end_when_it_resolves_with_it_open():
 def test_it_spans_the_whole_window_for_a_component_when_no_update_said_when():
     window = trouble("x", (API, WEBHOOKS), t(12), t(13))
     assert window.spans([API]) == [(t(12), t(13))]
+
+
+def test_it_counts_a_long_burst_mostly_inside_the_trouble_as_inside():
+    """503s from 11:25 to 13:10 against trouble 12:00-13:00 (widened 11:30-13:15)."""
+    burst = failing(fc.SERVER_ERROR, t(11, 25), t(13, 10))
+    assert how(burst, trouble("Degraded REST API Availability")) == ("component", "high")
+    early = failing(fc.SERVER_ERROR, t(10), t(12))
+    assert how(early, trouble("Degraded REST API Availability")) == ("component", "low")

@@ -308,7 +308,19 @@ def test_it_does_not_blame_the_network_without_network_level_failures(items):
 
 
 def test_it_does_not_blame_the_network_for_network_failures_a_declared_incident_explains():
-    found = network(evidence(series(AUTHED, FAIL, MEND, "dns_failure"), upstream=(incident(),)))
+    dns = incident(title="DNS resolution failures for the Claude API")
+    found = network(evidence(series(AUTHED, FAIL, MEND, "dns_failure"), upstream=(dns,)))
+    assert found is None
+
+
+def test_it_calls_one_lost_lookup_beside_answers_from_the_same_host_a_blip():
+    """api.anthropic.com answered 503s meanwhile: its name resolved."""
+    found = network(
+        evidence(
+            series(AUTHED, FAIL, MEND, "server_error", 503),
+            series(DNS, t(11, 50), t(11, 52), "dns_failure"),
+        )
+    )
     assert found is None
 
 
@@ -403,12 +415,15 @@ def test_it_labels_a_maintenance_window_as_maintenance():
     ("target", "confidence", "on"),
     [
         ("api.anthropic.com", "high", f"on {API}"),  # the host is named in the component
-        ("console.anthropic.com", "medium", "the status page as a whole"),
+        ("console.anthropic.com", None, ""),  # its component unknown: no match
     ],
 )
 def test_it_blames_a_declared_window_for_observed_failures(target, confidence, on):
     observed = tuple(seen(FAIL + EVERY * i, "server_error", target) for i in range(3))
     found = upstream_declared(evidence(observed=observed, upstream=(incident(),)))
+    if confidence is None:
+        assert found is None
+        return
     assert found is not None
     assert (found.verdict, found.confidence) == ("upstream", confidence)
     assert on in found.reasons[0]

@@ -748,8 +748,8 @@ def test_it_returns_the_upstream_windows_meeting_the_span_by_start(seeded: Store
         (at(-20), "github", "component", "Lost: major outage", None),
         (at(-20), "github", "maintenance", "unplanned", None),
         (at(10), "github", "incident", "API errors", at(50)),
+        (at(10), "github", "incident", "Login failures", at(100)),
         (at(10), "github", "maintenance", "Webhooks: under maintenance", at(30)),
-        (at(31), "github", "incident", "Login failures", at(100)),
         (at(60), "other", "incident", "Degraded performance", at(90)),
         (at(65), "github", "maintenance", "db-upgrade", at(85)),
         (at(100), "github", "component", "Pages: degraded performance", at(200)),
@@ -837,12 +837,14 @@ def test_it_leaves_an_unresolved_incident_open(seeded: Store) -> None:
     assert window.components == ()
 
 
-def test_it_takes_the_impact_window_the_latest_stating_update_gives(seeded: Store) -> None:
+def test_it_takes_the_impact_window_every_stating_update_gives(seeded: Store) -> None:
     windows = _titled(_upstream(seeded, LO, HI))
     login, late = windows["Login failures"], windows["Late declaration"]
 
-    # The stated 15:31-16:19 widens the declared 15:45-16:40; it never narrows it.
-    assert (login.start, login.end) == (at(31), at(100))
+    # 15:10-15:40 and 15:31-16:19, stated in two updates, widen the declared
+    # 15:45-16:40 together (a later, narrower span takes nothing back).
+    assert (login.start, login.end) == (at(10), at(100))
+    assert login.stated == (at(10), at(79))
     assert (login.declared_start, login.declared_end) == (at(45), at(100))
     assert login.stated_in_update is True
     assert (late.start, late.end, late.declared_start) == (at(100), at(170), at(150))
@@ -976,8 +978,8 @@ def test_it_gathers_the_evidence_around_a_moment(scenario: Store) -> None:
         "Lost: major outage",
         "unplanned",
         "API errors",
-        "Webhooks: under maintenance",
         "Login failures",
+        "Webhooks: under maintenance",
         "Degraded performance",
         "db-upgrade",
     ]
@@ -1013,9 +1015,9 @@ def test_it_lays_local_and_upstream_windows_on_one_timeline(scenario: Store) -> 
         (at(-20), "upstream", "unplanned"),
         (at(-5), "local", "api"),
         (at(10), "upstream", "API errors"),
+        (at(10), "upstream", "Login failures"),
         (at(10), "upstream", "Webhooks: under maintenance"),
         (at(21), "local", "api.test"),
-        (at(31), "upstream", "Login failures"),
         (at(60), "upstream", "Degraded performance"),
     ]
     (check,) = [e for e in events if isinstance(e, LocalWindow) and e.kind == "check"]

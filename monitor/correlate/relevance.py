@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Literal
@@ -49,7 +49,7 @@ Confidence = Literal["high", "medium", "low"]
 # signing in, wherever on the page; page: the page as a whole (no components
 # to compare, or the failure's own component unknown).
 Scope = Literal["component", "sign_in", "page"]
-Need = Literal["component", "credential", "callback", "never"]
+Need = Literal["component", "credential", "callback", "dns", "never"]
 
 # The vendor rejecting credentials it was given.
 CREDENTIAL_REJECTIONS = frozenset(
@@ -101,10 +101,22 @@ _DENIAL = re.compile(
     re.IGNORECASE,
 )
 # What says an API key (not a login) is the subject.
-_KEYS = re.compile(r"\b(?:apis?|keys?|tokens?)\b", re.IGNORECASE)
+_KEYS = re.compile(
+    r"\b(?:apis?|api[ -]?keys?|(?:access|auth|api|personal access) tokens?|tokens?)\b",
+    re.IGNORECASE,
+)
+# What says the trouble is with names: a name that does not resolve is explained.
+_DNS = re.compile(
+    r"\b(?:dns|domain names?|name resolution|resolvers?|nameservers?"
+    r"|(?:could not|cannot|can't|failed to|unable to) resolve)\b",
+    re.IGNORECASE,
+)
 _API = re.compile(r"\bapis?\b", re.IGNORECASE)
 # Host labels that name no component: "www.example.com" is the site, not a part of it.
-_GENERIC_LABELS = frozenset({"www", "status", "m"})
+_GENERIC_LABELS = frozenset(
+    {"www", "status", "m", "the", "and", "for", "with", "http", "https", "com", "net", "org"}
+    | {"code", "error", "errors", "type", "message", "failed", "request", "requests", "response"}
+)
 
 
 def need(failure_class: str) -> Need:
@@ -115,6 +127,8 @@ def need(failure_class: str) -> Need:
         return "credential"
     if failure_class == fc.CALLBACK_FAILED:
         return "callback"
+    if failure_class == fc.DNS_FAILURE:
+        return "dns"
     return "component"
 
 
@@ -174,11 +188,12 @@ def credential_of(window: LocalWindow) -> str:
         return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
     if _SSH_TEXT.search(window.detail) or window.target.startswith("ssh://"):
         return "ssh_key"
-    if fc.INVALID_GRANT in window.failure_classes or _OAUTH_TEXT.search(window.detail):
+    if fc.INVALID_GRANT in window.failure_classes:
         return "oauth"
+    # "Invalid API key · Please run /login" names the key it rejected.
     if _API_KEY_TEXT.search(window.detail):
         return "api_key"
-    return "unknown"
+    return "oauth" if _OAUTH_TEXT.search(window.detail) else "unknown"
 
 
 _API_KEY_TEXT = re.compile(r"api[ _-]?key|x-api-key|bad credentials|personal access token", re.I)
@@ -188,24 +203,52 @@ _OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_
 
 
 def used_components(local: LocalWindow, names: Iterable[str]) -> tuple[str, ...]:
-    """The components of ``names`` the failure used: configured, else named by its host.
+    """The components of ``names`` the failure used: configured, else told by its host,
+    else by its error's own words. Empty: unknown.
 
-    A host is named whole ("Claude API (api.anthropic.com)") or by a label
-    before the vendor's domain ("api" in api.github.com names "API
-    Requests"); a bare target word ("api") the same way. Empty: unknown.
+    A host is named whole ("Claude API (api.anthropic.com)"); else a word of
+    its domain names one ("copilot" in api.githubcopilot.com); else its first
+    label does ("api" in api.github.com names "API Requests"), as a bare
+    target word does. Else the error's words ("API Error: 529" names the
+    API). A word that names several components ("hub": Docker Hub Registry,
+    Docker Hub Web) tells nothing.
     """
     if local.components:
         return local.components
-    if not local.target:
-        return ()
     names = list(dict.fromkeys(names))
-    host = host_of(local.target).casefold()
+    host = host_of(local.target).casefold() if local.target else ""
     whole = tuple(n for n in names if _host_named(host, n))
     if whole:
         return whole
-    labels = host.split(".")[:1] if host.count(".") >= 2 else [] if "." in host else [host]
-    words = [label for label in labels if label and label not in _GENERIC_LABELS]
-    return tuple(n for n in names if any(_word_in(word, n) for word in words))
+    labels = host.split(".") if "." in host else ([host] if host else [])
+    domain = labels[-2] if len(labels) >= 2 else ""
+    # A word of the domain may name a family ("copilot": Copilot, Copilot AI Model
+    # Providers); a first label or an error's word must name one component.
+    family = [w for w in _distinct_words(names) if len(w) >= 4 and w in domain and w != domain]
+    if family:
+        return tuple(n for n in names if any(_word_in(w, n) for w in family))
+    first = labels[0] if len(labels) >= 3 or len(labels) == 1 else ""
+    candidates = [first, *re.findall(r"[a-z]{3,}", first)] if first else []
+    if not host or len(labels) == 2:
+        candidates += sorted(set(re.findall(r"[a-z][a-z0-9]{2,}", local.detail.casefold())))
+    for word in candidates:
+        if word in _GENERIC_LABELS:
+            continue
+        named = [n for n in names if _word_in(word, n)]
+        if named and _one_component(named):
+            return tuple(named)
+    return ()
+
+
+def _one_component(names: list[str]) -> bool:
+    """Whether the names are one component: itself and its parts ("Docker Hub Registry",
+    "Docker Hub Registry / AWS"), not several that share a word."""
+    base = min(names, key=len).casefold()
+    return all(name.casefold().startswith(base) for name in names)
+
+
+def _distinct_words(names: Iterable[str]) -> set[str]:
+    return {w for n in names for w in re.findall(r"[a-z][a-z0-9]+", n.casefold())}
 
 
 def explains(
@@ -234,14 +277,17 @@ def explains(
         return None
     scope, on, direct = found
     spans = upstream.spans(on) if on else [(upstream.start, upstream.end)]
+    if wanted == "credential":
+        # Rejections that began before the trouble (however sparse the log: a cron
+        # job's every quarter hour counts from its first) or outlived it went on
+        # while nothing relevant was wrong: what a broken key or a stale token looks like.
+        whole = replace(local, start=local.began or local.start)
+        if not any(fit(whole, start, end, tolerance) == "inside" for start, end in spans):
+            return None
     fits = [f for start, end in spans if (f := fit(local, start, end, tolerance)) is not None]
     if not fits:
         return None
-    how: Fit = "inside" if "inside" in fits else "overlap"
-    if wanted == "credential" and how != "inside":
-        # Rejections that began before the trouble or outlived it went on while
-        # nothing relevant was wrong: what a broken key or a stale token looks like.
-        return None
+    how: Fit = "inside" if "inside" in fits or _mostly(local, spans, tolerance) else "overlap"
     return Match(local, upstream, how, scope, on if scope != "page" else (), direct)
 
 
@@ -255,12 +301,21 @@ def _on_what(
     """The scope, the components whose hits count, and whether the kind of trouble is
     the failure's own cause (the class rule of the module docstring), or None."""
     named = upstream.components
+    if wanted == "dns":
+        # A name that does not resolve is the vendor's doing only when its trouble
+        # is with names: a vendor answering 500s had a name that resolved.
+        if not _DNS.search(f"{upstream.title} {' '.join(named)}") and not any(
+            _DNS.search(sentence) and not _DENIAL.search(sentence)
+            for sentence in _SENTENCE.findall(upstream.about)
+        ):
+            return None
+        wanted = "component"
     if wanted == "component":
         if not named:
             return "page", (), True
-        if used:
-            return ("component", on_used, True) if on_used else None
-        return "page", named, True
+        # Naming components, the window says what it hit: a failure whose own
+        # component cannot be told is no match for it.
+        return ("component", on_used, True) if on_used else None
     sign_in = sign_in_components(upstream)
     if sign_in is not None and wanted == "credential" and credential_of(local) == "api_key":
         # A login outage does not reject API keys: only sign-in trouble on the
@@ -273,12 +328,14 @@ def _on_what(
             return "page", (), True
         hit = tuple(c for c in on_used if _among(c, sign_in or named))
         return ("component", hit, True) if hit else ("sign_in", sign_in or named, True)
-    if wanted == "callback" or not named:
+    if wanted == "callback" or not named or fc.CREDENTIALS_EXPIRED in local.failure_classes:
+        # "Token has expired" states its own cause: only sign-in trouble (a refresh
+        # that cannot work) excuses it, not an API that answers badly.
         return None
-    apis = tuple(c for c in (on_used if used else named) if _API.search(c))
+    apis = tuple(c for c in on_used if _API.search(c))
     if not apis:
         return None
-    return ("component" if used else "page"), apis, False
+    return "component", apis, False
 
 
 def why_not(
@@ -301,8 +358,29 @@ def why_not(
             return "it is neither sign-in trouble nor trouble on the API these calls used"
         if wanted == "callback":
             return "it is not sign-in trouble"
+        if wanted == "dns":
+            return "it is not trouble with names (DNS), and a vendor that answers has a name"
+        if not used:
+            return f"it hit {', '.join(named)}, and which component these calls used is unknown"
         return f"it hit {', '.join(named)}, not {', '.join(used)}, which these calls used"
     return "not at that moment: the failures began before it, or went on after it ended"
+
+
+def _mostly(
+    local: LocalWindow, spans: list[tuple[datetime, datetime | None]], tolerance: Tolerance
+) -> bool:
+    """Whether most of a failure window (three quarters of its time) lies inside one
+    widened span: a long burst that began a few minutes early is still the vendor's."""
+    until = local.failing_until
+    if until is None or until <= local.start:
+        return False
+    length = (until - local.start).total_seconds()
+    for start, end in spans:
+        lo = max(local.start, start - tolerance.lead)
+        hi = until if end is None else min(until, end + tolerance.lag)
+        if hi > lo and (hi - lo).total_seconds() >= 0.75 * length:
+            return True
+    return False
 
 
 def _foreign(local: LocalWindow, page: Page) -> bool:

@@ -29,6 +29,18 @@ __all__ = ["RANK", "RULES", "Confidence", "Finding", "credential_of", "span_text
 
 # Failing to reach a target at all: what a broken path looks like from here.
 PATH = NETWORK | {fc.TIMEOUT, fc.CONNECTION_RESET}
+# The server answered: its name resolved and the path to it worked.
+ANSWERED = frozenset(
+    {
+        fc.SERVER_ERROR,
+        fc.AUTH_REJECTED,
+        fc.FORBIDDEN,
+        fc.RATE_LIMITED,
+        fc.UNEXPECTED_STATUS,
+        fc.INVALID_GRANT,
+        fc.PROTOCOL_ERROR,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +79,14 @@ def network(evidence: Evidence) -> Finding | None:
     ]
     broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
     everywhere = _every_target(evidence, broken)
-    unexplained = [w for w in broken if not evidence.explained(w)]
+    # A host that answered meanwhile (a 503, a 401) had a name and a route: a
+    # lookup or a connection lost beside that is a blip, not the path.
+    answered = [w for w in vendor if set(w.failure_classes) & ANSWERED]
+    unexplained = [
+        w
+        for w in broken
+        if not evidence.explained(w) and not any(_same_host(w, a) and w.meets(a) for a in answered)
+    ]
     if control:
         path_down = broken or any(set(w.failure_classes) & NETWORK for w in control)
         confidence: Confidence = "high" if path_down else "medium"
@@ -77,10 +96,13 @@ def network(evidence: Evidence) -> Finding | None:
             confidence = "low"
     elif everywhere and not evidence.control_passed():
         confidence = "medium"
-    elif unexplained:
+    elif unexplained and (
+        sum(w.failures for w in unexplained) >= 2 or all(w in broken for w in vendor)
+    ):
         # Only the vendor's host fails to connect, and nothing declared explains it:
         # this side's DNS, proxy or firewall is the likelier cause, but one cannot
-        # tell for sure without a control target failing alongside.
+        # tell for sure without a control target failing alongside. One such line
+        # among other failures is a blip, not the answer.
         broken, confidence = unexplained, "low"
     else:
         return None
@@ -383,6 +405,10 @@ def credential_step(
         "or token if it uses one; if a fresh login does not help, remove its stored "
         f"credentials{where} and log in once more."
     )
+
+
+def _same_host(a: LocalWindow, b: LocalWindow) -> bool:
+    return bool(a.target and b.target) and host_of(a.target) == host_of(b.target)
 
 
 def _credentials_path(evidence: Evidence) -> str | None:

@@ -189,17 +189,26 @@ def stated_span(
     one); a span without a zone is taken as UTC, and only within 6 h of it.
     ``posted_at`` without a zone is taken as UTC, the store's convention.
     """
+    return next(iter(stated_spans(text, posted_at, declared)), None)
+
+
+def stated_spans(
+    text: str, posted_at: datetime, declared: tuple[datetime, datetime | None] | None = None
+) -> list[tuple[datetime, datetime]]:
+    """Every believable impact window an update states ("06:00-09:56 UTC, and again
+    between 10:54 and 12:53 UTC"), in the order written (see ``stated_span``)."""
     posted = posted_at.replace(tzinfo=UTC) if posted_at.tzinfo is None else posted_at
     posted = posted.astimezone(UTC)
+    found: list[tuple[datetime, datetime]] = []
     position = 0
     while (match := _SPAN.search(text, position)) is not None:
         # Resume inside this match: its start time may be junk ("version 3 - 15:31
         # to 16:19 UTC") while a real span begins at its end time.
         position = match.start("s_clock") + 1
         span = _read(match, text, posted)
-        if span is not None and _believed(*span, declared):
-            return span[0], span[1]
-    return None
+        if span is not None and _believed(*span, declared) and span[:2] not in found:
+            found.append((span[0], span[1]))
+    return found
 
 
 def _read(

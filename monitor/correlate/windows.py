@@ -129,6 +129,7 @@ class LocalWindow:
     http_statuses: tuple[int, ...] = ()
     detail: str = ""
     last_failure: datetime | None = None
+    began: datetime | None = None  # imported: when this run of sparse failures began
 
     def overlaps(self, lo: datetime, hi: datetime) -> bool:
         """Whether any part of the window lies in ``[lo, hi]``."""
@@ -359,6 +360,12 @@ def check_windows(series: Series) -> list[LocalWindow]:
     return windows
 
 
+# Imported failures of one target and kind this close to each other are one run of
+# trouble even when a window each: a cron job failing every quarter hour since noon
+# has been failing since noon.
+SPARSE_GAP = timedelta(hours=1)
+
+
 def observed_windows(
     observations: Iterable[Observation],
     gap: timedelta,
@@ -378,19 +385,22 @@ def observed_windows(
     windows: list[LocalWindow] = []
     for (source, target, _), items in by_target.items():
         group: list[Observation] = []
+        began = items[0].at if items else None
         for item in items:
             if group and item.at - group[-1].at > gap:
-                windows.append(_observed_window(source, target, group))
+                windows.append(_observed_window(source, target, group, began))
+                if item.at - group[-1].at > SPARSE_GAP:
+                    began = item.at
                 group = []
             group.append(item)
         if group:
-            windows.append(_observed_window(source, target, group))
+            windows.append(_observed_window(source, target, group, began))
     windows.sort(key=lambda w: (w.start, w.name))
     return windows
 
 
 def _observed_window(
-    source: str | None, target: str | None, group: Sequence[Observation]
+    source: str | None, target: str | None, group: Sequence[Observation], began: datetime | None
 ) -> LocalWindow:
     classes = Counter(o.failure_class for o in group)
     return LocalWindow(
@@ -405,6 +415,7 @@ def _observed_window(
         source=source,
         detail=group[-1].error,
         last_failure=group[-1].at,
+        began=began if began is not None and began < group[0].at else None,
     )
 
 

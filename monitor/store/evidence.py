@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Evidence, family, gather
 from monitor.correlate.matching import Tolerance
-from monitor.correlate.stated import stated_span
+from monitor.correlate.stated import stated_spans
 from monitor.correlate.windows import (
     DEGRADED_STATUSES,
     CheckInfo,
@@ -64,6 +64,7 @@ _STATED_AFTER = timedelta(days=1)
 # asked about means the monitor was watching then.
 HEARTBEAT_SLACK = timedelta(minutes=1)
 COVER_SLACK = timedelta(minutes=10)
+CRON_SLACK = timedelta(hours=1)
 # Component statuses that say something ("unknown", an unreadable page, says
 # neither trouble nor recovery, so it cannot be the status a span begins with).
 _KNOWN_STATUSES = DEGRADED_STATUSES | {"operational"}
@@ -215,8 +216,9 @@ def coverage(
     """Whether the monitor was watching: at ``at`` when given, else anywhere in ``[lo, hi]``.
 
     Watching at a moment means a service heartbeat span covers it, or a check
-    run was recorded within ``COVER_SLACK`` of it (``monitor check`` from cron
-    writes runs without a service). Runs earlier in the window do not count:
+    run was recorded within ``COVER_SLACK`` of it, or it lies between two runs
+    at most ``CRON_SLACK`` apart (``monitor check`` from cron writes runs
+    without a service). Runs earlier in the window do not count:
     a service that stopped at 14:41 was not watching at 15:10.
     """
     alive = tuple(
@@ -231,9 +233,14 @@ def coverage(
     if at is None:
         watching = bool(alive or times)
     else:
-        watching = any(
-            start - HEARTBEAT_SLACK <= at <= end + HEARTBEAT_SLACK for start, end in alive
-        ) or any(abs(t - at) <= COVER_SLACK for t in times)
+        before = [t for t in times if t <= at]
+        after = [t for t in times if t >= at]
+        watching = (
+            any(start - HEARTBEAT_SLACK <= at <= end + HEARTBEAT_SLACK for start, end in alive)
+            or any(abs(t - at) <= COVER_SLACK for t in times)
+            # A check from cron every half hour watched the moment between two runs.
+            or bool(before and after and after[0] - before[-1] <= CRON_SLACK)
+        )
     return Coverage(
         watching=watching,
         alive=alive,
@@ -335,15 +342,14 @@ def _incident_window(
     named = [t for t in (incident.started_at, incident.created_at, incident.resolved_at) if t]
     declared_start = min(named)
     declared_end = incident.resolved_at
-    # The latest update stating a span is the vendor's final word on it.
-    span = next(
-        (
-            found
-            for posted, body in updates
-            if (found := stated_span(body, posted, (declared_start, declared_end))) is not None
-        ),
-        None,
-    )
+    # Every span the updates state counts (a later, narrower one about another
+    # symptom does not take back an earlier one): the stated window is their union.
+    spans = [
+        found
+        for posted, body in updates
+        for found in stated_spans(body, posted, (declared_start, declared_end))
+    ]
+    span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
     start, end = declared_start, declared_end
     if span is not None:
         # A stated span widens the window, never narrows it: "users saw errors
