@@ -491,14 +491,18 @@ def _maintenance_windows(session: Session, lo: datetime, hi: datetime) -> list[U
     return windows
 
 
-def pages(session: Session, at: datetime) -> list[Page]:
+def pages(
+    session: Session, at: datetime, components_of: Collection[str] | None = None
+) -> list[Page]:
     """Each status source as read around ``at``: its components, the last poll that read
     it at or before ``at``, the first failed poll after that, and the first poll that
     read it after ``at`` (a page lists past incidents, so a later read tells of earlier
     times too). Whether that makes what it declared then known is the correlator's call.
 
     One statement for the polls: per source, each figure is an index range on
-    ``ix_poll_source_started`` that stops at its first match.
+    ``ix_poll_source_started`` that stops at its first match. The components
+    (every name the page ever used) are read only for ``components_of`` when
+    given: only a failure whose component must be told from its host needs them.
     """
     mine = Poll.source_id == Source.id
     read = Poll.outcome != "error"
@@ -521,17 +525,22 @@ def pages(session: Session, at: datetime) -> list[Page]:
     # Every name the page has used: its component list, and what its incidents and
     # their updates named (a page's summary may be unreadable or trimmed).
     known: dict[int, list[str]] = defaultdict(list)
-    named = union(
-        select(ComponentStatus.source_id, ComponentStatus.component),
-        select(Incident.source_id, IncidentComponent.component).join(
-            Incident, Incident.id == IncidentComponent.incident_id
-        ),
-        select(Incident.source_id, UpdateComponent.component)
-        .join(IncidentUpdate, IncidentUpdate.id == UpdateComponent.update_id)
-        .join(Incident, Incident.id == IncidentUpdate.incident_id),
-    )
-    for ident, component in session.execute(named):
-        known[ident].append(component)
+    wanted = {ident for ident, name, *_ in rows if components_of is None or name in components_of}
+    if wanted:
+        named = union(
+            select(ComponentStatus.source_id, ComponentStatus.component).where(
+                ComponentStatus.source_id.in_(wanted)
+            ),
+            select(Incident.source_id, IncidentComponent.component)
+            .join(Incident, Incident.id == IncidentComponent.incident_id)
+            .where(Incident.source_id.in_(wanted)),
+            select(Incident.source_id, UpdateComponent.component)
+            .join(IncidentUpdate, IncidentUpdate.id == UpdateComponent.update_id)
+            .join(Incident, Incident.id == IncidentUpdate.incident_id)
+            .where(Incident.source_id.in_(wanted)),
+        )
+        for ident, component in session.execute(named):
+            known[ident].append(component)
     found = []
     for ident, name, page_name, url, any_poll, last, after in rows:
         # Why it was not read: the first failure since the last read up to ``at``
@@ -581,8 +590,13 @@ def evidence_at(
         upstream = upstream_windows(session, lo - tolerance.lag, hi + tolerance.lead)
         runs = [run for item in series for run in item.runs]
         watched = coverage(session, lo, hi, runs, at=at)
-        sources = pages(session, at)
-    observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
+        observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
+        # A failure whose component is not configured is told by its host, which
+        # needs the names its page has used.
+        untold = {o.source for o in observations if o.source} | {
+            s.check.source for s in series if s.check.source and not s.check.components
+        }
+        sources = pages(session, at, components_of=untold)
     return gather(
         at,
         window,
