@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.checks import result as fc
+from monitor.correlate.components import used_components
 from monitor.correlate.matching import Tolerance
-from monitor.correlate.relevance import explains, need, signs_in, used_components
+from monitor.correlate.relevance import explains, need
+from monitor.correlate.subject import signs_in
 from monitor.correlate.windows import (
     ComponentHit,
     LocalWindow,

@@ -37,11 +37,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Literal
 
 from monitor.checks import result as fc
-from monitor.correlate.matching import Fit, Tolerance, covers, fit, host_of
+from monitor.correlate.components import foreign, used_components
+from monitor.correlate.matching import Fit, Tolerance, covers, fit
+from monitor.correlate.subject import about_keys, about_names, credential_of, sign_in_components
 from monitor.correlate.windows import LocalWindow, Page, UpstreamWindow
 
 Confidence = Literal["high", "medium", "low"]
@@ -68,55 +69,7 @@ THIS_MACHINE = frozenset(
     }
 )
 
-# What a window's subject says it broke. Words, not substrings: "authored" is not auth.
-_SIGN_IN = re.compile(
-    r"\b(?:log(?:ging)?[ -]?ins?|logins?|sign(?:ing)?[ -]?(?:in|on)s?|signin|sso|saml|o?auth"
-    r"|authenticat\w*|(?:access|auth|refresh|api|oauth) tokens?"
-    r"|tokens? refresh\w*|api[ -]?keys?|2fa|mfa|two[ -]factor|identity provider)\b",
-    re.IGNORECASE,
-)
-# What an update's prose must say, within one sentence that denies nothing,
-# for trouble to be about signing in: that signing in fails ("unable to log
-# in", "login failures", "may affect docker pull and login", "failing to
-# authenticate") or that credentials the vendor issued went bad ("configuration
-# files were expiring prematurely"). A word in passing ("fields used for
-# authentication") is not enough: prose is long.
-_SIGNING = r"(?:log(?:ging)?[ -]?ins?|sign(?:ing)?[ -]?(?:in|on)|authenticat\w*|oauth|sso|2fa|mfa)"
-_SIGN_IN_FAILING = re.compile(
-    r"(?:unable|not able|fail\w*|cannot|can't|could not|errors?|trouble|problems?)"
-    r"\W+(?:\w+\W+){0,2}?"
-    rf"(?:to\W+)?{_SIGNING}"
-    rf"|{_SIGNING}\W+(?:\w+\W+){{0,2}}?(?:fail\w*|errors?|issues?|problems?|outage|unavailable)"
-    rf"|affect\w*\W+(?:\w+\W+){{0,4}}?{_SIGNING}"
-    r"|(?:credentials?|tokens?|certificates?|keys?|config(?:uration)? files?|kubeconfigs?)"
-    r"\W+(?:\w+\W+){0,3}?expir(?:ing|ed)\s+(?:prematurely|early|unexpectedly)",
-    re.IGNORECASE,
-)
-_SENTENCE = re.compile(r"[^.!?\n]+")
-# A sentence that says sign-in was spared ("This does not affect
-# authentication", "Login is working normally") says nothing against it.
-_DENIAL = re.compile(
-    r"\b(?:(?:not|n't|never)\s+(?:\w+\s+)?(?:affect|impact)\w*|no (?:\w+ )?impact"
-    r"|unaffected|unimpacted|(?:working|operating|functioning) (?:normally|as expected))\b",
-    re.IGNORECASE,
-)
-# What says an API key (not a login) is the subject.
-_KEYS = re.compile(
-    r"\b(?:apis?|api[ -]?keys?|(?:access|auth|api|personal access) tokens?|tokens?)\b",
-    re.IGNORECASE,
-)
-# What says the trouble is with names: a name that does not resolve is explained.
-_DNS = re.compile(
-    r"\b(?:dns|domain names?|name resolution|resolvers?|nameservers?"
-    r"|(?:could not|cannot|can't|failed to|unable to) resolve)\b",
-    re.IGNORECASE,
-)
 _API = re.compile(r"\bapis?\b", re.IGNORECASE)
-# Host labels that name no component: "www.example.com" is the site, not a part of it.
-_GENERIC_LABELS = frozenset(
-    {"www", "status", "m", "the", "and", "for", "with", "http", "https", "com", "net", "org"}
-    | {"code", "error", "errors", "type", "message", "failed", "request", "requests", "response"}
-)
 
 
 def need(failure_class: str) -> Need:
@@ -155,102 +108,6 @@ class Match:
         return "high" if self.scope == "component" and self.direct else "medium"
 
 
-@lru_cache(maxsize=1024)
-def sign_in_components(window: UpstreamWindow) -> tuple[str, ...] | None:
-    """The components sign-in trouble hit, or None when the trouble is not with signing in.
-
-    A title, or prose saying signing in fails, makes all it hit sign-in trouble
-    (a page-wide window: the empty tuple); a component named for signing in
-    ("Authentication") makes only that one so. Cached: prose runs long, and
-    every failure is weighed against every window.
-    """
-    if _SIGN_IN.search(window.title) or any(
-        _SIGN_IN_FAILING.search(sentence) and not _DENIAL.search(sentence)
-        for sentence in _SENTENCE.findall(window.about)
-    ):
-        return window.components
-    named = tuple(c for c in window.components if _SIGN_IN.search(c))
-    return named or None
-
-
-def signs_in(window: UpstreamWindow) -> bool:
-    """Whether the trouble is (at least in part) with signing in."""
-    return sign_in_components(window) is not None
-
-
-def credential_of(window: LocalWindow) -> str:
-    """``api_key``, ``oauth``, ``ssh_key`` or ``unknown``: the credential a failing call used.
-
-    A check says it by its kind; an imported line only in its text ("invalid
-    x-api-key" is a key, "OAuth token has expired" a login).
-    """
-    if window.kind == "check":
-        return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
-    if _SSH_TEXT.search(window.detail) or window.target.startswith("ssh://"):
-        return "ssh_key"
-    if fc.INVALID_GRANT in window.failure_classes:
-        return "oauth"
-    # "Invalid API key · Please run /login" names the key it rejected.
-    if _API_KEY_TEXT.search(window.detail):
-        return "api_key"
-    return "oauth" if _OAUTH_TEXT.search(window.detail) else "unknown"
-
-
-_API_KEY_TEXT = re.compile(r"api[ _-]?key|x-api-key|bad credentials|personal access token", re.I)
-_OAUTH_TEXT = re.compile(r"oauth|refresh[ _]token|invalid_grant|log ?in|session", re.I)
-_SSH_TEXT = re.compile(r"\(publickey|ssh:|git@[\w.-]+:|host key", re.I)
-_OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
-
-
-def used_components(local: LocalWindow, names: Iterable[str]) -> tuple[str, ...]:
-    """The components of ``names`` the failure used: configured, else told by its host,
-    else by its error's own words. Empty: unknown.
-
-    A host is named whole ("Claude API (api.anthropic.com)"); else a word of
-    its domain names one ("copilot" in api.githubcopilot.com); else its first
-    label does ("api" in api.github.com names "API Requests"), as a bare
-    target word does. Else the error's words ("API Error: 529" names the
-    API). A word that names several components ("hub": Docker Hub Registry,
-    Docker Hub Web) tells nothing.
-    """
-    if local.components:
-        return local.components
-    names = list(dict.fromkeys(names))
-    host = host_of(local.target).casefold() if local.target else ""
-    whole = tuple(n for n in names if _host_named(host, n))
-    if whole:
-        return whole
-    labels = host.split(".") if "." in host else ([host] if host else [])
-    domain = labels[-2] if len(labels) >= 2 else ""
-    # A word of the domain may name a family ("copilot": Copilot, Copilot AI Model
-    # Providers); a first label or an error's word must name one component.
-    family = [w for w in _distinct_words(names) if len(w) >= 4 and w in domain and w != domain]
-    if family:
-        return tuple(n for n in names if any(_word_in(w, n) for w in family))
-    first = labels[0] if len(labels) >= 3 or len(labels) == 1 else ""
-    candidates = [first, *re.findall(r"[a-z]{3,}", first)] if first else []
-    if not host or len(labels) == 2:
-        candidates += sorted(set(re.findall(r"[a-z][a-z0-9]{2,}", local.detail.casefold())))
-    for word in candidates:
-        if word in _GENERIC_LABELS:
-            continue
-        named = [n for n in names if _word_in(word, n)]
-        if named and _one_component(named):
-            return tuple(named)
-    return ()
-
-
-def _one_component(names: list[str]) -> bool:
-    """Whether the names are one component: itself and its parts ("Docker Hub Registry",
-    "Docker Hub Registry / AWS"), not several that share a word."""
-    base = min(names, key=len).casefold()
-    return all(name.casefold().startswith(base) for name in names)
-
-
-def _distinct_words(names: Iterable[str]) -> set[str]:
-    return {w for n in names for w in re.findall(r"[a-z][a-z0-9]+", n.casefold())}
-
-
 def explains(
     local: LocalWindow,
     upstream: UpstreamWindow,
@@ -266,7 +123,7 @@ def explains(
     if local.source is None or local.source != upstream.source:
         return None
     wanted = need_of(local)
-    if wanted == "never" or (page is not None and _foreign(local, page)):
+    if wanted == "never" or (page is not None and foreign(local, page)):
         return None
     named = upstream.components
     known = [*(page.components if page else ()), *named]
@@ -304,10 +161,7 @@ def _on_what(
     if wanted == "dns":
         # A name that does not resolve is the vendor's doing only when its trouble
         # is with names: a vendor answering 500s had a name that resolved.
-        if not _DNS.search(f"{upstream.title} {' '.join(named)}") and not any(
-            _DNS.search(sentence) and not _DENIAL.search(sentence)
-            for sentence in _SENTENCE.findall(upstream.about)
-        ):
+        if not about_names(upstream):
             return None
         wanted = "component"
     if wanted == "component":
@@ -317,12 +171,16 @@ def _on_what(
         # component cannot be told is no match for it.
         return ("component", on_used, True) if on_used else None
     sign_in = sign_in_components(upstream)
-    if sign_in is not None and wanted == "credential" and credential_of(local) == "api_key":
-        # A login outage does not reject API keys: only sign-in trouble on the
-        # component called, or about keys and tokens, does.
-        about_keys = _KEYS.search(upstream.title) or any(_KEYS.search(c) for c in sign_in)
-        if not about_keys and not any(_among(c, sign_in) for c in on_used):
-            sign_in = None
+    # A login outage does not reject API keys: only sign-in trouble on the
+    # component called, or about keys and tokens, does.
+    if (
+        sign_in is not None
+        and wanted == "credential"
+        and credential_of(local) == "api_key"
+        and not about_keys(upstream, sign_in)
+        and not any(_among(c, sign_in) for c in on_used)
+    ):
+        sign_in = None
     if sign_in is not None:
         if not named:
             return "page", (), True
@@ -345,7 +203,7 @@ def why_not(
     said beside the verdict, so an open incident is never silently passed over."""
     if local.source != upstream.source:
         return "it is on another status page"
-    if page is not None and _foreign(local, page):
+    if page is not None and foreign(local, page):
         return f"{local.name} is another vendor's host"
     wanted = need_of(local)
     if wanted == "never":
@@ -383,40 +241,6 @@ def _mostly(
     return False
 
 
-def _foreign(local: LocalWindow, page: Page) -> bool:
-    """Whether the failing call went to another vendor's host than the page's.
-
-    Every imported line carries the one ``--source`` given: 503s from
-    api.stripe.com say nothing of GitHub's "API Requests". A host is the
-    vendor's when its domain shares a name with the page (its source name,
-    its address, the hosts its components name); an address, localhost or a
-    bare word cannot be told and is not foreign.
-    """
-    words = _vendor_words(page)
-    if not words or not local.target:
-        return False
-    host = host_of(local.target).casefold()
-    labels = host.split(".")
-    if len(labels) < 2 or labels[-1].isdigit() or ":" in host:
-        return False
-    domain = labels[-2]
-    return not any(word in domain or domain in word for word in words)
-
-
-_NOT_A_NAME = frozenset({"status", "https", "http", "page", "summary", "json", "history"})
-
-
-@lru_cache(maxsize=256)
-def _vendor_words(page: Page) -> frozenset[str]:
-    """What the vendor is called: words of the source's name, its page's name and
-    address, and the domains of hosts its components name ("anthropic")."""
-    hosts = re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", " ".join(page.components).casefold())
-    found = {host.split(".")[-2] for host in hosts}
-    for name in page.names:
-        found |= set(re.findall(r"[a-z0-9]{4,}", name.casefold()))
-    return frozenset(word for word in found if len(word) >= 4 and word not in _NOT_A_NAME)
-
-
 def matches(
     local: LocalWindow,
     upstream: Iterable[UpstreamWindow],
@@ -439,18 +263,6 @@ RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
 def _among(component: str, names: Iterable[str]) -> bool:
     wanted = component.casefold()
     return any(wanted == name.casefold() for name in names)
-
-
-def _host_named(host: str, component: str) -> bool:
-    """Whether ``component`` names ``host`` whole: "api.anthropic.com", not "api"."""
-    if "." not in host:
-        return False
-    pattern = rf"(?<![\w.-]){re.escape(host)}(?![\w-]|\.\w)"
-    return re.search(pattern, component.casefold()) is not None
-
-
-def _word_in(word: str, component: str) -> bool:
-    return re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", component.casefold()) is not None
 
 
 # Words too common in titles and errors to tell one window from another.

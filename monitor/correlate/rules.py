@@ -7,25 +7,25 @@ verdict (``explain``) only weighs what the rules found.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from monitor.checks import result as fc
+from monitor.correlate.advice import capital, credential_step, network_step, upstream_step
 from monitor.correlate.evidence import AUTH, LOCAL_KINDS, NETWORK, SERVER_SIDE, Evidence
 from monitor.correlate.matching import host_of
-from monitor.correlate.relevance import (
-    RANK,
-    Confidence,
-    Match,
-    affinity,
-    credential_of,
-    hit_at,
-    need_of,
+from monitor.correlate.relevance import RANK, Confidence, Match, affinity, hit_at, need_of
+from monitor.correlate.windows import LocalWindow, UpstreamWindow
+from monitor.correlate.wording import (
+    classes_of,
+    match_reasons,
+    network_failures,
+    window_reasons,
+    window_span,
 )
-from monitor.correlate.windows import LocalWindow, UpstreamWindow, by_name
 
-__all__ = ["RANK", "RULES", "Confidence", "Finding", "credential_of", "span_text"]
+__all__ = ["RANK", "RULES", "Confidence", "Finding"]
 
 # Failing to reach a target at all: what a broken path looks like from here.
 PATH = NETWORK | {fc.TIMEOUT, fc.CONNECTION_RESET}
@@ -107,8 +107,8 @@ def network(evidence: Evidence) -> Finding | None:
     else:
         return None
     failed = [*broken, *control]
-    what = "; ".join(_network_failures(failed))
-    reasons = list(_window_reasons(failed))
+    what = "; ".join(network_failures(failed))
+    reasons = list(window_reasons(failed))
     if not control and evidence.control_passed():
         reasons.append(
             "the control target passed: the trouble is on the way to this vendor only "
@@ -121,7 +121,7 @@ def network(evidence: Evidence) -> Finding | None:
         confidence=confidence,
         summary=f"Your network path is failing, not the vendor: {what}.",
         reasons=tuple(reasons),
-        next_step=_network_step(failed),
+        next_step=network_step(failed),
         local=tuple(failed),
     )
 
@@ -144,7 +144,7 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
     label = "maintenance" if lead.kind == "maintenance" else lead.kind
     summary = (
         f"It is them: {lead.source} declared {label} \u201c{lead.title}\u201d "
-        f"({_window_span(lead)}) and your failures "
+        f"({window_span(lead)}) and your failures "
         f"{'fall inside it' if best.fit == 'inside' else 'overlap it'}."
     )
     rejected = any(need_of(m.local) == "credential" for m in explained)
@@ -152,8 +152,8 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
         verdict="upstream",
         confidence=confidence,
         summary=summary,
-        reasons=_match_reasons(explained),
-        next_step=_upstream_step(lead, rejected),
+        reasons=match_reasons(explained),
+        next_step=upstream_step(lead, rejected),
         local=tuple(m.local for m in explained),
         upstream=tuple(dict.fromkeys(m.upstream for m in explained)),
     )
@@ -185,13 +185,13 @@ def credentials(evidence: Evidence) -> Finding | None:
         confidence = "low"
     elif rejections < 3 and confidence == "high":
         confidence = "medium"
-    reasons = list(_window_reasons(rejected))
+    reasons = list(window_reasons(rejected))
     if reachable:
         reasons.append(
             f"{', '.join(reachable)} passed: the API is up and answers 401 to a call "
             "without credentials, as it should"
         )
-    reasons += _window_reasons(files)
+    reasons += window_reasons(files)
     unread = [p for p in evidence.unread() if p.source in {w.source for w in rejected}]
     if unread:
         # Declared trouble cannot be ruled out on a page nobody could read.
@@ -204,7 +204,7 @@ def credentials(evidence: Evidence) -> Finding | None:
     return Finding(
         verdict="local",
         confidence=confidence,
-        summary=f"It is you: your credentials are rejected ({_classes(rejected)}) while {up}.",
+        summary=f"It is you: your credentials are rejected ({classes_of(rejected)}) while {up}.",
         reasons=tuple(reasons),
         next_step=(
             "First look at the vendor's status page yourself (monitor could not read it): if "
@@ -238,14 +238,14 @@ def local_setup(evidence: Evidence) -> Finding | None:
     if fc.CREDENTIALS_INSECURE in classes:
         steps.append("make the credentials file private (chmod 600)")
     confidence: Confidence = "medium" if sum(w.failures for w in broken) >= 2 else "low"
-    summary = f"It is you: this machine's set-up fails ({_classes(broken)})."
-    reasons = list(_window_reasons(broken))
+    summary = f"It is you: this machine's set-up fails ({classes_of(broken)})."
+    reasons = list(window_reasons(broken))
     unread = [p for p in evidence.unread() if p.source in {w.source for w in broken}]
     if unread and any(need_of(w) == "callback" for w in broken):
         # A callback that never came may be the vendor's sign-in being down.
         confidence = "low"
         summary = (
-            f"Probably you: this machine's set-up fails ({_classes(broken)}), but the status "
+            f"Probably you: this machine's set-up fails ({classes_of(broken)}), but the status "
             "page could not be read to rule out sign-in trouble."
         )
         reasons += [f"{p.unread()}: declared sign-in trouble cannot be ruled out" for p in unread]
@@ -254,7 +254,7 @@ def local_setup(evidence: Evidence) -> Finding | None:
         confidence=confidence,
         summary=summary,
         reasons=tuple(reasons),
-        next_step=_capital("; ".join(steps)) + ".",
+        next_step=capital("; ".join(steps)) + ".",
         local=tuple(broken),
     )
 
@@ -276,14 +276,14 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
     unread = [p for p in evidence.unread() if p.source in {w.source for w in failing}]
     if unread:
         summary = (
-            f"Probably them: {_classes(failing)} from the vendor"
+            f"Probably them: {classes_of(failing)} from the vendor"
             f"{' while the control target is fine' if control_ok else ''}; whether they "
             "declared it is unknown (the status page could not be read)."
         )
         declared = tuple(p.unread() for p in unread)
     else:
         summary = (
-            f"Probably them, not (yet) declared on the status page: {_classes(failing)} "
+            f"Probably them, not (yet) declared on the status page: {classes_of(failing)} "
             f"from the vendor{' while the control target is fine' if control_ok else ''}."
         )
         declared = ("no incident or maintenance on what these calls use covers them",)
@@ -292,7 +292,7 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
         confidence="medium" if control_ok else "low",
         summary=summary,
         reasons=(
-            *_window_reasons(failing),
+            *window_reasons(failing),
             "the control target passed in the same window"
             if control_ok
             else "no control check ran, so a problem on this side cannot be ruled out",
@@ -335,87 +335,8 @@ def _rank(match: Match, evidence: Evidence) -> tuple[bool, int, bool, int, timed
     )
 
 
-def _upstream_step(window: UpstreamWindow, rejected: bool) -> str:
-    """Still on: wait. Over (resolved since, or before): it was them, retry now.
-
-    A maintenance's end is its plan until the vendor says it completed.
-    """
-    follow = f" (follow {window.url})" if window.url else ""
-    planned = window.kind == "maintenance" and window.status not in ("completed", "resolved")
-    if window.end is None or planned:
-        until = f", planned to end at {window.end:%Y-%m-%d %H:%M} UTC" if window.end else ""
-        step = (
-            f"Wait for {window.source} to resolve it{follow}{until}; nothing on this machine "
-            "needs fixing: do not delete credentials or reinstall."
-        )
-        if rejected:
-            step += " If the rejections go on after it is resolved, renew the credentials."
-        return step
-    when = window.end.strftime("%Y-%m-%d %H:%M UTC")
-    step = (
-        f"It was them, resolved at {when}: retry now; nothing on this machine needed fixing "
-        "(do not delete credentials or reinstall)."
-    )
-    if rejected:
-        step += " If the rejections go on now, renew the credentials they use."
-    return step
-
-
-def credential_step(
-    rejected: list[LocalWindow],
-    classes: set[str],
-    files: list[LocalWindow],
-    evidence: Evidence,
-) -> str:
-    """The fix for rejected credentials, for the credential the failing calls used.
-
-    An API key from the environment is replaced, not re-logged; an OAuth
-    login is redone, and a stale refresh token on disk removed if a fresh
-    login does not cure it.
-    """
-    if classes <= {fc.FORBIDDEN}:
-        return (
-            "The credentials are accepted but not allowed to do this: check the account's "
-            "organisation, plan or the key's scopes."
-        )
-    used = {credential_of(w) for w in rejected}
-    if files:
-        used.add("oauth")
-    if used == {"ssh_key"}:
-        return (
-            "Check the SSH key this machine offers: that the agent holds it (ssh-add -l) "
-            "and that it is added to your account (ssh -T shows which account it maps to)."
-        )
-    if used == {"api_key"}:
-        return (
-            "Check the API key or token these calls send: it is rejected. Make sure the "
-            "variable or file holding it has the current one (no stray spaces, the right "
-            "account), or create a new one in the vendor's console."
-        )
-    path = next((w.target for w in files if w.target), None) or _credentials_path(evidence)
-    where = f" ({path})" if path else ""
-    if "oauth" in used:
-        return (
-            "Log in again with the tool that failed. If the 401s continue after a fresh "
-            f"login, the credentials file{where} holds a stale refresh token: remove it "
-            "and log in once more."
-        )
-    return (
-        "Renew the credentials the failing tool uses: log in again, or replace its API key "
-        "or token if it uses one; if a fresh login does not help, remove its stored "
-        f"credentials{where} and log in once more."
-    )
-
-
 def _same_host(a: LocalWindow, b: LocalWindow) -> bool:
     return bool(a.target and b.target) and host_of(a.target) == host_of(b.target)
-
-
-def _credentials_path(evidence: Evidence) -> str | None:
-    for item in evidence.activity:
-        if item.check.kind == "credentials_file":
-            return item.check.target
-    return None
 
 
 def _every_target(evidence: Evidence, broken: list[LocalWindow]) -> bool:
@@ -435,117 +356,3 @@ def _every_target(evidence: Evidence, broken: list[LocalWindow]) -> bool:
     }
     hit = {w.name for w in broken if w.kind == "check"}
     return len(ran) >= 2 and ran <= hit
-
-
-def _network_failures(windows: list[LocalWindow]) -> list[str]:
-    """ "DNS for api.anthropic.com failed (api-dns, api-reachable: dns_failure)": one per host."""
-    grouped: dict[str, list[LocalWindow]] = {}
-    for window in windows:
-        what = {
-            fc.DNS_FAILURE: "DNS",
-            fc.CONNECT_TIMEOUT: "connecting",
-            fc.CONNECT_REFUSED: "connecting",
-            fc.NETWORK_UNREACHABLE: "routing",
-            fc.TLS_ERROR: "TLS",
-        }.get(window.failure_classes[0] if window.failure_classes else "", "the call")
-        host = host_of(window.target) if window.target else window.name
-        role = "control target" if window.role == "control" else ""
-        grouped.setdefault(f"{what} for {role} {host}".replace("  ", " "), []).append(window)
-    return [
-        f"{subject} failed ({', '.join(dict.fromkeys(w.name for w in group))}: {_classes(group)})"
-        for subject, group in grouped.items()
-    ]
-
-
-def _match_reasons(found: list[Match]) -> tuple[str, ...]:
-    """One reason per failing check and upstream window, however many spells it had."""
-    groups: dict[tuple[str, UpstreamWindow], list[Match]] = {}
-    for match in found:
-        groups.setdefault((match.local.name, match.upstream), []).append(match)
-    return tuple(_match_reason(group) for group in groups.values())
-
-
-def _match_reason(group: list[Match]) -> str:
-    best, up = group[0], group[0].upstream
-    kind = "maintenance" if up.kind == "maintenance" else up.kind
-    on = {
-        "component": f"on {', '.join(best.components)}, which they use",
-        "sign_in": f"sign-in trouble (on {', '.join(best.components)})",
-        "page": "on the status page as a whole (no component to compare)",
-    }[best.scope]
-    fit = "inside" if all(m.fit == "inside" for m in group) else "overlapping"
-    impact = f", impact {up.impact}" if up.impact else ""
-    return (
-        f"{_spells([m.local for m in group])}, {fit} {up.source} {kind} \u201c{up.title}\u201d "
-        f"({_window_span(up)}{impact}) {on}"
-    )
-
-
-def _window_span(window: UpstreamWindow) -> str:
-    """The window as the vendor gave it: a span stated in an update, with the declared
-    times beside it, or the declared times alone."""
-    declared = span_text(window.declared_start or window.start, window.declared_end)
-    if window.stated is None:
-        return (
-            declared if window.declared_start is not None else span_text(window.start, window.end)
-        )
-    return f"stated in an update as {span_text(*window.stated)}; declared {declared}"
-
-
-# What to look at on this side for each way of failing to reach a host.
-_NETWORK_FIX = {
-    fc.DNS_FAILURE: "make {hosts} resolve (this machine's DNS server, the VPN's DNS, /etc/hosts)",
-    fc.CONNECT_TIMEOUT: "find what stops connections to {hosts} (firewall, proxy, VPN route)",
-    fc.CONNECT_REFUSED: "find what refuses connections to {hosts} (a proxy setting, a firewall)",
-    fc.NETWORK_UNREACHABLE: "restore a route to {hosts} (Wi-Fi, VPN)",
-    fc.TLS_ERROR: "look for a proxy intercepting TLS to {hosts} (its certificate)",
-}
-_PATH_FIX = "check the path to {hosts} (VPN, proxy, firewall)"
-
-
-def _network_step(windows: list[LocalWindow]) -> str:
-    """One action per way of failing, each naming its hosts once, then whose it is."""
-    hosts: dict[str, list[str]] = {}
-    for window in windows:
-        cause = window.failure_classes[0] if window.failure_classes else ""
-        host = host_of(window.target) if window.target else window.name
-        hosts.setdefault(_NETWORK_FIX.get(cause, _PATH_FIX), []).append(host)
-    actions = [fix.format(hosts=", ".join(dict.fromkeys(names))) for fix, names in hosts.items()]
-    return (
-        _capital("; ".join(actions))
-        + ". Check whether other sites load; the vendor cannot fix this."
-    )
-
-
-def _window_reasons(windows: Iterable[LocalWindow]) -> tuple[str, ...]:
-    return tuple(_spells(group) for group in by_name(windows))
-
-
-def _spells(windows: list[LocalWindow]) -> str:
-    """What one check's failure windows amount to: "api failed 40× in 3 spells (...) ..."."""
-    first, last = windows[0], windows[-1]
-    what = "observed failures" if first.kind == "observed" else "failed"
-    failures = sum(w.failures for w in windows)
-    count = f"{failures}\u00d7" if failures != 1 else "once"
-    spells = f" in {len(windows)} spells" if len(windows) > 1 else ""
-    when = span_text(first.start, last.end)
-    return f"{first.name} {what} {count}{spells} ({_classes(windows)}) {when}"
-
-
-def _classes(windows: Iterable[LocalWindow]) -> str:
-    seen = dict.fromkeys(c for w in windows for c in w.failure_classes)
-    return ", ".join(seen) or "failures"
-
-
-def span_text(start: datetime | None, end: datetime | None) -> str:
-    if start is None:
-        return "time unknown"
-    first = start.strftime("%Y-%m-%d %H:%M")
-    if end is None:
-        return f"from {first} UTC, still open"
-    last = end.strftime("%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M")
-    return f"{first}\u2013{last} UTC"
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
