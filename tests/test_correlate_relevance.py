@@ -14,12 +14,12 @@ import pytest
 from monitor.checks import result as fc
 from monitor.correlate.components import used_components
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.relevance import explains, need
 from monitor.correlate.subject import signs_in
 from monitor.correlate.windows import (
     ComponentHit,
     LocalWindow,
-    Page,
     UpdateStatus,
     UpstreamWindow,
     incident_hits,

@@ -14,6 +14,7 @@ import pytest
 
 from monitor.correlate.evidence import Evidence, gather
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.rules import (
     credentials,
     local_setup,
@@ -27,7 +28,6 @@ from monitor.correlate.windows import (
     ComponentHit,
     Coverage,
     Observation,
-    Page,
     Run,
     Series,
     UpstreamKind,

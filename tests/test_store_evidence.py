@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import insert
 
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.windows import (
     ComponentHit,
     Coverage,
     LocalWindow,
-    Page,
     Run,
     Series,
     StreakHead,

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from monitor.correlate.matching import host_of
-from monitor.correlate.windows import LocalWindow, Page
+from monitor.correlate.pages import Page
+from monitor.correlate.windows import LocalWindow
 
 # Host labels that name no component: "www.example.com" is the site, not a part of it.
 _GENERIC_LABELS = frozenset(

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 
 from monitor.checks import result as fc
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.relevance import Match, matches, need
 from monitor.correlate.windows import (
     CheckInfo,
     Coverage,
     LocalWindow,
     Observation,
-    Page,
     Series,
     UpstreamWindow,
     check_windows,

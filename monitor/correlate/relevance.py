@@ -42,8 +42,9 @@ from typing import Literal
 from monitor.checks import result as fc
 from monitor.correlate.components import foreign, used_components
 from monitor.correlate.matching import Fit, Tolerance, covers, fit
+from monitor.correlate.pages import Page
 from monitor.correlate.subject import about_keys, about_names, credential_of, sign_in_components
-from monitor.correlate.windows import LocalWindow, Page, UpstreamWindow
+from monitor.correlate.windows import LocalWindow, UpstreamWindow
 
 Confidence = Literal["high", "medium", "low"]
 # component: trouble on the component the failure used; sign_in: trouble with

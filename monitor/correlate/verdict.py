@@ -26,9 +26,10 @@ from datetime import datetime
 
 from monitor.checks import result as fc
 from monitor.correlate.evidence import Evidence
+from monitor.correlate.pages import Page
 from monitor.correlate.relevance import why_not
 from monitor.correlate.rules import RANK, RULES, Confidence, Finding
-from monitor.correlate.windows import Coverage, LocalWindow, Page, UpstreamWindow
+from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
 from monitor.correlate.wording import span_text
 
 VERDICTS = ("upstream", "local", "network", "inconclusive", "healthy", "no_data")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Evidence, family, gather
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.stated import stated_spans
 from monitor.correlate.windows import (
     DEGRADED_STATUSES,
@@ -26,7 +27,6 @@ from monitor.correlate.windows import (
     ComponentTransition,
     Coverage,
     LocalWindow,
-    Page,
     Run,
     Series,
     StreakHead,
