@@ -75,7 +75,10 @@ def test_it_keeps_every_committed_row_when_killed_mid_write(tmp_path: Path) -> N
             present = set(session.scalars(select(Incident.external_id)))
     finally:
         store.close()
-    # Everything acknowledged is there; at most the one in flight may be too.
+    # Everything acknowledged is there. The writer goes on committing while the
+    # kill is on its way (how far depends on the machine's load), so more may be:
+    # but only whole incidents, in order, with no gap.
     assert {f"i{n}" for n in range(last_committed + 1)} <= present
-    assert incidents in (last_committed + 1, last_committed + 2)
+    assert incidents >= last_committed + 1
+    assert present == {f"i{n}" for n in range(incidents)}
     assert updates == 2 * incidents
