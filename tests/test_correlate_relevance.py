@@ -458,3 +458,24 @@ def test_it_counts_a_long_burst_mostly_inside_the_trouble_as_inside():
     assert how(burst, trouble("Degraded REST API Availability")) == ("component", "high")
     early = failing(fc.SERVER_ERROR, t(10), t(12))
     assert how(early, trouble("Degraded REST API Availability")) == ("component", "low")
+
+
+def test_it_lets_only_trouble_reaching_the_vendor_explain_a_refused_connection():
+    refused = failing(fc.CONNECT_REFUSED)
+    assert how(refused, trouble("Degraded REST API Availability")) is None
+    assert how(refused, trouble("API Requests unavailable: connections refused")) == (
+        "component",
+        "high",
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "detail"),
+    [
+        ("140.82.113.6", "HTTP 502 Bad Gateway (https://api.github.com/repos/o/r)"),
+        ("/graphql", "gh: HTTP 502: Bad Gateway (https://api.github.com/graphql)"),
+    ],
+)
+def test_it_takes_the_host_from_the_error_when_the_target_is_an_address_or_a_path(target, detail):
+    window = replace(failing(fc.SERVER_ERROR, target=target), detail=detail)
+    assert used_components(window, (API, WEBHOOKS)) == (API,)

@@ -76,7 +76,7 @@ def credential_step(
     where = f" ({path})" if path else ""
     if "oauth" in used:
         return (
-            "Log in again with the tool that failed. If the 401s continue after a fresh "
+            "Log in again with the tool that failed. If the rejections continue after a fresh "
             f"login, the credentials file{where} holds a stale refresh token: remove it "
             "and log in once more."
         )

@@ -36,7 +36,7 @@ def used_components(local: LocalWindow, names: Iterable[str]) -> tuple[str, ...]
     if local.components:
         return local.components
     names = list(dict.fromkeys(names))
-    host = host_of(local.target).casefold() if local.target else ""
+    host = _hostname(local)
     whole = tuple(n for n in names if host_named(host, n))
     if whole:
         return whole
@@ -115,3 +115,18 @@ def host_named(host: str, component: str) -> bool:
 
 def _word_in(word: str, component: str) -> bool:
     return re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", component.casefold()) is not None
+
+
+_NAME = re.compile(r"[a-z0-9-]*[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+")
+_WORD = re.compile(r"[a-z][a-z0-9-]*")
+_URL_HOST = re.compile(r"https?://([a-z0-9.-]+)", re.IGNORECASE)
+
+
+def _hostname(local: LocalWindow) -> str:
+    """The name a failing call went to: its target's, or (the target an address or a
+    path) the host of the first URL its error names; a bare word stands as it is."""
+    host = host_of(local.target).casefold() if local.target else ""
+    if _NAME.fullmatch(host) or _WORD.fullmatch(host):
+        return host
+    found = _URL_HOST.search(local.detail)
+    return found.group(1).casefold().rstrip(".") if found else ""

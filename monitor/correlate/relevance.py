@@ -43,7 +43,13 @@ from monitor.checks import result as fc
 from monitor.correlate.components import foreign, used_components
 from monitor.correlate.matching import Fit, Tolerance, covers, fit
 from monitor.correlate.pages import Page
-from monitor.correlate.subject import about_keys, about_names, credential_of, sign_in_components
+from monitor.correlate.subject import (
+    about_keys,
+    about_names,
+    about_reaching,
+    credential_of,
+    sign_in_components,
+)
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
 
 Confidence = Literal["high", "medium", "low"]
@@ -51,7 +57,7 @@ Confidence = Literal["high", "medium", "low"]
 # signing in, wherever on the page; page: the page as a whole (no components
 # to compare, or the failure's own component unknown).
 Scope = Literal["component", "sign_in", "page"]
-Need = Literal["component", "credential", "callback", "dns", "never"]
+Need = Literal["component", "credential", "callback", "dns", "path", "never"]
 
 # The vendor rejecting credentials it was given.
 CREDENTIAL_REJECTIONS = frozenset(
@@ -83,6 +89,8 @@ def need(failure_class: str) -> Need:
         return "callback"
     if failure_class == fc.DNS_FAILURE:
         return "dns"
+    if failure_class in (fc.CONNECT_REFUSED, fc.NETWORK_UNREACHABLE):
+        return "path"
     return "component"
 
 
@@ -165,6 +173,12 @@ def _on_what(
         if not about_names(upstream):
             return None
         wanted = "component"
+    if wanted == "path":
+        # A connection refused or without a route: the vendor's doing only when its
+        # trouble is with being reached at all, not a service answering errors.
+        if not about_reaching(upstream):
+            return None
+        wanted = "component"
     if wanted == "component":
         if not named:
             return "page", (), True
@@ -219,6 +233,8 @@ def why_not(
             return "it is not sign-in trouble"
         if wanted == "dns":
             return "it is not trouble with names (DNS), and a vendor that answers has a name"
+        if wanted == "path":
+            return "it is not trouble reaching the vendor, and a vendor in trouble still answers"
         if not used:
             return f"it hit {', '.join(named)}, and which component these calls used is unknown"
         return f"it hit {', '.join(named)}, not {', '.join(used)}, which these calls used"

@@ -70,12 +70,14 @@ def network(evidence: Evidence) -> Finding | None:
     is not evidence against the vendor.
     """
     # A control answering 5xx proves the path works; only failing to reach it
-    # counts, and only while the vendor calls were failing too.
+    # counts, and only while the vendor calls failed to get through too: a
+    # vendor answering (a 500, a 401) meanwhile proves the path to it works.
     vendor = evidence.vendor()
+    unreached = [v for v in vendor if not set(v.failure_classes) <= ANSWERED]
     control = [
         w
         for w in evidence.control()
-        if set(w.failure_classes) & PATH and any(w.meets(v) for v in vendor)
+        if set(w.failure_classes) & PATH and any(w.meets(v) for v in unreached)
     ]
     broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
     everywhere = _every_target(evidence, broken)
@@ -139,6 +141,8 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
     # about the moment asked (not whichever failure began first).
     explained.sort(key=lambda m: _rank(m, evidence))
     confidence = max((m.strength for m in explained), key=RANK.__getitem__)
+    if confidence == "high" and sum(m.local.failures for m in explained) < 2:
+        confidence = "medium"  # one failed call is too little to be sure of anything
     best = explained[0]
     lead = best.upstream
     label = "maintenance" if lead.kind == "maintenance" else lead.kind
@@ -283,7 +287,7 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
         declared = tuple(p.unread() for p in unread)
     else:
         summary = (
-            f"Probably them, not (yet) declared on the status page: {classes_of(failing)} "
+            f"Probably them, not (yet) declared for what these calls use: {classes_of(failing)} "
             f"from the vendor{' while the control target is fine' if control_ok else ''}."
         )
         declared = ("no incident or maintenance on what these calls use covers them",)

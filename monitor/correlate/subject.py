@@ -122,3 +122,24 @@ def about_names(window: UpstreamWindow) -> bool:
         _DNS.search(sentence) and not _DENIAL.search(sentence)
         for sentence in _SENTENCE.findall(window.about)
     )
+
+
+# What says the trouble is with reaching the vendor at all: a refused connection is
+# explained by it, not by a service answering errors.
+_PATH = re.compile(
+    r"\b(?:network\w*|connectivity|unreachable|refus\w+|connections?|routing|outages?"
+    r"|down|unavailable|not reachable|timeouts?)\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=1024)
+def about_reaching(window: UpstreamWindow) -> bool:
+    """Whether the trouble is with reaching the vendor (connections, an outage): its
+    title, components, or a sentence of its updates that does not deny it."""
+    if _PATH.search(f"{window.title} {' '.join(window.components)}"):
+        return True
+    return any(
+        _PATH.search(sentence) and not _DENIAL.search(sentence)
+        for sentence in _SENTENCE.findall(window.about)
+    )

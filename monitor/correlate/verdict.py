@@ -88,8 +88,9 @@ def explain(evidence: Evidence) -> Verdict:
 
 
 def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
-    """Checks that failed, then stopped failing before both the moment asked and the
-    failures that go on: fixed since, so not their cause.
+    """Failures that stopped before both the moment asked and the failures that go
+    on: fixed since (a check passed again), or over (an imported burst ended well
+    before), so not what is failing now.
 
     Each check's newest state on each probe wins: a credentials file made
     private at 10:05 does not explain a 500 at 10:30. A check that failed
@@ -107,23 +108,32 @@ def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
             if key not in newest or window.start > newest[key].start:
                 newest[key] = window
     over = {key for key, last in newest.items() if last.end is not None and last.end <= evidence.at}
-    live = [w for w in usable if w.kind != "check" or (w.name, w.probe) not in over]
-    fixed = [
-        w
-        for w in usable
-        if w.kind == "check"
-        and (w.name, w.probe) in over
-        and not any(w.meets(other) for other in live)
-    ]
+    # Imported failures say nothing of recovering: a burst whose last failure lies
+    # well before the moment (beyond the lag) is over by then.
+    stale = evidence.at - evidence.tolerance.lag
+
+    def ended(window: LocalWindow) -> bool:
+        if window.kind == "check":
+            return (window.name, window.probe) in over
+        until = window.failing_until
+        return until is not None and until < stale
+
+    live = [w for w in usable if not ended(w)]
+    fixed = [w for w in usable if ended(w) and not any(w.meets(other) for other in live)]
     return fixed if live else []
 
 
 def _fixed(window: LocalWindow) -> str:
     ended = f"{window.end:%H:%M} UTC" if window.end else "then"
+    what = f"{window.name} failed ({', '.join(window.failure_classes)})"
+    if window.kind == "observed":
+        return (
+            f"{what} {span_text(window.start, window.end)} and was not seen failing after "
+            f"{ended}: over before the moment asked, so not what is failing now"
+        )
     return (
-        f"{window.name} failed ({', '.join(window.failure_classes)}) "
-        f"{span_text(window.start, window.end)} and has not failed since {ended} (it passed, or "
-        "stopped running): fixed since"
+        f"{what} {span_text(window.start, window.end)} and has not failed since {ended} (it "
+        "passed, or stopped running): fixed since"
     )
 
 

@@ -306,9 +306,9 @@ def check_windows(series: Series) -> list[LocalWindow]:
 
 
 # Imported failures of one target and kind this close to each other are one run of
-# trouble even when a window each: a cron job failing every quarter hour since noon
-# has been failing since noon.
-SPARSE_GAP = timedelta(hours=1)
+# trouble even when a window each: a cron job failing every two hours since the
+# morning has been failing since the morning.
+SPARSE_GAP = timedelta(hours=6)
 
 
 def observed_windows(
