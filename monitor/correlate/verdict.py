@@ -96,7 +96,9 @@ def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
     private at 10:05 does not explain a 500 at 10:30. A check that failed
     alongside the failures that go on (a control lost while the vendor calls
     failed) is part of their story and stays; so does every spell of a check
-    still failing. When nothing else failed, the fixed failures are all there
+    still failing. An imported burst over before the moment is past even if
+    it overlapped what goes on: 500s that stopped at 23:48 do not answer for
+    401s still coming at 00:35. When nothing else failed, the fixed failures are all there
     is to explain, and they stay.
     """
     unusable = evidence.unusable()
@@ -119,7 +121,11 @@ def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
         return until is not None and until < stale
 
     live = [w for w in usable if not ended(w)]
-    fixed = [w for w in usable if ended(w) and not any(w.meets(other) for other in live)]
+    fixed = [
+        w
+        for w in usable
+        if ended(w) and (w.kind == "observed" or not any(w.meets(other) for other in live))
+    ]
     return fixed if live else []
 
 
