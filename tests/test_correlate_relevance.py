@@ -16,7 +16,7 @@ from monitor.correlate.components import used_components
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
 from monitor.correlate.relevance import explains, need
-from monitor.correlate.subject import signs_in
+from monitor.correlate.subject import sign_in_components
 from monitor.correlate.windows import (
     ComponentHit,
     LocalWindow,
@@ -377,7 +377,7 @@ def test_it_tells_the_component_from_the_configuration_else_the_host(target, con
 )
 def test_it_reads_whether_trouble_is_about_signing_in(title, components, about, expected):
     """A title or component says it in a word; prose must say that signing in fails."""
-    assert signs_in(trouble(title, components, about=about)) is expected
+    assert (sign_in_components(trouble(title, components, about=about)) is not None) is expected
 
 
 # -- incident_hits: the updates, component by component ------------------------------------------

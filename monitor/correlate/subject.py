@@ -78,11 +78,6 @@ def sign_in_components(window: UpstreamWindow) -> tuple[str, ...] | None:
     return named or None
 
 
-def signs_in(window: UpstreamWindow) -> bool:
-    """Whether the trouble is (at least in part) with signing in."""
-    return sign_in_components(window) is not None
-
-
 def credential_of(window: LocalWindow) -> str:
     """``api_key``, ``oauth``, ``ssh_key`` or ``unknown``: the credential a failing call used.
 
