@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from monitor.checks.result import CONNECT_REFUSED, CONNECT_TIMEOUT, CONNECTION_RESET, TIMEOUT
+from monitor.failures import Failure
 
 # A Retry-After further out than this is a vendor bug (or a year-9999 date),
 # not a request we can sensibly honour: a day is long enough to be polite
@@ -38,7 +38,9 @@ DEFAULT_CAP = timedelta(hours=1)
 CAP_INTERVALS = 6
 
 # Transport failure classes that look like an overloaded or down vendor.
-BACK_OFF_CLASSES = frozenset({CONNECT_TIMEOUT, TIMEOUT, CONNECT_REFUSED, CONNECTION_RESET})
+BACK_OFF_CLASSES = frozenset(
+    {Failure.CONNECT_TIMEOUT, Failure.TIMEOUT, Failure.CONNECT_REFUSED, Failure.CONNECTION_RESET}
+)
 
 # Past this many doublings every interval is beyond any cap; stop before
 # the arithmetic overflows.

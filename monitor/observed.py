@@ -20,13 +20,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.checks import result as fc
+from monitor.failures import Failure
 from monitor.redact import redact_text, redact_url
 from monitor.timeparse import parse_time
 
-# A failure whose text names no known cause. The correlator treats it as a
-# failure of unknown cause: it still counts, it just explains nothing.
-UNCLASSIFIED = "unclassified"
 MAX_ERROR = 500  # characters of error text kept (after redaction)
 _CLASSIFY_SPAN = 2000  # characters the classifier reads, so a late "503" still counts
 FUTURE_SLACK = timedelta(days=1)
@@ -55,36 +52,36 @@ def _status(codes: str) -> str:
 # openai/anthropic's "APIConnectionError: Connection error." is deliberately
 # left unclassified: the SDK hides whether DNS, a refusal or TLS failed, and a
 # traceback that shows the cause is classified by the cause.
-_VOCABULARY: tuple[tuple[str, str], ...] = (
+_VOCABULARY: tuple[tuple[Failure, str], ...] = (
     (
-        fc.PORT_UNAVAILABLE,
+        Failure.PORT_UNAVAILABLE,
         r"eaddrinuse|address already in use|port \d+ (?:is )?(?:already )?in use",
     ),
     (
-        fc.CALLBACK_FAILED,
+        Failure.CALLBACK_FAILED,
         r"callback\b.{0,40}\b(?:not|never)\b.{0,20}\b(?:received|arrived|reached|came)"
         r"|callback\b.{0,20}\btime(?:d[ _-]?)?out"
         r"|redirect\b.{0,80}\b(?:localhost|127\.0\.0\.1)\b.{0,80}\bnever\b",
     ),
     (
-        fc.INVALID_GRANT,
+        Failure.INVALID_GRANT,
         r"invalid_grant|refresh[ _]token\b.{0,30}\b(?:expired|revoked|invalid|not found)",
     ),
     (
-        fc.CREDENTIALS_EXPIRED,
+        Failure.CREDENTIALS_EXPIRED,
         r"token\b.{0,12}\bexpired\b|credentials?\b.{0,12}\bexpired\b"
         r"|expired[ _]?(?:token|credentials?)(?:exception)?\b|token_expired"
         # gcloud and google-auth: the session must be renewed by a new login.
         r"|re-?authenticat(?:e|ion)\b",
     ),
     (
-        fc.CREDENTIALS_MISSING,
+        Failure.CREDENTIALS_MISSING,
         "unable to locate credentials|nocredentialserror|default credentials were not found"
         "|do not currently have an active account|not logged into any github hosts"
         "|to get started with github cli|to use github cli in .{0,30}set the gh_token",
     ),
     (
-        fc.AUTH_REJECTED,
+        Failure.AUTH_REJECTED,
         _status("401") + r"|unauthori[sz]ed(?!operation)|authentication[ _]?error"
         "|authentication failed|invalid authentication credentials|unable to authenticate"
         "|invalid[ _-]?(?:x-)?api[ _-]?key|incorrect api key|bad credentials"
@@ -95,24 +92,24 @@ _VOCABULARY: tuple[tuple[str, str], ...] = (
     ),
     (
         # A header's name ("x-ratelimit-remaining") is no limit reached.
-        fc.RATE_LIMITED,
+        Failure.RATE_LIMITED,
         _status("429") + r"|(?<![\w/-])rate[ _-]?limit|too[ _-]?many[ _-]?requests"
         r"|\brate exceeded|throttling|requestlimitexceeded|reduce your request rate",
     ),
     (
-        fc.FORBIDDEN,
+        Failure.FORBIDDEN,
         _status("403") + "|forbidden|permission_error|permission_?denied|access[ _-]?denied"
         "|unauthorizedoperation|not authorized to perform|does not have permission",
     ),
     (
-        fc.SERVER_ERROR,
+        Failure.SERVER_ERROR,
         _status(r"5\d\d") + "|internal[ _]?server[ _]?(?:error|exception)|internal(?:error|failure)"
         r"|bad gateway|service[ _]?unavailable|gateway time-?out|overloaded|api_error\b"
         # Envoy's 503 body, from the vendor's own proxy.
         "|upstream connect error|reset before headers",
     ),
     (
-        fc.DNS_FAILURE,
+        Failure.DNS_FAILURE,
         "enotfound|eai_again|getaddrinfo|gaierror|name ?resolution|name or service not known"
         "|nodename nor servname|no address associated with hostname|unknownhost"
         "|could not resolve (?:host|proxy)|failed to resolve '|dns (?:lookup|resolution)"
@@ -125,7 +122,7 @@ _VOCABULARY: tuple[tuple[str, str], ...] = (
         r"|error connecting to [\w-]+\.[\w.-]+(?:\s+check your internet connection|\s*$)",
     ),
     (
-        fc.CONNECT_TIMEOUT,
+        Failure.CONNECT_TIMEOUT,
         r"connect\s+etimedout|connect(?:ion)?[ _-]?time(?:d[ _-]?)?out"
         "|tls handshake time(?:d[ _-]?)?out"
         # The step is named: Go's dialer, curl's connect (code 28 whatever the
@@ -134,25 +131,25 @@ _VOCABULARY: tuple[tuple[str, str], ...] = (
         r"|(?:failed to connect|connect to host)\b.{0,100}?\btimed out",
     ),
     (
-        fc.NETWORK_UNREACHABLE,
+        Failure.NETWORK_UNREACHABLE,
         "e(?:net|host)unreach|network is unreachable|no route to host|host unreachable",
     ),
     (
-        fc.CONNECT_REFUSED,
+        Failure.CONNECT_REFUSED,
         "econnrefused|connection refused|actively refused"
         r"|connection to the server \S+ was refused",
     ),
     (
-        fc.CONNECTION_RESET,
+        Failure.CONNECTION_RESET,
         "econnreset|socket hang up|connection (?:was )?reset|reset by peer|epipe|broken pipe"
         "|other side closed|disconnected without sending a response|und_err_socket"
         "|empty reply from server|remote end closed connection|remotedisconnected"
         "|hung up unexpectedly|connection closed by remote host"
         "|(?:kex|ssh)_exchange_identification",
     ),
-    (fc.TIMEOUT, "e(?:socket)?timedout|timed?[ _-]?out|deadline exceeded"),
+    (Failure.TIMEOUT, "e(?:socket)?timedout|timed?[ _-]?out|deadline exceeded"),
     (
-        fc.TLS_ERROR,
+        Failure.TLS_ERROR,
         r"cert_|_cert\b|certificate|ssl(?<![a-z]ssl)|tls(?<![a-z]tls)|self[ -]signed"
         "|x509|gnutls|schannel",
     ),
@@ -163,33 +160,37 @@ _VOCABULARY: tuple[tuple[str, str], ...] = (
     # timeout on endpoint URL", above). No time ran out, and nothing says the
     # server answered: connect_refused would claim it did. What is left is that
     # the endpoint could not be reached from here, the path this class names.
-    (fc.NETWORK_UNREACHABLE, "couldn't connect to server|could not connect to the endpoint url"),
+    (
+        Failure.NETWORK_UNREACHABLE,
+        "couldn't connect to server|could not connect to the endpoint url",
+    ),
     # gcloud's closing hint on an auth failure ("Please run: $ gcloud auth
     # login"), weaker than any cause above: a refresh that could not reach
     # Google may end with it too.
-    (fc.CREDENTIALS_EXPIRED, "gcloud auth (?:application-default )?login"),
+    (Failure.CREDENTIALS_EXPIRED, "gcloud auth (?:application-default )?login"),
     (
-        fc.PROTOCOL_ERROR,
+        Failure.PROTOCOL_ERROR,
         r"invalid json|not valid json|unexpected token .{0,10}\bin json|unexpected end of json"
         "|jsondecodeerror|malformed (?:response|json)|protocol error|too many redirects"
         "|hpe_[a-z_]+",
     ),
     (
-        fc.UNEXPECTED_STATUS,
+        Failure.UNEXPECTED_STATUS,
         r"(?:status(?:[ _]?code)?|http(?:/[\d.]+)?|error|code)[\"']?\s*[:=]?\s*[\"']?"
         r"[1-5]\d\d(?!\w)|bad request|404 not found|method not allowed|payload too large"
         "|invalid_request_error|not_found_error|request_too_large",
     ),
 )
-RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+RULES: tuple[tuple[re.Pattern[str], Failure], ...] = tuple(
     (re.compile(pattern, re.DOTALL), failure_class) for failure_class, pattern in _VOCABULARY
 )
 
 
 @lru_cache(maxsize=4096)
-def classify(error: str, status: int | None = None) -> str:
-    """The failure class an error text names (``RULES``), else ``UNCLASSIFIED``.
+def classify(error: str, status: int | None = None) -> Failure:
+    """The failure class an error text names (``RULES``), else unclassified.
 
+    An unclassified failure still counts; it just explains nothing.
     ``status`` is an HTTP status the log gave separately; it is read as if
     the text said ``HTTP <status>``, so a more specific cause in the text
     (an expired token behind a 401) still wins. Cached: real logs repeat
@@ -199,7 +200,7 @@ def classify(error: str, status: int | None = None) -> str:
     for pattern, failure_class in RULES:
         if pattern.search(text):
             return failure_class
-    return UNCLASSIFIED
+    return Failure.UNCLASSIFIED
 
 
 # Where a failing request went, in the wording of the tools that print it: a

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from monitor.configtypes import Duration, Section
 from monitor.durations import format_duration
+from monitor.failures import Failure
 from monitor.store import Store
 from monitor.store.models import CheckRun, RollupHourly
 
@@ -60,7 +61,6 @@ _DELETE_CHUNK = 500
 # Percentiles are stored to the microsecond: finer is timer noise, and a
 # fixed precision makes equal inputs give equal stored values.
 _PRECISION = 3
-UNCLASSIFIED = "unclassified"
 
 
 class RetentionSettings(Section):
@@ -186,7 +186,9 @@ def _fold_group(key: tuple[int, str, datetime], runs: list[RawRun]) -> RollupRow
         skipped=sum(1 for r in runs if r.skipped),
         p50_ms=_rounded(percentile(durations, 0.5)),
         p95_ms=_rounded(percentile(durations, 0.95)),
-        failure_classes=_sorted_counts(Counter(r.failure_class or UNCLASSIFIED for r in failed)),
+        failure_classes=_sorted_counts(
+            Counter(r.failure_class or Failure.UNCLASSIFIED for r in failed)
+        ),
     )
 
 

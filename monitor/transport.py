@@ -11,16 +11,7 @@ import ssl
 
 import httpx
 
-from monitor.checks.result import (
-    CONNECT_REFUSED,
-    CONNECT_TIMEOUT,
-    CONNECTION_RESET,
-    DNS_FAILURE,
-    NETWORK_UNREACHABLE,
-    PROTOCOL_ERROR,
-    TIMEOUT,
-    TLS_ERROR,
-)
+from monitor.failures import Failure
 
 _DNS = (
     "name or service not known",
@@ -38,33 +29,33 @@ def transport_failure(
     connect_timeout: float,
     timeout: float,
     max_redirects: int | None = None,
-) -> tuple[str, str]:
+) -> tuple[Failure, str]:
     """``(failure class, one readable line)`` for an httpx transport error."""
     text = str(exc) or type(exc).__name__
     lowered = text.lower()
     host = httpx.URL(url).host
     if isinstance(exc, httpx.ConnectTimeout):
-        return CONNECT_TIMEOUT, f"connect timed out after {connect_timeout:g}s"
+        return Failure.CONNECT_TIMEOUT, f"connect timed out after {connect_timeout:g}s"
     if isinstance(exc, httpx.TimeoutException):
-        return TIMEOUT, f"timed out after {timeout:g}s waiting for the response"
+        return Failure.TIMEOUT, f"timed out after {timeout:g}s waiting for the response"
     if isinstance(exc, httpx.TooManyRedirects):
         limit = f"more than {max_redirects}" if max_redirects is not None else "too many"
-        return PROTOCOL_ERROR, f"{limit} redirects"
+        return Failure.PROTOCOL_ERROR, f"{limit} redirects"
     if _is_tls(exc, lowered):
-        return TLS_ERROR, f"TLS error: {_tls_reason(lowered, text, host)}"
+        return Failure.TLS_ERROR, f"TLS error: {_tls_reason(lowered, text, host)}"
     if any(marker in lowered for marker in _DNS):
-        return DNS_FAILURE, f"DNS lookup failed for {host}: {text}"
+        return Failure.DNS_FAILURE, f"DNS lookup failed for {host}: {text}"
     if "connection refused" in lowered:
-        return CONNECT_REFUSED, "connection refused"
+        return Failure.CONNECT_REFUSED, "connection refused"
     if "unreachable" in lowered or "no route to host" in lowered:
-        return NETWORK_UNREACHABLE, f"network unreachable: {text}"
+        return Failure.NETWORK_UNREACHABLE, f"network unreachable: {text}"
     if "reset by peer" in lowered or "connection reset" in lowered:
-        return CONNECTION_RESET, "connection reset by peer"
+        return Failure.CONNECTION_RESET, "connection reset by peer"
     if isinstance(exc, httpx.RemoteProtocolError):
         if "without sending a response" in lowered:
-            return CONNECTION_RESET, "connection closed before any response"
-        return CONNECTION_RESET, f"connection closed mid-response: {text}"
-    return PROTOCOL_ERROR, f"{type(exc).__name__}: {text}"
+            return Failure.CONNECTION_RESET, "connection closed before any response"
+        return Failure.CONNECTION_RESET, f"connection closed mid-response: {text}"
+    return Failure.PROTOCOL_ERROR, f"{type(exc).__name__}: {text}"
 
 
 def _is_tls(exc: BaseException, lowered: str) -> bool:

@@ -13,16 +13,7 @@ from monitor.backoff import (
     parse_retry_after,
     should_back_off,
 )
-from monitor.checks.result import (
-    CONNECT_REFUSED,
-    CONNECT_TIMEOUT,
-    CONNECTION_RESET,
-    DNS_FAILURE,
-    NETWORK_UNREACHABLE,
-    PROTOCOL_ERROR,
-    TIMEOUT,
-    TLS_ERROR,
-)
+from monitor.failures import Failure
 
 NOW = datetime(2026, 11, 23, 6, 39, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -119,15 +110,15 @@ def test_the_default_cap_is_an_hour_or_six_intervals() -> None:
         (410, None, False),
         (200, None, False),  # answered, but did not parse
         (None, None, False),
-        (None, CONNECT_TIMEOUT, True),
-        (None, TIMEOUT, True),
-        (200, TIMEOUT, True),  # answered, then stalled mid-body
-        (None, CONNECT_REFUSED, True),
-        (None, CONNECTION_RESET, True),
-        (None, DNS_FAILURE, False),  # our side: waiting fixes nothing
-        (None, TLS_ERROR, False),
-        (None, NETWORK_UNREACHABLE, False),
-        (None, PROTOCOL_ERROR, False),
+        (None, Failure.CONNECT_TIMEOUT, True),
+        (None, Failure.TIMEOUT, True),
+        (200, Failure.TIMEOUT, True),  # answered, then stalled mid-body
+        (None, Failure.CONNECT_REFUSED, True),
+        (None, Failure.CONNECTION_RESET, True),
+        (None, Failure.DNS_FAILURE, False),  # our side: waiting fixes nothing
+        (None, Failure.TLS_ERROR, False),
+        (None, Failure.NETWORK_UNREACHABLE, False),
+        (None, Failure.PROTOCOL_ERROR, False),
     ],
 )
 def test_it_backs_off_on_an_overloaded_vendor_only(

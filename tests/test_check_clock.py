@@ -14,17 +14,9 @@ import pytest
 
 from monitor.checks.clock import run_clock
 from monitor.checks.context import CheckContext
-from monitor.checks.result import (
-    CLOCK_SKEW,
-    CONNECT_REFUSED,
-    DNS_FAILURE,
-    MISCONFIGURED,
-    PROTOCOL_ERROR,
-    TIMEOUT,
-    TLS_ERROR,
-)
 from monitor.checks.runner import run_check
 from monitor.checks.settings import ClockCheck
+from monitor.failures import Failure
 from tests.loopback import LoopbackServer
 
 
@@ -112,7 +104,7 @@ def test_machine_ahead_of_the_server_fails(server: LoopbackServer, tmp_path: Pat
 
     result = run_clock(clock(server.url + "/"), shifted(tmp_path, timedelta(minutes=10)))
 
-    assert result.failure_class == CLOCK_SKEW
+    assert result.failure_class == Failure.CLOCK_SKEW
     assert result.facts["skew_s"] == pytest.approx(-600, abs=1.5)
     assert result.detail.startswith("this machine is ")
     assert "ahead of 127.0.0.1 (max skew 30s)" in result.detail
@@ -127,7 +119,7 @@ def test_machine_behind_the_server_fails(server: LoopbackServer, tmp_path: Path)
         shifted(tmp_path, -timedelta(minutes=2, seconds=13)),
     )
 
-    assert result.failure_class == CLOCK_SKEW
+    assert result.failure_class == Failure.CLOCK_SKEW
     assert result.facts["skew_s"] == pytest.approx(133, abs=1.5)
     assert "behind 127.0.0.1 (max skew 1m)" in result.detail
     assert result.detail.startswith(tuple(f"this machine is 2m{s}s" for s in (12, 13, 14)))
@@ -150,7 +142,7 @@ def test_no_date_header_is_a_protocol_error(tmp_path: Path) -> None:
     with raw_server(head) as url:
         result = run_clock(clock(url), shifted(tmp_path))
 
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert result.detail == "127.0.0.1 sent no Date header: cannot measure clock skew"
     assert result.http_status == 200
 
@@ -163,7 +155,7 @@ def test_unreadable_date_header_is_a_protocol_error(tmp_path: Path) -> None:
     with raw_server(head) as url:
         result = run_clock(clock(url), shifted(tmp_path))
 
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert "'yesterday-ish'" in result.detail
 
 
@@ -179,14 +171,14 @@ def test_date_without_a_zone_is_taken_as_gmt(tmp_path: Path) -> None:
 def test_closed_port_is_refused(tmp_path: Path) -> None:
     result = run_clock(clock(f"http://127.0.0.1:{closed_port()}/"), shifted(tmp_path))
 
-    assert result.failure_class == CONNECT_REFUSED
+    assert result.failure_class == Failure.CONNECT_REFUSED
     assert "skew_s" not in result.facts
 
 
 def test_unresolvable_host_is_a_dns_failure(tmp_path: Path) -> None:
     result = run_clock(clock("http://monitor-clock-test.invalid/"), shifted(tmp_path))
 
-    assert result.failure_class == DNS_FAILURE
+    assert result.failure_class == Failure.DNS_FAILURE
 
 
 def test_server_that_never_answers_times_out(server: LoopbackServer, tmp_path: Path) -> None:
@@ -194,7 +186,7 @@ def test_server_that_never_answers_times_out(server: LoopbackServer, tmp_path: P
 
     result = run_clock(clock(f"{server.url}/slow", timeout="300ms"), shifted(tmp_path))
 
-    assert result.failure_class == TIMEOUT
+    assert result.failure_class == Failure.TIMEOUT
 
 
 def test_https_with_the_configured_ca(
@@ -208,7 +200,7 @@ def test_https_with_the_configured_ca(
     unverified = run_clock(clock(running.url + "/", verify_tls=False), shifted(tmp_path))
 
     assert trusted.ok, trusted.detail
-    assert untrusted.failure_class == TLS_ERROR
+    assert untrusted.failure_class == Failure.TLS_ERROR
     assert unverified.ok, unverified.detail
 
 
@@ -218,7 +210,7 @@ def test_missing_ca_file_is_misconfigured(server: LoopbackServer, tmp_path: Path
         clock(server.url + "/", ca_file=str(tmp_path / "absent.pem")), context, context.now
     )
 
-    assert result.failure_class == MISCONFIGURED
+    assert result.failure_class == Failure.MISCONFIGURED
     assert "absent.pem" in result.detail
 
 

@@ -12,15 +12,10 @@ import pytest
 
 from monitor.checks.context import CheckContext
 from monitor.checks.credentials import run_credentials_file
-from monitor.checks.result import (
-    CREDENTIALS_EXPIRED,
-    CREDENTIALS_INSECURE,
-    CREDENTIALS_INVALID,
-    CREDENTIALS_MISSING,
-    CheckResult,
-)
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import CredentialsFileCheck
 from monitor.checks.tokenstore import fingerprint
+from monitor.failures import Failure
 
 NOW = datetime(2026, 4, 13, 12, 0, tzinfo=UTC)
 # Letters past "f" throughout: no 8-character run of a token can be hex, so
@@ -124,7 +119,7 @@ def test_expired_access_token_without_refresh_token_fails(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_EXPIRED
+    assert result.failure_class == Failure.CREDENTIALS_EXPIRED
     assert "expired 3h12m ago" in result.detail
     assert "claudeAiOauth.refreshToken" in result.detail
     assert result.facts["has_refresh_token"] is False
@@ -152,7 +147,7 @@ def test_group_or_other_bits_are_insecure_with_the_fix(creds: Path, mode: int) -
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INSECURE
+    assert result.failure_class == Failure.CREDENTIALS_INSECURE
     assert f"{mode:04o}" in result.detail
     assert f"chmod 600 {creds}" in result.detail
     assert result.facts["mode"] == f"{mode:04o}"
@@ -172,7 +167,7 @@ def test_insecure_outranks_invalid_and_both_are_named(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INSECURE
+    assert result.failure_class == Failure.CREDENTIALS_INSECURE
     assert "not valid JSON" in result.detail
     assert_no_secret(result)
 
@@ -184,7 +179,7 @@ def test_invalid_outranks_expired(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert "claudeAiOauth.accessToken is missing" in result.detail
     assert "expired 2d ago" in result.detail
 
@@ -195,7 +190,7 @@ def test_truncated_json_is_invalid_without_echoing_the_content(creds: Path) -> N
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert "not valid JSON" in result.detail
     assert "line 1 column" in result.detail
     assert_no_secret(result)
@@ -207,7 +202,7 @@ def test_deeply_nested_json_is_invalid_not_a_crash(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert result.detail == f"{creds} is not valid JSON (nested too deeply)"
 
 
@@ -217,7 +212,7 @@ def test_not_utf8_is_invalid(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert "not valid JSON" in result.detail
 
 
@@ -248,7 +243,7 @@ def test_missing_or_mistyped_key_paths_are_invalid_and_named(
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert named in result.detail
     assert_no_secret(result)
 
@@ -258,7 +253,7 @@ def test_every_broken_key_is_named_at_once(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert "claudeAiOauth.accessToken is missing" in result.detail
     assert "claudeAiOauth.expiresAt is missing" in result.detail
 
@@ -298,7 +293,7 @@ def test_custom_top_level_keys(creds: Path) -> None:
         expires_at_unit="s",
     )
 
-    assert result.failure_class == CREDENTIALS_EXPIRED
+    assert result.failure_class == Failure.CREDENTIALS_EXPIRED
     assert "expired 5m ago" in result.detail
     assert "no refresh token at refresh" in result.detail
 
@@ -317,7 +312,7 @@ def test_expiry_in_the_other_unit_names_the_setting(
 
     result = run(creds, expires_at_unit=unit)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert fix in result.detail
 
 
@@ -337,7 +332,7 @@ def test_missing_file_fails_when_required(tmp_path: Path) -> None:
 
     result = run(path, skip_if_missing=False)
 
-    assert result.failure_class == CREDENTIALS_MISSING
+    assert result.failure_class == Failure.CREDENTIALS_MISSING
     assert str(path) in result.detail
 
 
@@ -351,7 +346,7 @@ def test_symlink_to_a_missing_file_fails_even_when_missing_is_skipped(
     result = run(creds, skip_if_missing=skip_if_missing)
 
     assert not result.skipped
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert result.detail == f"credentials path {creds} is a symlink to missing {target}"
     assert result.facts == {"path": str(creds), "link_target": str(target)}
 
@@ -361,7 +356,7 @@ def test_relative_symlink_to_a_missing_file_names_the_target_as_written(creds: P
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert result.detail.endswith("is a symlink to missing real.json")
 
 
@@ -383,7 +378,7 @@ def test_a_directory_at_the_path_is_unreadable(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert "is a directory" in result.detail
 
 
@@ -393,7 +388,7 @@ def test_unreadable_file_is_invalid(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert "permission denied" in result.detail
 
 
@@ -403,7 +398,7 @@ def test_a_named_pipe_is_refused_without_blocking(creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert "named pipe" in result.detail
 
 
@@ -413,7 +408,7 @@ def test_symlink_is_judged_by_its_target(tmp_path: Path, creds: Path) -> None:
 
     result = run(creds)
 
-    assert result.failure_class == CREDENTIALS_INSECURE
+    assert result.failure_class == Failure.CREDENTIALS_INSECURE
     assert result.facts["mode"] == "0644"
 
 

@@ -10,19 +10,8 @@ import pytest
 
 from monitor.checks.context import CheckContext
 from monitor.checks.http import expand, run_http
-from monitor.checks.result import (
-    AUTH_REJECTED,
-    CONNECT_REFUSED,
-    CONNECTION_RESET,
-    FORBIDDEN,
-    MISCONFIGURED,
-    RATE_LIMITED,
-    SERVER_ERROR,
-    TIMEOUT,
-    TLS_ERROR,
-    UNEXPECTED_STATUS,
-)
 from monitor.checks.settings import HttpCheck
+from monitor.failures import Failure
 from tests.conftest import tls_files
 from tests.loopback import LoopbackServer
 
@@ -87,7 +76,7 @@ def test_it_sends_the_key_from_the_environment_and_never_reports_it(
 
     assert server.requests[-1][1]["x-api-key"] == KEY
     assert not result.ok
-    assert result.failure_class == AUTH_REJECTED
+    assert result.failure_class == Failure.AUTH_REJECTED
     assert result.detail.startswith("HTTP 401, expected 200: ")
     assert KEY not in result.detail
     assert "sk-REDACTED" in result.detail
@@ -98,7 +87,7 @@ def test_it_fails_clearly_when_a_referenced_variable_is_unset(tmp_path: Path) ->
 
     result = run_http(check, context(tmp_path))
 
-    assert (result.ok, result.failure_class) == (False, MISCONFIGURED)
+    assert (result.ok, result.failure_class) == (False, Failure.MISCONFIGURED)
     assert (
         result.detail == "environment variable ANTHROPIC_API_KEY is not set; the check cannot run"
     )
@@ -107,13 +96,13 @@ def test_it_fails_clearly_when_a_referenced_variable_is_unset(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("status", "failure_class"),
     [
-        (401, AUTH_REJECTED),
-        (403, FORBIDDEN),
-        (429, RATE_LIMITED),
-        (500, SERVER_ERROR),
-        (503, SERVER_ERROR),
-        (302, UNEXPECTED_STATUS),
-        (404, UNEXPECTED_STATUS),
+        (401, Failure.AUTH_REJECTED),
+        (403, Failure.FORBIDDEN),
+        (429, Failure.RATE_LIMITED),
+        (500, Failure.SERVER_ERROR),
+        (503, Failure.SERVER_ERROR),
+        (302, Failure.UNEXPECTED_STATUS),
+        (404, Failure.UNEXPECTED_STATUS),
     ],
 )
 def test_it_classes_an_unexpected_status(
@@ -135,7 +124,7 @@ def test_it_reports_a_server_that_hangs_as_a_timeout(
     result = run_http(http_check(server.url + "/slow"), context(tmp_path))
 
     assert (result.failure_class, result.detail) == (
-        TIMEOUT,
+        Failure.TIMEOUT,
         "timed out after 1s waiting for the response",
     )
     assert "connect" in result.phases_ms  # it connected: the wait was for the answer
@@ -146,13 +135,13 @@ def test_it_reports_a_reset_connection(server: LoopbackServer, tmp_path: Path) -
 
     result = run_http(http_check(server.url + "/reset"), context(tmp_path))
 
-    assert result.failure_class == CONNECTION_RESET
+    assert result.failure_class == Failure.CONNECTION_RESET
 
 
 def test_it_reports_a_closed_port_as_refused(tmp_path: Path) -> None:
     result = run_http(http_check(f"http://127.0.0.1:{closed_port()}/x"), context(tmp_path))
 
-    assert (result.failure_class, result.detail) == (CONNECT_REFUSED, "connection refused")
+    assert (result.failure_class, result.detail) == (Failure.CONNECT_REFUSED, "connection refused")
 
 
 def test_it_measures_the_tls_handshake_with_a_trusted_ca(tls_server, tmp_path: Path) -> None:
@@ -174,7 +163,7 @@ def test_it_reports_an_untrusted_certificate(tls_server, tmp_path: Path) -> None
 
     result = run_http(http_check(server.url + "/x"), context(tmp_path))
 
-    assert result.failure_class == TLS_ERROR
+    assert result.failure_class == Failure.TLS_ERROR
     assert result.detail.startswith("TLS error: certificate not trusted")
 
 
@@ -184,7 +173,7 @@ def test_it_reports_a_certificate_for_another_host(tls_authority, tmp_path: Path
         server.route("/x", b"{}")
         result = run_http(http_check(server.url + "/x", ca_file=str(ca_file)), context(tmp_path))
 
-    assert result.failure_class == TLS_ERROR
+    assert result.failure_class == Failure.TLS_ERROR
     assert result.detail.startswith("TLS error: certificate is not valid for localhost")
 
 
@@ -270,7 +259,7 @@ def test_it_names_a_tls_handshake_that_never_completes(tmp_path: Path) -> None:
         result = run_http(http_check(f"https://127.0.0.1:{listener.port}/x"), context(tmp_path))
 
     assert (result.failure_class, result.detail) == (
-        TLS_ERROR,
+        Failure.TLS_ERROR,
         "TLS handshake timed out after 1s (TCP connected)",
     )
     assert "connect" in result.phases_ms
@@ -281,7 +270,7 @@ def test_it_says_the_server_closed_before_answering(tmp_path: Path) -> None:
         result = run_http(http_check(f"http://127.0.0.1:{listener.port}/x"), context(tmp_path))
 
     assert (result.failure_class, result.detail) == (
-        CONNECTION_RESET,
+        Failure.CONNECTION_RESET,
         "connection closed before any response",
     )
 
@@ -291,7 +280,7 @@ def test_it_bounds_the_whole_exchange_not_each_read(server: LoopbackServer, tmp_
 
     result = run_http(http_check(server.url + "/trickle"), context(tmp_path))
 
-    assert result.failure_class == TIMEOUT
+    assert result.failure_class == Failure.TIMEOUT
     assert result.phases_ms.get("ttfb") is not None  # the headers came; the body did not, in time
 
 
@@ -312,7 +301,7 @@ def test_it_refuses_a_header_value_that_cannot_be_sent_without_showing_it(
 
     result = run_http(check, context(tmp_path, ANTHROPIC_API_KEY=value))
 
-    assert (result.failure_class, result.detail) == (MISCONFIGURED, problem)
+    assert (result.failure_class, result.detail) == (Failure.MISCONFIGURED, problem)
 
 
 @pytest.mark.parametrize(

@@ -18,13 +18,8 @@ from monitor.checks.context import CheckContext
 from monitor.checks.network import run_dns, run_tcp
 from monitor.checks.ports import run_local_port
 from monitor.checks.registry import runner_for
-from monitor.checks.result import (
-    CONNECT_REFUSED,
-    CONNECT_TIMEOUT,
-    DNS_FAILURE,
-    PORT_UNAVAILABLE,
-)
 from monitor.checks.settings import DnsCheck, LocalPortCheck, TcpCheck
+from monitor.failures import Failure
 
 # Reserved by RFC 2606: must never resolve, anywhere.
 UNRESOLVABLE = "monitor-check-test.invalid"
@@ -105,14 +100,14 @@ def test_dns_resolves_localhost(context: CheckContext) -> None:
 def test_dns_reserved_invalid_name_fails(context: CheckContext) -> None:
     result = run_dns(dns(UNRESOLVABLE), context)
 
-    assert result.failure_class == DNS_FAILURE, result.detail
+    assert result.failure_class == Failure.DNS_FAILURE, result.detail
     assert UNRESOLVABLE in result.detail
 
 
 def test_dns_malformed_name_fails_without_raising(context: CheckContext) -> None:
     result = run_dns(dns("double..dot.invalid"), context)
 
-    assert result.failure_class == DNS_FAILURE
+    assert result.failure_class == Failure.DNS_FAILURE
     assert "not a valid host name" in result.detail
 
 
@@ -135,7 +130,7 @@ def test_dns_lookup_that_never_answers_is_a_dns_failure(context: CheckContext) -
     # Not TIMEOUT: that class means connected, then no answer; nothing was connected.
     result = run_dns(dns("stuck.invalid", timeout="200ms"), context)
 
-    assert result.failure_class == DNS_FAILURE
+    assert result.failure_class == Failure.DNS_FAILURE
     assert result.detail == "DNS lookup for stuck.invalid did not answer within 0.2s"
 
 
@@ -168,7 +163,7 @@ def test_tcp_closed_port_is_refused(context: CheckContext) -> None:
 
     result = run_tcp(tcp("127.0.0.1", port), context)
 
-    assert result.failure_class == CONNECT_REFUSED
+    assert result.failure_class == Failure.CONNECT_REFUSED
     assert f"127.0.0.1:{port}: connection refused" in result.detail
 
 
@@ -186,21 +181,21 @@ def test_tcp_full_accept_queue_times_out(context: CheckContext) -> None:
                 break
         result = run_tcp(tcp("127.0.0.1", address[1], timeout="300ms"), context)
 
-    assert result.failure_class == CONNECT_TIMEOUT
+    assert result.failure_class == Failure.CONNECT_TIMEOUT
     assert "connect timed out after 0.3s" in result.detail
 
 
 def test_tcp_unresolvable_host_is_a_dns_failure(context: CheckContext) -> None:
     result = run_tcp(tcp(UNRESOLVABLE, 443), context)
 
-    assert result.failure_class == DNS_FAILURE
+    assert result.failure_class == Failure.DNS_FAILURE
 
 
 @pytest.mark.usefixtures("hung_resolver")
 def test_tcp_resolver_that_never_answers_is_a_dns_failure(context: CheckContext) -> None:
     result = run_tcp(tcp("stuck.invalid", 443, timeout="200ms"), context)
 
-    assert result.failure_class == DNS_FAILURE
+    assert result.failure_class == Failure.DNS_FAILURE
     assert (
         result.detail
         == "stuck.invalid:443: DNS lookup for stuck.invalid did not answer within 0.2s"
@@ -230,7 +225,7 @@ def test_occupied_single_port_fails_naming_it(context: CheckContext) -> None:
         port = port_of(held)
         result = run_local_port(local_port(str(port)), context)
 
-    assert result.failure_class == PORT_UNAVAILABLE
+    assert result.failure_class == Failure.PORT_UNAVAILABLE
     assert result.detail.startswith(f"port {port} is in use on 127.0.0.1")
     assert result.facts["occupied"] == [port]
     if "first_free" in result.facts:
@@ -242,7 +237,7 @@ def test_port_held_on_all_interfaces_is_in_use_on_loopback(context: CheckContext
         port = port_of(server)
         result = run_local_port(local_port(str(port)), context)
 
-    assert result.failure_class == PORT_UNAVAILABLE
+    assert result.failure_class == Failure.PORT_UNAVAILABLE
     assert f"port {port} is in use" in result.detail
 
 
@@ -252,7 +247,7 @@ def test_range_with_every_port_occupied_fails(context: CheckContext) -> None:
         spec = f"{ports[0]}-{ports[-1]}"
         result = run_local_port(local_port(spec), context)
 
-    assert result.failure_class == PORT_UNAVAILABLE
+    assert result.failure_class == Failure.PORT_UNAVAILABLE
     assert result.detail == f"all 3 ports {spec} are in use on 127.0.0.1"
     assert result.facts["occupied"] == ports
     assert result.facts["free_count"] == 0

@@ -24,23 +24,7 @@ from monitor.checks import tokenstore
 from monitor.checks.context import CheckContext
 from monitor.checks.oauth_probe import PROBE_PREFIX, run_oauth_token_endpoint
 from monitor.checks.oauth_refresh import run_oauth_refresh
-from monitor.checks.result import (
-    AUTH_REJECTED,
-    CONNECT_REFUSED,
-    CREDENTIALS_INSECURE,
-    CREDENTIALS_INVALID,
-    DNS_FAILURE,
-    FORBIDDEN,
-    INVALID_GRANT,
-    MISCONFIGURED,
-    PROTOCOL_ERROR,
-    RATE_LIMITED,
-    SERVER_ERROR,
-    TIMEOUT,
-    TLS_ERROR,
-    UNEXPECTED_STATUS,
-    CheckResult,
-)
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import OAuthRefreshCheck, OAuthTokenEndpointCheck
 from monitor.checks.tokenstore import (
     default_state_dir,
@@ -53,6 +37,7 @@ from monitor.checks.tokenstore import (
 from monitor.cli import token as token_cli
 from monitor.cli.app import App
 from monitor.cli.token import set_token, token
+from monitor.failures import Failure
 from tests.conftest import tls_files
 from tests.loopback import wait_until
 from tests.oauth_server import (
@@ -171,7 +156,7 @@ def test_probe_fails_protocol_error_naming_invalid_client_for_a_wrong_client_id(
     result = run_oauth_token_endpoint(probe(oauth.token_url, client_id="nobody"), context)
 
     assert not result.ok
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert "invalid_client" in result.detail
     assert "client_id is wrong" in result.detail
 
@@ -180,7 +165,7 @@ def test_probe_fails_server_error_with_the_oauth_error_on_500(oauth, context):
     oauth.answer(TOKEN_PATH, ANSWER_500)
     result = run_oauth_token_endpoint(probe(oauth.token_url), context)
 
-    assert result.failure_class == SERVER_ERROR
+    assert result.failure_class == Failure.SERVER_ERROR
     assert result.detail == "OAuth error 500: server_error (upstream down)"
     assert result.http_status == 500
 
@@ -190,7 +175,7 @@ def test_probe_fails_server_error_with_a_snippet_of_an_html_502(oauth, context):
     oauth.answer(TOKEN_PATH, Canned(502, page, content_type="text/html"))
     result = run_oauth_token_endpoint(probe(oauth.token_url), context)
 
-    assert result.failure_class == SERVER_ERROR
+    assert result.failure_class == Failure.SERVER_ERROR
     assert result.detail.startswith("OAuth error 502: <html><body><h1>502 Bad Gateway</h1> <p>")
 
 
@@ -198,7 +183,7 @@ def test_probe_fails_rate_limited_on_429(oauth, context):
     oauth.answer(TOKEN_PATH, ANSWER_429)
     result = run_oauth_token_endpoint(probe(oauth.token_url), context)
 
-    assert result.failure_class == RATE_LIMITED
+    assert result.failure_class == Failure.RATE_LIMITED
     assert "Retry-After: 30" in result.detail
 
 
@@ -207,7 +192,7 @@ def test_probe_fails_protocol_error_when_an_invalid_token_gets_200(oauth, contex
     oauth.answer(TOKEN_PATH, Canned(200, body))
     result = run_oauth_token_endpoint(probe(oauth.token_url), context)
 
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert "200" in result.detail
     assert "a captive portal or intercepting proxy may be answering" in result.detail
     assert_secret_free(result, "at-should-never-show", "rt-should-never-show")
@@ -223,7 +208,7 @@ def test_probe_fails_protocol_error_on_html_with_a_redacted_snippet(oauth, conte
     oauth.answer(TOKEN_PATH, Canned(status, page, content_type="text/html"))
     result = run_oauth_token_endpoint(probe(oauth.token_url), context)
 
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert_secret_free(result, "eyJhbGciOiJIUzI1NiJ9", "SECRETSECRETSECRET")
     if status == 400:
         assert "text/html, not an OAuth error: <html><title>Sign in</title>" in result.detail
@@ -233,13 +218,13 @@ def test_probe_fails_protocol_error_on_html_with_a_redacted_snippet(oauth, conte
 def test_probe_fails_protocol_error_on_json_without_an_oauth_error(oauth, context):
     oauth.answer(TOKEN_PATH, Canned(400, b'{"message": "bad request"}'))
     result = run_oauth_token_endpoint(probe(oauth.token_url), context)
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert "not an OAuth error" in result.detail
 
 
 @pytest.mark.parametrize(
     ("status", "failure_class"),
-    [(403, FORBIDDEN), (404, UNEXPECTED_STATUS), (302, UNEXPECTED_STATUS)],
+    [(403, Failure.FORBIDDEN), (404, Failure.UNEXPECTED_STATUS), (302, Failure.UNEXPECTED_STATUS)],
 )
 def test_probe_names_other_statuses(oauth, context, status, failure_class):
     headers = {"Location": "https://login.example/?token=abc"} if status == 302 else {}
@@ -253,14 +238,14 @@ def test_probe_names_other_statuses(oauth, context, status, failure_class):
 
 def test_probe_fails_connect_refused_on_a_closed_port(context):
     result = run_oauth_token_endpoint(probe(closed_port_url()), context)
-    assert result.failure_class == CONNECT_REFUSED
+    assert result.failure_class == Failure.CONNECT_REFUSED
     assert result.http_status is None
 
 
 def test_probe_fails_timeout_when_the_server_hangs(oauth, context):
     oauth.hang(TOKEN_PATH)
     result = run_oauth_token_endpoint(probe(oauth.token_url, timeout="200ms"), context)
-    assert result.failure_class == TIMEOUT
+    assert result.failure_class == Failure.TIMEOUT
     assert "0.2s" in result.detail
 
 
@@ -270,7 +255,7 @@ def test_probe_times_out_on_a_token_endpoint_that_trickles_its_answer(server, co
     server.route(TOKEN_PATH, answer, status=400, trickle=0.3)  # else a pass, after 13 s
     began = time.monotonic()
     result = run_oauth_token_endpoint(probe(server.url + TOKEN_PATH, timeout="1s"), context)
-    assert result.failure_class == TIMEOUT
+    assert result.failure_class == Failure.TIMEOUT
     assert time.monotonic() - began < 2.0
 
 
@@ -281,7 +266,9 @@ DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
 def test_probe_fails_protocol_error_on_json_nested_too_deep(oauth, context, status):
     oauth.answer(TOKEN_PATH, Canned(status, DEEP_JSON))
     result = run_oauth_token_endpoint(probe(oauth.token_url), context)
-    assert result.failure_class == (PROTOCOL_ERROR if status == 400 else SERVER_ERROR)
+    assert result.failure_class == (
+        Failure.PROTOCOL_ERROR if status == 400 else Failure.SERVER_ERROR
+    )
 
 
 @pytest.fixture
@@ -297,7 +284,7 @@ def test_probe_over_https_trusts_the_configured_ca_and_nothing_else(tls_oauth, c
     untrusted = run_oauth_token_endpoint(probe(server.token_url), context)
 
     assert trusted.ok, trusted.detail
-    assert untrusted.failure_class == TLS_ERROR
+    assert untrusted.failure_class == Failure.TLS_ERROR
 
 
 def test_probe_records_that_tls_verification_was_off(tls_oauth, context):
@@ -365,7 +352,7 @@ def test_refresh_fails_invalid_grant_when_the_stored_token_was_already_spent(oau
 
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == INVALID_GRANT
+    assert result.failure_class == Failure.INVALID_GRANT
     assert result.detail.startswith(
         "monitor's refresh token was refused (used, revoked or expired): "
         "run `monitor token set vendor-refresh` with a fresh one"
@@ -378,7 +365,7 @@ def test_refresh_fails_invalid_grant_for_an_unknown_token(oauth, context):
     settings = refresh(oauth)
     write_token(token_file_path(settings, context), "rt-never-issued", CLIENT_ID, context.now())
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == INVALID_GRANT
+    assert result.failure_class == Failure.INVALID_GRANT
     assert_secret_free(result, "rt-never-issued")
 
 
@@ -389,7 +376,7 @@ def test_refresh_fails_auth_rejected_when_the_new_access_token_is_refused(oauth,
 
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == AUTH_REJECTED
+    assert result.failure_class == Failure.AUTH_REJECTED
     assert result.detail.startswith(
         "refreshed, but the new access token is refused at verify_url (401)"
     )
@@ -424,7 +411,7 @@ def test_refresh_fails_misconfigured_with_the_hint_when_no_token_is_stored(oauth
     settings = refresh(oauth)
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == MISCONFIGURED
+    assert result.failure_class == Failure.MISCONFIGURED
     assert "run `monitor token set vendor-refresh`" in result.detail
     assert oauth.requests == []
 
@@ -437,14 +424,15 @@ def test_refresh_refuses_a_token_file_others_can_read(oauth, context):
 
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == CREDENTIALS_INSECURE
+    assert result.failure_class == Failure.CREDENTIALS_INSECURE
     assert f"chmod 600 {path}" in result.detail
     assert oauth.requests == []
     assert oauth.is_refresh_token_valid(issued)
 
 
 @pytest.mark.parametrize(
-    ("canned", "failure_class"), [(ANSWER_500, SERVER_ERROR), (ANSWER_429, RATE_LIMITED)]
+    ("canned", "failure_class"),
+    [(ANSWER_500, Failure.SERVER_ERROR), (ANSWER_429, Failure.RATE_LIMITED)],
 )
 def test_refresh_keeps_the_token_when_the_token_endpoint_fails(
     oauth, context, canned, failure_class
@@ -465,21 +453,21 @@ def test_refresh_fails_timeout_when_the_token_endpoint_hangs(oauth, context):
     issued = stored(oauth, settings, context)
     oauth.hang(TOKEN_PATH)
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == TIMEOUT
+    assert result.failure_class == Failure.TIMEOUT
     assert read_token(token_file_path(settings, context)) == issued
 
 
 def test_refresh_fails_connect_refused_on_a_closed_port(oauth, context):
     settings = refresh(oauth, token_url=closed_port_url())
     stored(oauth, settings, context)
-    assert run_oauth_refresh(settings, context).failure_class == CONNECT_REFUSED
+    assert run_oauth_refresh(settings, context).failure_class == Failure.CONNECT_REFUSED
 
 
 def test_refresh_fails_protocol_error_for_a_wrong_client_id(oauth, context):
     settings = refresh(oauth, client_id="nobody")
     stored(oauth, settings, context)
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert "invalid_client" in result.detail
 
 
@@ -490,7 +478,7 @@ def test_refresh_fails_protocol_error_on_200_without_an_access_token(oauth, cont
 
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert "keys: refresh_token" in result.detail
     assert_secret_free(result, "rt-leak-me-not")
     # A rotated token is kept even from an odd answer: the old one may be revoked.
@@ -509,7 +497,7 @@ def test_refresh_says_so_when_the_rotated_token_cannot_be_saved(oauth, context, 
     result = run_oauth_refresh(settings, context)
     monkeypatch.undo()
 
-    assert result.failure_class == MISCONFIGURED
+    assert result.failure_class == Failure.MISCONFIGURED
     assert "could not be saved" in result.detail
     assert "No space left on device" in result.detail
     assert read_token(token_file_path(settings, context)) == old  # untouched, never torn
@@ -521,7 +509,7 @@ def test_refresh_fails_timeout_when_verify_url_hangs(oauth, context):
     stored(oauth, settings, context)
     oauth.hang(RESOURCE_PATH)
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == TIMEOUT
+    assert result.failure_class == Failure.TIMEOUT
     assert result.detail.startswith("refreshed, but verify_url failed: timed out")
     assert result.facts["rotated"] is True
 
@@ -531,7 +519,7 @@ def test_refresh_fails_server_error_when_verify_url_answers_500(oauth, context):
     stored(oauth, settings, context)
     oauth.answer(RESOURCE_PATH, ANSWER_500)
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == SERVER_ERROR
+    assert result.failure_class == Failure.SERVER_ERROR
     assert result.detail.startswith("refreshed, but OAuth error 500")
 
 
@@ -551,7 +539,7 @@ def test_refresh_fails_timeout_on_a_token_endpoint_that_trickles_its_answer(serv
     write_token(path, "rt-seeded-for-trickle", CLIENT_ID, context.now())
     began = time.monotonic()
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == TIMEOUT
+    assert result.failure_class == Failure.TIMEOUT
     assert time.monotonic() - began < 2.0
     assert read_token(path) == "rt-seeded-for-trickle"
 
@@ -561,7 +549,7 @@ def test_refresh_fails_protocol_error_on_a_200_nested_too_deep(oauth, context):
     issued = stored(oauth, settings, context)
     oauth.answer(TOKEN_PATH, Canned(200, DEEP_JSON))
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == PROTOCOL_ERROR
+    assert result.failure_class == Failure.PROTOCOL_ERROR
     assert "body is not a JSON object" in result.detail
     assert read_token(token_file_path(settings, context)) == issued
 
@@ -572,7 +560,7 @@ def test_refresh_fails_credentials_invalid_for_a_token_file_nested_too_deep(oaut
     write_token(path, "rt-replaced-below", CLIENT_ID, context.now())
     path.write_bytes(DEEP_JSON)
     result = run_oauth_refresh(settings, context)
-    assert result.failure_class == CREDENTIALS_INVALID
+    assert result.failure_class == Failure.CREDENTIALS_INVALID
     assert oauth.requests == []
 
 
@@ -590,7 +578,7 @@ def test_refresh_redacts_the_reason_when_verify_url_does_not_resolve(oauth, cont
     stored(oauth, settings, context)
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == DNS_FAILURE
+    assert result.failure_class == Failure.DNS_FAILURE
     assert result.detail.startswith("refreshed, but verify_url failed: DNS lookup failed")
     assert "sk-REDACTED" in result.detail
     assert_secret_free(result, "hostnamesecret")
@@ -614,7 +602,7 @@ def test_refresh_scrubs_the_sent_token_from_an_echoed_error_description(oauth, c
 
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == INVALID_GRANT
+    assert result.failure_class == Failure.INVALID_GRANT
     assert "REDACTED" in result.detail
     assert_secret_free(result, BARE_REFRESH[:8], BARE_REFRESH[-8:])
 
@@ -629,7 +617,7 @@ def test_refresh_scrubs_the_new_tokens_from_what_verify_url_echoes(oauth, contex
 
     result = run_oauth_refresh(settings, context)
 
-    assert result.failure_class == SERVER_ERROR
+    assert result.failure_class == Failure.SERVER_ERROR
     assert (
         result.detail
         == "refreshed, but OAuth error 502: upstream refused REDACTED (grant REDACTED)"

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.checks import result as fc
 from monitor.correlate.components import used_components
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
@@ -24,6 +23,7 @@ from monitor.correlate.windows import (
     UpstreamWindow,
     incident_hits,
 )
+from monitor.failures import Failure
 
 TOLERANCE = Tolerance()  # lead 30 min, lag 15 min
 API = "API Requests"
@@ -95,18 +95,18 @@ def how(local: LocalWindow, upstream: UpstreamWindow) -> tuple[str, str] | None:
 @pytest.mark.parametrize(
     ("failure_class", "expected"),
     [
-        (fc.AUTH_REJECTED, "credential"),
-        (fc.FORBIDDEN, "credential"),
-        (fc.INVALID_GRANT, "credential"),
-        (fc.CALLBACK_FAILED, "callback"),
-        (fc.SERVER_ERROR, "component"),
-        (fc.TIMEOUT, "component"),
-        (fc.DNS_FAILURE, "dns"),
+        (Failure.AUTH_REJECTED, "credential"),
+        (Failure.FORBIDDEN, "credential"),
+        (Failure.INVALID_GRANT, "credential"),
+        (Failure.CALLBACK_FAILED, "callback"),
+        (Failure.SERVER_ERROR, "component"),
+        (Failure.TIMEOUT, "component"),
+        (Failure.DNS_FAILURE, "dns"),
         ("unclassified", "component"),
-        (fc.PORT_UNAVAILABLE, "never"),
-        (fc.CLOCK_SKEW, "never"),
-        (fc.CREDENTIALS_INSECURE, "never"),
-        (fc.MISCONFIGURED, "never"),
+        (Failure.PORT_UNAVAILABLE, "never"),
+        (Failure.CLOCK_SKEW, "never"),
+        (Failure.CREDENTIALS_INSECURE, "never"),
+        (Failure.MISCONFIGURED, "never"),
     ],
 )
 def test_it_says_which_trouble_can_explain_each_class(failure_class, expected):
@@ -133,7 +133,7 @@ def test_it_says_which_trouble_can_explain_each_class(failure_class, expected):
     ],
 )
 def test_it_does_not_excuse_a_rejected_key_with_unrelated_trouble(upstream):
-    assert how(failing(fc.AUTH_REJECTED), upstream) is None
+    assert how(failing(Failure.AUTH_REJECTED), upstream) is None
 
 
 @pytest.mark.parametrize(
@@ -162,23 +162,23 @@ def test_it_does_not_excuse_a_rejected_key_with_unrelated_trouble(upstream):
     ],
 )
 def test_it_lets_sign_in_or_api_trouble_explain_a_rejected_credential(upstream, expected):
-    assert how(failing(fc.AUTH_REJECTED), upstream) == expected
+    assert how(failing(Failure.AUTH_REJECTED), upstream) == expected
 
 
 def test_it_never_excuses_a_rejection_that_outlived_the_trouble():
     """401s still coming after the vendor recovered: a broken key or a stale token on disk."""
     login = trouble("Elevated errors on login", (API,), t(12), t(12, 30))
-    assert how(failing(fc.AUTH_REJECTED, t(12, 10), None), login) is None
-    assert how(failing(fc.AUTH_REJECTED, t(12, 10), t(14)), login) is None
-    lasted = replace(failing(fc.AUTH_REJECTED, t(12, 10), None), last_failure=t(13, 30))
+    assert how(failing(Failure.AUTH_REJECTED, t(12, 10), None), login) is None
+    assert how(failing(Failure.AUTH_REJECTED, t(12, 10), t(14)), login) is None
+    lasted = replace(failing(Failure.AUTH_REJECTED, t(12, 10), None), last_failure=t(13, 30))
     assert how(lasted, login) is None
 
 
 def test_it_never_excuses_a_rejection_that_began_before_the_trouble():
     """A key broken since 11:00; a login incident from 12:00 (widened 11:30) is not why."""
     login = trouble("Elevated errors on login", (API,), t(12), t(13))
-    assert how(failing(fc.AUTH_REJECTED, t(11), t(12, 30)), login) is None
-    assert how(failing(fc.AUTH_REJECTED, t(11, 40), t(12, 30)), login) == ("component", "high")
+    assert how(failing(Failure.AUTH_REJECTED, t(11), t(12, 30)), login) is None
+    assert how(failing(Failure.AUTH_REJECTED, t(11, 40), t(12, 30)), login) == ("component", "high")
 
 
 def test_it_judges_a_check_by_its_last_failure_not_the_run_that_ended_it():
@@ -186,11 +186,11 @@ def test_it_judges_a_check_by_its_last_failure_not_the_run_that_ended_it():
     run passed the next morning: not 'outlived'."""
     login = trouble("Login failures", (API,), t(12), t(13))
     slept = replace(
-        failing(fc.INVALID_GRANT, t(12, 10), datetime(2026, 7, 17, 9, tzinfo=UTC)),
+        failing(Failure.INVALID_GRANT, t(12, 10), datetime(2026, 7, 17, 9, tzinfo=UTC)),
         last_failure=t(12, 40),
     )
     assert how(slept, login) == ("component", "high")
-    still = replace(failing(fc.INVALID_GRANT, t(12, 10), None), last_failure=t(12, 50))
+    still = replace(failing(Failure.INVALID_GRANT, t(12, 10), None), last_failure=t(12, 50))
     assert how(still, login) == ("component", "high")
 
 
@@ -206,11 +206,11 @@ def test_it_counts_only_the_sign_in_components_hits_for_a_rejection():
             ComponentHit(WEBHOOKS, t(10), t(13)),
         ),
     )
-    assert how(failing(fc.AUTH_REJECTED), incident) is None
+    assert how(failing(Failure.AUTH_REJECTED), incident) is None
 
 
 def test_it_does_not_let_a_login_outage_excuse_a_rejected_api_key():
-    key = replace(failing(fc.AUTH_REJECTED), detail="invalid x-api-key")
+    key = replace(failing(Failure.AUTH_REJECTED), detail="invalid x-api-key")
     login = trouble("Elevated login errors on claude.ai", ("claude.ai",))
     assert how(key, login) is None
     assert how(replace(key, detail="OAuth token has expired"), login) == ("sign_in", "medium")
@@ -220,22 +220,22 @@ def test_it_does_not_let_a_login_outage_excuse_a_rejected_api_key():
 
 def test_it_matches_nothing_for_a_call_to_another_vendors_host():
     """Every imported line carries the one --source: 503s from Stripe are not GitHub's."""
-    stripe = failing(fc.SERVER_ERROR, target="https://api.stripe.com/v1/charges")
+    stripe = failing(Failure.SERVER_ERROR, target="https://api.stripe.com/v1/charges")
     assert how(stripe, trouble("Degraded REST API Availability")) is None
-    copilot = failing(fc.SERVER_ERROR, target="https://api.githubcopilot.com/chat")
+    copilot = failing(Failure.SERVER_ERROR, target="https://api.githubcopilot.com/chat")
     assert how(copilot, trouble("Disruption", ())) == ("page", "medium")
-    address = failing(fc.SERVER_ERROR, target="140.82.112.6:443")
+    address = failing(Failure.SERVER_ERROR, target="140.82.112.6:443")
     assert how(address, trouble("Disruption", ())) == ("page", "medium")
 
 
 def test_it_lets_only_sign_in_trouble_explain_a_callback_that_never_arrived():
-    callback = failing(fc.CALLBACK_FAILED, target="localhost")
+    callback = failing(Failure.CALLBACK_FAILED, target="localhost")
     assert how(callback, trouble("Elevated errors on login", (LOGIN,))) == ("sign_in", "medium")
     assert how(callback, trouble("Incident with Webhooks", (WEBHOOKS,))) is None
 
 
 @pytest.mark.parametrize(
-    "failure_class", [fc.PORT_UNAVAILABLE, fc.CLOCK_SKEW, fc.CREDENTIALS_INSECURE]
+    "failure_class", [Failure.PORT_UNAVAILABLE, Failure.CLOCK_SKEW, Failure.CREDENTIALS_INSECURE]
 )
 def test_it_never_lets_the_vendor_explain_this_machines_set_up(failure_class):
     login = trouble("Login and authentication failures", (API, LOGIN))
@@ -257,12 +257,12 @@ def test_it_never_lets_the_vendor_explain_this_machines_set_up(failure_class):
     ],
 )
 def test_it_lets_trouble_on_the_component_called_explain_a_server_error(upstream, expected):
-    assert how(failing(fc.SERVER_ERROR), upstream) == expected
+    assert how(failing(Failure.SERVER_ERROR), upstream) == expected
 
 
 def test_it_matches_an_unknown_component_only_to_a_window_naming_none():
     """A window naming components says what it hit; one naming none is the whole page."""
-    unknown = failing(fc.SERVER_ERROR, target="https://uploads.github.com/x")
+    unknown = failing(Failure.SERVER_ERROR, target="https://uploads.github.com/x")
     assert how(unknown, trouble("Incident with Webhooks", (WEBHOOKS,))) is None
     assert how(unknown, trouble("Disruption with some GitHub services", ())) == ("page", "medium")
 
@@ -276,7 +276,7 @@ def test_it_matches_an_unknown_component_only_to_a_window_naming_none():
     ],
 )
 def test_it_lets_only_trouble_with_names_explain_a_name_that_does_not_resolve(title, expected):
-    assert how(failing(fc.DNS_FAILURE), trouble(title)) == expected
+    assert how(failing(Failure.DNS_FAILURE), trouble(title)) == expected
 
 
 @pytest.mark.parametrize(
@@ -293,7 +293,7 @@ def test_it_lets_only_trouble_with_names_explain_a_name_that_does_not_resolve(ti
 def test_it_tells_a_component_by_a_domain_word_a_label_or_the_errors_words(
     target, detail, names, expected
 ):
-    window = replace(failing(fc.SERVER_ERROR, target=target), detail=detail)
+    window = replace(failing(Failure.SERVER_ERROR, target=target), detail=detail)
     assert used_components(window, names) == expected
 
 
@@ -308,9 +308,12 @@ def test_it_stops_counting_a_component_once_an_update_marks_it_operational():
         t(18),
         hits=(ComponentHit(API, t(9, 24), t(15, 20)), ComponentHit(WEBHOOKS, t(9, 24), t(18))),
     )
-    assert how(failing(fc.SERVER_ERROR, t(10), t(10, 30)), incident) == ("component", "high")
-    assert how(failing(fc.SERVER_ERROR, t(15, 30), t(15, 34)), incident) == ("component", "high")
-    assert how(failing(fc.SERVER_ERROR, t(16, 40), t(16, 50)), incident) is None
+    assert how(failing(Failure.SERVER_ERROR, t(10), t(10, 30)), incident) == ("component", "high")
+    assert how(failing(Failure.SERVER_ERROR, t(15, 30), t(15, 34)), incident) == (
+        "component",
+        "high",
+    )
+    assert how(failing(Failure.SERVER_ERROR, t(16, 40), t(16, 50)), incident) is None
 
 
 # -- the component a failure used ---------------------------------------------------------------
@@ -327,7 +330,7 @@ def test_it_stops_counting_a_component_once_an_update_marks_it_operational():
     ],
 )
 def test_it_tells_the_component_from_the_configuration_else_the_host(target, configured, expected):
-    window = failing(fc.SERVER_ERROR, target=target, components=configured)
+    window = failing(Failure.SERVER_ERROR, target=target, components=configured)
     assert used_components(window, (API, WEBHOOKS, "Git Operations")) == expected
 
 
@@ -454,14 +457,14 @@ def test_it_spans_the_whole_window_for_a_component_when_no_update_said_when():
 
 def test_it_counts_a_long_burst_mostly_inside_the_trouble_as_inside():
     """503s from 11:25 to 13:10 against trouble 12:00-13:00 (widened 11:30-13:15)."""
-    burst = failing(fc.SERVER_ERROR, t(11, 25), t(13, 10))
+    burst = failing(Failure.SERVER_ERROR, t(11, 25), t(13, 10))
     assert how(burst, trouble("Degraded REST API Availability")) == ("component", "high")
-    early = failing(fc.SERVER_ERROR, t(10), t(12))
+    early = failing(Failure.SERVER_ERROR, t(10), t(12))
     assert how(early, trouble("Degraded REST API Availability")) == ("component", "low")
 
 
 def test_it_lets_only_trouble_reaching_the_vendor_explain_a_refused_connection():
-    refused = failing(fc.CONNECT_REFUSED)
+    refused = failing(Failure.CONNECT_REFUSED)
     assert how(refused, trouble("Degraded REST API Availability")) is None
     assert how(refused, trouble("API Requests unavailable: connections refused")) == (
         "component",
@@ -477,5 +480,5 @@ def test_it_lets_only_trouble_reaching_the_vendor_explain_a_refused_connection()
     ],
 )
 def test_it_takes_the_host_from_the_error_when_the_target_is_an_address_or_a_path(target, detail):
-    window = replace(failing(fc.SERVER_ERROR, target=target), detail=detail)
+    window = replace(failing(Failure.SERVER_ERROR, target=target), detail=detail)
     assert used_components(window, (API, WEBHOOKS)) == (API,)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from monitor.checks.result import CONNECT_REFUSED, TIMEOUT, TLS_ERROR
 from monitor.errors import FetchError
+from monitor.failures import Failure
 from monitor.sources.fetch import (
     USER_AGENT,
     ErrorResponse,
@@ -97,9 +97,9 @@ def test_it_carries_no_retry_after_when_the_server_sent_none() -> None:
 @pytest.mark.parametrize(
     ("error", "failure_class"),
     [
-        (httpx.ReadTimeout("timed out"), TIMEOUT),
-        (httpx.ConnectError("[Errno 111] Connection refused"), CONNECT_REFUSED),
-        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate"), TLS_ERROR),
+        (httpx.ReadTimeout("timed out"), Failure.TIMEOUT),
+        (httpx.ConnectError("[Errno 111] Connection refused"), Failure.CONNECT_REFUSED),
+        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate"), Failure.TLS_ERROR),
     ],
 )
 def test_it_names_the_class_of_a_transport_failure(

@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.checks.result import FAILURE_CLASSES
+from monitor.failures import Failure
 from monitor.observed import (
     MAX_ERROR,
     RULES,
-    UNCLASSIFIED,
     ObservedLine,
     RejectedLine,
     classify,
@@ -116,8 +115,8 @@ def utc(hour: int, minute: int = 0, second: int = 0, micro: int = 0) -> datetime
         ("SyntaxError: Unexpected end of JSON input", "protocol_error"),
         ("API Error: 404 not_found_error", "unexpected_status"),
         ("Request failed with status code 400", "unexpected_status"),
-        ("something odd happened", UNCLASSIFIED),
-        ("", UNCLASSIFIED),
+        ("something odd happened", Failure.UNCLASSIFIED),
+        ("", Failure.UNCLASSIFIED),
     ],
 )
 def test_it_classifies_real_world_error_text(error, expected):
@@ -138,7 +137,7 @@ def test_it_classifies_real_world_error_text(error, expected):
     ],
 )
 def test_it_reads_a_status_only_as_a_number_on_its_own(error):
-    assert classify(error) == UNCLASSIFIED
+    assert classify(error) == Failure.UNCLASSIFIED
 
 
 @pytest.mark.parametrize(
@@ -156,8 +155,8 @@ def test_it_uses_a_separate_status_as_a_hint_a_specific_text_still_beats(error, 
 
 
 def test_it_names_only_classes_the_correlator_knows():
-    assert {cls for _, cls in RULES} <= set(FAILURE_CLASSES)
-    assert UNCLASSIFIED not in FAILURE_CLASSES
+    assert all(isinstance(cls, Failure) for _, cls in RULES)
+    assert Failure.UNCLASSIFIED not in {cls for _, cls in RULES}
 
 
 def test_it_keeps_a_fingerprint_stable_and_sensitive_to_every_field():

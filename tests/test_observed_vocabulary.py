@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from monitor.failures import Failure
 from monitor.observed import (
-    UNCLASSIFIED,
     ObservedLine,
     classify,
     fingerprint,
@@ -596,7 +596,7 @@ VOCABULARY = [
     ),
     ("python", "openai.APITimeoutError: Request timed out.", "timeout"),
     # The SDK hides which step failed: nothing to classify by, unless the cause is logged too.
-    ("python", "openai.APIConnectionError: Connection error.", UNCLASSIFIED),
+    ("python", "openai.APIConnectionError: Connection error.", Failure.UNCLASSIFIED),
     (
         "python",
         "httpx.ConnectError: [Errno -2] Name or service not known\n\nThe above exception was "
@@ -658,18 +658,18 @@ def test_the_table_covers_every_tool_and_is_large_enough():
         ),
         ("dial tcp 10.0.4.29:503: connect: no route to host", "network_unreachable"),
         ("lookup h.x.com on 10.0.0.2:53: no such host", "dns_failure"),
-        ("gave up after 503 milliseconds", UNCLASSIFIED),
+        ("gave up after 503 milliseconds", Failure.UNCLASSIFIED),
         # An id that happens to read "e503" is not npm's code E503.
-        ('request "a1b2c3d4-e503-4f6a-8b7c-9d0e1f2a3b4c" failed oddly', UNCLASSIFIED),
+        ('request "a1b2c3d4-e503-4f6a-8b7c-9d0e1f2a3b4c" failed oddly', Failure.UNCLASSIFIED),
         # A rate-limit header on a 403 names no limit reached.
         ("HTTP 403 Forbidden x-ratelimit-remaining: 4999", "forbidden"),
         ("401 Unauthorized anthropic-ratelimit-requests-remaining: 49", "auth_rejected"),
         # A local file's permissions are not the vendor's refusal.
-        ("EACCES: permission denied, open '/home/me/.npmrc'", UNCLASSIFIED),
+        ("EACCES: permission denied, open '/home/me/.npmrc'", Failure.UNCLASSIFIED),
         # A failed read after connecting is a plain timeout, not a connect timeout.
         ("net/http: request canceled (Client.Timeout exceeded while awaiting headers)", "timeout"),
         # "lookup" on its own is no DNS lookup.
-        ("cache lookup failed: not found", UNCLASSIFIED),
+        ("cache lookup failed: not found", Failure.UNCLASSIFIED),
         # A 401 saying "access denied" is still a 401 (Azure API Management).
         (
             "401 Access denied due to invalid subscription key. Make sure to provide a valid key.",
@@ -704,7 +704,7 @@ def test_it_avoids_the_order_traps(error, expected):
         ("Timed out waiting for the OAuth callback... callback timed out", "callback_failed"),
         ("Unexpected token < in JSON at position 0", "protocol_error"),
         ("Request failed with status code 400", "unexpected_status"),
-        ("issue #500 is still open", UNCLASSIFIED),
+        ("issue #500 is still open", Failure.UNCLASSIFIED),
     ],
 )
 def test_the_classifications_it_had_still_hold(error, expected):

@@ -24,7 +24,8 @@ from benchmarks.generate.catalog import PROBE
 from benchmarks.generate.rows import FACTS_TIME, RID, SDATE, TAIL_COLUMNS, Variant, ok_variant
 from benchmarks.generate.story import Plan
 from benchmarks.generate.timefmt import DAY, HMS, HOUR, day_prefix
-from monitor.retention import UNCLASSIFIED, percentile
+from monitor.failures import Failure
+from monitor.retention import percentile
 
 POOL_BITS = 10  # 1,024 passing variants per check and load level
 MASK = (1 << POOL_BITS) - 1
@@ -65,7 +66,7 @@ def fold_hour(durations: list[float], skipped: int, classes: list[str]) -> tuple
     """runs, failures, skipped, p50_ms, p95_ms, failure_classes: retention.fold's semantics."""
     ordered = sorted(durations)
     p50, p95 = percentile(ordered, 0.5), percentile(ordered, 0.95)
-    counts = Counter(c or UNCLASSIFIED for c in classes)
+    counts = Counter(c or Failure.UNCLASSIFIED for c in classes)
     return (
         len(durations) + skipped,
         len(classes),

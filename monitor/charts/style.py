@@ -9,15 +9,15 @@ their fill (dark grey on light fills, white on dark ones), never in the
 fill's own colour, where they would vanish.
 
 Each failure class has a fixed look, the same in every chart and range:
-related classes share a colour family and differ by hatch.
+the classes of one family (``monitor.failures.FAMILIES``) share a colour and
+differ by hatch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.checks import result as r
-from monitor.observed import UNCLASSIFIED
+from monitor.failures import FAMILIES, Family
 
 UNKNOWN = "unknown"  # a class this version does not know, or none recorded
 DARK_INK = "#333333"
@@ -61,49 +61,21 @@ COMPONENT_IMPACT = {
     "under_maintenance": "maintenance",
 }
 
-# Colour families of the failure classes (Paul Tol's "bright" and "vibrant").
-AUTH = "#AA3377"  # purple: the server or the credentials said no
-NETWORK = "#0077BB"  # blue: no (good) connection
-SERVER = "#EE7733"  # orange: the server answered, but badly
-LOCAL = "#009988"  # teal: this machine or monitor's set-up
-OTHER = "#BBBBBB"  # grey: no class
+# The colour of each failure family (Paul Tol's "bright" and "vibrant").
+FAMILY_COLORS: dict[Family, str] = {
+    Family.CREDENTIALS: "#AA3377",  # purple
+    Family.NETWORK: "#0077BB",  # blue
+    Family.SERVER: "#EE7733",  # orange
+    Family.LOCAL: "#009988",  # teal
+    Family.UNCLASSIFIED: "#BBBBBB",  # grey
+}
 # Hatches to tell the members of a family apart, each distinct at legend size.
 HATCHES = ("", "////", "\\\\\\\\", "xx", "++", "----", "..", "oo")
-FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        AUTH,
-        (
-            r.AUTH_REJECTED,
-            r.FORBIDDEN,
-            r.INVALID_GRANT,
-            r.CREDENTIALS_MISSING,
-            r.CREDENTIALS_INVALID,
-            r.CREDENTIALS_EXPIRED,
-            r.CREDENTIALS_INSECURE,
-            r.CALLBACK_FAILED,
-        ),
-    ),
-    (
-        NETWORK,
-        (
-            r.TIMEOUT,
-            r.CONNECT_TIMEOUT,
-            r.CONNECT_REFUSED,
-            r.NETWORK_UNREACHABLE,
-            r.CONNECTION_RESET,
-            r.DNS_FAILURE,
-            r.TLS_ERROR,
-        ),
-    ),
-    (SERVER, (r.SERVER_ERROR, r.RATE_LIMITED, r.UNEXPECTED_STATUS, r.PROTOCOL_ERROR)),
-    (LOCAL, (r.PORT_UNAVAILABLE, r.CLOCK_SKEW, r.MISCONFIGURED, r.INTERNAL_ERROR)),
-    (OTHER, (UNCLASSIFIED, UNKNOWN)),
-)
 # Every class's look, in legend order (by family): fixed, whatever the data.
 CLASS_LOOKS: dict[str, Look] = {
-    name: Look(name.replace("_", " "), color, HATCHES[index])
-    for color, members in FAMILIES
-    for index, name in enumerate(members)
+    name: Look(name.replace("_", " "), FAMILY_COLORS[family], HATCHES[index])
+    for family, members in FAMILIES.items()
+    for index, name in enumerate((*members, UNKNOWN) if family is Family.UNCLASSIFIED else members)
 }
 P50 = Look("p50 (median)", "#0072B2")
 P95 = Look("p95", "#D55E00")

@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 
 from monitor.checks.context import CheckContext
-from monitor.checks.result import CLOCK_SKEW, PROTOCOL_ERROR, CheckResult
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import ClockCheck
 from monitor.checks.web import parse_http_date
 from monitor.durations import format_duration
+from monitor.failures import Failure
 from monitor.redact import redact_url
 from monitor.timeutil import isoformat_z
 from monitor.transport import transport_failure
@@ -85,13 +86,15 @@ def _judge(exchange: _Exchange, settings: ClockCheck, facts: dict[str, Any]) -> 
     evidence: dict[str, Any] = {"http_status": exchange.status, "facts": facts}
     if exchange.date_header is None:
         return CheckResult.failed(
-            PROTOCOL_ERROR, f"{host} sent no Date header: cannot measure clock skew", **evidence
+            Failure.PROTOCOL_ERROR,
+            f"{host} sent no Date header: cannot measure clock skew",
+            **evidence,
         )
     server_date = parse_http_date(exchange.date_header)
     if server_date is None:
         shown = exchange.date_header[:60]
         return CheckResult.failed(
-            PROTOCOL_ERROR, f"{host} sent an unreadable Date header: {shown!r}", **evidence
+            Failure.PROTOCOL_ERROR, f"{host} sent an unreadable Date header: {shown!r}", **evidence
         )
     skew = (server_date + _DATE_RESOLUTION / 2 - exchange.midpoint).total_seconds()
     max_skew = settings.max_skew.total_seconds()
@@ -99,7 +102,9 @@ def _judge(exchange: _Exchange, settings: ClockCheck, facts: dict[str, Any]) -> 
     evidence["server_date"] = server_date
     limit = f"max skew {format_duration(settings.max_skew)}"
     if abs(skew) > max_skew:
-        return CheckResult.failed(CLOCK_SKEW, f"{_describe(skew, host)} ({limit})", **evidence)
+        return CheckResult.failed(
+            Failure.CLOCK_SKEW, f"{_describe(skew, host)} ({limit})", **evidence
+        )
     if round(abs(skew)) == 0:
         # Claiming milliseconds from a header with whole seconds would be false precision.
         detail = f"clock agrees with {host} to the second ({limit})"

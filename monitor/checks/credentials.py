@@ -23,21 +23,20 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from monitor.checks.context import CheckContext
-from monitor.checks.result import (
-    CREDENTIALS_EXPIRED,
-    CREDENTIALS_INSECURE,
-    CREDENTIALS_INVALID,
-    CREDENTIALS_MISSING,
-    CheckResult,
-)
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import CredentialsFileCheck
 from monitor.checks.tokenstore import fingerprint
 from monitor.durations import format_duration
+from monitor.failures import Failure
 from monitor.timeutil import isoformat_z
 
 # When several things are wrong, the one to fix first comes first: a file
 # others can read leaks the tokens whatever their state.
-_PRIORITY = {CREDENTIALS_INSECURE: 0, CREDENTIALS_INVALID: 1, CREDENTIALS_EXPIRED: 2}
+_PRIORITY = {
+    Failure.CREDENTIALS_INSECURE: 0,
+    Failure.CREDENTIALS_INVALID: 1,
+    Failure.CREDENTIALS_EXPIRED: 2,
+}
 # A credentials file is a few hundred bytes; anything this big is something else.
 _MAX_BYTES = 1 << 20
 # Epoch values at or above this are milliseconds, below it seconds: the two
@@ -57,10 +56,10 @@ class _Findings:
     """What one inspection found: problems (class, text), notes, and evidence."""
 
     facts: dict[str, Any]
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[Failure, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def problem(self, failure_class: str, text: str) -> None:
+    def problem(self, failure_class: Failure, text: str) -> None:
         self.problems.append((failure_class, text))
 
 
@@ -73,12 +72,12 @@ def run_credentials_file(settings: CredentialsFileCheck, context: CheckContext) 
         return _missing(path, settings.skip_if_missing)
     except OSError as exc:
         return CheckResult.failed(
-            CREDENTIALS_INVALID, _cannot_read(path, exc), facts={"path": str(path)}
+            Failure.CREDENTIALS_INVALID, _cannot_read(path, exc), facts={"path": str(path)}
         )
     if not stat.S_ISREG(info.st_mode):
         # Checked before opening: reading a FIFO would block, a directory fails.
         return CheckResult.failed(
-            CREDENTIALS_INVALID,
+            Failure.CREDENTIALS_INVALID,
             f"credentials path {path} is {_file_type(info.st_mode)}, not a file",
             facts={"path": str(path)},
         )
@@ -101,14 +100,14 @@ def _missing(path: Path, skip_if_missing: bool) -> CheckResult:
     target = _dangling_link_target(path)
     if target is not None:
         return CheckResult.failed(
-            CREDENTIALS_INVALID,
+            Failure.CREDENTIALS_INVALID,
             f"credentials path {path} is a symlink to missing {target}",
             facts={**facts, "link_target": target},
         )
     if skip_if_missing:
         return CheckResult.skip(f"no credentials file at {path}; skipped", facts=facts)
     return CheckResult.failed(
-        CREDENTIALS_MISSING,
+        Failure.CREDENTIALS_MISSING,
         f"no credentials file at {path} (log in with the tool to create it)",
         facts=facts,
     )
@@ -137,7 +136,7 @@ def _check_mode(path: Path, info: os.stat_result, findings: _Findings) -> None:
     """Group or other bits mean another account on this machine may read the tokens."""
     if stat.S_IMODE(info.st_mode) & 0o077:
         findings.problem(
-            CREDENTIALS_INSECURE,
+            Failure.CREDENTIALS_INSECURE,
             f"credentials file mode is {_octal(info.st_mode)}, wider than 0600 "
             f"(other users may read it); fix: chmod 600 {shlex.quote(str(path))}",
         )
@@ -148,11 +147,11 @@ def _read_json(path: Path, findings: _Findings) -> object | None:
     try:
         raw = _read_regular_file(path)
     except OSError as exc:
-        findings.problem(CREDENTIALS_INVALID, _cannot_read(path, exc))
+        findings.problem(Failure.CREDENTIALS_INVALID, _cannot_read(path, exc))
         return None
     if len(raw) > _MAX_BYTES:
         findings.problem(
-            CREDENTIALS_INVALID, f"{path} is larger than 1 MiB: not a credentials file"
+            Failure.CREDENTIALS_INVALID, f"{path} is larger than 1 MiB: not a credentials file"
         )
         return None
     try:
@@ -166,7 +165,7 @@ def _read_json(path: Path, findings: _Findings) -> object | None:
         reason = "nested too deeply"
     else:
         return document
-    findings.problem(CREDENTIALS_INVALID, f"{path} is not valid JSON ({reason})")
+    findings.problem(Failure.CREDENTIALS_INVALID, f"{path} is not valid JSON ({reason})")
     return None
 
 
@@ -204,7 +203,7 @@ def _check_tokens(
     else:
         findings.notes.append(f"no refresh token at {settings.refresh_token_key}")
     if errors:
-        findings.problem(CREDENTIALS_INVALID, "; ".join(errors))
+        findings.problem(Failure.CREDENTIALS_INVALID, "; ".join(errors))
     if expires_at is not None:
         _judge_expiry(expires_at, now, refresh is not None, settings, findings)
 
@@ -231,7 +230,7 @@ def _judge_expiry(
         )
     else:
         findings.problem(
-            CREDENTIALS_EXPIRED,
+            Failure.CREDENTIALS_EXPIRED,
             f"access token expired {span} ago and there is no refresh token at "
             f"{settings.refresh_token_key}; log in again",
         )

@@ -15,18 +15,10 @@ from typing import Any
 import httpx
 
 from monitor.checks.context import CheckContext
-from monitor.checks.result import (
-    AUTH_REJECTED,
-    FORBIDDEN,
-    MISCONFIGURED,
-    RATE_LIMITED,
-    SERVER_ERROR,
-    TLS_ERROR,
-    UNEXPECTED_STATUS,
-    CheckResult,
-)
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import HttpCheck
 from monitor.checks.web import failed_transport, response_evidence, send, text_of
+from monitor.failures import Failure
 from monitor.redact import redact_text
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -82,17 +74,17 @@ class PhaseTrace:
         }
 
 
-def status_class(status: int) -> str:
+def status_class(status: int) -> Failure:
     """The failure class of an HTTP status that was not expected."""
     if status == 401:
-        return AUTH_REJECTED
+        return Failure.AUTH_REJECTED
     if status == 403:
-        return FORBIDDEN
+        return Failure.FORBIDDEN
     if status == 429:
-        return RATE_LIMITED
+        return Failure.RATE_LIMITED
     if status >= 500:
-        return SERVER_ERROR
-    return UNEXPECTED_STATUS
+        return Failure.SERVER_ERROR
+    return Failure.UNEXPECTED_STATUS
 
 
 def _unsendable_header(headers: Mapping[str, str]) -> str | None:
@@ -118,12 +110,12 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
         body = expand(settings.body, context.env) if settings.body is not None else None
     except MissingVariable as missing:
         return CheckResult.failed(
-            MISCONFIGURED,
+            Failure.MISCONFIGURED,
             f"environment variable {missing.args[0]} is not set; the check cannot run",
         )
     unsendable = _unsendable_header(headers)
     if unsendable:
-        return CheckResult.failed(MISCONFIGURED, unsendable)
+        return CheckResult.failed(Failure.MISCONFIGURED, unsendable)
     facts = context.run_facts(verify_tls=settings.verify_tls)
     timeout = settings.timeout.total_seconds()
     trace = PhaseTrace()
@@ -144,7 +136,7 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
         except httpx.HTTPError as exc:
             if trace.stalled_in_tls_handshake(exc):
                 return CheckResult.failed(
-                    TLS_ERROR,
+                    Failure.TLS_ERROR,
                     f"TLS handshake timed out after {timeout:g}s (TCP connected)",
                     phases_ms=trace.phases(),
                     facts=facts,

@@ -19,15 +19,9 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from monitor.checks.context import CheckContext
-from monitor.checks.result import (
-    CONNECT_REFUSED,
-    CONNECT_TIMEOUT,
-    CONNECTION_RESET,
-    DNS_FAILURE,
-    NETWORK_UNREACHABLE,
-    CheckResult,
-)
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import DnsCheck, TcpCheck
+from monitor.failures import Failure
 
 _SHOWN_ADDRESSES = 4
 # Errors where the network itself said no: nothing to wait for, like a refusal.
@@ -40,7 +34,7 @@ _Endpoint = tuple[str, int]
 class CheckFailure(Exception):
     """A failure already named: its class and the line the user reads."""
 
-    def __init__(self, failure_class: str, detail: str) -> None:
+    def __init__(self, failure_class: Failure, detail: str) -> None:
         super().__init__(detail)
         self.failure_class = failure_class
         self.detail = detail
@@ -92,16 +86,20 @@ def _resolve(host: str, port: int | None, timeout: float) -> list[_Endpoint]:
     except FutureTimeout:
         # The resolver never answered: a DNS failure, not a timeout (no connection was made).
         raise CheckFailure(
-            DNS_FAILURE, f"DNS lookup for {host} did not answer within {timeout:g}s"
+            Failure.DNS_FAILURE, f"DNS lookup for {host} did not answer within {timeout:g}s"
         ) from None
     except socket.gaierror as exc:
-        raise CheckFailure(DNS_FAILURE, f"DNS lookup failed for {host}: {exc.strerror}") from None
+        raise CheckFailure(
+            Failure.DNS_FAILURE, f"DNS lookup failed for {host}: {exc.strerror}"
+        ) from None
     except UnicodeError:
-        raise CheckFailure(DNS_FAILURE, f"{host!r} is not a valid host name") from None
+        raise CheckFailure(Failure.DNS_FAILURE, f"{host!r} is not a valid host name") from None
     except OSError as exc:
-        raise CheckFailure(DNS_FAILURE, f"DNS lookup failed for {host}: {os_reason(exc)}") from None
+        raise CheckFailure(
+            Failure.DNS_FAILURE, f"DNS lookup failed for {host}: {os_reason(exc)}"
+        ) from None
     if not endpoints:
-        raise CheckFailure(DNS_FAILURE, f"DNS lookup for {host} returned no addresses")
+        raise CheckFailure(Failure.DNS_FAILURE, f"DNS lookup for {host} returned no addresses")
     return endpoints
 
 
@@ -150,22 +148,24 @@ def _connect_any(
                 return _host_port(host, port), _ms_since(started)
         except OSError as exc:
             last = _connect_failure(exc, timeout)
-    raise last or CheckFailure(CONNECT_TIMEOUT, f"DNS used up the {timeout:g}s timeout")
+    raise last or CheckFailure(Failure.CONNECT_TIMEOUT, f"DNS used up the {timeout:g}s timeout")
 
 
 def _connect_failure(exc: OSError, timeout: float) -> CheckFailure:
     """Name a connect error; the class says who said no (the host, the path, nobody)."""
     if isinstance(exc, ConnectionRefusedError):
-        return CheckFailure(CONNECT_REFUSED, "connection refused (nothing listening on that port)")
+        return CheckFailure(
+            Failure.CONNECT_REFUSED, "connection refused (nothing listening on that port)"
+        )
     if isinstance(exc, TimeoutError):
-        return CheckFailure(CONNECT_TIMEOUT, f"connect timed out after {timeout:g}s")
+        return CheckFailure(Failure.CONNECT_TIMEOUT, f"connect timed out after {timeout:g}s")
     if isinstance(exc, ConnectionResetError):
-        return CheckFailure(CONNECTION_RESET, "connection reset while connecting")
+        return CheckFailure(Failure.CONNECTION_RESET, "connection reset while connecting")
     if exc.errno in _UNREACHABLE:
         return CheckFailure(
-            NETWORK_UNREACHABLE, f"cannot connect: {os_reason(exc)} (check the network)"
+            Failure.NETWORK_UNREACHABLE, f"cannot connect: {os_reason(exc)} (check the network)"
         )
-    return CheckFailure(CONNECT_REFUSED, f"cannot connect: {os_reason(exc)}")
+    return CheckFailure(Failure.CONNECT_REFUSED, f"cannot connect: {os_reason(exc)}")
 
 
 # --- helpers (listing and os_reason serve monitor.checks.ports too) -----------

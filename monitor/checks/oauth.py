@@ -22,16 +22,10 @@ from typing import Any, NamedTuple
 import httpx
 
 from monitor.checks.context import CheckContext
-from monitor.checks.result import (
-    FORBIDDEN,
-    PROTOCOL_ERROR,
-    RATE_LIMITED,
-    SERVER_ERROR,
-    UNEXPECTED_STATUS,
-    CheckResult,
-)
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import OAuthRefreshCheck, OAuthTokenEndpointCheck
 from monitor.checks.web import response_evidence, text_of
+from monitor.failures import Failure
 from monitor.redact import REDACTED, redact_text, redact_url
 
 ACCEPT_JSON = {"Accept": "application/json"}
@@ -119,35 +113,43 @@ def token_error(
         return CheckResult.failed(failure[0], failure[1], **evidence)
     error = _oauth_error(json_object(body))
     if error is None:
-        return CheckResult.failed(PROTOCOL_ERROR, _not_oauth(response, body, scrub), **evidence)
+        return CheckResult.failed(
+            Failure.PROTOCOL_ERROR, _not_oauth(response, body, scrub), **evidence
+        )
     return error
 
 
 def http_failure(
     response: httpx.Response, body: bytes, what: str, scrub: Scrubber
-) -> tuple[str, str] | None:
+) -> tuple[Failure, str] | None:
     """Failures decided by the status alone (rate limit, server error, redirects...)."""
     status = response.status_code
     if status == 429:
         retry = response.headers.get("retry-after")
         hint = f" (Retry-After: {scrub.excerpt(retry, 40)})" if retry else ""
-        return RATE_LIMITED, f"{what} rate limited: 429{hint}"
+        return Failure.RATE_LIMITED, f"{what} rate limited: 429{hint}"
     if status >= 500:
         error = _oauth_error(json_object(body))
         if error is not None:
-            return SERVER_ERROR, f"OAuth error {status}: {error.code}{described(error, scrub)}"
+            return (
+                Failure.SERVER_ERROR,
+                f"OAuth error {status}: {error.code}{described(error, scrub)}",
+            )
         said = scrub.excerpt(text_of(response, body))
-        return SERVER_ERROR, f"OAuth error {status}" + (f": {said}" if said else "")
+        return Failure.SERVER_ERROR, f"OAuth error {status}" + (f": {said}" if said else "")
     if status == 403:
-        return FORBIDDEN, f"{what} answered 403 (blocked before OAuth: a WAF, proxy or region?)"
+        return (
+            Failure.FORBIDDEN,
+            f"{what} answered 403 (blocked before OAuth: a WAF, proxy or region?)",
+        )
     if status in (400, 401):
         return None  # OAuth speaks in 400 and 401 (RFC 6749 §5.2): read the body
     if 300 <= status < 400:
         location = scrub.excerpt(redact_url(response.headers.get("location", "")))
-        return UNEXPECTED_STATUS, f"{what} redirected ({status}) to {location or '?'}"
+        return Failure.UNEXPECTED_STATUS, f"{what} redirected ({status}) to {location or '?'}"
     if status == 200:
         return None
-    return UNEXPECTED_STATUS, f"{what} answered {status}"
+    return Failure.UNEXPECTED_STATUS, f"{what} answered {status}"
 
 
 def _oauth_error(document: dict[str, Any] | None) -> OAuthError | None:

@@ -21,9 +21,10 @@ from monitor.checks.oauth import (
     rejected_client,
     token_error,
 )
-from monitor.checks.result import PROTOCOL_ERROR, CheckResult
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import OAuthTokenEndpointCheck
 from monitor.checks.web import failed_transport, send
+from monitor.failures import Failure
 
 PROBE_PREFIX = "monitor-probe-"
 
@@ -61,7 +62,7 @@ def _judge(
     evidence = evidence_of(response, facts)
     if response.status_code == 200:
         return CheckResult.failed(
-            PROTOCOL_ERROR,
+            Failure.PROTOCOL_ERROR,
             "token endpoint answered 200 to a deliberately invalid refresh token: a captive "
             "portal or intercepting proxy may be answering in its place (or it is not an "
             "OAuth token endpoint, or one that accepts anything)",
@@ -75,5 +76,5 @@ def _judge(
             "token endpoint up: answered invalid_grant as expected", **evidence
         )
     return CheckResult.failed(
-        PROTOCOL_ERROR, rejected_client(response.status_code, judged, scrub), **evidence
+        Failure.PROTOCOL_ERROR, rejected_client(response.status_code, judged, scrub), **evidence
     )

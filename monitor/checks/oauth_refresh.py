@@ -30,16 +30,7 @@ from monitor.checks.oauth import (
     rejected_client,
     token_error,
 )
-from monitor.checks.result import (
-    AUTH_REJECTED,
-    CREDENTIALS_INSECURE,
-    CREDENTIALS_INVALID,
-    INVALID_GRANT,
-    MISCONFIGURED,
-    PROTOCOL_ERROR,
-    UNEXPECTED_STATUS,
-    CheckResult,
-)
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import OAuthRefreshCheck
 from monitor.checks.tokenstore import (
     TokenBusy,
@@ -53,6 +44,7 @@ from monitor.checks.tokenstore import (
     token_file_path,
 )
 from monitor.checks.web import failed_transport, send
+from monitor.failures import Failure
 
 _TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
 
@@ -88,12 +80,12 @@ def _run(settings: OAuthRefreshCheck, context: CheckContext, scrub: Scrubber) ->
         return _verify(http, settings.verify_url, access_token, timeout, facts, scrub)
 
 
-def _token_file_class(exc: TokenStoreError) -> str:
+def _token_file_class(exc: TokenStoreError) -> Failure:
     if isinstance(exc, TokenMissing):
-        return MISCONFIGURED
+        return Failure.MISCONFIGURED
     if isinstance(exc, TokenInsecure):
-        return CREDENTIALS_INSECURE
-    return CREDENTIALS_INVALID
+        return Failure.CREDENTIALS_INSECURE
+    return Failure.CREDENTIALS_INVALID
 
 
 def _refresh(
@@ -129,7 +121,9 @@ def _refresh(
         # Saved first, even from an odd answer: the server may have revoked the old one.
         unsaved = _save_rotation(settings, context, path, old_token, document, facts)
         if unsaved is not None:
-            return CheckResult.failed(MISCONFIGURED, unsaved, **evidence_of(response, facts))
+            return CheckResult.failed(
+                Failure.MISCONFIGURED, unsaved, **evidence_of(response, facts)
+            )
     access_token = document.get("access_token") if document else None
     if not isinstance(access_token, str) or not access_token:
         return _refused(response, body, document, settings.name, facts, scrub)
@@ -147,7 +141,7 @@ def _refused(
     evidence = evidence_of(response, facts)
     if response.status_code == 200:
         return CheckResult.failed(
-            PROTOCOL_ERROR,
+            Failure.PROTOCOL_ERROR,
             f"token endpoint answered 200 without an access_token ({_shape(document)})",
             **evidence,
         )
@@ -156,13 +150,13 @@ def _refused(
         return judged
     if judged.code == "invalid_grant":
         return CheckResult.failed(
-            INVALID_GRANT,
+            Failure.INVALID_GRANT,
             "monitor's refresh token was refused (used, revoked or expired): "
             f"run `monitor token set {name}` with a fresh one{described(judged, scrub)}",
             **evidence,
         )
     return CheckResult.failed(
-        PROTOCOL_ERROR, rejected_client(response.status_code, judged, scrub), **evidence
+        Failure.PROTOCOL_ERROR, rejected_client(response.status_code, judged, scrub), **evidence
     )
 
 
@@ -225,13 +219,13 @@ def _verify(
         challenge = response.headers.get("www-authenticate")
         shown = f": {scrub.excerpt(challenge, 120)}" if challenge else ""
         return CheckResult.failed(
-            AUTH_REJECTED,
+            Failure.AUTH_REJECTED,
             f"refreshed, but the new access token is refused at verify_url (401){shown}",
             **evidence,
         )
     failure = http_failure(response, body, "verify_url", scrub)
     if failure is None:
-        failure = (UNEXPECTED_STATUS, f"verify_url answered {response.status_code}")
+        failure = (Failure.UNEXPECTED_STATUS, f"verify_url answered {response.status_code}")
     return CheckResult.failed(failure[0], "refreshed, but " + failure[1], **evidence)
 
 

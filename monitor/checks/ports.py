@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from monitor.checks.context import CheckContext
 from monitor.checks.network import CheckFailure, listing, os_reason
-from monitor.checks.result import MISCONFIGURED, PORT_UNAVAILABLE, TIMEOUT, CheckResult
+from monitor.checks.result import CheckResult
 from monitor.checks.settings import LocalPortCheck, port_span
+from monitor.failures import Failure
 
 LOOPBACK = "127.0.0.1"
 _SHOWN_PORTS = 8
@@ -76,7 +77,7 @@ def _bind_problem(port: int) -> str | None:
         probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     except OSError as exc:
         raise CheckFailure(
-            MISCONFIGURED, f"cannot open a socket to test ports: {os_reason(exc)}"
+            Failure.MISCONFIGURED, f"cannot open a socket to test ports: {os_reason(exc)}"
         ) from None
     with probe:
         try:
@@ -97,7 +98,7 @@ def _single_port_result(port: int, scan: _Scan, deadline: float) -> CheckResult:
     if nearby:
         facts["first_free"] = nearby[0]
         detail += f" (first free: {nearby[0]})"
-    return CheckResult.failed(PORT_UNAVAILABLE, detail, facts={**facts, "occupied": [port]})
+    return CheckResult.failed(Failure.PORT_UNAVAILABLE, detail, facts={**facts, "occupied": [port]})
 
 
 def _range_result(spec: str, ports: range, scan: _Scan) -> CheckResult:
@@ -119,10 +120,10 @@ def _range_result(spec: str, ports: range, scan: _Scan) -> CheckResult:
     if not scan.free:
         if not scan.finished:
             detail = f"none of {where} is free on {LOOPBACK}{stopped}"
-            return CheckResult.failed(TIMEOUT, detail, facts=facts)
+            return CheckResult.failed(Failure.TIMEOUT, detail, facts=facts)
         phrase = _busy_phrase(scan.busy.values(), plural=True)
         return CheckResult.failed(
-            PORT_UNAVAILABLE, f"all {where} {phrase} on {LOOPBACK}", facts=facts
+            Failure.PORT_UNAVAILABLE, f"all {where} {phrase} on {LOOPBACK}", facts=facts
         )
     if not busy:
         every = "all" if scan.finished else "all of"

@@ -1,10 +1,7 @@
 """What one check run says: a failure class the correlator can reason over, and evidence.
 
-The classes extend ARCHITECTURE.md's list with the cases a user must tell
-apart and the list could not: a connect timeout (nothing answered) is not a
-read timeout (it answered, then stalled); a missing credentials file is not
-an expired one; a check that could not run (an unset variable) is neither up
-nor down.
+The classes are ``monitor.failures.Failure``: checks, imported lines and
+charts share that one vocabulary.
 """
 
 from __future__ import annotations
@@ -13,57 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-OK = "ok"
-AUTH_REJECTED = "auth_rejected"  # 401
-FORBIDDEN = "forbidden"  # 403
-RATE_LIMITED = "rate_limited"  # 429
-SERVER_ERROR = "server_error"  # 5xx
-UNEXPECTED_STATUS = "unexpected_status"
-INVALID_GRANT = "invalid_grant"  # OAuth refresh token refused
-TIMEOUT = "timeout"  # connected, then no answer in time
-CONNECT_TIMEOUT = "connect_timeout"  # no connection in time
-CONNECT_REFUSED = "connect_refused"
-NETWORK_UNREACHABLE = "network_unreachable"  # no route: the local network, VPN or Wi-Fi
-CONNECTION_RESET = "connection_reset"
-DNS_FAILURE = "dns_failure"
-TLS_ERROR = "tls_error"
-CREDENTIALS_MISSING = "credentials_missing"
-CREDENTIALS_INVALID = "credentials_invalid"  # unreadable, not JSON, wrong shape
-CREDENTIALS_EXPIRED = "credentials_expired"
-CREDENTIALS_INSECURE = "credentials_insecure"  # wider than 0600
-PORT_UNAVAILABLE = "port_unavailable"
-CALLBACK_FAILED = "callback_failed"  # an OAuth login's redirect to localhost never arrived
-CLOCK_SKEW = "clock_skew"
-MISCONFIGURED = "misconfigured"  # could not run: e.g. ${VAR} not set
-PROTOCOL_ERROR = "protocol_error"  # answered, but not in the protocol expected
-INTERNAL_ERROR = "internal_error"  # monitor itself failed running the check
-
-# Every class a check may report: the vocabulary the correlator reasons over.
-FAILURE_CLASSES: tuple[str, ...] = (
-    AUTH_REJECTED,
-    FORBIDDEN,
-    RATE_LIMITED,
-    SERVER_ERROR,
-    UNEXPECTED_STATUS,
-    INVALID_GRANT,
-    TIMEOUT,
-    CONNECT_TIMEOUT,
-    CONNECT_REFUSED,
-    NETWORK_UNREACHABLE,
-    CONNECTION_RESET,
-    DNS_FAILURE,
-    TLS_ERROR,
-    CREDENTIALS_MISSING,
-    CREDENTIALS_INVALID,
-    CREDENTIALS_EXPIRED,
-    CREDENTIALS_INSECURE,
-    PORT_UNAVAILABLE,
-    CALLBACK_FAILED,
-    CLOCK_SKEW,
-    MISCONFIGURED,
-    PROTOCOL_ERROR,
-    INTERNAL_ERROR,
-)
+from monitor.failures import Failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +25,7 @@ class CheckResult:
     """
 
     ok: bool
-    failure_class: str | None
+    failure_class: Failure | None
     detail: str
     http_status: int | None = None
     phases_ms: dict[str, float] = field(default_factory=dict)
@@ -92,7 +39,7 @@ class CheckResult:
         return CheckResult(ok=True, failure_class=None, detail=detail, **evidence)
 
     @staticmethod
-    def failed(failure_class: str, detail: str, **evidence: Any) -> CheckResult:
+    def failed(failure_class: Failure, detail: str, **evidence: Any) -> CheckResult:
         return CheckResult(ok=False, failure_class=failure_class, detail=detail, **evidence)
 
     @staticmethod

@@ -20,8 +20,9 @@ from typing import Any
 from monitor.checks.context import CheckContext, CheckMisconfigured
 from monitor.checks.http import VARIABLE
 from monitor.checks.registry import runner_for, target_of
-from monitor.checks.result import INTERNAL_ERROR, MISCONFIGURED, CheckResult
+from monitor.checks.result import CheckResult
 from monitor.config import Config
+from monitor.failures import Failure
 from monitor.redact import REDACTED, redact_text
 from monitor.store import Store
 from monitor.store.checkruns import CheckSpec, check_ids, record_check_run, sync_checks
@@ -54,11 +55,11 @@ def run_check(
         try:
             result = runner_for(settings.kind)(settings, context)
         except CheckMisconfigured as exc:
-            result = CheckResult.failed(MISCONFIGURED, str(exc))
+            result = CheckResult.failed(Failure.MISCONFIGURED, str(exc))
         except Exception as exc:  # a bug in one kind must not take the batch down
             log.exception("[checks.run] check crashed check=%s", settings.name)
             reason = redact_text(f"internal error: {type(exc).__name__}: {exc}")
-            result = CheckResult.failed(INTERNAL_ERROR, reason)
+            result = CheckResult.failed(Failure.INTERNAL_ERROR, reason)
     result = scrub(result, secret_values(settings, context.env))
     if getattr(settings, "verify_tls", True) is False:
         # Said in every result, so nobody mistakes an unverified pass for a verified one.
@@ -177,7 +178,7 @@ def _record_safely(store: Store, check_id: int, report: RunReport) -> RunReport:
     except Exception as exc:
         log.exception("[checks.record] write failed check=%s", report.check)
         reason = redact_text(f"internal error recording the run: {type(exc).__name__}: {exc}")
-        failed = replace(report, result=CheckResult.failed(INTERNAL_ERROR, reason))
+        failed = replace(report, result=CheckResult.failed(Failure.INTERNAL_ERROR, reason))
         with contextlib.suppress(Exception):
             _record(store, check_id, failed)
         return failed

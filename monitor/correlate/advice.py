@@ -8,11 +8,11 @@ host. Never the summary again.
 
 from __future__ import annotations
 
-from monitor.checks import result as fc
 from monitor.correlate.evidence import Evidence
 from monitor.correlate.matching import host_of
 from monitor.correlate.subject import credential_of
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
+from monitor.failures import Failure
 
 
 def upstream_step(window: UpstreamWindow, rejected: bool) -> str:
@@ -53,7 +53,7 @@ def credential_step(
     login is redone, and a stale refresh token on disk removed if a fresh
     login does not cure it.
     """
-    if classes <= {fc.FORBIDDEN}:
+    if classes <= {Failure.FORBIDDEN}:
         return (
             "The credentials are accepted but not allowed to do this: check the account's "
             "organisation, plan or the key's scopes."
@@ -95,12 +95,16 @@ def _credentials_path(evidence: Evidence) -> str | None:
 
 
 # What to look at on this side for each way of failing to reach a host.
-_NETWORK_FIX = {
-    fc.DNS_FAILURE: "make {hosts} resolve (this machine's DNS server, the VPN's DNS, /etc/hosts)",
-    fc.CONNECT_TIMEOUT: "find what stops connections to {hosts} (firewall, proxy, VPN route)",
-    fc.CONNECT_REFUSED: "find what refuses connections to {hosts} (a proxy setting, a firewall)",
-    fc.NETWORK_UNREACHABLE: "restore a route to {hosts} (Wi-Fi, VPN)",
-    fc.TLS_ERROR: "look for a proxy intercepting TLS to {hosts} (its certificate)",
+_NETWORK_FIX: dict[str, str] = {
+    Failure.DNS_FAILURE: (
+        "make {hosts} resolve (this machine's DNS server, the VPN's DNS, /etc/hosts)"
+    ),
+    Failure.CONNECT_TIMEOUT: "find what stops connections to {hosts} (firewall, proxy, VPN route)",
+    Failure.CONNECT_REFUSED: (
+        "find what refuses connections to {hosts} (a proxy setting, a firewall)"
+    ),
+    Failure.NETWORK_UNREACHABLE: "restore a route to {hosts} (Wi-Fi, VPN)",
+    Failure.TLS_ERROR: "look for a proxy intercepting TLS to {hosts} (its certificate)",
 }
 _PATH_FIX = "check the path to {hosts} (VPN, proxy, firewall)"
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor.checks import result as fc
+from monitor.correlate.classes import LOCAL_SETUP, NETWORK, NOT_EVIDENCE
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
 from monitor.correlate.relevance import Match, matches, need
@@ -26,39 +26,6 @@ from monitor.correlate.windows import (
     observed_windows,
 )
 
-# What a class says about where the fault lies. The correlator reasons over
-# these sets, never over error strings.
-NETWORK = frozenset(
-    {fc.DNS_FAILURE, fc.CONNECT_TIMEOUT, fc.NETWORK_UNREACHABLE, fc.TLS_ERROR, fc.CONNECT_REFUSED}
-)
-AUTH = frozenset(
-    {
-        fc.AUTH_REJECTED,
-        fc.FORBIDDEN,
-        fc.INVALID_GRANT,
-        fc.CREDENTIALS_EXPIRED,
-        fc.CREDENTIALS_MISSING,
-        fc.CREDENTIALS_INVALID,
-    }
-)
-# The vendor answered badly or stopped answering mid-call: what its own outage
-# looks like. Failing to connect at all (refused, DNS, no route) is not: a vendor
-# outage behind a load balancer still accepts the connection.
-SERVER_SIDE = frozenset({fc.SERVER_ERROR, fc.TIMEOUT, fc.CONNECTION_RESET, fc.PROTOCOL_ERROR})
-# Failures that describe this machine's set-up, whatever the vendor does.
-LOCAL_SETUP = frozenset(
-    {
-        fc.CREDENTIALS_EXPIRED,
-        fc.CREDENTIALS_INSECURE,
-        fc.CREDENTIALS_MISSING,
-        fc.CREDENTIALS_INVALID,
-        fc.PORT_UNAVAILABLE,
-        fc.CLOCK_SKEW,
-        fc.CALLBACK_FAILED,
-    }
-)
-# A check that could not run, or monitor's own bug: says nothing about anyone else.
-NOT_EVIDENCE = frozenset({fc.MISCONFIGURED, fc.INTERNAL_ERROR})
 LOCAL_KINDS = frozenset({"credentials_file", "local_port", "clock"})
 
 

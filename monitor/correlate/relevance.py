@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from monitor.checks import result as fc
+from monitor.correlate.classes import CREDENTIAL_REJECTIONS, THIS_MACHINE
 from monitor.correlate.components import foreign, used_components
 from monitor.correlate.matching import Fit, Tolerance, covers, fit
 from monitor.correlate.pages import Page
@@ -51,6 +51,7 @@ from monitor.correlate.subject import (
     sign_in_components,
 )
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
+from monitor.failures import Failure
 
 Confidence = Literal["high", "medium", "low"]
 # component: trouble on the component the failure used; sign_in: trouble with
@@ -58,23 +59,6 @@ Confidence = Literal["high", "medium", "low"]
 # to compare, or the failure's own component unknown).
 Scope = Literal["component", "sign_in", "page"]
 Need = Literal["component", "credential", "callback", "dns", "path", "never"]
-
-# The vendor rejecting credentials it was given.
-CREDENTIAL_REJECTIONS = frozenset(
-    {fc.AUTH_REJECTED, fc.FORBIDDEN, fc.INVALID_GRANT, fc.CREDENTIALS_EXPIRED}
-)
-# This machine's own set-up, or a check that could not run: no status page explains these.
-THIS_MACHINE = frozenset(
-    {
-        fc.PORT_UNAVAILABLE,
-        fc.CLOCK_SKEW,
-        fc.CREDENTIALS_INSECURE,
-        fc.CREDENTIALS_MISSING,
-        fc.CREDENTIALS_INVALID,
-        fc.MISCONFIGURED,
-        fc.INTERNAL_ERROR,
-    }
-)
 
 _API = re.compile(r"\bapis?\b", re.IGNORECASE)
 
@@ -85,11 +69,11 @@ def need(failure_class: str) -> Need:
         return "never"
     if failure_class in CREDENTIAL_REJECTIONS:
         return "credential"
-    if failure_class == fc.CALLBACK_FAILED:
+    if failure_class == Failure.CALLBACK_FAILED:
         return "callback"
-    if failure_class == fc.DNS_FAILURE:
+    if failure_class == Failure.DNS_FAILURE:
         return "dns"
-    if failure_class in (fc.CONNECT_REFUSED, fc.NETWORK_UNREACHABLE):
+    if failure_class in (Failure.CONNECT_REFUSED, Failure.NETWORK_UNREACHABLE):
         return "path"
     return "component"
 
@@ -201,7 +185,7 @@ def _on_what(
             return "page", (), True
         hit = tuple(c for c in on_used if _among(c, sign_in or named))
         return ("component", hit, True) if hit else ("sign_in", sign_in or named, True)
-    if wanted == "callback" or not named or fc.CREDENTIALS_EXPIRED in local.failure_classes:
+    if wanted == "callback" or not named or Failure.CREDENTIALS_EXPIRED in local.failure_classes:
         # "Token has expired" states its own cause: only sign-in trouble (a refresh
         # that cannot work) excuses it, not an API that answers badly.
         return None

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from monitor.checks import result as fc
 from monitor.correlate.advice import capital, credential_step, network_step, upstream_step
-from monitor.correlate.evidence import AUTH, LOCAL_KINDS, NETWORK, SERVER_SIDE, Evidence
+from monitor.correlate.classes import ANSWERED, AUTH, NETWORK, PATH, SERVER_SIDE
+from monitor.correlate.evidence import LOCAL_KINDS, Evidence
 from monitor.correlate.matching import host_of
 from monitor.correlate.relevance import RANK, Confidence, Match, affinity, hit_at, need_of
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
@@ -24,23 +24,9 @@ from monitor.correlate.wording import (
     window_reasons,
     window_span,
 )
+from monitor.failures import Failure
 
 __all__ = ["RANK", "RULES", "Confidence", "Finding"]
-
-# Failing to reach a target at all: what a broken path looks like from here.
-PATH = NETWORK | {fc.TIMEOUT, fc.CONNECTION_RESET}
-# The server answered: its name resolved and the path to it worked.
-ANSWERED = frozenset(
-    {
-        fc.SERVER_ERROR,
-        fc.AUTH_REJECTED,
-        fc.FORBIDDEN,
-        fc.RATE_LIMITED,
-        fc.UNEXPECTED_STATUS,
-        fc.INVALID_GRANT,
-        fc.PROTOCOL_ERROR,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,18 +214,22 @@ def local_setup(evidence: Evidence) -> Finding | None:
         return None
     steps = []
     classes = {c for w in broken for c in w.failure_classes}
-    if fc.PORT_UNAVAILABLE in classes:
+    if Failure.PORT_UNAVAILABLE in classes:
         steps.append("free the OAuth callback port (another process holds it), then log in again")
-    elif fc.CALLBACK_FAILED in classes:
+    elif Failure.CALLBACK_FAILED in classes:
         steps.append(
             "finish the login in a browser on this machine (the redirect to localhost must "
             "reach it: no remote session, proxy or VPN in the way), then try again"
         )
-    if fc.CLOCK_SKEW in classes:
+    if Failure.CLOCK_SKEW in classes:
         steps.append("synchronise this machine's clock (NTP): a skewed clock voids tokens")
-    if classes & {fc.CREDENTIALS_EXPIRED, fc.CREDENTIALS_MISSING, fc.CREDENTIALS_INVALID}:
+    if classes & {
+        Failure.CREDENTIALS_EXPIRED,
+        Failure.CREDENTIALS_MISSING,
+        Failure.CREDENTIALS_INVALID,
+    }:
         steps.append("log in again to write fresh credentials")
-    if fc.CREDENTIALS_INSECURE in classes:
+    if Failure.CREDENTIALS_INSECURE in classes:
         steps.append("make the credentials file private (chmod 600)")
     confidence: Confidence = "medium" if sum(w.failures for w in broken) >= 2 else "low"
     summary = f"It is you: this machine's set-up fails ({classes_of(broken)})."

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from monitor.checks import result as fc
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
+from monitor.failures import Failure
 
 # What a window's subject says it broke. Words, not substrings: "authored" is not auth.
 _SIGN_IN = re.compile(
@@ -88,7 +88,7 @@ def credential_of(window: LocalWindow) -> str:
         return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
     if _SSH_TEXT.search(window.detail) or window.target.startswith("ssh://"):
         return "ssh_key"
-    if fc.INVALID_GRANT in window.failure_classes:
+    if Failure.INVALID_GRANT in window.failure_classes:
         return "oauth"
     # "Invalid API key · Please run /login" names the key it rejected.
     if _API_KEY_TEXT.search(window.detail):

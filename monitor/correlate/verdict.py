@@ -24,13 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from monitor.checks import result as fc
 from monitor.correlate.evidence import Evidence
 from monitor.correlate.pages import Page
 from monitor.correlate.relevance import why_not
 from monitor.correlate.rules import RANK, RULES, Confidence, Finding
 from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
 from monitor.correlate.wording import span_text
+from monitor.failures import Failure
 
 VERDICTS = ("upstream", "local", "network", "inconclusive", "healthy", "no_data")
 
@@ -306,7 +306,7 @@ def _aside(window: UpstreamWindow, verdict: str, evidence: Evidence) -> str:
 
 
 def _unusable(window: LocalWindow) -> str:
-    if fc.INTERNAL_ERROR in window.failure_classes:
+    if Failure.INTERNAL_ERROR in window.failure_classes:
         return (
             f"{window.name} could not run (internal_error): monitor itself failed; please report it"
         )

@@ -8,23 +8,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from monitor.checks import result as fc
 from monitor.correlate.matching import host_of
 from monitor.correlate.relevance import Match
 from monitor.correlate.windows import LocalWindow, UpstreamWindow, by_name
+from monitor.failures import Failure
+
+# Which step of a call each network-level failure stopped at.
+_FAILED_STEP: dict[str, str] = {
+    Failure.DNS_FAILURE: "DNS",
+    Failure.CONNECT_TIMEOUT: "connecting",
+    Failure.CONNECT_REFUSED: "connecting",
+    Failure.NETWORK_UNREACHABLE: "routing",
+    Failure.TLS_ERROR: "TLS",
+}
 
 
 def network_failures(windows: list[LocalWindow]) -> list[str]:
     """ "DNS for api.anthropic.com failed (api-dns, api-reachable: dns_failure)": one per host."""
     grouped: dict[str, list[LocalWindow]] = {}
     for window in windows:
-        what = {
-            fc.DNS_FAILURE: "DNS",
-            fc.CONNECT_TIMEOUT: "connecting",
-            fc.CONNECT_REFUSED: "connecting",
-            fc.NETWORK_UNREACHABLE: "routing",
-            fc.TLS_ERROR: "TLS",
-        }.get(window.failure_classes[0] if window.failure_classes else "", "the call")
+        first = window.failure_classes[0] if window.failure_classes else ""
+        what = _FAILED_STEP.get(first, "the call")
         host = host_of(window.target) if window.target else window.name
         role = "control target" if window.role == "control" else ""
         grouped.setdefault(f"{what} for {role} {host}".replace("  ", " "), []).append(window)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import httpx
 
 from monitor import __version__
-from monitor.checks.result import TIMEOUT
 from monitor.errors import FetchError
+from monitor.failures import Failure
 from monitor.transport import transport_failure
 
 USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
@@ -44,7 +44,9 @@ class TransportFailure(FetchError):
     not. ``http_status`` is set when a response began and then failed.
     """
 
-    def __init__(self, reason: str, *, failure_class: str, http_status: int | None = None) -> None:
+    def __init__(
+        self, reason: str, *, failure_class: Failure, http_status: int | None = None
+    ) -> None:
         super().__init__(reason, http_status=http_status)
         self.failure_class = failure_class
 
@@ -166,7 +168,7 @@ def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> b
         if time.monotonic() > deadline:
             raise TransportFailure(
                 f"timed out after {limits.timeout:g}s reading the response",
-                failure_class=TIMEOUT,
+                failure_class=Failure.TIMEOUT,
                 http_status=response.status_code,
             )
         chunks.append(chunk)
@@ -206,7 +208,7 @@ def _transport_failure(
     return TransportFailure(reason, failure_class=failure_class, http_status=http_status)
 
 
-def _classify(exc: httpx.HTTPError, limits: Limits, url: str) -> tuple[str, str]:
+def _classify(exc: httpx.HTTPError, limits: Limits, url: str) -> tuple[Failure, str]:
     return transport_failure(
         exc,
         url,
