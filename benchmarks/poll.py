@@ -19,7 +19,8 @@ from benchmarks.measure import Reference, Row, expect, timed
 from benchmarks.registry import Context, Figure
 from benchmarks.server import RemoteLoopback
 from monitor.config import Config, parse_config
-from monitor.polling import PollReport, client_for, poll_sources
+from monitor.polling.poll import client_for, poll_sources
+from monitor.polling.record import PollReport
 from monitor.store import Store, open_store
 
 FIGURE_304 = "repeat poll answered 304 (CPU)"

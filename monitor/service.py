@@ -31,14 +31,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import insert, update
 from sqlalchemy.engine import make_url
 
-from monitor.backoff import jitter_for
 from monitor.checks.context import CheckContext
 from monitor.checks.runner import run_checks
 from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError, MonitorError
-from monitor.polling import BACKING_OFF, client_for, poll_sources
+from monitor.polling.backoff import jitter_for
+from monitor.polling.poll import BACKING_OFF, client_for, poll_sources
 from monitor.store import Store, open_store
 from monitor.store.models import Heartbeat
 from monitor.timeutil import isoformat_z

@@ -1,4 +1,4 @@
-"""Name a transport failure once, for polls and checks alike.
+"""The HTTP edge both pipelines share: trusting a CA, and naming a transport failure.
 
 A status poll wants a readable reason; a check also wants the failure
 class the correlator reasons over. Both come from the same inspection of
@@ -20,6 +20,13 @@ _DNS = (
     "no address associated",
     "getaddrinfo failed",
 )
+
+
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    """The usual public CAs plus ``ca_file`` (a corporate proxy's CA, say), not instead of them."""
+    context = httpx.create_ssl_context()
+    context.load_verify_locations(cafile=ca_file)
+    return context
 
 
 def transport_failure(

@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.backoff import (
+from monitor.failures import Failure
+from monitor.polling.backoff import (
     MAX_RETRY_AFTER,
     backoff_delay,
     default_cap,
     parse_retry_after,
     should_back_off,
 )
-from monitor.failures import Failure
 
 NOW = datetime(2026, 11, 23, 6, 39, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -130,7 +130,7 @@ def test_it_backs_off_on_an_overloaded_vendor_only(
 def test_it_treats_a_back_off_ending_within_the_jitter_as_over() -> None:
     from datetime import timedelta
 
-    from monitor.backoff import jitter_for
+    from monitor.polling.backoff import jitter_for
 
     # A 30 s check may fire up to 3 s early; a 5 min source up to 30 s.
     assert jitter_for(timedelta(seconds=30)) == 3.0

@@ -16,7 +16,7 @@ import monitor
 import monitor.cli
 from monitor.cli import main
 from monitor.cli.app import App, cli
-from monitor.polling import PollReport
+from monitor.polling.record import PollReport
 from monitor.store.ingest import ApplyStats
 
 

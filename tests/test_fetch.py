@@ -9,7 +9,7 @@ import pytest
 
 from monitor.errors import FetchError
 from monitor.failures import Failure
-from monitor.sources.fetch import (
+from monitor.polling.fetch import (
     USER_AGENT,
     ErrorResponse,
     Limits,

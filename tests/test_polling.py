@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from monitor.cli import main
 from monitor.config import load_config
-from monitor.polling import poll_sources
+from monitor.polling.poll import poll_sources
 from monitor.store.models import ComponentStatus, Incident, Poll, Source
 from tests.conftest import fixture_bytes
 from tests.loopback import LoopbackServer

@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-import monitor.polling
+import monitor.polling.record
 from monitor.cli import main
-from monitor.sources.fetch import tls_context
 from monitor.store import open_store
 from monitor.store.ingest import apply_snapshot as real_apply_snapshot
 from monitor.store.migrate import HEAD_REVISION
 from monitor.store.models import Base, ComponentStatus, Incident, Poll, Source
+from monitor.transport import tls_context
 from tests.conftest import fixture_bytes, run_monitor
 from tests.loopback import LoopbackServer
 
@@ -159,7 +159,7 @@ def test_it_logs_a_failed_write_for_one_source_and_still_records_the_others(
             raise OperationalError("INSERT ...", {}, Exception("database is locked"))
         return stats
 
-    monkeypatch.setattr(monitor.polling, "apply_snapshot", apply_then_fail_for_broken)
+    monkeypatch.setattr(monitor.polling.record, "apply_snapshot", apply_then_fail_for_broken)
 
     status, out, _ = run(capsys, "--config", str(config), "poll")
 

@@ -231,7 +231,7 @@ def test_it_runs_everything_once_for_cron(
 
 
 def test_it_spreads_jobs_with_bounded_jitter() -> None:
-    from monitor.backoff import jitter_for
+    from monitor.polling.backoff import jitter_for
 
     assert jitter_for(timedelta(seconds=30)) == 3.0
     assert jitter_for(timedelta(minutes=5)) == 30.0

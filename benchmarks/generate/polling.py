@@ -4,7 +4,7 @@ A source is polled every ``interval_s`` while monitoring is up; a poll is
 ``ok`` (200) when something changed on the page since the last good poll
 and ``not_modified`` (304) otherwise, and fails now and then (always while
 the network is down). What changed is counted into the poll row, as
-monitor.polling does.
+monitor.polling.poll does.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import httpx
 
 from monitor import __version__
 from monitor.redact import redact_url
-from monitor.sources.fetch import tls_context
+from monitor.transport import tls_context
 
 USER_AGENT = f"monitor/{__version__} (synthetic check)"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from monitor.cli.app import App, pass_app
-from monitor.polling import PollReport, poll_sources
+from monitor.polling.poll import poll_sources
+from monitor.polling.record import PollReport
 
 
 @click.command()

@@ -17,7 +17,7 @@ import httpx
 from monitor import __version__
 from monitor.errors import FetchError
 from monitor.failures import Failure
-from monitor.transport import transport_failure
+from monitor.transport import tls_context, transport_failure
 
 USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
 
@@ -26,7 +26,7 @@ class ErrorResponse(FetchError):
     """The server answered with an error status (>= 400).
 
     ``retry_after`` is the ``Retry-After`` header exactly as sent, or None:
-    the poller turns it into a back-off (monitor.backoff), which needs the
+    the poller turns it into a back-off (monitor.polling.backoff), which needs the
     value itself, not a sentence that mentions it.
     """
 
@@ -107,13 +107,6 @@ def build_client(
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         transport=transport,
     )
-
-
-def tls_context(ca_file: str) -> ssl.SSLContext:
-    """The usual public CAs plus ``ca_file`` (a corporate proxy's CA, say), not instead of them."""
-    context = httpx.create_ssl_context()
-    context.load_verify_locations(cafile=ca_file)
-    return context
 
 
 def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: Limits) -> Fetched:
