@@ -9,6 +9,7 @@ access token is refused. No token may reach a detail or a fact.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -16,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
 
-from monitor.checks import tokenstore
 from monitor.checks.context import CheckContext
 from monitor.checks.oauth_probe import PROBE_PREFIX, run_oauth_token_endpoint
 from monitor.checks.oauth_refresh import run_oauth_refresh
@@ -505,7 +506,7 @@ def test_refresh_says_so_when_the_rotated_token_cannot_be_saved(oauth, context, 
     def full_disk(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tokenstore.os, "replace", full_disk)
+    monkeypatch.setattr(os, "replace", full_disk)
     result = run_oauth_refresh(settings, context)
     monkeypatch.undo()
 
@@ -754,6 +755,7 @@ def test_token_set_then_the_check_refreshes_with_that_token(token_config, oauth)
     assert invoke(token_config, "set", "vendor-refresh", input=issued + "\n").exit_code == 0
     app = App(str(token_config))
     (settings, _) = app.config.checks
+    assert isinstance(settings, OAuthRefreshCheck)
     context = CheckContext(
         config_dir=token_config.parent, state_dir=default_state_dir(token_config)
     )
