@@ -54,7 +54,7 @@ from monitor.checks.tokenstore import (
 from monitor.cli import token as token_cli
 from monitor.cli.app import App
 from monitor.cli.token import set_token, token
-from tests.conftest import tls_files
+from tests.conftest import WriteConfig, tls_files
 from tests.loopback import wait_until
 from tests.oauth_server import (
     ANSWER_429,
@@ -712,7 +712,7 @@ def test_refresh_over_https_with_the_configured_ca(tls_oauth, context):
 
 
 @pytest.fixture
-def token_config(write_config, oauth) -> Path:
+def token_config(write_config: WriteConfig, oauth) -> Path:
     return write_config(
         extra=(
             "[[check]]\n"
@@ -812,7 +812,7 @@ def test_token_set_asks_without_echo_at_a_terminal(token_config, monkeypatch):
         return "rt-typed-at-a-terminal"
 
     monkeypatch.setattr(token_cli, "_is_terminal", lambda stream: True)
-    monkeypatch.setattr(token_cli.click, "prompt", prompt)
+    monkeypatch.setattr(click, "prompt", prompt)
     result = invoke(token_config, "set", "vendor-refresh")
 
     assert result.exit_code == 0, result.output
