@@ -19,9 +19,13 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.measure import Row, expect, timed
 from benchmarks.registry import Context, Figure
+
+if TYPE_CHECKING:  # imported, and timed, inside measure()
+    from monitor.charts.generate import ChartReport
 
 FIGURE_30 = "chart set, 30 days of 12 checks (PNG + SVG + index.html)"
 FIGURE_365 = "chart set, 365 days of 12 checks (PNG + SVG + index.html)"
@@ -51,7 +55,7 @@ def measure(db: Path, end: datetime, repeat: int) -> tuple[list[Row], float]:
             for days, figure in FIGURES_BY_DAYS.items():
                 since = end - timedelta(days=days)
 
-                def draw(since: datetime = since, days: int = days) -> object:
+                def draw(since: datetime = since, days: int = days) -> ChartReport:
                     return generate(
                         store, since=since, until=end, out_dir=Path(folder) / str(days), now=end
                     )

@@ -125,7 +125,8 @@ def executemany_once(log: Path, folder: Path, name: str) -> Callable[[], None]:
 
 def run(context: Context) -> list[Row]:
     lines = QUICK_LINES if context.quick else LINES
-    walls, floors = [], []
+    walls: list[float] = []
+    floors: list[float] = []
     with tempfile.TemporaryDirectory(prefix="monitor-import-") as name:
         folder = Path(name)
         log = folder / "observed.jsonl"

@@ -6,7 +6,7 @@ import ssl
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -29,12 +29,12 @@ def server() -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture(scope="session")
-def tls_authority():  # type: ignore[no-untyped-def]
+def tls_authority():
     trustme = pytest.importorskip("trustme")
     return trustme.CA()
 
 
-def tls_files(authority, directory: Path, *hosts: str) -> tuple[ssl.SSLContext, Path]:  # type: ignore[no-untyped-def]
+def tls_files(authority, directory: Path, *hosts: str) -> tuple[ssl.SSLContext, Path]:
     """A server TLS context with a certificate for ``hosts``, and the CA file that trusts it."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert(*(hosts or ("localhost", "127.0.0.1"))).configure_cert(context)
@@ -57,7 +57,7 @@ WriteConfig = Callable[..., Path]
 def write_config(tmp_path: Path) -> WriteConfig:
     """Write a config.toml into tmp_path: ``write_config(sources=[...], http=...)``."""
 
-    def write(sources: list[dict[str, object]] = (), http: str = "", extra: str = "") -> Path:  # type: ignore[assignment]
+    def write(sources: Sequence[dict[str, object]] = (), http: str = "", extra: str = "") -> Path:
         blocks = [
             '[monitor]\nprobe = "test-probe"\n',
             "[http]\n" + textwrap.dedent(http or 'timeout = "2s"\nconnect_timeout = "1s"\n'),

@@ -26,13 +26,16 @@ import secrets
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
-from authlib.oauth2.rfc6749 import (
+# Authlib ships no type hints; its types-Authlib stubs (1.8) lag and contradict the
+# runtime (e.g. an int ``expires_generator``), so Authlib's classes are Any here.
+from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
     AuthorizationServer,
     ClientMixin,
     OAuth2Error,
@@ -41,8 +44,11 @@ from authlib.oauth2.rfc6749 import (
     TokenMixin,
     grants,
 )
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6750 import (  # type: ignore[import-untyped]
+    BearerTokenGenerator,
+    BearerTokenValidator,
+)
 
 from tests.loopback import ThreadedServer
 
@@ -136,7 +142,7 @@ class Store:
                 token.access_revoked = token.refresh_revoked = True
 
 
-def _random_token(prefix: str) -> Any:
+def _random_token(prefix: str) -> Callable[..., str]:
     def generate(**_: Any) -> str:
         return prefix + secrets.token_urlsafe(24)
 
@@ -151,7 +157,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-        store = self.server.store
+        store: Store = self.server.store
         token = store.by_refresh.get(refresh_token)
         if token is not None and token.refresh_revoked and store.revoke_grant_on_reuse:
             store.revoke_grant(token)

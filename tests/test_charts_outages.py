@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.charts.outages import FailedRun, folded_outages, gap_for, raw_outages
+from monitor.charts.outages import folded_outages, gap_for, raw_outages
 from monitor.charts.uptime import (
     Counts,
     cells,
@@ -17,6 +17,7 @@ from monitor.charts.uptime import (
     uptime_step,
 )
 from monitor.retention import RollupRow
+from monitor.store.history import FailedRun
 
 LO = datetime(2026, 4, 14, 0, 0, tzinfo=UTC)
 HI = datetime(2026, 4, 15, 0, 0, tzinfo=UTC)

@@ -7,6 +7,7 @@ import itertools
 from collections import Counter
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
@@ -59,6 +60,7 @@ def legend_looks(figure: Figure) -> dict[str, tuple[str, str]]:
 def hatch_color(collection: PolyCollection) -> str:
     getter = getattr(collection, "get_hatchcolor", None)  # matplotlib 3.10+
     colors = getter() if getter else collection.get_edgecolor()
+    assert isinstance(colors, np.ndarray)  # a collection's colors: an N×4 RGBA array
     return to_hex(colors[0])
 
 
@@ -124,6 +126,7 @@ def test_hatches_are_drawn_in_their_ink_not_in_their_fill(dashboard):
     assert len(hatched) >= 5
     for collection in hatched:
         fills = collection.get_facecolor()
+        assert isinstance(fills, np.ndarray)
         ink = hatch_color(collection)
         assert len(fills) == 0 or to_hex(fills[0]) != ink
         assert ink in {style.DARK_INK.lower(), style.LIGHT_INK.lower(), style.NODATA_EDGE.lower()}
@@ -151,10 +154,15 @@ def test_incident_titles_never_overlap_in_a_busy_lane(dashboard):
     with chart_style():
         figure = timeline_figure(crowded)
         canvas = FigureCanvasAgg(figure)
-        canvas.draw()
-    renderer = canvas.get_renderer()
+        # matplotlib's backend_agg is unannotated (no stub for FigureCanvasAgg's methods)
+        canvas.draw()  # type: ignore[no-untyped-call]
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
     ax = figure.axes[0]
-    boxes = [text.get_bbox_patch().get_window_extent(renderer) for text in ax.texts]
+    boxes = []
+    for text in ax.texts:
+        patch = text.get_bbox_patch()
+        assert patch is not None, text.get_text()  # every title is drawn in its box
+        boxes.append(patch.get_window_extent(renderer))
 
     assert 4 <= len(boxes) <= MAX_LABELS
     for one, other in itertools.combinations(boxes, 2):

@@ -9,6 +9,7 @@ access token is refused. No token may reach a detail or a fact.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -16,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
 
-from monitor.checks import tokenstore
 from monitor.checks.context import CheckContext
 from monitor.checks.oauth_probe import PROBE_PREFIX, run_oauth_token_endpoint
 from monitor.checks.oauth_refresh import run_oauth_refresh
@@ -38,7 +39,7 @@ from monitor.cli import token as token_cli
 from monitor.cli.app import App
 from monitor.cli.token import set_token, token
 from monitor.failures import Failure
-from tests.conftest import tls_files
+from tests.conftest import WriteConfig, tls_files
 from tests.loopback import wait_until
 from tests.oauth_server import (
     ANSWER_429,
@@ -493,7 +494,7 @@ def test_refresh_says_so_when_the_rotated_token_cannot_be_saved(oauth, context, 
     def full_disk(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tokenstore.os, "replace", full_disk)
+    monkeypatch.setattr(os, "replace", full_disk)
     result = run_oauth_refresh(settings, context)
     monkeypatch.undo()
 
@@ -699,7 +700,7 @@ def test_refresh_over_https_with_the_configured_ca(tls_oauth, context):
 
 
 @pytest.fixture
-def token_config(write_config, oauth) -> Path:
+def token_config(write_config: WriteConfig, oauth) -> Path:
     return write_config(
         extra=(
             "[[check]]\n"
@@ -742,6 +743,7 @@ def test_token_set_then_the_check_refreshes_with_that_token(token_config, oauth)
     assert invoke(token_config, "set", "vendor-refresh", input=issued + "\n").exit_code == 0
     app = App(str(token_config))
     (settings, _) = app.config.checks
+    assert isinstance(settings, OAuthRefreshCheck)
     context = CheckContext(
         config_dir=token_config.parent, state_dir=default_state_dir(token_config)
     )
@@ -798,7 +800,7 @@ def test_token_set_asks_without_echo_at_a_terminal(token_config, monkeypatch):
         return "rt-typed-at-a-terminal"
 
     monkeypatch.setattr(token_cli, "_is_terminal", lambda stream: True)
-    monkeypatch.setattr(token_cli.click, "prompt", prompt)
+    monkeypatch.setattr(click, "prompt", prompt)
     result = invoke(token_config, "set", "vendor-refresh")
 
     assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.store import open_store
-from tests.conftest import load, run_monitor
+from tests.conftest import WriteConfig, load, run_monitor
 from tests.dashboard_seed import seed
 
 RANGE = ("--since", "2026-04-13T00:00:00Z", "--until", "2026-04-15T00:00:00Z")
@@ -17,7 +17,7 @@ TEN_YEARS = ("--since", "2016-01-01T00:00Z", "--until", "2026-01-08T00:00Z")  # 
 
 
 @pytest.fixture
-def config(write_config) -> Path:
+def config(write_config: WriteConfig) -> Path:
     path = write_config(
         extra='[[check]]\nname = "api-reachable"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
         'interval = "5m"\n'

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import click
 import pytest
 
 import monitor
 import monitor.cli
+import monitor.cli.poll
 from monitor.cli import main
 from monitor.cli.app import App, cli
 from monitor.polling.record import PollReport
 from monitor.store.ingest import ApplyStats
 
+Row = tuple[tuple[str, ...], click.Command]
 
-def walk(command: click.Command, path: tuple[str, ...] = ()):
+
+def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[Row]:
     yield path, command
     if isinstance(command, click.Group):
         for name in command.list_commands(click.Context(command)):
             sub = command.get_command(click.Context(command), name)
+            assert sub is not None, name
             yield from walk(sub, (*path, name))
 
 
@@ -33,7 +38,7 @@ SUBCOMMANDS = [(path, command) for path, command in COMMANDS if path]
 LEAVES = [(path, command) for path, command in COMMANDS if not isinstance(command, click.Group)]
 
 
-def ids(rows):
+def ids(rows: list[Row]) -> list[str]:
     return [" ".join(path) or "monitor" for path, _ in rows]
 
 

@@ -13,6 +13,7 @@ import pytest
 from monitor.cli import main
 from monitor.store import open_store
 from monitor.store.observed import list_observations
+from tests.conftest import WriteConfig
 
 KEY = "sk-ant-api03-Zx9aQw7ErTy5UiOp3AsDf1GhJkL"
 BEARER = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2lnbmF0dXJl"
@@ -57,7 +58,7 @@ def write_jsonl(path: Path, *lines: object) -> Path:
 
 
 @pytest.fixture
-def config(write_config) -> Path:
+def config(write_config: WriteConfig) -> Path:
     return write_config(sources=SOURCES, extra=VENDOR_CHECK)
 
 

@@ -38,7 +38,11 @@ def records(relative: str) -> dict[str, IncidentRecord | MaintenanceRecord]:
     payload = (FIXTURES / relative).read_bytes()
     parse = statuspage.parse_incidents if relative.endswith(".json") else feed.parse
     snapshot = parse(payload)
-    return {r.external_id: r for r in (*snapshot.incidents, *snapshot.maintenances)}
+    both: tuple[IncidentRecord | MaintenanceRecord, ...] = (
+        *snapshot.incidents,
+        *snapshot.maintenances,
+    )
+    return {r.external_id: r for r in both}
 
 
 def update(relative: str, incident: str, excerpt: str) -> UpdateRecord:

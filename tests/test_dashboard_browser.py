@@ -55,11 +55,12 @@ class Page:
         self.ws.send(json.dumps({"id": call, "method": method, "params": params}))
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
-            message = json.loads(self.ws.recv())
+            message: dict[str, Any] = json.loads(self.ws.recv())  # DevTools sends objects
             if message.get("id") == call:
                 if "error" in message:
                     raise AssertionError(f"{method}: {message['error']}")
-                return message.get("result", {})
+                result: dict[str, Any] = message.get("result", {})
+                return result
             self.events.append(message)
         raise TimeoutError(f"no answer to {method} within {TIMEOUT}s")
 
@@ -70,10 +71,10 @@ class Page:
             if event.get("method") == method:
                 return event
         while time.monotonic() < deadline:
-            event = json.loads(self.ws.recv())
-            self.events.append(event)
-            if event.get("method") == method:
-                return event
+            received: dict[str, Any] = json.loads(self.ws.recv())
+            self.events.append(received)
+            if received.get("method") == method:
+                return received
         raise TimeoutError(f"no {method} within {TIMEOUT}s")
 
     def evaluate(self, expression: str) -> Any:

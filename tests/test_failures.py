@@ -19,7 +19,8 @@ def test_every_class_is_stored_as_its_snake_case_name() -> None:
 def test_a_class_equals_the_string_a_database_hands_back() -> None:
     assert Failure("timeout") is Failure.TIMEOUT
     assert "timeout" in {Failure.TIMEOUT}
-    assert {Failure.TIMEOUT: 1}["timeout"] == 1
+    by_class: dict[str, int] = {Failure.TIMEOUT: 1}
+    assert by_class["timeout"] == 1
 
 
 def test_the_families_sort_every_class_exactly_once() -> None:

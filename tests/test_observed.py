@@ -183,6 +183,13 @@ def read_jsonl(*objects: object, tz=UTC) -> list[ObservedLine | RejectedLine]:
     return list(parse_jsonl(jsonl(*objects), tz=tz, now=NOW))
 
 
+def observed(items: list[ObservedLine | RejectedLine]) -> list[ObservedLine]:
+    """``items``, which must all have been read (none rejected)."""
+    lines = [i for i in items if isinstance(i, ObservedLine)]
+    assert len(lines) == len(items), items
+    return lines
+
+
 def test_it_reads_jsonl_objects_with_at_error_and_target():
     [item] = read_jsonl(
         {"at": "2026-04-14T09:41:07Z", "error": "socket hang up", "target": "api.anthropic.com"}
@@ -194,9 +201,11 @@ def test_it_reads_jsonl_objects_with_at_error_and_target():
 
 
 def test_it_accepts_time_timestamp_and_message_as_synonyms():
-    items = read_jsonl(
-        {"time": "2026-04-14T09:00:00Z", "message": "ECONNREFUSED"},
-        {"timestamp": "2026-04-14T10:00:00+02:00", "message": "ETIMEDOUT"},
+    items = observed(
+        read_jsonl(
+            {"time": "2026-04-14T09:00:00Z", "message": "ECONNREFUSED"},
+            {"timestamp": "2026-04-14T10:00:00+02:00", "message": "ETIMEDOUT"},
+        )
     )
     assert [(i.at, i.failure_class, i.target) for i in items] == [
         (utc(9), "connect_refused", None),
@@ -206,6 +215,7 @@ def test_it_accepts_time_timestamp_and_message_as_synonyms():
 
 def test_it_uses_the_status_field_as_a_classification_hint():
     [item] = read_jsonl({"at": "2026-04-14T09:00:00Z", "error": "request failed", "status": 529})
+    assert isinstance(item, ObservedLine)
     assert item.failure_class == "server_error"
 
 
@@ -213,6 +223,7 @@ def test_it_reads_an_error_object_as_its_json_text():
     [item] = read_jsonl(
         {"at": "2026-04-14T09:00:00Z", "error": {"type": "authentication_error", "message": "x"}}
     )
+    assert isinstance(item, ObservedLine)
     assert item.failure_class == "auth_rejected"
     assert "authentication_error" in item.error
 
@@ -229,6 +240,7 @@ def test_it_reads_an_error_object_as_its_json_text():
 )
 def test_it_reads_jsonl_times_as_unix_time_or_iso_in_the_zone_given(at, expected):
     [item] = read_jsonl({"at": at, "error": "ETIMEDOUT"}, tz=BERLIN)
+    assert isinstance(item, ObservedLine)
     assert item.at == expected
 
 
@@ -294,6 +306,7 @@ def test_it_reads_a_leading_timestamp_and_takes_the_rest_as_the_error(line, at, 
 
 def test_it_reads_times_without_a_zone_as_local_time_when_no_tz_is_given():
     [item] = read_text("2026-04-14 09:41:07 socket hang up", tz=None)
+    assert isinstance(item, ObservedLine)
     local = datetime(2026, 4, 14, 9, 41, 7).astimezone()
     assert item.at == local.astimezone(UTC)
 
@@ -322,8 +335,8 @@ def test_it_skips_blank_and_comment_lines_in_text_and_numbers_lines_as_in_the_fi
 
 def test_it_gives_identical_lines_distinct_fingerprints_that_repeat_on_a_second_read():
     lines = ["2026-04-14T09:41:07Z socket hang up"] * 3 + ["2026-04-14T09:41:08Z socket hang up"]
-    first = [i.fingerprint for i in read_text(*lines)]
-    second = [i.fingerprint for i in read_text(*lines)]
+    first = [i.fingerprint for i in observed(read_text(*lines))]
+    second = [i.fingerprint for i in observed(read_text(*lines))]
     assert first == second
     assert len(set(first)) == 4
     assert first[0] == fingerprint(utc(9, 41, 7), None, "socket hang up", 0)
@@ -347,6 +360,7 @@ def test_it_redacts_secrets_before_storing_or_fingerprinting(error):
         assert BEARER not in item.error
         assert "REDACTED" in item.error
         assert item.fingerprint == fingerprint(item.at, item.target, item.error, 0)
+    assert isinstance(json_item, ObservedLine)
     assert KEY not in (json_item.target or "")
 
 
@@ -354,6 +368,7 @@ def test_it_redacts_a_secret_in_the_target_url_query():
     [item] = read_jsonl(
         {"at": "2026-04-14T09:00:00Z", "error": "x", "target": "https://h/p?api_key=abcdef123"}
     )
+    assert isinstance(item, ObservedLine)
     assert item.target == "https://h/p?api_key=REDACTED"
 
 
@@ -365,12 +380,14 @@ def test_it_never_quotes_a_secret_in_a_rejection_reason():
 
 def test_it_caps_the_error_text():
     [item] = read_text("2026-04-14T09:41:07Z " + "x" * 5000 + " 503")
+    assert isinstance(item, ObservedLine)
     assert len(item.error) == MAX_ERROR
     assert item.error.endswith("…")
 
 
 def test_it_classifies_a_status_beyond_the_stored_excerpt():
     [item] = read_text("2026-04-14T09:41:07Z " + "detail " * 100 + "status code 503")
+    assert isinstance(item, ObservedLine)
     assert item.failure_class == "server_error"
 
 
@@ -384,6 +401,7 @@ def test_it_detects_the_format_from_the_first_line(first, expected):
 
 def test_it_reads_a_unix_time_as_utc_whatever_the_zone():
     [item] = read_jsonl({"at": 0, "error": "x"}, tz=timezone(timedelta(hours=5)))
+    assert isinstance(item, ObservedLine)
     assert item.at == datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -409,6 +427,7 @@ def test_it_rejects_a_line_nested_too_deeply_and_reads_the_lines_after_it(line, 
         ("RejectedLine", 2),
         ("ObservedLine", 3),
     ]
+    assert isinstance(items[1], RejectedLine)
     assert items[1].reason.startswith(reason)
 
 
@@ -446,6 +465,7 @@ def test_it_still_classifies_error_text_once_its_secrets_are_redacted(error, sec
     [text_item] = read_text(f"2026-04-14T09:41:07Z {error}")
     [json_item] = read_jsonl({"at": "2026-04-14T09:41:07Z", "error": error})
     for item in (text_item, json_item):
+        assert isinstance(item, ObservedLine)
         assert item.failure_class == expected
         if secret is None:
             assert item.error == error
@@ -465,6 +485,7 @@ def test_it_keeps_the_error_type_and_message_of_a_json_body_readable():
             },
         }
     )
+    assert isinstance(item, ObservedLine)
     assert item.failure_class == "auth_rejected"
     assert '"type": "authentication_error"' in item.error
     assert '"message": "Invalid authentication credentials"' in item.error

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from monitor.store.models import (
     Source,
     UpdateComponent,
 )
-from tests.conftest import fixture_bytes, run_monitor
+from tests.conftest import WriteConfig, fixture_bytes, run_monitor
 from tests.loopback import LoopbackServer
 
 EMPTY_MAINTENANCES = (
@@ -77,7 +78,7 @@ def polls(database: Path) -> dict[str, Poll]:
 
 
 @pytest.fixture
-def three_sources(server: LoopbackServer, write_config) -> Path:
+def three_sources(server: LoopbackServer, write_config: WriteConfig) -> Path:
     server.route(
         "/sauce/history.atom",
         fixture_bytes("saucelabs/us-west-1-history.atom"),
@@ -149,7 +150,17 @@ def test_it_writes_nothing_when_every_page_answers_304(
     assert len(conditional) == 5
 
 
-FAILURES = {
+class RouteOptions(TypedDict, total=False):
+    """The ``LoopbackServer.route`` keywords the failures below use."""
+
+    body: bytes
+    status: int
+    content_type: str
+    truncate_at: int
+    delay: float
+
+
+FAILURES: dict[str, tuple[RouteOptions, int | None, str]] = {
     "server_error": (
         {"status": 500, "body": b"oops", "content_type": "text/plain"},
         500,

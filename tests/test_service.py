@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +28,11 @@ def serve(server: LoopbackServer) -> None:
 
 
 def write(
-    path: Path, server: LoopbackServer, *, checks: list[str] = ("reachable",), source: bool = True
+    path: Path,
+    server: LoopbackServer,
+    *,
+    checks: Sequence[str] = ("reachable",),
+    source: bool = True,
 ) -> Path:
     blocks = ['[monitor]\nprobe = "svc"\n']
     if source:

@@ -23,8 +23,8 @@ GITHUB_ACTIONS = "github/incident-8vfyvq16hzh9-actions-critical.json"
 CLAUDE = "claude/incidents-trimmed-2026-06.json"
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_it_reads_all_fifty_github_incidents_and_their_updates() -> None:

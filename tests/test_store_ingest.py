@@ -17,7 +17,7 @@ from monitor.sources.records import (
     UpdateRecord,
 )
 from monitor.store import Store
-from monitor.store.ingest import apply_snapshot, current_component_statuses
+from monitor.store.ingest import apply_snapshot
 from monitor.store.models import (
     ComponentStatus,
     Incident,
@@ -26,7 +26,12 @@ from monitor.store.models import (
     Maintenance,
     UpdateComponent,
 )
-from monitor.store.queries import SourceSpec, list_incidents, sync_sources
+from monitor.store.queries import (
+    SourceSpec,
+    current_component_statuses,
+    list_incidents,
+    sync_sources,
+)
 from tests.conftest import fixture_bytes
 
 T0 = datetime(2026, 4, 13, 15, 0, tzinfo=UTC)

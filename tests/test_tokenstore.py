@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from monitor.checks import tokenstore
 from monitor.checks.context import CheckContext
 from monitor.checks.settings import OAuthRefreshCheck
 from monitor.checks.tokenstore import (
@@ -90,7 +89,7 @@ def test_a_crash_before_the_rename_keeps_the_old_token(token_path, monkeypatch):
     def crash(src: object, dst: object) -> None:
         raise OSError(5, "simulated crash between write and rename")
 
-    monkeypatch.setattr(tokenstore.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="simulated crash"):
         write_token(token_path, "rt-new", "c", NOW)
     monkeypatch.undo()
@@ -107,7 +106,7 @@ def test_the_temp_file_is_private_before_it_is_renamed(token_path, monkeypatch):
         seen.append(stat.S_IMODE(os.stat(src).st_mode))
         real_replace(src, dst)
 
-    monkeypatch.setattr(tokenstore.os, "replace", inspect)
+    monkeypatch.setattr(os, "replace", inspect)
     write_token(token_path, "rt-new", "c", NOW)
     assert seen == [0o600]
 
@@ -120,7 +119,7 @@ def test_it_syncs_the_file_and_the_folder(token_path, monkeypatch):
         synced.append(stat.S_ISDIR(os.fstat(fd).st_mode))
         real_fsync(fd)
 
-    monkeypatch.setattr(tokenstore.os, "fsync", spy)
+    monkeypatch.setattr(os, "fsync", spy)
     write_token(token_path, "rt-new", "c", NOW)
     assert synced == [False, True]  # the file first, then the folder holding the rename
 

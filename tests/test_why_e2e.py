@@ -26,7 +26,9 @@ LOGIN = "claude.ai"
 UNRESOLVABLE = "monitor-why-test.invalid"
 
 
-def update(status: str, body: str, at: str, components: list[tuple[str, str, str]]) -> dict:
+def update(
+    status: str, body: str, at: str, components: list[tuple[str, str, str]]
+) -> dict[str, Any]:
     return {
         "id": f"u-{status}-{at}",
         "status": status,
@@ -40,7 +42,9 @@ def update(status: str, body: str, at: str, components: list[tuple[str, str, str
     }
 
 
-def incident(ident: str, name: str, impact: str, start: str, end: str, updates: list) -> dict:
+def incident(
+    ident: str, name: str, impact: str, start: str, end: str, updates: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "id": ident,
         "name": name,
@@ -110,7 +114,10 @@ QUIET = {"page": PAGE, "incidents": []}
 
 
 def serve_claude(server: LoopbackServer, incidents: dict[str, Any]) -> str:
-    summary = {"page": PAGE, "status": {"indicator": "none", "description": "All good"}}
+    summary: dict[str, object] = {
+        "page": PAGE,
+        "status": {"indicator": "none", "description": "All good"},
+    }
     summary |= {"components": [], "incidents": [], "scheduled_maintenances": []}
     server.route("/claude/api/v2/summary.json", json.dumps(summary).encode())
     server.route("/claude/api/v2/incidents.json", json.dumps(incidents).encode())
@@ -190,7 +197,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def why(capsys, config: Path, *args: str) -> dict[str, Any]:
     status, out, err = run(capsys, "--config", str(config), "why", "--json", *args)
     assert status == 0, err
-    return json.loads(out)
+    answer: dict[str, Any] = json.loads(out)  # `why --json` prints one object
+    return answer
 
 
 def observed(
