@@ -13,16 +13,16 @@ import socket
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
+from monitor.durations import format_duration
 from monitor.errors import ConfigError
-from monitor.retention import RetentionSettings
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -87,6 +87,24 @@ class DashboardsSettings(Section):
     out: str = "dashboards"
     days: Annotated[int, Field(ge=1, le=3660)] = 30
     formats: list[ChartFormat] = Field(default_factory=lambda: list(CHART_FORMATS))
+
+
+class RetentionSettings(Section):
+    """``[retention]``: how long raw check runs and their hourly rollups are kept."""
+
+    raw: Duration = timedelta(days=90)
+    rollups: Duration = timedelta(days=730)
+
+    @model_validator(mode="after")
+    def _rollups_outlive_raw(self) -> Self:
+        # Rollups only ever cover hours older than ``raw``; kept for less,
+        # each would be deleted by the same prune that wrote it.
+        if self.rollups < self.raw:
+            raise ValueError(
+                "rollups must be kept at least as long as raw runs "
+                f"(rollups {format_duration(self.rollups)} < raw {format_duration(self.raw)})"
+            )
+        return self
 
 
 class _Document(Section):

@@ -173,7 +173,7 @@ class Service:
             )
 
     def retention_job(self) -> None:
-        from monitor.retention import prune
+        from monitor.store.retention import prune
 
         with self._tracked():
             settings = self.config.retention

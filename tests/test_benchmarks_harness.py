@@ -25,7 +25,7 @@ from benchmarks.generate.core import TABLES
 from benchmarks.harness import KEYS, load_figures, main, parse_args, selected
 from benchmarks.measure import Reference, Row
 from benchmarks.report import cells
-from monitor.retention import RawRun, fold
+from monitor.rollups import RawRun, fold
 from monitor.store import open_store
 from monitor.store.checkruns import latest_runs, list_check_runs
 from monitor.store.migrate import HEAD_REVISION, current_revision

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.charts.model import build
 from monitor.charts.outages import gap_for
 from monitor.correlate.windows import check_windows
-from monitor.retention import RawRun, fold
+from monitor.rollups import RawRun, fold
 from monitor.store.evidence import series_between
 from monitor.store.history import read_history
 from tests.dashboard_seed import (

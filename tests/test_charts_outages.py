@@ -16,7 +16,7 @@ from monitor.charts.uptime import (
     unwatched,
     uptime_step,
 )
-from monitor.retention import RollupRow
+from monitor.rollups import RollupRow
 from monitor.store.history import FailedRun
 
 LO = datetime(2026, 4, 14, 0, 0, tzinfo=UTC)

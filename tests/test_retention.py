@@ -16,23 +16,15 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-import monitor.retention as retention
+import monitor.store.retention as retention
 from monitor.cli.app import App
 from monitor.cli.prune import prune_command
-from monitor.retention import (
-    PruneStats,
-    RawRun,
-    RetentionSettings,
-    RollupRow,
-    fold,
-    hour_of,
-    merge,
-    percentile,
-    prune,
-)
+from monitor.config import RetentionSettings
+from monitor.rollups import RawRun, RollupRow, fold, hour_of, merge, percentile
 from monitor.store import Store, open_store
 from monitor.store.checkruns import CheckSpec, record_check_run, sync_checks
 from monitor.store.models import CheckRun, Incident, Poll, RollupHourly, Source
+from monitor.store.retention import PruneStats, prune
 
 NOW = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
 RAW = timedelta(days=90)

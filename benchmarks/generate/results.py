@@ -25,7 +25,7 @@ from benchmarks.generate.rows import FACTS_TIME, RID, SDATE, TAIL_COLUMNS, Varia
 from benchmarks.generate.story import Plan
 from benchmarks.generate.timefmt import DAY, HMS, HOUR, day_prefix
 from monitor.failures import Failure
-from monitor.retention import percentile
+from monitor.rollups import percentile
 
 POOL_BITS = 10  # 1,024 passing variants per check and load level
 MASK = (1 << POOL_BITS) - 1
@@ -63,7 +63,7 @@ class CheckStream:
 
 
 def fold_hour(durations: list[float], skipped: int, classes: list[str]) -> tuple[object, ...]:
-    """runs, failures, skipped, p50_ms, p95_ms, failure_classes: retention.fold's semantics."""
+    """runs, failures, skipped, p50_ms, p95_ms, failure_classes, as monitor.rollups.fold."""
     ordered = sorted(durations)
     p50, p95 = percentile(ordered, 0.5), percentile(ordered, 0.95)
     counts = Counter(c or Failure.UNCLASSIFIED for c in classes)

@@ -24,7 +24,7 @@ from monitor.charts.uptime import (
     uptime_step,
 )
 from monitor.correlate.windows import Observation, UpstreamWindow
-from monitor.retention import RollupRow
+from monitor.rollups import RollupRow
 from monitor.store.history import History
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from monitor.retention import RollupRow
+from monitor.rollups import RollupRow
 from monitor.store.history import HOUR, FailedRun
 
 DEFAULT_INTERVAL = timedelta(minutes=1)  # a check's default interval (checks/settings.py)

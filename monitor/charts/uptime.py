@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Literal
 
 from monitor.charts.outages import Outage
-from monitor.retention import RollupRow, add_up
+from monitor.rollups import RollupRow, add_up
 
 Step = Literal["hour", "day"]
 State = Literal["up", "partial", "down", "nodata"]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from monitor.cli.app import App, pass_app
+from monitor.config import RetentionSettings
 from monitor.durations import DURATION_HINT, format_duration, parse_duration
-from monitor.retention import PruneStats, RetentionSettings, prune
+from monitor.store.retention import PruneStats, prune
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:

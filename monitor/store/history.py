@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, select, ty
 from sqlalchemy.orm import Session, aliased
 
 from monitor.correlate.windows import CheckInfo, Observation, UpstreamWindow
-from monitor.retention import RollupRow, hour_of, percentile
+from monitor.rollups import RollupRow, hour_of, percentile
 from monitor.store import Store
 from monitor.store.evidence import checks, coverage, upstream_windows
 from monitor.store.models import CheckRun, ObservedEvent, RollupHourly, Source
