@@ -249,7 +249,7 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
     from datetime import UTC, datetime
 
     from monitor.config import load_config
-    from monitor.service import Service
+    from monitor.service.scheduler import Service
 
     t0 = datetime(2026, 4, 13, 15, 31, tzinfo=UTC)
     config = tmp_path / "config.toml"
@@ -261,7 +261,7 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
     )
     svc = Service(str(config), grace=timedelta(seconds=1), clock=lambda: t0)
     try:
-        svc._schedule_all(svc.config, run_now=True)
+        svc._schedule_all(svc.config)
         jobs = {job.id: job for job in svc.scheduler.get_jobs()}
 
         assert set(jobs) == {"source:github", "check:a", "check:b"}
@@ -280,9 +280,9 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
             + '[[check]]\nname = "c"\nkind = "dns"\nhost = "localhost"\n',
             encoding="utf-8",
         )
-        previous, svc.config = svc.config, load_config(config)
+        previous, svc.runtime.config = svc.config, load_config(config)
         later = t0 + timedelta(minutes=7)
-        svc.clock = lambda: later
+        svc.runtime.clock = lambda: later
         svc._schedule_all(svc.config, previous=previous)
         after = {job.id: job for job in svc.scheduler.get_jobs()}
 
@@ -292,14 +292,14 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
         assert after["check:c"].next_run_time == later  # added: runs at once
         assert after["check:a"].next_run_time == t0  # unchanged: keeps its timing
     finally:
-        svc.http.close()
-        svc.store.close()
+        svc.runtime.http.close()
+        svc.runtime.store.close()
 
 
 def test_it_logs_failures_and_recoveries_but_not_healthy_changes(tmp_path: Path, caplog) -> None:
     import logging
 
-    from monitor.service import Service
+    from monitor.service.scheduler import Service
 
     config = tmp_path / "config.toml"
     config.write_text("", encoding="utf-8")
@@ -314,10 +314,10 @@ def test_it_logs_failures_and_recoveries_but_not_healthy_changes(tmp_path: Path,
             (True, "ok"),
             (True, "not_modified"),
         ]:
-            svc._log_state("source github", ok, state, "HTTP 503")
+            svc.runtime.states.report("source github", ok, state, "HTTP 503")
     finally:
-        svc.http.close()
-        svc.store.close()
+        svc.runtime.http.close()
+        svc.runtime.store.close()
 
     assert [r.getMessage() for r in caplog.records] == [
         "[service.job] source github error: HTTP 503",

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_config
-from monitor.service import DASHBOARDS_JOB, Service
+from monitor.service.jobs.dashboards import DASHBOARDS_JOB, draw_dashboards
+from monitor.service.scheduler import Service
 from tests.dashboard_seed import NOW, seed
 
 CHECK = '[[check]]\nname = "api-reachable"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
@@ -33,8 +34,8 @@ def service(tmp_path):
 
     yield make
     for svc in created:
-        svc.http.close()
-        svc.store.close()
+        svc.runtime.http.close()
+        svc.runtime.store.close()
 
 
 def test_no_dashboards_job_unless_every_is_set(service):
@@ -53,28 +54,28 @@ def test_the_job_runs_every_interval_and_reloads_follow_the_config(service, tmp_
     assert job.trigger.interval == timedelta(minutes=15)
     assert job.next_run_time == NOW + timedelta(minutes=1)
 
-    previous, svc.config = svc.config, load_config(tmp_path / "config.toml")
+    previous, svc.runtime.config = svc.config, load_config(tmp_path / "config.toml")
     svc._schedule_dashboards(svc.config, previous=previous)  # unchanged: same timing
     assert svc.scheduler.get_job(DASHBOARDS_JOB).next_run_time == NOW + timedelta(minutes=1)
 
     write(tmp_path / "config.toml", '[dashboards]\nevery = "1h"\n')
-    previous, svc.config = svc.config, load_config(tmp_path / "config.toml")
+    previous, svc.runtime.config = svc.config, load_config(tmp_path / "config.toml")
     svc._schedule_dashboards(svc.config, previous=previous)
     changed = svc.scheduler.get_job(DASHBOARDS_JOB)
     assert changed.trigger.interval == timedelta(hours=1)
     assert changed.next_run_time == NOW  # a change applies at once
 
     write(tmp_path / "config.toml", "")
-    previous, svc.config = svc.config, load_config(tmp_path / "config.toml")
+    previous, svc.runtime.config = svc.config, load_config(tmp_path / "config.toml")
     svc._schedule_dashboards(svc.config, previous=previous)
     assert svc.scheduler.get_job(DASHBOARDS_JOB) is None
 
 
 def test_the_job_draws_the_last_days_into_the_configured_folder(service, tmp_path):
     svc = service('[dashboards]\nevery = "15m"\ndays = 2\nout = "site"\n')
-    seed(svc.store)
+    seed(svc.runtime.store)
 
-    svc.dashboards_job()
+    svc.run_job(draw_dashboards)
 
     site = tmp_path / "site"
     assert sorted(p.name for p in site.iterdir()) == [
@@ -94,13 +95,13 @@ def test_a_failing_job_is_logged_and_the_service_carries_on(service, tmp_path, c
     (tmp_path / "blocked").write_text("a file where the folder should be", encoding="utf-8")
     caplog.set_level(logging.WARNING, logger="monitor.service")
 
-    svc.dashboards_job()  # does not raise
-    svc.dashboards_job()  # still failing: logged again, as every failure is
+    svc.run_job(draw_dashboards)  # does not raise
+    svc.run_job(draw_dashboards)  # still failing: logged again, as every failure is
 
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert messages[0].startswith("[service.job] dashboards failed: ")
-    assert f"{tmp_path / 'blocked'}' is a file" in messages[0]
+    assert f"cannot write the dashboards into {tmp_path / 'blocked'}: File exists" in messages[0]
     assert svc.in_flight == 0
 
 
@@ -108,7 +109,7 @@ def test_the_service_does_not_import_matplotlib_until_it_draws():
     import subprocess
     import sys
 
-    code = "import sys, monitor.service; print('matplotlib' in sys.modules)"
+    code = "import sys, monitor.service.scheduler; print('matplotlib' in sys.modules)"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )

@@ -87,6 +87,14 @@ class ChartReport:
     read_s: float
     render_s: float
 
+    @property
+    def summary(self) -> str:
+        """One line: the range drawn and what it took."""
+        return (
+            f"range {self.lo:%Y-%m-%d %H:%M}Z to {self.hi:%Y-%m-%d %H:%M}Z; "
+            f"read in {self.read_s:.2f} s, drawn in {self.render_s:.2f} s"
+        )
+
 
 def intervals_of(config: Config) -> dict[str, timedelta]:
     """Each configured check's interval, which sets how long a silence means "not watching"."""

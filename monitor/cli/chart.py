@@ -112,10 +112,7 @@ def chart(
         click.echo(f"wrote {file.path} ({file.width}x{file.height})")
     note = " (no data yet in this range)" if report.empty else ""
     click.echo(f"wrote {report.index}{note}")
-    click.echo(
-        f"range {report.lo:%Y-%m-%d %H:%M}Z to {report.hi:%Y-%m-%d %H:%M}Z; "
-        f"read in {report.read_s:.2f} s, drawn in {report.render_s:.2f} s"
-    )
+    click.echo(report.summary)
 
 
 def _bound(hint: str, text: str | None, tz_name: str | None) -> datetime | None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 from datetime import UTC, datetime
 
 import click
-from sqlalchemy import select
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import ago, echo_json, short_time, table
@@ -42,7 +39,8 @@ def run(app: App, once: bool, grace: str) -> None:
       monitor --log-level info run
       monitor run --once          # from cron, every few minutes
     """
-    from monitor.service import InstanceLock, Service
+    from monitor.service.lock import InstanceLock
+    from monitor.service.scheduler import Service
 
     try:
         grace_period = parse_duration(grace)
@@ -71,21 +69,16 @@ def status(app: App, as_json: bool) -> None:
       monitor status --json
     """
     from monitor.cli.sources import health
-    from monitor.service import lock_path
+    from monitor.service.lock import holder, lock_path
     from monitor.store.checkruns import latest_runs
-    from monitor.store.models import Heartbeat
+    from monitor.store.heartbeats import last_heartbeat
     from monitor.store.queries import source_overview
 
     config = app.config
     now = datetime.now(UTC)
-    running, holder = _held(lock_path(config))
+    running, held_by = holder(lock_path(config))
     with app.store().read() as session:
-        beat = session.scalars(
-            select(Heartbeat)
-            .where(Heartbeat.probe == config.probe)
-            .order_by(Heartbeat.started_at.desc())
-            .limit(1)
-        ).first()
+        beat = last_heartbeat(session, config.probe)
         sources = source_overview(session, [s.name for s in config.sources])
         checks = latest_runs(session, [c.name for c in config.checks])
     failing = [
@@ -97,7 +90,7 @@ def status(app: App, as_json: bool) -> None:
             {
                 "service": {
                     "running": running,
-                    "holder": holder,
+                    "holder": held_by,
                     "probe": config.probe,
                     "started_at": beat and beat.started_at.isoformat(),
                     "last_seen": beat and beat.last_seen.isoformat(),
@@ -109,7 +102,7 @@ def status(app: App, as_json: bool) -> None:
         return
     if running:
         seen = f"last heartbeat {ago(beat.last_seen, now)}" if beat else "no heartbeat yet"
-        click.echo(f"service: running for probe {config.probe} ({holder}; {seen})")
+        click.echo(f"service: running for probe {config.probe} ({held_by}; {seen})")
     elif beat:
         seen = f"{short_time(beat.last_seen)}, {ago(beat.last_seen, now)}"
         click.echo(f"service: not running (probe {config.probe}; last seen {seen})")
@@ -142,20 +135,3 @@ def _state(run: CheckRun) -> str:
     if run.skipped:
         return f"skipped: {run.detail}"
     return "ok" if run.ok else f"{run.failure_class}: {run.detail}"
-
-
-def _held(path: os.PathLike[str] | str) -> tuple[bool, str | None]:
-    """Whether the instance lock is held by a live process, and what it says about it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False, None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True, os.pread(fd, 200, 0).decode(errors="replace").strip()
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False, None
-    finally:
-        os.close(fd)

@@ -1,0 +1,14 @@
+"""Run one check, as the scheduler asks, and log a change of state."""
+
+from __future__ import annotations
+
+from monitor.checks.runner import run_checks
+from monitor.service.runtime import Runtime
+
+
+def run_check(runtime: Runtime, name: str) -> None:
+    (report,) = run_checks(runtime.store, runtime.config, runtime.check_context(), [name])
+    result = report.result
+    passed = "ok" if result.ok else result.failure_class or "failed"
+    state = "skipped" if result.skipped else passed
+    runtime.states.report(f"check {name}", result.ok, state, result.detail)

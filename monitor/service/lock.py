@@ -1,0 +1,84 @@
+"""One service per database and probe: an flock on a file that names its holder."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from monitor.checks.tokenstore import default_state_dir
+from monitor.config import Config
+from monitor.errors import MonitorError
+
+
+class AlreadyRunning(MonitorError):
+    """Another ``monitor run`` holds this database and probe."""
+
+
+@dataclass
+class InstanceLock:
+    """An exclusive flock on a file beside the database, naming the holder inside.
+
+    The kernel releases it when the process dies, even by SIGKILL, so a
+    crash never leaves a stale lock behind.
+    """
+
+    path: Path
+    fd: int
+
+    @staticmethod
+    def acquire(config: Config) -> InstanceLock:
+        path = lock_path(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown process"
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another monitor run already serves this database for probe "
+                f"{config.probe!r}: {holder} (lock file {path})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(
+            fd,
+            f"pid {os.getpid()} on {socket.gethostname()}, "
+            f"started {datetime.now(UTC):%Y-%m-%d %H:%M:%SZ}\n".encode(),
+            0,
+        )
+        return InstanceLock(path, fd)
+
+    def release(self) -> None:
+        os.close(self.fd)  # closing drops the flock
+
+
+def lock_path(config: Config) -> Path:
+    """Beside a SQLite file; in the state folder for a server database."""
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        return database.with_name(f"{database.name}.{config.probe}.lock")
+    return default_state_dir(config.path) / f"run.{config.probe}.lock"
+
+
+def holder(path: os.PathLike[str] | str) -> tuple[bool, str | None]:
+    """Whether the lock is held by a live process, and what it says about it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False, None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True, os.pread(fd, 200, 0).decode(errors="replace").strip()
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False, None
+    finally:
+        os.close(fd)

@@ -1,0 +1,56 @@
+"""What every job of the service runs with, and how it tells a change of state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from monitor.checks.context import CheckContext
+from monitor.checks.tokenstore import default_state_dir
+from monitor.config import Config
+from monitor.store import Store
+
+log = logging.getLogger("monitor.service")
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class StateLog:
+    """A line per failure and one on recovery; silence while all is well.
+
+    ``ok`` to ``not_modified`` is not news: only leaving a failure is.
+    """
+
+    failing: dict[str, bool] = field(default_factory=dict)
+
+    def report(self, what: str, ok: bool, state: str, detail: str) -> None:
+        was_failing = self.failing.get(what, False)
+        self.failing[what] = not ok
+        if not ok:
+            log.warning("[service.job] %s %s: %s", what, state, detail)
+        elif was_failing:
+            log.warning("[service.job] %s recovered: %s", what, state)
+
+
+@dataclass
+class Runtime:
+    """The store, the config in force (a reload replaces it), the clock and one HTTP client."""
+
+    store: Store
+    config: Config
+    clock: Clock
+    http: httpx.Client
+    states: StateLog = field(default_factory=StateLog)
+
+    def check_context(self) -> CheckContext:
+        return CheckContext(
+            config_dir=self.config.path.parent, state_dir=default_state_dir(self.config.path)
+        )

@@ -1,0 +1,272 @@
+"""``monitor run``: keep every source polled and every check run, until told to stop.
+
+APScheduler (3.x) owns the timing: one job per source and per check at its
+interval, with jitter, never two instances of a job at once, missed runs
+coalesced, each run once at start. This module wires the jobs (``jobs/``,
+one module each) to it and adds what a long-running service needs around
+them: heartbeats, signals (TERM/INT stop with a grace period, HUP reloads
+the config), and waiting for running jobs on the way out. One instance per
+database and probe is ``lock``'s job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.checks.runner import run_checks
+from monitor.config import Config, load_config
+from monitor.durations import format_duration
+from monitor.errors import ConfigError
+from monitor.polling.backoff import jitter_for
+from monitor.polling.poll import client_for, poll_sources
+from monitor.service.jobs.check import run_check
+from monitor.service.jobs.dashboards import (
+    DASHBOARDS_FIRST_AFTER,
+    DASHBOARDS_JOB,
+    draw_dashboards,
+)
+from monitor.service.jobs.heartbeat import HEARTBEAT_EVERY, Heartbeat
+from monitor.service.jobs.poll import poll_source
+from monitor.service.jobs.retention import (
+    RETENTION_EVERY,
+    RETENTION_FIRST_AFTER,
+    prune_old_runs,
+)
+from monitor.service.runtime import Clock, Runtime, utcnow
+from monitor.store import open_store
+
+log = logging.getLogger("monitor.service")
+
+Job = Callable[..., None]
+
+
+class Service:
+    """The scheduler, its jobs, and the process's lifecycle."""
+
+    def __init__(self, config_path: str | None, *, grace: timedelta, clock: Clock = utcnow) -> None:
+        self.config_path = config_path
+        config = load_config(config_path)
+        self.runtime = Runtime(
+            store=open_store(config.database_url),
+            config=config,
+            clock=clock,
+            http=client_for(config),
+        )
+        self.grace = grace
+        self.heartbeat = Heartbeat(self.runtime)
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self.in_flight = 0
+        self.in_flight_lock = threading.Condition()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=16)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+            timezone=UTC,
+        )
+
+    @property
+    def config(self) -> Config:
+        return self.runtime.config
+
+    def run_job(self, job: Job, *args: Any) -> None:
+        """Run one job, counted so that shutdown can wait for it (up to the grace period)."""
+        with self.in_flight_lock:
+            self.in_flight += 1
+        try:
+            job(self.runtime, *args)
+        finally:
+            # A job's own exception is logged by APScheduler; only the count is ours.
+            with self.in_flight_lock:
+                self.in_flight -= 1
+                self.in_flight_lock.notify_all()
+
+    def _add_job(
+        self, job_id: str, job: Job, trigger: IntervalTrigger, *args: Any, **kw: Any
+    ) -> None:
+        self.scheduler.add_job(self.run_job, trigger, args=[job, *args], id=job_id, **kw)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Each source and check one time (for cron); exit status as ``monitor check``."""
+        runtime = self.runtime
+        self.heartbeat.start()
+        try:
+            polls = poll_sources(
+                runtime.store, self.config, client=runtime.http, clock=runtime.clock
+            )
+            runs = run_checks(runtime.store, self.config, runtime.check_context())
+        finally:
+            self.heartbeat.stop()
+        for report in polls:
+            if report.error:
+                log.warning("[service.once] source %s failed: %s", report.source, report.error)
+        for run in runs:
+            if not run.result.ok:
+                log.warning(
+                    "[service.once] check %s failed: %s %s",
+                    run.check,
+                    run.result.failure_class,
+                    run.result.detail,
+                )
+        failed = any(r.error for r in polls) or any(not r.result.ok for r in runs)
+        return 1 if failed else 0
+
+    def run_forever(self) -> int:
+        """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit status."""
+        self._install_signals()
+        self.heartbeat.start()
+        self._schedule_all(self.config)
+        self._schedule_dashboards(self.config)
+        self.scheduler.add_job(
+            self.heartbeat.beat,
+            IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
+            id="heartbeat",
+        )
+        self._add_job(
+            "retention",
+            prune_old_runs,
+            IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()),
+            next_run_time=self.runtime.clock() + RETENTION_FIRST_AFTER,
+        )
+        self.scheduler.start()
+        log.warning(
+            "[service.start] monitoring %d sources and %d checks as probe %s (pid %d)",
+            len(self.config.sources),
+            len(self.config.checks),
+            self.config.probe,
+            os.getpid(),
+        )
+        while not self.stopping.wait(0.5):
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self._reload()
+        return self._shutdown()
+
+    def _shutdown(self) -> int:
+        self.scheduler.pause()
+        deadline = time.monotonic() + self.grace.total_seconds()
+        with self.in_flight_lock:
+            while self.in_flight and time.monotonic() < deadline:
+                self.in_flight_lock.wait(deadline - time.monotonic())
+            unfinished = self.in_flight
+        self.scheduler.shutdown(wait=False)
+        self.heartbeat.stop()
+        self.runtime.http.close()
+        if unfinished:
+            log.warning(
+                "[service.stop] %d jobs still running after %ss; their work is rolled back",
+                unfinished,
+                self.grace.total_seconds(),
+            )
+        log.warning("[service.stop] stopped")
+        return 0
+
+    def _reload(self) -> None:
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("[service.reload] config not reloaded, keeping the running one: %s", exc)
+            return
+        if new.database_url != self.config.database_url or new.probe != self.config.probe:
+            log.error(
+                "[service.reload] database.url and monitor.probe need a restart; "
+                "keeping the running config"
+            )
+            return
+        old = self.config
+        self.runtime.config = new
+        self._schedule_all(new, previous=old)
+        self._schedule_dashboards(new, previous=old)
+        log.warning(
+            "[service.reload] config reloaded: %d sources, %d checks",
+            len(new.sources),
+            len(new.checks),
+        )
+
+    def _schedule_all(self, config: Config, *, previous: Config | None = None) -> None:
+        """Add new and changed jobs, remove dropped ones; unchanged jobs keep their timing."""
+        wanted: dict[str, tuple[Job, str, timedelta, Any]] = {}
+        for source in config.sources:
+            if source.enabled:
+                wanted[f"source:{source.name}"] = (
+                    poll_source,
+                    source.name,
+                    source.interval,
+                    source,
+                )
+        for check in config.checks:
+            if check.enabled:
+                wanted[f"check:{check.name}"] = (run_check, check.name, check.interval, check)
+        before = _settings_by_job(previous) if previous else {}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(("source:", "check:")) and job.id not in wanted:
+                self.scheduler.remove_job(job.id)
+                log.warning("[service.schedule] removed %s", job.id)
+        for job_id, (job, name, interval, settings) in wanted.items():
+            if previous is not None and before.get(job_id) == settings:
+                continue  # unchanged: keep its schedule
+            self._add_job(
+                job_id,
+                job,
+                IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter_for(interval)),
+                name,
+                replace_existing=True,
+                # every job runs once at start (or when added or changed)
+                next_run_time=self.runtime.clock(),
+            )
+            if previous is not None:
+                log.warning(
+                    "[service.schedule] %s %s", "changed" if job_id in before else "added", job_id
+                )
+
+    def _schedule_dashboards(self, config: Config, *, previous: Config | None = None) -> None:
+        """The dashboards job while ``[dashboards] every`` is set; a change applies at once."""
+        settings = (config.dashboards, config.dashboards_dir)
+        if previous is not None and settings == (previous.dashboards, previous.dashboards_dir):
+            return  # unchanged: keep its timing
+        every = config.dashboards.every
+        scheduled = self.scheduler.get_job(DASHBOARDS_JOB) is not None
+        if scheduled:
+            self.scheduler.remove_job(DASHBOARDS_JOB)
+        if every is None or every <= timedelta(0):
+            if scheduled:
+                log.warning("[service.schedule] removed %s", DASHBOARDS_JOB)
+            return
+        first = self.runtime.clock() + (
+            DASHBOARDS_FIRST_AFTER if previous is None else timedelta(0)
+        )
+        self._add_job(
+            DASHBOARDS_JOB,
+            draw_dashboards,
+            IntervalTrigger(seconds=every.total_seconds()),
+            next_run_time=first,
+        )
+        if previous is not None:
+            log.warning("[service.schedule] %s every %s", DASHBOARDS_JOB, format_duration(every))
+
+    def _install_signals(self) -> None:
+        def stop(signum: int, _frame: object) -> None:
+            log.warning("[service.signal] %s: stopping", signal.Signals(signum).name)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+
+
+def _settings_by_job(config: Config) -> dict[str, Any]:
+    jobs: dict[str, Any] = {f"source:{s.name}": s for s in config.sources if s.enabled}
+    jobs.update({f"check:{c.name}": c for c in config.checks if c.enabled})
+    return jobs
