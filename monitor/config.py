@@ -23,6 +23,7 @@ from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
+from monitor.sources.registry import SourceKind
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -55,7 +56,7 @@ class SourceSettings(Section):
     """One ``[[source]]``: an upstream status page to poll."""
 
     name: Name
-    kind: Literal["statuspage", "feed", "statusio"]
+    kind: SourceKind
     url: HttpUrl
     interval: Duration = timedelta(minutes=5)
     components: list[str] | None = None

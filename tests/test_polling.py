@@ -450,3 +450,13 @@ def main_exit(args: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(args)
     assert exited.value.code == 0
+
+
+def test_every_source_kind_the_config_accepts_has_endpoints() -> None:
+    from typing import get_args
+
+    from monitor.sources.registry import ENDPOINTS, SourceKind, endpoints_for
+
+    assert set(ENDPOINTS) == set(get_args(SourceKind))
+    for kind in get_args(SourceKind):
+        assert all(callable(e.parse) for e in endpoints_for(kind, "https://status.example.com"))

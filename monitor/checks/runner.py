@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from monitor.checks.context import CheckContext, CheckMisconfigured
 from monitor.checks.http import VARIABLE
-from monitor.checks.registry import runner_for, target_of
+from monitor.checks.registry import runner_for
 from monitor.checks.result import CheckResult
-from monitor.config import Config
+from monitor.checks.settings import CheckSettings
 from monitor.failures import Failure
 from monitor.redact import REDACTED, redact_text
 from monitor.store import Store
@@ -107,15 +107,32 @@ def spec_of(settings: Any) -> CheckSpec:
         name=settings.name,
         kind=settings.kind,
         role=settings.role,
-        target=target_of(settings),
+        target=settings.target,
         depends_on_source=depends.source if depends else None,
         depends_on_components=list(depends.components) if depends else [],
     )
 
 
+class ChecksConfig(Protocol):
+    """What running checks needs of the config: its checks and the probe it runs as.
+
+    Declared here rather than importing ``monitor.config``, which builds its
+    ``[[checks]]`` from this package's settings: the config stands above the
+    checks it describes.
+    """
+
+    @property
+    def probe(self) -> str: ...
+
+    @property
+    def checks(self) -> Sequence[CheckSettings]: ...
+
+    def check(self, name: str) -> CheckSettings: ...
+
+
 def run_checks(
     store: Store,
-    config: Config,
+    config: ChecksConfig,
     context: CheckContext,
     names: Sequence[str] = (),
     *,

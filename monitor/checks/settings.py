@@ -7,11 +7,12 @@ environment (``"${ANTHROPIC_API_KEY}"``), expanded only when a check runs.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
 from monitor.configtypes import Duration, HttpUrl, Name, Section
+from monitor.redact import redact_url
 
 
 def _port_range(value: str) -> str:
@@ -36,6 +37,19 @@ class DependsOn(Section):
 
 
 class _Check(Section):
+    """What every kind shares; each kind adds its fields, its runner and what it probes.
+
+    ``runs_with`` names the function that runs the kind (``module:function``,
+    imported on first use: ``monitor results`` never loads the OAuth or DNS
+    code, and a kind's import error cannot break the others).
+    ``on_this_machine`` marks a kind that inspects this machine (a file, a
+    port, the clock) rather than calling the vendor: its failures are local
+    set-up whatever the vendor does.
+    """
+
+    runs_with: ClassVar[str]
+    on_this_machine: ClassVar[bool] = False
+
     name: Name
     interval: Duration = timedelta(minutes=1)
     timeout: Duration = timedelta(seconds=10)
@@ -55,6 +69,7 @@ class _HttpClientOptions(Section):
 class HttpCheck(_Check, _HttpClientOptions):
     """A request whose status says whether the API (and its auth layer) answers."""
 
+    runs_with = "monitor.checks.http:run_http"
     kind: Literal["http"]
     url: HttpUrl
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
@@ -62,18 +77,28 @@ class HttpCheck(_Check, _HttpClientOptions):
     body: str | None = None
     expect_status: list[int] = Field(default_factory=lambda: [200])
 
+    @property
+    def target(self) -> str:
+        return f"{self.method} {redact_url(self.url)}"
+
 
 class OAuthTokenEndpointCheck(_Check, _HttpClientOptions):
     """A refresh with a deliberately invalid token: ``invalid_grant`` means OAuth is up."""
 
+    runs_with = "monitor.checks.oauth_probe:run_oauth_token_endpoint"
     kind: Literal["oauth_token_endpoint"]
     token_url: HttpUrl
     client_id: str
+
+    @property
+    def target(self) -> str:
+        return f"POST {redact_url(self.token_url)}"
 
 
 class OAuthRefreshCheck(_Check, _HttpClientOptions):
     """A real refresh with monitor's own grant, kept in its own 0600 token file."""
 
+    runs_with = "monitor.checks.oauth_refresh:run_oauth_refresh"
     kind: Literal["oauth_refresh"]
     token_url: HttpUrl
     client_id: str
@@ -81,10 +106,16 @@ class OAuthRefreshCheck(_Check, _HttpClientOptions):
     token_file: str | None = None  # default: <state dir>/tokens/<name>.json
     verify_url: HttpUrl | None = None
 
+    @property
+    def target(self) -> str:
+        return f"POST {redact_url(self.token_url)}"
+
 
 class CredentialsFileCheck(_Check):
     """Read-only inspection of a tool's credentials file (Claude Code's by default)."""
 
+    runs_with = "monitor.checks.credentials:run_credentials_file"
+    on_this_machine = True
     kind: Literal["credentials_file"]
     path: str = "~/.claude/.credentials.json"
     # JSON paths to the values, not the values.
@@ -95,31 +126,57 @@ class CredentialsFileCheck(_Check):
     # A machine without the tool: a note, not a failure.
     skip_if_missing: bool = True
 
+    @property
+    def target(self) -> str:
+        return self.path
+
 
 class DnsCheck(_Check):
+    runs_with = "monitor.checks.network:run_dns"
     kind: Literal["dns"]
     host: str
 
+    @property
+    def target(self) -> str:
+        return self.host
+
 
 class TcpCheck(_Check):
+    runs_with = "monitor.checks.network:run_tcp"
     kind: Literal["tcp"]
     host: str
     port: Annotated[int, Field(ge=1, le=65535)]
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}"
 
 
 class LocalPortCheck(_Check):
     """Can the OAuth callback port (or one in a range) be bound on 127.0.0.1?"""
 
+    runs_with = "monitor.checks.ports:run_local_port"
+    on_this_machine = True
     kind: Literal["local_port"]
     ports: PortRange
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.ports}"
 
 
 class ClockCheck(_Check, _HttpClientOptions):
     """Skew between this machine and a server's ``Date`` header."""
 
+    runs_with = "monitor.checks.clock:run_clock"
+    on_this_machine = True
     kind: Literal["clock"]
     url: HttpUrl
     max_skew: Duration = timedelta(seconds=30)
+
+    @property
+    def target(self) -> str:
+        return f"GET {redact_url(self.url)}"
 
 
 CheckSettings = Annotated[

@@ -1,16 +1,20 @@
-"""Which URLs a source kind polls, and which pure parser reads each one.
+"""The source kinds: which URLs each polls, and which pure parser reads each one.
 
-Adding a provider means a parser module and one entry here.
+Adding a provider means a parser module, its name in ``SourceKind`` (the
+config accepts exactly these) and one entry in ``ENDPOINTS``. Parsers are
+imported on first use: loading the config never loads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
+from typing import Literal
 
-from monitor.sources import feed, statusio, statuspage
 from monitor.sources.records import Snapshot
 
+SourceKind = Literal["statuspage", "feed", "statusio"]
 Parser = Callable[[bytes], Snapshot]
 
 
@@ -21,6 +25,8 @@ class Endpoint:
 
 
 def _statuspage(url: str) -> tuple[Endpoint, ...]:
+    from monitor.sources import statuspage
+
     root = statuspage.page_root(url)
     return (
         Endpoint(root + statuspage.SUMMARY_PATH, statuspage.parse_summary),
@@ -29,17 +35,18 @@ def _statuspage(url: str) -> tuple[Endpoint, ...]:
     )
 
 
-def _single(parser: Parser) -> Callable[[str], tuple[Endpoint, ...]]:
-    return lambda url: (Endpoint(url, parser),)
+def _single(module: str) -> Callable[[str], tuple[Endpoint, ...]]:
+    """One URL, read by ``parse`` of ``monitor.sources.<module>``."""
+    return lambda url: (Endpoint(url, import_module(f"monitor.sources.{module}").parse),)
 
 
-ENDPOINTS: dict[str, Callable[[str], tuple[Endpoint, ...]]] = {
+ENDPOINTS: dict[SourceKind, Callable[[str], tuple[Endpoint, ...]]] = {
     "statuspage": _statuspage,
-    "feed": _single(feed.parse),
-    "statusio": _single(statusio.parse),
+    "feed": _single("feed"),
+    "statusio": _single("statusio"),
 }
 
 
-def endpoints_for(kind: str, url: str) -> tuple[Endpoint, ...]:
+def endpoints_for(kind: SourceKind, url: str) -> tuple[Endpoint, ...]:
     """The endpoints to poll for a source; config validation guarantees ``kind`` is known."""
     return ENDPOINTS[kind](url)
