@@ -3,9 +3,20 @@
 MonitorError                 base: anything the CLI turns into a readable message
 ├── ConfigError              the config file is missing or wrong (exit status 2)
 ├── DatabaseError            the database cannot be opened or migrated
-└── SourceError              one poll of one status source failed; recorded, never fatal
-    ├── FetchError           transport or HTTP-level failure (timeout, 5xx, too large)
-    └── ParseError           the bytes arrived but are not the document we expected
+├── SourceError              one poll of one status source failed; recorded, never fatal
+│   ├── FetchError           transport or HTTP-level failure (timeout, 5xx, too large)
+│   │   ├── ErrorResponse    (polling/fetch.py)  the status page answered 4xx/5xx
+│   │   └── TransportFailure (polling/fetch.py)  no response: refused, timeout, DNS, TLS...
+│   └── ParseError           the bytes arrived but are not the document we expected
+├── TokenStoreError          (checks/tokenstore.py)  a check's own OAuth token file is unusable
+│   ├── TokenMissing         (checks/tokenstore.py)  none stored yet: `monitor token set <check>`
+│   ├── TokenInsecure        (checks/tokenstore.py)  others can read or write it; refused
+│   ├── TokenInvalid         (checks/tokenstore.py)  not a token file monitor wrote, or unreadable
+│   └── TokenBusy            (checks/tokenstore.py)  another process is refreshing that token
+└── AlreadyRunning           (service/)  another `monitor run` already holds this database
+
+Classes defined outside this module name their file under monitor/;
+tests/test_errors.py fails if a MonitorError subclass is missing from this tree.
 
 A SourceError carries ``reason`` (one readable line, safe to store and print)
 and, where known, the HTTP status of the response that caused it.

@@ -61,8 +61,8 @@ def redact_url(url: str) -> str:
 # (the earlier rule, at a tie), so a header's value is consumed whole before a
 # later rule could see part of it. Every alternative of the combined pattern
 # begins with one literal character, which lets the engine skip, with a bitmap
-# lookup, each position where no rule can begin: a 100,000-line import scrubs
-# its error texts faster than it did with three separate, narrower patterns.
+# lookup, each position where no rule can begin, instead of trying every
+# alternative of every rule there.
 # The combined pattern has no groups (a name may occur once only); a match
 # is handed to the first rule whose own pattern matches at the same place.
 
@@ -178,7 +178,7 @@ _RULES = (
 def _compiled() -> tuple[tuple[tuple[_Rule, re.Pattern[str]], ...], re.Pattern[str]]:
     """The rules' patterns and the combined one, compiled on first use.
 
-    Compiling them costs ~10 ms, which every command would pay at import
+    Compiling them is work every command would pay at import
     (config validation imports this module) though most never redact.
     """
     patterns = tuple((rule, rule.pattern()) for rule in _RULES)

@@ -30,7 +30,7 @@ _CONTEXTS_LOCK = threading.Lock()
 
 
 def _verifying_context(ca_file: str | None) -> ssl.SSLContext:
-    """Loading the CA store costs 17-35 ms; a check run must not pay it every time.
+    """Loading the CA store parses a whole bundle; a check run must not pay it every time.
 
     Built once per CA file under a lock (concurrent first runs would each
     build their own); a configured context is safe to share across threads.

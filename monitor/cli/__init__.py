@@ -52,7 +52,7 @@ def entry() -> None:
     """The installed ``monitor`` command (and ``python -m monitor``): ``main``, then exit fast.
 
     Tearing the interpreter down (unloading SQLAlchemy, pydantic and their
-    caches) takes ~150 ms, a third of a ``monitor why``, and frees nothing
+    caches) is a sizeable share of a short command like ``monitor why``, and frees nothing
     the operating system would not. So once nothing else is running, output
     is flushed and the process ends at once. Whenever another non-daemon
     thread is still alive, the normal exit runs instead, so no worker is cut

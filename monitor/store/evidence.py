@@ -147,8 +147,8 @@ def series_between(
         query = select(*columns).where(*in_span).order_by(CheckRun.started_at)
     rows = session.execute(query)
     runs: dict[tuple[int, str], list[Run]] = defaultdict(list)
-    # Plain tuple unpacking: a year-old database answers ``why`` from ~1,500
-    # rows, and named attribute access on each row was a third of the time.
+    # Plain tuple unpacking: this loop visits every run in the span, and named
+    # attribute access on a Row looks each field up by name, on every row.
     for check_id, probe, started_at, ok, skipped, failure_class, status, detail in rows:
         info = infos.get(check_id)
         if info is None:

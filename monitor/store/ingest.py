@@ -8,7 +8,7 @@ a vendor dropping an old incident from its 50-item window is not news.
 
 New rows go in as bulk INSERTs (RETURNING the ids their children need), not
 one ORM object at a time: a first poll of a 50-incident page is ~750 rows,
-and per-object bookkeeping cost ten times what SQLite did.
+and the ORM's per-object bookkeeping, not SQLite, would be most of the cost.
 """
 
 from __future__ import annotations

@@ -238,7 +238,7 @@ def pages() -> Iterator[Pages]:
 
 @pytest.fixture(scope="module")
 def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database migrated once: each scenario starts from a copy, not from Alembic (0.3 s each)."""
+    """A database migrated once: each scenario starts from a copy, not from running Alembic."""
     from monitor.store import open_store
 
     path = tmp_path_factory.mktemp("template") / "monitor.db"
