@@ -24,10 +24,11 @@ from pathlib import Path
 
 from benchmarks.measure import Reference, Row, expect
 from benchmarks.registry import Context, Figure
+from monitor.correlate.evidence import evidence_from
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import explain
 from monitor.store import open_store
-from monitor.store.evidence import evidence_at
+from monitor.store.evidence import read_around
 
 WINDOW = timedelta(minutes=30)
 TOLERANCE = Tolerance()
@@ -39,7 +40,10 @@ def in_process(db: Path, at: datetime) -> Callable[[], str]:
     store = open_store(f"sqlite:///{db}")
 
     def answer() -> str:
-        evidence = evidence_at(store, at, WINDOW, tolerance=TOLERANCE, observed_gap=OBSERVED_GAP)
+        readings = read_around(store, at, WINDOW, TOLERANCE)
+        evidence = evidence_from(
+            readings, at, WINDOW, tolerance=TOLERANCE, observed_gap=OBSERVED_GAP
+        )
         return explain(evidence).verdict
 
     return answer
@@ -235,10 +239,11 @@ FIGURES = (
         run_in_process,
         tuple((f"why in process, {kind.replace('_', ' ')}", "<= 25 ms") for kind in KINDS),
         notes=(
-            "why in process: monitor.store.evidence.evidence_at (every query: check runs in "
+            "why in process: monitor.store.evidence.read_around (every query: check runs in "
             "the +-30 min window with streak heads, coverage, incidents with their updates and "
             "components, component transitions, maintenances, imported failures) then "
-            "monitor.correlate.verdict.explain, on the generated database at one moment of "
+            "monitor.correlate evidence_from and explain, on the generated database at one "
+            "moment of "
             "each kind the generator planted (its summary names them); the verdict must be "
             "the expected one or the harness stops. One uncounted warm-up; the store is "
             "opened outside the timer. Reference: the same rows read by plain sqlite3 "

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
+from monitor.correlate.evidence import Evidence, evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
 from monitor.correlate.windows import (
@@ -25,15 +26,16 @@ from monitor.correlate.windows import (
     StreakHead,
     UpstreamWindow,
     check_windows,
+    coverage_of,
 )
 from monitor.observed import ObservedLine
 from monitor.store import Store
 from monitor.store.evidence import (
-    coverage,
-    evidence_at,
+    alive_between,
     pages,
+    read_around,
+    read_between,
     series_between,
-    timeline_between,
     upstream_windows,
 )
 from monitor.store.models import (
@@ -557,7 +559,7 @@ def test_it_lists_heartbeats_meeting_the_span_and_counts_real_runs(sqlite_store:
 
     runs = [r for s in _series(sqlite_store, lo, hi) for r in s.runs]
     with sqlite_store.read() as session:
-        watched = coverage(session, lo, hi, runs)
+        watched = coverage_of(alive_between(session, lo, hi), runs)
 
     assert watched == Coverage(
         watching=True,
@@ -590,7 +592,7 @@ def test_it_says_whether_anything_was_watching(
 
     runs = [r for s in _series(sqlite_store, at(0), at(10)) for r in s.runs]
     with sqlite_store.read() as session:
-        watched = coverage(session, at(0), at(10), runs)
+        watched = coverage_of(alive_between(session, at(0), at(10)), runs)
 
     assert watched.watching is watching
     assert watched.runs == pattern.count("t")
@@ -919,7 +921,27 @@ def test_it_returns_no_upstream_windows_from_an_empty_store(sqlite_store: Store)
     assert _upstream(sqlite_store, LO, HI) == []
 
 
-# --- evidence_at and timeline_between ------------------------------------------------------
+# --- what why and timeline read, and make of it ----------------------------------------------
+
+
+def evidence_at(
+    store: Store,
+    moment: datetime,
+    window: timedelta,
+    *,
+    tolerance: Tolerance,
+    observed_gap: timedelta,
+) -> Evidence:
+    """As ``monitor why`` does: the store reads, the correlator gathers."""
+    readings = read_around(store, moment, window, tolerance)
+    return evidence_from(readings, moment, window, tolerance=tolerance, observed_gap=observed_gap)
+
+
+def timeline_between(
+    store: Store, lo: datetime, hi: datetime, gap: timedelta
+) -> list[LocalWindow | UpstreamWindow]:
+    """As ``monitor timeline`` does."""
+    return timeline_events(read_between(store, lo, hi), lo, hi, gap)
 
 
 @pytest.fixture
@@ -1056,7 +1078,7 @@ def test_it_asks_whether_the_moment_itself_was_watched(
 
     runs = [r for s in _series(sqlite_store, lo, hi) for r in s.runs]
     with sqlite_store.read() as session:
-        watched = coverage(session, lo, hi, runs, at=at(moment))
+        watched = coverage_of(alive_between(session, lo, hi), runs, at=at(moment))
 
     assert watched.watching is watching
 

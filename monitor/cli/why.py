@@ -14,6 +14,7 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo_json
+from monitor.correlate.evidence import evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import Verdict, explain
 from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow, by_name
@@ -66,14 +67,12 @@ def why(app: App, at_text: str, window_text: str, tz_name: str | None, as_json: 
     at = _parse(at_text, "--at", tz)
     window = _duration(window_text)
     config = app.config
-    from monitor.store.evidence import evidence_at
+    from monitor.store.evidence import read_around
 
-    evidence = evidence_at(
-        app.store(),
-        at,
-        window,
-        tolerance=Tolerance(lead=config.correlate.lead, lag=config.correlate.lag),
-        observed_gap=config.correlate.observed_gap,
+    tolerance = Tolerance(lead=config.correlate.lead, lag=config.correlate.lag)
+    readings = read_around(app.store(), at, window, tolerance)
+    evidence = evidence_from(
+        readings, at, window, tolerance=tolerance, observed_gap=config.correlate.observed_gap
     )
     verdict = explain(evidence)
     if as_json:
@@ -106,9 +105,10 @@ def timeline(app: App, since: str, until: str, tz_name: str | None, as_json: boo
     if hi < lo:
         raise click.BadParameter("--until is before --since", param_hint="'--until'")
     tz = _zone(tz_name)
-    from monitor.store.evidence import timeline_between, watched_between
+    from monitor.store.evidence import read_between, watched_between
 
-    events = timeline_between(app.store(), lo, hi, app.config.correlate.observed_gap)
+    readings = read_between(app.store(), lo, hi)
+    events = timeline_events(readings, lo, hi, app.config.correlate.observed_gap)
     if as_json:
         echo_json(
             {

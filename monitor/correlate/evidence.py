@@ -23,6 +23,7 @@ from monitor.correlate.windows import (
     Series,
     UpstreamWindow,
     check_windows,
+    coverage_of,
     observed_windows,
 )
 
@@ -130,6 +131,57 @@ class Evidence:
 
 def _only(window: LocalWindow, classes: frozenset[str]) -> bool:
     return bool(window.failure_classes) and set(window.failure_classes) <= classes
+
+
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """What the store read for a span: the rows, as windows' raw material, and nothing judged.
+
+    ``alive`` are the service's heartbeat spans meeting the span; ``pages``
+    the status pages as read for it (empty for a timeline).
+    """
+
+    series: tuple[Series, ...] = ()
+    observations: tuple[Observation, ...] = ()
+    upstream: tuple[UpstreamWindow, ...] = ()
+    alive: tuple[tuple[datetime, datetime], ...] = ()
+    pages: tuple[Page, ...] = ()
+
+
+def evidence_from(
+    readings: Readings,
+    at: datetime,
+    window: timedelta,
+    *,
+    tolerance: Tolerance,
+    observed_gap: timedelta,
+) -> Evidence:
+    """Everything ``why`` weighs about ``at``, from what the store read around it."""
+    runs = [run for item in readings.series for run in item.runs]
+    return gather(
+        at,
+        window,
+        series=readings.series,
+        observations=readings.observations,
+        upstream=readings.upstream,
+        coverage=coverage_of(readings.alive, runs, at=at),
+        tolerance=tolerance,
+        observed_gap=observed_gap,
+        pages=readings.pages,
+    )
+
+
+def timeline_events(
+    readings: Readings, lo: datetime, hi: datetime, observed_gap: timedelta
+) -> list[LocalWindow | UpstreamWindow]:
+    """Local failure windows and upstream windows meeting ``[lo, hi]``, by start time."""
+    local = [w for s in readings.series for w in check_windows(s)]
+    imported = observed_windows(readings.observations, observed_gap, family)
+    local += [w for w in imported if w.overlaps(lo, hi)]
+    events: list[LocalWindow | UpstreamWindow] = [*local, *readings.upstream]
+    # Upstream first on a tie: the declaration frames what follows it.
+    events.sort(key=lambda e: (e.start, isinstance(e, LocalWindow), getattr(e, "name", "")))
+    return events
 
 
 def gather(

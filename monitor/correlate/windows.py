@@ -224,6 +224,47 @@ class Coverage:
     last_run: datetime | None = None
 
 
+# A heartbeat span covers a moment this close to either end of it.
+HEARTBEAT_SLACK = timedelta(minutes=1)
+# A check run this close to a moment saw it.
+COVER_SLACK = timedelta(minutes=10)
+# Runs at most this far apart watched the moments between them (cron).
+CRON_SLACK = timedelta(hours=1)
+
+
+def coverage_of(
+    alive: Iterable[tuple[datetime, datetime]], runs: Iterable[Run], at: datetime | None = None
+) -> Coverage:
+    """Whether the monitor was watching: at ``at`` when given, else at all.
+
+    Watching at a moment means a service heartbeat span covers it, or a check
+    run was recorded within ``COVER_SLACK`` of it, or it lies between two runs
+    at most ``CRON_SLACK`` apart (``monitor check`` from cron writes runs
+    without a service). Runs earlier in the window do not count:
+    a service that stopped at 14:41 was not watching at 15:10.
+    """
+    alive = tuple(alive)
+    times = sorted(run.started_at for run in runs if not run.skipped)
+    if at is None:
+        watching = bool(alive or times)
+    else:
+        before = [t for t in times if t <= at]
+        after = [t for t in times if t >= at]
+        watching = (
+            any(start - HEARTBEAT_SLACK <= at <= end + HEARTBEAT_SLACK for start, end in alive)
+            or any(abs(t - at) <= COVER_SLACK for t in times)
+            # A check from cron every half hour watched the moment between two runs.
+            or bool(before and after and after[0] - before[-1] <= CRON_SLACK)
+        )
+    return Coverage(
+        watching=watching,
+        alive=alive,
+        runs=len(times),
+        first_run=times[0] if times else None,
+        last_run=times[-1] if times else None,
+    )
+
+
 @dataclass(slots=True)
 class _Streak:
     """A failure window while it is being read, run by run."""

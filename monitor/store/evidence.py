@@ -10,32 +10,27 @@ span is summarised by one grouped query instead of being loaded run by run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
-from monitor.correlate.evidence import Evidence, family, gather
+from monitor.correlate.evidence import Readings
+from monitor.correlate.incidents import DeclaredIncident, incident_window
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
-from monitor.correlate.stated import stated_spans
 from monitor.correlate.windows import (
     DEGRADED_STATUSES,
     CheckInfo,
     ComponentTransition,
-    Coverage,
-    LocalWindow,
     Run,
     Series,
     StreakHead,
     UpdateStatus,
     UpstreamWindow,
-    check_windows,
     component_windows,
-    incident_hits,
-    observed_windows,
 )
 from monitor.store import Store
 from monitor.store.models import (
@@ -60,11 +55,6 @@ from monitor.store.observed import list_observations
 _STATED_BEFORE = timedelta(days=4)
 _STATED_AFTER = timedelta(days=1)
 
-# A heartbeat is written every 30 s; a check run this close to the moment
-# asked about means the monitor was watching then.
-HEARTBEAT_SLACK = timedelta(minutes=1)
-COVER_SLACK = timedelta(minutes=10)
-CRON_SLACK = timedelta(hours=1)
 # Component statuses that say something ("unknown", an unreadable page, says
 # neither trouble nor recovery, so it cannot be the status a span begins with).
 _KNOWN_STATUSES = DEGRADED_STATUSES | {"operational"}
@@ -205,48 +195,17 @@ def _first_end_after(session: Session, check_id: int, probe: str, hi: datetime) 
     )
 
 
-def coverage(
-    session: Session,
-    lo: datetime,
-    hi: datetime,
-    runs: Iterable[Run],
-    *,
-    at: datetime | None = None,
-) -> Coverage:
-    """Whether the monitor was watching: at ``at`` when given, else anywhere in ``[lo, hi]``.
-
-    Watching at a moment means a service heartbeat span covers it, or a check
-    run was recorded within ``COVER_SLACK`` of it, or it lies between two runs
-    at most ``CRON_SLACK`` apart (``monitor check`` from cron writes runs
-    without a service). Runs earlier in the window do not count:
-    a service that stopped at 14:41 was not watching at 15:10.
-    """
-    alive = tuple(
+def alive_between(
+    session: Session, lo: datetime, hi: datetime
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The service's heartbeat spans meeting ``[lo, hi]``: from start to stop, or last beat."""
+    return tuple(
         (row.started_at, row.stopped_at or row.last_seen)
         for row in session.execute(
             select(Heartbeat.started_at, Heartbeat.last_seen, Heartbeat.stopped_at)
             .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo)
             .order_by(Heartbeat.started_at)
         )
-    )
-    times = sorted(run.started_at for run in runs if not run.skipped)
-    if at is None:
-        watching = bool(alive or times)
-    else:
-        before = [t for t in times if t <= at]
-        after = [t for t in times if t >= at]
-        watching = (
-            any(start - HEARTBEAT_SLACK <= at <= end + HEARTBEAT_SLACK for start, end in alive)
-            or any(abs(t - at) <= COVER_SLACK for t in times)
-            # A check from cron every half hour watched the moment between two runs.
-            or bool(before and after and after[0] - before[-1] <= CRON_SLACK)
-        )
-    return Coverage(
-        watching=watching,
-        alive=alive,
-        runs=len(times),
-        first_run=times[0] if times else None,
-        last_run=times[-1] if times else None,
     )
 
 
@@ -322,64 +281,23 @@ def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[Upst
     ):
         listed[item.incident_id].append(item.component)
     return [
-        _incident_window(row, updates[row.id], statuses[row.id], listed[row.id]) for row in rows
+        incident_window(
+            DeclaredIncident(
+                source=row.name,
+                title=row.title,
+                started_at=row.started_at,
+                created_at=row.created_at,
+                resolved_at=row.resolved_at,
+                status=row.status,
+                impact=row.impact,
+                url=row.url,
+                updates=tuple(updates[row.id]),
+                statuses=tuple(statuses[row.id]),
+                listed=tuple(listed[row.id]),
+            )
+        )
+        for row in rows
     ]
-
-
-# What an incident's updates say is read for its subject up to this many
-# characters (a post-incident review runs to a few thousand).
-_ABOUT_LIMIT = 20_000
-
-
-def _incident_window(
-    incident: Any,  # a row of the select in ``_incident_windows``
-    updates: list[tuple[datetime, str]],
-    statuses: list[UpdateStatus],
-    listed: list[str],
-) -> UpstreamWindow:
-    # A backfilled incident may be started after it was resolved: the window runs
-    # from the earliest time it names.
-    named = [t for t in (incident.started_at, incident.created_at, incident.resolved_at) if t]
-    declared_start = min(named)
-    declared_end = incident.resolved_at
-    # Every span the updates state counts (a later, narrower one about another
-    # symptom does not take back an earlier one): the stated window is their union.
-    spans = [
-        found
-        for posted, body in updates
-        for found in stated_spans(body, posted, (declared_start, declared_end))
-    ]
-    span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
-    start, end = declared_start, declared_end
-    if span is not None:
-        # A stated span widens the window, never narrows it: "users saw errors
-        # between 15:31 and 16:19" on an incident declared at 16:10 moves the
-        # start back, while "errors spiked again between 14:00 and 14:30" on a
-        # 09:24-15:21 incident must not shrink it to half an hour.
-        start = min(start, span[0])
-        end = None if end is None else max(end, span[1])
-    hits = incident_hits(statuses, (start, end), (declared_start, declared_end))
-    from_updates = list(dict.fromkeys(h.component for h in hits))
-    components = tuple(from_updates or listed)
-    about = " ".join(body for _, body in reversed(updates))
-    return UpstreamWindow(
-        source=incident.name,
-        kind="incident",
-        title=incident.title,
-        start=start,
-        end=end,
-        impact=incident.impact,
-        components=components,
-        url=incident.url,
-        status=incident.status,
-        declared_start=declared_start,
-        declared_end=declared_end,
-        stated_in_update=span is not None,
-        component_level=bool(from_updates),
-        hits=hits,
-        stated=span,
-        about=about[:_ABOUT_LIMIT],
-    )
 
 
 def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
@@ -575,21 +493,18 @@ def pages(
 _OBSERVED_SLACK = timedelta(hours=12)
 
 
-def evidence_at(
-    store: Store,
-    at: datetime,
-    window: timedelta,
-    *,
-    tolerance: Tolerance,
-    observed_gap: timedelta,
-) -> Evidence:
-    """Everything ``why`` weighs about ``at``: the queries, then the pure ``gather``."""
+def read_around(store: Store, at: datetime, window: timedelta, tolerance: Tolerance) -> Readings:
+    """What ``why`` weighs about ``at``: the rows of ``window`` either side, read once.
+
+    Upstream windows are read ``tolerance`` wider (a page that declares
+    late), imported failures half a day wider (a burst begun before the
+    span is one window with what follows).
+    """
     lo, hi = at - window, at + window
     with store.read() as session:
         series = series_between(session, lo, hi)
         upstream = upstream_windows(session, lo - tolerance.lag, hi + tolerance.lead)
-        runs = [run for item in series for run in item.runs]
-        watched = coverage(session, lo, hi, runs, at=at)
+        alive = alive_between(session, lo, hi)
         observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
         # A failure whose component is not configured is told by its host, which
         # needs the names its page has used.
@@ -597,34 +512,22 @@ def evidence_at(
             s.check.source for s in series if s.check.source and not s.check.components
         }
         sources = pages(session, at, components_of=untold)
-    return gather(
-        at,
-        window,
-        series=series,
-        observations=observations,
-        upstream=upstream,
-        coverage=watched,
-        tolerance=tolerance,
-        observed_gap=observed_gap,
-        pages=sources,
+    return Readings(
+        series=tuple(series),
+        observations=tuple(observations),
+        upstream=tuple(upstream),
+        alive=alive,
+        pages=tuple(sources),
     )
 
 
-def timeline_between(
-    store: Store, lo: datetime, hi: datetime, observed_gap: timedelta
-) -> list[LocalWindow | UpstreamWindow]:
-    """Local failure windows and upstream windows meeting ``[lo, hi]``, by start time."""
+def read_between(store: Store, lo: datetime, hi: datetime) -> Readings:
+    """What ``timeline`` shows of ``[lo, hi]``: failing runs, imports, upstream windows."""
     with store.read() as session:
         series = series_between(session, lo, hi, failures_only=True)
-        local = [w for s in series for w in check_windows(s)]
         upstream = upstream_windows(session, lo, hi)
     observed = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
-    imported = observed_windows(observed, observed_gap, family)
-    local += [w for w in imported if w.overlaps(lo, hi)]
-    events: list[LocalWindow | UpstreamWindow] = [*local, *upstream]
-    # Upstream first on a tie: the declaration frames what follows it.
-    events.sort(key=lambda e: (e.start, isinstance(e, LocalWindow), getattr(e, "name", "")))
-    return events
+    return Readings(series=tuple(series), observations=tuple(observed), upstream=tuple(upstream))
 
 
 def watched_between(store: Store, lo: datetime, hi: datetime) -> tuple[bool, list[Page]]:

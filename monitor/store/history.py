@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from monitor.correlate.windows import CheckInfo, Observation, UpstreamWindow
 from monitor.rollups import RollupRow, hour_of, percentile
 from monitor.store import Store
-from monitor.store.evidence import checks, coverage, upstream_windows
+from monitor.store.evidence import alive_between, checks, upstream_windows
 from monitor.store.models import CheckRun, ObservedEvent, RollupHourly, Source
 
 HOUR = timedelta(hours=1)
@@ -105,7 +105,7 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
             hours=tuple(hours[key] for key in sorted(hours)),
             folded=frozenset(key for key in hours if key not in raw_keys),
             failed=tuple(_failed_runs(session, failed_rows, every_run_failed)),
-            alive=coverage(session, lo, hi, ()).alive,
+            alive=alive_between(session, lo, hi),
             upstream=tuple(upstream_windows(session, lo, hi)),
             sources=tuple(session.scalars(select(Source.name).order_by(Source.name))),
             observations=tuple(_observations(session, lo, hi)),
