@@ -21,9 +21,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
-from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.sources.registry import SourceKind
+from monitor.times import format_duration
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"

@@ -13,10 +13,29 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
-from monitor.durations import DURATION_HINT, SIZE_HINT, parse_duration, parse_size
 from monitor.redact import redact_url
+from monitor.times import DURATION_HINT, parse_duration
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
+SIZE_HINT = "a size such as '512KB' or '5MB'"
+
+
+def parse_size(text: str) -> int:
+    """Parse ``5MB``/``512KiB`` into bytes; raise ValueError with the accepted forms."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"expected {SIZE_HINT}, got {text!r}")
+    return int(float(match[1]) * _SIZE_UNITS[match[2].lower()])
 
 
 def _duration(value: object) -> timedelta:

@@ -1,4 +1,4 @@
-"""Tests for monitor.durations: the durations and sizes people write in config.toml."""
+"""Tests for monitor.times and monitor.configtypes: the durations and sizes people write."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.durations import format_duration, parse_duration, parse_size
+from monitor.configtypes import parse_size
+from monitor.times import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for monitor.timeparse: the times users type for --since and --until."""
+"""Tests for monitor.times: the times users type for --since, --until and --at."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.timeparse import parse_time, zone
+from monitor.times import parse_time, zone
 
 NOW = datetime(2026, 4, 14, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from monitor.charts.model import Dashboard, Panel
 from monitor.charts.uptime import percent
 from monitor.correlate.windows import UpstreamWindow
-from monitor.durations import format_duration
+from monitor.times import format_duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,9 @@ from monitor.checks.context import CheckContext
 from monitor.checks.result import CheckResult
 from monitor.checks.settings import ClockCheck
 from monitor.checks.web import parse_http_date
-from monitor.durations import format_duration
 from monitor.failures import Failure
 from monitor.redact import redact_url
-from monitor.timeutil import isoformat_z
+from monitor.times import format_duration, isoformat_z
 from monitor.transport import transport_failure
 
 # ``Date`` has whole seconds and servers truncate: the true server time lies

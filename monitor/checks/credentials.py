@@ -26,9 +26,8 @@ from monitor.checks.context import CheckContext
 from monitor.checks.result import CheckResult
 from monitor.checks.settings import CredentialsFileCheck
 from monitor.checks.tokenstore import fingerprint
-from monitor.durations import format_duration
 from monitor.failures import Failure
-from monitor.timeutil import isoformat_z
+from monitor.times import format_duration, isoformat_z
 
 # When several things are wrong, the one to fix first comes first: a file
 # others can read leaks the tokens whatever their state.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from monitor import __version__
-from monitor.timeparse import parse_time, zone
+from monitor.times import parse_time, zone
 
 if TYPE_CHECKING:
     from monitor.config import Config

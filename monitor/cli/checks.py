@@ -9,7 +9,7 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo_json, short_time, table
-from monitor.timeparse import FORMS
+from monitor.times import FORMS
 
 
 @click.command("check")
@@ -179,7 +179,7 @@ def run_dict(
     phases_ms: dict[str, float],
 ) -> dict[str, Any]:
     """The JSON object for one run: the same from ``check --json`` and ``results --json``."""
-    from monitor.timeutil import isoformat_z
+    from monitor.times import isoformat_z
 
     return {
         "check": check,

@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from monitor.cli.app import App, json_option, pass_app
-from monitor.timeparse import zone
+from monitor.times import zone
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -209,7 +209,7 @@ def _source(config: Config, given: str | None) -> str | None:
 
 def _report(tally: _Tally, file: str, source: str | None, as_json: bool) -> None:
     from monitor.cli.render import echo_json
-    from monitor.timeutil import isoformat_z
+    from monitor.times import isoformat_z
 
     duplicates = tally.read - tally.new
     if as_json:

@@ -8,8 +8,8 @@ import click
 
 from monitor.cli.app import App, pass_app
 from monitor.config import RetentionSettings
-from monitor.durations import DURATION_HINT, format_duration, parse_duration
 from monitor.store.retention import PruneStats, prune
+from monitor.times import DURATION_HINT, format_duration, parse_duration
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:

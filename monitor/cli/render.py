@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 import click
 
 from monitor.store.models import Incident, Maintenance
-from monitor.timeutil import isoformat_z
+from monitor.times import isoformat_z
 
 
 class UpdateDict(TypedDict):

@@ -9,8 +9,8 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import ago, echo_json, short_time, table
-from monitor.durations import parse_duration
 from monitor.store.models import CheckRun
+from monitor.times import parse_duration
 
 
 @click.command("run")

@@ -8,10 +8,9 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import ago, echo_json, short_time, table
-from monitor.durations import format_duration
 from monitor.sources.records import OPERATIONAL
 from monitor.store.queries import SourceOverview, source_overview
-from monitor.timeutil import isoformat_z
+from monitor.times import format_duration, isoformat_z
 
 
 @click.command()

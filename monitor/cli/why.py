@@ -18,9 +18,7 @@ from monitor.correlate.evidence import evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import Verdict, explain
 from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow, by_name
-from monitor.durations import parse_duration
-from monitor.timeparse import parse_time, zone
-from monitor.timeutil import isoformat_z
+from monitor.times import isoformat_z, parse_duration, parse_time, zone
 
 # ``why`` is about a moment; a wider look is ``timeline``'s job (and would load
 # every run in it).

@@ -26,7 +26,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.checks.runner import run_checks
 from monitor.config import Config, load_config
-from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.polling.backoff import jitter_for
 from monitor.polling.poll import client_for, poll_sources
@@ -45,6 +44,7 @@ from monitor.service.jobs.retention import (
 )
 from monitor.service.runtime import Clock, Runtime, utcnow
 from monitor.store import open_store
+from monitor.times import format_duration
 
 log = logging.getLogger("monitor.service")
 

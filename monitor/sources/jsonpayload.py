@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.errors import ParseError
-from monitor.timeutil import parse_iso_or_none
+from monitor.times import parse_iso_or_none
 
 
 def load_json(payload: bytes) -> Any:

@@ -30,7 +30,7 @@ from monitor.sources.records import (
     merge_component_states,
     worst_status,
 )
-from monitor.timeutil import isoformat_z
+from monitor.times import isoformat_z
 
 # status.io status codes (components, containers, message "status").
 _COMPONENT_STATUS = {

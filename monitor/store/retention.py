@@ -42,10 +42,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
-from monitor.durations import format_duration
 from monitor.rollups import RawRun, RollupRow, fold, hour_of, merge
 from monitor.store import Store
 from monitor.store.models import CheckRun, RollupHourly
+from monitor.times import format_duration
 
 log = logging.getLogger(__name__)
 

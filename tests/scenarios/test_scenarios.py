@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from monitor.cli import main
-from monitor.durations import parse_duration
+from monitor.times import parse_duration
 from tests.loopback import LoopbackServer
 from tests.scenarios.score import Outcome
 
