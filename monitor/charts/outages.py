@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 
+from monitor.failures import Failure
 from monitor.rollups import RollupRow
 from monitor.store.history import HOUR, FailedRun
 
@@ -152,7 +153,7 @@ def _stretch(check_id: int, probe: str, rows: list[RollupRow]) -> Outage:
 
 def _dominant(classes: Counter[str]) -> str:
     if not classes:
-        return "unclassified"
+        return Failure.UNCLASSIFIED
     return min(classes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 

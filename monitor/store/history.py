@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, select, ty
 from sqlalchemy.orm import Session, aliased
 
 from monitor.correlate.windows import CheckInfo, Observation, UpstreamWindow
+from monitor.failures import Failure
 from monitor.rollups import RollupRow, hour_of, percentile
 from monitor.store import Store
 from monitor.store.evidence import alive_between, checks, upstream_windows
@@ -220,7 +221,7 @@ def _failed_rows(session: Session, lo: datetime, hi: datetime) -> list[Any]:
             CheckRun.check_id,
             CheckRun.probe,
             CheckRun.started_at,
-            func.coalesce(CheckRun.failure_class, "unclassified"),
+            func.coalesce(CheckRun.failure_class, str(Failure.UNCLASSIFIED)),
         ).where(
             CheckRun.started_at >= lo,
             CheckRun.started_at < hi,
