@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from monitor.checks.registry import runner_for
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
-from monitor.correlate.evidence import LOCAL_KINDS
+from monitor.correlate.classes import LOCAL_KINDS, OAUTH_KINDS
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "http": {"url": "https://api.example.com/v1/models?key=sk-secret", "method": "HEAD"},
@@ -52,3 +52,7 @@ def test_each_kind_says_what_it_probes_with_secrets_redacted(kind: str) -> None:
 
 def test_the_correlator_treats_the_kinds_that_look_at_this_machine_as_local() -> None:
     assert {kind for kind, model in CHECK_MODELS.items() if model.on_this_machine} == LOCAL_KINDS
+
+
+def test_the_kinds_the_correlator_reads_as_oauth_are_kinds_that_exist() -> None:
+    assert set(CHECK_MODELS) >= OAUTH_KINDS

@@ -83,4 +83,12 @@ THIS_MACHINE = frozenset(
 # A check that could not run, or monitor's own bug: says nothing about anyone else.
 NOT_EVIDENCE = frozenset({F.MISCONFIGURED, F.INTERNAL_ERROR})
 
+# Check kinds, as the store hands them over by name. Each kind's settings say
+# the same (``monitor/checks/settings.py``; tests/test_check_kinds.py holds the
+# two together): the correlator sits below the checks and cannot import them.
+# Kinds that inspect this machine (a file, a port, the clock), not the vendor.
+LOCAL_KINDS = frozenset({"credentials_file", "local_port", "clock"})
+# Kinds whose credential is an OAuth token.
+OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
+
 del F

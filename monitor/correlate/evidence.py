@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor.correlate.classes import LOCAL_SETUP, NETWORK, NOT_EVIDENCE
+from monitor.correlate.classes import LOCAL_KINDS, LOCAL_SETUP, NETWORK, NOT_EVIDENCE
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
 from monitor.correlate.relevance import Match, matches, need
@@ -26,8 +26,6 @@ from monitor.correlate.windows import (
     coverage_of,
     observed_windows,
 )
-
-LOCAL_KINDS = frozenset({"credentials_file", "local_port", "clock"})
 
 
 def family(failure_class: str) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from monitor.correlate.advice import capital, credential_step, network_step, upstream_step
-from monitor.correlate.classes import ANSWERED, AUTH, NETWORK, PATH, SERVER_SIDE
-from monitor.correlate.evidence import LOCAL_KINDS, Evidence
+from monitor.correlate.classes import ANSWERED, AUTH, LOCAL_KINDS, NETWORK, PATH, SERVER_SIDE
+from monitor.correlate.evidence import Evidence
 from monitor.correlate.matching import host_of
 from monitor.correlate.relevance import RANK, Confidence, Match, affinity, hit_at, need_of
 from monitor.correlate.windows import LocalWindow, UpstreamWindow

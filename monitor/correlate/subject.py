@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from monitor.correlate.classes import OAUTH_KINDS
 from monitor.correlate.windows import LocalWindow, UpstreamWindow
 from monitor.failures import Failure
 
@@ -85,7 +86,7 @@ def credential_of(window: LocalWindow) -> str:
     x-api-key" is a key, "OAuth token has expired" a login).
     """
     if window.kind == "check":
-        return "oauth" if window.check_kind in _OAUTH_KINDS else "api_key"
+        return "oauth" if window.check_kind in OAUTH_KINDS else "api_key"
     if _SSH_TEXT.search(window.detail) or window.target.startswith("ssh://"):
         return "ssh_key"
     if Failure.INVALID_GRANT in window.failure_classes:
@@ -99,7 +100,6 @@ def credential_of(window: LocalWindow) -> str:
 _API_KEY_TEXT = re.compile(r"api[ _-]?key|x-api-key|bad credentials|personal access token", re.I)
 _OAUTH_TEXT = re.compile(r"oauth|refresh[ _]token|invalid_grant|log ?in|session", re.I)
 _SSH_TEXT = re.compile(r"\(publickey|ssh:|git@[\w.-]+:|host key", re.I)
-_OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
 
 
 def about_keys(window: UpstreamWindow, components: tuple[str, ...]) -> bool:
