@@ -22,8 +22,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.errors import ConfigError
+from monitor.rollups import keep_problem
 from monitor.sources.registry import SourceKind
-from monitor.times import format_duration
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -98,13 +98,9 @@ class RetentionSettings(Section):
 
     @model_validator(mode="after")
     def _rollups_outlive_raw(self) -> Self:
-        # Rollups only ever cover hours older than ``raw``; kept for less,
-        # each would be deleted by the same prune that wrote it.
-        if self.rollups < self.raw:
-            raise ValueError(
-                "rollups must be kept at least as long as raw runs "
-                f"(rollups {format_duration(self.rollups)} < raw {format_duration(self.raw)})"
-            )
+        problem = keep_problem(self.raw, self.rollups)
+        if problem:
+            raise ValueError(problem)
         return self
 
 

@@ -1,8 +1,8 @@
 """The failure vocabulary: every class a failure can carry, and one partition into families.
 
 A class is a ``Failure`` member, a ``StrEnum``: it equals the string stored
-in the database, so rows written by any version read back as members and
-compare equal to them. The list extends ARCHITECTURE.md's with the cases a
+in the database, so a class read back as a plain string compares equal to
+its member, whichever version wrote it. The list extends ARCHITECTURE.md's with the cases a
 user must tell apart and that list could not: a connect timeout (nothing
 answered) is not a read timeout (it answered, then stalled); a missing
 credentials file is not an expired one; a check that could not run (an unset

@@ -14,9 +14,10 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from monitor.failures import Failure
+from monitor.times import format_duration
 
 # Percentiles are stored to the microsecond: finer is timer noise, and a
 # fixed precision makes equal inputs give equal stored values.
@@ -64,6 +65,20 @@ class RollupRow:
     def timed(self) -> int:
         """How many runs the percentiles were computed over."""
         return self.runs - self.skipped
+
+
+def keep_problem(raw: timedelta, rollups: timedelta) -> str | None:
+    """Why rollups kept ``rollups`` long cannot go with raw runs kept ``raw``, or None.
+
+    Rollups only ever cover hours older than ``raw``; kept for less, each
+    would be deleted by the same prune that wrote it.
+    """
+    if rollups >= raw:
+        return None
+    return (
+        "rollups must be kept at least as long as raw runs "
+        f"(rollups {format_duration(rollups)} < raw {format_duration(raw)})"
+    )
 
 
 def hour_of(dt: datetime) -> datetime:

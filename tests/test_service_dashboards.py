@@ -101,7 +101,7 @@ def test_a_failing_job_is_logged_and_the_service_carries_on(service, tmp_path, c
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert messages[0].startswith("[service.job] dashboards failed: ")
-    assert f"cannot write the dashboards into {tmp_path / 'blocked'}: File exists" in messages[0]
+    assert f"cannot write the dashboards into {tmp_path / 'blocked'}: [Errno 17]" in messages[0]
     assert svc.in_flight == 0
 
 

@@ -4,7 +4,7 @@ The hot path is one check's hour (120 runs at 30 s): a per-(check, hour)
 ``random.Random`` picks each passing run from a pre-built pool of rows for
 that hour's load level, unless the story overrides the tick. Seeding per
 (check, hour) makes the content independent of the order rows are written
-in and of ``raw_days``. Rollups use monitor.retention's own percentile and
+in and of ``raw_days``. Rollups use monitor.rollups' own percentile and
 rounding, so they equal what a prune would have folded.
 """
 

@@ -22,6 +22,7 @@ from monitor.charts.model import Dashboard, build, range_start
 from monitor.charts.page import ChartLink, page
 from monitor.charts.render import chart_style, latency_figure, pixels, save, uptime_figure
 from monitor.charts.timeline import timeline_figure
+from monitor.errors import MonitorError
 from monitor.store import Store
 from monitor.store.history import read_history
 
@@ -99,6 +100,33 @@ class ChartReport:
 def intervals_of(config: Config) -> dict[str, timedelta]:
     """Each configured check's interval, which sets how long a silence means "not watching"."""
     return {check.name: check.interval for check in config.checks}
+
+
+def generate_for(
+    config: Config,
+    store: Store,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    out_dir: Path | None = None,
+    formats: Sequence[str] = (),
+) -> ChartReport:
+    """``generate`` as ``config`` sets it up: its folder and formats unless given, its checks'
+    intervals; a folder that cannot be written is a MonitorError that names it."""
+    target = out_dir or config.dashboards_dir
+    try:
+        return generate(
+            store,
+            since=since,
+            until=until,
+            out_dir=target,
+            now=now,
+            formats=formats or config.dashboards.formats,
+            intervals=intervals_of(config),
+        )
+    except OSError as exc:
+        raise MonitorError(f"cannot write the dashboards into {target}: {exc}") from None
 
 
 def generate(

@@ -44,7 +44,9 @@ class _Check(Section):
     code, and a kind's import error cannot break the others).
     ``on_this_machine`` marks a kind that inspects this machine (a file, a
     port, the clock) rather than calling the vendor: its failures are local
-    set-up whatever the vendor does.
+    set-up whatever the vendor does. The correlator, below the checks, reads
+    the same by kind name (``correlate/classes.py: LOCAL_KINDS``), and
+    tests/test_check_kinds.py holds the two together.
     """
 
     runs_with: ClassVar[str]
@@ -82,33 +84,32 @@ class HttpCheck(_Check, _HttpClientOptions):
         return f"{self.method} {redact_url(self.url)}"
 
 
-class OAuthTokenEndpointCheck(_Check, _HttpClientOptions):
+class _TokenEndpoint(Section):
+    """What both OAuth kinds call: a token endpoint, as a client."""
+
+    token_url: HttpUrl
+    client_id: str
+
+    @property
+    def target(self) -> str:
+        return f"POST {redact_url(self.token_url)}"
+
+
+class OAuthTokenEndpointCheck(_Check, _TokenEndpoint, _HttpClientOptions):
     """A refresh with a deliberately invalid token: ``invalid_grant`` means OAuth is up."""
 
     runs_with = "monitor.checks.oauth_probe:run_oauth_token_endpoint"
     kind: Literal["oauth_token_endpoint"]
-    token_url: HttpUrl
-    client_id: str
-
-    @property
-    def target(self) -> str:
-        return f"POST {redact_url(self.token_url)}"
 
 
-class OAuthRefreshCheck(_Check, _HttpClientOptions):
+class OAuthRefreshCheck(_Check, _TokenEndpoint, _HttpClientOptions):
     """A real refresh with monitor's own grant, kept in its own 0600 token file."""
 
     runs_with = "monitor.checks.oauth_refresh:run_oauth_refresh"
     kind: Literal["oauth_refresh"]
-    token_url: HttpUrl
-    client_id: str
     scope: str | None = None
     token_file: str | None = None  # default: <state dir>/tokens/<name>.json
     verify_url: HttpUrl | None = None
-
-    @property
-    def target(self) -> str:
-        return f"POST {redact_url(self.token_url)}"
 
 
 class CredentialsFileCheck(_Check):

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from monitor.cli.app import App, pass_app, time_bounds
-from monitor.errors import MonitorError
 
 FORMATS = ("png", "svg")
 # As monitor.charts.generate has them (not imported from there: that imports matplotlib).
@@ -93,21 +92,17 @@ def chart(
             f"{MAX_DAYS} days (10 years)"
         )
     config = app.config
-    from monitor.charts.generate import generate, intervals_of
+    from monitor.charts.generate import generate_for
 
-    target = out_dir or config.dashboards_dir
-    try:
-        report = generate(
-            app.store(),
-            since=since_at,
-            until=until_at,
-            out_dir=target,
-            now=now,
-            formats=formats or config.dashboards.formats,
-            intervals=intervals_of(config),
-        )
-    except OSError as exc:
-        raise MonitorError(f"cannot write the dashboards into {target}: {exc}") from None
+    report = generate_for(
+        config,
+        app.store(),
+        since=since_at,
+        until=until_at,
+        now=now,
+        out_dir=out_dir,
+        formats=formats,
+    )
     for file in report.files:
         click.echo(f"wrote {file.path} ({file.width}x{file.height})")
     note = " (no data yet in this range)" if report.empty else ""

@@ -1,8 +1,9 @@
 """Evidence: everything known around one moment, in the shape the rules read.
 
-Built purely from what the store hands over (series of runs, imported
-observations, upstream windows, coverage), so a scenario test constructs it
-from literals.
+Built purely from what the store read (``Readings``: series of runs,
+imported observations, upstream windows, heartbeat spans, the pages), so a
+scenario test constructs it from literals; whether the monitor was watching
+is worked out here (``coverage_of``).
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def should_back_off(http_status: int | None, failure_class: str | None = None) -
     """Whether a failed poll is the vendor asking us to slow down (see the module docstring).
 
     ``http_status`` is the status of the failing response, if one came;
-    ``failure_class`` names a transport failure (monitor.checks.result),
+    ``failure_class`` names a transport failure (monitor.failures),
     which may also follow a response that stalled mid-body.
     """
     if failure_class in BACK_OFF_CLASSES:

@@ -38,8 +38,8 @@ class ErrorResponse(FetchError):
 class TransportFailure(FetchError):
     """No usable response: refused, timed out, reset, DNS, TLS...
 
-    ``failure_class`` is the name monitor.transport gives it (the checks'
-    vocabulary), so the poller can tell a vendor too busy to answer, which
+    ``failure_class`` is the name monitor.transport gives it (the failure
+    vocabulary checks share), so the poller can tell a vendor too busy to answer, which
     deserves a back-off, from a DNS or TLS problem on our side, which does
     not. ``http_status`` is set when a response began and then failed.
     """

@@ -19,7 +19,7 @@ from monitor.sources.records import Snapshot
 from monitor.sources.registry import endpoints_for
 from monitor.store.queries import BackoffState
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("monitor.polling")
 Clock = Callable[[], datetime]
 
 

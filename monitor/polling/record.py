@@ -14,7 +14,7 @@ from monitor.store import Store
 from monitor.store.ingest import ApplyStats, apply_snapshot
 from monitor.store.queries import BackoffState, record_backoff, record_poll, save_validator
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("monitor.polling")
 
 
 @dataclass(frozen=True, slots=True)

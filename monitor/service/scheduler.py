@@ -29,14 +29,14 @@ from monitor.config import Config, load_config
 from monitor.errors import ConfigError
 from monitor.polling.backoff import jitter_for
 from monitor.polling.poll import client_for, poll_sources
-from monitor.service.jobs.check import run_check
+from monitor.service.jobs.check import check_job
 from monitor.service.jobs.dashboards import (
     DASHBOARDS_FIRST_AFTER,
     DASHBOARDS_JOB,
     draw_dashboards,
 )
-from monitor.service.jobs.heartbeat import HEARTBEAT_EVERY, Heartbeat
-from monitor.service.jobs.poll import poll_source
+from monitor.service.jobs.heartbeat import HEARTBEAT_EVERY, ServiceHeartbeat
+from monitor.service.jobs.poll import poll_job
 from monitor.service.jobs.retention import (
     RETENTION_EVERY,
     RETENTION_FIRST_AFTER,
@@ -64,7 +64,7 @@ class Service:
             http=client_for(config),
         )
         self.grace = grace
-        self.heartbeat = Heartbeat(self.runtime)
+        self.heartbeat = ServiceHeartbeat(self.runtime)
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
         self.in_flight = 0
@@ -94,7 +94,9 @@ class Service:
     def _add_job(
         self, job_id: str, job: Job, trigger: IntervalTrigger, *args: Any, **kw: Any
     ) -> None:
-        self.scheduler.add_job(self.run_job, trigger, args=[job, *args], id=job_id, **kw)
+        self.scheduler.add_job(
+            self.run_job, trigger, args=[job, *args], id=job_id, name=job_id, **kw
+        )
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -201,14 +203,14 @@ class Service:
         for source in config.sources:
             if source.enabled:
                 wanted[f"source:{source.name}"] = (
-                    poll_source,
+                    poll_job,
                     source.name,
                     source.interval,
                     source,
                 )
         for check in config.checks:
             if check.enabled:
-                wanted[f"check:{check.name}"] = (run_check, check.name, check.interval, check)
+                wanted[f"check:{check.name}"] = (check_job, check.name, check.interval, check)
         before = _settings_by_job(previous) if previous else {}
         for job in self.scheduler.get_jobs():
             if job.id.startswith(("source:", "check:")) and job.id not in wanted:

@@ -42,12 +42,11 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
-from monitor.rollups import RawRun, RollupRow, fold, hour_of, merge
+from monitor.rollups import RawRun, RollupRow, fold, hour_of, keep_problem, merge
 from monitor.store import Store
 from monitor.store.models import CheckRun, RollupHourly
-from monitor.times import format_duration
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("monitor.retention")
 
 # Ids per DELETE statement: well under SQLite's bound-parameter limit (999
 # on old builds), so the same code runs everywhere.
@@ -89,11 +88,9 @@ def prune(
         raise ValueError(f"naive datetime {now!r} refused: pass an aware time")
     if raw_keep <= timedelta(0) or rollup_keep <= timedelta(0):
         raise ValueError("retention periods must be positive")
-    if rollup_keep < raw_keep:
-        raise ValueError(
-            "rollups must be kept at least as long as raw runs "
-            f"(rollups {format_duration(rollup_keep)} < raw {format_duration(raw_keep)})"
-        )
+    problem = keep_problem(raw_keep, rollup_keep)
+    if problem:
+        raise ValueError(problem)
     if batch_hours < 1:
         raise ValueError(f"batch_hours must be at least 1, got {batch_hours}")
     began = time.perf_counter()

@@ -6,7 +6,7 @@ from monitor.checks.runner import run_checks
 from monitor.service.runtime import Runtime
 
 
-def run_check(runtime: Runtime, name: str) -> None:
+def check_job(runtime: Runtime, name: str) -> None:
     (report,) = run_checks(runtime.store, runtime.config, runtime.check_context(), [name])
     result = report.result
     passed = "ok" if result.ok else result.failure_class or "failed"

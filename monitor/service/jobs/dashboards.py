@@ -4,11 +4,15 @@ A child, not a thread: matplotlib would stay resident in the service (tens
 of MB for a job that runs every quarter of an hour), and a crash while
 drawing cannot take the monitoring down with it. The child is started with
 ``spawn``: forking a process that runs scheduler threads could copy a lock
-held by one of them.
+held by one of them. It is handed the config in force and sends back one
+short line; what it prints is kept from the service's log, as a ``monitor
+chart`` child's was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import multiprocessing
 from datetime import datetime, timedelta
@@ -17,6 +21,7 @@ from multiprocessing.connection import Connection
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.service.runtime import Runtime
+from monitor.times import format_duration
 
 log = logging.getLogger("monitor.service")
 
@@ -25,6 +30,10 @@ DASHBOARDS_JOB = "dashboards"
 DASHBOARDS_TIMEOUT = timedelta(minutes=10)
 # The first dashboards a minute after start, once the first round of checks is recorded.
 DASHBOARDS_FIRST_AFTER = timedelta(minutes=1)
+# What the child sends back is one line; a longer reason is cut here, well under a pipe's buffer.
+_REASON_LIMIT = 500
+
+Said = tuple[bool, str, str]  # (drawn, index.html or why not, summary)
 
 
 def draw_dashboards(runtime: Runtime) -> None:
@@ -36,53 +45,62 @@ def draw_dashboards(runtime: Runtime) -> None:
     child = context.Process(
         target=draw_in_child, args=(config, since, now, sender), name="monitor-dashboards"
     )
-    child.start()
-    sender.close()
-    child.join(DASHBOARDS_TIMEOUT.total_seconds())
-    if child.is_alive():
-        child.kill()
-        child.join()
-        stuck = f"still drawing after {DASHBOARDS_TIMEOUT}; stopped"
+    try:
+        child.start()
+    except Exception as exc:  # no process (EMFILE, ENOMEM) or a config it cannot be handed
+        runtime.states.report("dashboards", False, "failed", f"{type(exc).__name__}: {exc}")
+        return
+    finally:
+        sender.close()
+    said = _receive(receiver, child)
+    receiver.close()
+    if said is None:
+        stuck = f"still drawing after {format_duration(DASHBOARDS_TIMEOUT)}; stopped"
         runtime.states.report("dashboards", False, "failed", stuck)
         return
-    said = receiver.recv() if receiver.poll() else None
-    receiver.close()
-    if not isinstance(said, tuple) or not said[0]:
-        why = said[1] if isinstance(said, tuple) else f"exit status {child.exitcode}"
-        runtime.states.report("dashboards", False, "failed", why)
+    drawn, what, summary = said
+    if not drawn:
+        runtime.states.report("dashboards", False, "failed", what)
         return
-    _, index, summary = said
-    runtime.states.report("dashboards", True, "ok", index)
+    runtime.states.report("dashboards", True, "ok", what)
     log.info("[service.dashboards] %s", summary)
 
 
-def draw_in_child(config: Config, since: datetime, until: datetime, sender: Connection) -> None:
-    """The child's whole work: draw, then send ``(True, index, summary)`` or ``(False, why)``."""
-    from monitor.charts.generate import generate, intervals_of
-    from monitor.store import open_store
+def _receive(receiver: Connection, child: multiprocessing.process.BaseProcess) -> Said | None:
+    """The child's line, read before it is reaped so a send never waits on a full pipe.
 
-    out = config.dashboards_dir
+    None when it is still drawing at the deadline (it is killed); a child that
+    ended without a word (killed, crashed) is reported by its exit status.
+    """
+    said: Said | None = None
+    if receiver.poll(DASHBOARDS_TIMEOUT.total_seconds()):
+        with contextlib.suppress(EOFError):
+            said = receiver.recv()
+        child.join()
+        return said or (False, f"exit status {child.exitcode}", "")
+    child.kill()
+    child.join()
+    return None
+
+
+def draw_in_child(config: Config, since: datetime, until: datetime, sender: Connection) -> None:
+    """All the child does: draw, then send (True, index, summary) or (False, why, "")."""
+    said: Said
     try:
-        store = open_store(config.database_url, upgrade=False)
-        try:
-            report = generate(
-                store,
-                since=since,
-                until=until,
-                out_dir=out,
-                now=until,
-                formats=config.dashboards.formats,
-                intervals=intervals_of(config),
-            )
-        finally:
-            store.close()
-    except OSError as exc:
-        sender.send((False, f"cannot write the dashboards into {out}: {exc.strerror or exc}"))
+        with contextlib.redirect_stderr(io.StringIO()):
+            from monitor.charts.generate import generate_for
+            from monitor.store import open_store
+
+            store = open_store(config.database_url, upgrade=False)
+            try:
+                report = generate_for(config, store, since=since, until=until, now=until)
+            finally:
+                store.close()
+        said = (True, str(report.index), report.summary)
     except MonitorError as exc:
-        sender.send((False, str(exc)))
+        said = (False, str(exc)[:_REASON_LIMIT], "")
     except Exception as exc:
-        sender.send((False, f"{type(exc).__name__}: {exc}"))
-    else:
-        sender.send((True, str(report.index), report.summary))
-    finally:
-        sender.close()
+        first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        said = (False, f"{type(exc).__name__}: {first}"[:_REASON_LIMIT], "")
+    sender.send(said)
+    sender.close()

@@ -12,7 +12,7 @@ from monitor.store.heartbeats import beat, start_heartbeat, stop_heartbeat
 HEARTBEAT_EVERY = timedelta(seconds=30)
 
 
-class Heartbeat:
+class ServiceHeartbeat:
     """One service run's heartbeat row: started, beaten every ``HEARTBEAT_EVERY``, stopped."""
 
     def __init__(self, runtime: Runtime) -> None:

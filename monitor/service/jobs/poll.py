@@ -6,7 +6,7 @@ from monitor.polling.poll import BACKING_OFF, poll_sources
 from monitor.service.runtime import Runtime
 
 
-def poll_source(runtime: Runtime, name: str) -> None:
+def poll_job(runtime: Runtime, name: str) -> None:
     (report,) = poll_sources(
         runtime.store,
         runtime.config,
