@@ -9,6 +9,7 @@ redacted form.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -86,6 +87,19 @@ _NOT_A_CREDENTIAL = (
     "tokens?|realm|error|auth\\w*|scheme|header|was|is|not|missing|invalid|required|expected"
 )
 _GROUP = re.compile(r"\(\?P<\w+>")
+# A value that looks random, as keys and tokens do, unlike the words of a
+# sentence ("token expired", "key not found", "token invalid_grant"): at least
+# eight token characters with a letter and a digit, or twenty without.
+_VALUE_CHAR = r"[A-Za-z0-9_\-./+=~]"
+_RANDOM = (
+    rf"(?=[A-Za-z_\-./+=~]*[0-9])(?=[0-9_\-./+=~]*[A-Za-z]){_VALUE_CHAR}{{8,}}"
+    r"|[A-Za-z0-9_\-]{20,}"
+)
+_RANDOM_VALUE = (
+    rf"""'(?:{_RANDOM})'|"(?:{_RANDOM})"|`(?:{_RANDOM})`|(?:{_RANDOM})(?!{_VALUE_CHAR})"""
+)
+# Words that name a secret in a sentence or on a command line.
+_SECRET_NOUNS = ("key", "token", "secret", "password", "passwd", "credential", "apikey")
 
 
 def _anycase(text: str) -> str:
@@ -135,7 +149,36 @@ _FIELD = _Rule(
     _SECRET_NAME_WORDS,
     rf"[\w.-]*+(?P<name_quote>{_QUOTE})?(?P<sep>{_SEP})(?P<value>{_VALUE})",
 )
+# "invalid api key 'X'", "token X rejected", "credentials X": a secret's noun,
+# then a value that looks random.
+_NOUN = _Rule(_SECRET_NOUNS, rf"s?\s+(?P<value>{_RANDOM_VALUE})")
 _RULES = (
+    # A private key in PEM, to its END line (or the end of what was kept).
+    _Rule(
+        ("-----BEGIN",),
+        r"[A-Z0-9 ]*PRIVATE KEY-----(?P<value>.*?)(?=-----END[A-Z0-9 ]*PRIVATE KEY-----|$)",
+        exact=True,
+    ),
+    # --api-key X, --token=X, --password X: a command line's option naming a secret
+    _Rule(
+        ("--",),
+        rf"[\w-]*(?i:{'|'.join(_SECRET_NOUNS)}|pass|pwd|auth)[\w-]*(?:\s+|=)(?!-)(?P<value>{_VALUE})",
+        exact=True,
+        not_after=r"[\w-]",
+    ),
+    # curl -u user:password, --user user:password
+    _Rule(
+        ("-u", "--user"),
+        rf"""\s+{_QUOTE}?[^\s:"']+:(?P<value>[^\s"']+)""",
+        exact=True,
+        not_after=r"[\w-]",
+    ),
+    # Webhook URLs whose path is the credential.
+    _Rule(
+        ("hooks.slack.com/services/", "discord.com/api/webhooks/", "discordapp.com/api/webhooks/"),
+        r"(?P<value>[A-Za-z0-9/_-]+)",
+        exact=True,
+    ),
     # https://user:password@host -> https://REDACTED@host
     _Rule(("://",), r"""(?P<value>[^\s/?#@"'<>\\]+)@""", exact=True),
     # Authorization: <scheme> <credentials>, whatever their length; no scheme: the value
@@ -149,6 +192,7 @@ _RULES = (
     # Bearer <token>, whatever its length
     _Rule(("bearer",), rf"\s+(?!(?i:{_NOT_A_CREDENTIAL})\b)(?P<value>{_BARE})", not_after=r"\w"),
     _FIELD,
+    _NOUN,
     # Known token shapes, anywhere: the prefix stays, to say what it was.
     _Rule(
         (
@@ -166,6 +210,28 @@ _RULES = (
         exact=True,
         not_after="[A-Za-z0-9]",
     ),
+    # Prefixes a word could also begin with ("hf_hub"): only with a token's length after them.
+    _Rule(
+        (
+            "npm_",
+            "hf_",
+            "pypi-AgEIcHlwaS5vcmc",
+            "shpat_",
+            "shpss_",
+            "shpca_",
+            "dop_v1_",
+            "doo_v1_",
+            "glrt-",
+            "gldt-",
+            "lin_api_",
+            "xapp-",
+            "AIza",
+        ),
+        "(?P<value>[A-Za-z0-9_-]{20,})",
+        exact=True,
+        not_after="[A-Za-z0-9]",
+    ),
+    _Rule(("SG.",), r"(?P<value>[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,})", exact=True),
     _Rule(("AKIA", "ASIA"), "(?P<value>[0-9A-Z]{16,})", exact=True, not_after="[A-Z0-9]"),
     # JSON Web Tokens: header.payload.signature
     _Rule(
@@ -248,10 +314,42 @@ def _replace(found: re.Match[str]) -> str:
         if rule is _FIELD and _keeps_field(match):
             # Kept, but what it says may still quote a token ("auth_error": "bad Bearer x").
             value = combined.sub(_replace, value)
+        elif rule is _NOUN and REDACTED in (known := combined.sub(_replace, value)):
+            value = known  # a known shape keeps its prefix, to say what it was
         else:
             value = _quoted(value)
         return text[at : match.start("value")] + value + text[match.end("value") : match.end()]
     return REDACTED
+
+
+# An environment value shorter than this, or all digits, is no secret worth a search.
+_SHORTEST_SECRET = 8
+
+
+@functools.cache
+def _environment_secrets() -> re.Pattern[str] | None:
+    """This process's environment values whose variable is named for a secret, as one pattern.
+
+    Whatever shape they have, the exact values a process holds in
+    ``ANTHROPIC_API_KEY`` or ``GITHUB_TOKEN`` must never be written down:
+    an error that quotes one (a proxy echoing the header, a tool printing
+    its argv) loses it here. Read once: the environment is fixed for a run.
+    """
+    values = {
+        value.strip()
+        for name, value in os.environ.items()
+        if _SECRET_KEY.search(name)
+        and len(value.strip()) >= _SHORTEST_SECRET
+        and not value.strip().isdigit()
+    }
+    if not values:
+        return None
+    return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+
+
+def forget_environment() -> None:
+    """Read the environment's secrets again on next use (after a test sets one)."""
+    _environment_secrets.cache_clear()
 
 
 def redact_text(text: str, *, limit: int = 300) -> str:
@@ -267,8 +365,18 @@ def redact_text(text: str, *, limit: int = 300) -> str:
     ``AKIA…`` keys and JWTs anywhere. Kept: what a field named for an error
     says (``auth_error``, ``token_type``), and a plain word after a word and
     a colon in a sentence (``Failed to refresh token: invalid_grant``), so
-    the failure can still be classified. Idempotent: ``REDACTED`` stays.
+    the failure can still be classified. Also scrubbed: a private key in
+    PEM; a command line's ``--api-key X``, ``--token=X``, ``-u user:X``;
+    Slack and Discord webhook paths; ``npm_``, ``hf_``, ``AIza``, ``SG.``
+    and other known token shapes; a random-looking value after a secret's
+    noun (``invalid api key 'X'``, ``token X rejected``); and the exact
+    value of every environment variable named for a secret. Idempotent:
+    ``REDACTED`` stays.
     """
-    excerpt = " ".join(text[: limit * 4].split())
+    environment = _environment_secrets()
+    head = text[: limit * 4 + 512]
+    if environment is not None:
+        head = environment.sub(REDACTED, head)
+    excerpt = " ".join(head[: limit * 4].split())
     excerpt = _compiled()[1].sub(_replace, excerpt)
     return excerpt if len(excerpt) <= limit else excerpt[: limit - 1] + "…"

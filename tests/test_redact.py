@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from monitor.cli import main
-from monitor.redact import REDACTED, redact_text, redact_url
+from monitor.redact import REDACTED, forget_environment, redact_text, redact_url
 from tests.conftest import fixture_bytes
 from tests.loopback import LoopbackServer
 
@@ -331,6 +331,53 @@ TEXT_TABLE = [
         "Failed to refresh token: REDACTED",
         id="prose-name-with-a-real-token",
     ),
+    # what people pipe into monitor import: command lines, prose, keys of every shape
+    pytest.param(
+        "claude --api-key Zx9aQw7ErTy5 -p hi", "claude --api-key REDACTED -p hi", id="flag"
+    ),
+    pytest.param(
+        "run --token=Zx9aQw7ErTy5 --verbose", "run --token=REDACTED --verbose", id="flag="
+    ),
+    pytest.param("gh --password 'hunter2'", "gh --password 'REDACTED'", id="flag-quoted"),
+    pytest.param("invalid api key 'Zx9aQw7ErTy5'", "invalid api key 'REDACTED'", id="prose-quoted"),
+    pytest.param("token Zx9aQw7ErTy5Ui rejected", "token REDACTED rejected", id="prose-token"),
+    pytest.param("key a1b2c3d4e5f6 not valid", "key REDACTED not valid", id="prose-key"),
+    pytest.param("credentials AbC123xyz789 refused", "credentials REDACTED refused", id="creds"),
+    pytest.param(
+        "invalid key sk-ant-api03-Zx9aQw7Er", "invalid key sk-REDACTED", id="prose-prefix"
+    ),
+    pytest.param(
+        "curl -u alice:hunter2 https://x", "curl -u alice:REDACTED https://x", id="curl-u"
+    ),
+    pytest.param("--user 'bob:s3cret' -X GET", "--user 'bob:REDACTED' -X GET", id="curl-user"),
+    pytest.param(
+        "-----BEGIN RSA PRIVATE KEY----- MIIEowIBAAKCAQEA1x -----END RSA PRIVATE KEY----- next",
+        "-----BEGIN RSA PRIVATE KEY-----REDACTED-----END RSA PRIVATE KEY----- next",
+        id="pem",
+    ),
+    pytest.param(
+        "key file: -----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA",
+        "key file: -----BEGIN OPENSSH PRIVATE KEY-----REDACTED",
+        id="pem-cut-short",
+    ),
+    pytest.param(
+        "POST https://hooks.slack.com/services/T0001/B0002/XXXXXXXXXXXXXXXX: 404",
+        "POST https://hooks.slack.com/services/REDACTED: 404",
+        id="slack-webhook",
+    ),
+    pytest.param(
+        "https://discord.com/api/webhooks/1234/abcDEF-ghi failed",
+        "https://discord.com/api/webhooks/REDACTED failed",
+        id="discord-webhook",
+    ),
+    pytest.param("AIzaSyA1234567890abcdefghijklmnopqrstuv", "AIzaREDACTED", id="google"),
+    pytest.param("npm_abcdefghijklmnopqrstuvwxyz0123456789", "npm_REDACTED", id="npm"),
+    pytest.param("hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", "hf_REDACTED", id="huggingface"),
+    pytest.param(
+        "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "SG.REDACTED",
+        id="sendgrid",
+    ),
 ]
 
 # Error text a classifier must still read: nothing here is a secret.
@@ -358,6 +405,14 @@ KEPT = [
     "risk-averse task-runner sk-short",
     "XAKIAIOSFODNN7EXAMPLE",
     "xbearer abc",
+    "token expired",
+    "key not found",
+    "token invalid_grant",
+    "API key 401 error",
+    "KeyError: 'model'",
+    "hf_hub_download failed: 404",
+    "error: --no-auth --verbose",
+    "run with -u root",
     "",
 ]
 
@@ -387,8 +442,11 @@ def as_text(value: object) -> str:
 
 
 def test_it_scrubs_every_shape_in_one_line_and_keeps_the_text_around_them() -> None:
-    # Last: a quote cut short runs to the end of the text.
-    table = sorted(TEXT_TABLE, key=lambda p: p.id == "cut-short")
+    # Last: a quote cut short runs to the end of the text. Left out: a private
+    # key cut short, which does too.
+    table = sorted(
+        (p for p in TEXT_TABLE if p.id != "pem-cut-short"), key=lambda p: p.id == "cut-short"
+    )
     line = " | ".join(as_text(p.values[0]) for p in table)
 
     assert redact_text(line, limit=10_000) == " | ".join(as_text(p.values[1]) for p in table)
@@ -407,3 +465,21 @@ def test_it_scrubs_a_pathological_line_quickly(unit: str) -> None:
     began = time.perf_counter()
     redact_text(unit * 3000, limit=2000)
     assert time.perf_counter() - began < 1.0
+
+
+def test_it_redacts_the_exact_values_of_secret_environment_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A key of no known shape, which only its being in the environment gives away.
+    monkeypatch.setenv("ACME_API_KEY", "plainwords")
+    monkeypatch.setenv("ACME_REGION", "plainwordsregion")  # not named for a secret
+    forget_environment()
+    try:
+        assert redact_text("proxy said: plainwords is not allowed") == (
+            "proxy said: REDACTED is not allowed"
+        )
+        assert redact_text("region plainwordsregion") == "region REDACTEDregion"
+    finally:
+        monkeypatch.delenv("ACME_API_KEY")
+        forget_environment()
+    assert redact_text("proxy said: plainwords") == "proxy said: plainwords"

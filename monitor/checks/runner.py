@@ -90,15 +90,16 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def scrub(result: CheckResult, secrets: set[str]) -> CheckResult:
-    """Replace every known secret value in the detail and facts with REDACTED."""
+    """Replace every known secret value in the detail, request id and facts with REDACTED."""
     if not secrets:
         return result
-    detail = result.detail
+    detail, request_id = result.detail, result.request_id
     facts = json.dumps(result.facts)
     for secret in sorted(secrets, key=len, reverse=True):
         detail = detail.replace(secret, REDACTED)
+        request_id = request_id and request_id.replace(secret, REDACTED)
         facts = facts.replace(json.dumps(secret)[1:-1], REDACTED)
-    return replace(result, detail=detail, facts=json.loads(facts))
+    return replace(result, detail=detail, request_id=request_id, facts=json.loads(facts))
 
 
 def spec_of(settings: Any) -> CheckSpec:

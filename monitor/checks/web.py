@@ -35,9 +35,18 @@ def parse_http_date(value: str | None) -> datetime | None:
 
 
 def response_evidence(response: httpx.Response) -> dict[str, Any]:
-    """Status, the vendor's request id and the server's Date: what a support ticket needs."""
+    """Status, the vendor's request id and the server's Date: what a support ticket needs.
+
+    The request id is outside text like any other: a proxy that reflects a
+    request header into it would otherwise hand back the key it was sent.
+    """
     request_id = next(
-        (response.headers[h][:128] for h in REQUEST_ID_HEADERS if h in response.headers), None
+        (
+            redact_text(response.headers[h], limit=128)
+            for h in REQUEST_ID_HEADERS
+            if h in response.headers
+        ),
+        None,
     )
     return {
         "http_status": response.status_code,
