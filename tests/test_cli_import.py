@@ -419,3 +419,41 @@ def test_it_keeps_every_secret_shape_out_of_the_database_and_every_output(
         assert secret.encode() not in stored_bytes, f"the database holds {secret[:6]}…"
         assert secret not in everything, f"the output holds {secret[:6]}…"
     assert {o.failure_class for o in stored(config)} >= {"auth_rejected", "invalid_grant"}
+
+
+def test_it_skips_a_line_longer_than_the_cap_and_keeps_the_lines_after_it(config, tmp_path, capsys):
+    from monitor.cli.importer import LINE_CAP
+
+    long_line = json.dumps({"at": "2026-04-14T09:44:00Z", "error": "x" * (LINE_CAP + 10)})
+    path = write_jsonl(tmp_path / "claude.jsonl", LINES[0], long_line + "\n", LINES[1])
+
+    status, out, err = run(capsys, "--config", str(config), "import", str(path))
+
+    assert status == 0
+    assert out.startswith("imported 2 new failures (0 already known)")
+    assert f"line 2: longer than {LINE_CAP // 1024} KiB" in err
+    assert len(stored(config)) == 2
+
+
+def test_it_stops_endless_input_without_line_breaks_keeping_what_came_before(config):
+    # What came before, then bytes that never end a line: a binary piped in by mistake.
+    head = "".join(json.dumps(line) + "\n" for line in LINES[:2]).encode()
+    with subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "import", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as child:
+        assert child.stdin is not None
+        child.stdin.write(head)
+        try:
+            while child.poll() is None:
+                child.stdin.write(b"\0" * (1 << 20))  # as long as it keeps reading
+        except BrokenPipeError:
+            pass  # it stopped reading: what it must do
+        out, err = child.communicate(timeout=60)
+
+    assert child.returncode == 1
+    assert out.decode().startswith("imported 2 new failures")
+    assert "line 3 runs past 16 MiB without a line break" in err.decode()
+    assert len(stored(config)) == 2

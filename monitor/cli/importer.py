@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 PROGRESS_BYTES = 5 * 1024 * 1024  # larger files show a progress bar on a terminal
 SHOWN_UNREADABLE = 5  # lines listed on stderr
 JSON_UNREADABLE = 100  # lines listed in --json (``unreadable`` is the full count)
+# Bytes of one line read at the most: an error a tool logged fits many times
+# over, and a longer line is skipped unread, so memory stays bounded whatever
+# the input.
+LINE_CAP = 64 * 1024
+# A "line" still going after this many bytes is no log (/dev/zero, a binary
+# piped in by mistake): the import stops there, keeping what it read before.
+RUNAWAY_LINE = 16 * 1024 * 1024
 
 
 @click.command("import")
@@ -96,6 +103,9 @@ def import_command(
             click.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
             raise click.exceptions.Exit(1) from None
     _report(tally, file, chosen, as_json)
+    if tally.stopped:
+        click.echo(f"error: {tally.stopped}", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @dataclass
@@ -109,15 +119,19 @@ class _Tally:
     unreadable: int = 0
     first: datetime | None = None
     last: datetime | None = None
+    stopped: str | None = None  # why the import ended before the input did
+
+    def reject(self, line: RejectedLine) -> None:
+        self.unreadable += 1
+        if len(self.rejected) < JSON_UNREADABLE:
+            self.rejected.append(line)
 
     def count(self, items: Iterable[ParsedLine]) -> Iterator[ObservedLine]:
         from monitor.observed import RejectedLine
 
         for item in items:
             if isinstance(item, RejectedLine):
-                self.unreadable += 1
-                if len(self.rejected) < JSON_UNREADABLE:
-                    self.rejected.append(item)
+                self.reject(item)
                 continue
             self.read += 1
             self.classes[item.failure_class] += 1
@@ -147,7 +161,7 @@ def _import(
             # Not on a pipe: click would print the label there once, as noise.
             bar = click.progressbar(length=size, label="importing", file=sys.stderr)
             progress = stack.enter_context(bar).update
-        lines = _decoded(stream, progress)
+        lines = _decoded(stream, progress, tally)
         head: list[str] = []
         for line in lines:
             head.append(line)
@@ -164,14 +178,43 @@ def _import(
     return tally
 
 
-def _decoded(stream: IO[bytes], progress: Callable[[int], None] | None) -> Iterator[str]:
-    """Lines as text; a bad byte becomes U+FFFD instead of stopping the import."""
+def _decoded(
+    stream: IO[bytes], progress: Callable[[int], None] | None, tally: _Tally
+) -> Iterator[str]:
+    """Lines as text, read at most ``LINE_CAP`` bytes at a time; a bad byte becomes U+FFFD.
+
+    A longer line is passed over unread (an empty line stands in for it, so
+    the lines after it keep their numbers) and counted unreadable; one that
+    runs past ``RUNAWAY_LINE`` ends the import (``tally.stopped`` says why).
+    """
+    from monitor.observed import RejectedLine
+
     pending = 0
-    for number, raw in enumerate(stream):
+    number = 0
+    while raw := stream.readline(LINE_CAP + 1):
+        number += 1
+        size = len(raw)
+        if size > LINE_CAP and not raw.endswith(b"\n"):
+            while size <= RUNAWAY_LINE and not raw.endswith(b"\n"):
+                raw = stream.readline(LINE_CAP)
+                size += len(raw)
+                if not raw:
+                    break
+            if size > RUNAWAY_LINE:
+                tally.stopped = (
+                    f"line {number} runs past {RUNAWAY_LINE // (1 << 20)} MiB without a "
+                    "line break: this is not a log of lines; stopped there, keeping what "
+                    "was read before it"
+                )
+                return
+            tally.reject(
+                RejectedLine(number, f"longer than {LINE_CAP // 1024} KiB ({size} bytes); skipped")
+            )
+            raw = b"\n"
         line = raw.decode("utf-8", "replace")
-        yield line.removeprefix("\ufeff") if number == 0 else line
+        yield line.removeprefix("\ufeff") if number == 1 else line
         if progress is not None:
-            pending += len(raw)
+            pending += size
             if pending >= 1 << 20:
                 progress(pending)
                 pending = 0
