@@ -248,10 +248,31 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
     database = raw.get("database")
     url = database.get("url") if isinstance(database, dict) else None
     if isinstance(url, str):
-        problem = _database_url_problem(url)
+        problem = _database_url_problem(url) or _database_folder_problem(url, config_path)
         if problem:
             problems.append(f"database.url: {problem}")
     return problems
+
+
+def _database_folder_problem(url: str, config_path: Path) -> str | None:
+    """A SQLite file in a folder that does not exist: a typo, not a place to start a history.
+
+    Creating the folder would silently begin an empty database there while
+    the real one sits elsewhere; the user makes the folder on purpose.
+    """
+    parsed = make_url(resolve_database_url(url, config_path))
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    folder = Path(database).expanduser().parent
+    if folder.is_dir():
+        return None
+    return (
+        f"the folder {str(folder)!r} does not exist; create it (mkdir -p {folder}) "
+        "or point database.url at a file in an existing folder"
+    )
 
 
 def _database_url_problem(url: str) -> str | None:

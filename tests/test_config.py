@@ -430,7 +430,7 @@ def test_it_resolves_a_relative_sqlite_path_against_the_config_folder_not_the_cw
     tmp_path, monkeypatch, written, expected
 ):
     folder = tmp_path / "etc"
-    folder.mkdir()
+    (folder / "data").mkdir(parents=True)  # the folder a relative path names must exist
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     path = folder / "config.toml"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.errors import MonitorError
+from monitor.store.files import PRIVATE_FILE, private_dir
 
 if TYPE_CHECKING:
     from monitor.checks.context import CheckContext
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 STATE_DIR_NAME = ".monitor-state"
 TOKENS_DIR_NAME = "tokens"
-FILE_MODE = 0o600
-DIR_MODE = 0o700
 LOCK_POLL_S = 0.05
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -123,7 +122,7 @@ def refresh_lock(path: Path, *, wait_s: float, name: str | None = None) -> Itera
     lock_path = path.with_name(path.name + ".lock")
     flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC | _NOFOLLOW
     try:
-        fd = os.open(lock_path, flags, FILE_MODE)
+        fd = os.open(lock_path, flags, PRIVATE_FILE)
     except FileNotFoundError:  # no folder, so no token either
         raise _missing(path, name or path.stem) from None
     except OSError as exc:
@@ -193,7 +192,7 @@ def write_token(path: Path, token: str, client_id: str, now: datetime) -> None:
     """
     if not token or token != token.strip():
         raise ValueError("a refresh token must be non-empty and have no surrounding whitespace")
-    _ensure_private_dir(path.parent)
+    private_dir(path.parent)
     document = {
         "refresh_token": token,
         "updated_at": now.astimezone(UTC).isoformat(),
@@ -213,25 +212,12 @@ def write_token(path: Path, token: str, client_id: str, now: datetime) -> None:
 
 def _write_new_file(temp: Path, data: bytes) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
-    fd = os.open(temp, flags, FILE_MODE)
+    fd = os.open(temp, flags, PRIVATE_FILE)
     with os.fdopen(fd, "wb") as handle:
-        os.fchmod(handle.fileno(), FILE_MODE)  # whatever the umask did
+        os.fchmod(handle.fileno(), PRIVATE_FILE)  # whatever the umask did
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _ensure_private_dir(folder: Path) -> None:
-    """Create missing folders 0700; an existing folder is left as the user set it."""
-    missing = []
-    current = folder
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for created in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another writer got there first
-            created.mkdir(mode=DIR_MODE)
-        os.chmod(created, DIR_MODE)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config
 from monitor.errors import MonitorError
+from monitor.store.files import open_private, private_dir
 
 
 class AlreadyRunning(MonitorError):
@@ -34,8 +35,8 @@ class InstanceLock:
     @staticmethod
     def acquire(config: Config) -> InstanceLock:
         path = lock_path(config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        private_dir(path.parent)
+        fd = open_private(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from monitor.errors import DatabaseError
+from monitor.store.files import open_private
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -104,7 +105,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     path = Path(database).with_name(Path(database).name + ".migrate.lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = open_private(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # held for a migration's duration: seconds at most
         yield
