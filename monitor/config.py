@@ -269,6 +269,8 @@ def _database_folder_problem(url: str, config_path: Path) -> str | None:
     folder = Path(database).expanduser().parent
     if folder.is_dir():
         return None
+    if folder.exists():
+        return f"{str(folder)!r} is a file, not a folder; point database.url into a folder"
     return (
         f"the folder {str(folder)!r} does not exist; create it (mkdir -p {folder}) "
         "or point database.url at a file in an existing folder"

@@ -369,3 +369,41 @@ def test_monitor_poll_asks_a_source_that_is_backing_off(
     assert len(server.requests) == 3
     assert recovered_status == 0
     assert (recovered["consecutive_failures"], recovered["backoff_until"]) == (0, None)
+
+
+def test_it_reads_a_page_that_moved_to_another_host_and_says_so(
+    server: LoopbackServer, write_config, capsys
+) -> None:
+    # 127.0.0.1 and localhost are two hosts to a client: the page moved.
+    moved_to = server.url.replace("127.0.0.1", "localhost") + "/new/history.atom"
+    server.route("/old/history.atom", status=301, headers={"Location": moved_to}, etag=False)
+    server.route("/new/history.atom", fixture_bytes("saucelabs/us-west-1-history.atom"))
+    config = write_config(
+        sources=[{"name": "sauce", "kind": "feed", "url": server.url + "/old/history.atom"}]
+    )
+
+    status, out, err = run(capsys, "--config", str(config), "poll")
+
+    assert status == 0
+    assert out.startswith("sauce  ok: ")
+    assert f"note: redirected to another host, {moved_to}: update the source's url" in err
+    poll = polls(config.parent / "monitor.db")["sauce"]
+    assert (poll.outcome, poll.error) == ("ok", None)
+    assert poll.note == f"redirected to another host, {moved_to}: update the source's url"
+    _, listed, _ = run(capsys, "--config", str(config), "sources")
+    assert f"(redirected to another host, {moved_to}" in listed
+
+
+def test_it_says_nothing_of_a_redirect_on_the_same_host(
+    server: LoopbackServer, write_config, capsys
+) -> None:
+    server.route("/old/history.atom", status=301, headers={"Location": "/new/history.atom"})
+    server.route("/new/history.atom", fixture_bytes("saucelabs/us-west-1-history.atom"))
+    config = write_config(
+        sources=[{"name": "sauce", "kind": "feed", "url": server.url + "/old/history.atom"}]
+    )
+
+    status, _, err = run(capsys, "--config", str(config), "poll")
+
+    assert (status, err) == (0, "")
+    assert polls(config.parent / "monitor.db")["sauce"].note is None

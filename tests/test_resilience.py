@@ -303,7 +303,7 @@ def test_it_migrates_a_new_file_once_when_four_processes_open_it_together(
 # --- database and config mistakes are messages ----------------------------------------------
 
 
-def test_it_reports_a_database_path_under_a_regular_file_as_a_message(
+def test_it_reports_a_database_path_under_a_regular_file_as_a_config_error(
     tmp_path: Path, write_config
 ) -> None:
     (tmp_path / "afile").write_text("not a folder\n", encoding="utf-8")
@@ -312,10 +312,10 @@ def test_it_reports_a_database_path_under_a_regular_file_as_a_message(
 
     done = run_monitor(config, "sources", timeout=60)
 
-    assert done.returncode == 1
-    assert done.stderr.startswith(f"error: cannot open {url}: ")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {config}: ")
+    assert f"database.url: '{tmp_path / 'afile'}' is a file, not a folder" in done.stderr
     assert "Traceback" not in done.stderr
-    assert len(done.stderr.splitlines()) == 1
     assert done.stdout == ""
 
 

@@ -101,7 +101,8 @@ def _outcome(overview: SourceOverview) -> str:
         return "-"
     if poll.outcome == "error":
         return f"error: {poll.error}"
-    return poll.outcome.replace("_", " ")
+    outcome = poll.outcome.replace("_", " ")
+    return f"{outcome} ({poll.note})" if poll.note else outcome
 
 
 def _as_dict(o: SourceOverview) -> dict[str, object]:
@@ -117,6 +118,7 @@ def _as_dict(o: SourceOverview) -> dict[str, object]:
             "outcome": poll.outcome,
             "http_status": poll.http_status,
             "error": poll.error,
+            "note": poll.note,
             "duration_ms": poll.duration_ms,
             "bytes": poll.bytes,
         },

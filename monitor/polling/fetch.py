@@ -17,6 +17,7 @@ import httpx
 from monitor import __version__
 from monitor.errors import FetchError
 from monitor.failures import Failure
+from monitor.redact import redact_url
 from monitor.transport import tls_context, transport_failure
 
 USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
@@ -69,13 +70,17 @@ class Validators:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A usable response: ``body`` is None when the server answered 304 Not Modified."""
+    """A usable response: ``body`` is None when the server answered 304 Not Modified.
+
+    ``moved_to`` is where redirects led when that is another host.
+    """
 
     url: str
     status: int
     body: bytes | None
     validators: Validators
     size: int
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +137,29 @@ def fetch(client: httpx.Client, url: str, previous: Validators | None, limits: L
                 body = _read_capped(response, limits, deadline)
             except httpx.HTTPError as exc:
                 raise _transport_failure(exc, limits, url, response.status_code) from None
-            return Fetched(url, response.status_code, body, _validators(response), len(body))
+            return Fetched(
+                url,
+                response.status_code,
+                body,
+                _validators(response),
+                len(body),
+                moved_to=_moved_to(url, response),
+            )
     except FetchError:
         raise
     except httpx.HTTPError as exc:
         raise _transport_failure(exc, limits, url) from None
+
+
+def _moved_to(url: str, response: httpx.Response) -> str | None:
+    """Where redirects led, when that is another host than the one asked (redacted), else None.
+
+    A page that moved is still read, but a person should know: the source's
+    URL is out of date, or someone else now answers for the vendor.
+    """
+    if not response.history or response.url.host == httpx.URL(url).host:
+        return None
+    return redact_url(str(response.url))
 
 
 def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> bytes:

@@ -43,6 +43,8 @@ class Harvest:
     # and the wait its Retry-After asked for, measured from ``started_at``.
     back_off: bool = False
     retry_after: timedelta | None = None
+    # What a person should know of a poll that worked (a page that moved).
+    notes: tuple[str, ...] = ()
     # The source's back-off as read before this poll (the poll's one read).
     previous_backoff: BackoffState = field(default_factory=BackoffState)
 
@@ -75,6 +77,7 @@ def harvest(
     snapshots: list[Snapshot] = []
     validators: dict[str, Validators] = {}
     errors: list[str] = []
+    notes: list[str] = []
     size, http_status, failed_status = 0, None, None
     back_off, retry_after = False, None
     for endpoint in endpoints_for(source.kind, source.url):
@@ -86,6 +89,9 @@ def harvest(
             fetched = fetch(client, endpoint.url, known.get(key), limits)
             http_status = answered = fetched.status
             size += fetched.size
+            if fetched.moved_to:
+                moved = f"redirected to another host, {fetched.moved_to}: update the source's url"
+                notes.append(_located(endpoint.url, source.url, moved))
             if fetched.body is not None:
                 snapshots.append(endpoint.parse(fetched.body))
                 validators[key] = fetched.validators
@@ -114,6 +120,7 @@ def harvest(
         error=error,
         back_off=back_off,
         retry_after=retry_after,
+        notes=tuple(notes),
     )
 
 

@@ -45,7 +45,7 @@ def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -
     it caused.
     """
     snapshot = merge_snapshots(harvest.snapshots)
-    notes = [*snapshot.notes, *_missing_components(harvest.source, snapshot)]
+    notes = [*harvest.notes, *snapshot.notes, *_missing_components(harvest.source, snapshot)]
     backoff = _backoff_after(harvest)
     with store.write() as session, session.begin():
         stats = ApplyStats()
@@ -65,6 +65,7 @@ def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -
             http_status=harvest.http_status,
             bytes=harvest.size,
             error=harvest.error,
+            note="; ".join(harvest.notes) or None,
             new_incidents=stats.new_incidents,
             updated_incidents=stats.updated_incidents,
             new_updates=stats.new_updates,

@@ -88,6 +88,8 @@ class Poll(Base):
     http_status: Mapped[int | None]
     bytes: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # What a poll that worked still wants read (the page moved to another host).
+    note: Mapped[str | None] = mapped_column(Text, default=None)
     new_incidents: Mapped[int] = mapped_column(Integer, default=0)
     updated_incidents: Mapped[int] = mapped_column(Integer, default=0)
     new_updates: Mapped[int] = mapped_column(Integer, default=0)
