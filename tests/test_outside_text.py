@@ -18,17 +18,23 @@ import re
 import subprocess
 import sys
 import unicodedata
-from datetime import UTC, datetime
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
 
+from monitor.charts.generate import generate
 from monitor.cli import main
 from monitor.cli.app import EscapingFormatter
+from monitor.escape import REPLACEMENT
+from monitor.store import Store, open_store
 from monitor.store.checkruns import CheckSpec, sync_checks
-from monitor.store.models import CheckRun
+from monitor.store.models import CheckRun, Incident, ObservedEvent, Source
 from tests.conftest import load
+from tests.dashboard_seed import NOW, T0, T1, seed
 from tests.loopback import LoopbackServer
 
 # A line the program never printed, as a vendor would forge it after a newline.
@@ -342,3 +348,121 @@ def test_no_command_prints_around_the_escaping_helpers() -> None:
             ):
                 found.append(f"{path.name}:{node.lineno} {called}")
     assert found == []
+
+
+# --- the dashboards ---------------------------------------------------------------------
+
+
+def seed_hostile(store: Store) -> None:
+    """The dashboard seed, plus outside text in every name and title the charts draw."""
+    seed(store)
+    with store.write() as session, session.begin():
+        source = Source(name="evil\x1b[2J", kind="statuspage", url="https://x", created_at=T0)
+        session.add(source)
+        session.flush()
+        start = datetime(2026, 4, 14, 12, 0, tzinfo=UTC)
+        session.add(
+            Incident(
+                source_id=source.id,
+                external_id="inc-evil",
+                title=TITLE,
+                status="resolved",
+                impact="critical",
+                created_at=start,
+                started_at=start,
+                resolved_at=start + timedelta(hours=2),
+                url="https://status.example.com/\x1b[2J",
+                first_seen_at=start,
+                last_changed_at=start,
+            )
+        )
+        session.add(
+            ObservedEvent(
+                fingerprint="fp-evil",
+                at=start,
+                source="tool\x07",
+                target="api",
+                failure_class="server_error",
+                error=ERROR,
+                origin="tool.log",
+                imported_at=NOW,
+            )
+        )
+        ids = sync_checks(session, [CheckSpec(CHECK_NAME, "http", "vendor", "GET x")], T0)
+        session.execute(
+            insert(CheckRun),
+            [
+                {
+                    "check_id": ids[CHECK_NAME],
+                    "probe": "test-probe",
+                    "started_at": start + timedelta(minutes=5 * i),
+                    "duration_ms": 100.0 + i,
+                    "ok": i % 3 != 0,
+                    "skipped": False,
+                    "failure_class": None if i % 3 else "server_error",
+                    "http_status": 200,
+                    "detail": BODY,
+                    "facts": {},
+                }
+                for i in range(12)
+            ],
+        )
+
+
+class Text(HTMLParser):
+    """All the text of a page, and whether the parser reached its end."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.closed_html = False
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.closed_html |= tag == "html"
+
+
+def forbidden_in_a_document(text: str) -> list[str]:
+    """Characters no XML 1.0 or HTML document may hold (TAB, LF, CR and FF aside for HTML)."""
+    return [
+        f"U+{ord(c):04X}"
+        for c in text
+        if (ord(c) < 0x20 and c not in "\t\n\r")
+        or 0x7F <= ord(c) <= 0x9F
+        or 0xD800 <= ord(c) <= 0xDFFF
+        or 0xFDD0 <= ord(c) <= 0xFDEF
+        or ord(c) & 0xFFFE == 0xFFFE
+    ]
+
+
+def test_dashboards_drawn_from_outside_text_parse_as_xml_and_html(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    try:
+        seed_hostile(store)
+        # Both formats: a control character reaching matplotlib also fails the PNG (a warning).
+        report = generate(store, since=T0, until=T1, out_dir=tmp_path / "out", now=NOW)
+    finally:
+        store.close()
+
+    svgs = {f.chart: f.path for f in report.files if f.format == "svg"}
+    for path in svgs.values():
+        ET.parse(path)  # noqa: S314 (our own file)
+        assert forbidden_in_a_document(path.read_text(encoding="utf-8")) == []
+    timeline = ET.parse(svgs["timeline"]).getroot()  # noqa: S314
+    drawn = " ".join("".join(node.itertext()) for node in timeline.iter())
+    assert f"Elevated errors{REPLACEMENT}[2J{REPLACEMENT}]0;pwned{REPLACEMENT}" in drawn
+    assert f"evil{REPLACEMENT}[2J (status page)" in drawn
+    assert f"imported: tool{REPLACEMENT}" in drawn
+    assert f"api{REPLACEMENT}[2J\u202eok" in drawn
+
+    html = report.index.read_text(encoding="utf-8")
+    assert forbidden_in_a_document(html) == []
+    page = Text()
+    page.feed(html)
+    page.close()
+    assert page.closed_html
+    shown = "".join(page.text)
+    assert f"Elevated errors{REPLACEMENT}[2J{REPLACEMENT}]0;pwned{REPLACEMENT}" in shown
+    assert f"api{REPLACEMENT}[2J\u202eok" in shown
