@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import re
 
-# What a terminal must never receive raw. Ranges follow Unicode 15.1:
+# What a terminal must never receive raw. Written out, not derived from
+# unicodedata at import (that walks every code point on every command); the
+# ranges follow Unicode 15.1 and tests/test_escape.py checks them against the
+# running Python's database:
 #  - Cc: C0 controls (ESC, BEL, CR, LF, TAB ...), DEL and the C1 controls
 #    (U+0080-U+009F: U+009B is a one-character CSI, U+0085 a line break);
 #  - Zl, Zp: U+2028 and U+2029 break the line like LF;
@@ -65,7 +68,7 @@ def for_terminal(text: str, *, limit: int | None = None) -> str:
     ``\uHHHH`` or ``\UHHHHHHHH`` (lower-case hex), so ``ESC[2J`` reads
     ``\x1b[2J``. A backslash is doubled only where it would otherwise read
     as one of those escapes (before ``\``, ``x``, ``u``, ``U``, ``t``,
-    ``n``, ``r`` or an escaped character); elsewhere (``C:\Users`` aside,
+    ``n``, ``r`` or an escaped character); elsewhere (``C:\Program Files``,
     ``{\"type\": ...}``) it stays single, so the usual text reads as it was.
     Read back with those rules the result gives ``text`` exactly: a literal
     ``\x1b`` typed by a vendor prints as ``\\x1b``, never like an ESC.
@@ -152,7 +155,7 @@ def for_terminal_json(document: str) -> str:
     r"""A ``json.dumps`` document with the unsafe characters it left raw written as ``\u`` escapes.
 
     ``json.dumps(..., ensure_ascii=False)`` (kept so that accents and CJK stay
-    readable) escapes only C0 controls: DEL, C1 controls, U+2028 and the bidi
+    readable) escapes only C0 controls: DEL, C1 controls, U+2028, U+2029, the bidi
     and other format characters would reach the terminal raw. Escaped, the
     JSON value is exactly the same; characters outside the BMP are written as
     their surrogate pair, as JSON requires.

@@ -115,8 +115,10 @@ def echo(*lines: str, err: bool = False) -> None:
     """Print each line, escaped on its own: a newline inside one is shown as ``\\n``.
 
     Only the line breaks between ``lines`` reach the terminal, so outside
-    text inside a line can never start a line of its own.
+    text inside a line can never start a line of its own. No lines, no output.
     """
+    if not lines:
+        return
     click.echo("\n".join(for_terminal(line, limit=LINE_LIMIT) for line in lines), err=err)
 
 
