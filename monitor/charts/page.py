@@ -3,19 +3,23 @@
 It works from ``file://`` and from any static server, reads on a phone and
 on a wide screen, and escapes every string it did not write itself:
 incident titles and URLs come from vendors, check names from the config.
+Escaped means both HTML-escaped and stripped of the characters no HTML or
+XML document may hold (``for_xml``): one control character in a vendor's
+title must not make the page invalid.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
 from urllib.parse import quote, urlsplit
 
 from monitor.charts.model import Dashboard, Panel
 from monitor.charts.uptime import percent
 from monitor.correlate.windows import UpstreamWindow
+from monitor.escape import for_xml
 from monitor.times import format_duration
 
 
@@ -105,8 +109,13 @@ def _section(heading: str, chart: ChartLink | None, version: str) -> list[str]:
     return parts
 
 
+def escape(text: str) -> str:
+    """``text`` for the page, in an element or a quoted attribute: HTML-escaped and XML-safe."""
+    return html.escape(for_xml(text), quote=True)
+
+
 def _href(name: str) -> str:
-    return escape(quote(name), quote=True)
+    return escape(quote(name))
 
 
 def _uptime_table(panels: Sequence[Panel]) -> str:
@@ -162,7 +171,7 @@ def _incident_row(window: UpstreamWindow) -> str:
     ended = "ongoing" if window.end is None else _time(window.end)
     title = escape(window.title)
     if window.url and urlsplit(window.url).scheme in ("http", "https"):
-        title = f'<a href="{escape(window.url, quote=True)}" rel="noopener noreferrer">{title}</a>'
+        title = f'<a href="{escape(window.url)}" rel="noopener noreferrer">{title}</a>'
     return (
         f'<tr><td class="time">{_time(window.start)}</td><td class="time">{ended}</td>'
         f"<td>{escape(window.source)}</td>"

@@ -29,6 +29,7 @@ from matplotlib.ticker import FuncFormatter
 from monitor.charts import style
 from monitor.charts.model import Dashboard, Panel
 from monitor.charts.uptime import Cell, percent
+from monitor.escape import for_xml
 
 RC: dict[str, Any] = {
     "svg.fonttype": "none",  # text stays text: searchable, selectable, smaller
@@ -164,7 +165,7 @@ def uptime_figure(dashboard: Dashboard) -> Figure:
             ax.add_collection(
                 PolyCollection([rect(*box) for box in _stretches(boxes[key])], **overlay)
             )
-    names = [p.name for p in panels]
+    names = [for_xml(p.name) for p in panels]  # check names from the config: XML-safe in SVG
     ax.set_ylim(0, count)
     ax.set_yticks([count - 0.5 - i for i in range(count)], names)
     right = ax.twinx()
@@ -256,7 +257,7 @@ def latency_figure(dashboard: Dashboard) -> Figure:
 
 
 def _latency_axes(ax: Axes, panel: Panel, step_s: float) -> None:
-    ax.set_title(panel.name, fontsize=10, loc="left")
+    ax.set_title(for_xml(panel.name), fontsize=10, loc="left")
     points = panel.latency
     if not points:
         ax.text(0.5, 0.5, "no timed runs", transform=ax.transAxes, ha="center", color="#555555")

@@ -25,6 +25,7 @@ from monitor.charts.legends import timeline_legend
 from monitor.charts.model import Dashboard, Panel
 from monitor.charts.render import LANE, filled, new_figure, num, rect, span_label, time_axis
 from monitor.correlate.windows import UpstreamWindow
+from monitor.escape import for_xml
 
 MAX_LABELS = 16  # incident titles written on the chart (the page lists them all)
 TITLE_CHARS = 48
@@ -58,11 +59,12 @@ class _Bar:
 
 def timeline_figure(dashboard: Dashboard) -> Figure:
     observed = sorted({o.source or "imported" for o in dashboard.observations})
+    # Names from the config and the store, made XML-safe: the SVG keeps its text as text.
     lanes = [
-        *(f"{name} (status page)" for name in dashboard.sources),
-        *(f"imported: {name}" for name in observed),
+        *(f"{for_xml(name)} (status page)" for name in dashboard.sources),
+        *(f"imported: {for_xml(name)}" for name in observed),
         "monitor",
-        *(p.name for p in dashboard.panels),
+        *(for_xml(p.name) for p in dashboard.panels),
     ]
     count = len(lanes)
     lo, hi = num(dashboard.lo), num(dashboard.hi)
@@ -243,6 +245,8 @@ def title_width_px(text: str) -> float:
 
 
 def _short(title: str) -> str:
+    """A vendor's title as the chart writes it: cut to fit, and XML-safe for the SVG."""
+    title = for_xml(title)
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
 
 

@@ -1,7 +1,9 @@
 """Command-line entry point: ``monitor`` (also ``python -m monitor``).
 
 Exit status: 0 success, 1 something failed (a poll, the database), 2 usage
-or configuration error. Errors go to stderr, data to stdout.
+or configuration error. Errors go to stderr, data to stdout. An error message
+may quote outside text (a vendor's answer, a path, a name typed), so it is
+escaped like everything else printed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import threading
 import click
 
 from monitor.cli.app import cli
+from monitor.cli.render import echo
 from monitor.errors import ConfigError, MonitorError
+from monitor.escape import for_terminal
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -26,16 +30,22 @@ def main(argv: list[str] | None = None) -> None:
         # Outside standalone mode click returns ctx.exit()'s code instead of exiting.
         status = cli.main(args=argv, prog_name="monitor", standalone_mode=False)
     except click.ClickException as exc:
+        # show() prints the message (one line, click's or ours, which may quote
+        # what was typed or read) after click's own usage and hint. ``message`` is
+        # Final to type checkers only.
+        object.__setattr__(exc, "message", for_terminal(exc.message))
         exc.show()
         sys.exit(exc.exit_code)
     except click.Abort:
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         sys.exit(EXIT_FAILED)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+        # One line per problem, by design: the text is from the user's own config
+        # file, so its line breaks are kept; each line is escaped all the same.
+        echo(*f"error: {exc}".split("\n"), err=True)
         sys.exit(EXIT_USAGE)
     except MonitorError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     except Exception as exc:
         # sqlalchemy is imported by the commands that need it, not here.
@@ -43,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         if sqlalchemy_exc is None or not isinstance(exc, sqlalchemy_exc.SQLAlchemyError):
             raise
         detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-        click.echo(f"error: database: {detail}", err=True)
+        echo(f"error: database: {detail}", err=True)
         sys.exit(EXIT_FAILED)
     sys.exit(status if isinstance(status, int) else 0)
 
@@ -65,7 +75,7 @@ def entry() -> None:
         code = done.code
     if not isinstance(code, int):
         if code is not None:
-            sys.stderr.write(f"{code}\n")
+            echo(str(code), err=True)
         code = 0 if code is None else EXIT_FAILED
     logging.shutdown()
     try:

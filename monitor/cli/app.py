@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from monitor import __version__
+from monitor.escape import for_terminal
 from monitor.times import parse_time, zone
 
 if TYPE_CHECKING:
@@ -115,10 +116,9 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
       monitor incidents --since '7d ago'
       monitor incidents --source github --json
     """
-    logging.basicConfig(
-        level=log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    handler = logging.StreamHandler()  # stderr
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=log_level.upper(), handlers=[handler])
     # httpx logs every request URL at INFO; a URL can carry a token.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -128,6 +128,18 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+class EscapingFormatter(logging.Formatter):
+    """Log lines with the outside text in them escaped, like everything else printed.
+
+    The service logs poll errors and check details; a vendor's newline in
+    one must not forge a log line, nor its ESC reach the terminal. A
+    traceback, added after the line, keeps its own line breaks.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().formatMessage(record))
 
 
 def time_bounds(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.app import App, pass_app, time_bounds
+from monitor.cli.render import echo
 
 FORMATS = ("png", "svg")
 # As monitor.charts.generate has them (not imported from there: that imports matplotlib).
@@ -103,11 +104,12 @@ def chart(
         out_dir=out_dir,
         formats=formats,
     )
-    for file in report.files:
-        click.echo(f"wrote {file.path} ({file.width}x{file.height})")
     note = " (no data yet in this range)" if report.empty else ""
-    click.echo(f"wrote {report.index}{note}")
-    click.echo(report.summary)
+    echo(
+        *(f"wrote {file.path} ({file.width}x{file.height})" for file in report.files),
+        f"wrote {report.index}{note}",
+        report.summary,
+    )
 
 
 def _bound(hint: str, text: str | None, tz_name: str | None) -> datetime | None:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
-from monitor.cli.render import echo_json, short_time, table
+from monitor.cli.render import echo, echo_json, echo_table, short_time
 from monitor.times import FORMS
 
 
@@ -42,7 +42,7 @@ def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
     context = CheckContext(config_dir=config.path.parent, state_dir=default_state_dir(config.path))
     reports = run_checks(app.store(), config, context, names)
     if not reports:
-        click.echo(f"no checks configured; add a [[check]] to {config.path}", err=True)
+        echo(f"no checks configured; add a [[check]] to {config.path}", err=True)
     if as_json:
         echo_json(
             [
@@ -74,7 +74,7 @@ def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
             ]
             for r in reports
         ]
-        click.echo(table(["CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows))
+        echo_table(["CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows)
     if any(not r.result.ok for r in reports):
         raise click.exceptions.Exit(1)
 
@@ -147,7 +147,7 @@ def results(
         )
         return
     if not runs:
-        click.echo("no runs recorded for that selection", err=True)
+        echo("no runs recorded for that selection", err=True)
         return
     rows = [
         [
@@ -161,7 +161,7 @@ def results(
         ]
         for name, run in runs
     ]
-    click.echo(table(["AT", "CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows))
+    echo_table(["AT", "CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows)
 
 
 def run_dict(

@@ -6,6 +6,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from monitor.cli.app import App, pass_app
+from monitor.cli.render import echo
 from monitor.store.engine import create_db_engine
 from monitor.store.migrate import HEAD_REVISION, current_revision, ensure_schema
 
@@ -35,6 +36,6 @@ def upgrade(app: App) -> None:
         engine.dispose()
     where = make_url(app.config.database_url).render_as_string(hide_password=True)
     if ran:
-        click.echo(f"upgraded {where} from {before or 'empty'} to {HEAD_REVISION}")
+        echo(f"upgraded {where} from {before or 'empty'} to {HEAD_REVISION}")
     else:
-        click.echo(f"{where} is up to date (revision {HEAD_REVISION})")
+        echo(f"{where} is up to date (revision {HEAD_REVISION})")

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.render import echo, echo_json
 from monitor.times import zone
 
 if TYPE_CHECKING:
@@ -95,12 +96,12 @@ def import_command(
         try:
             stream, size = _open(file, stack)
         except OSError as exc:
-            click.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+            echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
             raise click.exceptions.Exit(1) from None
         try:
             tally = _import(app, stream, size, file, chosen, file_format, tz)
         except OSError as exc:  # a read failing mid-file (what was read is kept)
-            click.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+            echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
             raise click.exceptions.Exit(1) from None
     _report(tally, file, chosen, as_json)
     if tally.stopped:
@@ -251,7 +252,6 @@ def _source(config: Config, given: str | None) -> str | None:
 
 
 def _report(tally: _Tally, file: str, source: str | None, as_json: bool) -> None:
-    from monitor.cli.render import echo_json
     from monitor.times import isoformat_z
 
     duplicates = tally.read - tally.new
@@ -272,17 +272,17 @@ def _report(tally: _Tally, file: str, source: str | None, as_json: bool) -> None
         return
     shown = "stdin" if file == "-" else file
     noun = "line" if tally.unreadable == 1 else "lines"
-    click.echo(
+    echo(
         f"imported {tally.new} new failures ({duplicates} already known) from {shown}, "
         f"{tally.unreadable} {noun} unreadable"
     )
     if tally.read:
         span = f"{isoformat_z(tally.first)} to {isoformat_z(tally.last)}"
-        click.echo(f"  {tally.read} failures read, {span}, source {source or '-'}")
+        echo(f"  {tally.read} failures read, {span}, source {source or '-'}")
         width = max(len(name) for name in tally.classes)
         for name, count in tally.classes.most_common():
-            click.echo(f"  {name.ljust(width)}  {count}")
+            echo(f"  {name.ljust(width)}  {count}")
     for rejected in tally.rejected[:SHOWN_UNREADABLE]:
-        click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
+        echo(f"line {rejected.line}: {rejected.reason}", err=True)
     if tally.unreadable > SHOWN_UNREADABLE:
-        click.echo(f"... and {tally.unreadable - SHOWN_UNREADABLE} more unreadable lines", err=True)
+        echo(f"... and {tally.unreadable - SHOWN_UNREADABLE} more unreadable lines", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from monitor.cli.app import App, pass_app
+from monitor.cli.render import echo
 from monitor.polling.poll import poll_sources
 from monitor.polling.record import PollReport
 
@@ -31,12 +32,12 @@ def poll(app: App, names: tuple[str, ...]) -> None:
             raise click.BadParameter(str(exc.args[0]), param_hint="'NAME'") from None
     reports = poll_sources(app.store(), config, names)
     if not reports:
-        click.echo("no sources configured; add a [[source]] to " + str(config.path), err=True)
+        echo("no sources configured; add a [[source]] to " + str(config.path), err=True)
     width = max((len(r.source) for r in reports), default=0)
     for report in reports:
-        click.echo(f"{report.source.ljust(width)}  {describe(report)}")
+        echo(f"{report.source.ljust(width)}  {describe(report)}")
         for note in report.notes:
-            click.echo(f"{' ' * width}  note: {note}", err=True)
+            echo(f"{' ' * width}  note: {note}", err=True)
     if any(r.outcome == "error" for r in reports):
         raise click.exceptions.Exit(1)
 

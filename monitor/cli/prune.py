@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from monitor.cli.app import App, pass_app
+from monitor.cli.render import echo
 from monitor.config import RetentionSettings
 from monitor.store.retention import PruneStats, prune
 from monitor.times import DURATION_HINT, format_duration, parse_duration
@@ -70,7 +71,7 @@ def prune_command(app: App, raw: timedelta | None, rollups: timedelta | None) ->
             "than the raw period"
         )
     stats = prune(app.store(), datetime.now(UTC), raw_keep=raw_keep, rollup_keep=rollup_keep)
-    click.echo(describe(stats))
+    echo(describe(stats))
 
 
 def describe(stats: PruneStats) -> str:

@@ -1,16 +1,31 @@
-"""Shapes for output: JSON documents and aligned text tables."""
+"""Shapes for output: JSON documents, aligned text tables and lines; every print goes here.
+
+Whatever a command prints passes through ``echo``, ``echo_table`` or
+``echo_json``, and they escape outside text (incident titles, component
+names, error texts, URLs, check details) with ``monitor.escape``: a
+vendor's string is shown, never obeyed by the terminal. tests/test_outside_text.py
+fails if a command calls ``click.echo`` itself.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
-from monitor.store.models import Incident, Maintenance
+from monitor.escape import for_terminal, for_terminal_json
 from monitor.times import isoformat_z
+
+if TYPE_CHECKING:  # the models import SQLAlchemy; the CLI entry point imports this module
+    from monitor.store.models import Incident, Maintenance
+
+# A cell holds one value, a line several. Past these lengths the value is cut
+# with a marker: a runaway title must not bury the answer (``--json`` has it whole).
+CELL_LIMIT = 500
+LINE_LIMIT = 2000
 
 
 class UpdateDict(TypedDict):
@@ -92,7 +107,24 @@ def maintenance_dict(source: str, maintenance: Maintenance) -> MaintenanceDict:
 
 
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    """Print ``value`` as JSON: exact strings, with nothing in them a terminal would obey."""
+    click.echo(for_terminal_json(json.dumps(value, indent=2, ensure_ascii=False)))
+
+
+def echo(*lines: str, err: bool = False) -> None:
+    """Print each line, escaped on its own: a newline inside one is shown as ``\\n``.
+
+    Only the line breaks between ``lines`` reach the terminal, so outside
+    text inside a line can never start a line of its own. No lines, no output.
+    """
+    if not lines:
+        return
+    click.echo("\n".join(for_terminal(line, limit=LINE_LIMIT) for line in lines), err=err)
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print ``table(headers, rows)``."""
+    click.echo(table(headers, rows))
 
 
 def short_time(value: datetime | None) -> str:
@@ -117,10 +149,15 @@ def ago(value: datetime | None, now: datetime) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns; the last column is not padded so long titles wrap naturally."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    """Left-aligned columns; the last column is not padded so long titles wrap naturally.
+
+    Every cell is escaped (and cut past ``CELL_LIMIT``) before the columns are
+    measured, so the columns line up on what is shown.
+    """
+    shown = [[for_terminal(str(c), limit=CELL_LIMIT) for c in row] for row in [headers, *rows]]
+    widths = [max(len(r[i]) for r in shown) for i in range(len(headers))]
     lines = []
-    for row in [headers, *rows]:
-        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)]
-        lines.append("  ".join([*cells, str(row[-1])]).rstrip())
+    for row in shown:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from monitor.cli.app import App, json_option, pass_app
-from monitor.cli.render import ago, echo_json, short_time, table
+from monitor.cli.render import ago, echo, echo_json, echo_table, short_time
 from monitor.store.models import CheckRun
 from monitor.times import parse_duration
 
@@ -102,12 +102,12 @@ def status(app: App, as_json: bool) -> None:
         return
     if running:
         seen = f"last heartbeat {ago(beat.last_seen, now)}" if beat else "no heartbeat yet"
-        click.echo(f"service: running for probe {config.probe} ({held_by}; {seen})")
+        echo(f"service: running for probe {config.probe} ({held_by}; {seen})")
     elif beat:
         seen = f"{short_time(beat.last_seen)}, {ago(beat.last_seen, now)}"
-        click.echo(f"service: not running (probe {config.probe}; last seen {seen})")
+        echo(f"service: not running (probe {config.probe}; last seen {seen})")
     else:
-        click.echo(f"service: never ran for probe {config.probe}")
+        echo(f"service: never ran for probe {config.probe}")
     rows = [
         [
             f"source {o.name}",
@@ -125,8 +125,8 @@ def status(app: App, as_json: bool) -> None:
         for name, run in checks.items()
     ]
     if rows:
-        click.echo(table(["WHAT", "LAST", "STATE"], rows))
-    click.echo(f"failing now: {', '.join(failing)}" if failing else "failing now: nothing")
+        echo_table(["WHAT", "LAST", "STATE"], rows)
+    echo(f"failing now: {', '.join(failing)}" if failing else "failing now: nothing")
     if failing:
         raise click.exceptions.Exit(1)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from monitor.cli.app import App, json_option, pass_app
-from monitor.cli.render import ago, echo_json, short_time, table
+from monitor.cli.render import ago, echo_json, echo_table, short_time
 from monitor.sources.records import OPERATIONAL
 from monitor.store.queries import SourceOverview, source_overview
 from monitor.times import format_duration, isoformat_z
@@ -52,7 +52,7 @@ def sources(app: App, as_json: bool) -> None:
     ]
     # The outcome goes last: an error reason can be long and must not push
     # the health column off the screen.
-    click.echo(table(["NAME", "KIND", "EVERY", "LAST POLL", "HEALTH", "LAST OUTCOME"], rows))
+    echo_table(["NAME", "KIND", "EVERY", "LAST POLL", "HEALTH", "LAST OUTCOME"], rows)
 
 
 def health(overview: SourceOverview, now: datetime | None = None) -> str:

@@ -24,7 +24,9 @@ from monitor.checks.tokenstore import (
     write_token,
 )
 from monitor.cli.app import App, pass_app
+from monitor.cli.render import echo
 from monitor.config import Config
+from monitor.escape import for_terminal
 
 OAUTH_REFRESH = "oauth_refresh"
 
@@ -76,7 +78,7 @@ def set_token(app: App, name: str) -> None:
         raise click.ClickException(
             f"cannot write token file {path}: {exc.strerror or exc}"
         ) from None
-    click.echo(f"stored refresh token for {name} in {path} (fingerprint {fingerprint(value)}…)")
+    echo(f"stored refresh token for {name} in {path} (fingerprint {fingerprint(value)}…)")
 
 
 LOCK_WAIT_S = 15.0
@@ -107,7 +109,7 @@ def _read_token(name: str) -> str:
     stdin = sys.stdin  # CliRunner swaps it too; click.get_text_stream is deprecated
     if _is_terminal(stdin):
         value = click.prompt(
-            f"Refresh token for {name}", hide_input=True, err=True, show_default=False
+            f"Refresh token for {for_terminal(name)}", hide_input=True, err=True, show_default=False
         )
     else:
         value = stdin.readline()

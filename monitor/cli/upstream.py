@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
-from monitor.cli.render import echo_json, incident_dict, maintenance_dict, short_time, table
+from monitor.cli.render import (
+    echo,
+    echo_json,
+    echo_table,
+    incident_dict,
+    maintenance_dict,
+    short_time,
+)
 from monitor.store.queries import list_incidents, list_maintenances
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -153,6 +160,6 @@ def maintenances(app: App, /, as_json: bool, **options: Any) -> None:
 
 def _print(headers: list[str], rows: list[list[str]], what: str) -> None:
     if not rows:
-        click.echo(f"no {what} recorded for that selection", err=True)
+        echo(f"no {what} recorded for that selection", err=True)
         return
-    click.echo(table(headers, rows))
+    echo_table(headers, rows)

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
-from monitor.cli.render import echo_json
+from monitor.cli.render import echo, echo_json
 from monitor.correlate.evidence import evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import Verdict, explain
@@ -76,7 +76,7 @@ def why(app: App, at_text: str, window_text: str, tz_name: str | None, as_json: 
     if as_json:
         echo_json(verdict_json(verdict))
     else:
-        click.echo(render_verdict(verdict, tz))
+        echo(*verdict_lines(verdict, tz))
 
 
 @click.command("timeline")
@@ -120,18 +120,17 @@ def timeline(app: App, since: str, until: str, tz_name: str | None, as_json: boo
         watching, sources = watched_between(app.store(), lo, hi)
         span = f"{_both(lo, tz)} \u2013 {_both(hi, tz)}"
         if watching:
-            click.echo(f"nothing failed and nothing was declared {span}")
+            echo(f"nothing failed and nothing was declared {span}")
         else:
-            click.echo(
+            echo(
                 f"nothing recorded {span}: the monitor was not watching then (no service "
                 "heartbeat, no check run) and no failure was imported for it"
             )
         for page in sources:
             if not page.known:
-                click.echo(f"{page.unread()}: what it declared then is unknown")
+                echo(f"{page.unread()}: what it declared then is unknown")
         return
-    for event in events:
-        click.echo(_event_line(event, tz))
+    echo(*(_event_line(event, tz) for event in events))
 
 
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
@@ -212,8 +211,11 @@ def coverage_json(coverage: Coverage) -> dict[str, Any]:
     }
 
 
-def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
-    """Human output: the verdict and summary first, then the evidence, then what to do."""
+def verdict_lines(verdict: Verdict, tz: tzinfo | None) -> list[str]:
+    """Human output: the verdict and summary first, then the evidence, then what to do.
+
+    One string per line; the titles and names inside are raw, for ``echo`` to escape.
+    """
     lines = [
         f"{verdict.verdict} ({verdict.confidence} confidence): {verdict.summary}",
         f"at {_both(verdict.at, tz)}, looking {_range(verdict.lo, verdict.hi, tz)}",
@@ -232,7 +234,7 @@ def render_verdict(verdict: Verdict, tz: tzinfo | None) -> str:
     lines += ["", "Why:"]
     lines += [f"  - {reason}" for reason in verdict.reasons]
     lines += ["", f"Coverage: {_coverage_line(verdict, tz)}"]
-    return "\n".join(lines)
+    return lines
 
 
 def _local_group(windows: list[LocalWindow], tz: tzinfo | None) -> str:
