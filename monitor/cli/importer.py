@@ -105,7 +105,7 @@ def import_command(
             raise click.exceptions.Exit(1) from None
     _report(tally, file, chosen, as_json)
     if tally.stopped:
-        click.echo(f"error: {tally.stopped}", err=True)
+        echo(f"error: {tally.stopped}", err=True)
         raise click.exceptions.Exit(1)
 
 
