@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Config, load_config
+from monitor.redact import forget_environment
 from monitor.store import Store, open_store
 from tests.loopback import LoopbackServer
 
@@ -20,6 +21,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def fixture_bytes(relative: str) -> bytes:
     return (FIXTURES / relative).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def environment_read_afresh() -> Iterator[None]:
+    """Redaction reads the environment's secrets once a process; each test is a run of its own.
+
+    Otherwise whichever test redacted first would decide, for every later one,
+    which environment values count as secrets.
+    """
+    forget_environment()
+    yield
+    forget_environment()
 
 
 @pytest.fixture
