@@ -25,6 +25,7 @@ from typing import Any
 
 from monitor.errors import ParseError
 from monitor.sources.records import IncidentRecord, MaintenanceRecord, Snapshot, UpdateRecord
+from monitor.sources.xmlpayload import bad_reference, utf8_feed
 
 # Fixed offsets, in minutes: abbreviations are ambiguous in general (IST, CST), so
 # we pin the meaning Statuspage pages use rather than guess from a tz database.
@@ -69,9 +70,16 @@ def parse(payload: bytes) -> Snapshot:
 
     if not payload.strip():
         raise ParseError("empty payload: expected an RSS or Atom feed")
-    # BytesIO, not the bare bytes: feedparser first tries bytes as a *file name*.
-    result = feedparser.parse(io.BytesIO(payload))
-    _check_result(result, payload, feedparser)
+    document = utf8_feed(payload)
+    try:
+        # BytesIO, not the bare bytes: feedparser first tries bytes as a *file name*.
+        result = feedparser.parse(io.BytesIO(document))
+    except ValueError as exc:
+        # Raised by feedparser's fallback parser, which runs only once the XML
+        # parser has refused the document: a character reference to no character.
+        why = bad_reference(document) or f"{type(exc).__name__}: {str(exc)[:160]}"
+        raise ParseError(f"feed is not well-formed XML: {why}") from None
+    _check_result(result, payload)
     notes: dict[str, None] = {}  # ordered set: one note per distinct problem
     incidents: list[IncidentRecord] = []
     maintenances: list[MaintenanceRecord] = []
@@ -90,8 +98,11 @@ def parse(payload: bytes) -> Snapshot:
     )
 
 
-def _check_result(result: Any, payload: bytes, feedparser: Any) -> None:
-    """Refuse anything but a complete feed: a partial one would make incidents look deleted."""
+def _check_result(result: Any, payload: bytes) -> None:
+    """Refuse anything but a complete feed: a partial one would make incidents look deleted.
+
+    Encoding problems never get here: utf8_feed refused them or hands over UTF-8.
+    """
     exc = result.get("bozo_exception") if result.get("bozo") else None
     if not result.get("version"):
         if _HTML_START.match(payload[:2048]):
@@ -99,7 +110,7 @@ def _check_result(result: Any, payload: bytes, feedparser: Any) -> None:
         if exc is not None:
             raise ParseError(f"expected an RSS or Atom feed, got something that is not XML: {exc}")
         raise ParseError("expected an RSS or Atom feed, got XML without an <rss> or <feed> root")
-    if exc is None or isinstance(exc, feedparser.CharacterEncodingOverride):
+    if exc is None:
         return
     import xml.sax
 
