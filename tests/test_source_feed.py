@@ -570,3 +570,20 @@ def test_it_names_a_character_reference_to_no_character(reference):
     assert caught.value.reason.startswith(
         f"feed is not well-formed XML: character reference {reference[:20]}"
     )
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_it_treats_an_item_date_at_the_ends_of_the_calendar_as_no_date(date):
+    # Adding a day of slack, or the offset, overflowed past year 9999 or before year 1.
+    snapshot = parse(atom(date, block("Jun 2, 10:00 UTC", "Resolved", "Ok.")))
+    assert snapshot.incidents == ()
+    assert "skipped item 'Example incident': no update times and no published date" in (
+        snapshot.notes
+    )
+
+
+@pytest.mark.parametrize("stamp", ["Jan 1, 0001 00:00 JST", "Dec 31, 9999 23:59 PST"])
+def test_it_skips_an_update_stamped_at_the_ends_of_the_calendar(stamp):
+    html = block(stamp, "Update", "Odd.") + block("Jun 2, 10:00 UTC", "Resolved", "Ok.")
+    incident = parse(rss(rss_item("Edge", html, PUB))).incidents[0]
+    assert [u.body for u in incident.updates] == ["Ok."]

@@ -26,6 +26,7 @@ from typing import Any
 from monitor.errors import ParseError
 from monitor.sources.records import IncidentRecord, MaintenanceRecord, Snapshot, UpdateRecord
 from monitor.sources.xmlpayload import bad_reference, utf8_feed
+from monitor.times import EARLIEST, LATEST
 
 # Fixed offsets, in minutes: abbreviations are ambiguous in general (IST, CST), so
 # we pin the meaning Statuspage pages use rather than guess from a tz database.
@@ -237,13 +238,15 @@ def _stamp_time(
     candidates: list[datetime] = []
     for year in years:
         try:
-            candidates.append(
-                datetime(
-                    year, month, int(match["day"]), int(match["hh"]), int(match["mm"]), tzinfo=tz
-                )
+            when = datetime(
+                year, month, int(match["day"]), int(match["hh"]), int(match["mm"]), tzinfo=tz
             )
         except ValueError:  # Feb 29 in a non-leap candidate year, or 25:00
             continue
+        # A written year is the page's word; monitor reads 1970-2999, and nearer the
+        # calendar's ends the zone offset alone would overflow.
+        if EARLIEST <= when < LATEST:
+            candidates.append(when)
     if not candidates:
         return None
     if bound is not None and len(candidates) > 1:
@@ -287,16 +290,25 @@ def _update_records(
 
 
 def _entry_time(entry: Any, key: str) -> datetime | None:
-    """The item date in its own offset; the raw string keeps the page zone, struct_time drops it."""
+    """The item date in its own offset; the raw string keeps the page zone, struct_time drops it.
+
+    A date outside the years monitor reads (1970-2999) counts as none: near the
+    calendar's ends, adding slack or a zone offset would overflow.
+    """
     # dict.get: FeedParserDict maps a missing "updated" to "published" with a DeprecationWarning.
     raw = dict.get(entry, key)
     parsed = _parse_date_text(raw) if isinstance(raw, str) else None
     if parsed is not None:
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        return parsed if EARLIEST <= parsed < LATEST else None
     struct = dict.get(entry, f"{key}_parsed")
     if struct is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    try:
+        parsed = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return parsed if EARLIEST <= parsed < LATEST else None
 
 
 def _parse_date_text(raw: str) -> datetime | None:
