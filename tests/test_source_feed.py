@@ -587,3 +587,31 @@ def test_it_skips_an_update_stamped_at_the_ends_of_the_calendar(stamp):
     html = block(stamp, "Update", "Odd.") + block("Jun 2, 10:00 UTC", "Resolved", "Ok.")
     incident = parse(rss(rss_item("Edge", html, PUB))).incidents[0]
     assert [u.body for u in incident.updates] == ["Ok."]
+
+
+@pytest.mark.parametrize(
+    ("body", "updates", "components"),
+    [
+        pytest.param("<small>" * 30_000, [("unknown", "")], (), id="unclosed-small"),
+        pytest.param("<" * 200_000, [("unknown", "<" * 200_000)], (), id="unclosed-tags"),
+        pytest.param(
+            "This incident affected: " + "a, " * 100_000 + "b and c",
+            [("unknown", "")],
+            ("a", "b", "c"),
+            id="long-comma-list",
+        ),
+        pytest.param(
+            "This incident affected: " + "a and " * 60_000 + "b",
+            [("unknown", "")],
+            ("a and " * 59_999 + "a", "b"),
+            id="long-and-list",
+        ),
+    ],
+)
+def test_it_reads_a_huge_hostile_description_in_linear_time(body, updates, components):
+    # Each took from 20 s to many minutes: a pattern rescanned the rest of the text at
+    # every tag, comma or "and". Now each takes well under a second.
+    with no_hang(10):
+        incident = parse(rss(rss_item("Big", body, PUB))).incidents[0]
+    assert [(u.status, u.body) for u in incident.updates] == updates
+    assert incident.components == components

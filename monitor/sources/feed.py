@@ -14,6 +14,7 @@ time is an upper bound for every update in it; that is what pins the missing yea
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import hashlib
 import html
@@ -49,8 +50,11 @@ _BOUND_SLACK = timedelta(days=1)
 _MAINTENANCE_STATUSES = frozenset({"scheduled", "in_progress", "verifying", "completed"})
 _INCIDENT_STATUSES = frozenset({"investigating", "identified", "monitoring", "resolved"})
 
-_SMALL = re.compile(r"<small\b[^>]*>(.*?)</small>", re.S | re.I)
-_STRONG = re.compile(r"\s*(?:<br\s*/?>\s*)*<strong\b[^>]*>(.*?)</strong>\s*-?\s*", re.S | re.I)
+# Every pattern stays linear on hostile text: a tag's attributes stop at the next
+# "<", and a <small> stamp at the next <small>, so text full of unclosed tags is
+# not rescanned to its end from each one, which would be quadratic.
+_SMALL = re.compile(r"<small\b[^<>]*>((?:(?!</?small\b).)*+)</small>", re.S | re.I)
+_STRONG = re.compile(r"\s*(?:<br\s*/?>\s*)*<strong\b[^<>]*>(.*?)</strong>\s*-?\s*", re.S | re.I)
 _STAMP = re.compile(
     r"(?P<mon>[A-Za-z]{3})[A-Za-z]*\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
     r"\s*[,-]?\s*(?P<hh>\d{1,2}):(?P<mm>\d{2})(?:\s+(?P<tz>[A-Za-z]{1,5}))?"
@@ -60,8 +64,12 @@ _AFFECTED = re.compile(
     re.S | re.I,
 )
 _INCIDENT_URL = re.compile(r"/incidents/(?P<code>[A-Za-z0-9]+)/?(?:[?#].*)?$")
-_LINE_BREAK_TAGS = re.compile(r"<br\s*/?>|</?(?:p|div|li|ul|ol|h\d)\b[^>]*>", re.I)
-_ANY_TAG = re.compile(r"<[^>]+>")
+_LINE_BREAK_TAGS = re.compile(r"<br\s*/?>|</?(?:p|div|li|ul|ol|h\d)\b[^<>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^<>]+>")
+# Where a list of names may be cut, found at each candidate without consuming it.
+_COMMA = re.compile(r"(?=(,\s*))")
+_AND = re.compile(r"(?<!\s)(?=(\s+and\s+))")
+_PARENTHESES = re.compile(r"[()]")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)", re.I | re.S)
 
 
@@ -335,13 +343,36 @@ def _description(entry: Any) -> str:
 def _split_names(names: str) -> list[str]:
     """Split "A, B (x, y) and C" into names; commas inside parentheses are part of a name."""
     text = html.unescape(_ANY_TAG.sub("", names)).strip()
-    parts = [p.strip() for p in re.split(r",\s*(?![^()]*\))", text) if p.strip()]
+    bounds = [0, *(at for cut in _cuts(_COMMA, text) for at in cut), len(text)]
+    parts = [text[a:b].strip() for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+    parts = [p for p in parts if p]
     if len(parts) > 1 and parts[-1].lower().startswith("and "):
         parts[-1] = parts[-1][4:].strip()  # Oxford comma: "A, B, and C"
-    elif parts and (ands := list(re.finditer(r"\s+and\s+(?![^()]*\))", parts[-1]))):
+    elif parts and (ands := _cuts(_AND, parts[-1])):
         last = parts.pop()
-        parts += [last[: ands[-1].start()], last[ands[-1].end() :]]
+        parts += [last[: ands[-1][0]], last[ands[-1][1] :]]
     return parts
+
+
+def _cuts(separator: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each ``separator`` not inside parentheses, left to right.
+
+    Inside means the next parenthesis after it closes one. This is what
+    ``re.split(separator + r"(?![^()]*\\))")`` cuts at, but that lookahead
+    rescans the rest of the text at every separator: quadratic in a long list.
+    """
+    parentheses = [(m.start(), m[0]) for m in _PARENTHESES.finditer(text)]
+    positions = [at for at, _ in parentheses]
+    cuts: list[tuple[int, int]] = []
+    for match in separator.finditer(text):
+        start, end = match.start(), match.start() + len(match[1])
+        if cuts and start < cuts[-1][1]:
+            continue  # overlaps the previous cut, which a split would have consumed
+        after = bisect.bisect_left(positions, end)
+        if after < len(parentheses) and parentheses[after][1] == ")":
+            continue
+        cuts.append((start, end))
+    return cuts
 
 
 def _html_to_text(fragment: str) -> str:
