@@ -236,6 +236,16 @@ INCIDENT = b'{"incidents": [{"id": "a", "name": "n", "status": "s", "created_at"
             id="after-year-9999-in-utc",
         ),
         pytest.param(
+            INCIDENT % b'"\xed\xa0\x80"',
+            "response is not UTF-8 text: invalid continuation byte",
+            id="utf-8-encoded-surrogate",
+        ),
+        pytest.param(
+            INCIDENT % (b"[" + b"1" * 4000 + b"]"),
+            "$.incidents[0].created_at: expected an ISO 8601 time, got an array",
+            id="array-named-not-quoted",
+        ),
+        pytest.param(
             INCIDENT % (b'"' + b"x" * 10_000 + b'"'),
             "$.incidents[0].created_at: expected an ISO 8601 time, got '" + "x" * 40 + "'…",
             id="long-string-quoted-short",

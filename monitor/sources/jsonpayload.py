@@ -16,7 +16,7 @@ from monitor.times import parse_iso_or_none
 
 # A \uD800-\uDFFF escape: JSON allows one unpaired, Python decodes it to a lone
 # surrogate, and SQLite (like any UTF-8 writer) then refuses the string.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -34,17 +34,21 @@ def load_json(payload: bytes) -> Any:
     if head.startswith(b"<"):
         raise ParseError("expected JSON, got XML")
     try:
-        doc = json.loads(payload)
+        # Strict, unlike json.loads(bytes), which lets UTF-8-encoded surrogates through.
+        text = payload.decode(json.detect_encoding(payload))
     except UnicodeDecodeError as exc:
         raise ParseError(f"response is not UTF-8 text: {exc.reason}") from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (truncated?)" if exc.pos >= len(payload.rstrip()) - 1 else ""
-        raise ParseError(f"invalid JSON{hint}: {exc.msg} at byte {exc.pos}") from None
+        at = len(text[: exc.pos].encode())
+        hint = " (truncated?)" if at >= len(payload.rstrip()) - 1 else ""
+        raise ParseError(f"invalid JSON{hint}: {exc.msg} at byte {at}") from None
     except RecursionError:
         raise ParseError("invalid JSON: nested too deeply to read") from None
     except ValueError:  # Python refuses integers of more than 4300 digits
         raise ParseError("invalid JSON: a number too long to read") from None
-    return _without_lone_surrogates(doc) if _SURROGATE_ESCAPE.search(payload) else doc
+    return _without_lone_surrogates(doc) if _SURROGATE_ESCAPE.search(text) else doc
 
 
 def _without_lone_surrogates(doc: Any) -> Any:
@@ -99,10 +103,16 @@ def json_type(value: Any) -> str:
 
 
 def shown(value: Any, limit: int = 40) -> str:
-    """``repr(value)``, cut to about ``limit`` characters: a reason quotes, it does not copy."""
+    """A string or number quoted, cut to about ``limit`` characters; anything else named.
+
+    A reason quotes, it does not copy: the value may be a megabyte, or an array
+    nested as deep as the decoder allows.
+    """
     if isinstance(value, str):
         text = repr(value[:limit])
         return text if len(value) <= limit else text + "…"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return json_type(value)
     if isinstance(value, int) and abs(value) >= 10**limit:
         digits = str(value)
         return f"{digits[:limit]}… ({len(digits.lstrip('-'))} digits)"
