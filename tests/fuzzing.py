@@ -1,4 +1,4 @@
-"""Shared pieces of the fuzz suite: how many inputs, what a parser may do, byte mutations.
+"""Shared pieces of the fuzz suite: how many inputs, what a parser may do, byte-level inputs.
 
 The property every source parser must keep, whatever bytes arrive: return
 records whose times are aware UTC and whose text can be stored, or raise
@@ -17,6 +17,7 @@ is kept: a failure prints the ``@reproduce_failure`` blob to replay it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -235,3 +236,28 @@ PREFIXES = (
 ANY_BYTES = st.builds(
     lambda prefix, rest: prefix + rest, st.sampled_from(PREFIXES), st.binary(max_size=2048)
 )
+
+
+# Chunks that, repeated thousands of times, find work that grows faster than
+# the input: unclosed tags in a timeline, lists of component names, whitespace,
+# nesting, escapes.
+AMPLIFIERS = (
+    b"&lt;small&gt;", b"&lt;", b"&lt;p ", b"&lt;br", b"&lt;strong&gt;", b"   ", b"(",
+    b"This incident affected: a, ", b"This incident affected: a and ", b"[", b'{"a":', b'"\\u',
+    b"\\ud800", b"&amp;", b"&#0;",
+)  # fmt: skip
+
+
+@st.composite
+def amplified(draw: st.DrawFn, seeds: Sequence[bytes], budget: int = 300_000) -> bytes:
+    """A seed with one chunk (its own or a known troublemaker) repeated up to ``budget`` bytes."""
+    data = draw(st.sampled_from(seeds))
+    # Anywhere, or at the end of an item's text or a JSON string, where nothing
+    # that closes what the chunk opens follows.
+    ends = [m.start() for m in re.finditer(rb'</(?:content|description|summary)>|"[,}\]]', data)]
+    at = draw(st.sampled_from(ends or [0]) if draw(st.booleans()) else st.integers(0, len(data)))
+    own = data[at : at + draw(st.integers(1, 32))]
+    chunk = (draw(st.sampled_from(AMPLIFIERS)) if draw(st.integers(0, 3)) else own) or b"x"
+    # Sizes from a list: drawn as integers, Hypothesis would mostly try small ones.
+    size = draw(st.sampled_from((budget // 10, budget // 2, budget)))
+    return data[:at] + chunk * max(1, size // len(chunk)) + data[at:]

@@ -1,8 +1,10 @@
 """Fuzz every status-source parser: whatever bytes arrive, records or a readable ParseError.
 
-Three kinds of input per parser: arbitrary bytes, the real fixtures with
-byte-level damage, and documents in the fixtures' own shape with parts of
-the wrong type (tests/fuzz_shapes.py). Counts: tests/fuzzing.py.
+Kinds of input per parser: arbitrary bytes; the real fixtures with
+byte-level damage; documents in the fixtures' own shape with parts of the
+wrong type (tests/fuzz_shapes.py), or feeds with odd encodings, DTDs and
+dates (tests/fuzz_feeds.py); and large repetitive inputs that expose work
+growing faster than the input. Counts: tests/fuzzing.py.
 """
 
 from __future__ import annotations
@@ -18,19 +20,11 @@ from hypothesis import strategies as st
 from monitor.sources import feed, statusio, statuspage
 from monitor.sources.records import IncidentRecord
 from monitor.sources.registry import ENDPOINTS, endpoints_for
-from tests.fuzz_shapes import (
-    FEEDS,
-    FIXTURES,
-    JSON_SEEDS,
-    SMALL_FEEDS,
-    amplified,
-    dump,
-    fixture,
-    odd_feed,
-    reshaped,
-)
+from tests.fuzz_feeds import FEEDS, SMALL_FEEDS, odd_feed
+from tests.fuzz_shapes import FIXTURES, JSON_SEEDS, dump, fixture, reshaped
 from tests.fuzzing import (
     ANY_BYTES,
+    amplified,
     assert_incident,
     assert_snapshot,
     fuzz,
