@@ -7,7 +7,7 @@ exception, a hang, a naive time) would reach the poll log as "internal
 error" with a traceback, or stall the service.
 
 ``MONITOR_FUZZ_EXAMPLES`` sets the examples per property (default
-``DEFAULT_EXAMPLES``: about 2,000 inputs in all, 15-20 s on two cores; a few
+``DEFAULT_EXAMPLES``: about 2,000 inputs in all, 5-15 s on two cores; a few
 slow properties take a quarter). ``MONITOR_FUZZ_EXAMPLES=1000`` is a deep
 local run of about 26,000 inputs. Under ``CI`` the inputs are derandomized so
 a red build reproduces; locally every run tries new ones. No example database
