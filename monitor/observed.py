@@ -9,6 +9,7 @@ database, a fingerprint or the terminal.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -332,6 +333,7 @@ def parse_jsonl(lines: Iterable[str], *, tz: tzinfo | None, now: datetime) -> It
 
 
 _TOO_DEEP = "JSON nested too deeply to read; expected one flat object a line"
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _read_object(builder: _Builder, number: int, line: str) -> ParsedLine:
@@ -378,13 +380,17 @@ class _Builder:
     def build(
         self, number: int, at: Any, error: str, target: str | None, status: int | None
     ) -> ParsedLine:
+        # A JSON "\ud800" escape decodes to a lone surrogate, which neither the
+        # fingerprint's hash nor SQLite can encode: read it as a bad byte is read.
+        error = _LONE_SURROGATE.sub("\ufffd", error)
+        target = _LONE_SURROGATE.sub("\ufffd", target) if target else target
         try:
             when = _read_time(at, self.now, self.tz)
         except ValueError as exc:  # the message quotes the value: scrub it like the text
             return RejectedLine(number, redact_text(str(exc)))
         if when > self.now + FUTURE_SLACK:
             return RejectedLine(number, f"time {when.isoformat()} is in the future")
-        if not error:
+        if not error.strip():  # a JSON "error": "  " too: nothing would be left to store
             return RejectedLine(number, "no error text after the timestamp")
         scrubbed = redact_text(error, limit=_CLASSIFY_SPAN)
         failure_class = classify(scrubbed, status)
@@ -402,19 +408,23 @@ class _Builder:
 
 
 def _status_hint(status: Any) -> int | None:
+    # isdigit() also passes "²" and 5000-digit strings, which int() refuses.
     if isinstance(status, str) and status.strip().isdigit():
-        return int(status)
+        try:
+            return int(status)
+        except ValueError:
+            return None
     return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
 def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
         # Unix time; past ~5138 AD in seconds it must be milliseconds.
-        seconds = value / 1000 if value > 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError(f"cannot read {value!r} as a Unix time") from None
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        except (OverflowError, OSError, ValueError):  # a 400-digit int overflows the division
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+            raise ValueError(f"cannot read {shown} as a Unix time") from None
     if not isinstance(value, str):
         raise ValueError(f"expected a time as text or Unix seconds, got {type(value).__name__}")
     return parse_time(value, now=now, tz=tz)
@@ -423,4 +433,8 @@ def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
 @lru_cache(maxsize=1024)
 def _clean_target(target: str) -> str:
     """A target may be a URL with a token in its query: store the redacted form."""
-    return redact_text(redact_url(target), limit=200)
+    # urlsplit refuses some text that only looks like a URL ("http://[unclosed"):
+    # redact_text still scrubs its user info and secret-named fields.
+    with contextlib.suppress(ValueError):
+        target = redact_url(target)
+    return redact_text(target, limit=200)

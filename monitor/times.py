@@ -30,7 +30,10 @@ def parse_iso(value: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+        raise ValueError(f"{value[:40]!r} is out of range once in UTC") from None
 
 
 def parse_iso_or_none(value: object) -> datetime | None:

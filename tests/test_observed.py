@@ -255,6 +255,9 @@ def test_it_reads_jsonl_times_as_unix_time_or_iso_in_the_zone_given(at, expected
         ('{"at": true, "error": "x"}\n', "expected a time as text or Unix seconds, got bool"),
         ('{"at": "yesterday-ish", "error": "x"}\n', "cannot read 'yesterday-ish' as a time; use"),
         ('{"at": "2027-01-01T00:00:00Z", "error": "x"}\n', "is in the future"),
+        # Found by fuzzing (tests/test_fuzz_import.py): each raised and ended the import.
+        ('{"at": 1' + "0" * 400 + ', "error": "x"}\n', "as a Unix time"),  # OverflowError
+        ('{"at": "2026-04-14T09:00:00Z", "error": " \\t "}\n', "no error text"),  # stored ""
     ],
 )
 def test_it_rejects_an_unreadable_jsonl_line_with_its_number_and_a_reason(line, reason):
@@ -491,3 +494,33 @@ def test_it_keeps_the_error_type_and_message_of_a_json_body_readable():
     assert '"message": "Invalid authentication credentials"' in item.error
     assert KEY not in item.error
     assert BEARER not in item.error
+
+
+# --- Lines found by fuzzing (tests/test_fuzz_import.py) ---------------------------------
+
+
+@pytest.mark.parametrize("status", ["²", "1" * 5000])
+def test_it_ignores_a_status_of_digits_int_cannot_read(status):
+    # str.isdigit() passes both; int() raised ValueError and ended the import.
+    [item] = read_jsonl({"at": "2026-04-14T09:00:00Z", "error": "request failed", "status": status})
+    assert isinstance(item, ObservedLine)
+    assert item.failure_class == "unclassified"
+
+
+def test_it_reads_an_unpaired_surrogate_escape_as_a_replacement_character():
+    # json decodes "\ud800" to a lone surrogate: the fingerprint's hash raised
+    # UnicodeEncodeError, and SQLite would refuse the text.
+    line = '{"at": "2026-04-14T09:00:00Z", "error": "EOF \\ud800", "target": "h\\udc00"}\n'
+    [item] = read_jsonl(line)
+    assert isinstance(item, ObservedLine)
+    assert (item.error, item.target) == ("EOF \ufffd", "h\ufffd")
+
+
+def test_it_redacts_a_target_that_only_looks_like_a_url():
+    # urlsplit() raised ValueError on the unclosed IPv6 bracket.
+    [item] = read_jsonl(
+        {"at": "2026-04-14T09:00:00Z", "error": "EOF", "target": "http://[::1/?token=abc123"}
+    )
+    assert isinstance(item, ObservedLine)
+    assert item.target is not None
+    assert "abc123" not in item.target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -13,6 +14,7 @@ import pytest
 from monitor.errors import ParseError
 from monitor.sources.feed import parse
 from monitor.sources.records import IncidentRecord, MaintenanceRecord, Snapshot
+from tests.fuzzing import no_hang
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAUCE = FIXTURES / "saucelabs" / "us-west-1-history.atom"
@@ -466,3 +468,174 @@ def test_it_never_reads_the_payload_as_a_file_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ParseError):
         parse(b"feed.xml")
+
+
+# --- Payloads found by fuzzing (tests/test_fuzz_sources.py) -----------------------------
+
+PUB = "Tue, 02 Jun 2020 10:00:00 +0000"
+EXAMPLE_RSS = rss(rss_item("Outage", block("Jun 2, 10:00 UTC", "Resolved", "Ok."), PUB))
+
+
+@pytest.mark.parametrize(
+    ("declared", "reason"),
+    [
+        ("utf-32", "the feed declares encoding 'utf-32' but its bytes are not utf-32"),
+        ("UTF-16", "the feed declares encoding 'UTF-16' but its bytes are not UTF-16"),
+        ("ascii", "the feed declares encoding 'ascii' but its bytes are not ascii"),
+        ("cp037", "the feed declares encoding 'cp037' but its bytes are not cp037"),
+        ("punycode", "the feed declares encoding 'punycode' but its bytes are not punycode"),
+        ("bogus", "the feed declares encoding 'bogus', which is not one known here"),
+        ("zlib", "the feed declares encoding 'zlib', which is not a character encoding"),
+        ("UTF\xf0-8", "the feed declares encoding 'UTFð-8', which is not an encoding name"),
+    ],
+)
+def test_it_refuses_a_feed_whose_bytes_do_not_follow_its_declared_encoding(declared, reason):
+    # feedparser read these in another encoding without a word, or crashed on the
+    # name (UnicodeDecodeError, recorded as an internal error with a traceback).
+    payload = DO_RSS.read_bytes().replace(b"UTF-8", declared.encode("latin-1"), 1)
+    with pytest.raises(ParseError) as caught:
+        parse(payload)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        pytest.param(lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"), id="utf-16-bom"),
+        pytest.param(lambda text: text.replace("UTF-8", "UTF-16").encode("utf-16-be"), id="utf-16"),
+        pytest.param(lambda text: text.replace("UTF-8", "UTF-32").encode("utf-32"), id="utf-32"),
+        pytest.param(lambda text: codecs.BOM_UTF8 + text.encode(), id="utf-8-bom"),
+        pytest.param(
+            lambda text: text.replace("UTF-8", "cp037").encode("cp037", "xmlcharrefreplace"),
+            id="ebcdic",
+        ),
+        pytest.param(lambda text: text.split("?>", 1)[1].encode(), id="no-declaration"),
+    ],
+)
+def test_it_reads_a_feed_in_any_encoding_its_bytes_and_declaration_agree_on(encode):
+    text = DO_RSS.read_text(encoding="utf-8")
+    assert parse(encode(text)) == parse(DO_RSS.read_bytes())
+
+
+def test_it_refuses_bytes_that_contradict_their_byte_order_mark():
+    with pytest.raises(ParseError) as caught:
+        parse(codecs.BOM_UTF16_LE + EXAMPLE_RSS)
+    assert caught.value.reason == (
+        "the feed starts with a utf-16-le byte order mark but its bytes are not utf-16-le"
+    )
+
+
+LAUGHS = "\n".join(
+    ['<!ENTITY l0 "lol">'] + [f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)]
+)
+
+
+@pytest.mark.parametrize(
+    ("dtd", "reference", "reason"),
+    [
+        pytest.param(
+            f"<!DOCTYPE rss [\n{LAUGHS}\n]>",
+            "&l9;",
+            "the feed declares entity 'l1' in terms of others: refused",
+            id="billion-laughs",
+        ),
+        pytest.param(
+            f'<!DOCTYPE rss [\n<!ENTITY a "{"A" * 100_000}">\n]>',
+            "&a;" * 10_000,
+            "the feed's entities would expand to 1,000,000,000 characters: refused",
+            id="quadratic",
+        ),
+        pytest.param(
+            '<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/hostname">]>',
+            "&secret;",
+            "the feed declares a parameter or external entity: refused",
+            id="xxe",
+        ),
+        pytest.param(
+            '<!DOCTYPE rss [<!ENTITY % p SYSTEM "file:///etc/hostname"> %p;]>',
+            "",
+            "the feed declares a parameter or external entity: refused",
+            id="parameter",
+        ),
+    ],
+)
+def test_it_refuses_entities_that_could_expand_without_bound(dtd, reference, reason):
+    # The quadratic case took feedparser's fallback parser 20 s and 3 GB to expand
+    # (expat refuses it; the fallback then expands every literal entity regardless).
+    payload = EXAMPLE_RSS.replace(b"?>", b"?>" + dtd.encode(), 1)
+    payload = payload.replace(b"<title>", b"<title>" + reference.encode(), 1)
+    with no_hang(10), pytest.raises(ParseError) as caught:
+        parse(payload)
+    assert caught.value.reason.startswith(reason)
+
+
+def test_it_still_expands_the_character_and_text_entities_an_old_feed_declares():
+    dtd = '\n<!DOCTYPE rss [\n<!ENTITY nbsp "&#160;">\n<!ENTITY co "Example Co">\n]>\n'
+    payload = EXAMPLE_RSS.replace(b"?>", b"?>" + dtd.encode(), 1)
+    payload = payload.replace(b"<title>", b"<title>A&nbsp;B &co; ", 1)
+    assert parse(payload).page_name == "A\xa0B Example Co Example Status - Incident History"
+
+
+def test_it_never_reads_an_external_dtd(tmp_path):
+    secret = tmp_path / "secret.dtd"
+    secret.write_text('<!ENTITY leak "SECRET-MARKER">')
+    payload = EXAMPLE_RSS.replace(b"?>", f'?><!DOCTYPE rss SYSTEM "file://{secret}">'.encode(), 1)
+    snapshot = parse(payload)
+    assert "SECRET-MARKER" not in repr(snapshot)
+    assert snapshot.incidents[0].title == "Outage"
+
+
+@pytest.mark.parametrize("reference", ["&#x110000;", "&#xD800;", "&#" + "1" * 5000 + ";"])
+def test_it_names_a_character_reference_to_no_character(reference):
+    # expat refuses these; feedparser's fallback parser then raised ValueError.
+    payload = EXAMPLE_RSS.replace(b"<title>", b"<title>" + reference.encode(), 1)
+    with pytest.raises(ParseError) as caught:
+        parse(payload)
+    assert caught.value.reason.startswith(
+        f"feed is not well-formed XML: character reference {reference[:20]}"
+    )
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_it_treats_an_item_date_at_the_ends_of_the_calendar_as_no_date(date):
+    # Adding a day of slack, or the offset, overflowed past year 9999 or before year 1.
+    snapshot = parse(atom(date, block("Jun 2, 10:00 UTC", "Resolved", "Ok.")))
+    assert snapshot.incidents == ()
+    assert "skipped item 'Example incident': no update times and no published date" in (
+        snapshot.notes
+    )
+
+
+@pytest.mark.parametrize("stamp", ["Jan 1, 0001 00:00 JST", "Dec 31, 9999 23:59 PST"])
+def test_it_skips_an_update_stamped_at_the_ends_of_the_calendar(stamp):
+    html = block(stamp, "Update", "Odd.") + block("Jun 2, 10:00 UTC", "Resolved", "Ok.")
+    incident = parse(rss(rss_item("Edge", html, PUB))).incidents[0]
+    assert [u.body for u in incident.updates] == ["Ok."]
+
+
+@pytest.mark.parametrize(
+    ("body", "updates", "components"),
+    [
+        pytest.param("<small>" * 30_000, [("unknown", "")], (), id="unclosed-small"),
+        pytest.param("<" * 200_000, [("unknown", "<" * 200_000)], (), id="unclosed-tags"),
+        pytest.param(
+            "This incident affected: " + "a, " * 100_000 + "b and c",
+            [("unknown", "")],
+            ("a", "b", "c"),
+            id="long-comma-list",
+        ),
+        pytest.param(
+            "This incident affected: " + "a and " * 60_000 + "b",
+            [("unknown", "")],
+            ("a and " * 59_999 + "a", "b"),
+            id="long-and-list",
+        ),
+    ],
+)
+def test_it_reads_a_huge_hostile_description_in_linear_time(body, updates, components):
+    # Each took from 20 s to many minutes: a pattern rescanned the rest of the text at
+    # every tag, comma or "and". Now each takes well under a second.
+    with no_hang(10):
+        incident = parse(rss(rss_item("Big", body, PUB))).incidents[0]
+    assert [(u.status, u.body) for u in incident.updates] == updates
+    assert incident.components == components

@@ -374,3 +374,14 @@ def test_it_names_the_bad_timestamp():
     assert caught.value.reason == (
         "$.result.incidents[0].messages[0].datetime: expected an ISO 8601 time, got 'yesterday'"
     )
+
+
+def test_it_quotes_a_blank_name_briefly_however_long_it_is():
+    payload = b'{"result": {"status": [{"name": "' + b" " * 10_000 + b'"}]}}'
+
+    with pytest.raises(ParseError) as caught:
+        statusio.parse(payload)
+
+    assert caught.value.reason == (
+        "$.result.status[0].name: expected a non-empty string, got '" + " " * 40 + "'…"
+    )

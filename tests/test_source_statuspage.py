@@ -207,3 +207,80 @@ def test_it_refuses_a_truncated_real_payload() -> None:
 
     with pytest.raises(ParseError, match="truncated"):
         statuspage.parse_incidents(payload[: len(payload) // 3])
+
+
+# --- Payloads found by fuzzing (tests/test_fuzz_sources.py) -----------------------------
+
+INCIDENT = b'{"incidents": [{"id": "a", "name": "n", "status": "s", "created_at": %s}]}'
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        pytest.param(
+            b"[" * 100_000 + b"]" * 100_000, "invalid JSON: nested too deeply to read", id="deep"
+        ),
+        pytest.param(
+            b'{"incidents": [' + b"7" * 5000 + b"]}",
+            "invalid JSON: a number too long to read",
+            id="5000-digits",
+        ),
+        pytest.param(
+            INCIDENT % b'"0001-01-01T00:00:00+01:00"',
+            "$.incidents[0].created_at: expected an ISO 8601 time, got '0001-01-01T00:00:00+01:00'",
+            id="before-year-1-in-utc",
+        ),
+        pytest.param(
+            INCIDENT % b'"9999-12-31T23:59:59-01:00"',
+            "$.incidents[0].created_at: expected an ISO 8601 time, got '9999-12-31T23:59:59-01:00'",
+            id="after-year-9999-in-utc",
+        ),
+        pytest.param(
+            INCIDENT % b'"\xed\xa0\x80"',
+            "response is not UTF-8 text: invalid continuation byte",
+            id="utf-8-encoded-surrogate",
+        ),
+        pytest.param(
+            INCIDENT % (b"[" + b"1" * 4000 + b"]"),
+            "$.incidents[0].created_at: expected an ISO 8601 time, got an array",
+            id="array-named-not-quoted",
+        ),
+        pytest.param(
+            INCIDENT % (b'"' + b"x" * 10_000 + b'"'),
+            "$.incidents[0].created_at: expected an ISO 8601 time, got '" + "x" * 40 + "'…",
+            id="long-string-quoted-short",
+        ),
+    ],
+)
+def test_it_refuses_what_it_cannot_read_with_one_short_line(payload: bytes, reason: str) -> None:
+    with pytest.raises(ParseError) as raised:
+        statuspage.parse_incidents(payload)
+
+    assert raised.value.reason == reason
+
+
+def test_it_quotes_a_huge_number_by_its_length() -> None:
+    payload = b'{"incidents": [{"id": ' + b"9" * 1000 + b', "created_at": "2026-01-01T00:00Z"}]}'
+
+    with pytest.raises(ParseError) as raised:
+        statuspage.parse_incidents(payload)
+
+    assert raised.value.reason == (
+        "$.incidents[0].id: expected a string, got number " + "9" * 40 + "… (1000 digits)"
+    )
+
+
+def test_it_reads_an_unpaired_surrogate_escape_as_a_replacement_character() -> None:
+    # Python decodes "\ud800" to a lone surrogate that SQLite refuses to store, and
+    # an update without an id would have its derived id fail to hash.
+    payload = (
+        b'{"incidents": [{"id": "a\\ud800", "name": "n", "status": "s",'
+        b' "created_at": "2026-01-01T00:00:00Z", "incident_updates": [{"status": "\\udc00",'
+        b' "body": "b\\ud83d\\ude00", "created_at": "2026-01-01T00:00:00Z"}]}]}'
+    )
+
+    [incident] = statuspage.parse_incidents(payload).incidents
+
+    assert incident.external_id == "a\ufffd"
+    assert incident.updates[0].status == "\ufffd"
+    assert incident.updates[0].body == "b\U0001f600"  # a paired escape stays one character

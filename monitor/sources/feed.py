@@ -14,6 +14,7 @@ time is an upper bound for every update in it; that is what pins the missing yea
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import hashlib
 import html
@@ -25,6 +26,8 @@ from typing import Any
 
 from monitor.errors import ParseError
 from monitor.sources.records import IncidentRecord, MaintenanceRecord, Snapshot, UpdateRecord
+from monitor.sources.xmlpayload import bad_reference, utf8_feed
+from monitor.times import EARLIEST, LATEST
 
 # Fixed offsets, in minutes: abbreviations are ambiguous in general (IST, CST), so
 # we pin the meaning Statuspage pages use rather than guess from a tz database.
@@ -47,8 +50,11 @@ _BOUND_SLACK = timedelta(days=1)
 _MAINTENANCE_STATUSES = frozenset({"scheduled", "in_progress", "verifying", "completed"})
 _INCIDENT_STATUSES = frozenset({"investigating", "identified", "monitoring", "resolved"})
 
-_SMALL = re.compile(r"<small\b[^>]*>(.*?)</small>", re.S | re.I)
-_STRONG = re.compile(r"\s*(?:<br\s*/?>\s*)*<strong\b[^>]*>(.*?)</strong>\s*-?\s*", re.S | re.I)
+# Every pattern stays linear on hostile text: a tag's attributes stop at the next
+# "<", and a <small> stamp at the next <small>, so text full of unclosed tags is
+# not rescanned to its end from each one, which would be quadratic.
+_SMALL = re.compile(r"<small\b[^<>]*>((?:(?!</?small\b).)*+)</small>", re.S | re.I)
+_STRONG = re.compile(r"\s*(?:<br\s*/?>\s*)*<strong\b[^<>]*>(.*?)</strong>\s*-?\s*", re.S | re.I)
 _STAMP = re.compile(
     r"(?P<mon>[A-Za-z]{3})[A-Za-z]*\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
     r"\s*[,-]?\s*(?P<hh>\d{1,2}):(?P<mm>\d{2})(?:\s+(?P<tz>[A-Za-z]{1,5}))?"
@@ -58,8 +64,12 @@ _AFFECTED = re.compile(
     re.S | re.I,
 )
 _INCIDENT_URL = re.compile(r"/incidents/(?P<code>[A-Za-z0-9]+)/?(?:[?#].*)?$")
-_LINE_BREAK_TAGS = re.compile(r"<br\s*/?>|</?(?:p|div|li|ul|ol|h\d)\b[^>]*>", re.I)
-_ANY_TAG = re.compile(r"<[^>]+>")
+_LINE_BREAK_TAGS = re.compile(r"<br\s*/?>|</?(?:p|div|li|ul|ol|h\d)\b[^<>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^<>]+>")
+# Where a list of names may be cut, found at each candidate without consuming it.
+_COMMA = re.compile(r"(?=(,\s*))")
+_AND = re.compile(r"(?<!\s)(?=(\s+and\s+))")
+_PARENTHESES = re.compile(r"[()]")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)", re.I | re.S)
 
 
@@ -69,9 +79,16 @@ def parse(payload: bytes) -> Snapshot:
 
     if not payload.strip():
         raise ParseError("empty payload: expected an RSS or Atom feed")
-    # BytesIO, not the bare bytes: feedparser first tries bytes as a *file name*.
-    result = feedparser.parse(io.BytesIO(payload))
-    _check_result(result, payload, feedparser)
+    document = utf8_feed(payload)
+    try:
+        # BytesIO, not the bare bytes: feedparser first tries bytes as a *file name*.
+        result = feedparser.parse(io.BytesIO(document))
+    except ValueError as exc:
+        # Raised by feedparser's fallback parser, which runs only once the XML
+        # parser has refused the document: a character reference to no character.
+        why = bad_reference(document) or f"{type(exc).__name__}: {str(exc)[:160]}"
+        raise ParseError(f"feed is not well-formed XML: {why}") from None
+    _check_result(result, payload)
     notes: dict[str, None] = {}  # ordered set: one note per distinct problem
     incidents: list[IncidentRecord] = []
     maintenances: list[MaintenanceRecord] = []
@@ -90,8 +107,11 @@ def parse(payload: bytes) -> Snapshot:
     )
 
 
-def _check_result(result: Any, payload: bytes, feedparser: Any) -> None:
-    """Refuse anything but a complete feed: a partial one would make incidents look deleted."""
+def _check_result(result: Any, payload: bytes) -> None:
+    """Refuse anything but a complete feed: a partial one would make incidents look deleted.
+
+    Encoding problems never get here: utf8_feed refused them or hands over UTF-8.
+    """
     exc = result.get("bozo_exception") if result.get("bozo") else None
     if not result.get("version"):
         if _HTML_START.match(payload[:2048]):
@@ -99,7 +119,7 @@ def _check_result(result: Any, payload: bytes, feedparser: Any) -> None:
         if exc is not None:
             raise ParseError(f"expected an RSS or Atom feed, got something that is not XML: {exc}")
         raise ParseError("expected an RSS or Atom feed, got XML without an <rss> or <feed> root")
-    if exc is None or isinstance(exc, feedparser.CharacterEncodingOverride):
+    if exc is None:
         return
     import xml.sax
 
@@ -226,13 +246,15 @@ def _stamp_time(
     candidates: list[datetime] = []
     for year in years:
         try:
-            candidates.append(
-                datetime(
-                    year, month, int(match["day"]), int(match["hh"]), int(match["mm"]), tzinfo=tz
-                )
+            when = datetime(
+                year, month, int(match["day"]), int(match["hh"]), int(match["mm"]), tzinfo=tz
             )
         except ValueError:  # Feb 29 in a non-leap candidate year, or 25:00
             continue
+        # A written year is the page's word; monitor reads 1970-2999, and nearer the
+        # calendar's ends the zone offset alone would overflow.
+        if EARLIEST <= when < LATEST:
+            candidates.append(when)
     if not candidates:
         return None
     if bound is not None and len(candidates) > 1:
@@ -276,16 +298,25 @@ def _update_records(
 
 
 def _entry_time(entry: Any, key: str) -> datetime | None:
-    """The item date in its own offset; the raw string keeps the page zone, struct_time drops it."""
+    """The item date in its own offset; the raw string keeps the page zone, struct_time drops it.
+
+    A date outside the years monitor reads (1970-2999) counts as none: near the
+    calendar's ends, adding slack or a zone offset would overflow.
+    """
     # dict.get: FeedParserDict maps a missing "updated" to "published" with a DeprecationWarning.
     raw = dict.get(entry, key)
     parsed = _parse_date_text(raw) if isinstance(raw, str) else None
     if parsed is not None:
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        return parsed if EARLIEST <= parsed < LATEST else None
     struct = dict.get(entry, f"{key}_parsed")
     if struct is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    try:
+        parsed = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return parsed if EARLIEST <= parsed < LATEST else None
 
 
 def _parse_date_text(raw: str) -> datetime | None:
@@ -312,13 +343,36 @@ def _description(entry: Any) -> str:
 def _split_names(names: str) -> list[str]:
     """Split "A, B (x, y) and C" into names; commas inside parentheses are part of a name."""
     text = html.unescape(_ANY_TAG.sub("", names)).strip()
-    parts = [p.strip() for p in re.split(r",\s*(?![^()]*\))", text) if p.strip()]
+    bounds = [0, *(at for cut in _cuts(_COMMA, text) for at in cut), len(text)]
+    parts = [text[a:b].strip() for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+    parts = [p for p in parts if p]
     if len(parts) > 1 and parts[-1].lower().startswith("and "):
         parts[-1] = parts[-1][4:].strip()  # Oxford comma: "A, B, and C"
-    elif parts and (ands := list(re.finditer(r"\s+and\s+(?![^()]*\))", parts[-1]))):
+    elif parts and (ands := _cuts(_AND, parts[-1])):
         last = parts.pop()
-        parts += [last[: ands[-1].start()], last[ands[-1].end() :]]
+        parts += [last[: ands[-1][0]], last[ands[-1][1] :]]
     return parts
+
+
+def _cuts(separator: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each ``separator`` not inside parentheses, left to right.
+
+    Inside means the next parenthesis after it closes one. This is what
+    ``re.split(separator + r"(?![^()]*\\))")`` cuts at, but that lookahead
+    rescans the rest of the text at every separator: quadratic in a long list.
+    """
+    parentheses = [(m.start(), m[0]) for m in _PARENTHESES.finditer(text)]
+    positions = [at for at, _ in parentheses]
+    cuts: list[tuple[int, int]] = []
+    for match in separator.finditer(text):
+        start, end = match.start(), match.start() + len(match[1])
+        if cuts and start < cuts[-1][1]:
+            continue  # overlaps the previous cut, which a split would have consumed
+        after = bisect.bisect_left(positions, end)
+        if after < len(parentheses) and parentheses[after][1] == ")":
+            continue
+        cuts.append((start, end))
+    return cuts
 
 
 def _html_to_text(fragment: str) -> str:

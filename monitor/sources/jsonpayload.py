@@ -7,15 +7,25 @@ Shared by every JSON provider so "the vendor served an HTML error page" and
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from monitor.errors import ParseError
 from monitor.times import parse_iso_or_none
 
+# A \uD800-\uDFFF escape: JSON allows one unpaired, Python decodes it to a lone
+# surrogate, and SQLite (like any UTF-8 writer) then refuses the string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
 
 def load_json(payload: bytes) -> Any:
-    """Decode ``payload`` or raise ParseError naming what it looked like."""
+    """Decode ``payload`` or raise ParseError naming what it looked like.
+
+    An unpaired surrogate escape (``"\\ud800"``) becomes U+FFFD, as a bad byte
+    does in an imported log: one odd character must not cost the whole poll.
+    """
     if not payload.strip():
         raise ParseError("empty response body")
     head = payload.lstrip()[:200].lower()
@@ -24,12 +34,47 @@ def load_json(payload: bytes) -> Any:
     if head.startswith(b"<"):
         raise ParseError("expected JSON, got XML")
     try:
-        return json.loads(payload)
+        # Strict, unlike json.loads(bytes), which lets UTF-8-encoded surrogates through.
+        text = payload.decode(json.detect_encoding(payload))
     except UnicodeDecodeError as exc:
         raise ParseError(f"response is not UTF-8 text: {exc.reason}") from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (truncated?)" if exc.pos >= len(payload.rstrip()) - 1 else ""
-        raise ParseError(f"invalid JSON{hint}: {exc.msg} at byte {exc.pos}") from None
+        at = len(text[: exc.pos].encode())
+        hint = " (truncated?)" if at >= len(payload.rstrip()) - 1 else ""
+        raise ParseError(f"invalid JSON{hint}: {exc.msg} at byte {at}") from None
+    except RecursionError:
+        raise ParseError("invalid JSON: nested too deeply to read") from None
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise ParseError("invalid JSON: a number too long to read") from None
+    return _without_lone_surrogates(doc) if _SURROGATE_ESCAPE.search(text) else doc
+
+
+def _without_lone_surrogates(doc: Any) -> Any:
+    """``doc`` with every unpaired surrogate in its strings (keys too) replaced by U+FFFD.
+
+    Iterative: the document may be nested as deep as the decoder allows.
+    """
+    pending: list[Any] = []
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _LONE_SURROGATE.sub("\ufffd", value)
+        if isinstance(value, list | dict):
+            pending.append(value)
+        return value
+
+    root = clean(doc)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            node[:] = [clean(member) for member in node]
+        else:
+            members = [(clean(key), clean(member)) for key, member in node.items()]
+            node.clear()
+            node.update(members)
+    return root
 
 
 def _snippet(payload: bytes) -> str:
@@ -51,10 +96,27 @@ def json_type(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, int | float):
-        return f"number {value!r}"
+        return f"number {shown(value)}"
     if isinstance(value, str):
-        return f"string {value[:40]!r}"
+        return f"string {shown(value)}"
     return "an array" if isinstance(value, list) else "an object"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A string or number quoted, cut to about ``limit`` characters; anything else named.
+
+    A reason quotes, it does not copy: the value may be a megabyte, or an array
+    nested as deep as the decoder allows.
+    """
+    if isinstance(value, str):
+        text = repr(value[:limit])
+        return text if len(value) <= limit else text + "…"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return json_type(value)
+    if isinstance(value, int) and abs(value) >= 10**limit:
+        digits = str(value)
+        return f"{digits[:limit]}… ({len(digits.lstrip('-'))} digits)"
+    return repr(value)
 
 
 class Reader:
@@ -97,7 +159,7 @@ class Reader:
         try:
             return parse_iso_or_none(self.value)
         except ValueError:
-            expected = f"expected an ISO 8601 time, got {self.value!r}"
+            expected = f"expected an ISO 8601 time, got {shown(self.value)}"
             raise ParseError(f"{self.path}: {expected}") from None
 
     def time(self) -> datetime:

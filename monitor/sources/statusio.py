@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.errors import ParseError
-from monitor.sources.jsonpayload import Reader, load_json
+from monitor.sources.jsonpayload import Reader, load_json, shown
 from monitor.sources.records import (
     DEGRADED_PERFORMANCE,
     MAJOR_OUTAGE,
@@ -197,7 +197,7 @@ def _name(field: Reader) -> str:
     """A name or id: a string with something in it, since a blank one identifies nothing."""
     text = field.text()
     if not text.strip():
-        raise ParseError(f"{field.path}: expected a non-empty string, got {text!r}")
+        raise ParseError(f"{field.path}: expected a non-empty string, got {shown(text)}")
     return text
 
 

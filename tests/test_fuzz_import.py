@@ -1,0 +1,225 @@
+"""Fuzz the reading of the user's logs: every line is an observation or a rejection, never a crash.
+
+``monitor import`` reads files it has never seen, written by tools we do not
+know. One line that raises would end the import of every line after it, so
+the property is per line: each one that is not blank or a comment yields
+exactly one ObservedLine (aware UTC, storable text, a known class) or one
+RejectedLine with a short readable reason. Counts: tests/fuzzing.py.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.cli.importer import _decoded
+from monitor.failures import Failure
+from monitor.observed import (
+    MAX_ERROR,
+    ObservedLine,
+    ParsedLine,
+    RejectedLine,
+    detect_format,
+    parse_jsonl,
+    parse_text,
+)
+from tests.fuzz_shapes import EDGE_RAW, EDGE_TIMES, Pairs, dump
+from tests.fuzzing import TOKENS, assert_readable, assert_text, assert_utc, fuzz, no_hang
+
+NOW = datetime(2026, 4, 20, 12, 0, tzinfo=UTC)
+ZONES: tuple[tzinfo | None, ...] = (
+    None,  # this machine's zone, as the CLI does without --tz
+    UTC,
+    ZoneInfo("Europe/Berlin"),
+    ZoneInfo("Pacific/Kiritimati"),  # +14:00, pushes early dates before year 1
+    ZoneInfo("America/St_Johns"),  # -03:30
+    timezone(timedelta(hours=-12)),
+)
+Parse = Callable[..., Iterator[ParsedLine]]
+
+
+def read(parse: Parse, lines: list[str], tz: tzinfo | None) -> None:
+    """The property, for one file's lines."""
+    with no_hang():
+        parsed = list(parse(lines, tz=tz, now=NOW))
+    wanted = [n for n, line in enumerate(lines, start=1) if _counted(line)]
+    assert [item.line for item in parsed] == wanted
+    for item in parsed:
+        if isinstance(item, RejectedLine):
+            assert_readable(item.reason)
+            continue
+        assert isinstance(item, ObservedLine)
+        assert_utc(item.at)
+        assert item.at <= NOW + timedelta(days=1)
+        assert_text(item.error, item.fingerprint)
+        assert_text(item.target, optional=True)
+        assert 0 < len(item.error) <= MAX_ERROR
+        assert item.failure_class in set(Failure)
+
+
+def _counted(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def read_file(raw: bytes, tz: tzinfo | None) -> None:
+    """Bytes as ``monitor import`` reads them: its line decoder, then the detected format."""
+    lines = list(_decoded(io.BytesIO(raw), None))
+    first = next((line for line in lines if _counted(line)), "")
+    file_format = detect_format(first)
+    assert file_format in ("jsonl", "text")
+    read(parse_jsonl if file_format == "jsonl" else parse_text, lines, tz)
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+TZS = st.sampled_from(ZONES)
+# Error text the classifier and the redactor have rules for, and text they do not.
+ERRORS = st.sampled_from(
+    (
+        "API Error: 401 Invalid authentication credentials",
+        "HTTP 503 Service Unavailable from https://api.example.com/v1/messages?key=sk-abc",
+        "getaddrinfo ENOTFOUND api.anthropic.com",
+        "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2ln",
+        "connect ETIMEDOUT 1.2.3.4:443 port 503 500ms",
+        "dial tcp: lookup [::1 on 127.0.0.53:53: no such host",
+        "http://[unclosed/path",
+        "",
+        " \t ",
+        "\u2028\x1c",
+    )
+) | st.text(max_size=300)
+STAMPS = st.builds(
+    lambda when, sep, frac, zone, bracket: (
+        ("[" if bracket else "")
+        + when.strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+        + frac
+        + zone
+        + ("]" if bracket else "")
+    ),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.sampled_from(("T", " ")),
+    st.sampled_from(("", ".123", ",5", ".1234567")),
+    st.sampled_from(("", "Z", "+00:00", "+14:00", "-12:00", "+0530", " +0100", " UTC", "+99")),
+    st.booleans(),
+)
+TEXT_LINES = st.lists(
+    st.builds(
+        lambda stamp, sep, error: stamp + sep + error,
+        STAMPS | st.sampled_from(EDGE_TIMES),
+        st.sampled_from((" ", " ERROR ", " - ", ": ", " | ", "\t", "")),
+        ERRORS,
+    )
+    | st.text(max_size=80),
+    max_size=12,
+)
+AT = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(EDGE_TIMES),
+    STAMPS,
+    st.sampled_from(EDGE_RAW),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+)
+STATUS = st.one_of(
+    st.integers(),
+    st.sampled_from(("503", " 401 ", "²", "٣", "1" * 5000, "", "0x1f5", "-1")),
+    st.booleans(),
+    st.floats(),
+    st.none(),
+)
+ANYTHING = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+FIELD_VALUES = {
+    "at": AT,
+    "time": AT,
+    "timestamp": AT,
+    "error": ERRORS | ANYTHING | st.sampled_from(EDGE_RAW),
+    "message": ERRORS | ANYTHING,
+    "target": ERRORS | ANYTHING | st.sampled_from(EDGE_RAW),
+    "status": STATUS,
+}
+
+
+@st.composite
+def jsonl_line(draw: st.DrawFn) -> str:
+    """One object with any of the fields a line may carry, each of any type; or a damaged one."""
+    keys = draw(st.lists(st.sampled_from(sorted(FIELD_VALUES)), max_size=5))
+    pairs = Pairs((key, draw(FIELD_VALUES[key])) for key in keys)
+    text = dump(pairs).decode("utf-8")
+    damage = draw(st.sampled_from(("none", "none", "none", "nest", "cut", "token")))
+    if damage == "nest":
+        depth = draw(st.sampled_from((10, 900, 100_000)))
+        return "[" * depth + text + "]" * depth
+    at = draw(st.integers(0, len(text)))
+    if damage == "cut":
+        return text[:at]
+    if damage == "token":
+        return text[:at] + draw(st.sampled_from(TOKENS)).decode("latin-1") + text[at:]
+    return text
+
+
+JSONL_LINES = st.lists(jsonl_line() | st.text(max_size=40), max_size=10)
+# A file: any bytes, or lines of either format, maybe behind a BOM (the reader drops one).
+FILE_BYTES = st.builds(
+    lambda bom, body: bom + body,
+    st.sampled_from((b"", b"\xef\xbb\xbf")),
+    st.one_of(
+        st.binary(max_size=2000),
+        st.lists(jsonl_line(), max_size=6).map(lambda ls: "\n".join(ls).encode("utf-8", "replace")),
+        TEXT_LINES.map(lambda ls: "\r\n".join(ls).encode("utf-8", "replace")),
+    ),
+)
+
+
+# --- properties -----------------------------------------------------------------------
+
+
+@fuzz()
+@given(lines=st.lists(st.text(max_size=200), max_size=20), tz=TZS)
+def test_the_text_reader_survives_arbitrary_lines(lines: list[str], tz: tzinfo | None) -> None:
+    read(parse_text, lines, tz)
+
+
+@fuzz()
+@given(lines=TEXT_LINES, tz=TZS)
+def test_the_text_reader_survives_timestamps_at_the_calendars_edges(
+    lines: list[str], tz: tzinfo | None
+) -> None:
+    read(parse_text, lines, tz)
+
+
+@fuzz()
+@given(lines=st.lists(st.text(max_size=200), max_size=20), tz=TZS)
+def test_the_jsonl_reader_survives_arbitrary_lines(lines: list[str], tz: tzinfo | None) -> None:
+    read(parse_jsonl, lines, tz)
+
+
+@fuzz()
+@given(lines=JSONL_LINES, tz=TZS)
+def test_the_jsonl_reader_survives_fields_of_every_type(
+    lines: list[str], tz: tzinfo | None
+) -> None:
+    read(parse_jsonl, lines, tz)
+
+
+@fuzz()
+@given(raw=FILE_BYTES, tz=TZS)
+def test_a_whole_file_of_any_bytes_is_read_line_by_line(raw: bytes, tz: tzinfo | None) -> None:
+    read_file(raw, tz)
+
+
+@fuzz()
+@given(first=st.text())
+def test_the_format_is_always_one_the_importer_knows(first: str) -> None:
+    assert detect_format(first) in ("jsonl", "text")
