@@ -35,13 +35,17 @@ _SECRET_KEY = re.compile("|".join((*_SECRET_NAME_WORDS, "sig")), re.IGNORECASE)
 def redact_url(url: str) -> str:
     """``https://h/p?api_key=abc&page=2`` -> ``https://h/p?api_key=REDACTED&page=2``.
 
-    User info (``user:pass@``) is replaced too. Unparseable input comes back
-    unchanged only if it has neither.
+    User info (``user:pass@``) is replaced too. Input that is no URL (a
+    broken ``[`` host) is scrubbed as text instead, never returned as it is.
     """
     if "://" not in url and "@" in url:
         # Proxy variables may omit the scheme (user:pass@proxy:8080); httpx adds one.
         return redact_url("http://" + url).removeprefix("http://")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - read for its check: a bad host or port raises here
+    except ValueError:
+        return redact_text(url, limit=2 * len(url) + 16)
     netloc = parts.netloc
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"

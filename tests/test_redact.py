@@ -483,3 +483,15 @@ def test_it_redacts_the_exact_values_of_secret_environment_variables(
         monkeypatch.delenv("ACME_API_KEY")
         forget_environment()
     assert redact_text("proxy said: plainwords") == "proxy said: plainwords"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://[x]/?token=abc", "http://[x]/?token=REDACTED"),
+        ("http://u:p@[x/", "http://REDACTED@[x/"),
+        ("http://[::1", "http://[::1"),
+    ],
+)
+def test_it_scrubs_a_url_it_cannot_parse_as_text(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
