@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.cli.importer import _decoded
+from monitor.cli.importer import _decoded, _Tally
 from monitor.failures import Failure
 from monitor.observed import (
     MAX_ERROR,
@@ -69,7 +69,7 @@ def _counted(line: str) -> bool:
 
 def read_file(raw: bytes, tz: tzinfo | None) -> None:
     """Bytes as ``monitor import`` reads them: its line decoder, then the detected format."""
-    lines = list(_decoded(io.BytesIO(raw), None))
+    lines = list(_decoded(io.BytesIO(raw), None, _Tally()))
     first = next((line for line in lines if _counted(line)), "")
     file_format = detect_format(first)
     assert file_format in ("jsonl", "text")
