@@ -9,7 +9,6 @@ database, a fingerprint or the terminal.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -433,8 +432,4 @@ def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
 @lru_cache(maxsize=1024)
 def _clean_target(target: str) -> str:
     """A target may be a URL with a token in its query: store the redacted form."""
-    # urlsplit refuses some text that only looks like a URL ("http://[unclosed"):
-    # redact_text still scrubs its user info and secret-named fields.
-    with contextlib.suppress(ValueError):
-        target = redact_url(target)
-    return redact_text(target, limit=200)
+    return redact_text(redact_url(target), limit=200)

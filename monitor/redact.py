@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -45,7 +46,7 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - read for its check: a bad host or port raises here
     except ValueError:
-        return redact_text(url, limit=2 * len(url) + 16)
+        return redact_text(url, limit=min(2 * len(url) + 16, 2048))
     netloc = parts.netloc
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
@@ -151,37 +152,60 @@ _FIELD = _Rule(
     # contains a secret word; matched from that word on (the part of the name
     # before it is kept as it is).
     _SECRET_NAME_WORDS,
-    rf"[\w.-]*+(?P<name_quote>{_QUOTE})?(?P<sep>{_SEP})(?P<value>{_VALUE})",
+    rf"[\w.-]{{0,64}}+(?P<name_quote>{_QUOTE})?(?P<sep>{_SEP})(?P<value>{_VALUE})",
 )
 # "invalid api key 'X'", "token X rejected", "credentials X": a secret's noun,
-# then a value that looks random.
-_NOUN = _Rule(_SECRET_NOUNS, rf"s?\s+(?P<value>{_RANDOM_VALUE})")
+# then a value that looks random. A bare "key" names many things that are no
+# secret ("cache key", "key us-east-1"): after it, only a value a key's length.
+_LONG = (
+    rf"(?=[A-Za-z_\-./+=~]*[0-9])(?=[0-9_\-./+=~]*[A-Za-z]){_VALUE_CHAR}{{16,}}"
+    r"|[A-Za-z0-9_\-]{24,}"
+)
+_LONG_VALUE = rf"""'(?:{_LONG})'|"(?:{_LONG})"|`(?:{_LONG})`|(?:{_LONG})(?!{_VALUE_CHAR})"""
+_NOUN = _Rule(
+    ("api key", "api-key", *(n for n in _SECRET_NOUNS if n != "key")),
+    rf"s?\s+(?P<value>{_RANDOM_VALUE})",
+    not_after=r"\w",
+)
+_KEY_NOUN = _Rule(("key",), rf"s?\s+(?P<value>{_LONG_VALUE})", not_after=r"\w")
+# Between an option and its value: a space, "=", or the quotes and comma of an
+# argument list printed as Python or JSON ('--api-key', 'X').
+_ARG_SEP = rf"(?:\s+|=|{_QUOTE}\s*,\s*{_QUOTE}?)"
 _RULES = (
-    # A private key in PEM, to its END line (or the end of what was kept).
+    # A private key in PEM or PGP armour, to its END line (or the end of what was kept).
     _Rule(
         ("-----BEGIN",),
-        r"[A-Z0-9 ]*PRIVATE KEY-----(?P<value>.*?)(?=-----END[A-Z0-9 ]*PRIVATE KEY-----|$)",
+        r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?P<value>.*?)"
+        r"(?=-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
         exact=True,
     ),
-    # --api-key X, --token=X, --password X: a command line's option naming a secret
+    # --api-key X, --token=X, '--password', 'X': an option whose name ends in a
+    # secret's noun (not --max-tokens, --token-file, --password-stdin, --no-auth).
     _Rule(
         ("--",),
-        rf"[\w-]*(?i:{'|'.join(_SECRET_NOUNS)}|pass|pwd|auth)[\w-]*(?:\s+|=)(?!-)(?P<value>{_VALUE})",
+        r"(?!no-)(?:[A-Za-z0-9]{1,30}[-_]){0,4}"
+        r"(?i:api-?key|key|token|secret|password|passwd|pass|pwd|credentials?|auth)"
+        rf"{_ARG_SEP}(?!-)(?P<value>{_VALUE})",
         exact=True,
         not_after=r"[\w-]",
     ),
-    # curl -u user:password, --user user:password
+    # curl -u user:password, -uuser:password, --user 'user:password'
     _Rule(
         ("-u", "--user"),
-        rf"""\s+{_QUOTE}?[^\s:"']+:(?P<value>[^\s"']+)""",
+        rf"""(?:{_ARG_SEP})?{_QUOTE}?[^\s:"',]{{1,100}}:"""
+        # a quoted pair's password may hold spaces: up to the closing quote
+        r"""(?P<value>[^\s"']+(?:\s[^\s"']+){0,5}(?=["'])|[^\s"']+)""",
         exact=True,
         not_after=r"[\w-]",
     ),
     # Webhook URLs whose path is the credential.
     _Rule(
-        ("hooks.slack.com/services/", "discord.com/api/webhooks/", "discordapp.com/api/webhooks/"),
+        ("hooks.slack.com/services/", "hooks.slack.com/triggers/", "hooks.slack.com/workflows/"),
         r"(?P<value>[A-Za-z0-9/_-]+)",
-        exact=True,
+    ),
+    _Rule(
+        ("discord.com/api/", "discordapp.com/api/"),
+        r"(?:v\d+/)?webhooks/(?P<value>[A-Za-z0-9/_-]+)",
     ),
     # https://user:password@host -> https://REDACTED@host
     _Rule(("://",), r"""(?P<value>[^\s/?#@"'<>\\]+)@""", exact=True),
@@ -197,6 +221,7 @@ _RULES = (
     _Rule(("bearer",), rf"\s+(?!(?i:{_NOT_A_CREDENTIAL})\b)(?P<value>{_BARE})", not_after=r"\w"),
     _FIELD,
     _NOUN,
+    _KEY_NOUN,
     # Known token shapes, anywhere: the prefix stays, to say what it was.
     _Rule(
         (
@@ -318,7 +343,7 @@ def _replace(found: re.Match[str]) -> str:
         if rule is _FIELD and _keeps_field(match):
             # Kept, but what it says may still quote a token ("auth_error": "bad Bearer x").
             value = combined.sub(_replace, value)
-        elif rule is _NOUN and REDACTED in (known := combined.sub(_replace, value)):
+        elif rule in (_NOUN, _KEY_NOUN) and REDACTED in (known := combined.sub(_replace, value)):
             value = known  # a known shape keeps its prefix, to say what it was
         else:
             value = _quoted(value)
@@ -328,11 +353,27 @@ def _replace(found: re.Match[str]) -> str:
 
 # An environment value shorter than this, or all digits, is no secret worth a search.
 _SHORTEST_SECRET = 8
+# A variable named for a secret: ANTHROPIC_API_KEY, GITHUB_TOKEN, DB_PASSWORD,
+# OPENAI_APIKEY; not SSH_AUTH_SOCK, OAUTH_AUTHORITY or AUTH_MODE.
+_SECRET_VARIABLE = re.compile(
+    r"(?:^|_|API)(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)$", re.IGNORECASE
+)
+# Values that name a place, not a secret: a path, a host name, a URL without user info.
+_A_PLACE = re.compile(r"[/~.].*|[a-z0-9-]+(?:\.[a-z0-9-]+)+|https?://[^@\s]*")
+
+
+def _secret_value(value: str) -> bool:
+    return (
+        len(value) >= _SHORTEST_SECRET
+        and not value.isdigit()
+        and not any(c.isspace() for c in value)
+        and not _A_PLACE.fullmatch(value)
+    )
 
 
 @functools.cache
-def _environment_secrets() -> re.Pattern[str] | None:
-    """This process's environment values whose variable is named for a secret, as one pattern.
+def _environment_secrets() -> tuple[re.Pattern[str], int] | None:
+    """This process's secret environment values as one pattern, and the longest's length.
 
     Whatever shape they have, the exact values a process holds in
     ``ANTHROPIC_API_KEY`` or ``GITHUB_TOKEN`` must never be written down:
@@ -342,13 +383,12 @@ def _environment_secrets() -> re.Pattern[str] | None:
     values = {
         value.strip()
         for name, value in os.environ.items()
-        if _SECRET_KEY.search(name)
-        and len(value.strip()) >= _SHORTEST_SECRET
-        and not value.strip().isdigit()
+        if _SECRET_VARIABLE.search(name) and _secret_value(value.strip())
     }
     if not values:
         return None
-    return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+    ordered = sorted(values, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in ordered)), len(ordered[0])
 
 
 def forget_environment() -> None:
@@ -356,7 +396,7 @@ def forget_environment() -> None:
     _environment_secrets.cache_clear()
 
 
-def redact_text(text: str, *, limit: int = 300) -> str:
+def redact_text(text: str, *, limit: int = 300, known: Collection[str] = ()) -> str:
     """A short, secret-free excerpt of a body or message, safe to store and print.
 
     Truncated first to bound the work, whitespace collapsed to one line, then
@@ -374,13 +414,22 @@ def redact_text(text: str, *, limit: int = 300) -> str:
     Slack and Discord webhook paths; ``npm_``, ``hf_``, ``AIza``, ``SG.``
     and other known token shapes; a random-looking value after a secret's
     noun (``invalid api key 'X'``, ``token X rejected``); and the exact
-    value of every environment variable named for a secret. Idempotent:
+    value of every environment variable named for a secret, and of each
+    ``known`` value (what a check sent: it knows them). Idempotent:
     ``REDACTED`` stays.
     """
     environment = _environment_secrets()
-    head = text[: limit * 4 + 512]
-    if environment is not None:
-        head = environment.sub(REDACTED, head)
-    excerpt = " ".join(head[: limit * 4].split())
+    head = text[: limit * 4]
+    values = sorted((v for v in known if v), key=len, reverse=True)
+    if environment is not None or values:
+        # Searched a little past the cut, so a value straddling it goes whole.
+        pattern, longest = environment or (None, 0)
+        head = text[: limit * 4 + max(longest, *(len(v) for v in values[:1]), 0)]
+        for value in values:
+            head = head.replace(value, REDACTED)
+        if pattern is not None:
+            head = pattern.sub(REDACTED, head)
+        head = head[: limit * 4]
+    excerpt = " ".join(head.split())
     excerpt = _compiled()[1].sub(_replace, excerpt)
     return excerpt if len(excerpt) <= limit else excerpt[: limit - 1] + "…"

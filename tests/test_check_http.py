@@ -79,7 +79,7 @@ def test_it_sends_the_key_from_the_environment_and_never_reports_it(
     assert result.failure_class == Failure.AUTH_REJECTED
     assert result.detail.startswith("HTTP 401, expected 200: ")
     assert KEY not in result.detail
-    assert "sk-REDACTED" in result.detail
+    assert "invalid x-api-key REDACTED" in result.detail  # known: replaced whole, before any cut
 
 
 def test_it_fails_clearly_when_a_referenced_variable_is_unset(tmp_path: Path) -> None:

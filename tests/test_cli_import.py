@@ -457,3 +457,34 @@ def test_it_stops_endless_input_without_line_breaks_keeping_what_came_before(con
     assert out.decode().startswith("imported 2 new failures")
     assert "line 3 runs past 16 MiB without a line break" in err.decode()
     assert len(stored(config)) == 2
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_line_of_exactly_the_cap_is_read_whatever_its_line_break(
+    config, tmp_path, capsys, ending
+):
+    from monitor.cli.importer import LINE_CAP
+
+    head = '{"at": "2026-04-14T09:44:00Z", "error": "API Error: 500 '
+    line = head + "x" * (LINE_CAP - len(head) - 2) + '"}'
+    assert len(line.encode()) == LINE_CAP
+    path = tmp_path / "exact.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + (line + ending).encode())  # a BOM is not the line
+
+    status, out, _ = run(capsys, "--config", str(config), "import", str(path))
+
+    assert status == 0
+    assert out.startswith("imported 1 new failures (0 already known) from ")
+    assert ", 0 lines unreadable" in out.splitlines()[0]
+
+
+def test_json_says_why_an_import_stopped(config, tmp_path, capsys):
+    path = tmp_path / "binary.bin"
+    path.write_bytes(json.dumps(LINES[0]).encode() + b"\n" + b"\0" * (17 << 20))
+
+    status, out, _ = run(capsys, "--config", str(config), "import", str(path), "--json")
+
+    assert status == 1
+    report = json.loads(out)
+    assert report["new"] == 1
+    assert report["stopped"].startswith("line 2 runs past 16 MiB without a line break")

@@ -341,7 +341,7 @@ TEXT_TABLE = [
     pytest.param("gh --password 'hunter2'", "gh --password 'REDACTED'", id="flag-quoted"),
     pytest.param("invalid api key 'Zx9aQw7ErTy5'", "invalid api key 'REDACTED'", id="prose-quoted"),
     pytest.param("token Zx9aQw7ErTy5Ui rejected", "token REDACTED rejected", id="prose-token"),
-    pytest.param("key a1b2c3d4e5f6 not valid", "key REDACTED not valid", id="prose-key"),
+    pytest.param("key a1b2c3d4e5f6g7h8 not valid", "key REDACTED not valid", id="prose-key"),
     pytest.param("credentials AbC123xyz789 refused", "credentials REDACTED refused", id="creds"),
     pytest.param(
         "invalid key sk-ant-api03-Zx9aQw7Er", "invalid key sk-REDACTED", id="prose-prefix"
@@ -413,6 +413,13 @@ KEPT = [
     "hf_hub_download failed: 404",
     "error: --no-auth --verbose",
     "run with -u root",
+    "monkey 123abc45",
+    "cache key 123abc45 not found",
+    "key us-east-1 unavailable",
+    "--max-tokens 4096",
+    "docker login --password-stdin registry.example.com",
+    "--token-file /tmp/t",
+    "--auth-type basic",
     "",
 ]
 

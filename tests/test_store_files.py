@@ -15,6 +15,7 @@ from monitor.errors import ConfigError
 from monitor.service.lock import InstanceLock
 from monitor.store import open_store
 from monitor.store.checkruns import CheckSpec, sync_checks
+from monitor.store.files import make_private, open_private
 
 T0 = datetime(2026, 4, 13, 15, 0, tzinfo=UTC)
 
@@ -84,3 +85,25 @@ def test_a_database_in_a_missing_folder_is_a_config_error_naming_the_key(tmp_pat
     assert "database.url: the folder" in message
     assert f"mkdir -p {tmp_path / 'data'}" in message
     assert not (tmp_path / "data").exists()
+
+
+def test_tightening_a_database_never_adds_a_permission(tmp_path: Path) -> None:
+    database = tmp_path / "monitor.db"
+    open_store(f"sqlite:///{database}").close()
+    database.chmod(0o444)  # deliberately read-only
+
+    make_private(database)
+
+    assert mode(database) == 0o400
+
+
+def test_a_lock_file_that_is_a_link_is_refused_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "someone-elses-file"
+    target.write_text("theirs")
+    target.chmod(0o644)
+    (tmp_path / "monitor.db.migrate.lock").symlink_to(target)
+
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        open_private(tmp_path / "monitor.db.migrate.lock")
+
+    assert mode(target) == 0o644

@@ -5,8 +5,8 @@ Revises: 0005
 Create Date: 2026-12-02 05:30:00
 
 A poll can succeed and still say something worth reading: the page moved
-to another host (a redirect followed), or an allow-listed component is not
-on the page. ``error`` is for polls that failed; ``note`` for the rest.
+to another host (a redirect was followed there). ``error`` is for polls
+that failed; ``note`` for what a poll that worked wants read.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -103,6 +103,28 @@ def _unsendable_header(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+def secret_values(settings: Any, env: Mapping[str, str]) -> set[str]:
+    """The values a check takes from the environment (``${NAME}``): all treated as secret.
+
+    Patterns catch ``sk-…`` keys and bearer tokens; a key with no known shape
+    that a server echoes back is caught only by knowing its value.
+    """
+    names = {name for text in _strings(settings.__dict__) for name in VARIABLE.findall(text)}
+    return {env[name] for name in names if len(env.get(name, "")) >= 4}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a settings value (walked, not serialised: this runs per check)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
 def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
     """Send the configured request and compare its status with ``expect_status``."""
     try:
@@ -151,7 +173,9 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
         meaning = " (the API is up and its auth layer answers)" if status == 401 else ""
         return CheckResult.passed(f"HTTP {status} as expected{meaning}", **evidence)
     expected = ", ".join(str(s) for s in settings.expect_status)
-    said = redact_text(text_of(response, content), limit=200)
+    said = redact_text(
+        text_of(response, content), limit=200, known=secret_values(settings, context.env)
+    )
     return CheckResult.failed(
         status_class(status),
         f"HTTP {status}, expected {expected}" + (f": {said}" if said else ""),

@@ -11,14 +11,14 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from monitor.checks.context import CheckContext, CheckMisconfigured
-from monitor.checks.http import VARIABLE
+from monitor.checks.http import secret_values
 from monitor.checks.registry import runner_for
 from monitor.checks.result import CheckResult
 from monitor.checks.settings import CheckSettings
@@ -65,28 +65,6 @@ def run_check(
         # Said in every result, so nobody mistakes an unverified pass for a verified one.
         result = replace(result, detail=f"{result.detail} [TLS verification off]")
     return started_at, round((time.perf_counter() - began) * 1000, 2), result
-
-
-def secret_values(settings: Any, env: Mapping[str, str]) -> set[str]:
-    """The values a check takes from the environment (``${NAME}``): all treated as secret.
-
-    Patterns catch ``sk-…`` keys and bearer tokens; a key with no known shape
-    that a server echoes back is caught only by knowing its value.
-    """
-    names = {name for text in _strings(settings.__dict__) for name in VARIABLE.findall(text)}
-    return {env[name] for name in names if len(env.get(name, "")) >= 4}
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every string inside a settings value (walked, not serialised: this runs per check)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
 
 
 def scrub(result: CheckResult, secrets: set[str]) -> CheckResult:

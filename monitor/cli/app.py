@@ -135,11 +135,30 @@ class EscapingFormatter(logging.Formatter):
 
     The service logs poll errors and check details; a vendor's newline in
     one must not forge a log line, nor its ESC reach the terminal. A
-    traceback, added after the line, keeps its own line breaks.
+    traceback, added after the line, keeps its own line breaks, each of its
+    lines escaped and scrubbed: an exception's message is outside text too.
     """
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return for_terminal(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        return _escaped_lines(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _escaped_lines(super().formatStack(stack_info))
+
+
+def _escaped_lines(text: str) -> str:
+    """Each line scrubbed and escaped, its indentation kept (a traceback's shape)."""
+    from monitor.redact import redact_text
+
+    lines = []
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        indent = line[: len(line) - len(body)]
+        lines.append(indent + for_terminal(redact_text(body, limit=len(body) + 64)))
+    return "\n".join(lines)
 
 
 def time_bounds(

@@ -73,8 +73,11 @@ def import_command(
     an optional target. Secrets in the text (sk-... keys, Bearer tokens) are
     redacted before anything is stored or printed. Importing the same file
     again adds nothing; unreadable lines are counted and shown, never
-    silently dropped. Exit status 0 when the import ran, 1 if FILE cannot be
-    read, 2 for a bad option.
+    silently dropped. A line is read 64 KiB at the most (a longer one is
+    skipped); input running 16 MiB without a line break is no log, and the
+    import stops there. Exit status 0 when the import ran, 1 if FILE cannot
+    be read or the import stopped (what was read before is kept), 2 for a
+    bad option.
 
     \b
     JSONL: {"at": "2026-04-14T09:41:07Z", "error": "API Error: 401 ...", "target": "api"}
@@ -179,6 +182,15 @@ def _import(
     return tally
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _content(raw: bytes, number: int) -> bytes:
+    """A line's bytes less its line break, and less a byte order mark on the first line."""
+    content = raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw
+    return content.removeprefix(_BOM) if number == 1 else content
+
+
 def _decoded(
     stream: IO[bytes], progress: Callable[[int], None] | None, tally: _Tally
 ) -> Iterator[str]:
@@ -192,16 +204,17 @@ def _decoded(
 
     pending = 0
     number = 0
-    while raw := stream.readline(LINE_CAP + 1):
+    # Room for a byte order mark and a CRLF beyond the cap: they are not the line.
+    while raw := stream.readline(LINE_CAP + len(_BOM) + 2):
         number += 1
         size = len(raw)
-        if size > LINE_CAP and not raw.endswith(b"\n"):
-            while size <= RUNAWAY_LINE and not raw.endswith(b"\n"):
+        if len(_content(raw, number)) > LINE_CAP or (not raw.endswith(b"\n") and size > LINE_CAP):
+            ended = raw.endswith(b"\n")
+            while not ended and size <= RUNAWAY_LINE:
                 raw = stream.readline(LINE_CAP)
                 size += len(raw)
-                if not raw:
-                    break
-            if size > RUNAWAY_LINE:
+                ended = not raw or raw.endswith(b"\n")
+            if not ended:
                 tally.stopped = (
                     f"line {number} runs past {RUNAWAY_LINE // (1 << 20)} MiB without a "
                     "line break: this is not a log of lines; stopped there, keeping what "
@@ -264,6 +277,7 @@ def _report(tally: _Tally, file: str, source: str | None, as_json: bool) -> None
                 "duplicates": duplicates,
                 "unreadable": tally.unreadable,
                 "unreadable_lines": [{"line": r.line, "reason": r.reason} for r in tally.rejected],
+                "stopped": tally.stopped,
                 "classes": dict(tally.classes.most_common()),
                 "first": isoformat_z(tally.first),
                 "last": isoformat_z(tally.last),

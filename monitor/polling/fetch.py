@@ -17,7 +17,7 @@ import httpx
 from monitor import __version__
 from monitor.errors import FetchError
 from monitor.failures import Failure
-from monitor.redact import redact_url
+from monitor.redact import redact_text, redact_url
 from monitor.transport import tls_context, transport_failure
 
 USER_AGENT = f"monitor/{__version__} (status-page poller; +https://pypi.org/project/monitor/)"
@@ -159,7 +159,7 @@ def _moved_to(url: str, response: httpx.Response) -> str | None:
     """
     if not response.history or response.url.host == httpx.URL(url).host:
         return None
-    return redact_url(str(response.url))
+    return redact_text(redact_url(str(response.url)), limit=500)
 
 
 def _read_capped(response: httpx.Response, limits: Limits, deadline: float) -> bytes:
