@@ -186,6 +186,7 @@ def test_it_prints_one_json_object_with_json(config, tmp_path, capsys):
         "unreadable_lines": [
             {"line": 5, "reason": "not valid JSON (Expecting value); expected one object a line"}
         ],
+        "stopped": None,
         "classes": {"connect_timeout": 2, "auth_rejected": 1, "server_error": 1},
         "first": "2026-04-14T09:41:07Z",
         "last": "2026-04-14T09:43:00Z",
