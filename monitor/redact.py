@@ -424,7 +424,7 @@ def redact_text(text: str, *, limit: int = 300, known: Collection[str] = ()) -> 
     if environment is not None or values:
         # Searched a little past the cut, so a value straddling it goes whole.
         pattern, longest = environment or (None, 0)
-        head = text[: limit * 4 + max(longest, *(len(v) for v in values[:1]), 0)]
+        head = text[: limit * 4 + max([longest, *map(len, values)])]
         for value in values:
             head = head.replace(value, REDACTED)
         if pattern is not None:
