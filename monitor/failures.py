@@ -98,12 +98,3 @@ FAMILIES: dict[Family, tuple[Failure, ...]] = {
     Family.UNCLASSIFIED: (F.UNCLASSIFIED,),
 }
 del F
-
-_FAMILY_OF: dict[str, Family] = {
-    member: family for family, members in FAMILIES.items() for member in members
-}
-
-
-def family_of(failure_class: str) -> Family:
-    """The family of a stored class; one this version does not know is unclassified."""
-    return _FAMILY_OF.get(failure_class, Family.UNCLASSIFIED)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from monitor.correlate import classes
-from monitor.failures import FAMILIES, Failure, Family, family_of
+from monitor.failures import FAMILIES, Failure, Family
 
 
 def test_every_class_is_stored_as_its_snake_case_name() -> None:
@@ -29,22 +27,6 @@ def test_the_families_sort_every_class_exactly_once() -> None:
     assert set(counted) == set(Failure)
     assert set(counted.values()) == {1}
     assert set(FAMILIES) == set(Family)
-
-
-@pytest.mark.parametrize(
-    ("stored", "family"),
-    [
-        ("auth_rejected", Family.CREDENTIALS),
-        ("dns_failure", Family.NETWORK),
-        ("timeout", Family.SERVER),
-        ("connect_timeout", Family.NETWORK),
-        ("callback_failed", Family.LOCAL),
-        ("unclassified", Family.UNCLASSIFIED),
-        ("written_by_a_newer_version", Family.UNCLASSIFIED),
-    ],
-)
-def test_it_names_the_family_of_a_stored_class(stored: str, family: Family) -> None:
-    assert family_of(stored) is family
 
 
 def test_the_correlator_reads_no_connection_as_the_network_family() -> None:
