@@ -1184,11 +1184,11 @@ def test_it_closes_a_failure_skipped_ever_since():
     """Failed once at 11:05, skipped since: not 'still open', so a 500 is not tipped."""
     creds = Series(
         CREDS,
-        "laptop",
+        "local",
         (
-            Run(CREDS.name, "laptop", t(11, 5), False, "credentials_expired"),
-            Run(CREDS.name, "laptop", t(11, 6), True, skipped=True),
-            Run(CREDS.name, "laptop", t(11, 50), True, skipped=True),
+            Run(CREDS.name, "local", t(11, 5), False, "credentials_expired"),
+            Run(CREDS.name, "local", t(11, 6), True, skipped=True),
+            Run(CREDS.name, "local", t(11, 50), True, skipped=True),
         ),
     )
     verdict = explain(

@@ -14,6 +14,7 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo, echo_json
+from monitor.correlate.agreement import ProbeView
 from monitor.correlate.evidence import evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import Verdict, explain
@@ -25,6 +26,12 @@ from monitor.times import isoformat_z, parse_duration, parse_time, zone
 MAX_WINDOW = timedelta(hours=24)
 TZ_HELP = (
     "Zone for times typed without an offset and for local times shown. Default: this machine's."
+)
+probe_option = click.option(
+    "--probe",
+    metavar="NAME",
+    help="Only this probe's check runs and heartbeats (imported failures stay). "
+    "Default: every probe writing to this database.",
 )
 
 
@@ -46,19 +53,30 @@ TZ_HELP = (
     help="Look this far either side of --at.",
 )
 @click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)
+@probe_option
 @json_option
 @pass_app
-def why(app: App, at_text: str, window_text: str, tz_name: str | None, as_json: bool) -> None:
+def why(
+    app: App,
+    at_text: str,
+    window_text: str,
+    tz_name: str | None,
+    probe: str | None,
+    as_json: bool,
+) -> None:
     """Explain failures at a moment: upstream, local, network, or not enough evidence.
 
     Lines up what the checks and your imported logs saw against what the
     status pages declared, and says which side is at fault, how sure, why,
-    and what to do next.
+    and what to do next. With several probes writing to one database, what
+    each saw is evidence too: a call failing on one machine while another
+    makes it fine is that machine's trouble; failing on every one, it is not.
 
     \b
     Examples:
       monitor why --at "2026-04-14 10:00" --tz UTC
       monitor why --at "2h ago" --window 1h
+      monitor why --probe laptop
       monitor why --json
     """
     tz = _zone(tz_name)
@@ -68,7 +86,7 @@ def why(app: App, at_text: str, window_text: str, tz_name: str | None, as_json: 
     from monitor.store.evidence import read_around
 
     tolerance = Tolerance(lead=config.correlate.lead, lag=config.correlate.lag)
-    readings = read_around(app.store(), at, window, tolerance)
+    readings = read_around(app.store(), at, window, tolerance, probe)
     evidence = evidence_from(
         readings, at, window, tolerance=tolerance, observed_gap=config.correlate.observed_gap
     )
@@ -83,9 +101,12 @@ def why(app: App, at_text: str, window_text: str, tz_name: str | None, as_json: 
 @click.option("--since", default="24h ago", show_default=True, metavar="TIME", help="Start.")
 @click.option("--until", default="now", show_default=True, metavar="TIME", help="End.")
 @click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)
+@probe_option
 @json_option
 @pass_app
-def timeline(app: App, since: str, until: str, tz_name: str | None, as_json: bool) -> None:
+def timeline(
+    app: App, since: str, until: str, tz_name: str | None, probe: str | None, as_json: bool
+) -> None:
     """Local failure windows and upstream windows merged in time order.
 
     The story of a bad afternoon: when each check started and stopped
@@ -105,7 +126,7 @@ def timeline(app: App, since: str, until: str, tz_name: str | None, as_json: boo
     tz = _zone(tz_name)
     from monitor.store.evidence import read_between, watched_between
 
-    readings = read_between(app.store(), lo, hi)
+    readings = read_between(app.store(), lo, hi, probe)
     events = timeline_events(readings, lo, hi, app.config.correlate.observed_gap)
     if as_json:
         echo_json(
@@ -146,6 +167,16 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "local": [local_json(w) for w in verdict.local],
         "upstream": [upstream_json(w) for w in verdict.upstream],
         "coverage": coverage_json(verdict.coverage),
+        "probes": [
+            {
+                "probe": view.probe,
+                "host": view.host,
+                "runs": view.runs,
+                "failed": list(view.failed),
+                "passed": list(view.passed),
+            }
+            for view in verdict.probes
+        ],
         "unreadable_sources": [
             {
                 "source": page.source,
@@ -231,10 +262,22 @@ def verdict_lines(verdict: Verdict, tz: tzinfo | None) -> list[str]:
     lines += [f"  {page.unread()}: what it declared then is unknown" for page in verdict.unread]
     if not verdict.upstream and not verdict.unread:
         lines.append("  nothing declared on the status pages")
+    if verdict.probes:
+        lines += ["", "Probes:"]
+        lines += [f"  {_probe_line(view)}" for view in verdict.probes]
     lines += ["", "Why:"]
     lines += [f"  - {reason}" for reason in verdict.reasons]
     lines += ["", f"Coverage: {_coverage_line(verdict, tz)}"]
     return lines
+
+
+def _probe_line(view: ProbeView) -> str:
+    """ "laptop (host a1): 40 runs; failed api; passed control": which probe saw what."""
+    where = f" (host {view.host})" if view.host else ""
+    seen = [f"failed {', '.join(view.failed)}"] if view.failed else []
+    seen += [f"passed {', '.join(view.passed)}"] if view.passed else []
+    runs = f"{view.runs} run{'s' if view.runs != 1 else ''}"
+    return f"{view.probe}{where}: {'; '.join([runs, *seen])}"
 
 
 def _local_group(windows: list[LocalWindow], tz: tzinfo | None) -> str:
@@ -246,7 +289,7 @@ def _local_group(windows: list[LocalWindow], tz: tzinfo | None) -> str:
     classes = ", ".join(dict.fromkeys(c for w in windows for c in w.failure_classes))
     failures, runs = sum(w.failures for w in windows), sum(w.runs for w in windows)
     return (
-        f"{first.name} [{label}] {classes}: {failures} failed of {runs} in "
+        f"{first.label} [{label}] {classes}: {failures} failed of {runs} in "
         f"{len(windows)} spells, {_range(first.start, last.end, tz)}"
     )
 
@@ -254,7 +297,7 @@ def _local_group(windows: list[LocalWindow], tz: tzinfo | None) -> str:
 def _local_line(window: LocalWindow, tz: tzinfo | None) -> str:
     label = "imported" if window.kind == "observed" else window.role
     return (
-        f"{window.name} [{label}] {', '.join(window.failure_classes)}: "
+        f"{window.label} [{label}] {', '.join(window.failure_classes)}: "
         f"{window.failures} failed of {window.runs}, {_range(window.start, window.end, tz)}"
     )
 

@@ -123,5 +123,15 @@ def network_step(windows: list[LocalWindow]) -> str:
     )
 
 
+def private_step(windows: list[LocalWindow]) -> str:
+    """The vendor answers these calls badly on this machine only: what differs here."""
+    hosts = ", ".join(dict.fromkeys(host_of(w.target) if w.target else w.name for w in windows))
+    return (
+        f"Look at what this machine sends to {hosts} that the others do not: a proxy in "
+        "the way, the key's account or plan, the region it reaches; nothing points at "
+        "a vendor outage."
+    )
+
+
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]

@@ -8,10 +8,11 @@ is worked out here (``coverage_of``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from monitor.correlate.agreement import Peers, peers_of
 from monitor.correlate.classes import LOCAL_KINDS, LOCAL_SETUP, NETWORK, NOT_EVIDENCE
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
@@ -36,9 +37,10 @@ def family(failure_class: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Activity:
-    """What one check did in the window asked about: how many runs passed and failed."""
+    """What one check did on one probe in the window asked about: runs passed and failed."""
 
     check: CheckInfo
+    probe: str
     runs: int
     passed: int
     failed: int
@@ -62,8 +64,15 @@ class Evidence:
     coverage: Coverage
     tolerance: Tolerance
     pages: tuple[Page, ...] = ()
+    # The runs themselves, for what the other probes saw (``agreement``), and
+    # each probe's host where a heartbeat named it.
+    series: tuple[Series, ...] = ()
+    hosts: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     # Each local window's matches, worked out once: every rule and aside asks.
     _matched: dict[LocalWindow, list[Match]] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
+    _peers: dict[LocalWindow, Peers | None] = field(
         default_factory=dict, init=False, compare=False, hash=False, repr=False
     )
 
@@ -85,6 +94,17 @@ class Evidence:
     def explained(self, window: LocalWindow) -> bool:
         return bool(self.matches(window))
 
+    def peers(self, window: LocalWindow) -> Peers | None:
+        """What the other probes saw of ``window``'s check meanwhile (``agreement``)."""
+        if window not in self._peers:
+            self._peers[window] = peers_of(window, self.series, self.hosts, self.hi)
+        return self._peers[window]
+
+    def private(self, window: LocalWindow) -> bool:
+        """Another machine made the same call while ``window`` failed, and it worked."""
+        found = self.peers(window)
+        return found is not None and found.private
+
     def vendor(self) -> list[LocalWindow]:
         """Failures of calls to the vendor (checks with role vendor, and imported ones)."""
         return [
@@ -96,10 +116,19 @@ class Evidence:
     def control(self) -> list[LocalWindow]:
         return [w for w in self.local if w.role == "control" and not _only(w, NOT_EVIDENCE)]
 
-    def control_passed(self) -> bool:
-        """A control check ran in the window and none of its runs failed."""
-        controls = [a for a in self.activity if a.check.role == "control" and a.runs]
-        return bool(controls) and not self.control() and any(a.passed for a in controls)
+    def control_passed(self, probes: Collection[str | None] | None = None) -> bool:
+        """A control check ran in the window and none of its runs failed.
+
+        Given ``probes`` (the ones whose failures are weighed), only their
+        controls count: another machine's control says nothing of this one's
+        path. An imported failure (no probe) is this machine's, any probe's.
+        """
+        mine = _probes(probes)
+        controls = [
+            a for a in self.activity if a.check.role == "control" and a.runs and _on(a.probe, mine)
+        ]
+        failed = [w for w in self.control() if _on(w.probe, mine)]
+        return bool(controls) and not failed and any(a.passed for a in controls)
 
     def setup(self) -> list[LocalWindow]:
         """Failures that describe this machine: credentials file, callback port, clock.
@@ -121,15 +150,28 @@ class Evidence:
 
     def reachable(self) -> list[str]:
         """Vendor checks whose passing runs got 401: the API up, refusing no credentials."""
-        return [
-            a.check.name
-            for a in self.activity
-            if a.check.role == "vendor" and a.passed and 401 in a.passed_statuses
-        ]
+        return list(
+            dict.fromkeys(
+                a.check.name
+                for a in self.activity
+                if a.check.role == "vendor" and a.passed and 401 in a.passed_statuses
+            )
+        )
 
 
 def _only(window: LocalWindow, classes: frozenset[str]) -> bool:
     return bool(window.failure_classes) and set(window.failure_classes) <= classes
+
+
+def _probes(probes: Collection[str | None] | None) -> frozenset[str] | None:
+    """The probes named, or None for all (none given, or an imported failure among them)."""
+    if probes is None or None in probes:
+        return None
+    return frozenset(p for p in probes if p is not None)
+
+
+def _on(probe: str | None, probes: frozenset[str] | None) -> bool:
+    return probes is None or probe is None or probe in probes
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +179,8 @@ class Readings:
     """What the store read for a span: the rows, as windows' raw material, and nothing judged.
 
     ``alive`` are the service's heartbeat spans meeting the span; ``pages``
-    the status pages as read for it (empty for a timeline).
+    the status pages as read for it (empty for a timeline); ``hosts`` which
+    host each probe's service ran on, where a heartbeat said.
     """
 
     series: tuple[Series, ...] = ()
@@ -145,6 +188,7 @@ class Readings:
     upstream: tuple[UpstreamWindow, ...] = ()
     alive: tuple[tuple[datetime, datetime], ...] = ()
     pages: tuple[Page, ...] = ()
+    hosts: tuple[tuple[str, str], ...] = ()  # (probe, host) from the heartbeats
 
 
 def evidence_from(
@@ -167,6 +211,7 @@ def evidence_from(
         tolerance=tolerance,
         observed_gap=observed_gap,
         pages=readings.pages,
+        hosts=dict(readings.hosts),
     )
 
 
@@ -177,7 +222,7 @@ def timeline_events(
     local = [w for s in readings.series for w in check_windows(s)]
     imported = observed_windows(readings.observations, observed_gap, family)
     local += [w for w in imported if w.overlaps(lo, hi)]
-    events: list[LocalWindow | UpstreamWindow] = [*local, *readings.upstream]
+    events: list[LocalWindow | UpstreamWindow] = [*_labelled(local), *readings.upstream]
     # Upstream first on a tie: the declaration frames what follows it.
     events.sort(key=lambda e: (e.start, isinstance(e, LocalWindow), getattr(e, "name", "")))
     return events
@@ -194,6 +239,7 @@ def gather(
     tolerance: Tolerance,
     observed_gap: timedelta,
     pages: Iterable[Page] = (),
+    hosts: Mapping[str, str] | None = None,
 ) -> Evidence:
     """Turn the store's rows around ``at`` into windows and per-check activity."""
     lo, hi = at - window, at + window
@@ -201,26 +247,39 @@ def gather(
     local = [w for s in series for w in check_windows(s) if w.overlaps(lo, hi)]
     imported = observed_windows(observations, observed_gap, family)
     local += [w for w in imported if w.overlaps(lo, hi)]
-    local.sort(key=lambda w: (w.start, w.name))
+    local.sort(key=lambda w: (w.start, w.name, w.probe or ""))
     return Evidence(
         at=at,
         lo=lo,
         hi=hi,
-        local=tuple(local),
+        local=tuple(_labelled(local, {s.probe for s in series})),
         activity=tuple(_activity(series, lo, hi)),
         upstream=tuple(upstream),
         coverage=coverage,
         tolerance=tolerance,
         pages=tuple(pages),
+        series=tuple(series),
+        hosts=dict(hosts or {}),
     )
 
 
+def _labelled(windows: list[LocalWindow], probes: set[str] | None = None) -> list[LocalWindow]:
+    """The windows, told to name their probe when more than one probe is in view.
+
+    One probe needs no naming (every line would carry the same word); with
+    several, "api failed" must say where.
+    """
+    seen = set(probes or ()) | {w.probe for w in windows if w.probe is not None}
+    if len(seen) < 2:
+        return windows
+    return [replace(w, several_probes=True) if w.probe is not None else w for w in windows]
+
+
 def _activity(series: Sequence[Series], lo: datetime, hi: datetime) -> list[Activity]:
-    merged: dict[str, tuple[CheckInfo, int, int, int, set[int]]] = {}
+    merged: dict[tuple[str, str], tuple[CheckInfo, int, int, int, set[int]]] = {}
     for item in series:
-        check, runs, passed, failed, statuses = merged.get(
-            item.check.name, (item.check, 0, 0, 0, set())
-        )
+        key = (item.check.name, item.probe)
+        check, runs, passed, failed, statuses = merged.get(key, (item.check, 0, 0, 0, set()))
         for run in item.runs:
             if not lo <= run.started_at <= hi or run.skipped:
                 continue
@@ -231,5 +290,7 @@ def _activity(series: Sequence[Series], lo: datetime, hi: datetime) -> list[Acti
                     statuses.add(run.http_status)
             else:
                 failed += 1
-        merged[item.check.name] = (check, runs, passed, failed, statuses)
-    return [Activity(c, r, p, f, frozenset(s)) for c, r, p, f, s in merged.values()]
+        merged[key] = (check, runs, passed, failed, statuses)
+    return [
+        Activity(c, probe, r, p, f, frozenset(s)) for (_, probe), (c, r, p, f, s) in merged.items()
+    ]

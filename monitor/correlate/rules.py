@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from monitor.correlate.advice import capital, credential_step, network_step, upstream_step
+from monitor.correlate.advice import (
+    capital,
+    credential_step,
+    network_step,
+    private_step,
+    upstream_step,
+)
+from monitor.correlate.agreement import Peers, private_reason, probe_list, shared_reason
 from monitor.correlate.classes import ANSWERED, AUTH, LOCAL_KINDS, NETWORK, PATH, SERVER_SIDE
 from monitor.correlate.evidence import Evidence
 from monitor.correlate.matching import host_of
@@ -60,20 +67,27 @@ def network(evidence: Evidence) -> Finding | None:
     # vendor answering (a 500, a 401) meanwhile proves the path to it works.
     vendor = evidence.vendor()
     unreached = [v for v in vendor if not set(v.failure_classes) <= ANSWERED]
+    # A control fails for the machine it ran on: another probe's lost control
+    # says nothing of this one's path.
     control = [
         w
         for w in evidence.control()
-        if set(w.failure_classes) & PATH and any(w.meets(v) for v in unreached)
+        if set(w.failure_classes) & PATH
+        and any(w.meets(v) and _same_probe(w, v) for v in unreached)
     ]
     broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
     everywhere = _every_target(evidence, broken)
     # A host that answered meanwhile (a 503, a 401) had a name and a route: a
-    # lookup or a connection lost beside that is a blip, not the path.
+    # lookup or a connection lost beside that is a blip, not the path. What
+    # the other probes saw decides the rest (``one_machine``, ``upstream_undeclared``).
     answered = [w for w in vendor if set(w.failure_classes) & ANSWERED]
     unexplained = [
         w
         for w in broken
-        if not evidence.explained(w) and not any(_same_host(w, a) and w.meets(a) for a in answered)
+        if not evidence.explained(w)
+        and not any(_same_host(w, a) and w.meets(a) for a in answered)
+        and not evidence.private(w)
+        and not _shared_past_controls(evidence, w)
     ]
     if control:
         path_down = broken or any(set(w.failure_classes) & NETWORK for w in control)
@@ -97,7 +111,8 @@ def network(evidence: Evidence) -> Finding | None:
     failed = [*broken, *control]
     what = "; ".join(network_failures(failed))
     reasons = list(window_reasons(failed))
-    if not control and evidence.control_passed():
+    reasons += [shared_reason(p) for p in _peers(evidence, failed) if p.shared]
+    if not control and evidence.control_passed({w.probe for w in failed}):
         reasons.append(
             "the control target passed: the trouble is on the way to this vendor only "
             "(DNS, a proxy or firewall rule, a VPN route)"
@@ -138,11 +153,19 @@ def upstream_declared(evidence: Evidence) -> Finding | None:
         f"{'fall inside it' if best.fit == 'inside' else 'overlap it'}."
     )
     rejected = any(need_of(m.local) == "credential" for m in explained)
+    reasons = list(match_reasons(explained))
+    private = [p for p in _peers(evidence, [m.local for m in explained]) if p.private]
+    if private:
+        # The declared trouble reached only some machines: for rejected
+        # credentials that leaves this machine's key in doubt.
+        reasons += [private_reason(p) for p in private]
+        if any(need_of(p.window) == "credential" for p in private) and confidence == "high":
+            confidence = "medium"
     return Finding(
         verdict="upstream",
         confidence=confidence,
         summary=summary,
-        reasons=match_reasons(explained),
+        reasons=tuple(reasons),
         next_step=upstream_step(lead, rejected),
         local=tuple(m.local for m in explained),
         upstream=tuple(dict.fromkeys(m.upstream for m in explained)),
@@ -162,11 +185,15 @@ def credentials(evidence: Evidence) -> Finding | None:
     if not rejected:
         return None
     reachable = evidence.reachable()
+    peers = _peers(evidence, rejected)
+    # The same call with credentials passing on another machine meanwhile is as
+    # direct as a 401 to no credentials: the API is up and takes good ones.
+    accepted = [p for p in peers if p.private]
     files = [w for w in evidence.setup() if w.check_kind == "credentials_file"]
-    confidence: Confidence = "high" if reachable else "medium"
+    confidence: Confidence = "high" if reachable or accepted else "medium"
     if files and confidence == "medium":
         confidence = "high"
-    if all(w.kind == "observed" for w in rejected) and not reachable:
+    if all(w.kind == "observed" for w in rejected) and not (reachable or accepted):
         confidence = "low" if not files else "medium"
     # One rejected call among many good ones is a blip (a token rotated between
     # two requests), not a reason to delete anything.
@@ -181,6 +208,12 @@ def credentials(evidence: Evidence) -> Finding | None:
             f"{', '.join(reachable)} passed: the API is up and answers 401 to a call "
             "without credentials, as it should"
         )
+    reasons += [private_reason(p) for p in accepted]
+    # Rejected on every machine: not one machine's file or clock, but the key or
+    # account they all use (or the vendor's sign-in, which no page declared).
+    reasons += [
+        f"{shared_reason(p)}; the key or account they share is rejected" for p in peers if p.shared
+    ]
     reasons += window_reasons(files)
     unread = [p for p in evidence.unread() if p.source in {w.source for w in rejected}]
     if unread:
@@ -188,7 +221,11 @@ def credentials(evidence: Evidence) -> Finding | None:
         confidence = "low"
         reasons += [f"{p.unread()}: declared sign-in trouble cannot be ruled out" for p in unread]
     classes = {c for w in rejected for c in w.failure_classes}
-    up = "the API is up" if reachable else "no declared trouble on what they use explains it"
+    up = (
+        "the API is up"
+        if reachable or accepted
+        else "no declared trouble on what they use explains it"
+    )
     if unread and not reachable:
         up = "the status page could not be read to rule out the vendor"
     return Finding(
@@ -262,11 +299,17 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
     failing = [
         w
         for w in evidence.vendor()
-        if w.failure_classes and w.failure_classes[0] in SERVER_SIDE and not evidence.explained(w)
+        if not evidence.explained(w)
+        and not evidence.private(w)
+        and (
+            (w.failure_classes and w.failure_classes[0] in SERVER_SIDE)
+            or _shared_past_controls(evidence, w)
+        )
     ]
     if not failing:
         return None
-    control_ok = evidence.control_passed()
+    control_ok = evidence.control_passed({w.probe for w in failing})
+    shared = [p for p in _peers(evidence, failing) if p.shared]
     unread = [p for p in evidence.unread() if p.source in {w.source for w in failing}]
     if unread:
         summary = (
@@ -281,15 +324,20 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
             f"from the vendor{' while the control target is fine' if control_ok else ''}."
         )
         declared = ("no incident or maintenance on what these calls use covers them",)
+    if control_ok:
+        control = "the control target passed in the same window"
+    elif shared:
+        control = "no control check ran, but the other probes stand in for one"
+    else:
+        control = "no control check ran, so a problem on this side cannot be ruled out"
     return Finding(
         verdict="upstream",
-        confidence="medium" if control_ok else "low",
+        confidence="medium" if control_ok or shared else "low",
         summary=summary,
         reasons=(
             *window_reasons(failing),
-            "the control target passed in the same window"
-            if control_ok
-            else "no control check ran, so a problem on this side cannot be ruled out",
+            *(shared_reason(p) for p in shared),
+            control,
             *declared,
         ),
         next_step=(
@@ -304,11 +352,65 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
     )
 
 
+def one_machine(evidence: Evidence) -> Finding | None:
+    """A call fails on some probes while another makes it without trouble meanwhile.
+
+    The vendor answers that call, so the trouble is the failing machines'
+    (``agreement``): their path when they could not reach or hear back from
+    it, what they send (their key's account, their proxy, their region) when
+    the vendor answered them badly. Rejected credentials are ``credentials``'
+    to weigh; trouble declared on what the call uses still weighs as declared.
+    """
+    private = [
+        peers
+        for w in evidence.vendor()
+        if w.kind == "check"
+        and not evidence.explained(w)
+        and not set(w.failure_classes) <= AUTH
+        and (peers := evidence.peers(w)) is not None
+        and peers.private
+    ]
+    if not private:
+        return None
+    failed = [p.window for p in private]
+    probes = probe_list(f for p in private for f in p.failing)
+    others = probe_list(o for p in private for o in p.passing)
+    path = all(set(w.failure_classes) <= PATH for w in failed)
+    failures = sum(w.failures for w in failed)
+    passed = min(p.passed_runs for p in private)
+    confidence: Confidence = "high" if failures >= 3 and passed >= 2 else "medium"
+    if failures < 2:
+        confidence = "low"  # one lost call beside good ones is a blip
+    elif not path:
+        confidence = "medium"  # a bad answer to one machine may still be the vendor's region
+    if path:
+        what = "; ".join(network_failures(failed))
+        summary = (
+            f"Only {probes} fails, and {others} makes the same calls meanwhile: it is the "
+            f"path from {probes}, not the vendor: {what}."
+        )
+    else:
+        summary = (
+            f"Only {probes} fails ({classes_of(failed)}), and {others} makes the same calls "
+            f"meanwhile: it is something on {probes}'s side, not a vendor outage."
+        )
+    return Finding(
+        verdict="network" if path else "local",
+        confidence=confidence,
+        summary=summary,
+        reasons=(*window_reasons(failed), *(private_reason(p) for p in private)),
+        next_step=(network_step(failed) if path else private_step(failed))
+        + f" Compare {probes} with {others}, which gets through.",
+        local=tuple(failed),
+    )
+
+
 RULES: tuple[Rule, ...] = (
     network,
     upstream_declared,
     credentials,
     local_setup,
+    one_machine,
     upstream_undeclared,
 )
 
@@ -329,6 +431,28 @@ def _rank(match: Match, evidence: Evidence) -> tuple[bool, int, bool, int, timed
     )
 
 
+def _same_probe(a: LocalWindow, b: LocalWindow) -> bool:
+    """Whether two failures were seen from one machine (an imported one is this machine's)."""
+    return a.probe is None or b.probe is None or a.probe == b.probe
+
+
+def _peers(evidence: Evidence, windows: list[LocalWindow]) -> list[Peers]:
+    return [p for w in windows if (p := evidence.peers(w)) is not None]
+
+
+def _shared_past_controls(evidence: Evidence, window: LocalWindow) -> bool:
+    """A vendor host no probe could reach while the probes' own controls passed.
+
+    From one machine a refused connection or a name that does not resolve is
+    the path's doing; from several machines at once, each reaching its control
+    target, it is the vendor's name or front door.
+    """
+    if not set(window.failure_classes) & NETWORK:
+        return False
+    peers = evidence.peers(window)
+    return peers is not None and peers.shared and evidence.control_passed(peers.failing)
+
+
 def _same_host(a: LocalWindow, b: LocalWindow) -> bool:
     return bool(a.target and b.target) and host_of(a.target) == host_of(b.target)
 
@@ -339,14 +463,19 @@ def _every_target(evidence: Evidence, broken: list[LocalWindow]) -> bool:
     Every target means every check that probes one and could run: a credentials
     file or a port has no network target, a misconfigured check tried none.
     """
-    unusable = {w.name for w in evidence.unusable()}
-    ran = {
-        a.check.name
-        for a in evidence.activity
-        if a.runs
-        and a.check.role == "vendor"
-        and a.check.kind not in LOCAL_KINDS
-        and (a.passed or a.check.name not in unusable)
-    }
-    hit = {w.name for w in broken if w.kind == "check"}
-    return len(ran) >= 2 and ran <= hit
+    unusable = {(w.name, w.probe) for w in evidence.unusable()}
+    ran: dict[str, set[str]] = {}
+    for a in evidence.activity:
+        if (
+            a.runs
+            and a.check.role == "vendor"
+            and a.check.kind not in LOCAL_KINDS
+            and (a.passed or (a.check.name, a.probe) not in unusable)
+        ):
+            ran.setdefault(a.probe, set()).add(a.check.name)
+    hit = {(w.name, w.probe) for w in broken if w.kind == "check"}
+    # Per machine: each probe tries its own targets along its own path.
+    return any(
+        len(names) >= 2 and all((name, probe) in hit for name in names)
+        for probe, names in ran.items()
+    )

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from monitor.correlate.agreement import ProbeView, probe_views
 from monitor.correlate.evidence import Evidence
 from monitor.correlate.pages import Page
 from monitor.correlate.relevance import why_not
@@ -51,6 +52,8 @@ class Verdict:
     upstream: tuple[UpstreamWindow, ...]
     coverage: Coverage
     unread: tuple[Page, ...] = ()
+    # What each probe saw, when more than one ran checks in the window.
+    probes: tuple[ProbeView, ...] = ()
 
 
 def explain(evidence: Evidence) -> Verdict:
@@ -71,6 +74,7 @@ def explain(evidence: Evidence) -> Verdict:
     ]
     unusable = [_unusable(w) for w in evidence.unusable()]
     reasons = tuple(dict.fromkeys((*chosen.reasons, *aside, *unusable)))
+    views = probe_views(evidence.series, evidence.hosts, evidence.lo, evidence.hi)
     return Verdict(
         at=evidence.at,
         lo=evidence.lo,
@@ -84,6 +88,7 @@ def explain(evidence: Evidence) -> Verdict:
         upstream=tuple(dict.fromkeys([*chosen.upstream, *context])),
         coverage=evidence.coverage,
         unread=tuple(unread),
+        probes=views if len(views) > 1 else (),
     )
 
 
@@ -131,7 +136,7 @@ def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
 
 def _fixed(window: LocalWindow) -> str:
     ended = f"{window.end:%H:%M} UTC" if window.end else "then"
-    what = f"{window.name} failed ({', '.join(window.failure_classes)})"
+    what = f"{window.label} failed ({', '.join(window.failure_classes)})"
     if window.kind == "observed":
         return (
             f"{what} {span_text(window.start, window.end)} and was not seen failing after "
@@ -153,7 +158,7 @@ def _weigh(evidence: Evidence, findings: list[Finding]) -> Finding:
         by_verdict.setdefault(finding.verdict, []).append(finding)
     upstream = _strongest(by_verdict.get("upstream", []))
     local = _merge_local(by_verdict.get("local", []))
-    network = by_verdict.get("network", [None])[0]
+    network = _strongest(by_verdict.get("network", []))
     if network is not None and all(
         RANK[network.confidence] >= RANK[other.confidence] for other in (upstream, local) if other
     ):
@@ -229,7 +234,7 @@ def _both_ways(upstream: Finding, local: Finding) -> Finding:
 
 
 def _unexplained(failing: list[LocalWindow]) -> Finding:
-    names = ", ".join(dict.fromkeys(w.name for w in failing))
+    names = ", ".join(dict.fromkeys(w.label for w in failing))
     return Finding(
         verdict="inconclusive",
         confidence="low",
@@ -238,7 +243,7 @@ def _unexplained(failing: list[LocalWindow]) -> Finding:
             "known local or network pattern."
         ),
         reasons=tuple(
-            f"{w.name} failed {w.failures}\u00d7 ({', '.join(w.failure_classes)}) "
+            f"{w.label} failed {w.failures}\u00d7 ({', '.join(w.failure_classes)}) "
             f"{span_text(w.start, w.end)}: {w.detail}".rstrip(": ")
             for w in failing
         ),
@@ -302,13 +307,14 @@ def _aside(window: UpstreamWindow, verdict: str, evidence: Evidence) -> str:
         return f"{base}, but it does not explain the failures seen here (another source)"
     page = next((p for p in evidence.pages if p.source == window.source), None)
     reason = why_not(mine[0], window, evidence.tolerance, page)
-    return f"{base}, but it does not explain {mine[0].name}'s failures: {reason}"
+    return f"{base}, but it does not explain {mine[0].label}'s failures: {reason}"
 
 
 def _unusable(window: LocalWindow) -> str:
     if Failure.INTERNAL_ERROR in window.failure_classes:
         return (
-            f"{window.name} could not run (internal_error): monitor itself failed; please report it"
+            f"{window.label} could not run (internal_error): monitor itself failed; "
+            "please report it"
         )
     classes = ", ".join(window.failure_classes)
-    return f"{window.name} could not run ({classes}): fix its configuration"
+    return f"{window.label} could not run ({classes}): fix its configuration"

@@ -130,6 +130,13 @@ class LocalWindow:
     detail: str = ""
     last_failure: datetime | None = None
     began: datetime | None = None  # imported: when this run of sparse failures began
+    # Set when the evidence holds more than one probe: texts then say where.
+    several_probes: bool = False
+
+    @property
+    def label(self) -> str:
+        """The check's name, and its probe when several are in view ("api on laptop")."""
+        return f"{self.name} on {self.probe}" if self.several_probes and self.probe else self.name
 
     def overlaps(self, lo: datetime, hi: datetime) -> bool:
         """Whether any part of the window lies in ``[lo, hi]``."""
@@ -315,7 +322,7 @@ def by_name(windows: Iterable[LocalWindow]) -> list[list[LocalWindow]]:
     """
     groups: dict[tuple[str, str], list[LocalWindow]] = {}
     for window in windows:
-        groups.setdefault((window.kind, window.name), []).append(window)
+        groups.setdefault((window.kind, window.label), []).append(window)
     return list(groups.values())
 
 

@@ -33,8 +33,8 @@ def network_failures(windows: list[LocalWindow]) -> list[str]:
         role = "control target" if window.role == "control" else ""
         grouped.setdefault(f"{what} for {role} {host}".replace("  ", " "), []).append(window)
     return [
-        f"{subject} failed ({', '.join(dict.fromkeys(w.name for w in group))}: {classes_of(group)})"
-        for subject, group in grouped.items()
+        f"{subject} failed ({', '.join(dict.fromkeys(w.label for w in g))}: {classes_of(g)})"
+        for subject, g in grouped.items()
     ]
 
 
@@ -42,7 +42,7 @@ def match_reasons(found: list[Match]) -> tuple[str, ...]:
     """One reason per failing check and upstream window, however many spells it had."""
     groups: dict[tuple[str, UpstreamWindow], list[Match]] = {}
     for match in found:
-        groups.setdefault((match.local.name, match.upstream), []).append(match)
+        groups.setdefault((match.local.label, match.upstream), []).append(match)
     return tuple(_match_reason(group) for group in groups.values())
 
 
@@ -85,7 +85,7 @@ def _spells(windows: list[LocalWindow]) -> str:
     count = f"{failures}\u00d7" if failures != 1 else "once"
     spells = f" in {len(windows)} spells" if len(windows) > 1 else ""
     when = span_text(first.start, last.end)
-    return f"{first.name} {what} {count}{spells} ({classes_of(windows)}) {when}"
+    return f"{first.label} {what} {count}{spells} ({classes_of(windows)}) {when}"
 
 
 def classes_of(windows: Iterable[LocalWindow]) -> str:

@@ -87,7 +87,12 @@ def checks(session: Session) -> dict[int, CheckInfo]:
 
 
 def series_between(
-    session: Session, lo: datetime, hi: datetime, *, failures_only: bool = False
+    session: Session,
+    lo: datetime,
+    hi: datetime,
+    *,
+    failures_only: bool = False,
+    probe: str | None = None,
 ) -> list[Series]:
     """Each check's runs per probe in ``[lo, hi]``, with the streak around them.
 
@@ -99,6 +104,7 @@ def series_between(
     each streak (a pass or a skip), plus each series' first run,
     which says whether a streak was already running at ``lo``: all a window
     needs, over a week a few hundred rows instead of a quarter million.
+    ``probe`` keeps one probe's runs only.
     """
     infos = checks(session)
     columns = (
@@ -111,7 +117,12 @@ def series_between(
         CheckRun.http_status,
         CheckRun.detail,
     )
-    in_span = (CheckRun.started_at >= lo, CheckRun.started_at <= hi)
+    in_span: tuple[ColumnElement[bool], ...] = (
+        CheckRun.started_at >= lo,
+        CheckRun.started_at <= hi,
+    )
+    if probe is not None:
+        in_span += (CheckRun.probe == probe,)
     if failures_only:
         previous_ok = (
             func.lag(CheckRun.ok)
@@ -196,17 +207,41 @@ def _first_end_after(session: Session, check_id: int, probe: str, hi: datetime) 
 
 
 def alive_between(
-    session: Session, lo: datetime, hi: datetime
+    session: Session, lo: datetime, hi: datetime, probe: str | None = None
 ) -> tuple[tuple[datetime, datetime], ...]:
     """The service's heartbeat spans meeting ``[lo, hi]``: from start to stop, or last beat."""
-    return tuple(
-        (row.started_at, row.stopped_at or row.last_seen)
-        for row in session.execute(
-            select(Heartbeat.started_at, Heartbeat.last_seen, Heartbeat.stopped_at)
-            .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo)
-            .order_by(Heartbeat.started_at)
+    return tuple((start, end) for _, _, start, end in _heartbeats(session, lo, hi, probe))
+
+
+def hosts_between(
+    session: Session, lo: datetime, hi: datetime, probe: str | None = None
+) -> tuple[tuple[str, str], ...]:
+    """Each probe's host while it ran in ``[lo, hi]`` (the latest start's, if it moved)."""
+    hosts = {name: host for name, host, _, _ in _heartbeats(session, lo, hi, probe)}
+    return tuple(sorted(hosts.items()))
+
+
+def _heartbeats(
+    session: Session, lo: datetime, hi: datetime, probe: str | None
+) -> list[tuple[str, str, datetime, datetime]]:
+    """(probe, host, start, end) of each service run meeting ``[lo, hi]``, by start."""
+    query = (
+        select(
+            Heartbeat.probe,
+            Heartbeat.host,
+            Heartbeat.started_at,
+            Heartbeat.last_seen,
+            Heartbeat.stopped_at,
         )
+        .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo)
+        .order_by(Heartbeat.started_at)
     )
+    if probe is not None:
+        query = query.where(Heartbeat.probe == probe)
+    return [
+        (name, host, started, stopped or seen)
+        for name, host, started, seen, stopped in session.execute(query)
+    ]
 
 
 def upstream_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
@@ -493,18 +528,26 @@ def pages(
 _OBSERVED_SLACK = timedelta(hours=12)
 
 
-def read_around(store: Store, at: datetime, window: timedelta, tolerance: Tolerance) -> Readings:
+def read_around(
+    store: Store,
+    at: datetime,
+    window: timedelta,
+    tolerance: Tolerance,
+    probe: str | None = None,
+) -> Readings:
     """What ``why`` weighs about ``at``: the rows of ``window`` either side, read once.
 
     Upstream windows are read ``tolerance`` wider (a page that declares
     late), imported failures half a day wider (a burst begun before the
-    span is one window with what follows).
+    span is one window with what follows). ``probe`` narrows the runs and
+    heartbeats to one probe; imported failures carry none and stay.
     """
     lo, hi = at - window, at + window
     with store.read() as session:
-        series = series_between(session, lo, hi)
+        series = series_between(session, lo, hi, probe=probe)
         upstream = upstream_windows(session, lo - tolerance.lag, hi + tolerance.lead)
-        alive = alive_between(session, lo, hi)
+        alive = alive_between(session, lo, hi, probe)
+        hosts = hosts_between(session, lo, hi, probe)
         observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
         # A failure whose component is not configured is told by its host, which
         # needs the names its page has used.
@@ -518,13 +561,14 @@ def read_around(store: Store, at: datetime, window: timedelta, tolerance: Tolera
         upstream=tuple(upstream),
         alive=alive,
         pages=tuple(sources),
+        hosts=hosts,
     )
 
 
-def read_between(store: Store, lo: datetime, hi: datetime) -> Readings:
+def read_between(store: Store, lo: datetime, hi: datetime, probe: str | None = None) -> Readings:
     """What ``timeline`` shows of ``[lo, hi]``: failing runs, imports, upstream windows."""
     with store.read() as session:
-        series = series_between(session, lo, hi, failures_only=True)
+        series = series_between(session, lo, hi, failures_only=True, probe=probe)
         upstream = upstream_windows(session, lo, hi)
     observed = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
     return Readings(series=tuple(series), observations=tuple(observed), upstream=tuple(upstream))

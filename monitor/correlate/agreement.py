@@ -1,0 +1,161 @@
+"""Agreement between probes: the same call failing everywhere, or on one machine only.
+
+The principle. A probe is a vantage point: a machine making the same calls
+as the others. Trouble at the vendor reaches every vantage point that makes
+the same call in the same minutes; trouble on one machine (its credentials,
+its network path, its proxy, its clock) reaches only that machine. So, for a
+check failing on one probe, the other probes that ran the same check in
+those minutes are evidence:
+
+* one of them **passed** the same call meanwhile and none failed it: the
+  vendor answers that call, so the failure is private to the probes that
+  saw it (their machine, their network, what they send);
+* every one of them **failed** it too: the cause is shared, so it is not any
+  one machine. It is the vendor, or something all of them share (the network
+  they sit on, the key they all send): the control targets and the failure
+  class tell which.
+
+Probes on one host are one vantage point: two names on one machine share
+its network, and their agreement proves nothing. Imported failures carry no
+probe and take no part. Nothing here reads the clock or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.correlate.windows import LocalWindow, Series
+
+# Runs this close to a failure spell are "in the same minutes": a probe
+# checking every minute and one checking every two still meet.
+SAME_MINUTES = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Peers:
+    """What the other probes saw of one check while it failed on one probe.
+
+    ``failing`` are the probes whose runs of the check failed in those
+    minutes, this window's own probe first; ``passing`` the probes whose
+    runs in those minutes all passed. ``vantage`` counts the distinct
+    machines among ``failing``; ``passed_runs`` the passing runs seen.
+    """
+
+    window: LocalWindow
+    failing: tuple[str, ...]
+    passing: tuple[str, ...]
+    vantage: int
+    passed_runs: int
+
+    @property
+    def private(self) -> bool:
+        """Another machine made the same call meanwhile and it worked."""
+        return bool(self.passing)
+
+    @property
+    def shared(self) -> bool:
+        """Every machine that made the call meanwhile failed it, two at least."""
+        return not self.passing and self.vantage >= 2
+
+
+def peers_of(
+    window: LocalWindow,
+    series: Iterable[Series],
+    hosts: Mapping[str, str],
+    until: datetime,
+) -> Peers | None:
+    """The other probes' runs of ``window``'s check in its failing minutes, or None.
+
+    None when the window is not a check's (imported), or no other machine
+    ran the check then: one vantage point has nothing to agree with.
+    ``until`` stands in for the end of a spell still failing with no known
+    last failure (the end of the span asked about).
+    """
+    if window.kind != "check" or window.probe is None:
+        return None
+    lo = window.start - SAME_MINUTES
+    hi = (window.failing_until or until) + SAME_MINUTES
+    home = hosts.get(window.probe, window.probe)
+    failing: dict[str, str] = {window.probe: home}
+    passing: list[str] = []
+    passed_runs = 0
+    for item in series:
+        if item.check.name != window.name or item.probe == window.probe:
+            continue
+        runs = [r for r in item.runs if lo <= r.started_at <= hi and not r.skipped]
+        if any(r.failed for r in runs):
+            failing[item.probe] = hosts.get(item.probe, item.probe)
+        elif runs and hosts.get(item.probe, item.probe) != home:
+            passing.append(item.probe)
+            passed_runs += len(runs)
+    if len(failing) == 1 and not passing:
+        return None
+    return Peers(
+        window=window,
+        failing=tuple(failing),
+        passing=tuple(sorted(passing)),
+        vantage=len(set(failing.values())),
+        passed_runs=passed_runs,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeView:
+    """What one probe saw in the span asked about: "which saw what", for people and JSON."""
+
+    probe: str
+    host: str | None
+    runs: int
+    failed: tuple[str, ...]  # checks with failing runs, by name
+    passed: tuple[str, ...]  # checks whose runs all passed
+
+
+def probe_views(
+    series: Iterable[Series], hosts: Mapping[str, str], lo: datetime, hi: datetime
+) -> tuple[ProbeView, ...]:
+    """Each probe's runs in ``[lo, hi]``: the checks it saw fail and the ones it saw pass."""
+    seen: dict[str, tuple[int, dict[str, bool]]] = {}
+    for item in series:
+        runs, checks = seen.get(item.probe, (0, {}))
+        mine = [r for r in item.runs if lo <= r.started_at <= hi and not r.skipped]
+        if mine:
+            failed = any(r.failed for r in mine)
+            checks[item.check.name] = checks.get(item.check.name, False) or failed
+            runs += len(mine)
+        seen[item.probe] = (runs, checks)
+    return tuple(
+        ProbeView(
+            probe=probe,
+            host=hosts.get(probe),
+            runs=runs,
+            failed=tuple(sorted(n for n, bad in checks.items() if bad)),
+            passed=tuple(sorted(n for n, bad in checks.items() if not bad)),
+        )
+        for probe, (runs, checks) in sorted(seen.items())
+    )
+
+
+def probe_list(probes: Iterable[str]) -> str:
+    """``probe a`` or ``probes a, b``: how texts name the machines."""
+    names = list(dict.fromkeys(probes))
+    return f"probe{'s' if len(names) > 1 else ''} {', '.join(names)}"
+
+
+def private_reason(peers: Peers) -> str:
+    """Why one probe's failure is its own: the same call worked elsewhere meanwhile."""
+    return (
+        f"{peers.window.name} failed only on {probe_list(peers.failing)}: on "
+        f"{probe_list(peers.passing)} the same check passed in the same minutes "
+        f"({peers.passed_runs} run{'s' if peers.passed_runs != 1 else ''}), so the vendor "
+        "answers that call"
+    )
+
+
+def shared_reason(peers: Peers) -> str:
+    """Why a failure is no one machine's: every probe that made the call failed it."""
+    return (
+        f"{peers.window.name} failed alike on every probe that ran it then "
+        f"({', '.join(peers.failing)}): not one machine's doing"
+    )
