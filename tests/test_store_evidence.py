@@ -275,9 +275,11 @@ def _observations(store: Store, items: Sequence[tuple[float, str, str]], source:
     return record_observations(store, lines, origin="tool.log", source=source, imported_at=at(1000))
 
 
-def _series(store: Store, lo: datetime, hi: datetime, **kwargs: bool) -> list[Series]:
+def _series(
+    store: Store, lo: datetime, hi: datetime, *, failures_only: bool = False
+) -> list[Series]:
     with store.read() as session:
-        return series_between(session, lo, hi, **kwargs)
+        return series_between(session, lo, hi, failures_only=failures_only)
 
 
 def _upstream(store: Store, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
