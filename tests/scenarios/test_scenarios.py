@@ -50,6 +50,7 @@ FAMILIES = (
     "stray_line",
     "page_unreadable",
     "fixed_since",
+    "probes",
 )
 VERDICTS = frozenset({"upstream", "local", "network", "inconclusive", "healthy", "no_data"})
 RANK = {"low": 0, "medium": 1, "high": 2}
@@ -75,7 +76,7 @@ SOURCE_KEYS = frozenset(
     {"name", "kind", "summary", "incidents", "maintenances", "feed", "status", "page"}
 )
 RUN_KEYS = frozenset(
-    {"check", "at", "result", "failure_class", "http_status", "detail", "every", "until"}
+    {"check", "at", "result", "failure_class", "http_status", "detail", "every", "until", "probe"}
 )
 UNREADABLE = {"http_500", "refused"}
 
@@ -315,7 +316,7 @@ def record_runs(config_path: Path, runs: tuple[dict[str, Any], ...]) -> None:
                 record_check_run(
                     session,
                     check_id=ids[run["check"]],
-                    probe=config.probe,
+                    probe=run.get("probe", config.probe),
                     started_at=run["at"],
                     duration_ms=42.0,
                     ok=result != "fail",
