@@ -120,9 +120,12 @@ def test_server_errors_on_every_probe_point_away_from_any_one_machine():
     # No control ran, but two machines failing alike stand in for one.
     assert (verdict.verdict, verdict.confidence) == ("upstream", "medium")
     assert any(
-        "failed alike on every probe that ran it then (laptop, ci)" in r for r in verdict.reasons
+        "failed alike on every probe that ran it then (ci, laptop)" in r for r in verdict.reasons
     )
     assert any("the other probes stand in for one" in r for r in verdict.reasons)
+    assert "on every probe that made those calls (ci, laptop)" in verdict.summary
+    assert "no one machine needs fixing" in verdict.next_step
+    assert len([r for r in verdict.reasons if "failed alike" in r]) == 1
 
 
 def test_two_probes_on_one_host_agreeing_prove_nothing_more_than_one():

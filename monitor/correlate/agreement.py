@@ -157,5 +157,5 @@ def shared_reason(peers: Peers) -> str:
     """Why a failure is no one machine's: every probe that made the call failed it."""
     return (
         f"{peers.window.name} failed alike on every probe that ran it then "
-        f"({', '.join(peers.failing)}): not one machine's doing"
+        f"({', '.join(sorted(peers.failing))}): not one machine's doing"
     )

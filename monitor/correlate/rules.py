@@ -311,17 +311,23 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
     control_ok = evidence.control_passed({w.probe for w in failing})
     shared = [p for p in _peers(evidence, failing) if p.shared]
     unread = [p for p in evidence.unread() if p.source in {w.source for w in failing}]
+    everywhere = sorted({probe for p in shared for probe in p.failing})
+    if control_ok:
+        beside = " while the control target is fine"
+    elif everywhere:
+        beside = f" on every probe that made those calls ({', '.join(everywhere)})"
+    else:
+        beside = ""
     if unread:
         summary = (
-            f"Probably them: {classes_of(failing)} from the vendor"
-            f"{' while the control target is fine' if control_ok else ''}; whether they "
+            f"Probably them: {classes_of(failing)} from the vendor{beside}; whether they "
             "declared it is unknown (the status page could not be read)."
         )
         declared = tuple(p.unread() for p in unread)
     else:
         summary = (
             f"Probably them, not (yet) declared for what these calls use: {classes_of(failing)} "
-            f"from the vendor{' while the control target is fine' if control_ok else ''}."
+            f"from the vendor{beside}."
         )
         declared = ("no incident or maintenance on what these calls use covers them",)
     if control_ok:
@@ -344,6 +350,9 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
             "Retry in a few minutes; nothing on this machine needs fixing. If it persists, "
             "report it to the vendor with the times above."
             if control_ok
+            else "Retry in a few minutes; every probe fails alike, so no one machine needs "
+            "fixing. If it persists, report it to the vendor with the times above."
+            if shared
             else "Retry in a few minutes, and check that other sites load from this machine "
             "(no control check ran). If it persists, report it to the vendor with the times "
             "above."
