@@ -328,8 +328,19 @@ def _coverage_line(verdict: Verdict, tz: tzinfo | None) -> str:
         return line
     if not coverage.alive:
         return f"watching ({coverage.runs} check runs; no `monitor run` service then)"
-    spans = ", ".join(_range(a, b, tz) for a, b in coverage.alive)
+    spans = ", ".join(_range(a, b, tz) for a, b in _union(coverage.alive))
     return f"watching ({coverage.runs} check runs; service up {spans})"
+
+
+def _union(spans: tuple[tuple[datetime, datetime], ...]) -> list[tuple[datetime, datetime]]:
+    """Overlapping service spans as one: several probes up at once were one watch."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _range(start: datetime | None, end: datetime | None, tz: tzinfo | None) -> str:
