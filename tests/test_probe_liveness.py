@@ -221,3 +221,47 @@ def test_lock_keys_are_stable_signed_64_bit_integers() -> None:
     assert all(-(2**63) <= key < 2**63 for key in keys)
     # The same on every machine and in every process (Python's own hash() is not).
     assert lock_key("probe:svc") == -5834006003826040123
+
+
+def test_a_service_whose_probe_was_taken_over_while_it_slept_stops(
+    config: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = [T0]
+    service = Service(str(config), grace=timedelta(seconds=1), clock=lambda: now[0])
+    try:
+        service.heartbeat.start()
+        service.beat()
+        assert not service.stopping.is_set()
+
+        now[0] = T0 + LEASE + timedelta(minutes=10)  # the laptop slept; ci claimed the probe
+        claimed = claim_probe(
+            store,
+            probe="svc",
+            now=now[0] - timedelta(seconds=30),
+            pid=4242,
+            host="ci-runner-7",
+            pid_alive=lambda _: True,
+        )
+        assert isinstance(claimed, int)
+        service.beat()
+    finally:
+        service.runtime.http.close()
+        service.runtime.store.close()
+
+    assert service.stopping.is_set()
+    assert "probe svc was claimed by host ci-runner-7 (pid 4242)" in caplog.text
+
+
+def test_a_takeover_that_has_since_lapsed_takes_nothing(config: Path, store: Store) -> None:
+    now = [T0]
+    service = Service(str(config), grace=timedelta(seconds=1), clock=lambda: now[0])
+    try:
+        service.heartbeat.start()
+        other_machine(store, T0 + LEASE + timedelta(seconds=1))  # claimed, then killed
+        now[0] = T0 + 3 * LEASE
+        service.beat()
+    finally:
+        service.runtime.http.close()
+        service.runtime.store.close()
+
+    assert not service.stopping.is_set()

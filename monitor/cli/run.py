@@ -37,8 +37,11 @@ def run(app: App, once: bool, grace: str) -> None:
 
     SIGTERM or SIGINT stops it (running jobs get --grace to finish); SIGHUP
     reloads the config (an invalid one is reported and the running one
-    kept). One service per database and probe: a second is refused.
-    With --once the exit status is 1 if any poll or check failed.
+    kept). One service per database and probe: a second is refused, on
+    this machine at once, from another machine while the first one's
+    heartbeat lease (three beats, 90 s) is current. --once claims the
+    probe too, and releases it when done; its exit status is 1 if any
+    poll or check failed.
 
     \b
     Examples:

@@ -135,7 +135,7 @@ class Service:
         self._schedule_all(self.config)
         self._schedule_dashboards(self.config)
         self.scheduler.add_job(
-            self.heartbeat.beat,
+            self.beat,
             IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
             id="heartbeat",
         )
@@ -158,6 +158,11 @@ class Service:
                 self.reload_requested.clear()
                 self._reload()
         return self._shutdown()
+
+    def beat(self) -> None:
+        """Renew the lease; stop when another machine took the probe over meanwhile."""
+        if not self.heartbeat.beat():
+            self.stopping.set()
 
     def _shutdown(self) -> int:
         self.scheduler.pause()

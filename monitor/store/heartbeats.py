@@ -112,10 +112,30 @@ def start_heartbeat(store: Store, *, probe: str, now: datetime, pid: int, host: 
     return heartbeat_id
 
 
-def beat(store: Store, heartbeat_id: int, now: datetime) -> None:
-    """The service is still alive at ``now``."""
+def beat(store: Store, heartbeat_id: int, now: datetime) -> Lease | None:
+    """The service is still alive at ``now``; the run that took its probe over, if one did.
+
+    A service that could not beat for longer than the lease (the machine
+    slept, the database was away) may find that another machine has
+    claimed the probe meanwhile: a newer run of the probe whose lease is
+    current (one that has since stopped or vanished took nothing). Its own
+    row is still renewed, so the record stays true; the caller decides.
+    """
     with store.write() as session, session.begin():
         session.execute(update(Heartbeat).where(Heartbeat.id == heartbeat_id).values(last_seen=now))
+        ours = select(Heartbeat.probe).where(Heartbeat.id == heartbeat_id).scalar_subquery()
+        newer = session.scalars(
+            select(Heartbeat)
+            .where(
+                Heartbeat.probe == ours,
+                Heartbeat.id > heartbeat_id,
+                Heartbeat.stopped_at.is_(None),
+                Heartbeat.last_seen > now - LEASE,
+            )
+            .order_by(Heartbeat.id.desc())
+            .limit(1)
+        ).first()
+    return None if newer is None else _lease(newer)
 
 
 def stop_heartbeat(store: Store, heartbeat_id: int, now: datetime) -> None:

@@ -7,6 +7,7 @@ renews the lease; stopping releases it at once.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
@@ -15,6 +16,8 @@ from monitor.service.runtime import Runtime
 from monitor.store.heartbeats import HEARTBEAT_EVERY, Lease, beat, claim_probe, stop_heartbeat
 
 __all__ = ["HEARTBEAT_EVERY", "ServiceHeartbeat"]
+
+log = logging.getLogger("monitor.service")
 
 
 class ServiceHeartbeat:
@@ -39,9 +42,20 @@ class ServiceHeartbeat:
             raise refused(claimed, now)
         self.heartbeat_id = claimed
 
-    def beat(self) -> None:
-        if self.heartbeat_id is not None:
-            beat(self.runtime.store, self.heartbeat_id, self.runtime.clock())
+    def beat(self) -> bool:
+        """Renew the lease; False when another run has taken the probe over (logged)."""
+        if self.heartbeat_id is None:
+            return True
+        taken = beat(self.runtime.store, self.heartbeat_id, self.runtime.clock())
+        if taken is not None:
+            log.error(
+                "[service.heartbeat] probe %s was claimed by host %s (pid %s) while this "
+                "service was not beating; stopping, so that one service runs it",
+                taken.probe,
+                taken.host,
+                taken.pid,
+            )
+        return taken is None
 
     def stop(self) -> None:
         if self.heartbeat_id is not None:
