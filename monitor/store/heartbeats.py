@@ -148,16 +148,6 @@ def stop_heartbeat(store: Store, heartbeat_id: int, now: datetime) -> None:
         )
 
 
-def last_heartbeat(session: Session, probe: str) -> Heartbeat | None:
-    """The latest service run of ``probe``, or None if it never ran."""
-    return session.scalars(
-        select(Heartbeat)
-        .where(Heartbeat.probe == probe)
-        .order_by(Heartbeat.started_at.desc())
-        .limit(1)
-    ).first()
-
-
 def latest_leases(session: Session) -> dict[str, Lease]:
     """Each probe's newest service run, by probe name.
 

@@ -70,16 +70,7 @@ def known_probes(session: Session, since: datetime, until: datetime) -> list[Pro
             .group_by(CheckRun.probe, Check.name)
         )
     )
-    # From each source to its polls: the (source, started_at) index serves the range.
-    sources = _activity(
-        session.execute(
-            select(Poll.probe, Source.name, func.count(), func.max(Poll.started_at))
-            .select_from(Source)
-            .join(Poll, Poll.source_id == Source.id)
-            .where(Poll.started_at >= since, Poll.started_at <= until)
-            .group_by(Poll.probe, Source.name)
-        )
-    )
+    sources = _activity(_polls(session, since, until))
     return [
         ProbeInfo(
             probe=name,
@@ -89,6 +80,30 @@ def known_probes(session: Session, since: datetime, until: datetime) -> list[Pro
         )
         for name in sorted({*leases, *checks, *sources})
     ]
+
+
+def _polls(session: Session, since: datetime, until: datetime) -> list[Any]:
+    """(probe, source, polls, last) over the span, a source at a time.
+
+    The poll log is never pruned and is indexed by (source, started_at):
+    asked one source at a time, each is an index range, where a join lets
+    the planner scan the whole log.
+    """
+    found: list[Any] = []
+    for source_id, name in session.execute(select(Source.id, Source.name)):
+        found += [
+            (probe, name, count, last_at)
+            for probe, count, last_at in session.execute(
+                select(Poll.probe, func.count(), func.max(Poll.started_at))
+                .where(
+                    Poll.source_id == source_id,
+                    Poll.started_at >= since,
+                    Poll.started_at <= until,
+                )
+                .group_by(Poll.probe)
+            )
+        ]
+    return found
 
 
 def _activity(rows: Iterable[Any]) -> dict[str, list[Activity]]:
