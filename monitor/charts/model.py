@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,12 +27,20 @@ from monitor.correlate.windows import Observation, UpstreamWindow
 from monitor.rollups import RollupRow
 from monitor.store.history import History
 
+SeriesKey = tuple[int, str | None]  # check id, and probe when the range holds several
+
 
 @dataclass(frozen=True, slots=True)
 class Panel:
-    """One check: its uptime strip, table row, latency and failure windows."""
+    """One check (on one probe, when several wrote): its strip, table row, latency and outages.
+
+    ``name`` is the label shown: the check's name, or ``check @ probe``
+    when the range holds runs of more than one probe.
+    """
 
     name: str
+    check: str
+    probe: str | None  # None: the runs of every probe, when only one wrote
     role: str
     source: str | None  # the status page it depends on, if configured
     cells: tuple[Cell, ...]
@@ -74,44 +82,51 @@ def range_start(since: datetime, until: datetime) -> datetime:
 def build(
     history: History, generated_at: datetime, intervals: Mapping[str, timedelta] | None = None
 ) -> Dashboard:
-    """Turn ``history`` into panels; ``intervals`` (check name -> interval) set each check's gap."""
+    """Turn ``history`` into panels; ``intervals`` (check name -> interval) set each check's gap.
+
+    When the range holds runs of more than one probe, every check gets a
+    panel per probe that ran it, labelled ``check @ probe``: one check
+    failing on one machine and passing on another is the answer to "me or
+    them", which a merged strip would hide. A strip left unlabelled beside
+    labelled ones would read as every probe, so then all are labelled.
+    With one probe the panels and their names are as they always were.
+    """
     lo, hi = history.lo, history.hi
     step, lat_step = uptime_step(lo, hi), latency_step(lo, hi)
-    rows: dict[int, list[RollupRow]] = defaultdict(list)
+    per_probe = len({row.probe for row in history.hours}) > 1
+    rows: dict[SeriesKey, list[RollupRow]] = defaultdict(list)
     for row in history.hours:
-        rows[row.check_id].append(row)
-    per_check = {check_id: hourly(items) for check_id, items in rows.items()}
-    known = dict(intervals or {})
-    names = {check_id: info.name for check_id, info in history.checks.items()}
+        rows[(row.check_id, row.probe if per_probe else None)].append(row)
+    per_series = {key: hourly(items) for key, items in rows.items()}
+    gap = _gaps(history, per_series, intervals or {})
 
-    def gap(check_id: int) -> timedelta:
-        name = names.get(check_id, "")
-        return gap_for(known.get(name) or inferred_interval(per_check.get(check_id, {})))
-
-    windows: dict[int, list[Outage]] = defaultdict(list)
+    windows: dict[SeriesKey, list[Outage]] = defaultdict(list)
     for outage in [
         *raw_outages(history.failed, lo, hi, gap),
         *folded_outages(history.hours, history.folded),
     ]:
-        windows[outage.check_id].append(outage)
+        windows[(outage.check_id, outage.probe if per_probe else None)].append(outage)
     panels = []
-    for check_id, hours in per_check.items():
+    for (check_id, probe), hours in per_series.items():
         info = history.checks.get(check_id)
         if info is None:
             continue
-        found = sorted(windows.get(check_id, []), key=lambda o: (o.start, o.probe))
+        label = info.name if probe is None else f"{info.name} @ {probe}"
+        found = sorted(windows.get((check_id, probe), []), key=lambda o: (o.start, o.probe))
         panels.append(
             Panel(
-                name=info.name,
+                name=label,
+                check=info.name,
+                probe=probe,
                 role=info.role,
                 source=info.source,
                 cells=tuple(cells(hours, lo, hi, step)),
-                summary=summary(info.name, info.role, hours, found),
+                summary=summary(label, info.role, hours, found),
                 latency=tuple(latency(hours, lat_step)),
                 outages=tuple(found),
             )
         )
-    panels.sort(key=lambda p: (p.role != "vendor", p.name))
+    panels.sort(key=lambda p: (p.role != "vendor", p.check, p.probe or ""))
     return Dashboard(
         lo=lo,
         hi=hi,
@@ -125,6 +140,30 @@ def build(
         alive=history.alive,
         unwatched=tuple(unwatched(lo, hi, history.alive, {r.hour for r in history.hours})),
     )
+
+
+def _gaps(
+    history: History,
+    per_series: Mapping[SeriesKey, dict[datetime, RollupRow]],
+    intervals: Mapping[str, timedelta],
+) -> Callable[[int], timedelta]:
+    """Each check's gap: its configured interval, else the sparsest series' inferred one.
+
+    Inferred per series, not over the probes combined: two probes running
+    a check every minute make two runs a minute, which is not its interval.
+    """
+    inferred: dict[int, timedelta] = {}
+    for (check_id, _), hours in per_series.items():
+        found = inferred_interval(hours)
+        if found is not None:
+            inferred[check_id] = max(found, inferred.get(check_id, found))
+
+    def gap(check_id: int) -> timedelta:
+        info = history.checks.get(check_id)
+        configured = intervals.get(info.name) if info else None
+        return gap_for(configured or inferred.get(check_id))
+
+    return gap
 
 
 def _sources(history: History) -> tuple[str, ...]:

@@ -58,6 +58,7 @@ class App:
 COMMANDS: dict[str, str] = {
     "run": "monitor.cli.run:run",
     "status": "monitor.cli.run:status",
+    "probes": "monitor.cli.probes:probes",
     "poll": "monitor.cli.poll:poll",
     "sources": "monitor.cli.sources:sources",
     "incidents": "monitor.cli.upstream:incidents",

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.probes import liveness
 from monitor.cli.render import ago, echo, echo_json, echo_table, short_time
 from monitor.store.models import CheckRun
 from monitor.times import parse_duration
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.store.probes import ProbeInfo
 
 
 @click.command("run")
@@ -30,8 +37,11 @@ def run(app: App, once: bool, grace: str) -> None:
 
     SIGTERM or SIGINT stops it (running jobs get --grace to finish); SIGHUP
     reloads the config (an invalid one is reported and the running one
-    kept). One service per database and probe: a second is refused.
-    With --once the exit status is 1 if any poll or check failed.
+    kept). One service per database and probe: a second is refused, on
+    this machine at once, from another machine while the first one's
+    heartbeat lease (three beats, 90 s) is current. --once claims the
+    probe too, and releases it when done; its exit status is 1 if any
+    poll or check failed.
 
     \b
     Examples:
@@ -63,29 +73,35 @@ def run(app: App, once: bool, grace: str) -> None:
 def status(app: App, as_json: bool) -> None:
     """Is a service running for this database and probe, and what is failing now?
 
+    When several probes write into the database, each check's last run is
+    shown per probe (`check api @ laptop`) and the other probes' services
+    are listed (`monitor probes` tells more).
+
     \b
     Examples:
       monitor status
       monitor status --json
     """
+    from monitor.cli.probes import DEFAULT_SPAN, probe_dict
     from monitor.cli.sources import health
     from monitor.service.lock import holder, lock_path
-    from monitor.store.checkruns import latest_runs
-    from monitor.store.heartbeats import last_heartbeat
+    from monitor.store.probes import known_probes
     from monitor.store.queries import source_overview
 
     config = app.config
     now = datetime.now(UTC)
     running, held_by = holder(lock_path(config))
     with app.store().read() as session:
-        beat = last_heartbeat(session, config.probe)
         sources = source_overview(session, [s.name for s in config.sources])
-        checks = latest_runs(session, [c.name for c in config.checks])
+        probes = known_probes(session, now - DEFAULT_SPAN, now)
+        checks = _latest_check_runs(session, [c.name for c in config.checks], probes)
+    own = next((p for p in probes if p.probe == config.probe), None)
     failing = [
         f"source {o.name}" for o in sources if o.last_poll and o.last_poll.outcome == "error"
     ]
-    failing += [f"check {name}" for name, run in checks.items() if run and not run.ok]
+    failing += [f"check {label}" for label, run in checks.items() if run and not run.ok]
     if as_json:
+        beat = own.lease if own else None
         echo_json(
             {
                 "service": {
@@ -97,17 +113,14 @@ def status(app: App, as_json: bool) -> None:
                     "pid": beat and beat.pid,
                 },
                 "failing": failing,
+                "probes": [probe_dict(p, now) for p in probes],
             }
         )
         return
-    if running:
-        seen = f"last heartbeat {ago(beat.last_seen, now)}" if beat else "no heartbeat yet"
-        echo(f"service: running for probe {config.probe} ({held_by}; {seen})")
-    elif beat:
-        seen = f"{short_time(beat.last_seen)}, {ago(beat.last_seen, now)}"
-        echo(f"service: not running (probe {config.probe}; last seen {seen})")
-    else:
-        echo(f"service: never ran for probe {config.probe}")
+    echo(_service_line(config.probe, own, running, held_by, now))
+    others = [p for p in probes if p.probe != config.probe]
+    if others:
+        echo("other probes:", *(f"  {p.probe}: {liveness(p, now)}" for p in others))
     rows = [
         [
             f"source {o.name}",
@@ -118,17 +131,66 @@ def status(app: App, as_json: bool) -> None:
     ]
     rows += [
         [
-            f"check {name}",
+            f"check {label}",
             ago(run.started_at, now) if run else "never",
             "never run" if run is None else _state(run),
         ]
-        for name, run in checks.items()
+        for label, run in checks.items()
     ]
     if rows:
         echo_table(["WHAT", "LAST", "STATE"], rows)
     echo(f"failing now: {', '.join(failing)}" if failing else "failing now: nothing")
     if failing:
         raise click.exceptions.Exit(1)
+
+
+def _service_line(
+    probe: str, own: ProbeInfo | None, running: bool, held_by: str | None, now: datetime
+) -> str:
+    """This probe's service: held here (the flock), running elsewhere (the lease), or not."""
+    lease = own.lease if own else None
+    if running:
+        seen = f"last heartbeat {ago(lease.last_seen, now)}" if lease else "no heartbeat yet"
+        return f"service: running for probe {probe} ({held_by}; {seen})"
+    if lease and lease.state(now) == "running":
+        return (
+            f"service: running for probe {probe} on host {lease.host} "
+            f"(pid {lease.pid}; last heartbeat {ago(lease.last_seen, now)})"
+        )
+    if lease:
+        seen = f"{short_time(lease.last_seen)}, {ago(lease.last_seen, now)}"
+        return f"service: not running (probe {probe}; last seen {seen})"
+    return f"service: never ran for probe {probe}"
+
+
+def _latest_check_runs(
+    session: Session, names: list[str], probes: list[ProbeInfo]
+) -> dict[str, CheckRun | None]:
+    """Each configured check's last run, by its label: per probe when there are several.
+
+    With one probe (or none) a label is the check's name, as it always
+    was. With several, each probe that ran the check in the span has its
+    own ``name @ probe``; a check none ran in the span keeps its name and
+    shows its last run anywhere, the probe named.
+    """
+    from monitor.store.checkruns import latest_runs
+    from monitor.store.probes import latest_runs_by_probe
+
+    if len(probes) <= 1:
+        return latest_runs(session, names)
+    pairs = [(name, p.probe) for name in names for p in probes if name in p.check_names]
+    by_pair = latest_runs_by_probe(session, pairs)
+    ran_in_span = {name for name, _ in pairs}
+    idle = latest_runs(session, [name for name in names if name not in ran_in_span])
+    labelled: dict[str, CheckRun | None] = {}
+    for name in names:
+        ran = [(probe, run) for (check, probe), run in by_pair.items() if check == name]
+        for probe, run in ran:
+            labelled[f"{name} @ {probe}"] = run
+        if not ran:
+            run = idle[name]
+            labelled[f"{name} @ {run.probe}" if run else name] = run
+    return labelled
 
 
 def _state(run: CheckRun) -> str:

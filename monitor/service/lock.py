@@ -1,4 +1,10 @@
-"""One service per database and probe: an flock on a file that names its holder."""
+"""One service per database and probe: an flock here, a lease in the database everywhere.
+
+The flock answers at once on this machine and is released by the kernel
+even on SIGKILL. It cannot see another machine writing into the same
+server database under the same probe name; the heartbeat's lease
+(``store/heartbeats.py``) does, and ``refused`` says who holds it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import fcntl
 import os
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -15,10 +21,38 @@ from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.store.files import open_private, private_dir
+from monitor.store.heartbeats import LEASE, Lease
+from monitor.times import as_utc, format_duration
 
 
 class AlreadyRunning(MonitorError):
     """Another ``monitor run`` holds this database and probe."""
+
+
+def refused(holder: Lease, now: datetime) -> AlreadyRunning:
+    """The refusal naming the holder: where, which process, its last beat, when it lapses."""
+    last_seen, expires = as_utc(holder.last_seen), as_utc(holder.expires_at)
+    age = now - last_seen
+    beaten = f"{format_duration(age)} ago" if age >= timedelta(0) else "ahead of this clock"
+    return AlreadyRunning(
+        f"probe {holder.probe!r} is already running on host {holder.host} "
+        f"(pid {holder.pid}), last heartbeat {beaten} ({last_seen:%H:%M:%S} UTC); "
+        f"if that machine is gone, this probe can start after {expires:%H:%M:%S} UTC "
+        "(the lease lasts "
+        f"{format_duration(LEASE)} past the last heartbeat). Or give this machine its own "
+        "[monitor] probe name."
+    )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass

@@ -6,7 +6,10 @@ coalesced, each run once at start. This module wires the jobs (``jobs/``,
 one module each) to it and adds what a long-running service needs around
 them: heartbeats, signals (TERM/INT stop with a grace period, HUP reloads
 the config), and waiting for running jobs on the way out. One instance per
-database and probe is ``lock``'s job.
+database and probe: ``lock``'s flock on this machine, and the heartbeat's
+lease in the database across machines (claimed before anything runs, by
+``--once`` too, since its runs would interleave with a running service's
+under the same probe name).
 """
 
 from __future__ import annotations
@@ -127,12 +130,12 @@ class Service:
 
     def run_forever(self) -> int:
         """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit status."""
+        self.heartbeat.start()  # first: a refused claim must leave nothing behind
         self._install_signals()
-        self.heartbeat.start()
         self._schedule_all(self.config)
         self._schedule_dashboards(self.config)
         self.scheduler.add_job(
-            self.heartbeat.beat,
+            self.beat,
             IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
             id="heartbeat",
         )
@@ -155,6 +158,11 @@ class Service:
                 self.reload_requested.clear()
                 self._reload()
         return self._shutdown()
+
+    def beat(self) -> None:
+        """Renew the lease; stop when another machine took the probe over meanwhile."""
+        if not self.heartbeat.beat():
+            self.stopping.set()
 
     def _shutdown(self) -> int:
         self.scheduler.pause()

@@ -1,36 +1,61 @@
-"""The service's heartbeat: alive from start to stop, so "no data" is told from "all quiet"."""
+"""The service's heartbeat: its lease on the probe, from start to stop.
+
+Starting claims the probe in the database (refused while another machine,
+or a live process on this one, holds it); every ``HEARTBEAT_EVERY`` a beat
+renews the lease; stopping releases it at once.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-from datetime import timedelta
 
+from monitor.service.lock import pid_alive, refused
 from monitor.service.runtime import Runtime
-from monitor.store.heartbeats import beat, start_heartbeat, stop_heartbeat
+from monitor.store.heartbeats import HEARTBEAT_EVERY, Lease, beat, claim_probe, stop_heartbeat
 
-HEARTBEAT_EVERY = timedelta(seconds=30)
+__all__ = ["HEARTBEAT_EVERY", "ServiceHeartbeat"]
+
+log = logging.getLogger("monitor.service")
 
 
 class ServiceHeartbeat:
-    """One service run's heartbeat row: started, beaten every ``HEARTBEAT_EVERY``, stopped."""
+    """One service run's heartbeat row: claimed, beaten every ``HEARTBEAT_EVERY``, stopped."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.heartbeat_id: int | None = None
 
     def start(self) -> None:
-        self.heartbeat_id = start_heartbeat(
+        """Claim the probe; raises AlreadyRunning naming the holder when another has it."""
+        now = self.runtime.clock()
+        claimed = claim_probe(
             self.runtime.store,
             probe=self.runtime.config.probe,
-            now=self.runtime.clock(),
+            now=now,
             pid=os.getpid(),
             host=socket.gethostname(),
+            pid_alive=pid_alive,
         )
+        if isinstance(claimed, Lease):
+            raise refused(claimed, now)
+        self.heartbeat_id = claimed
 
-    def beat(self) -> None:
-        if self.heartbeat_id is not None:
-            beat(self.runtime.store, self.heartbeat_id, self.runtime.clock())
+    def beat(self) -> bool:
+        """Renew the lease; False when another run has taken the probe over (logged)."""
+        if self.heartbeat_id is None:
+            return True
+        taken = beat(self.runtime.store, self.heartbeat_id, self.runtime.clock())
+        if taken is not None:
+            log.error(
+                "[service.heartbeat] probe %s was claimed by host %s (pid %s) while this "
+                "service was not beating; stopping, so that one service runs it",
+                taken.probe,
+                taken.host,
+                taken.pid,
+            )
+        return taken is None
 
     def stop(self) -> None:
         if self.heartbeat_id is not None:

@@ -1,0 +1,135 @@
+"""Which probes write into this database, whether each has a service running, what each ran.
+
+A probe is known by its heartbeats (a ``monitor run`` ever started) or by
+what it wrote over a span: check runs and polls, which ``monitor check`` and
+``monitor poll`` write with no service at all. The span keeps the read
+bounded: check runs and polls are read through their time indexes, never
+scanned over all time, so a probe that ran no service and wrote nothing
+in the span is not listed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.store.heartbeats import Lease, LeaseState, latest_leases
+from monitor.store.models import Check, CheckRun, Poll, Source
+
+ProbeState = LeaseState | Literal["no service"]
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One check a probe ran, or one source it polled, over the span."""
+
+    name: str
+    count: int
+    last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeInfo:
+    """A probe: its newest service run (None: it never ran one), and what it ran in the span."""
+
+    probe: str
+    lease: Lease | None
+    checks: tuple[Activity, ...]
+    sources: tuple[Activity, ...]
+
+    def state(self, now: datetime) -> ProbeState:
+        return "no service" if self.lease is None else self.lease.state(now)
+
+    @property
+    def check_names(self) -> frozenset[str]:
+        return frozenset(a.name for a in self.checks)
+
+    @property
+    def last_active(self) -> datetime | None:
+        """Its newest heartbeat, check run or poll."""
+        times = [a.last_at for a in (*self.checks, *self.sources)]
+        if self.lease is not None:
+            times.append(self.lease.last_seen)
+        return max(times, default=None)
+
+
+def known_probes(session: Session, since: datetime, until: datetime) -> list[ProbeInfo]:
+    """Every probe with a heartbeat, or a check run or poll in ``[since, until]``, by name."""
+    leases = latest_leases(session)
+    checks = _activity(
+        session.execute(
+            select(CheckRun.probe, Check.name, func.count(), func.max(CheckRun.started_at))
+            .join(Check, Check.id == CheckRun.check_id)
+            .where(CheckRun.started_at >= since, CheckRun.started_at <= until)
+            .group_by(CheckRun.probe, Check.name)
+        )
+    )
+    sources = _activity(_polls(session, since, until))
+    return [
+        ProbeInfo(
+            probe=name,
+            lease=leases.get(name),
+            checks=tuple(checks.get(name, ())),
+            sources=tuple(sources.get(name, ())),
+        )
+        for name in sorted({*leases, *checks, *sources})
+    ]
+
+
+def _polls(session: Session, since: datetime, until: datetime) -> list[Any]:
+    """(probe, source, polls, last) over the span, a source at a time.
+
+    The poll log is never pruned and is indexed by (source, started_at):
+    asked one source at a time, each is an index range, where a join lets
+    the planner scan the whole log.
+    """
+    found: list[Any] = []
+    for source_id, name in session.execute(select(Source.id, Source.name)):
+        found += [
+            (probe, name, count, last_at)
+            for probe, count, last_at in session.execute(
+                select(Poll.probe, func.count(), func.max(Poll.started_at))
+                .where(
+                    Poll.source_id == source_id,
+                    Poll.started_at >= since,
+                    Poll.started_at <= until,
+                )
+                .group_by(Poll.probe)
+            )
+        ]
+    return found
+
+
+def _activity(rows: Iterable[Any]) -> dict[str, list[Activity]]:
+    """(probe, name, count, last) rows as each probe's activities, by name."""
+    found: dict[str, list[Activity]] = defaultdict(list)
+    for probe, name, count, last_at in rows:
+        found[probe].append(Activity(name, int(count), last_at))
+    return {probe: sorted(items, key=lambda a: a.name) for probe, items in found.items()}
+
+
+def latest_runs_by_probe(
+    session: Session, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], CheckRun | None]:
+    """The newest run of each (check, probe) pair (None when that probe never ran that check).
+
+    Ask for pairs ``known_probes`` found in its span: the newest run is then
+    near the top of the check's (check, started_at) index. A pair that never
+    ran would walk all of that check's runs.
+    """
+    latest: dict[tuple[str, str], CheckRun | None] = {}
+    for check, probe in pairs:
+        latest[(check, probe)] = session.scalars(
+            select(CheckRun)
+            .join(Check, Check.id == CheckRun.check_id)
+            .where(Check.name == check, CheckRun.probe == probe)
+            .order_by(CheckRun.started_at.desc())
+            .limit(1)
+        ).first()
+    return latest
