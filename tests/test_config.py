@@ -448,9 +448,7 @@ def test_it_defaults_the_database_to_monitor_db_beside_a_config_found_in_the_cwd
     assert load_config().database_url == f"sqlite:///{tmp_path.resolve() / 'monitor.db'}"
 
 
-def test_it_takes_the_database_password_from_the_environment_quoted_whole(
-    tmp_path, monkeypatch
-):
+def test_it_takes_the_database_password_from_the_environment_quoted_whole(tmp_path, monkeypatch):
     from sqlalchemy.engine import make_url
 
     monkeypatch.setenv("MONITOR_DB_PASSWORD", "p@ss/w:rd%")
