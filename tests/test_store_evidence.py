@@ -695,9 +695,7 @@ def seeded(store: Store) -> Store:
         (40, "operational"),
     ]
     _transitions(store, github, "API", api)
-    _transitions(
-        store, github, "Git", [(-500, "degraded_performance"), (-400, "operational")]
-    )
+    _transitions(store, github, "Git", [(-500, "degraded_performance"), (-400, "operational")])
     _transitions(
         store,
         github,
@@ -727,9 +725,7 @@ def seeded(store: Store) -> Store:
     )
     _maintenance(store, github, "scheduled-only", scheduled_for=110, scheduled_until=180)
     _maintenance(store, github, "unplanned", started=-20, components=("API",))
-    _maintenance(
-        store, github, "started-early", scheduled_for=-90, scheduled_until=10, started=-80
-    )
+    _maintenance(store, github, "started-early", scheduled_for=-90, scheduled_until=10, started=-80)
     _maintenance(store, github, "no-start", scheduled_until=60)
     _maintenance(store, github, "next-week", scheduled_for=300, scheduled_until=360)
     _maintenance(store, github, "done-before", started=-100, completed=-50)

@@ -90,9 +90,7 @@ def test_it_records_a_real_payload_once_however_often_it_is_applied(store: Store
 
     first = _apply(store, source_id, snapshot)
     after_first = _counts(store)
-    repeats = [
-        _apply(store, source_id, snapshot, T0 + timedelta(minutes=n)) for n in range(1, 100)
-    ]
+    repeats = [_apply(store, source_id, snapshot, T0 + timedelta(minutes=n)) for n in range(1, 100)]
 
     assert first.new_incidents == 50
     assert first.new_updates == 287
@@ -160,9 +158,7 @@ def test_it_records_component_status_only_when_it_changes(store: Store) -> None:
         return Snapshot(components=(ComponentState("API", api), ComponentState("Login", login)))
 
     changes = [
-        _apply(
-            store, source_id, health(*states), T0 + timedelta(minutes=i)
-        ).component_changes
+        _apply(store, source_id, health(*states), T0 + timedelta(minutes=i)).component_changes
         for i, states in enumerate(
             [
                 ("operational", "operational"),
@@ -308,9 +304,7 @@ def test_it_does_not_let_a_stale_copy_reopen_a_resolved_incident(store: Store) -
     _apply(store, source_id, Snapshot(incidents=(resolved,)))
 
     # A CDN edge still serving the payload from before the resolution.
-    stats = _apply(
-        store, source_id, Snapshot(incidents=(_incident(),)), T0 + timedelta(hours=2)
-    )
+    stats = _apply(store, source_id, Snapshot(incidents=(_incident(),)), T0 + timedelta(hours=2))
 
     assert not stats.changed
     with store.read() as session:
@@ -338,9 +332,7 @@ def test_it_lets_a_new_update_reopen_an_incident(store: Store) -> None:
         ),
     )
 
-    stats = _apply(
-        store, source_id, Snapshot(incidents=(reopened,)), T0 + timedelta(hours=2)
-    )
+    stats = _apply(store, source_id, Snapshot(incidents=(reopened,)), T0 + timedelta(hours=2))
 
     assert (stats.updated_incidents, stats.new_updates) == (1, 1)
     with store.read() as session:
