@@ -8,6 +8,7 @@ database, since only a first write can collide.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,23 +17,27 @@ from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import ProgrammingError
 
 from monitor.checks.context import CheckContext
 from monitor.checks.runner import run_checks
 from monitor.config import Config, load_config
 from monitor.polling.poll import poll_sources
 from monitor.store import Store, open_store
+from monitor.store.engine import create_db_engine
 from monitor.store.models import (
     Check,
     CheckRun,
+    Heartbeat,
     Incident,
     IncidentUpdate,
     Poll,
     Source,
     UpdateComponent,
 )
-from tests.conftest import fixture_bytes
-from tests.loopback import LoopbackServer
+from tests.conftest import fixture_bytes, run_monitor
+from tests.loopback import LoopbackServer, wait_until
+from tests.test_service import service, stop
 
 PROBES = ("laptop", "ci-runner")
 ROUNDS = range(4)
@@ -129,3 +134,81 @@ def test_two_probes_first_check_runs_both_succeed(
     assert count(store, Check) == 1
     with store.read() as session:
         assert sorted(session.scalars(select(CheckRun.probe))) == sorted(PROBES)
+
+
+# --- two `monitor run` services, one PostgreSQL ----------------------------------------------
+
+
+def service_config(folder: Path, probe: str, database_url: str, server: LoopbackServer) -> Path:
+    """A service's config: the same check (name and path) on every probe, its own server."""
+    folder.mkdir()
+    path = folder / "config.toml"
+    path.write_text(
+        f'[monitor]\nprobe = "{probe}"\n'
+        f'[database]\nurl = "{database_url}"\n'
+        f'[[check]]\nname = "api-reachable"\nkind = "http"\nurl = "{server.url}/v1/messages"\n'
+        'expect_status = [401]\ninterval = "1s"\ntimeout = "2s"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def runs_of(database_url: str, probe: str, *, ok: bool) -> int:
+    """How many runs ``probe`` recorded that passed (or failed); 0 before the schema exists."""
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            query = select(func.count()).where(CheckRun.probe == probe, CheckRun.ok.is_(ok))
+            return int(connection.scalar(query) or 0)
+    except ProgrammingError:  # not migrated yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+def test_two_services_on_one_postgresql_record_each_probes_runs_and_why_names_them(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    with LoopbackServer() as server_a, LoopbackServer() as server_b:
+        server_a.route("/v1/messages", b"upstream connect error", status=500)
+        server_b.route("/v1/messages", b'{"error": "auth"}', status=401)
+        config_a = service_config(tmp_path / "a", "probe-a", postgres_url, server_a)
+        config_b = service_config(tmp_path / "b", "probe-b", postgres_url, server_b)
+
+        with service(config_a) as process_a, service(config_b) as process_b:
+            # First A fails alone ...
+            assert wait_until(
+                lambda: (
+                    runs_of(postgres_url, "probe-a", ok=False) >= 2
+                    and runs_of(postgres_url, "probe-b", ok=True) >= 2
+                ),
+                timeout=30,
+            ), (tmp_path / "a" / "service.log").read_text()
+            # ... then both fail.
+            server_b.route("/v1/messages", b"upstream connect error", status=500)
+            assert wait_until(lambda: runs_of(postgres_url, "probe-b", ok=False) >= 2, timeout=30)
+            codes = [stop(process_a)[0], stop(process_b)[0]]
+
+    assert codes == [0, 0]
+    store = open_store(postgres_url)
+    try:
+        with store.read() as session:
+            probes = set(session.scalars(select(CheckRun.probe)))
+            checks = session.scalars(select(Check.name)).all()
+            beats = {b.probe: b for b in session.scalars(select(Heartbeat))}
+    finally:
+        store.close()
+    assert probes == {"probe-a", "probe-b"}
+    assert checks == ["api-reachable"]  # one check, run from two vantage points
+    assert set(beats) == {"probe-a", "probe-b"}
+    assert all(b.stopped_at is not None for b in beats.values())
+
+    done = run_monitor(config_a, "why", "--json", timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    local = json.loads(done.stdout)["local"]
+    assert {(w["check"], w["probe"]) for w in local} == {
+        ("api-reachable", "probe-a"),
+        ("api-reachable", "probe-b"),
+    }
+    assert all("server_error" in w["failure_classes"] for w in local)
