@@ -97,7 +97,7 @@ def ensure_schema(engine: Engine, *, attempts: int = 5) -> bool:
 
 # The pg_advisory_lock key that serialises migrations on a PostgreSQL
 # database: "monitor" in ASCII, so it is recognisable in pg_locks (classid
-# 28015, objid 1852404850 with objsubid 1) and unlikely to meet another
+# 7171950, objid 1769238386, objsubid 1) and unlikely to meet another
 # application's key in a shared database.
 MIGRATION_LOCK_KEY = 0x6D6F6E69746F72
 
