@@ -11,9 +11,11 @@ import os
 import re
 import socket
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.engine import make_url
@@ -21,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
+from monitor.envvars import MissingVariable, expand
 from monitor.errors import ConfigError
 from monitor.rollups import keep_problem
 from monitor.sources.registry import SourceKind
@@ -195,7 +198,7 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
     return Config(
         path=config_path.resolve(),
         probe=document.monitor.probe,
-        database_url=resolve_database_url(document.database.url, config_path),
+        database_url=resolve_database_url(expand_database_url(document.database.url), config_path),
         http=document.http,
         retention=document.retention,
         correlate=document.correlate,
@@ -205,6 +208,18 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
         sources=tuple(document.source),
         checks=tuple(document.check),
     )
+
+
+def expand_database_url(url: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """Fill ``${NAME}`` in the URL from the environment: the password stays out of the file.
+
+    Values are URL-quoted, which makes a value with ``@``, ``/`` or ``:`` one part of the URL (the
+    password), whatever it contains. MissingVariable when a name is unset.
+    """
+    if url is None:
+        return None
+    values = os.environ if env is None else env
+    return expand(url, {name: quote(value, safe="") for name, value in values.items()})
 
 
 def resolve_database_url(url: str | None, config_path: Path) -> str:
@@ -248,6 +263,10 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
     database = raw.get("database")
     url = database.get("url") if isinstance(database, dict) else None
     if isinstance(url, str):
+        try:
+            url = expand_database_url(url) or url
+        except MissingVariable as missing:
+            return [*problems, f"database.url: ${{{missing}}} is not set in the environment"]
         problem = _database_url_problem(url) or _database_folder_problem(url, config_path)
         if problem:
             problems.append(f"database.url: {problem}")

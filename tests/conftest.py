@@ -15,6 +15,7 @@ from monitor.config import Config, load_config
 from monitor.redact import forget_environment
 from monitor.store import Store, open_store
 from tests.loopback import LoopbackServer
+from tests.postgres import PostgresServer, postgres_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -112,6 +113,38 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (see tests/postgres.py for where it comes from)."""
+    yield from postgres_server()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test alone."""
+    with postgres.fresh_database() as url:
+        yield url
+
+
+ENGINES = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql")]
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on each engine: the test runs once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitor.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """An open, migrated store on each engine (see ``database_url``)."""
+    opened = open_store(database_url)
+    yield opened
+    opened.close()
 
 
 def run_monitor(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

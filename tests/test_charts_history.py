@@ -31,11 +31,11 @@ def hour(day: int, h: int) -> datetime:
     return datetime(2026, 4, day, h, 0, tzinfo=UTC)
 
 
-def test_every_hour_is_read_from_one_place_and_no_run_is_counted_twice(sqlite_store):
-    seeded = seed(sqlite_store)
+def test_every_hour_is_read_from_one_place_and_no_run_is_counted_twice(store):
+    seeded = seed(store)
     late = hour(13, 5)  # folded already, and its twelve raw runs are still there too
     add_rollups(
-        sqlite_store,
+        store,
         seeded,
         [
             {
@@ -56,8 +56,8 @@ def test_every_hour_is_read_from_one_place_and_no_run_is_counted_twice(sqlite_st
     )
     control = seeded.check_ids["control"]
 
-    long = read_history(sqlite_store, hour(12, 0), T1)  # 2.5 days: rollups up to the newest
-    short = read_history(sqlite_store, hour(13, 0), T1)  # 2 days: raw where there is raw
+    long = read_history(store, hour(12, 0), T1)  # 2.5 days: rollups up to the newest
+    short = read_history(store, hour(13, 0), T1)  # 2 days: raw where there is raw
 
     rows = {r.hour: r for r in long.hours if r.check_id == control}
     assert rows[hour(12, 23)].runs == 12
@@ -71,10 +71,10 @@ def test_every_hour_is_read_from_one_place_and_no_run_is_counted_twice(sqlite_st
     assert sum(r.runs for r in short.hours if r.check_id == control) == 504
 
 
-def test_raw_hours_count_and_time_like_retention_would_fold_them(sqlite_store):
-    seeded = seed(sqlite_store)
+def test_raw_hours_count_and_time_like_retention_would_fold_them(store):
+    seeded = seed(store)
 
-    history = read_history(sqlite_store, T0, T1)
+    history = read_history(store, T0, T1)
 
     expected = fold(
         RawRun(
@@ -91,10 +91,10 @@ def test_raw_hours_count_and_time_like_retention_would_fold_them(sqlite_store):
     assert list(history.hours) == expected
 
 
-def test_each_failed_run_knows_the_run_after_it(sqlite_store):
-    seeded = seed(sqlite_store)
+def test_each_failed_run_knows_the_run_after_it(store):
+    seeded = seed(store)
 
-    history = read_history(sqlite_store, T0, T1)
+    history = read_history(store, T0, T1)
 
     ids = {v: k for k, v in seeded.check_ids.items()}
     timed = sorted((r for r in seeded.runs if not r.skipped), key=lambda r: r.started_at)
@@ -104,12 +104,12 @@ def test_each_failed_run_knows_the_run_after_it(sqlite_store):
     assert len(history.failed) == 12
 
 
-def test_failure_windows_are_the_correlators_windows_cut_at_monitoring_gaps(sqlite_store):
-    seed(sqlite_store)
-    history = read_history(sqlite_store, T0, T1)
+def test_failure_windows_are_the_correlators_windows_cut_at_monitoring_gaps(store):
+    seed(store)
+    history = read_history(store, T0, T1)
     dashboard = build(history, NOW, INTERVALS)
 
-    with sqlite_store.read() as session:
+    with store.read() as session:
         series = series_between(session, T0, T1)
     expected = set()
     for item in series:
@@ -123,8 +123,8 @@ def test_failure_windows_are_the_correlators_windows_cut_at_monitoring_gaps(sqli
     assert gap_for(INTERVALS["control"]) < GAP_END - GAP_START
 
 
-def test_a_long_range_reads_rollups_and_marks_their_outages_estimated(sqlite_store, tmp_path):
-    seeded = seed(sqlite_store)
+def test_a_long_range_reads_rollups_and_marks_their_outages_estimated(store, tmp_path):
+    seeded = seed(store)
     folded = [
         {
             "check": "api-reachable",
@@ -135,9 +135,9 @@ def test_a_long_range_reads_rollups_and_marks_their_outages_estimated(sqlite_sto
         }
         for h in range(72)
     ]
-    add_rollups(sqlite_store, seeded, folded)
+    add_rollups(store, seeded, folded)
 
-    dashboard = build(read_history(sqlite_store, FOLDED, T1), NOW, INTERVALS)
+    dashboard = build(read_history(store, FOLDED, T1), NOW, INTERVALS)
 
     panel = next(p for p in dashboard.panels if p.name == "api-reachable")
     assert dashboard.step == "day"
@@ -152,10 +152,10 @@ def test_a_long_range_reads_rollups_and_marks_their_outages_estimated(sqlite_sto
     assert (longest.start, longest.down) == (FOLDED + timedelta(hours=30), timedelta(hours=3))
 
 
-def test_an_empty_range_reads_as_empty(sqlite_store):
-    seed(sqlite_store, runs=[SeededRun("control", T0 - timedelta(days=5), ok=True)])
+def test_an_empty_range_reads_as_empty(store):
+    seed(store, runs=[SeededRun("control", T0 - timedelta(days=5), ok=True)])
 
-    history = read_history(sqlite_store, T1 + timedelta(days=1), T1 + timedelta(days=2))
+    history = read_history(store, T1 + timedelta(days=1), T1 + timedelta(days=2))
 
     assert history.empty
     assert planned_runs()  # the default plan is not empty

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from monitor.checks.context import CheckContext
-from monitor.checks.http import expand, run_http
+from monitor.checks.http import run_http
 from monitor.checks.settings import HttpCheck
+from monitor.envvars import expand
 from monitor.failures import Failure
 from tests.conftest import tls_files
 from tests.loopback import LoopbackServer

@@ -448,6 +448,45 @@ def test_it_defaults_the_database_to_monitor_db_beside_a_config_found_in_the_cwd
     assert load_config().database_url == f"sqlite:///{tmp_path.resolve() / 'monitor.db'}"
 
 
+def test_it_takes_the_database_password_from_the_environment_quoted_whole(tmp_path, monkeypatch):
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.setenv("MONITOR_DB_PASSWORD", "p@ss/w:rd%")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[database]\nurl = "postgresql+psycopg://monitor:${MONITOR_DB_PASSWORD}@db:5432/monitor"\n',
+        encoding="utf-8",
+    )
+
+    url = make_url(load_config(path).database_url)
+
+    assert (url.username, url.password, url.host, url.port, url.database) == (
+        "monitor",
+        "p@ss/w:rd%",
+        "db",
+        5432,
+        "monitor",
+    )
+    assert "p@ss" not in path.read_text()
+
+
+def test_it_names_an_unset_database_password_variable_without_a_value(tmp_path, monkeypatch):
+    monkeypatch.delenv("MONITOR_DB_PASSWORD", raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[database]\nurl = "postgresql+psycopg://monitor:${MONITOR_DB_PASSWORD}@db/monitor"\n',
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert str(raised.value) == problems_in(
+        path,
+        "database.url: ${MONITOR_DB_PASSWORD} is not set in the environment",
+    )
+
+
 # --- who this probe is --------------------------------------------------------------------
 
 

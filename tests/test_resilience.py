@@ -8,8 +8,6 @@ and config mistakes reported as messages rather than tracebacks.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -17,12 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 import monitor.polling.record
 from monitor.cli import main
 from monitor.store import open_store
+from monitor.store.engine import create_db_engine
 from monitor.store.ingest import apply_snapshot as real_apply_snapshot
 from monitor.store.migrate import HEAD_REVISION
 from monitor.store.models import Base, ComponentStatus, Incident, Poll, Source
@@ -241,7 +240,7 @@ def test_it_still_fetches_and_records_incidents_when_the_summary_answers_500(
     assert per_source(database, ComponentStatus) == {}
 
 
-# --- migrating a new file from several processes at once ------------------------------------
+# --- migrating a new database from several processes at once ----------------------------------
 
 
 # Imports come first (Alembic too: open_store imports it lazily) and the
@@ -258,11 +257,12 @@ OPEN_AND_CLOSE = (
 
 
 @pytest.mark.parametrize("round_", range(5))
-def test_it_migrates_a_new_file_once_when_four_processes_open_it_together(
-    tmp_path: Path, round_: int
+def test_it_migrates_a_new_database_once_when_four_processes_open_it_together(
+    database_url: str, round_: int
 ) -> None:
-    database = tmp_path / f"race-{round_}.db"
-    code = OPEN_AND_CLOSE.format(url=f"sqlite:///{database}")
+    """On SQLite the migration's flock and write lock keep them apart; on PostgreSQL, the
+    advisory lock (without it every round fails on ``pg_type_typname_nsp_index``)."""
+    code = OPEN_AND_CLOSE.format(url=database_url)
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", code],
@@ -286,18 +286,18 @@ def test_it_migrates_a_new_file_once_when_four_processes_open_it_together(
                 process.wait(timeout=10)
 
     assert [p.returncode for p in processes] == [0, 0, 0, 0], [err for _, err in results]
-    with contextlib.closing(sqlite3.connect(database)) as connection:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-        integrity = connection.execute("PRAGMA integrity_check").fetchall()
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            tables = sorted(inspect(connection).get_table_names())
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            if connection.dialect.name == "sqlite":
+                integrity = connection.exec_driver_sql("PRAGMA integrity_check").all()
+                assert [tuple(row) for row in integrity] == [("ok",)]
+    finally:
+        engine.dispose()
     assert tables == sorted([*Base.metadata.tables, "alembic_version"])
-    assert versions == [(HEAD_REVISION,)]
-    assert integrity == [("ok",)]
+    assert [tuple(row) for row in versions] == [(HEAD_REVISION,)]
 
 
 # --- database and config mistakes are messages ----------------------------------------------

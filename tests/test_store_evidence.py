@@ -307,15 +307,15 @@ def _spans(series: Sequence[Series]) -> list[tuple[Any, ...]]:
 # --- series_between ----------------------------------------------------------------------
 
 
-def test_it_reads_each_checks_runs_per_probe_in_time_order(sqlite_store: Store) -> None:
-    _source(sqlite_store)
-    login = _check(sqlite_store, "login", components=("Login",))
-    api = _check(sqlite_store, "api", components=("API", "Git"))
-    _runs(sqlite_store, api, "..t5..", start=-2)  # two before lo, the rest in range
-    _runs(sqlite_store, api, ".-.d.", probe="probe-b", start=0.5)
-    _runs(sqlite_store, login, "....t.", start=0.25, step=2)  # last one after hi
+def test_it_reads_each_checks_runs_per_probe_in_time_order(store: Store) -> None:
+    _source(store)
+    login = _check(store, "login", components=("Login",))
+    api = _check(store, "api", components=("API", "Git"))
+    _runs(store, api, "..t5..", start=-2)  # two before lo, the rest in range
+    _runs(store, api, ".-.d.", probe="probe-b", start=0.5)
+    _runs(store, login, "....t.", start=0.25, step=2)  # last one after hi
 
-    series = _series(sqlite_store, at(0), at(10))
+    series = _series(store, at(0), at(10))
 
     assert [(s.check.name, s.probe) for s in series][2:] == [("login", "probe-a")]
     assert {(s.check.name, s.probe) for s in series[:2]} == {
@@ -357,22 +357,22 @@ def test_it_reads_each_checks_runs_per_probe_in_time_order(sqlite_store: Store) 
         assert all(at(0) <= t <= at(10) for t in times)
 
 
-def test_it_includes_runs_exactly_at_both_ends_of_the_span(sqlite_store: Store) -> None:
-    _source(sqlite_store)
-    api = _check(sqlite_store, "api")
-    _runs(sqlite_store, api, ".....", start=0)
+def test_it_includes_runs_exactly_at_both_ends_of_the_span(store: Store) -> None:
+    _source(store)
+    api = _check(store, "api")
+    _runs(store, api, ".....", start=0)
 
-    (series,) = _series(sqlite_store, at(1), at(3))
+    (series,) = _series(store, at(1), at(3))
 
     assert [r.started_at for r in series.runs] == [at(1), at(2), at(3)]
 
 
-def test_it_returns_no_series_when_no_run_falls_in_the_span(sqlite_store: Store) -> None:
-    _source(sqlite_store)
-    _runs(sqlite_store, _check(sqlite_store, "api"), "tttt", start=0)
+def test_it_returns_no_series_when_no_run_falls_in_the_span(store: Store) -> None:
+    _source(store)
+    _runs(store, _check(store, "api"), "tttt", start=0)
 
-    assert _series(sqlite_store, at(10), at(20)) == []
-    assert _series(sqlite_store, at(10), at(20), failures_only=True) == []
+    assert _series(store, at(10), at(20)) == []
+    assert _series(store, at(10), at(20), failures_only=True) == []
 
 
 @pytest.mark.parametrize(
@@ -415,15 +415,15 @@ def test_it_returns_no_series_when_no_run_falls_in_the_span(sqlite_store: Store)
     ],
 )
 def test_it_summarises_a_streak_begun_before_the_span(
-    sqlite_store: Store, before: str, inside: str, head: StreakHead | None
+    store: Store, before: str, inside: str, head: StreakHead | None
 ) -> None:
-    _source(sqlite_store)
-    api = _check(sqlite_store, "api")
-    _runs(sqlite_store, api, before + inside)
+    _source(store)
+    api = _check(store, "api")
+    _runs(store, api, before + inside)
     lo = at(len(before))
 
-    (series,) = _series(sqlite_store, lo, at(100))
-    (only,) = _series(sqlite_store, lo, at(100), failures_only=True)
+    (series,) = _series(store, lo, at(100))
+    (only,) = _series(store, lo, at(100), failures_only=True)
 
     assert series.head == head
     assert only.head == head
@@ -434,13 +434,13 @@ def test_it_summarises_a_streak_begun_before_the_span(
         assert window.failures == head.failures + len(real)
 
 
-def test_it_keeps_streaks_per_probe_apart(sqlite_store: Store) -> None:
-    _source(sqlite_store)
-    api = _check(sqlite_store, "api")
-    _runs(sqlite_store, api, ".ttt" + "t.", probe="probe-a")
-    _runs(sqlite_store, api, "tt.." + "t.", probe="probe-b")
+def test_it_keeps_streaks_per_probe_apart(store: Store) -> None:
+    _source(store)
+    api = _check(store, "api")
+    _runs(store, api, ".ttt" + "t.", probe="probe-a")
+    _runs(store, api, "tt.." + "t.", probe="probe-b")
 
-    heads = {s.probe: s.head for s in _series(sqlite_store, at(4), at(5))}
+    heads = {s.probe: s.head for s in _series(store, at(4), at(5))}
 
     assert heads == {
         "probe-a": StreakHead(at(1), runs=3, failures=3, failure_classes={"timeout": 3}),
@@ -461,16 +461,16 @@ def test_it_keeps_streaks_per_probe_apart(sqlite_store: Store) -> None:
     ],
 )
 def test_it_gives_a_streak_running_past_the_span_its_recovery(
-    sqlite_store: Store, inside: str, after: str, recovered: float | None
+    store: Store, inside: str, after: str, recovered: float | None
 ) -> None:
-    _source(sqlite_store)
-    api = _check(sqlite_store, "api")
-    _runs(sqlite_store, api, inside + after)
+    _source(store)
+    api = _check(store, "api")
+    _runs(store, api, inside + after)
     hi = at(len(inside) - 1)
     expected = None if recovered is None else at(recovered)
 
-    (series,) = _series(sqlite_store, at(0), hi)
-    (only,) = _series(sqlite_store, at(0), hi, failures_only=True)
+    (series,) = _series(store, at(0), hi)
+    (only,) = _series(store, at(0), hi, failures_only=True)
 
     assert series.recovered_at == expected
     assert only.recovered_at == expected
@@ -484,13 +484,13 @@ def _kept(runs: Sequence[Run]) -> list[Run]:
     return [r for i, r in enumerate(runs) if i == 0 or r.failed or runs[i - 1].failed]
 
 
-def test_it_keeps_only_failing_runs_and_the_runs_ending_them(sqlite_store: Store) -> None:
-    _source(sqlite_store)
-    api = _check(sqlite_store, "api")
-    _runs(sqlite_store, api, "..t-t..5.d-.-..")
+def test_it_keeps_only_failing_runs_and_the_runs_ending_them(store: Store) -> None:
+    _source(store)
+    api = _check(store, "api")
+    _runs(store, api, "..t-t..5.d-.-..")
 
-    (full,) = _series(sqlite_store, at(0), at(20))
-    (only,) = _series(sqlite_store, at(0), at(20), failures_only=True)
+    (full,) = _series(store, at(0), at(20))
+    (only,) = _series(store, at(0), at(20), failures_only=True)
 
     assert [r.started_at for r in only.runs] == [at(m) for m in (0, 2, 3, 4, 5, 7, 8, 9, 10)]
     assert list(only.runs) == _kept(full.runs)
@@ -515,17 +515,17 @@ def _markov(rng: random.Random, length: int) -> str:
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_it_finds_the_same_windows_reading_only_failures(sqlite_store: Store, seed: int) -> None:
+def test_it_finds_the_same_windows_reading_only_failures(store: Store, seed: int) -> None:
     rng = random.Random(seed)
-    _source(sqlite_store)
+    _source(store)
     layout = {"api": ("probe-a", "probe-b"), "login": ("probe-a",), "vpn": ("probe-a",)}
     rows = []
     for offset, (name, probes) in enumerate(layout.items()):
-        check_id = _check(sqlite_store, name, role="control" if name == "vpn" else "vendor")
+        check_id = _check(store, name, role="control" if name == "vpn" else "vendor")
         for k, probe in enumerate(probes):
             pattern = _markov(rng, 300)
             rows += _run_rows(check_id, pattern, probe=probe, start=offset / 4 + k / 8, step=1)
-    with sqlite_store.write() as session, session.begin():
+    with store.write() as session, session.begin():
         session.execute(insert(CheckRun), rows)
     spans = [(at(-10), at(400)), (at(50), at(120)), (at(0), at(0)), (at(299), at(310))]
     for _ in range(12):
@@ -533,8 +533,8 @@ def test_it_finds_the_same_windows_reading_only_failures(sqlite_store: Store, se
         spans.append((at(begin), at(begin + rng.uniform(0, 120))))
 
     for lo, hi in spans:
-        full = _series(sqlite_store, lo, hi)
-        only = _series(sqlite_store, lo, hi, failures_only=True)
+        full = _series(store, lo, hi)
+        only = _series(store, lo, hi, failures_only=True)
 
         assert _spans(only) == _spans(full), (lo, hi)
         by_key = {(s.check.name, s.probe): s for s in full}
@@ -548,19 +548,19 @@ def test_it_finds_the_same_windows_reading_only_failures(sqlite_store: Store, se
 # --- coverage ----------------------------------------------------------------------------
 
 
-def test_it_lists_heartbeats_meeting_the_span_and_counts_real_runs(sqlite_store: Store) -> None:
-    _source(sqlite_store)
-    _heartbeat(sqlite_store, "probe-a", -120, -60, stopped=-60)  # over before the span
-    _heartbeat(sqlite_store, "probe-a", -30, 9, stopped=10)  # started before, stopped inside
-    _heartbeat(sqlite_store, "probe-a", 20, 100)  # still running: last seen after the span
-    _heartbeat(sqlite_store, "probe-b", -500, 0)  # last seen exactly at lo
-    _heartbeat(sqlite_store, "probe-b", 61, 90)  # starts after the span
-    api = _check(sqlite_store, "api")
-    _runs(sqlite_store, api, "-..t-.", start=-1, step=12)  # -1 .. 59, first and fifth skipped
+def test_it_lists_heartbeats_meeting_the_span_and_counts_real_runs(store: Store) -> None:
+    _source(store)
+    _heartbeat(store, "probe-a", -120, -60, stopped=-60)  # over before the span
+    _heartbeat(store, "probe-a", -30, 9, stopped=10)  # started before, stopped inside
+    _heartbeat(store, "probe-a", 20, 100)  # still running: last seen after the span
+    _heartbeat(store, "probe-b", -500, 0)  # last seen exactly at lo
+    _heartbeat(store, "probe-b", 61, 90)  # starts after the span
+    api = _check(store, "api")
+    _runs(store, api, "-..t-.", start=-1, step=12)  # -1 .. 59, first and fifth skipped
     lo, hi = at(0), at(60)
 
-    runs = [r for s in _series(sqlite_store, lo, hi) for r in s.runs]
-    with sqlite_store.read() as session:
+    runs = [r for s in _series(store, lo, hi) for r in s.runs]
+    with store.read() as session:
         watched = coverage_of(alive_between(session, lo, hi), runs)
 
     assert watched == Coverage(
@@ -582,18 +582,18 @@ def test_it_lists_heartbeats_meeting_the_span_and_counts_real_runs(sqlite_store:
     ],
 )
 def test_it_says_whether_anything_was_watching(
-    sqlite_store: Store, pattern: str, heartbeat: bool, watching: bool
+    store: Store, pattern: str, heartbeat: bool, watching: bool
 ) -> None:
-    _source(sqlite_store)
+    _source(store)
     if pattern:
-        _runs(sqlite_store, _check(sqlite_store, "api"), pattern, start=5)
-    _runs(sqlite_store, _check(sqlite_store, "old"), "....", start=-100)
+        _runs(store, _check(store, "api"), pattern, start=5)
+    _runs(store, _check(store, "old"), "....", start=-100)
     if heartbeat:
-        _heartbeat(sqlite_store, "probe-a", 1, 2)
-    _heartbeat(sqlite_store, "probe-a", -100, -50, stopped=-50)
+        _heartbeat(store, "probe-a", 1, 2)
+    _heartbeat(store, "probe-a", -100, -50, stopped=-50)
 
-    runs = [r for s in _series(sqlite_store, at(0), at(10)) for r in s.runs]
-    with sqlite_store.read() as session:
+    runs = [r for s in _series(store, at(0), at(10)) for r in s.runs]
+    with store.read() as session:
         watched = coverage_of(alive_between(session, at(0), at(10)), runs)
 
     assert watched.watching is watching
@@ -608,12 +608,12 @@ LO, HI = at(0), at(120)  # 15:00 to 17:00 UTC
 
 
 @pytest.fixture
-def seeded(sqlite_store: Store) -> Store:
+def seeded(store: Store) -> Store:
     """Incidents, component transitions and maintenances around 15:00-17:00 UTC."""
-    github = _source(sqlite_store)
-    other = _source(sqlite_store, "other")
+    github = _source(store)
+    other = _source(store, "other")
     _incident(
-        sqlite_store,
+        store,
         github,
         "api",
         "API errors",
@@ -640,7 +640,7 @@ def seeded(sqlite_store: Store) -> Store:
         components=("Webhooks", "Pages", "API", "Git"),
     )
     _incident(
-        sqlite_store,
+        store,
         other,
         "listed",
         "Degraded performance",
@@ -649,9 +649,9 @@ def seeded(sqlite_store: Store) -> Store:
         updates=[(60, "Looking into it", [("Actions", "operational", "operational")])],
         components=("Actions", "Pages"),
     )
-    _incident(sqlite_store, github, "open", "Still investigating", created=100, started=100)
+    _incident(store, github, "open", "Still investigating", created=100, started=100)
     _incident(
-        sqlite_store,
+        store,
         github,
         "login",
         "Login failures",
@@ -667,7 +667,7 @@ def seeded(sqlite_store: Store) -> Store:
     )
     # Declared after the span, but its final word puts the impact inside it.
     _incident(
-        sqlite_store,
+        store,
         github,
         "late",
         "Late declaration",
@@ -678,7 +678,7 @@ def seeded(sqlite_store: Store) -> Store:
     )
     # Declared inside the span, but its final word puts the impact after it.
     _incident(
-        sqlite_store,
+        store,
         github,
         "after",
         "Stated after",
@@ -687,8 +687,8 @@ def seeded(sqlite_store: Store) -> Store:
         resolved=200,
         updates=[(200, "Between 17:10 and 17:40 UTC pushes were delayed.", [])],
     )
-    _incident(sqlite_store, github, "old", "Yesterday", created=-1400, resolved=-1300)
-    _incident(sqlite_store, github, "future", "Tomorrow", created=1400, started=1400)
+    _incident(store, github, "old", "Yesterday", created=-1400, resolved=-1300)
+    _incident(store, github, "future", "Tomorrow", created=1400, started=1400)
 
     api = [
         (-300, "operational"),
@@ -696,12 +696,10 @@ def seeded(sqlite_store: Store) -> Store:
         (20, "major_outage"),
         (40, "operational"),
     ]
-    _transitions(sqlite_store, github, "API", api)
+    _transitions(store, github, "API", api)
+    _transitions(store, github, "Git", [(-500, "degraded_performance"), (-400, "operational")])
     _transitions(
-        sqlite_store, github, "Git", [(-500, "degraded_performance"), (-400, "operational")]
-    )
-    _transitions(
-        sqlite_store,
+        store,
         github,
         "Pages",
         [
@@ -711,14 +709,14 @@ def seeded(sqlite_store: Store) -> Store:
             (200, "operational"),
         ],
     )
-    _transitions(sqlite_store, other, "Actions", [(-60, "partial_outage"), (300, "operational")])
-    _transitions(sqlite_store, github, "Webhooks", [(10, "under_maintenance"), (30, "operational")])
-    _transitions(sqlite_store, github, "Copilot", [(130, "partial_outage")])
-    _transitions(sqlite_store, github, "Old", [(-50, "partial_outage"), (-10, "operational")])
-    _transitions(sqlite_store, github, "Lost", [(-20, "major_outage"), (10, "unknown")])
+    _transitions(store, other, "Actions", [(-60, "partial_outage"), (300, "operational")])
+    _transitions(store, github, "Webhooks", [(10, "under_maintenance"), (30, "operational")])
+    _transitions(store, github, "Copilot", [(130, "partial_outage")])
+    _transitions(store, github, "Old", [(-50, "partial_outage"), (-10, "operational")])
+    _transitions(store, github, "Lost", [(-20, "major_outage"), (10, "unknown")])
 
     _maintenance(
-        sqlite_store,
+        store,
         github,
         "db-upgrade",
         scheduled_for=60,
@@ -727,15 +725,13 @@ def seeded(sqlite_store: Store) -> Store:
         completed=85,
         impact="minor",
     )
-    _maintenance(sqlite_store, github, "scheduled-only", scheduled_for=110, scheduled_until=180)
-    _maintenance(sqlite_store, github, "unplanned", started=-20, components=("API",))
-    _maintenance(
-        sqlite_store, github, "started-early", scheduled_for=-90, scheduled_until=10, started=-80
-    )
-    _maintenance(sqlite_store, github, "no-start", scheduled_until=60)
-    _maintenance(sqlite_store, github, "next-week", scheduled_for=300, scheduled_until=360)
-    _maintenance(sqlite_store, github, "done-before", started=-100, completed=-50)
-    return sqlite_store
+    _maintenance(store, github, "scheduled-only", scheduled_for=110, scheduled_until=180)
+    _maintenance(store, github, "unplanned", started=-20, components=("API",))
+    _maintenance(store, github, "started-early", scheduled_for=-90, scheduled_until=10, started=-80)
+    _maintenance(store, github, "no-start", scheduled_until=60)
+    _maintenance(store, github, "next-week", scheduled_for=300, scheduled_until=360)
+    _maintenance(store, github, "done-before", started=-100, completed=-50)
+    return store
 
 
 def _titled(windows: Sequence[UpstreamWindow]) -> dict[str, UpstreamWindow]:
@@ -919,8 +915,8 @@ def test_it_reads_maintenances_from_actual_times_else_scheduled_ones(seeded: Sto
     assert (upgrade.declared_start, upgrade.declared_end) == (upgrade.start, upgrade.end)
 
 
-def test_it_returns_no_upstream_windows_from_an_empty_store(sqlite_store: Store) -> None:
-    assert _upstream(sqlite_store, LO, HI) == []
+def test_it_returns_no_upstream_windows_from_an_empty_store(store: Store) -> None:
+    assert _upstream(store, LO, HI) == []
 
 
 # --- what why and timeline read, and make of it ----------------------------------------------
@@ -1009,9 +1005,9 @@ def test_it_gathers_the_evidence_around_a_moment(scenario: Store) -> None:
     ]
 
 
-def test_it_says_nothing_was_watching_a_quiet_unwatched_moment(sqlite_store: Store) -> None:
+def test_it_says_nothing_was_watching_a_quiet_unwatched_moment(store: Store) -> None:
     evidence = evidence_at(
-        sqlite_store, at(25), timedelta(minutes=10), tolerance=Tolerance(), observed_gap=GAP
+        store, at(25), timedelta(minutes=10), tolerance=Tolerance(), observed_gap=GAP
     )
 
     assert evidence.local == ()
@@ -1049,12 +1045,12 @@ def test_it_lays_local_and_upstream_windows_on_one_timeline(scenario: Store) -> 
     assert check.runs == 45
 
 
-def test_it_puts_the_upstream_window_first_on_a_tie(sqlite_store: Store) -> None:
-    github = _source(sqlite_store)
-    _incident(sqlite_store, github, "tie", "Outage", created=5, started=5, resolved=9)
-    _runs(sqlite_store, _check(sqlite_store, "api"), ".....tttt.", start=0)
+def test_it_puts_the_upstream_window_first_on_a_tie(store: Store) -> None:
+    github = _source(store)
+    _incident(store, github, "tie", "Outage", created=5, started=5, resolved=9)
+    _runs(store, _check(store, "api"), ".....tttt.", start=0)
 
-    events = timeline_between(sqlite_store, at(0), at(20), GAP)
+    events = timeline_between(store, at(0), at(20), GAP)
 
     assert [type(e).__name__ for e in events] == ["UpstreamWindow", "LocalWindow"]
     assert [e.start for e in events] == [at(5), at(5)]
@@ -1070,16 +1066,16 @@ def test_it_puts_the_upstream_window_first_on_a_tie(sqlite_store: Store) -> None
     ],
 )
 def test_it_asks_whether_the_moment_itself_was_watched(
-    sqlite_store: Store, moment: int, watching: bool
+    store: Store, moment: int, watching: bool
 ) -> None:
     """A service that stopped at 14:41 was not watching at 15:10, whatever ran before."""
-    _source(sqlite_store)
-    _heartbeat(sqlite_store, "probe-a", 10, 30, stopped=30)
-    _runs(sqlite_store, _check(sqlite_store, "api"), "ttt", start=10, step=10)  # 10, 20, 30
+    _source(store)
+    _heartbeat(store, "probe-a", 10, 30, stopped=30)
+    _runs(store, _check(store, "api"), "ttt", start=10, step=10)  # 10, 20, 30
     lo, hi = at(moment - 30), at(moment + 30)
 
-    runs = [r for s in _series(sqlite_store, lo, hi) for r in s.runs]
-    with sqlite_store.read() as session:
+    runs = [r for s in _series(store, lo, hi) for r in s.runs]
+    with store.read() as session:
         watched = coverage_of(alive_between(session, lo, hi), runs, at=at(moment))
 
     assert watched.watching is watching
@@ -1123,11 +1119,11 @@ def _page(store: Store, moment: datetime) -> Page:
     ],
 )
 def test_it_says_whether_a_page_was_read_around_the_moment(
-    sqlite_store: Store, marks: str, moment: datetime, known: bool, facts: tuple[Any, ...]
+    store: Store, marks: str, moment: datetime, known: bool, facts: tuple[Any, ...]
 ) -> None:
-    _polls(sqlite_store, _source(sqlite_store), marks)
+    _polls(store, _source(store), marks)
 
-    page = _page(sqlite_store, moment)
+    page = _page(store, moment)
 
     assert page.known is known
     assert (page.read_after, page.last_read, page.failing_since) == facts

@@ -84,15 +84,13 @@ def _incident(**changes) -> IncidentRecord:
     return dataclasses.replace(base, **changes)
 
 
-def test_it_records_a_real_payload_once_however_often_it_is_applied(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_records_a_real_payload_once_however_often_it_is_applied(store: Store) -> None:
+    source_id = _source(store)
     snapshot = statuspage.parse_incidents(fixture_bytes("github/incidents-2026-07-31.json"))
 
-    first = _apply(sqlite_store, source_id, snapshot)
-    after_first = _counts(sqlite_store)
-    repeats = [
-        _apply(sqlite_store, source_id, snapshot, T0 + timedelta(minutes=n)) for n in range(1, 100)
-    ]
+    first = _apply(store, source_id, snapshot)
+    after_first = _counts(store)
+    repeats = [_apply(store, source_id, snapshot, T0 + timedelta(minutes=n)) for n in range(1, 100)]
 
     assert first.new_incidents == 50
     assert first.new_updates == 287
@@ -100,12 +98,12 @@ def test_it_records_a_real_payload_once_however_often_it_is_applied(sqlite_store
     assert after_first["incident_update"] == 287
     assert after_first["update_component"] > 0
     assert all(not r.changed for r in repeats)
-    assert _counts(sqlite_store) == after_first
+    assert _counts(store) == after_first
 
 
-def test_it_appends_a_new_update_and_records_the_resolution(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
-    _apply(sqlite_store, source_id, Snapshot(incidents=(_incident(),)))
+def test_it_appends_a_new_update_and_records_the_resolution(store: Store) -> None:
+    source_id = _source(store)
+    _apply(store, source_id, Snapshot(incidents=(_incident(),)))
     resolved_at = datetime(2026, 4, 13, 16, 19, tzinfo=UTC)
     later = _incident(
         status="resolved",
@@ -116,10 +114,10 @@ def test_it_appends_a_new_update_and_records_the_resolution(sqlite_store: Store)
         ),
     )
 
-    stats = _apply(sqlite_store, source_id, Snapshot(incidents=(later,)), T0 + timedelta(hours=1))
+    stats = _apply(store, source_id, Snapshot(incidents=(later,)), T0 + timedelta(hours=1))
 
     assert (stats.new_incidents, stats.updated_incidents, stats.new_updates) == (0, 1, 1)
-    with sqlite_store.read() as session:
+    with store.read() as session:
         ((_, incident),) = list_incidents(session)
         assert incident.status == "resolved"
         assert incident.resolved_at == resolved_at
@@ -144,25 +142,23 @@ def test_it_returns_aware_utc_times_from_sqlite(sqlite_store: Store) -> None:
     assert str(raw).startswith("2026-04-13 17:31:00")
 
 
-def test_it_refuses_naive_datetimes(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_refuses_naive_datetimes(store: Store) -> None:
+    source_id = _source(store)
     naive = _incident(created_at=datetime(2026, 4, 13, 15, 0))
 
     with pytest.raises(Exception, match="naive datetime"):
-        _apply(sqlite_store, source_id, Snapshot(incidents=(naive,)))
-    assert _counts(sqlite_store)["incident"] == 0
+        _apply(store, source_id, Snapshot(incidents=(naive,)))
+    assert _counts(store)["incident"] == 0
 
 
-def test_it_records_component_status_only_when_it_changes(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_records_component_status_only_when_it_changes(store: Store) -> None:
+    source_id = _source(store)
 
     def health(api: str, login: str) -> Snapshot:
         return Snapshot(components=(ComponentState("API", api), ComponentState("Login", login)))
 
     changes = [
-        _apply(
-            sqlite_store, source_id, health(*states), T0 + timedelta(minutes=i)
-        ).component_changes
+        _apply(store, source_id, health(*states), T0 + timedelta(minutes=i)).component_changes
         for i, states in enumerate(
             [
                 ("operational", "operational"),
@@ -175,7 +171,7 @@ def test_it_records_component_status_only_when_it_changes(sqlite_store: Store) -
     ]
 
     assert changes == [2, 0, 1, 0, 1]
-    with sqlite_store.read() as session:
+    with store.read() as session:
         assert current_component_statuses(session, source_id) == {
             "API": "operational",
             "Login": "operational",
@@ -186,31 +182,31 @@ def test_it_records_component_status_only_when_it_changes(sqlite_store: Store) -
     assert login == [T0, T0 + timedelta(minutes=2), T0 + timedelta(minutes=4)]
 
 
-def test_it_ignores_an_unknown_component_state_instead_of_changing_it(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
-    _apply(sqlite_store, source_id, Snapshot(components=(ComponentState("API", "operational"),)))
+def test_it_ignores_an_unknown_component_state_instead_of_changing_it(store: Store) -> None:
+    source_id = _source(store)
+    _apply(store, source_id, Snapshot(components=(ComponentState("API", "operational"),)))
 
     # A feed carries no component health at all: that is not "all operational".
-    stats = _apply(sqlite_store, source_id, Snapshot(components=None), T0 + timedelta(minutes=1))
+    stats = _apply(store, source_id, Snapshot(components=None), T0 + timedelta(minutes=1))
 
     assert stats.component_changes == 0
 
 
-def test_it_records_only_allow_listed_components(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_records_only_allow_listed_components(store: Store) -> None:
+    source_id = _source(store)
     snapshot = statuspage.parse_summary(fixture_bytes("github/summary-2026-07-31.json"))
 
-    stats = _apply(sqlite_store, source_id, snapshot, allow=["API Requests", "Actions"])
+    stats = _apply(store, source_id, snapshot, allow=["API Requests", "Actions"])
 
     assert stats.component_changes == 2
-    with sqlite_store.read() as session:
+    with store.read() as session:
         assert set(current_component_statuses(session, source_id)) == {"API Requests", "Actions"}
 
 
 def test_it_keeps_the_freshest_copy_when_two_endpoints_list_one_incident(
-    sqlite_store: Store,
+    store: Store,
 ) -> None:
-    source_id = _source(sqlite_store)
+    source_id = _source(store)
     stale = _incident()
     fresh = _incident(
         status="monitoring",
@@ -220,16 +216,16 @@ def test_it_keeps_the_freshest_copy_when_two_endpoints_list_one_incident(
         ),
     )
 
-    _apply(sqlite_store, source_id, Snapshot(incidents=(fresh, stale)))
+    _apply(store, source_id, Snapshot(incidents=(fresh, stale)))
 
-    with sqlite_store.read() as session:
+    with store.read() as session:
         incident = session.scalars(select(Incident)).one()
         assert incident.status == "monitoring"
         assert len(incident.updates) == 2
 
 
-def test_it_upserts_maintenances_and_merges_their_components(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_upserts_maintenances_and_merges_their_components(store: Store) -> None:
+    source_id = _source(store)
     window = MaintenanceRecord(
         external_id="m1",
         title="DB upgrade",
@@ -247,12 +243,12 @@ def test_it_upserts_maintenances_and_merges_their_components(sqlite_store: Store
     )
 
     changes = [
-        _apply(sqlite_store, source_id, Snapshot(maintenances=(m,))).maintenance_changes
+        _apply(store, source_id, Snapshot(maintenances=(m,))).maintenance_changes
         for m in (window, window, started, started)
     ]
 
     assert changes == [1, 0, 1, 0]
-    with sqlite_store.read() as session:
+    with store.read() as session:
         row = session.scalars(select(Maintenance)).one()
     assert (row.status, row.components) == ("in_progress", ["API", "Login"])
 
@@ -268,8 +264,8 @@ def test_it_opens_sqlite_in_wal_mode_with_foreign_keys_and_a_busy_timeout(
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000}
 
 
-def test_it_lists_incidents_overlapping_a_range_newest_first(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_lists_incidents_overlapping_a_range_newest_first(store: Store) -> None:
+    source_id = _source(store)
     old = _incident(
         external_id="old",
         created_at=T0 - timedelta(days=10),
@@ -281,9 +277,9 @@ def test_it_lists_incidents_overlapping_a_range_newest_first(sqlite_store: Store
         external_id="long", created_at=T0 - timedelta(days=3), started_at=T0 - timedelta(days=3)
     )
     recent = _incident(external_id="recent", created_at=T0, started_at=T0)
-    _apply(sqlite_store, source_id, Snapshot(incidents=(old, long_running, recent)))
+    _apply(store, source_id, Snapshot(incidents=(old, long_running, recent)))
 
-    with sqlite_store.read() as session:
+    with store.read() as session:
         since_two_days = [
             i.external_id for _, i in list_incidents(session, since=T0 - timedelta(days=2))
         ]
@@ -297,36 +293,34 @@ def test_it_lists_incidents_overlapping_a_range_newest_first(sqlite_store: Store
     assert everything == ["recent", "long", "old"]
 
 
-def test_it_does_not_let_a_stale_copy_reopen_a_resolved_incident(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_does_not_let_a_stale_copy_reopen_a_resolved_incident(store: Store) -> None:
+    source_id = _source(store)
     resolved_at = datetime(2026, 4, 13, 16, 19, tzinfo=UTC)
     resolved = _incident(
         status="resolved",
         resolved_at=resolved_at,
         updates=(UpdateRecord("u2", "resolved", "Fixed", resolved_at), *_incident().updates),
     )
-    _apply(sqlite_store, source_id, Snapshot(incidents=(resolved,)))
+    _apply(store, source_id, Snapshot(incidents=(resolved,)))
 
     # A CDN edge still serving the payload from before the resolution.
-    stats = _apply(
-        sqlite_store, source_id, Snapshot(incidents=(_incident(),)), T0 + timedelta(hours=2)
-    )
+    stats = _apply(store, source_id, Snapshot(incidents=(_incident(),)), T0 + timedelta(hours=2))
 
     assert not stats.changed
-    with sqlite_store.read() as session:
+    with store.read() as session:
         incident = session.scalars(select(Incident)).one()
     assert (incident.status, incident.resolved_at) == ("resolved", resolved_at)
 
 
-def test_it_lets_a_new_update_reopen_an_incident(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
+def test_it_lets_a_new_update_reopen_an_incident(store: Store) -> None:
+    source_id = _source(store)
     resolved_at = datetime(2026, 4, 13, 16, 19, tzinfo=UTC)
     first = _incident(
         status="resolved",
         resolved_at=resolved_at,
         updates=(UpdateRecord("u2", "resolved", "Fixed", resolved_at),),
     )
-    _apply(sqlite_store, source_id, Snapshot(incidents=(first,)))
+    _apply(store, source_id, Snapshot(incidents=(first,)))
     reopened = _incident(
         status="investigating",
         resolved_at=None,
@@ -338,47 +332,45 @@ def test_it_lets_a_new_update_reopen_an_incident(sqlite_store: Store) -> None:
         ),
     )
 
-    stats = _apply(
-        sqlite_store, source_id, Snapshot(incidents=(reopened,)), T0 + timedelta(hours=2)
-    )
+    stats = _apply(store, source_id, Snapshot(incidents=(reopened,)), T0 + timedelta(hours=2))
 
     assert (stats.updated_incidents, stats.new_updates) == (1, 1)
-    with sqlite_store.read() as session:
+    with store.read() as session:
         incident = session.scalars(select(Incident)).one()
     assert (incident.status, incident.resolved_at) == ("investigating", None)
 
 
 def test_it_resolves_what_a_status_api_stops_listing_and_says_the_time_is_inferred(
-    sqlite_store: Store,
+    store: Store,
 ) -> None:
-    source_id = _source(sqlite_store, "docker")
+    source_id = _source(store, "docker")
     during = statusio.parse(
         fixture_bytes("statusio-docker/status-partial-disruption-2021-04-03.json")
     )
     after = statusio.parse(fixture_bytes("statusio-docker/status-operational-2022-04-23.json"))
     later = T0 + timedelta(hours=1)
 
-    _apply(sqlite_store, source_id, during)
-    again = _apply(sqlite_store, source_id, during, T0 + timedelta(minutes=5))
-    closing = _apply(sqlite_store, source_id, after, later)
+    _apply(store, source_id, during)
+    again = _apply(store, source_id, during, T0 + timedelta(minutes=5))
+    closing = _apply(store, source_id, after, later)
 
     assert not again.changed  # still listed: still open
     assert closing.component_changes > 0
-    with sqlite_store.read() as session:
+    with store.read() as session:
         ((_, incident),) = list_incidents(session)
     assert incident.title == "Registry Issues"
     assert (incident.status, incident.resolved_at) == ("resolved", later)
     assert incident.updates[0].external_id == "monitor:no-longer-listed"
     assert "the vendor stated no time" in incident.updates[0].body
-    assert not _apply(sqlite_store, source_id, after, later + timedelta(minutes=5)).changed
+    assert not _apply(store, source_id, after, later + timedelta(minutes=5)).changed
 
 
-def test_it_never_closes_incidents_from_a_payload_that_lists_only_some(sqlite_store: Store) -> None:
-    source_id = _source(sqlite_store)
-    _apply(sqlite_store, source_id, Snapshot(incidents=(_incident(),)))
+def test_it_never_closes_incidents_from_a_payload_that_lists_only_some(store: Store) -> None:
+    source_id = _source(store)
+    _apply(store, source_id, Snapshot(incidents=(_incident(),)))
 
     # incidents.json lists the last 50, resolved or not: absence means nothing.
-    _apply(sqlite_store, source_id, Snapshot(incidents=()), T0 + timedelta(hours=1))
+    _apply(store, source_id, Snapshot(incidents=()), T0 + timedelta(hours=1))
 
-    with sqlite_store.read() as session:
+    with store.read() as session:
         assert session.scalars(select(Incident.resolved_at)).one() is None

@@ -128,13 +128,17 @@ def serve_claude(server: LoopbackServer, incidents: dict[str, Any]) -> str:
     return f"{server.url}/claude"
 
 
-def write_config(tmp_path: Path, page: str, checks: str = "") -> Path:
+def write_config(
+    tmp_path: Path, page: str, checks: str = "", database_url: str | None = None
+) -> Path:
+    """A laptop probe on ``page``; the database beside the config unless ``database_url``."""
+    database = f'[database]\nurl = "{database_url}"\n' if database_url else ""
     path = tmp_path / "config.toml"
     path.write_text(
         f"""
 [monitor]
 probe = "laptop"
-
+{database}
 [http]
 timeout = "2s"
 connect_timeout = "1s"
@@ -225,9 +229,12 @@ def every_five_minutes(day: str, start: str, end: str, error: str) -> list[tuple
 
 
 @pytest.fixture
-def april(server: LoopbackServer, tmp_path: Path, capsys) -> Path:
-    """The April 2026 status page polled, and what the user's tools logged imported."""
-    config = write_config(tmp_path, serve_claude(server, APRIL))
+def april(server: LoopbackServer, tmp_path: Path, capsys, database_url: str) -> Path:
+    """The April 2026 status page polled, and what the user's tools logged imported.
+
+    On each engine: these are the answers the tool exists for.
+    """
+    config = write_config(tmp_path, serve_claude(server, APRIL), database_url=database_url)
     assert run(capsys, "--config", str(config), "poll")[0] == 0
     rejected = every_five_minutes(
         "2026-04-14",
@@ -337,9 +344,9 @@ def api(server: LoopbackServer) -> LoopbackServer:
     return server
 
 
-def checked(tmp_path: Path, server: LoopbackServer, capsys, checks: str) -> Path:
+def checked(tmp_path: Path, server: LoopbackServer, capsys, checks: str, database_url: str) -> Path:
     """The page polled, then three rounds of checks (a minute and a half of a service)."""
-    config = write_config(tmp_path, serve_claude(server, QUIET), checks)
+    config = write_config(tmp_path, serve_claude(server, QUIET), checks, database_url)
     assert run(capsys, "--config", str(config), "poll")[0] == 0
     for _ in range(3):
         run(capsys, "--config", str(config), "check")
@@ -347,12 +354,12 @@ def checked(tmp_path: Path, server: LoopbackServer, capsys, checks: str) -> Path
 
 
 def test_it_blames_the_stale_token_when_the_api_answers_but_refuses_it(
-    api: LoopbackServer, tmp_path: Path, capsys, monkeypatch
+    api: LoopbackServer, tmp_path: Path, capsys, monkeypatch, database_url: str
 ) -> None:
     monkeypatch.setenv("MONITOR_TEST_KEY", "sk-ant-stale-0000")
     api.route("/v1/messages", b'{"error": "x-api-key required"}', status=401)
     api.route("/v1/models", b'{"error": "Invalid authentication credentials"}', status=401)
-    config = checked(tmp_path, api, capsys, vendor_checks(api))
+    config = checked(tmp_path, api, capsys, vendor_checks(api), database_url)
 
     answer = why(capsys, config)
 
@@ -365,7 +372,7 @@ def test_it_blames_the_stale_token_when_the_api_answers_but_refuses_it(
 
 
 def test_it_blames_the_network_when_dns_and_the_control_fail(
-    api: LoopbackServer, tmp_path: Path, capsys
+    api: LoopbackServer, tmp_path: Path, capsys, database_url: str
 ) -> None:
     control_url = f"http://127.0.0.1:{closed_port()}/generate_204"
     checks = f"""
@@ -383,7 +390,7 @@ url = "{control_url}"
 expect_status = [204]
 timeout = "1s"
 """
-    config = checked(tmp_path, api, capsys, checks)
+    config = checked(tmp_path, api, capsys, checks, database_url)
 
     answer = why(capsys, config)
 
@@ -393,9 +400,11 @@ timeout = "1s"
     assert f"Make {UNRESOLVABLE} resolve" in answer["next_step"]
 
 
-def test_it_warns_of_an_outage_not_yet_declared(api: LoopbackServer, tmp_path: Path, capsys):
+def test_it_warns_of_an_outage_not_yet_declared(
+    api: LoopbackServer, tmp_path: Path, capsys, database_url: str
+) -> None:
     api.route("/v1/messages", b"upstream connect error", status=503)
-    config = checked(tmp_path, api, capsys, vendor_checks(api))
+    config = checked(tmp_path, api, capsys, vendor_checks(api), database_url)
 
     answer = why(capsys, config)
 
@@ -405,9 +414,11 @@ def test_it_warns_of_an_outage_not_yet_declared(api: LoopbackServer, tmp_path: P
     assert (window["check"], window["failure_classes"]) == ("api-reachable", ["server_error"])
 
 
-def test_it_calls_a_quiet_time_healthy(api: LoopbackServer, tmp_path: Path, capsys) -> None:
+def test_it_calls_a_quiet_time_healthy(
+    api: LoopbackServer, tmp_path: Path, capsys, database_url: str
+) -> None:
     api.route("/v1/messages", b"{}", status=401)
-    config = checked(tmp_path, api, capsys, vendor_checks(api))
+    config = checked(tmp_path, api, capsys, vendor_checks(api), database_url)
 
     answer = why(capsys, config)
 

@@ -7,7 +7,6 @@ all work, without holding any secret.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -18,26 +17,9 @@ from monitor.checks.context import CheckContext
 from monitor.checks.result import CheckResult
 from monitor.checks.settings import HttpCheck
 from monitor.checks.web import failed_transport, response_evidence, send, text_of
+from monitor.envvars import VARIABLE, MissingVariable, expand
 from monitor.failures import Failure
 from monitor.redact import redact_text
-
-VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-class MissingVariable(LookupError):
-    """A ``${NAME}`` in the config has no value in the environment."""
-
-
-def expand(value: str, env: Mapping[str, str]) -> str:
-    """Replace ``${NAME}`` with the environment's value; MissingVariable names what is unset."""
-
-    def lookup(match: re.Match[str]) -> str:
-        name = match[1]
-        if not env.get(name):
-            raise MissingVariable(name)
-        return env[name]
-
-    return VARIABLE.sub(lookup, value)
 
 
 class PhaseTrace:

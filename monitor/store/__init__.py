@@ -36,17 +36,29 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
     shown = make_url(url).render_as_string(hide_password=True)
     try:
         engine = create_db_engine(url)
-        migrated = ensure_schema(engine) if upgrade else False
     except ModuleNotFoundError as exc:
         raise DatabaseError(
             f"cannot open {shown}: its driver is not installed (pip install {exc.name})"
         ) from None
     except (SQLAlchemyError, OSError) as exc:
-        detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-        raise DatabaseError(f"cannot open {shown}: {detail}") from None
+        raise _cannot_open(shown, exc) from None
+    try:
+        migrated = ensure_schema(engine) if upgrade else False
+    except BaseException as exc:
+        # Close what it opened: a server connection left to the garbage
+        # collector is a leak in a long-lived process.
+        engine.dispose()
+        if isinstance(exc, SQLAlchemyError | OSError):
+            raise _cannot_open(shown, exc) from None
+        raise
     return Store(
         engine=engine,
         read=session_factory(engine),
         write=session_factory(engine, write=True),
         migrated=migrated,
     )
+
+
+def _cannot_open(shown: str, exc: BaseException) -> DatabaseError:
+    detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+    return DatabaseError(f"cannot open {shown}: {detail}")

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from monitor.store.models import Check, CheckRun
+from monitor.store.upsert import insert_on_conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,23 +48,25 @@ def _row_values(row: Check) -> dict[str, Any]:
 
 
 def sync_checks(session: Session, specs: Iterable[CheckSpec], now: datetime) -> dict[str, int]:
-    """Give every configured check a row; kind, role, target and dependency follow the config."""
+    """Give every configured check a row; kind, role, target and dependency follow the config.
+
+    A new check's row is created with ON CONFLICT DO NOTHING, then read back:
+    when another probe creates it at the same moment, both use the one row.
+    """
     specs = list(specs)
-    rows = {
-        row.name: row
-        for row in session.scalars(select(Check).where(Check.name.in_([s.name for s in specs])))
-    }
+    names = [s.name for s in specs]
+    known = set(session.scalars(select(Check.name).where(Check.name.in_(names))))
+    missing = [
+        {"name": s.name, "created_at": now, **_values(s)} for s in specs if s.name not in known
+    ]
+    if missing:
+        session.execute(insert_on_conflict(session, Check, ["name"]), missing)
+    rows = {row.name: row for row in session.scalars(select(Check).where(Check.name.in_(names)))}
     for spec in specs:
-        values = _values(spec)
-        row = rows.get(spec.name)
-        if row is None:
-            row = Check(name=spec.name, created_at=now, **values)
-            session.add(row)
-            rows[spec.name] = row
-        else:
-            for key, value in values.items():
-                if getattr(row, key) != value:
-                    setattr(row, key, value)
+        row = rows[spec.name]
+        for key, value in _values(spec).items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
     session.flush()
     return {name: row.id for name, row in rows.items()}
 

@@ -9,17 +9,23 @@ a vendor dropping an old incident from its 50-item window is not news.
 New rows go in as bulk INSERTs (RETURNING the ids their children need), not
 one ORM object at a time: a first poll of a 50-incident page is ~750 rows,
 and the ORM's per-object bookkeeping, not SQLite, would be most of the cost.
+
+Several probes may apply the same page at the same moment (one shared
+PostgreSQL): every INSERT here is ON CONFLICT DO NOTHING on the row's
+natural key, so the slower probe skips what the faster one wrote instead of
+failing, reads back the ids it needs, and counts only what it added itself.
+A field the other probe wrote differently is put right by the next poll.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.sources.records import (
@@ -39,6 +45,7 @@ from monitor.store.models import (
     UpdateComponent,
 )
 from monitor.store.queries import current_component_statuses
+from monitor.store.upsert import insert_on_conflict
 
 _INCIDENT_FIELDS = ("title", "status", "impact", "created_at", "started_at", "resolved_at", "url")
 _MAINTENANCE_FIELDS = (
@@ -183,13 +190,7 @@ def _apply_incidents(
     if not records:
         return 0, 0, 0
     existing = _existing(session, Incident, source_id, records, _INCIDENT_FIELDS)
-    known_ids = [row.id for row in existing.values()]
-    known_updates = _grouped(
-        session, IncidentUpdate.incident_id, IncidentUpdate.external_id, known_ids
-    )
-    known_components = _grouped(
-        session, IncidentComponent.incident_id, IncidentComponent.component, known_ids
-    )
+    known_updates, known_components = _children(session, [row.id for row in existing.values()])
 
     written = {
         row.id
@@ -200,7 +201,13 @@ def _apply_incidents(
     }
     fresh = [r for r in records if r.external_id not in existing]
     new_ids = _insert_new(session, Incident, source_id, fresh, _INCIDENT_FIELDS, observed_at)
-    ids = {row.external_id: row.id for row in existing.values()} | new_ids
+    # Any not inserted, another probe inserted meanwhile, with their updates and components.
+    raced = _ids_of(session, Incident, source_id, [r.external_id for r in fresh], skip=new_ids)
+    if raced:
+        raced_updates, raced_components = _children(session, list(raced.values()))
+        known_updates.update(raced_updates)
+        known_components.update(raced_components)
+    ids = {row.external_id: row.id for row in existing.values()} | new_ids | raced
 
     components = [
         {"incident_id": ids[r.external_id], "component": name}
@@ -213,24 +220,29 @@ def _apply_incidents(
         for u in _unseen_updates(r.updates, known_updates[ids[r.external_id]])
     ]
     _insert_rows(session, IncidentComponent, components)
-    _insert_updates(session, pending)
+    added_updates = _insert_updates(session, pending)
 
     # Incidents that only grew (a new update or component) are changed too.
     grown = {c["incident_id"] for c in components} | {incident_id for incident_id, _ in pending}
-    grown -= set(new_ids.values()) | written
+    grown -= set(new_ids.values()) | set(raced.values()) | written
     if grown:
         session.execute(
             update(Incident).where(Incident.id.in_(grown)).values(last_changed_at=observed_at),
             execution_options=_NO_SYNC,
         )
-    return len(fresh), len(written | grown), len(pending)
+    return len(new_ids), len(written | grown), added_updates
 
 
-def _insert_updates(session: Session, pending: list[tuple[int, UpdateRecord]]) -> None:
+def _insert_updates(session: Session, pending: list[tuple[int, UpdateRecord]]) -> int:
+    """Insert new updates with the components each names; return how many were added.
+
+    An update another probe inserted meanwhile is skipped with its components,
+    which that probe wrote in the same transaction.
+    """
     if not pending:
-        return
+        return 0
     returned = session.execute(
-        insert(IncidentUpdate).returning(
+        _insert(session, IncidentUpdate).returning(
             IncidentUpdate.incident_id, IncidentUpdate.external_id, IncidentUpdate.id
         ),
         [
@@ -258,11 +270,13 @@ def _insert_updates(session: Session, pending: list[tuple[int, UpdateRecord]]) -
                 "new_status": a.new_status,
             }
             for incident_id, u in pending
+            if (incident_id, u.external_id) in update_ids
             # One row per component name: the last mention in an update wins.
             for a in {a.name: a for a in u.affected}.values()
             for update_id in (update_ids[incident_id, u.external_id],)
         ],
     )
+    return len(update_ids)
 
 
 def _apply_maintenances(
@@ -289,8 +303,8 @@ def _apply_maintenances(
             extra={"components": merged} if merged != row.components else {},
         )
     fresh = [r for r in records if r.external_id not in existing]
-    _insert_new(session, Maintenance, source_id, fresh, _MAINTENANCE_FIELDS, observed_at)
-    return changes + len(fresh)
+    added = _insert_new(session, Maintenance, source_id, fresh, _MAINTENANCE_FIELDS, observed_at)
+    return changes + len(added)
 
 
 def _apply_components(
@@ -360,8 +374,26 @@ def _insert_new(
     ]
     # RETURNING the natural key (not relying on row order) lets SQLAlchemy
     # send one multi-row INSERT instead of a statement per row.
-    result = session.execute(insert(model).returning(model.external_id, model.id), rows)
+    result = session.execute(_insert(session, model).returning(model.external_id, model.id), rows)
     return {str(external_id): int(row_id) for external_id, row_id in result}
+
+
+def _ids_of(
+    session: Session,
+    model: type[Incident] | type[Maintenance],
+    source_id: int,
+    external_ids: Iterable[str],
+    *,
+    skip: Container[str],
+) -> dict[str, int]:
+    """Ids by vendor id of rows not in ``skip``: those another probe inserted meanwhile."""
+    wanted = [external_id for external_id in external_ids if external_id not in skip]
+    if not wanted:
+        return {}
+    query = select(model.external_id, model.id).where(
+        model.source_id == source_id, model.external_id.in_(wanted)
+    )
+    return {str(external_id): int(row_id) for external_id, row_id in session.execute(query)}
 
 
 def _write_changes(
@@ -385,6 +417,16 @@ def _write_changes(
     return True
 
 
+def _children(
+    session: Session, incident_ids: Sequence[int]
+) -> tuple[defaultdict[int, set[str]], defaultdict[int, set[str]]]:
+    """The update ids and component names already stored per incident."""
+    return (
+        _grouped(session, IncidentUpdate.incident_id, IncidentUpdate.external_id, incident_ids),
+        _grouped(session, IncidentComponent.incident_id, IncidentComponent.component, incident_ids),
+    )
+
+
 def _grouped(
     session: Session, key: Any, value: Any, ids: Sequence[int]
 ) -> defaultdict[int, set[str]]:
@@ -396,9 +438,24 @@ def _grouped(
     return grouped
 
 
+_NATURAL_KEYS: dict[type[Any], tuple[str, ...]] = {
+    Incident: ("source_id", "external_id"),
+    Maintenance: ("source_id", "external_id"),
+    IncidentUpdate: ("incident_id", "external_id"),
+    UpdateComponent: ("update_id", "component"),
+    IncidentComponent: ("incident_id", "component"),
+    ComponentStatus: ("source_id", "component", "observed_at"),
+}
+
+
+def _insert(session: Session, model: type[Any]) -> Insert:
+    """INSERT that skips a row another probe has just written under the same natural key."""
+    return insert_on_conflict(session, model, _NATURAL_KEYS[model])
+
+
 def _insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(model), rows)
+        session.execute(_insert(session, model), rows)
 
 
 def _is_stale_copy(record: IncidentRecord, known_updates: set[str]) -> bool:

@@ -82,8 +82,10 @@ def ensure_schema(engine: Engine, *, attempts: int = 5) -> bool:
     with _migration_lock(engine):
         for attempt in range(attempts):
             # Connections opened while another process was converting the file
-            # to WAL can stay stale; every attempt starts from fresh ones.
-            engine.dispose()
+            # to WAL can stay stale; every attempt starts from fresh ones. (Not
+            # on a server: the lock's own connection is checked out right now.)
+            if engine.url.get_backend_name() == "sqlite":
+                engine.dispose()
             try:
                 return _ensure_schema_once(engine)
             except OperationalError as exc:
@@ -93,21 +95,47 @@ def ensure_schema(engine: Engine, *, attempts: int = 5) -> bool:
     return False
 
 
+# The pg_advisory_lock key that serialises migrations on a PostgreSQL
+# database: "monitor" in ASCII, so it is recognisable in pg_locks (classid
+# 7171950, objid 1769238386, objsubid 1) and unlikely to meet another
+# application's key in a shared database.
+MIGRATION_LOCK_KEY = 0x6D6F6E69746F72
+
+
 @contextlib.contextmanager
 def _migration_lock(engine: Engine) -> Iterator[None]:
-    """For a SQLite file, one process at a time checks and migrates it (an flock beside it).
+    """One process at a time checks and migrates a database.
 
-    Server databases need no such thing: their DDL is transactional and
-    Alembic's version row serialises it.
+    PostgreSQL: a session-level advisory lock on ``MIGRATION_LOCK_KEY``, held
+    on its own connection while the migrations run on others. Without it,
+    probes starting together on an empty database all create the same tables
+    and all but one fail (``pg_type_typname_nsp_index``). The lock ends with
+    its connection, so a killed process never leaves it held.
+
+    SQLite file: an flock on a file beside it (held for a migration's
+    duration: seconds at most). In-memory SQLite has one user: no lock.
     """
+    backend = engine.url.get_backend_name()
+    if backend == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()  # the lock outlives the transaction; keep none open meanwhile
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
+        return
     database = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    if backend != "sqlite" or not database or database == ":memory:":
         yield
         return
     path = Path(database).with_name(Path(database).name + ".migrate.lock")
     fd = open_private(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # held for a migration's duration: seconds at most
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)

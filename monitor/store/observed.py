@@ -14,12 +14,12 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
 from monitor.correlate.windows import Observation
 from monitor.store import Store
 from monitor.store.models import ObservedEvent
+from monitor.store.upsert import insert_on_conflict
 
 if TYPE_CHECKING:  # the parser's regexes are not needed to read observations back
     from monitor.observed import ObservedLine
@@ -44,7 +44,7 @@ def record_observations(
     takes the write lock.
     """
     added = 0
-    statement = _insert_ignoring_known(store)
+    statement = insert_on_conflict(store.engine.dialect.name, _TABLE, ["fingerprint"])
     for batch in _batches(rows, BATCH):
         values = [
             {
@@ -99,16 +99,6 @@ def list_observations(
             )
             for row in session.execute(query)
         ]
-
-
-def _insert_ignoring_known(store: Store) -> Insert:
-    """``INSERT ... ON CONFLICT (fingerprint) DO NOTHING`` in the engine's dialect."""
-    dialect = store.engine.dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["fingerprint"])
-    if dialect == "postgresql":
-        return postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["fingerprint"])
-    raise NotImplementedError(f"importing observations is not supported on {dialect}")
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -19,6 +19,7 @@ from monitor.store.models import (
     Poll,
     Source,
 )
+from monitor.store.upsert import insert_on_conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,25 +78,25 @@ def _same(spec: SourceSpec, row: Any) -> bool:
 
 
 def sync_sources(session: Session, specs: Iterable[SourceSpec], now: datetime) -> dict[str, int]:
-    """Make sure every configured source has a row (kind and URL follow the config)."""
+    """Make sure every configured source has a row (kind and URL follow the config).
+
+    A new source's row is created with ON CONFLICT DO NOTHING, then read back:
+    when another probe creates it at the same moment, both use the one row.
+    """
     specs = list(specs)
-    rows = {
-        row.name: row
-        for row in session.scalars(select(Source).where(Source.name.in_([s.name for s in specs])))
-    }
+    names = [s.name for s in specs]
+    known = set(session.scalars(select(Source.name).where(Source.name.in_(names))))
+    missing = [
+        {"name": s.name, "kind": s.kind, "url": s.url, "settings": s.settings, "created_at": now}
+        for s in specs
+        if s.name not in known
+    ]
+    if missing:
+        session.execute(insert_on_conflict(session, Source, ["name"]), missing)
+    rows = {row.name: row for row in session.scalars(select(Source).where(Source.name.in_(names)))}
     for spec in specs:
-        row = rows.get(spec.name)
-        if row is None:
-            row = Source(
-                name=spec.name,
-                kind=spec.kind,
-                url=spec.url,
-                settings=spec.settings,
-                created_at=now,
-            )
-            session.add(row)
-            rows[spec.name] = row
-        elif not _same(spec, row):
+        row = rows[spec.name]
+        if not _same(spec, row):
             # A changed source starts afresh: old ETags and an old back-off
             # describe what the previous URL or settings answered.
             row.kind, row.url, row.settings = spec.kind, spec.url, spec.settings
@@ -141,10 +142,18 @@ def load_validators(
 def save_validator(
     session: Session, source_id: int, url: str, etag: str | None, last_modified: str | None
 ) -> None:
+    """Keep the validators a response carried; written only when they changed.
+
+    A first one is an upsert: another probe polling the same page may store
+    its own at the same moment, and either is as good.
+    """
     row = session.get(HttpValidator, (source_id, url))
     if row is None:
-        session.add(
-            HttpValidator(source_id=source_id, url=url, etag=etag, last_modified=last_modified)
+        session.execute(
+            insert_on_conflict(
+                session, HttpValidator, ["source_id", "url"], update=["etag", "last_modified"]
+            ),
+            [{"source_id": source_id, "url": url, "etag": etag, "last_modified": last_modified}],
         )
     elif (row.etag, row.last_modified) != (etag, last_modified):
         row.etag, row.last_modified = etag, last_modified
