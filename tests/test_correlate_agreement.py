@@ -102,14 +102,38 @@ def test_one_failure_beside_a_passing_probe_is_a_blip():
     assert verdict.verdict != "upstream"
 
 
-def test_a_passing_probe_on_the_same_host_is_no_second_vantage_point():
+def test_a_probe_passing_on_the_same_host_points_at_the_failing_probes_own_settings():
+    """The vendor answers the same call from this very machine: not them, not its network."""
     hosts = {"laptop": "same", "ci": "same"}
-    ev = evidence(failing("laptop"), passing("ci"), hosts=hosts)
-    [window] = ev.local
-    assert not ev.private(window)
-    # Nothing else to go on: the same call answered 500, no control ran.
-    assert explain(ev).verdict == "upstream"
-    assert explain(ev).confidence == "low"
+    verdict = explain(evidence(failing("laptop", "dns_failure", None), passing("ci"), hosts=hosts))
+    assert verdict.verdict == "network"
+    assert "probe ci on the same host" in verdict.summary
+    assert "probe laptop's own settings" in verdict.summary
+
+
+def test_only_the_minutes_asked_about_count():
+    """Failing alone since 11:00, joined by the other probe from 12:30: alone at 11:30."""
+    alone_then_joined = on("laptop", series(AUTHED, t(11), None, "server_error", 500))
+    joined = on("ci", series(AUTHED, t(12, 30), None, "server_error", 500))
+    at_11_30 = gather(
+        t(11, 30),
+        timedelta(minutes=20),
+        series=(alone_then_joined, joined),
+        observations=(),
+        upstream=(),
+        coverage=Coverage(watching=True, runs=10),
+        tolerance=Tolerance(),
+        observed_gap=timedelta(minutes=10),
+        hosts=HOSTS,
+    )
+    [window] = [w for w in at_11_30.local if w.probe == "laptop"]
+    assert at_11_30.private(window)
+    assert explain(at_11_30).verdict == "local"
+    at_12_40 = replace(at_11_30, at=t(12, 40), lo=t(12, 20), hi=t(13))
+    [window] = [w for w in at_12_40.local if w.probe == "laptop"]
+    found = at_12_40.peers(window)
+    assert found is not None
+    assert found.shared
 
 
 # -- every machine fails the same call --------------------------------------
@@ -230,9 +254,9 @@ def test_peers_are_only_runs_in_the_failing_minutes():
     # ci ran the check only long after laptop's failures stopped: nothing to compare.
     late = on("ci", Series(AUTHED, "ci", (Run(AUTHED.name, "ci", t(12, 50), True),)))
     [window] = evidence(laptop, late).local
-    assert peers_of(window, [laptop, late], HOSTS, HI) is None
+    assert peers_of(window, [laptop, late], HOSTS, (LO, HI)) is None
     soon = on("ci", Series(AUTHED, "ci", (Run(AUTHED.name, "ci", t(11, 51), True),)))
-    found = peers_of(window, [laptop, soon], HOSTS, HI)
+    found = peers_of(window, [laptop, soon], HOSTS, (LO, HI))
     assert found is not None
     assert (found.failing, found.passing, found.passed_runs) == (("laptop",), ("ci",), 1)
 

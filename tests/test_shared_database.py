@@ -12,8 +12,9 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -179,14 +180,14 @@ def test_two_services_on_one_postgresql_record_each_probes_runs_and_why_names_th
             # First A fails alone ...
             assert wait_until(
                 lambda: (
-                    runs_of(postgres_url, "probe-a", ok=False) >= 2
-                    and runs_of(postgres_url, "probe-b", ok=True) >= 2
+                    runs_of(postgres_url, "probe-a", ok=False) >= 4
+                    and runs_of(postgres_url, "probe-b", ok=True) >= 4
                 ),
                 timeout=30,
             ), (tmp_path / "a" / "service.log").read_text()
             # ... then both fail.
             server_b.route("/v1/messages", b"upstream connect error", status=500)
-            assert wait_until(lambda: runs_of(postgres_url, "probe-b", ok=False) >= 2, timeout=30)
+            assert wait_until(lambda: runs_of(postgres_url, "probe-b", ok=False) >= 3, timeout=30)
             codes = [stop(process_a)[0], stop(process_b)[0]]
 
     assert codes == [0, 0]
@@ -212,3 +213,39 @@ def test_two_services_on_one_postgresql_record_each_probes_runs_and_why_names_th
         ("api-reachable", "probe-b"),
     }
     assert all("server_error" in w["failure_classes"] for w in local)
+
+    # Asked about the minutes when only A failed: B made the same call from the
+    # same machine meanwhile, so it is A's own side, named, not the vendor.
+    alone = last_run(postgres_url, "probe-b", ok=True) - timedelta(seconds=1.5)
+    answer = why_at(config_a, alone, "1500ms")
+    assert answer["verdict"] == "local", json.dumps(answer, indent=1)
+    assert "Only probe probe-a fails" in answer["summary"]
+    assert {view["probe"] for view in answer["probes"]} == {"probe-a", "probe-b"}
+    # Asked about the end, when both failed: no longer one probe's trouble; two
+    # probes on one host are one vantage point, so no more than one machine's word.
+    both = why_at(config_a, last_run(postgres_url, "probe-b", ok=False), "3s")
+    assert (both["verdict"], both["confidence"]) == ("upstream", "low"), both["summary"]
+    assert "Only probe" not in both["summary"]
+
+
+def last_run(database_url: str, probe: str, *, ok: bool) -> datetime:
+    """When ``probe`` last recorded a run that passed (or failed)."""
+    store = open_store(database_url)
+    try:
+        with store.read() as session:
+            query = select(func.max(CheckRun.started_at)).where(
+                CheckRun.probe == probe, CheckRun.ok.is_(ok)
+            )
+            found = session.scalar(query)
+    finally:
+        store.close()
+    assert found is not None
+    return found
+
+
+def why_at(config: Path, at: datetime, window: str) -> dict[str, Any]:
+    """``monitor why --json`` about the seconds around ``at`` (the checks run every second)."""
+    done = run_monitor(config, "why", "--json", "--at", at.isoformat(), "--window", window)
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer

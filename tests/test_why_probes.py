@@ -45,13 +45,13 @@ expect_status = [204]
 
 
 @pytest.fixture
-def two_probes(tmp_path: Path) -> Path:
-    """The laptop's api fails DNS 11:40-12:10; the runner's passes throughout; controls pass."""
+def two_probes(tmp_path: Path, database_url: str) -> Path:
+    """The laptop's api fails DNS 11:40-12:10; the runner's passes throughout; controls pass.
+
+    On each engine: a team's probes share a PostgreSQL database.
+    """
     path = tmp_path / "config.toml"
-    path.write_text(
-        CONFIG + f'\n[database]\nurl = "sqlite:///{tmp_path / "monitor.db"}"\n',
-        encoding="utf-8",
-    )
+    path.write_text(CONFIG + f'\n[database]\nurl = "{database_url}"\n', encoding="utf-8")
     config = load_config(path)
     store = open_store(config.database_url)
     try:

@@ -15,9 +15,14 @@ those minutes are evidence:
   they sit on, the key they all send): the control targets and the failure
   class tell which.
 
-Probes on one host are one vantage point: two names on one machine share
-its network, and their agreement proves nothing. Imported failures carry no
-probe and take no part. Nothing here reads the clock or the database.
+Probes on one host are one vantage point when they agree: two names on one
+machine share its network, so failing together proves nothing more than one
+failing. When they disagree they still tell something: the vendor answered
+the same call from this very machine, so the failing probe's own settings
+(its proxy, its key) are the difference. Only the minutes asked about count:
+a probe failing alone since morning and joined by every other at noon was
+failing alone at ten. Imported failures carry no probe and take no part.
+Nothing here reads the clock or the database.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ class Peers:
     ``failing`` are the probes whose runs of the check failed in those
     minutes, this window's own probe first; ``passing`` the probes whose
     runs in those minutes all passed. ``vantage`` counts the distinct
-    machines among ``failing``; ``passed_runs`` the passing runs seen.
+    machines among ``failing``; ``passed_runs`` the passing runs seen;
+    ``same_host`` says every passing probe runs on the failing one's host.
     """
 
     window: LocalWindow
@@ -48,6 +54,7 @@ class Peers:
     passing: tuple[str, ...]
     vantage: int
     passed_runs: int
+    same_host: bool = False
 
     @property
     def private(self) -> bool:
@@ -64,22 +71,22 @@ def peers_of(
     window: LocalWindow,
     series: Iterable[Series],
     hosts: Mapping[str, str],
-    until: datetime,
+    span: tuple[datetime, datetime],
 ) -> Peers | None:
     """The other probes' runs of ``window``'s check in its failing minutes, or None.
 
-    None when the window is not a check's (imported), or no other machine
-    ran the check then: one vantage point has nothing to agree with.
-    ``until`` stands in for the end of a spell still failing with no known
-    last failure (the end of the span asked about).
+    Those minutes are the window's failures widened by ``SAME_MINUTES``,
+    within ``span`` (the span asked about: a narrow question stays narrow). None when the window is not a
+    check's (imported), or no other probe ran the check then: one vantage
+    point has nothing to agree with.
     """
     if window.kind != "check" or window.probe is None:
         return None
-    lo = window.start - SAME_MINUTES
-    hi = (window.failing_until or until) + SAME_MINUTES
+    lo = max(window.start - SAME_MINUTES, span[0])
+    hi = min((window.failing_until or span[1]) + SAME_MINUTES, span[1])
     home = hosts.get(window.probe, window.probe)
     failing: dict[str, str] = {window.probe: home}
-    passing: list[str] = []
+    passing: dict[str, str] = {}
     passed_runs = 0
     for item in series:
         if item.check.name != window.name or item.probe == window.probe:
@@ -87,8 +94,8 @@ def peers_of(
         runs = [r for r in item.runs if lo <= r.started_at <= hi and not r.skipped]
         if any(r.failed for r in runs):
             failing[item.probe] = hosts.get(item.probe, item.probe)
-        elif runs and hosts.get(item.probe, item.probe) != home:
-            passing.append(item.probe)
+        elif runs:
+            passing[item.probe] = hosts.get(item.probe, item.probe)
             passed_runs += len(runs)
     if len(failing) == 1 and not passing:
         return None
@@ -98,6 +105,7 @@ def peers_of(
         passing=tuple(sorted(passing)),
         vantage=len(set(failing.values())),
         passed_runs=passed_runs,
+        same_host=bool(passing) and set(passing.values()) == {home},
     )
 
 

@@ -97,7 +97,7 @@ class Evidence:
     def peers(self, window: LocalWindow) -> Peers | None:
         """What the other probes saw of ``window``'s check meanwhile (``agreement``)."""
         if window not in self._peers:
-            self._peers[window] = peers_of(window, self.series, self.hosts, self.hi)
+            self._peers[window] = peers_of(window, self.series, self.hosts, (self.lo, self.hi))
         return self._peers[window]
 
     def private(self, window: LocalWindow) -> bool:

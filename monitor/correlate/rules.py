@@ -392,7 +392,15 @@ def one_machine(evidence: Evidence) -> Finding | None:
         confidence = "low"  # one lost call beside good ones is a blip
     elif not path:
         confidence = "medium"  # a bad answer to one machine may still be the vendor's region
-    if path:
+    if all(p.same_host for p in private):
+        # The same machine gets through under another probe: what differs is
+        # this probe's own settings, not the machine's network.
+        summary = (
+            f"Only {probes} fails ({classes_of(failed)}), and {others} on the same host "
+            f"makes the same calls meanwhile: it is {probes}'s own settings (its proxy, its "
+            "credentials), not the vendor."
+        )
+    elif path:
         what = "; ".join(network_failures(failed))
         summary = (
             f"Only {probes} fails, and {others} makes the same calls meanwhile: it is the "
