@@ -17,6 +17,7 @@ from benchmarks.measure import Row
 from benchmarks.registry import Context, Figure
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
+POSTGRES_KEYS = ("probes", "why-postgres")  # measured only with --postgres-url
 FULL_REPEAT = 7
 QUICK_REPEAT = 3
 
@@ -186,6 +187,10 @@ def main(argv: Sequence[str] | None = None, progress: Callable[[str], None] | No
         runs += f"; skipped: {', '.join(left_out)}"
     if database is not None:
         runs += f"; database: {report.describe_dataset(database)}"
+    if args.postgres_url and any(f.key in POSTGRES_KEYS for f in chosen):
+        from benchmarks.postgres import server_version  # psycopg: only with --postgres-url
+
+        runs += f"; PostgreSQL {server_version(args.postgres_url)} on this machine"
     notes = all_notes()
     print()
     print("\n".join([*env.lines(), f"Runs: {runs}"]))

@@ -31,14 +31,16 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import text
 
 from benchmarks import postgres
 from benchmarks.generate import GeneratedSummary
 from monitor.store import open_store
+
+if TYPE_CHECKING:  # psycopg is needed only with --postgres-url, so imported only then
+    import psycopg
 
 PROBES = ("probe-1", "probe-2", "probe-3", "probe-4")
 DATABASE = "monitor_bench_why"  # the PostgreSQL copy's database, kept between runs
@@ -219,13 +221,15 @@ def postgres_copy(
     if postgres.comment(url, name) == label.text():
         progress(f"using the {len(label.probes)}-probe PostgreSQL copy {name}")
         return postgres.database_url(url, name), None
+    from psycopg import sql
+
     began = time.perf_counter()
     target = postgres.recreate(url, name)
     open_store(target).close()  # the app's schema, by its migrations
     copied = tables(source)
     names = [t.name for t in copied]
     with (
-        psycopg.connect(postgres.conninfo(target)) as connection,
+        postgres.connect(target) as connection,
         closing(sqlite3.connect("file::memory:", uri=True)) as reader,
     ):
         reader.execute("ATTACH ? AS src", (f"file:{source}?mode=ro",))
@@ -250,7 +254,7 @@ def postgres_copy(
                 )
         connection.commit()
     progress("  PostgreSQL: VACUUM ANALYZE")
-    with psycopg.connect(postgres.conninfo(target), autocommit=True) as connection:
+    with postgres.connect(target, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")
     postgres.set_comment(url, name, label.text())
     return target, time.perf_counter() - began
@@ -258,10 +262,12 @@ def postgres_copy(
 
 def _copy_table(
     reader: sqlite3.Connection,
-    connection: psycopg.Connection[tuple[object, ...]],
+    connection: psycopg.Connection[tuple[Any, ...]],
     table: Table,
     probes: Sequence[str],
 ) -> None:
+    from psycopg import sql
+
     query = _select(table, probes, [_line(table, probes)])
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.columns))
@@ -273,7 +279,7 @@ def _copy_table(
 
 
 def _drop_indexes(
-    connection: psycopg.Connection[tuple[object, ...]], names: Sequence[str]
+    connection: psycopg.Connection[tuple[Any, ...]], names: Sequence[str]
 ) -> list[str]:
     """Drop every constraint and index of the tables; the statements that recreate them.
 
@@ -282,6 +288,8 @@ def _drop_indexes(
     cheaper than once per row. Keys and indexes come back first, foreign keys
     last (they need the keys they point at).
     """
+    from psycopg import sql
+
     constraints = connection.execute(
         "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), k.contype = 'f' "
         "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "

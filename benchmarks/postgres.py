@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from benchmarks.measure import BenchmarkError
 from benchmarks.service_process import cpu_seconds
+
+if TYPE_CHECKING:  # psycopg is needed only with --postgres-url, so imported only then
+    import psycopg
 
 
 def database_url(url: str, name: str) -> str:
@@ -29,12 +31,25 @@ def conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[tuple[Any, ...]]:
+    """A psycopg connection to ``url`` (psycopg is imported here: only these figures need it)."""
+    try:
+        import psycopg
+    except ModuleNotFoundError:
+        raise BenchmarkError(
+            "the PostgreSQL figures need psycopg: pip install 'psycopg[binary]>=3.1'"
+        ) from None
+    return psycopg.connect(conninfo(url), autocommit=autocommit)
+
+
 def _admin(url: str) -> psycopg.Connection[tuple[Any, ...]]:
-    return psycopg.connect(conninfo(url), autocommit=True)
+    return connect(url, autocommit=True)
 
 
 def recreate(url: str, name: str) -> str:
     """Drop database ``name`` if it exists, create it empty; its URL."""
+    from psycopg import sql
+
     with _admin(url) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -58,6 +73,8 @@ def comment(url: str, name: str) -> str | None:
 
 
 def set_comment(url: str, name: str, text: str) -> None:
+    from psycopg import sql
+
     with _admin(url) as admin:
         admin.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(text))
