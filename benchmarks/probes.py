@@ -144,8 +144,11 @@ def lost_runs(started: Sequence[datetime], until: datetime) -> int:
     )
 
 
-def _lost(store: Store, until: datetime) -> int:
-    """Lost runs over every probe's and check's whole life (a missing series: all of it)."""
+def _lost(store: Store, stopped: dict[str, datetime]) -> int:
+    """Lost runs over every probe's and check's whole life, up to that probe's SIGTERM.
+
+    A (probe, check) series with no run at all is an error, not a count.
+    """
     series: dict[tuple[str, int], list[datetime]] = defaultdict(list)
     with store.read() as session:
         for probe, check_id, started_at in session.execute(
@@ -154,7 +157,7 @@ def _lost(store: Store, until: datetime) -> int:
             series[(probe, check_id)].append(started_at)
     missing = PROBES * CHECKS - len(series)
     expect(missing == 0, f"{missing} (probe, check) series recorded no run at all")
-    return sum(lost_runs(times, until) for times in series.values())
+    return sum(lost_runs(times, stopped[probe]) for (probe, _check), times in series.items())
 
 
 def _heartbeat_ages(store: Store, now: datetime) -> tuple[float, ...]:
@@ -201,13 +204,14 @@ def run_fleet(
             server1 = postgres.local_cpu(backends)
             runs1 = _runs_by_probe(store)
             ages = _heartbeat_ages(store, datetime.now(UTC))
-            for process, config in processes:
+            stopped = {}
+            for index, (process, config) in enumerate(processes):
+                stopped[probe_name(index)] = datetime.now(UTC)  # its SIGTERM: no runs after
                 stop(process, config)
-            ended = datetime.now(UTC)
         wall = wall1 - wall0
         problems = database_problems(lambda query: _rows(store, query))
         lines = sum(len(log_errors(config)) for config in configs)
-        lost = _lost(store, ended)
+        lost = _lost(store, stopped)
     finally:
         store.close()
     same = sorted(set(server0) & set(server1))
