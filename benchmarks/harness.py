@@ -17,6 +17,7 @@ from benchmarks.measure import Row
 from benchmarks.registry import Context, Figure
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
+POSTGRES_KEYS = ("probes", "why-postgres")  # measured only with --postgres-url
 FULL_REPEAT = 7
 QUICK_REPEAT = 3
 
@@ -30,6 +31,8 @@ MODULES = (
     "benchmarks.charts",
     "benchmarks.why",
     "benchmarks.importing",
+    "benchmarks.probes",
+    "benchmarks.why_postgres",
 )
 
 
@@ -79,6 +82,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the database for the database figures: an existing file is used as it is, a "
         "missing one is generated there (default: benchmarks/.cache/year.db, generated once "
         "and reused; with --quick a week in a temporary folder)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        metavar="URL",
+        help="a PostgreSQL server for the PostgreSQL figures, as a SQLAlchemy URL "
+        "(postgresql+psycopg://user@127.0.0.1:5432/postgres); its user creates and drops the "
+        "benchmark's own databases (monitor_bench_*) beside the one named. Without it those "
+        "figures are listed as skipped",
+    )
+    parser.add_argument(
+        "--probes-window",
+        type=_positive,
+        metavar="SECONDS",
+        help="how long the probes figure measures (600; 20 with --quick)",
     )
     names = ", ".join(KEYS)
     parser.add_argument(
@@ -150,7 +167,13 @@ def main(argv: Sequence[str] | None = None, progress: Callable[[str], None] | No
     repeat = args.repeat or (QUICK_REPEAT if args.quick else FULL_REPEAT)
     chosen = selected(args.only, args.skip)
     env = report.environment()  # before the run: the date it started, the load it met
-    context = Context(repeat, quick=args.quick, db=args.db)
+    context = Context(
+        repeat,
+        quick=args.quick,
+        db=args.db,
+        postgres_url=args.postgres_url,
+        probes_window_s=args.probes_window,
+    )
     if progress is not None:
         context.progress = progress
     with context.stack:
@@ -164,6 +187,10 @@ def main(argv: Sequence[str] | None = None, progress: Callable[[str], None] | No
         runs += f"; skipped: {', '.join(left_out)}"
     if database is not None:
         runs += f"; database: {report.describe_dataset(database)}"
+    if args.postgres_url and any(f.key in POSTGRES_KEYS for f in chosen):
+        from benchmarks.postgres import server_version  # psycopg: only with --postgres-url
+
+        runs += f"; PostgreSQL {server_version(args.postgres_url)} on this machine"
     notes = all_notes()
     print()
     print("\n".join([*env.lines(), f"Runs: {runs}"]))

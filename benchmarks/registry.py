@@ -30,6 +30,8 @@ class Context:
     quick: bool = False
     progress: Callable[[str], None] = _print
     db: Path | None = None  # --db
+    postgres_url: str | None = None  # --postgres-url: None leaves the PostgreSQL figures out
+    probes_window_s: float | None = None  # --probes-window: None for the figure's own default
     stack: ExitStack = field(default_factory=ExitStack)  # closed when the run ends
     data: Dataset | None = None  # set by the first dataset() call
 

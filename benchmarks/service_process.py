@@ -13,8 +13,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -130,25 +131,43 @@ def wait_for(
     raise BenchmarkError(f"not {wanted} rows of {sql!r} within {START_TIMEOUT_S:g} s")
 
 
-def expect_all_ok(config: Path) -> None:
+Reader = Callable[[str], list[tuple[Any, ...]]]  # rows of a query on the service's database
+
+
+def expect_all_ok(config: Path, read: Reader | None = None) -> None:
     """Every job ran cleanly, every check passed, every poll succeeded.
 
     Otherwise the figures measure something else. A job that raises records no
-    row at all: APScheduler logs it, so the log is read too.
+    row at all: APScheduler logs it, so the log is read too. ``read`` queries
+    the service's database (default: its SQLite file beside the config).
     """
+    expect_clean_log(config)
+    for problem in database_problems(read or partial(query, config.parent / "monitor.db")):
+        raise BenchmarkError(problem)
+
+
+def log_errors(config: Path) -> list[str]:
+    """The ERROR and traceback lines of the service's log."""
     log = (config.parent / "service.log").read_text(encoding="utf-8", errors="replace")
-    broken = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+    return [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+
+
+def expect_clean_log(config: Path) -> None:
+    broken = log_errors(config)
     expect(not broken, f"monitor run logged errors: {broken[:3]}" + log_tail(config))
-    database = config.parent / "monitor.db"
-    failed = query(
-        database,
+
+
+def database_problems(read: Reader) -> list[str]:
+    """Failed or skipped check runs and failed polls, as sentences (none: all is well)."""
+    failed = read(
         'SELECT c.name, r.failure_class, r.detail FROM check_result r JOIN "check" c '
-        "ON c.id = r.check_id WHERE NOT r.ok OR r.skipped LIMIT 3",
+        "ON c.id = r.check_id WHERE NOT r.ok OR r.skipped LIMIT 3"
     )
-    expect(not failed, f"check runs failed or were skipped: {failed}")
-    errors = query(
-        database,
+    errors = read(
         "SELECT s.name, p.outcome, p.error FROM poll p JOIN source s ON s.id = p.source_id "
-        "WHERE p.outcome = 'error' LIMIT 3",
+        "WHERE p.outcome = 'error' LIMIT 3"
     )
-    expect(not errors, f"polls failed: {errors}")
+    return [
+        *([f"check runs failed or were skipped: {failed}"] if failed else []),
+        *([f"polls failed: {errors}"] if errors else []),
+    ]

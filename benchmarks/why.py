@@ -35,9 +35,12 @@ TOLERANCE = Tolerance()
 OBSERVED_GAP = timedelta(minutes=10)
 
 
-def in_process(db: Path, at: datetime) -> Callable[[], str]:
-    """One ``why``: the store's queries, then the rules (the store is opened outside)."""
-    store = open_store(f"sqlite:///{db}")
+def in_process(url: str, at: datetime) -> Callable[[], str]:
+    """One ``why`` on database ``url``: the store's queries, then the rules.
+
+    The store is opened (and its schema checked) outside, once.
+    """
+    store = open_store(url)
 
     def answer() -> str:
         readings = read_around(store, at, WINDOW, TOLERANCE)
@@ -176,7 +179,8 @@ TARGET_PROCESS_S = 0.6
 FIGURE_PROCESS = "`monitor why --at T --json`, a new process"
 
 
-def _moments(context: Context) -> list[tuple[str, datetime]]:
+def moments(context: Context) -> list[tuple[str, datetime]]:
+    """A moment of each kind the generator planted in the dataset, in KINDS order."""
     summary = context.dataset().summary
     expect(summary is not None, "the why figures need a generated database (its moments)")
     assert summary is not None
@@ -190,8 +194,8 @@ def run_in_process(context: Context) -> list[Row]:
     """``why`` in process at a moment of each kind, beside the plain-sqlite3 floor."""
     db = context.dataset().path
     rows = []
-    for kind, at in _moments(context):
-        answer, floor = in_process(db, at), sqlite_floor(db, at)
+    for kind, at in moments(context):
+        answer, floor = in_process(f"sqlite:///{db}", at), sqlite_floor(db, at)
         verdict = answer()
         expect(verdict == EXPECTED[kind], f"why at {at} ({kind}) said {verdict}")
         rows.append(
@@ -213,7 +217,7 @@ def run_in_process(context: Context) -> list[Row]:
 def run_process(context: Context) -> list[Row]:
     """``monitor why`` as a user runs it: a new Python process, start to printed JSON."""
     db = context.dataset().path
-    _kind, at = _moments(context)[0]
+    _kind, at = moments(context)[0]
     with tempfile.TemporaryDirectory(prefix="monitor-why-") as folder:
         answer = as_process(write_config(db, Path(folder)), at)
         runs = context.repeat if context.quick else max(context.repeat, 5)
