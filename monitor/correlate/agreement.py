@@ -76,9 +76,9 @@ def peers_of(
     """The other probes' runs of ``window``'s check in its failing minutes, or None.
 
     Those minutes are the window's failures widened by ``SAME_MINUTES``,
-    within ``span`` (the span asked about: a narrow question stays narrow). None when the window is not a
-    check's (imported), or no other probe ran the check then: one vantage
-    point has nothing to agree with.
+    within ``span`` (the span asked about: a narrow question stays narrow).
+    None when the window is not a check's (imported), or no other probe ran
+    the check then: one vantage point has nothing to agree with.
     """
     if window.kind != "check" or window.probe is None:
         return None

@@ -468,7 +468,9 @@ def pages(
             Source.name,
             Source.page_name,
             Source.url,
-            select(Poll.id).where(mine).limit(1).scalar_subquery(),
+            # Ordered, so that every engine walks the index (PostgreSQL's planner
+            # would otherwise scan the poll log for "any row of this source").
+            select(Poll.id).where(mine).order_by(Poll.started_at).limit(1).scalar_subquery(),
             last_read,
             select(func.min(Poll.started_at))
             .where(mine, read, Poll.started_at > at)
