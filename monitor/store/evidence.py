@@ -14,7 +14,15 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Readings
@@ -172,9 +180,10 @@ def _ended(check_id: int, probe: str) -> list[ColumnElement[bool]]:
 
 def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> StreakHead | None:
     last_ended = session.scalar(
-        select(func.max(CheckRun.started_at)).where(
-            *_ended(check_id, probe), CheckRun.started_at < lo
-        )
+        select(CheckRun.started_at)
+        .where(*_ended(check_id, probe), CheckRun.started_at < lo)
+        .order_by(CheckRun.started_at.desc())
+        .limit(1)
     )
     bounds: list[ColumnElement[bool]] = [
         CheckRun.check_id == check_id,
@@ -200,9 +209,10 @@ def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> S
 def _first_end_after(session: Session, check_id: int, probe: str, hi: datetime) -> datetime | None:
     """The first run after ``hi`` that ended the streak: a pass, or a skipped run."""
     return session.scalar(
-        select(func.min(CheckRun.started_at)).where(
-            *_ended(check_id, probe), CheckRun.started_at > hi
-        )
+        select(CheckRun.started_at)
+        .where(*_ended(check_id, probe), CheckRun.started_at > hi)
+        .order_by(CheckRun.started_at)
+        .limit(1)
     )
 
 

@@ -234,9 +234,10 @@ class CheckRun(Base):
 
     __tablename__ = "check_result"
     __table_args__ = (
-        # Time before probe: "a check's runs over a span" and "its newest run"
-        # are index ranges whatever the probes (0005 reordered it).
-        UniqueConstraint("check_id", "started_at", "probe"),
+        # Probe before time: a check's runs on one probe are one index range,
+        # which is what ``why`` walks (0007); PostgreSQL carries ``ok`` in it,
+        # so "the newest pass before" never visits the table.
+        UniqueConstraint("check_id", "probe", "started_at", postgresql_include=["ok"]),
         Index("ix_check_result_started", "started_at"),
     )
 
