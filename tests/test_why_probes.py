@@ -162,3 +162,11 @@ def test_timeline_names_the_probe_and_narrows_to_one(two_probes, capsys):
     events = json.loads(cli(capsys, two_probes, "timeline", *span, "--json"))["events"]
     assert [(e.get("check"), e["probe"]) for e in events] == [("api", "laptop")]
     assert "nothing failed" in cli(capsys, two_probes, "timeline", *span, "--probe", "ci")
+
+
+def test_a_probe_that_never_ran_here_is_a_usage_error_naming_those_that_did(two_probes, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(two_probes), "why", "--at", AT, "--probe", "lapton"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "no probe 'lapton' in this database (probes here: ci, laptop)" in err

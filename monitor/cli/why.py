@@ -19,6 +19,7 @@ from monitor.correlate.evidence import evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import Verdict, explain
 from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow, by_name
+from monitor.escape import for_terminal
 from monitor.times import isoformat_z, parse_duration, parse_time, zone
 
 # ``why`` is about a moment; a wider look is ``timeline``'s job (and would load
@@ -86,6 +87,7 @@ def why(
     from monitor.store.evidence import read_around
 
     tolerance = Tolerance(lead=config.correlate.lead, lag=config.correlate.lag)
+    _known(app, probe)
     readings = read_around(app.store(), at, window, tolerance, probe)
     evidence = evidence_from(
         readings, at, window, tolerance=tolerance, observed_gap=config.correlate.observed_gap
@@ -126,6 +128,7 @@ def timeline(
     tz = _zone(tz_name)
     from monitor.store.evidence import read_between, watched_between
 
+    _known(app, probe)
     readings = read_between(app.store(), lo, hi, probe)
     events = timeline_events(readings, lo, hi, app.config.correlate.observed_gap)
     if as_json:
@@ -369,6 +372,22 @@ def _event_line(event: UpstreamWindow | LocalWindow, tz: tzinfo | None) -> str:
     if isinstance(event, UpstreamWindow):
         return f"them  {_upstream_line(event, tz)}"
     return f"you   {_local_line(event, tz)}"
+
+
+def _known(app: App, probe: str | None) -> None:
+    """A ``--probe`` that never ran here is a usage error naming the probes that did."""
+    if probe is None:
+        return
+    from monitor.store.probes import probe_is_known, probe_names
+
+    with app.store().read() as session:
+        if probe_is_known(session, probe):
+            return
+        names = probe_names(session)
+    known = f"probes here: {', '.join(names)}" if names else "no probe has run here yet"
+    raise click.BadParameter(
+        for_terminal(f"no probe {probe!r} in this database ({known})"), param_hint="'--probe'"
+    )
 
 
 def _zone(name: str | None) -> tzinfo | None:

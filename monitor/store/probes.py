@@ -19,8 +19,9 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.store.checkruns import probes_of
 from monitor.store.heartbeats import Lease, LeaseState, latest_leases
-from monitor.store.models import Check, CheckRun, Poll, Source
+from monitor.store.models import Check, CheckRun, Heartbeat, Poll, Source
 
 ProbeState = LeaseState | Literal["no service"]
 
@@ -133,3 +134,30 @@ def latest_runs_by_probe(
             .limit(1)
         ).first()
     return latest
+
+
+def probe_is_known(session: Session, probe: str) -> bool:
+    """Whether ``probe`` ever ran a service or a check here: one seek per check, no scan.
+
+    What ``--probe NAME`` checks first, so that a mistyped name is told as
+    such instead of answering "no monitoring data".
+    """
+    if session.scalar(select(Heartbeat.id).where(Heartbeat.probe == probe).limit(1)) is not None:
+        return True
+    return any(
+        session.scalar(
+            select(CheckRun.id)
+            .where(CheckRun.check_id == check_id, CheckRun.probe == probe)
+            .limit(1)
+        )
+        is not None
+        for check_id in session.scalars(select(Check.id))
+    )
+
+
+def probe_names(session: Session) -> list[str]:
+    """Every probe that ever ran a service or a check here, by name."""
+    names = set(session.scalars(select(Heartbeat.probe).distinct()))
+    for check_id in session.scalars(select(Check.id)):
+        names.update(probes_of(session, check_id))
+    return sorted(names)
