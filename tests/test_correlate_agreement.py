@@ -167,7 +167,9 @@ def test_refused_everywhere_while_every_control_passes_is_the_vendors_front_door
         )
     )
     assert verdict.verdict == "upstream"
-    assert verdict.confidence == "medium"  # nothing declared: never more than medium
+    # Nothing declared, and two machines may share a network: never more than low.
+    assert verdict.confidence == "low"
+    assert any("unless the machines share a network" in r for r in verdict.reasons)
 
 
 def test_refused_from_one_machine_alone_stays_the_path():
@@ -239,8 +241,10 @@ def test_declared_trouble_does_not_vouch_high_for_a_key_another_probe_gets_throu
     verdict = explain(
         evidence(failing("laptop", "auth_rejected", 401), passing("ci"), upstream=(login,))
     )
-    assert verdict.verdict in ("upstream", "inconclusive")
-    assert verdict.confidence != "high"
+    # Declared sign-in trouble on one side, another machine's key getting through on
+    # the other: both ways, never "it is them, don't touch your credentials".
+    assert verdict.verdict == "inconclusive"
+    assert "First rule out this side" in verdict.next_step
     # The same rejections with no other probe to compare: declared, as today.
     alone = explain(evidence(failing("laptop", "auth_rejected", 401), upstream=(login,)))
     assert alone.verdict == "upstream"
@@ -278,3 +282,66 @@ def test_texts_name_probes_only_when_several_are_in_view():
     assert {w.label for w in one.local} == {"api-authenticated"}
     assert one.probes == ()
     assert not any(" on laptop" in r for r in one.reasons)
+
+
+# -- "the same way": what counts as another probe failing ---------------------
+
+
+def with_run(item: Series, at_minute: tuple[int, int], failure_class: str) -> Series:
+    """``item`` with its run at ``at_minute`` failing ``failure_class`` instead."""
+    when = t(*at_minute)
+    runs = tuple(
+        replace(r, ok=False, failure_class=failure_class, http_status=None)
+        if r.started_at == when
+        else r
+        for r in item.runs
+    )
+    return replace(item, runs=runs)
+
+
+def test_one_stray_timeout_on_a_healthy_probe_does_not_make_a_broken_resolver_shared():
+    ci = with_run(passing("ci"), (11, 50), "timeout")
+    verdict = explain(
+        evidence(
+            failing("laptop", "dns_failure", None),
+            ci,
+            passing("laptop", CONTROL),
+            passing("ci", CONTROL),
+        )
+    )
+    assert verdict.verdict == "network"
+    assert "Only probe laptop fails" in verdict.summary
+    assert not any("failed alike" in r for r in verdict.reasons)
+
+
+def test_a_run_that_could_not_start_says_nothing_of_the_call():
+    ci = with_run(passing("ci"), (11, 50), "misconfigured")
+    verdict = explain(evidence(failing("laptop", "dns_failure", None), ci))
+    assert verdict.verdict == "network"
+    assert "Only probe laptop fails" in verdict.summary
+
+
+def test_a_rejected_key_beside_another_probes_server_errors_is_not_a_shared_key():
+    verdict = explain(evidence(failing("laptop", "auth_rejected", 401), failing("ci")))
+    assert verdict.verdict != "upstream" or verdict.confidence == "low"
+    assert not any("the key or account they share" in r for r in verdict.reasons)
+
+
+def test_two_of_three_probes_failing_is_no_one_machines_trouble():
+    verdict = explain(evidence(failing("laptop"), failing("ci"), passing("eu")))
+    assert "Only" not in verdict.summary
+    assert "not a vendor outage" not in verdict.summary
+    assert verdict.verdict in ("upstream", "inconclusive")
+
+
+def test_one_probes_control_does_not_vouch_for_another_probes_path():
+    """A shared lookup failure where only ci has a control: laptop's path is unknown."""
+    verdict = explain(
+        evidence(
+            failing("laptop", "dns_failure", None),
+            failing("ci", "dns_failure", None),
+            passing("ci", CONTROL),
+        )
+    )
+    assert "while the control target is fine" not in verdict.summary
+    assert verdict.confidence == "low"

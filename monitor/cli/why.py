@@ -90,7 +90,12 @@ def why(
     _known(app, probe)
     readings = read_around(app.store(), at, window, tolerance, probe)
     evidence = evidence_from(
-        readings, at, window, tolerance=tolerance, observed_gap=config.correlate.observed_gap
+        readings,
+        at,
+        window,
+        tolerance=tolerance,
+        observed_gap=config.correlate.observed_gap,
+        home=config.probe,
     )
     verdict = explain(evidence)
     if as_json:

@@ -7,13 +7,22 @@ its network path, its proxy, its clock) reaches only that machine. So, for a
 check failing on one probe, the other probes that ran the same check in
 those minutes are evidence:
 
-* one of them **passed** the same call meanwhile and none failed it: the
-  vendor answers that call, so the failure is private to the probes that
-  saw it (their machine, their network, what they send);
-* every one of them **failed** it too: the cause is shared, so it is not any
-  one machine. It is the vendor, or something all of them share (the network
-  they sit on, the key they all send): the control targets and the failure
-  class tell which.
+* the same call **worked** for another machine meanwhile, and the machines
+  failing it are the fewer (one, or a minority): the vendor answers that
+  call, so the failure is private to the probes that saw it (their machine,
+  their network, what they send);
+* every one of them **failed** it too, the same way: the cause is shared, so
+  it is not any one machine. It is the vendor, or something all of them
+  share (the network they sit on, the key they all send): the control
+  targets and the failure class tell which;
+* most failing while one gets through is neither: a vendor in partial
+  trouble looks like that, and so do two broken machines.
+
+"The same way" matters: a peer counts as failing only with failures of the
+kind this window had (reaching the host, the vendor's answer, the
+credentials), and only if they are at least half of its runs then; a run
+that could not start at all says nothing. One stray timeout on a healthy
+machine does not make a broken resolver shared.
 
 Probes on one host are one vantage point when they agree: two names on one
 machine share its network, so failing together proves nothing more than one
@@ -31,7 +40,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.correlate.windows import LocalWindow, Series
+from monitor.correlate.classes import AUTH, NOT_EVIDENCE, PATH
+from monitor.correlate.windows import LocalWindow, Run, Series
 
 # Runs this close to a failure spell are "in the same minutes": a probe
 # checking every minute and one checking every two still meet.
@@ -42,11 +52,11 @@ SAME_MINUTES = timedelta(minutes=2)
 class Peers:
     """What the other probes saw of one check while it failed on one probe.
 
-    ``failing`` are the probes whose runs of the check failed in those
+    ``failing`` are the probes that failed the check the same way in those
     minutes, this window's own probe first; ``passing`` the probes whose
-    runs in those minutes all passed. ``vantage`` counts the distinct
-    machines among ``failing``; ``passed_runs`` the passing runs seen;
-    ``same_host`` says every passing probe runs on the failing one's host.
+    runs then mostly passed. ``vantage`` counts the distinct machines among
+    ``failing``; ``passed_runs`` the passing runs seen; ``same_host`` says
+    every passing probe runs on the failing one's host.
     """
 
     window: LocalWindow
@@ -58,8 +68,10 @@ class Peers:
 
     @property
     def private(self) -> bool:
-        """Another machine made the same call meanwhile and it worked."""
-        return bool(self.passing)
+        """The call worked elsewhere meanwhile, and the probes failing it are the fewer."""
+        return bool(self.passing) and (
+            len(self.failing) == 1 or len(self.failing) < len(self.passing)
+        )
 
     @property
     def shared(self) -> bool:
@@ -88,15 +100,18 @@ def peers_of(
     failing: dict[str, str] = {window.probe: home}
     passing: dict[str, str] = {}
     passed_runs = 0
+    kinds = {_kind(c) for c in window.failure_classes}
     for item in series:
         if item.check.name != window.name or item.probe == window.probe:
             continue
-        runs = [r for r in item.runs if lo <= r.started_at <= hi and not r.skipped]
-        if any(r.failed for r in runs):
+        runs = [r for r in item.runs if lo <= r.started_at <= hi and _counts(r)]
+        alike = sum(1 for r in runs if r.failed and _kind(r.failure_class) in kinds)
+        passed = sum(1 for r in runs if not r.failed)
+        if alike and alike * 2 >= alike + passed:
             failing[item.probe] = hosts.get(item.probe, item.probe)
-        elif runs:
+        elif passed:
             passing[item.probe] = hosts.get(item.probe, item.probe)
-            passed_runs += len(runs)
+            passed_runs += passed
     if len(failing) == 1 and not passing:
         return None
     return Peers(
@@ -107,6 +122,21 @@ def peers_of(
         passed_runs=passed_runs,
         same_host=bool(passing) and set(passing.values()) == {home},
     )
+
+
+def _counts(run: Run) -> bool:
+    """A run that says something of the call: not skipped, and not one that could not start."""
+    return not run.skipped and run.failure_class not in NOT_EVIDENCE
+
+
+def _kind(failure_class: str | None) -> str:
+    """The way a call failed, for "the same way": reaching the host, the credentials, or
+    the vendor's answer."""
+    if failure_class in PATH:
+        return "path"
+    if failure_class in AUTH:
+        return "credentials"
+    return "answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +184,7 @@ def probe_list(probes: Iterable[str]) -> str:
 def private_reason(peers: Peers) -> str:
     """Why one probe's failure is its own: the same call worked elsewhere meanwhile."""
     return (
-        f"{peers.window.name} failed only on {probe_list(peers.failing)}: on "
+        f"{peers.window.name} failed only on {probe_list(sorted(peers.failing))}: on "
         f"{probe_list(peers.passing)} the same check passed in the same minutes "
         f"({peers.passed_runs} run{'s' if peers.passed_runs != 1 else ''}), so the vendor "
         "answers that call"

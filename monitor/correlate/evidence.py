@@ -68,6 +68,9 @@ class Evidence:
     # each probe's host where a heartbeat named it.
     series: tuple[Series, ...] = ()
     hosts: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # The probe asking (``why`` runs as the config's probe): imported failures,
+    # which carry none, were seen by this machine. None: any probe.
+    home: str | None = None
     # Each local window's matches, worked out once: every rule and aside asks.
     _matched: dict[LocalWindow, list[Match]] = field(
         default_factory=dict, init=False, compare=False, hash=False, repr=False
@@ -123,12 +126,39 @@ class Evidence:
         controls count: another machine's control says nothing of this one's
         path. An imported failure (no probe) is this machine's, any probe's.
         """
-        mine = _probes(probes)
-        controls = [
-            a for a in self.activity if a.check.role == "control" and a.runs and _on(a.probe, mine)
-        ]
-        failed = [w for w in self.control() if _on(w.probe, mine)]
-        return bool(controls) and not failed and any(a.passed for a in controls)
+        controls = [a for a in self.activity if a.check.role == "control" and a.runs]
+        failed = self.control()
+        mine = self.machines(probes)
+        if mine is None:
+            return bool(controls) and not failed and any(a.passed for a in controls)
+        # Every machine weighed must have its own control passing: one probe's
+        # good path says nothing of another's.
+        return all(
+            any(a.passed for a in controls if a.probe == probe)
+            and not any(w.probe == probe for w in failed)
+            for probe in mine
+        )
+
+    def machines(self, probes: Collection[str | None] | None) -> frozenset[str] | None:
+        """The probes named, an imported failure's standing for the one asking; None: any."""
+        if probes is None:
+            return None
+        named = {self._asking() if p is None else p for p in probes}
+        if None in named:
+            return None
+        return frozenset(p for p in named if p is not None)
+
+    def same_machine(self, a: LocalWindow, b: LocalWindow) -> bool:
+        """Whether two failures were seen from one machine (imported: the one asking)."""
+        first, second = a.probe or self._asking(), b.probe or self._asking()
+        return first is None or second is None or first == second
+
+    def _asking(self) -> str | None:
+        """The probe asking, if it ran checks here; else None (a renamed machine's
+        imports stand for any probe, as with one probe they always did)."""
+        if self.home is not None and any(s.probe == self.home for s in self.series):
+            return self.home
+        return None
 
     def setup(self) -> list[LocalWindow]:
         """Failures that describe this machine: credentials file, callback port, clock.
@@ -163,17 +193,6 @@ def _only(window: LocalWindow, classes: frozenset[str]) -> bool:
     return bool(window.failure_classes) and set(window.failure_classes) <= classes
 
 
-def _probes(probes: Collection[str | None] | None) -> frozenset[str] | None:
-    """The probes named, or None for all (none given, or an imported failure among them)."""
-    if probes is None or None in probes:
-        return None
-    return frozenset(p for p in probes if p is not None)
-
-
-def _on(probe: str | None, probes: frozenset[str] | None) -> bool:
-    return probes is None or probe is None or probe in probes
-
-
 @dataclass(frozen=True, slots=True)
 class Readings:
     """What the store read for a span: the rows, as windows' raw material, and nothing judged.
@@ -198,8 +217,11 @@ def evidence_from(
     *,
     tolerance: Tolerance,
     observed_gap: timedelta,
+    home: str | None = None,
 ) -> Evidence:
-    """Everything ``why`` weighs about ``at``, from what the store read around it."""
+    """Everything ``why`` weighs about ``at``, from what the store read around it.
+
+    ``home`` is the probe asking (imported failures were seen by it)."""
     runs = [run for item in readings.series for run in item.runs]
     return gather(
         at,
@@ -212,6 +234,7 @@ def evidence_from(
         observed_gap=observed_gap,
         pages=readings.pages,
         hosts=dict(readings.hosts),
+        home=home,
     )
 
 
@@ -240,6 +263,7 @@ def gather(
     observed_gap: timedelta,
     pages: Iterable[Page] = (),
     hosts: Mapping[str, str] | None = None,
+    home: str | None = None,
 ) -> Evidence:
     """Turn the store's rows around ``at`` into windows and per-check activity."""
     lo, hi = at - window, at + window
@@ -260,6 +284,7 @@ def gather(
         pages=tuple(pages),
         series=tuple(series),
         hosts=dict(hosts or {}),
+        home=home,
     )
 
 

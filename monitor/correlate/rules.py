@@ -73,7 +73,7 @@ def network(evidence: Evidence) -> Finding | None:
         w
         for w in evidence.control()
         if set(w.failure_classes) & PATH
-        and any(w.meets(v) and _same_probe(w, v) for v in unreached)
+        and any(w.meets(v) and evidence.same_machine(w, v) for v in unreached)
     ]
     broken = [w for w in vendor if set(w.failure_classes) & NETWORK]
     everywhere = _every_target(evidence, broken)
@@ -179,8 +179,13 @@ def credentials(evidence: Evidence) -> Finding | None:
     the tool keeps reusing the token file on disk. Trouble elsewhere on the
     page (a web UI, webhooks, billing) does not excuse a rejected key.
     """
+    # A rejection declared trouble explains still counts here when another
+    # machine's credentials got through the same call meanwhile: the declared
+    # trouble may spare tokens still valid, or this key may be broken.
     rejected = [
-        w for w in evidence.vendor() if set(w.failure_classes) & AUTH and not evidence.explained(w)
+        w
+        for w in evidence.vendor()
+        if set(w.failure_classes) & AUTH and (not evidence.explained(w) or evidence.private(w))
     ]
     if not rejected:
         return None
@@ -208,6 +213,8 @@ def credentials(evidence: Evidence) -> Finding | None:
             f"{', '.join(reachable)} passed: the API is up and answers 401 to a call "
             "without credentials, as it should"
         )
+    if any(evidence.explained(w) for w in rejected) and confidence == "high":
+        confidence = "medium"  # declared sign-in trouble stands beside it, as strong
     reasons += [private_reason(p) for p in accepted]
     # Rejected on every machine: not one machine's file or clock, but the key or
     # account they all use (or the vendor's sign-in, which no page declared).
@@ -310,6 +317,11 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
         return None
     control_ok = evidence.control_passed({w.probe for w in failing})
     shared = [p for p in _peers(evidence, failing) if p.shared]
+    # Several machines failing to reach the vendor at once: its front door, or a
+    # network they share (one office, one resolver): never more than low.
+    unreached = all(
+        not (w.failure_classes and w.failure_classes[0] in SERVER_SIDE) for w in failing
+    )
     unread = [p for p in evidence.unread() if p.source in {w.source for w in failing}]
     everywhere = sorted({probe for p in shared for probe in p.failing})
     if control_ok:
@@ -338,11 +350,19 @@ def upstream_undeclared(evidence: Evidence) -> Finding | None:
         control = "no control check ran, so a problem on this side cannot be ruled out"
     return Finding(
         verdict="upstream",
-        confidence="medium" if control_ok or shared else "low",
+        confidence="low" if unreached or not (control_ok or shared) else "medium",
         summary=summary,
         reasons=(
             *window_reasons(failing),
             *(shared_reason(p) for p in shared),
+            *(
+                [
+                    "they could not reach it from several machines: its front door, unless the "
+                    "machines share a network (one office, one resolver, one VPN)"
+                ]
+                if unreached
+                else []
+            ),
             control,
             *declared,
         ),
@@ -446,11 +466,6 @@ def _rank(match: Match, evidence: Evidence) -> tuple[bool, int, bool, int, timed
         length,
         -match.local.failures,
     )
-
-
-def _same_probe(a: LocalWindow, b: LocalWindow) -> bool:
-    """Whether two failures were seen from one machine (an imported one is this machine's)."""
-    return a.probe is None or b.probe is None or a.probe == b.probe
 
 
 def _peers(evidence: Evidence, windows: list[LocalWindow]) -> list[Peers]:
