@@ -213,13 +213,23 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
 def expand_database_url(url: str | None, env: Mapping[str, str] | None = None) -> str | None:
     """Fill ``${NAME}`` in the URL from the environment: the password stays out of the file.
 
-    Values are URL-quoted, which makes a value with ``@``, ``/`` or ``:`` one part of the URL (the
-    password), whatever it contains. MissingVariable when a name is unset.
+    A value in the user-info part (``user:${PASSWORD}@host``) is URL-quoted, so
+    a password with ``@``, ``/`` or ``:`` stays the password whatever it
+    contains; anywhere else (a whole URL from ``${DATABASE_URL}``, a path from
+    ``${HOME}``) the value goes in as it is. MissingVariable when a name is unset.
     """
     if url is None:
         return None
     values = os.environ if env is None else env
-    return expand(url, {name: quote(value, safe="") for name, value in values.items()})
+    scheme, separator, rest = url.partition("://")
+    end = rest.find("/")
+    at = rest.rfind("@", 0, end if end >= 0 else len(rest))
+    if not separator or at < 0:
+        return expand(url, values)
+    quoted = {name: quote(value, safe="") for name, value in values.items()}
+    return (
+        expand(scheme, values) + separator + expand(rest[:at], quoted) + expand(rest[at:], values)
+    )
 
 
 def resolve_database_url(url: str | None, config_path: Path) -> str:
@@ -264,10 +274,13 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
     url = database.get("url") if isinstance(database, dict) else None
     if isinstance(url, str):
         try:
-            url = expand_database_url(url) or url
+            expanded = expand_database_url(url) or url
         except MissingVariable as missing:
             return [*problems, f"database.url: ${{{missing}}} is not set in the environment"]
-        problem = _database_url_problem(url) or _database_folder_problem(url, config_path)
+        # Said about what the file holds: an expanded value may be a secret.
+        problem = _database_url_problem(expanded, shown=url) or _database_folder_problem(
+            expanded, config_path
+        )
         if problem:
             problems.append(f"database.url: {problem}")
     return problems
@@ -296,21 +309,26 @@ def _database_folder_problem(url: str, config_path: Path) -> str | None:
     )
 
 
-def _database_url_problem(url: str) -> str | None:
-    """Why ``url`` cannot name a database, or None; never echoes a password."""
+def _database_url_problem(url: str, shown: str | None = None) -> str | None:
+    """Why ``url`` cannot name a database, or None; never echoes a password.
+
+    ``shown`` is what to quote back (the URL as written, before ``${NAME}``
+    was filled in); a password written in it is masked all the same.
+    """
     expected = (
         "expected a SQLAlchemy URL such as 'sqlite:///monitor.db' or 'postgresql+psycopg://host/db'"
     )
+    written = url if shown is None else shown
     # Whatever is wrong with it, a password in it is never printed.
-    shown = re.sub(r"[^:/@]+:[^@]*@", "REDACTED@", url)
+    masked = re.sub(r"[^:/@]+:[^@]*@", "REDACTED@", written)
     if "://" not in url:
-        return f"{expected}, got {shown!r}"
+        return f"{expected}, got {masked!r}"
     try:
         make_url(url).get_dialect()
     except NoSuchModuleError:  # an ArgumentError too: it must come first
         return f"unknown database kind {url.split('://', 1)[0]!r}; {expected}"
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        return f"{expected}, got {shown!r}"
+        return f"{expected}, got {masked!r}"
     return None
 
 

@@ -487,6 +487,32 @@ def test_it_names_an_unset_database_password_variable_without_a_value(tmp_path, 
     )
 
 
+def test_a_whole_database_url_from_the_environment_goes_in_as_it_is(tmp_path, monkeypatch):
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://monitor:s3cretPW@db.example/monitor")
+    monkeypatch.setenv("MONITOR_DATA", str(tmp_path))
+    path = tmp_path / "config.toml"
+    path.write_text('[database]\nurl = "${DATABASE_URL}"\n', encoding="utf-8")
+    url = make_url(load_config(path).database_url)
+    assert (url.password, url.host, url.database) == ("s3cretPW", "db.example", "monitor")
+    # A path from the environment is a path, not one quoted folder name.
+    path.write_text('[database]\nurl = "sqlite:///${MONITOR_DATA}/m.db"\n', encoding="utf-8")
+    assert load_config(path).database_url == f"sqlite:///{tmp_path}/m.db"
+
+
+def test_a_broken_database_url_from_the_environment_is_told_as_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg//monitor:s3cretPW@db.example/monitor")
+    path = tmp_path / "config.toml"
+    path.write_text('[database]\nurl = "${DATABASE_URL}"\n', encoding="utf-8")
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert "s3cretPW" not in str(raised.value)
+    assert "got '${DATABASE_URL}'" in str(raised.value)
+
+
 # --- who this probe is --------------------------------------------------------------------
 
 
