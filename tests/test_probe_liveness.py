@@ -163,13 +163,14 @@ def test_a_service_claims_before_it_schedules_anything(config: Path, store: Stor
         service.runtime.store.close()
 
 
-def test_of_machines_claiming_at_once_exactly_one_wins(tmp_path: Path, store: Store) -> None:
-    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+def test_of_machines_claiming_at_once_exactly_one_wins(database_url: str) -> None:
+    """On each engine: SQLite's write lock, PostgreSQL's advisory lock on the probe's name."""
+    open_store(database_url).close()  # the schema first: the race is the claim's, not migrating's
     barrier = threading.Barrier(6)
     results: list[int | Lease] = []
 
     def claim(host: str) -> None:
-        own = open_store(url)
+        own = open_store(database_url)
         try:
             barrier.wait()
             results.append(
@@ -188,9 +189,28 @@ def test_of_machines_claiming_at_once_exactly_one_wins(tmp_path: Path, store: St
     lost = [r for r in results if isinstance(r, Lease)]
     assert len(won) == 1
     assert len(lost) == 5
-    with store.read() as session:
-        holder = latest_leases(session)["svc"]
+    reader = open_store(database_url)
+    try:
+        with reader.read() as session:
+            holder = latest_leases(session)["svc"]
+    finally:
+        reader.close()
     assert {lease.host for lease in lost} == {holder.host}
+
+
+def test_a_restarted_container_is_not_held_off_by_its_own_dead_run(store: Store) -> None:
+    """Killed, then restarted on the same host as the same pid (1 in a container)."""
+    first = claim_probe(store, probe="svc", now=T0, pid=1, host="box", pid_alive=lambda _: True)
+    assert isinstance(first, int)
+    again = claim_probe(
+        store,
+        probe="svc",
+        now=T0 + timedelta(seconds=5),
+        pid=1,
+        host="box",
+        pid_alive=lambda _: True,
+    )
+    assert isinstance(again, int)
 
 
 @pytest.mark.parametrize(

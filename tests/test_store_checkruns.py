@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from monitor.store import Store
-from monitor.store.checkruns import CheckSpec, latest_runs, probes_of, record_check_run, sync_checks
+from monitor.store.checkruns import (
+    CheckSpec,
+    latest_runs,
+    list_check_runs,
+    probes_of,
+    record_check_run,
+    sync_checks,
+)
 
 T0 = datetime(2026, 4, 14, 10, tzinfo=UTC)
 
@@ -53,3 +60,27 @@ def test_the_newest_run_of_a_check_is_the_newest_on_any_probe(store: Store) -> N
     assert (api.probe, api.started_at, api.ok) == ("ci", T0 + timedelta(minutes=5), False)
     assert latest["idle"] is None
     assert latest["never-configured"] is None
+
+
+def test_the_newest_runs_of_a_check_are_merged_across_probes(store: Store) -> None:
+    record(
+        store,
+        [
+            ("api", "laptop", 0, True),
+            ("api", "ci", 5, False),
+            ("api", "laptop", 3, True),
+            ("api", "eu", 4, False),
+            ("api", "eu", 1, True),
+        ],
+    )
+    with store.read() as session:
+        newest = list_check_runs(session, checks=["api"], limit=3)
+        failed = list_check_runs(session, checks=["api"], failed_only=True, limit=5)
+        since = list_check_runs(session, checks=["api"], since=T0 + timedelta(minutes=2), limit=9)
+    assert [(r.probe, r.started_at.minute) for _, r in newest] == [
+        ("ci", 5),
+        ("eu", 4),
+        ("laptop", 3),
+    ]
+    assert [(r.probe, r.ok) for _, r in failed] == [("ci", False), ("eu", False)]
+    assert [r.started_at.minute for _, r in since] == [5, 4, 3]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.orm import Session
 
 from monitor.store.models import Check, CheckRun
@@ -85,20 +85,43 @@ def list_check_runs(
     failed_only: bool = False,
     limit: int | None = None,
 ) -> list[tuple[str, CheckRun]]:
-    """Runs newest first, as (check name, run)."""
+    """Runs newest first, as (check name, run).
+
+    The newest few of named checks are read a probe at a time along the
+    (check, probe, time) key and merged: one short index range each, where
+    "this check's runs by time" would sort every run it ever had.
+    """
+    filters: list[ColumnElement[bool]] = []
+    if since is not None:
+        filters.append(CheckRun.started_at >= since)
+    if until is not None:
+        filters.append(CheckRun.started_at <= until)
+    if failed_only:
+        filters.append(CheckRun.ok.is_(False))
+    newest_first = (CheckRun.started_at.desc(), CheckRun.id.desc())
+    if checks and limit is not None:
+        ids = session.execute(select(Check.name, Check.id).where(Check.name.in_(checks))).all()
+        found = [
+            (name, run)
+            for name, check_id in ids
+            for probe in probes_of(session, check_id)
+            for run in session.scalars(
+                select(CheckRun)
+                .where(CheckRun.check_id == check_id, CheckRun.probe == probe, *filters)
+                .order_by(*newest_first)
+                .limit(limit)
+            )
+        ]
+        found.sort(key=lambda item: (item[1].started_at, item[1].id), reverse=True)
+        return found[:limit]
     query = (
         select(Check.name, CheckRun)
         .join(Check, Check.id == CheckRun.check_id)
-        .order_by(CheckRun.started_at.desc(), CheckRun.id.desc())
+        .where(*filters)
+        .order_by(*newest_first)
     )
     if checks:
         query = query.where(Check.name.in_(checks))
-    if since is not None:
-        query = query.where(CheckRun.started_at >= since)
-    if until is not None:
-        query = query.where(CheckRun.started_at <= until)
-    if failed_only:
-        query = query.where(CheckRun.ok.is_(False))
     if limit is not None:
         query = query.limit(limit)
     return [(name, run) for name, run in session.execute(query)]

@@ -93,7 +93,9 @@ def claim_probe(
             .order_by(Heartbeat.last_seen.desc())
         )
         for row in rows:
-            if row.host != host or pid_alive(row.pid):
+            # Our own pid on our own host is a run of ours that died: a restarted
+            # container is pid 1 again, and must not wait for its own lease.
+            if row.host != host or (row.pid != pid and pid_alive(row.pid)):
                 return _lease(row)
         heartbeat_id: int = session.execute(
             insert(Heartbeat).returning(Heartbeat.id),

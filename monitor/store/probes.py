@@ -120,9 +120,8 @@ def latest_runs_by_probe(
 ) -> dict[tuple[str, str], CheckRun | None]:
     """The newest run of each (check, probe) pair (None when that probe never ran that check).
 
-    Ask for pairs ``known_probes`` found in its span: the newest run is then
-    near the top of the check's (check, started_at) index. A pair that never
-    ran would walk all of that check's runs.
+    Each pair is one seek at the end of its (check, probe, time) key range;
+    a pair that never ran is an empty range.
     """
     latest: dict[tuple[str, str], CheckRun | None] = {}
     for check, probe in pairs:
