@@ -249,3 +249,24 @@ def why_at(config: Path, at: datetime, window: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     answer: dict[str, Any] = json.loads(done.stdout)
     return answer
+
+
+def test_a_stuck_migrator_is_named_instead_of_waited_for_forever(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the migration lock and never lets go: say so, with its pid."""
+    import psycopg
+
+    from monitor.errors import DatabaseError
+    from monitor.store import migrate
+
+    monkeypatch.setattr(migrate, "MIGRATION_WAIT_S", 1)
+    libpq = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(libpq, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (migrate.MIGRATION_LOCK_KEY,))
+        pid = holder.info.backend_pid
+        with pytest.raises(DatabaseError) as raised:
+            open_store(postgres_url)
+    assert "migrating this database for over" in str(raised.value)
+    assert f"pid {pid}" in str(raised.value)
+    open_store(postgres_url).close()  # the holder gone, the next start migrates

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from monitor.errors import DatabaseError
@@ -118,7 +118,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     backend = engine.url.get_backend_name()
     if backend == "postgresql":
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            _wait_for_advisory_lock(connection)
             connection.commit()  # the lock outlives the transaction; keep none open meanwhile
             try:
                 yield
@@ -139,6 +139,40 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+# How long a process waits for another one's migration before saying so.
+MIGRATION_WAIT_S = 600
+
+
+def _wait_for_advisory_lock(connection: Connection) -> None:
+    """Take the migration lock, or stop after ``MIGRATION_WAIT_S`` naming who holds it.
+
+    A stuck migrator must not leave every probe hanging without a word.
+    """
+    deadline = time.monotonic() + MIGRATION_WAIT_S
+    key = {"key": MIGRATION_LOCK_KEY}
+    while not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+        if time.monotonic() > deadline:
+            holders = connection.execute(
+                text(
+                    "SELECT a.pid, a.client_addr, a.backend_start FROM pg_locks l "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.objid = (:key)::bigint & 4294967295"
+                ),
+                key,
+            ).all()
+            who = "; ".join(
+                f"pid {pid} from {addr or 'a local socket'}" for pid, addr, _ in holders
+            )
+            raise DatabaseError(
+                f"another monitor has been migrating this database for over "
+                f"{MIGRATION_WAIT_S // 60} minutes ({who or 'holder unknown'}); if it is stuck, "
+                "stop it (its lock ends with its connection) and start again"
+            )
+        connection.commit()
+        time.sleep(0.2)
 
 
 def _ensure_schema_once(engine: Engine) -> bool:
