@@ -586,6 +586,19 @@ def read_between(store: Store, lo: datetime, hi: datetime, probe: str | None = N
     return Readings(series=tuple(series), observations=tuple(observed), upstream=tuple(upstream))
 
 
+def read_report(store: Store, lo: datetime, hi: datetime) -> Readings:
+    """What ``monitor report`` compares over ``[lo, hi]``: failure streaks (not every run),
+    imported failures, what the pages declared, and when the service was up."""
+    with store.read() as session:
+        series = series_between(session, lo, hi, failures_only=True)
+        upstream = upstream_windows(session, lo, hi)
+        alive = alive_between(session, lo, hi)
+    observed = list_observations(store, lo, hi)
+    return Readings(
+        series=tuple(series), observations=tuple(observed), upstream=tuple(upstream), alive=alive
+    )
+
+
 def watched_between(store: Store, lo: datetime, hi: datetime) -> tuple[bool, list[Page]]:
     """Whether the monitor watched any of ``[lo, hi]`` (a heartbeat or a check run in it),
     and the status pages as read for it: an empty timeline must say which it is."""
