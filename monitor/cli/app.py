@@ -71,6 +71,7 @@ COMMANDS: dict[str, str] = {
     "db": "monitor.cli.db:db",
     "why": "monitor.cli.why:why",
     "timeline": "monitor.cli.why:timeline",
+    "report": "monitor.cli.report:report",
     "chart": "monitor.cli.chart:chart",
 }
 
