@@ -14,6 +14,11 @@ every figure is a unit test from literals. The rules are ``why``'s:
   on the source, of the kind a vendor outage has (5xx, stalls, resets), that
   nothing the page declared explains, while no control target failed with it:
   ``why``'s "probably them, not declared".
+* **Uptime**, as declared: the time the page said a component the checks
+  use was not working (component transitions, and incidents' component hits,
+  a span an update states included); as measured: the time those checks
+  failed, less spells when the control target failed too (this side's
+  network) and rejected credentials (a key, not an outage).
 * **Coverage is honest.** Only watched time (a service heartbeat, or the
   failures themselves) counts; an incident entirely in unwatched time is
   "not watched" and left out of every ratio, and both uptimes are shares of
@@ -27,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.correlate.classes import LOCAL_KINDS, NOT_EVIDENCE, SERVER_SIDE
+from monitor.correlate.classes import AUTH, LOCAL_KINDS, NOT_EVIDENCE, SERVER_SIDE
 from monitor.correlate.evidence import Readings, family
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.relevance import matches
@@ -211,21 +216,44 @@ def _source_report(
         if u.kind == "incident" and (u.declared_start or u.start) <= span[1]
     )
     undeclared = () if control is None else _undeclared(failures, explained, control, span)
-    declared_down = [
-        (u.start, u.end or span[1])
-        for u in upstream
-        if u.kind == "component" and (not used or set(u.components) & used)
+    # Down as measured: the checks failing, less the spells the control failed
+    # too (this side's network, not the vendor) and what only says the checks
+    # could not run or the credentials were refused.
+    measured = [
+        (w.start, w.end or span[1])
+        for w in failures
+        if w.kind == "check"
+        and not _only(w, NOT_EVIDENCE | AUTH)
+        and not any(c.meets(w) for c in control or ())
     ]
     return SourceReport(
         source=source,
         incidents=incidents,
         undeclared=undeclared,
         watched_minutes=_total(watched),
-        declared_down_minutes=_total(_within(declared_down, watched)),
-        measured_down_minutes=_total(
-            _within([(w.start, w.end or span[1]) for w in failures if w.kind == "check"], watched)
-        ),
+        declared_down_minutes=_total(_within(_declared_down(upstream, used, span), watched)),
+        measured_down_minutes=_total(_within(measured, watched)),
     )
+
+
+def _declared_down(upstream: list[UpstreamWindow], used: set[str], span: Span) -> list[Span]:
+    """When the page said a component the checks use was not working: its component
+    transitions, and its incidents' component hits (a span an update states included).
+
+    A window naming no component says nothing of these components; with no
+    components configured, every component of the page counts.
+    """
+    down: list[Span] = []
+    for window in upstream:
+        if window.kind == "maintenance":
+            continue
+        if window.hits:
+            down += [
+                (h.start, h.end or span[1]) for h in window.hits if not used or h.component in used
+            ]
+        elif window.components and (not used or set(window.components) & used):
+            down.append((window.start, window.end or span[1]))
+    return down
 
 
 def _incident_seen(

@@ -1,0 +1,85 @@
+"""The report's arithmetic from literals: a page that declared first, one still failing,
+a failure only imported, and what an unwatched day leaves out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from monitor.correlate.evidence import Readings
+from monitor.correlate.matching import Tolerance
+from monitor.correlate.report import Report, build_report
+from monitor.correlate.windows import Observation
+from tests.test_correlate_rules import AUTHED, CONTROL, incident, series, t
+
+TOLERANCE = Tolerance()
+GAP = timedelta(minutes=10)
+LO, HI = t(11), t(13)
+
+
+def report(readings: Readings) -> Report:
+    return build_report(readings, LO, HI, sources=["claude"], tolerance=TOLERANCE, observed_gap=GAP)
+
+
+def test_a_page_that_declared_before_the_checks_saw_it_has_a_negative_lag():
+    # Declared 11:30; the checks fail 11:40-12:10 (runs every ten minutes).
+    built = report(
+        Readings(
+            series=(series(AUTHED, t(11, 40), t(12, 10)), series(CONTROL)),
+            upstream=(incident(),),
+            alive=((LO, HI),),
+        )
+    )
+    [source] = built.sources
+    [seen] = source.incidents
+    assert (seen.first_seen, seen.lag_minutes) == (t(11, 40), -10.0)
+    assert (seen.recovered, seen.resolved_after_minutes) == (t(12, 10), 35.0)  # resolved 12:45
+    assert source.undeclared == ()
+    assert source.declared_share == 1.0
+
+
+def test_still_failing_at_the_end_has_no_recovery_and_an_open_outage():
+    built = report(Readings(series=(series(AUTHED, t(12, 30)), series(CONTROL)), alive=((LO, HI),)))
+    [source] = built.sources
+    [outage] = source.undeclared
+    assert (outage.start, outage.end, outage.minutes) == (t(12, 30), None, 30.0)
+    assert source.measured_down_minutes == 30.0
+    assert source.uptime_measured == 0.75
+
+
+def test_imported_failures_see_an_incident_too():
+    lines = tuple(
+        Observation(t(11, 50) + timedelta(minutes=m), "server_error", "claude", "api.anthropic.com")
+        for m in (0, 3, 6)
+    )
+    built = report(Readings(observations=lines, upstream=(incident(),)))
+    [seen] = built.sources[0].incidents
+    assert seen.seen_by == ("api.anthropic.com",)
+    assert seen.first_seen == t(11, 50)
+    # Imported lines alone: watched only while they failed, and no control ran.
+    assert built.watched_minutes == 6.0
+    assert built.control_ran is False
+
+
+def test_without_a_control_no_outage_is_called_undeclared():
+    built = report(Readings(series=(series(AUTHED, t(12, 30)),), alive=((LO, HI),)))
+    assert built.control_ran is False
+    assert built.sources[0].undeclared == ()
+
+
+def test_unwatched_time_is_left_out_of_every_ratio():
+    # Watched 11:00-12:00 only; the failures 12:30 on and the incident lie after it.
+    built = report(
+        Readings(
+            series=(series(AUTHED, None), series(CONTROL)),
+            upstream=(incident(start=t(12, 20), end=t(12, 50)),),
+            alive=((LO, t(12)),),
+        )
+    )
+    [source] = built.sources
+    [late] = source.incidents
+    assert late.watched is False
+    assert source.seen_outages == 0
+    assert source.declared_share is None
+    assert source.watched_minutes == 60.0
+    # The incident's hour was not watched: nothing of it is in "declared down".
+    assert source.uptime_declared == 1.0
