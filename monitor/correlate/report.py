@@ -27,6 +27,7 @@ every figure is a unit test from literals. The rules are ``why``'s:
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -207,11 +208,16 @@ def _source_report(
     span: Span,
     tolerance: Tolerance,
 ) -> SourceReport:
+    near = _Near(upstream, tolerance)
     explained: dict[LocalWindow, list[UpstreamWindow]] = {
-        w: [m.upstream for m in matches(w, upstream, tolerance)] for w in failures
+        w: [m.upstream for m in matches(w, near.around(w), tolerance)] for w in failures
     }
+    seen_in: dict[int, list[LocalWindow]] = {}
+    for window, found in explained.items():
+        for declared in found:
+            seen_in.setdefault(id(declared), []).append(window)
     incidents = tuple(
-        _incident_seen(u, failures, explained, watched)
+        _incident_seen(u, seen_in.get(id(u), []), watched)
         for u in sorted(upstream, key=lambda u: u.declared_start or u.start)
         if u.kind == "incident" and (u.declared_start or u.start) <= span[1]
     )
@@ -256,13 +262,33 @@ def _declared_down(upstream: list[UpstreamWindow], used: set[str], span: Span) -
     return down
 
 
+class _Near:
+    """The upstream windows that could explain a failure: those near it in time.
+
+    Over a quarter's hundreds of windows, asking ``relevance`` about each one
+    for each failure is most of the work; a window further than the tolerance
+    (and an hour's margin) from the failure can never explain it.
+    """
+
+    MARGIN = timedelta(hours=1)
+
+    def __init__(self, upstream: list[UpstreamWindow], tolerance: Tolerance) -> None:
+        self.windows = sorted(upstream, key=lambda u: u.start)
+        self.starts = [u.start for u in self.windows]
+        self.reach = tolerance.lead + tolerance.lag + self.MARGIN
+
+    def around(self, window: LocalWindow) -> list[UpstreamWindow]:
+        last = window.failing_until or window.end or window.start
+        upto = bisect.bisect_right(self.starts, max(last, window.start) + self.reach)
+        since = window.start - self.reach
+        return [u for u in self.windows[:upto] if u.end is None or u.end >= since]
+
+
 def _incident_seen(
     incident: UpstreamWindow,
-    failures: list[LocalWindow],
-    explained: dict[LocalWindow, list[UpstreamWindow]],
+    mine: list[LocalWindow],
     watched: list[Span],
 ) -> IncidentSeen:
-    mine = [w for w in failures if incident in explained[w]]
     declared = incident.declared_start or incident.start
     resolved = incident.declared_end if incident.declared_start else incident.end
     ends = [w.failing_until if w.kind == "observed" else w.end for w in mine]
