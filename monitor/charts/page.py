@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from monitor.charts.declared_page import declared_section
 from monitor.charts.markup import escape, href, time_text, titled
 from monitor.charts.model import Dashboard, Panel
 from monitor.charts.uptime import percent
@@ -57,6 +58,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .empty { padding: 2rem; border: 2px dashed var(--line); text-align: center; font-size: 1.1rem; }
 .impact { font-weight: 600; }
+h3 { font-size: 1.05rem; margin: 1.5rem 0 .4rem; }
+h4 { font-size: .95rem; margin: 1rem 0 .3rem; }
 @media (max-width: 640px) { body { font-size: 15px; } main { padding: .6rem; }
   th, td { padding: .3rem .4rem; } }
 """
@@ -89,6 +92,9 @@ def page(dashboard: Dashboard, charts: Sequence[ChartLink], version: str) -> str
         parts += _section("Upstream vs your checks", by_key.get("timeline"), version)
         parts += _section("Latency", by_key.get("latency"), version)
         parts += ["<h2>Upstream incidents and maintenances</h2>", _incidents(dashboard)]
+        if dashboard.report is not None:
+            parts += _section("Declared versus seen", by_key.get("declared"), version)
+            parts.append(declared_section(dashboard.report))
     parts.append("</main></body></html>\n")
     return "\n".join(parts)
 
