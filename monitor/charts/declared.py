@@ -30,6 +30,9 @@ from monitor.escape import for_xml
 
 PIXELS = 900.0  # the least bar is a pixel of the time axis wide, so a short one still shows
 MAX_LAGS = 24  # lag labels written on the chart, largest lags first (the page lists them all)
+# Arrows drawn, largest lags first: each is its own patch, and over a year of incidents the
+# smallest are shorter than a pixel anyway.
+MAX_ARROWS = 300
 LAG_PT = 7
 LANE_IN = 0.42  # inches per lane, as the timeline
 LEGEND_COLUMNS = 4
@@ -133,13 +136,13 @@ def _bars(
 
 
 def _lags(ax: Axes, lags: list[tuple[float, float, float, float]]) -> None:
-    """An arrow from first seen to declared for every seen incident; the largest lags labelled.
+    """An arrow from first seen to declared for each seen incident (at most ``MAX_ARROWS``),
+    the largest lags labelled.
 
     The label sits past the arrow's head on a white box, so it reads over bars and stripes.
     """
-    for rank, (minutes, first, declared, y) in enumerate(
-        sorted(lags, key=lambda lag: -abs(lag[0]))
-    ):
+    ranked = sorted(lags, key=lambda lag: -abs(lag[0]))[:MAX_ARROWS]
+    for rank, (minutes, first, declared, y) in enumerate(ranked):
         ax.annotate(
             "",
             xy=(declared, y),
