@@ -13,17 +13,21 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from monitor.charts.declared import declared_chart
 from monitor.charts.model import Dashboard, build, range_start
 from monitor.charts.page import ChartLink, page
 from monitor.charts.render import chart_style, latency_figure, pixels, save, uptime_figure
 from monitor.charts.timeline import timeline_figure
+from monitor.correlate.matching import Tolerance
+from monitor.correlate.report import Report, build_report
 from monitor.errors import MonitorError
 from monitor.store import Store
+from monitor.store.evidence import read_report
 from monitor.store.history import read_history
 
 if TYPE_CHECKING:
@@ -56,6 +60,15 @@ CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
         timeline_figure,
     ),
     (
+        "declared",
+        "Declared versus seen",
+        "Per status page, its incidents (by impact, declared start to resolution) above what "
+        "the checks saw below: the failures each incident explains, first seen to recovery, "
+        "and the outages it never declared (red, crossed). The arrow runs from first seen to "
+        "declared, labelled with the lag; striped grey time was not watched.",
+        declared_chart,
+    ),
+    (
         "latency",
         "Latency p50 and p95",
         "Each run's total duration: median (p50, solid) and 95th percentile (p95, dashed). "
@@ -64,6 +77,24 @@ CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
         latency_figure,
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """What "declared versus seen" compares, as ``monitor report`` does: the config's
+    status pages, and its ``[correlate]`` tolerances."""
+
+    sources: tuple[str, ...]
+    tolerance: Tolerance
+    observed_gap: timedelta
+
+    @classmethod
+    def of(cls, config: Config) -> ReportSettings:
+        return cls(
+            sources=tuple(source.name for source in config.sources),
+            tolerance=Tolerance(lead=config.correlate.lead, lag=config.correlate.lag),
+            observed_gap=config.correlate.observed_gap,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +155,7 @@ def generate_for(
             now=now,
             formats=formats or config.dashboards.formats,
             intervals=intervals_of(config),
+            report=ReportSettings.of(config),
         )
     except OSError as exc:
         raise MonitorError(f"cannot write the dashboards into {target}: {exc}") from None
@@ -138,8 +170,14 @@ def generate(
     now: datetime,
     formats: Sequence[str] = FORMATS,
     intervals: Mapping[str, timedelta] | None = None,
+    report: ReportSettings | None = None,
 ) -> ChartReport:
-    """Read ``[since, until)`` (widened to whole hours or days) and write the dashboard."""
+    """Read ``[since, until)`` (widened to whole hours or days) and write the dashboard.
+
+    With ``report``, the dashboard also holds "declared versus seen" over the
+    very range the charts draw, so the section's figures and the timeline
+    above it tell of the same hours.
+    """
     if since >= until:
         raise ValueError(
             f"the range must start before it ends ({since:%Y-%m-%d %H:%M} >= "
@@ -156,6 +194,8 @@ def generate(
     began = time.perf_counter()
     history = read_history(store, range_start(since, until), until)
     dashboard = build(history, now, intervals)
+    if report is not None and not dashboard.empty:
+        dashboard = replace(dashboard, report=_declared(store, dashboard, report))
     read_s = time.perf_counter() - began
     out_dir.mkdir(parents=True, exist_ok=True)
     pending: list[tuple[Path, Path]] = []
@@ -165,7 +205,7 @@ def generate(
         if not dashboard.empty:
             with chart_style():
                 for key, title, caption, draw in CHARTS:
-                    if key != "timeline" and not dashboard.panels:
+                    if not _drawn(key, dashboard):
                         continue
                     figure = draw(dashboard)
                     width, height = pixels(figure)
@@ -198,6 +238,27 @@ def generate(
         read_s=read_s,
         render_s=time.perf_counter() - began - read_s,
     )
+
+
+def _declared(store: Store, dashboard: Dashboard, settings: ReportSettings) -> Report:
+    return build_report(
+        read_report(store, dashboard.lo, dashboard.hi),
+        dashboard.lo,
+        dashboard.hi,
+        sources=settings.sources,
+        tolerance=settings.tolerance,
+        observed_gap=settings.observed_gap,
+    )
+
+
+def _drawn(key: str, dashboard: Dashboard) -> bool:
+    """Whether a chart has anything to draw: the timeline always (upstream alone is news),
+    "declared" when there is a report of at least one status page, the others with checks."""
+    if key == "timeline":
+        return True
+    if key == "declared":
+        return dashboard.report is not None and bool(dashboard.report.sources)
+    return bool(dashboard.panels)
 
 
 def _saver(figure: Figure, fmt: str) -> Callable[[IO[bytes]], None]:

@@ -23,6 +23,7 @@ from monitor.charts.uptime import (
     unwatched,
     uptime_step,
 )
+from monitor.correlate.report import Report
 from monitor.correlate.windows import Observation, UpstreamWindow
 from monitor.rollups import RollupRow
 from monitor.store.history import History
@@ -62,6 +63,9 @@ class Dashboard:
     observations: tuple[Observation, ...]
     alive: tuple[tuple[datetime, datetime], ...]
     unwatched: tuple[tuple[datetime, datetime], ...]
+    # Declared versus seen over the same range, when the caller said what to compare
+    # (``generate_for`` does, from the config); None leaves the chart and section out.
+    report: Report | None = None
 
     @property
     def empty(self) -> bool:

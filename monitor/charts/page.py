@@ -10,17 +10,18 @@ title must not make the page invalid.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import quote, urlsplit
+from datetime import timedelta
 
+from monitor.charts.declared_page import declared_section
+from monitor.charts.markup import escape, href, time_text, titled
 from monitor.charts.model import Dashboard, Panel
 from monitor.charts.uptime import percent
 from monitor.correlate.windows import UpstreamWindow
-from monitor.escape import for_xml
 from monitor.times import format_duration
+
+__all__ = ["ChartLink", "escape", "page"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .empty { padding: 2rem; border: 2px dashed var(--line); text-align: center; font-size: 1.1rem; }
 .impact { font-weight: 600; }
+h3 { font-size: 1.05rem; margin: 1.5rem 0 .4rem; }
+h4 { font-size: .95rem; margin: 1rem 0 .3rem; }
 @media (max-width: 640px) { body { font-size: 15px; } main { padding: .6rem; }
   th, td { padding: .3rem .4rem; } }
 """
@@ -71,8 +74,8 @@ def page(dashboard: Dashboard, charts: Sequence[ChartLink], version: str) -> str
         "<title>monitor: is it me or is it them?</title>",
         f"<style>{CSS}</style></head><body><main>",
         "<h1>Is it me, or is it them?</h1>",
-        f'<p class="meta">Generated {_time(dashboard.generated_at)} UTC. '
-        f"Range {_time(dashboard.lo)} to {_time(dashboard.hi)} UTC "
+        f'<p class="meta">Generated {time_text(dashboard.generated_at)} UTC. '
+        f"Range {time_text(dashboard.lo)} to {time_text(dashboard.hi)} UTC "
         f"({_span(dashboard.hi - dashboard.lo)}).</p>",
     ]
     if dashboard.empty:
@@ -89,6 +92,9 @@ def page(dashboard: Dashboard, charts: Sequence[ChartLink], version: str) -> str
         parts += _section("Upstream vs your checks", by_key.get("timeline"), version)
         parts += _section("Latency", by_key.get("latency"), version)
         parts += ["<h2>Upstream incidents and maintenances</h2>", _incidents(dashboard)]
+        if dashboard.report is not None:
+            parts += _section("Declared versus seen", by_key.get("declared"), version)
+            parts.append(declared_section(dashboard.report))
     parts.append("</main></body></html>\n")
     return "\n".join(parts)
 
@@ -99,23 +105,14 @@ def _section(heading: str, chart: ChartLink | None, version: str) -> list[str]:
         return parts
     shown = chart.files.get("png") or chart.files["svg"]
     links = " · ".join(
-        f'<a href="{_href(name)}">{fmt.upper()}</a>' for fmt, name in sorted(chart.files.items())
+        f'<a href="{href(name)}">{fmt.upper()}</a>' for fmt, name in sorted(chart.files.items())
     )
     parts.append(
-        f'<figure><a href="{_href(shown)}"><img src="{_href(shown)}?v={escape(version)}" '
+        f'<figure><a href="{href(shown)}"><img src="{href(shown)}?v={escape(version)}" '
         f'alt="{escape(chart.title)}" width="{chart.width}" height="{chart.height}"></a>'
         f"<figcaption>{escape(chart.caption)} Full size: {links}.</figcaption></figure>"
     )
     return parts
-
-
-def escape(text: str) -> str:
-    """``text`` for the page, in an element or a quoted attribute: HTML-escaped and XML-safe."""
-    return html.escape(for_xml(text), quote=True)
-
-
-def _href(name: str) -> str:
-    return escape(quote(name))
 
 
 def _uptime_table(panels: Sequence[Panel]) -> str:
@@ -126,7 +123,7 @@ def _uptime_table(panels: Sequence[Panel]) -> str:
         shown = "no data" if uptime is None else percent(uptime)
         down = longest.down if longest is not None else timedelta(0)
         outage = "none" if longest is None else _outage(longest.down, longest.estimated)
-        since = "" if longest is None else f" <small>from {_time(longest.start)}</small>"
+        since = "" if longest is None else f" <small>from {time_text(longest.start)}</small>"
         rows.append(
             f'<tr data-check="{escape(panel.name)}"><th scope="row">{escape(panel.name)}</th>'
             f"<td>{escape(panel.role)}</td>"
@@ -168,19 +165,13 @@ def _incidents(dashboard: Dashboard) -> str:
 
 def _incident_row(window: UpstreamWindow) -> str:
     impact = "maintenance" if window.kind == "maintenance" else (window.impact or "none")
-    ended = "ongoing" if window.end is None else _time(window.end)
-    title = escape(window.title)
-    if window.url and urlsplit(window.url).scheme in ("http", "https"):
-        title = f'<a href="{escape(window.url)}" rel="noopener noreferrer">{title}</a>'
+    ended = "ongoing" if window.end is None else time_text(window.end)
+    title = titled(window.title, window.url)
     return (
-        f'<tr><td class="time">{_time(window.start)}</td><td class="time">{ended}</td>'
+        f'<tr><td class="time">{time_text(window.start)}</td><td class="time">{ended}</td>'
         f"<td>{escape(window.source)}</td>"
         f'<td class="impact">{escape(impact)}</td><td>{title}</td></tr>'
     )
-
-
-def _time(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M}"
 
 
 def _span(span: timedelta) -> str:

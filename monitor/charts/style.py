@@ -15,7 +15,7 @@ differ by hatch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitor.failures import FAMILIES, Family
 
@@ -81,6 +81,12 @@ P50 = Look("p50 (median)", "#0072B2")
 P95 = Look("p95", "#D55E00")
 ALIVE = Look("service running (heartbeats)", "#7F7F7F")
 OBSERVED = Look("imported failure (your logs)", "#000000")
+# Declared versus seen: failures an incident explains, and outages nothing declared (hatched,
+# so "undeclared" never rests on hue alone); time not watched looks like "no data".
+SEEN = Look("seen, declared", "#0077BB")
+UNDECLARED = Look("seen, never declared", "#CC3311", "xx")
+LAG = Look("lag: first seen to declared", "#000000")
+NOT_WATCHED = replace(STATES["nodata"], label="not watched (no heartbeat, no run)")
 INSIDE_EDGE = "#000000"
 BAR_EDGE = "#333333"  # around upstream windows
 
