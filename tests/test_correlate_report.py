@@ -8,7 +8,7 @@ from datetime import timedelta
 from monitor.correlate.evidence import Readings
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.report import Report, build_report
-from monitor.correlate.windows import Observation
+from monitor.correlate.windows import Observation, Run, Series
 from tests.test_correlate_rules import AUTHED, CONTROL, incident, series, t
 
 TOLERANCE = Tolerance()
@@ -83,3 +83,23 @@ def test_unwatched_time_is_left_out_of_every_ratio():
     assert source.watched_minutes == 60.0
     # The incident's hour was not watched: nothing of it is in "declared down".
     assert source.uptime_declared == 1.0
+
+
+def test_a_failure_across_a_monitoring_gap_counts_only_its_watched_part():
+    """Failing at 11:10, the service off 11:20-12:40, the next run (12:40) passes."""
+    runs = (
+        Run(AUTHED.name, "local", t(11), True, http_status=200),
+        Run(AUTHED.name, "local", t(11, 10), False, "server_error", 500),
+        Run(AUTHED.name, "local", t(12, 40), True, http_status=200),
+    )
+    built = report(
+        Readings(
+            series=(Series(AUTHED, "local", runs), series(CONTROL)),
+            alive=((LO, t(11, 20)), (t(12, 40), HI)),
+        )
+    )
+    [source] = built.sources
+    assert built.watched_minutes == 40.0  # 11:00-11:20 and 12:40-13:00
+    [outage] = source.undeclared
+    assert (outage.start, outage.end, outage.minutes) == (t(11, 10), t(12, 40), 10.0)
+    assert source.measured_down_minutes == 10.0

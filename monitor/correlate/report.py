@@ -169,10 +169,12 @@ def build_report(
     local = [w for s in readings.series for w in check_windows(s)]
     local += observed_windows(readings.observations, observed_gap, family)
     local = [w for w in local if w.overlaps(since, until)]
+    # A failure is watched from its first failure to its last, not to the run that
+    # ended it: that may come hours later, after the monitor was off meanwhile.
     watched = _union(
         [
             *((max(a, since), min(b, until)) for a, b in readings.alive),
-            *((max(w.start, since), min(w.end or until, until)) for w in local),
+            *((max(w.start, since), min(w.failing_until or until, until)) for w in local),
         ]
     )
     control = [w for w in local if w.role == "control" and not _only(w, NOT_EVIDENCE)]
@@ -221,7 +223,7 @@ def _source_report(
         for u in sorted(upstream, key=lambda u: u.declared_start or u.start)
         if u.kind == "incident" and (u.declared_start or u.start) <= span[1]
     )
-    undeclared = () if control is None else _undeclared(failures, explained, control, span)
+    undeclared = () if control is None else _undeclared(failures, explained, control, span, watched)
     # Down as measured: the checks failing, less the spells the control failed
     # too (this side's network, not the vendor) and what only says the checks
     # could not run or the credentials were refused.
@@ -310,9 +312,11 @@ def _undeclared(
     explained: dict[LocalWindow, list[UpstreamWindow]],
     control: list[LocalWindow],
     span: Span,
+    watched: list[Span],
 ) -> tuple[UndeclaredOutage, ...]:
     """Vendor-outage-shaped failures nothing declared explains, the control fine meanwhile;
-    overlapping ones (several checks down at once) are one outage."""
+    overlapping ones (several checks down at once) are one outage, as long as it was
+    watched (a gap in monitoring inside it is not counted as down)."""
     candidates = sorted(
         (
             w
@@ -342,7 +346,7 @@ def _undeclared(
                 start=start,
                 end=end,
                 failure_classes=classes,
-                minutes=_minutes((end or span[1]) - start),
+                minutes=_total(_within([(start, end or span[1])], watched)),
             )
         )
     return tuple(found)
