@@ -19,11 +19,12 @@ from sqlalchemy import (
     Subquery,
     and_,
     func,
+    not_,
     or_,
     select,
     union,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from monitor.correlate.evidence import Readings
 from monitor.correlate.incidents import DeclaredIncident, incident_window
@@ -41,6 +42,7 @@ from monitor.correlate.windows import (
     component_windows,
 )
 from monitor.store import Store
+from monitor.store.checkruns import probes_of
 from monitor.store.models import (
     Check,
     CheckRun,
@@ -586,11 +588,83 @@ def read_between(store: Store, lo: datetime, hi: datetime, probe: str | None = N
     return Readings(series=tuple(series), observations=tuple(observed), upstream=tuple(upstream))
 
 
+def failure_series(session: Session, lo: datetime, hi: datetime) -> list[Series]:
+    """Each check's failures in ``[lo, hi]`` per probe, and the run that ended each streak.
+
+    Built for months: the failures come through the index of failing runs
+    alone (0008), each with the first run after it that ended its streak
+    (one seek along the check's and probe's key, in the same statement).
+    Every series also starts with its first run in the span, so a check that
+    only passed is known to have run, and a streak running at ``lo`` gets its
+    head (``StreakHead``) as in ``series_between``.
+    """
+    infos = checks(session)
+    later = aliased(CheckRun)
+    ended = (
+        select(later.started_at)
+        .where(
+            later.check_id == CheckRun.check_id,
+            later.probe == CheckRun.probe,
+            later.started_at > CheckRun.started_at,
+            later.ok.is_(True),
+        )
+        .order_by(later.started_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            CheckRun.check_id,
+            CheckRun.probe,
+            CheckRun.started_at,
+            CheckRun.failure_class,
+            CheckRun.http_status,
+            CheckRun.detail,
+            ended,
+        ).where(not_(CheckRun.ok), CheckRun.started_at >= lo, CheckRun.started_at <= hi)
+    )
+    runs: dict[tuple[int, str], dict[datetime, Run]] = defaultdict(dict)
+    for check_id, probe, started_at, failure_class, status, detail, end in rows:
+        info = infos.get(check_id)
+        if info is None:
+            continue
+        mine = runs[(check_id, probe)]
+        mine[started_at] = Run(
+            info.name, probe, started_at, False, failure_class, status, False, detail
+        )
+        if end is not None and end not in mine:
+            mine[end] = Run(info.name, probe, end, True)
+    series = []
+    for check_id, info in infos.items():
+        for probe in probes_of(session, check_id):
+            first = session.execute(
+                select(CheckRun.started_at, CheckRun.ok, CheckRun.skipped)
+                .where(
+                    CheckRun.check_id == check_id,
+                    CheckRun.probe == probe,
+                    CheckRun.started_at >= lo,
+                    CheckRun.started_at <= hi,
+                )
+                .order_by(CheckRun.started_at)
+                .limit(1)
+            ).first()
+            if first is None:
+                continue
+            mine = runs.get((check_id, probe), {})
+            if first[1]:
+                mine.setdefault(first[0], Run(info.name, probe, first[0], True, skipped=first[2]))
+            items = tuple(sorted(mine.values(), key=lambda r: r.started_at))
+            head = _streak_head(session, check_id, probe, lo) if items[0].failed else None
+            series.append(Series(info, probe, items, head))
+    series.sort(key=lambda s: (s.check.name, s.probe))
+    return series
+
+
 def read_report(store: Store, lo: datetime, hi: datetime) -> Readings:
     """What ``monitor report`` compares over ``[lo, hi]``: failure streaks (not every run),
     imported failures, what the pages declared, and when the service was up."""
     with store.read() as session:
-        series = series_between(session, lo, hi, failures_only=True)
+        series = failure_series(session, lo, hi)
         upstream = upstream_windows(session, lo, hi)
         alive = alive_between(session, lo, hi)
     observed = list_observations(store, lo, hi)
