@@ -30,6 +30,7 @@ MODULES = (
     "benchmarks.database",
     "benchmarks.charts",
     "benchmarks.why",
+    "benchmarks.declared",
     "benchmarks.importing",
     "benchmarks.probes",
     "benchmarks.why_postgres",
