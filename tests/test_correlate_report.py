@@ -3,6 +3,7 @@ a failure only imported, and what an unwatched day leaves out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from monitor.correlate.evidence import Readings
@@ -55,8 +56,9 @@ def test_imported_failures_see_an_incident_too():
     [seen] = built.sources[0].incidents
     assert seen.seen_by == ("api.anthropic.com",)
     assert seen.first_seen == t(11, 50)
-    # Imported lines alone: watched only while they failed, and no control ran.
-    assert built.watched_minutes == 6.0
+    # Imported lines alone are no watch: no ratio can be told, and no control ran.
+    assert built.watched_minutes == 0
+    assert built.sources[0].uptime_measured is None
     assert built.control_ran is False
 
 
@@ -67,10 +69,12 @@ def test_without_a_control_no_outage_is_called_undeclared():
 
 
 def test_unwatched_time_is_left_out_of_every_ratio():
-    # Watched 11:00-12:00 only; the failures 12:30 on and the incident lie after it.
+    # Watched 11:00-12:00 only (no run after: the service and the checks were off);
+    # the incident 12:20-12:50 lies after it.
+    runs = tuple(r for r in series(AUTHED).runs if r.started_at <= t(12))
     built = report(
         Readings(
-            series=(series(AUTHED, None), series(CONTROL)),
+            series=(Series(AUTHED, "local", runs), series(CONTROL)),
             upstream=(incident(start=t(12, 20), end=t(12, 50)),),
             alive=((LO, t(12)),),
         )
@@ -81,8 +85,64 @@ def test_unwatched_time_is_left_out_of_every_ratio():
     assert source.seen_outages == 0
     assert source.declared_share is None
     assert source.watched_minutes == 60.0
-    # The incident's hour was not watched: nothing of it is in "declared down".
+    # The incident's half hour was not watched: nothing of it is "declared down".
+    assert source.declared_down_minutes == 0
     assert source.uptime_declared == 1.0
+
+
+def test_an_incident_still_open_is_watched_while_the_service_is_up():
+    built = report(
+        Readings(
+            series=(series(AUTHED), series(CONTROL)),
+            upstream=(incident(start=t(11, 5), end=None),),
+            alive=((t(11, 30), HI),),
+        )
+    )
+    [open_one] = built.sources[0].incidents
+    assert (open_one.watched, open_one.seen) == (True, False)
+
+
+def test_two_incidents_open_over_one_failure_make_one_outage_seen_by_the_best():
+    api = incident()  # on the API component, 11:30-12:45
+    page_wide = incident(components=(), title="Something is wrong", start=t(11, 20))
+    built = report(
+        Readings(
+            series=(series(AUTHED, t(11, 40), t(12, 10)), series(CONTROL)),
+            upstream=(api, page_wide),
+            alive=((LO, HI),),
+        )
+    )
+    [source] = built.sources
+    seen = {i.title: i.seen for i in source.incidents}
+    assert seen == {"Elevated errors on the Claude API": True, "Something is wrong": False}
+    assert (source.seen_outages, source.declared_share) == (1, 1.0)
+
+
+def test_an_incident_declared_before_the_range_is_not_the_ranges():
+    built = report(
+        Readings(
+            series=(series(AUTHED, t(11, 40), t(12, 10)), series(CONTROL)),
+            upstream=(incident(start=t(10, 30), end=t(12, 45)),),
+            alive=((LO, HI),),
+        )
+    )
+    [source] = built.sources
+    assert source.incidents == ()
+    assert source.declared_outages == 1  # the failures it explains were declared all the same
+
+
+def test_a_control_on_another_probe_does_not_clear_this_one():
+    ci_control = Series(CONTROL, "ci", tuple(replace(r, probe="ci") for r in series(CONTROL).runs))
+    built = report(Readings(series=(series(AUTHED, t(12, 30)), ci_control), alive=((LO, HI),)))
+    assert built.control_ran is True
+    assert built.sources[0].undeclared == ()
+
+
+def test_checks_run_from_cron_without_a_service_watch_their_minutes():
+    times = tuple(t(11) + timedelta(minutes=30 * n) for n in range(5))  # 11:00-13:00
+    built = report(Readings(series=(series(AUTHED, t(12, 30)),), run_times=times))
+    # Runs 30 min apart (within the hour cron may leave) cover the whole two hours.
+    assert built.watched_minutes == 120.0
 
 
 def test_a_failure_across_a_monitoring_gap_counts_only_its_watched_part():

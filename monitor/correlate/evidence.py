@@ -208,6 +208,8 @@ class Readings:
     alive: tuple[tuple[datetime, datetime], ...] = ()
     pages: tuple[Page, ...] = ()
     hosts: tuple[tuple[str, str], ...] = ()  # (probe, host) from the heartbeats
+    # When checks ran where no heartbeat reached (cron): read for reports only.
+    run_times: tuple[datetime, ...] = ()
 
 
 def evidence_from(

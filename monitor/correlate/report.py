@@ -28,6 +28,7 @@ every figure is a unit test from literals. The rules are ``why``'s:
 from __future__ import annotations
 
 import bisect
+import itertools
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,8 +37,11 @@ from datetime import datetime, timedelta
 from monitor.correlate.classes import AUTH, LOCAL_KINDS, NOT_EVIDENCE, SERVER_SIDE
 from monitor.correlate.evidence import Readings, family
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.relevance import matches
 from monitor.correlate.windows import (
+    COVER_SLACK,
+    CRON_SLACK,
     LocalWindow,
     UpstreamWindow,
     check_windows,
@@ -101,6 +105,9 @@ class SourceReport:
     watched_minutes: float
     declared_down_minutes: float | None  # components the checks use, within watched time
     measured_down_minutes: float | None  # the checks' failures, within watched time
+    # Outages the checks saw that a declared incident explains (overlapping
+    # failures are one outage, however many checks or incidents).
+    declared_outages: int = 0
 
     @property
     def by_impact(self) -> dict[str, int]:
@@ -117,14 +124,14 @@ class SourceReport:
 
     @property
     def seen_outages(self) -> int:
-        """Outages the checks saw: the declared incidents they saw, and the undeclared ones."""
-        return sum(1 for i in self.incidents if i.seen) + len(self.undeclared)
+        """Outages the checks saw: those a declared incident explains, and the undeclared."""
+        return self.declared_outages + len(self.undeclared)
 
     @property
     def declared_share(self) -> float | None:
         """Of the outages the checks saw, the share the page declared."""
         seen = self.seen_outages
-        return None if not seen else sum(1 for i in self.incidents if i.seen) / seen
+        return None if not seen else self.declared_outages / seen
 
     @property
     def uptime_declared(self) -> float | None:
@@ -169,16 +176,12 @@ def build_report(
     local = [w for s in readings.series for w in check_windows(s)]
     local += observed_windows(readings.observations, observed_gap, family)
     local = [w for w in local if w.overlaps(since, until)]
-    # A failure is watched from its first failure to its last, not to the run that
-    # ended it: that may come hours later, after the monitor was off meanwhile.
-    watched = _union(
-        [
-            *((max(a, since), min(b, until)) for a, b in readings.alive),
-            *((max(w.start, since), min(w.failing_until or until, until)) for w in local),
-        ]
-    )
+    watched = _watched(readings, local, (since, until))
     control = [w for w in local if w.role == "control" and not _only(w, NOT_EVIDENCE)]
-    control_ran = any(s.check.role == "control" for s in readings.series)
+    # Which probes ran a control check in the range: only on those can a vendor
+    # failure be told from this side's trouble.
+    controlled = {s.probe for s in readings.series if s.check.role == "control"}
+    pages = {p.source: p for p in readings.pages}
     return Report(
         since=since,
         until=until,
@@ -188,51 +191,113 @@ def build_report(
                 name,
                 [w for w in local if w.source == name and _vendor(w)],
                 [u for u in readings.upstream if u.source == name],
-                control if control_ran else None,
-                {c for s in readings.series if s.check.source == name for c in s.check.components},
+                _Controls(control, controlled),
+                {
+                    c.casefold()
+                    for s in readings.series
+                    if s.check.source == name
+                    for c in s.check.components
+                },
                 watched,
                 (since, until),
-                tolerance,
+                _Match(tolerance, pages),
             )
             for name in sources
         ),
-        control_ran=control_ran,
+        control_ran=bool(controlled),
     )
+
+
+def _watched(readings: Readings, local: list[LocalWindow], span: Span) -> list[Span]:
+    """When the monitor watched: a service's heartbeats, checks failing (to their last
+    failure: the run that ended one may come after hours off), and checks run without
+    a service (``why``'s coverage: a run covers minutes around it, and two runs close
+    enough the time between them). Imported lines alone are no watch."""
+    since, until = span
+    times = readings.run_times
+    around = [(t - COVER_SLACK, t + COVER_SLACK) for t in times]
+    between = [(a, b) for a, b in itertools.pairwise(times) if b - a <= CRON_SLACK]
+    return _union(
+        (max(a, since), min(b, until))
+        for a, b in [
+            *readings.alive,
+            *around,
+            *between,
+            *((w.start, w.failing_until or until) for w in local if w.kind == "check"),
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Controls:
+    """The control checks' failures, and the probes that ran one."""
+
+    failures: list[LocalWindow]
+    probes: set[str]
+
+    def clear(self, window: LocalWindow, watched: list[Span]) -> bool:
+        """A control ran on ``window``'s probe, none failed with it there, and it was
+        watched: the vendor's failure, not this side's path."""
+        return (
+            window.probe in self.probes
+            and not any(c.probe == window.probe and c.meets(window) for c in self.failures)
+            and _meets(watched, (window.start, window.failing_until or window.start))
+        )
+
+    def failed_with(self, window: LocalWindow) -> bool:
+        return any(c.probe == window.probe and c.meets(window) for c in self.failures)
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    """``why``'s relevance, with the pages as read (another vendor's host, the names a
+    page used)."""
+
+    tolerance: Tolerance
+    pages: dict[str, Page]
+
+    def best(self, window: LocalWindow, near: list[UpstreamWindow]) -> list[UpstreamWindow]:
+        """What explains ``window``, strongest first."""
+        return [m.upstream for m in matches(window, near, self.tolerance, self.pages)]
 
 
 def _source_report(
     source: str,
     failures: list[LocalWindow],
     upstream: list[UpstreamWindow],
-    control: list[LocalWindow] | None,
+    controls: _Controls,
     used: set[str],
     watched: list[Span],
     span: Span,
-    tolerance: Tolerance,
+    match: _Match,
 ) -> SourceReport:
-    near = _Near(upstream, tolerance)
-    explained: dict[LocalWindow, list[UpstreamWindow]] = {
-        w: [m.upstream for m in matches(w, near.around(w), tolerance)] for w in failures
-    }
+    near = _Near(upstream, match.tolerance)
+    explained = {w: match.best(w, near.around(w)) for w in failures}
+    # A failure sees the incident that explains it best, not every one open
+    # then: two overlapping incidents do not make one outage two.
     seen_in: dict[int, list[LocalWindow]] = {}
     for window, found in explained.items():
-        for declared in found:
-            seen_in.setdefault(id(declared), []).append(window)
+        if found:
+            seen_in.setdefault(id(found[0]), []).append(window)
     incidents = tuple(
-        _incident_seen(u, seen_in.get(id(u), []), watched)
+        _incident_seen(u, seen_in.get(id(u), []), watched, span)
         for u in sorted(upstream, key=lambda u: u.declared_start or u.start)
-        if u.kind == "incident" and (u.declared_start or u.start) <= span[1]
+        # Declared over the range: one declared before it would have its lag
+        # measured against failures the range does not hold.
+        if u.kind == "incident" and span[0] <= (u.declared_start or u.start) <= span[1]
     )
-    undeclared = () if control is None else _undeclared(failures, explained, control, span, watched)
+    # Seen and declared: failures something the page declared explains.
+    declared_seen = [w for w in failures if explained[w]]
+    undeclared = (
+        () if not controls.probes else _undeclared(failures, explained, controls, span, watched)
+    )
     # Down as measured: the checks failing, less the spells the control failed
-    # too (this side's network, not the vendor) and what only says the checks
-    # could not run or the credentials were refused.
+    # too on that probe (this side's network, not the vendor) and what only says
+    # the checks could not run or the credentials were refused.
     measured = [
         (w.start, w.end or span[1])
         for w in failures
-        if w.kind == "check"
-        and not _only(w, NOT_EVIDENCE | AUTH)
-        and not any(c.meets(w) for c in control or ())
+        if w.kind == "check" and not _only(w, NOT_EVIDENCE | AUTH) and not controls.failed_with(w)
     ]
     return SourceReport(
         source=source,
@@ -241,6 +306,7 @@ def _source_report(
         watched_minutes=_total(watched),
         declared_down_minutes=_total(_within(_declared_down(upstream, used, span), watched)),
         measured_down_minutes=_total(_within(measured, watched)),
+        declared_outages=len(_groups(declared_seen)),
     )
 
 
@@ -257,9 +323,11 @@ def _declared_down(upstream: list[UpstreamWindow], used: set[str], span: Span) -
             continue
         if window.hits:
             down += [
-                (h.start, h.end or span[1]) for h in window.hits if not used or h.component in used
+                (h.start, h.end or span[1])
+                for h in window.hits
+                if not used or h.component.casefold() in used
             ]
-        elif window.components and (not used or set(window.components) & used):
+        elif window.components and (not used or {c.casefold() for c in window.components} & used):
             down.append((window.start, window.end or span[1]))
     return down
 
@@ -290,6 +358,7 @@ def _incident_seen(
     incident: UpstreamWindow,
     mine: list[LocalWindow],
     watched: list[Span],
+    span: Span,
 ) -> IncidentSeen:
     declared = incident.declared_start or incident.start
     resolved = incident.declared_end if incident.declared_start else incident.end
@@ -300,7 +369,7 @@ def _incident_seen(
         url=incident.url,
         declared=declared,
         resolved=resolved,
-        watched=bool(mine) or _meets(watched, (incident.start, incident.end or declared)),
+        watched=bool(mine) or _meets(watched, (incident.start, incident.end or span[1])),
         first_seen=min((w.start for w in mine), default=None),
         recovered=None if not mine or None in ends else max(e for e in ends if e is not None),
         seen_by=tuple(dict.fromkeys(w.name for w in mine)),
@@ -310,7 +379,7 @@ def _incident_seen(
 def _undeclared(
     failures: list[LocalWindow],
     explained: dict[LocalWindow, list[UpstreamWindow]],
-    control: list[LocalWindow],
+    controls: _Controls,
     span: Span,
     watched: list[Span],
 ) -> tuple[UndeclaredOutage, ...]:
@@ -325,18 +394,12 @@ def _undeclared(
             and not explained[w]
             and w.failure_classes
             and w.failure_classes[0] in SERVER_SIDE
-            and not any(c.meets(w) for c in control)
+            and controls.clear(w, watched)
         ),
         key=lambda w: w.start,
     )
-    outages: list[list[LocalWindow]] = []
-    for window in candidates:
-        if outages and any(window.meets(other) for other in outages[-1]):
-            outages[-1].append(window)
-        else:
-            outages.append([window])
     found = []
-    for group in outages:
+    for group in _groups(candidates):
         start = min(w.start for w in group)
         end = None if any(w.end is None for w in group) else max(w.end for w in group if w.end)
         classes = tuple(dict.fromkeys(c for w in group for c in w.failure_classes))
@@ -350,6 +413,18 @@ def _undeclared(
             )
         )
     return tuple(found)
+
+
+def _groups(windows: Iterable[LocalWindow]) -> list[list[LocalWindow]]:
+    """Failure windows that overlap in time, together: several checks down at once,
+    or several probes, are one outage."""
+    groups: list[list[LocalWindow]] = []
+    for window in sorted(windows, key=lambda w: w.start):
+        if groups and any(window.meets(other) for other in groups[-1]):
+            groups[-1].append(window)
+        else:
+            groups.append([window])
+    return groups
 
 
 def _vendor(window: LocalWindow) -> bool:

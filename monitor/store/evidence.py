@@ -10,7 +10,7 @@ span is summarised by one grouped query instead of being loaded run by run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -592,26 +592,29 @@ def failure_series(session: Session, lo: datetime, hi: datetime) -> list[Series]
     """Each check's failures in ``[lo, hi]`` per probe, and the run that ended each streak.
 
     Built for months: the failures come through the index of failing runs
-    alone (0008), each with the first run after it that ended its streak
-    (one seek along the check's and probe's key, in the same statement).
-    Every series also starts with its first run in the span, so a check that
-    only passed is known to have run, and a streak running at ``lo`` gets its
-    head (``StreakHead``) as in ``series_between``.
+    alone (0008), each with the run right after it (one seek along the
+    check's and probe's key, in the same statement): when that run did not
+    fail, it ended the streak. A streak still failing past ``hi`` gets its
+    end as ``recovered_at``. Every series also starts with its first run in
+    the span, so a check that only passed is known to have run, and a streak
+    running at ``lo`` gets its head (``StreakHead``) as in ``series_between``.
     """
     infos = checks(session)
-    later = aliased(CheckRun)
-    ended = (
-        select(later.started_at)
-        .where(
-            later.check_id == CheckRun.check_id,
-            later.probe == CheckRun.probe,
-            later.started_at > CheckRun.started_at,
-            later.ok.is_(True),
+    after = aliased(CheckRun)
+
+    def following(column: Any) -> Any:
+        return (
+            select(column)
+            .where(
+                after.check_id == CheckRun.check_id,
+                after.probe == CheckRun.probe,
+                after.started_at > CheckRun.started_at,
+            )
+            .order_by(after.started_at)
+            .limit(1)
+            .scalar_subquery()
         )
-        .order_by(later.started_at)
-        .limit(1)
-        .scalar_subquery()
-    )
+
     rows = session.execute(
         select(
             CheckRun.check_id,
@@ -620,11 +623,13 @@ def failure_series(session: Session, lo: datetime, hi: datetime) -> list[Series]
             CheckRun.failure_class,
             CheckRun.http_status,
             CheckRun.detail,
-            ended,
+            following(after.started_at),
+            following(after.ok),
+            following(after.skipped),
         ).where(not_(CheckRun.ok), CheckRun.started_at >= lo, CheckRun.started_at <= hi)
     )
     runs: dict[tuple[int, str], dict[datetime, Run]] = defaultdict(dict)
-    for check_id, probe, started_at, failure_class, status, detail, end in rows:
+    for check_id, probe, started_at, failure_class, status, detail, nxt, ok, skipped in rows:
         info = infos.get(check_id)
         if info is None:
             continue
@@ -632,8 +637,8 @@ def failure_series(session: Session, lo: datetime, hi: datetime) -> list[Series]
         mine[started_at] = Run(
             info.name, probe, started_at, False, failure_class, status, False, detail
         )
-        if end is not None and end not in mine:
-            mine[end] = Run(info.name, probe, end, True)
+        if nxt is not None and ok:
+            mine.setdefault(nxt, Run(info.name, probe, nxt, True, skipped=bool(skipped)))
     series = []
     for check_id, info in infos.items():
         for probe in probes_of(session, check_id):
@@ -655,22 +660,68 @@ def failure_series(session: Session, lo: datetime, hi: datetime) -> list[Series]
                 mine.setdefault(first[0], Run(info.name, probe, first[0], True, skipped=first[2]))
             items = tuple(sorted(mine.values(), key=lambda r: r.started_at))
             head = _streak_head(session, check_id, probe, lo) if items[0].failed else None
-            series.append(Series(info, probe, items, head))
+            # The last failure's next run failed too, after hi: the streak goes on.
+            last = items[-1]
+            recovered = _first_end_after(session, check_id, probe, hi) if last.failed else None
+            series.append(Series(info, probe, items, head, recovered))
     series.sort(key=lambda s: (s.check.name, s.probe))
     return series
 
 
+def run_times_between(
+    session: Session, spans: Iterable[tuple[datetime, datetime]]
+) -> tuple[datetime, ...]:
+    """When checks ran (not skipped) within ``spans``: what says a stretch with no
+    service was watched all the same (``monitor check`` from cron). Asked for the
+    stretches no heartbeat covers, it reads what cron wrote there, and nothing where
+    a service ran."""
+    times: list[datetime] = []
+    for start, end in spans:
+        times += session.scalars(
+            select(CheckRun.started_at).where(
+                CheckRun.started_at > start,
+                CheckRun.started_at < end,
+                CheckRun.skipped.is_(False),
+            )
+        )
+    return tuple(sorted(times))
+
+
 def read_report(store: Store, lo: datetime, hi: datetime) -> Readings:
     """What ``monitor report`` compares over ``[lo, hi]``: failure streaks (not every run),
-    imported failures, what the pages declared, and when the service was up."""
+    imported failures, what the pages declared and the pages themselves, when the
+    service was up, and when checks ran while it was not."""
     with store.read() as session:
         series = failure_series(session, lo, hi)
         upstream = upstream_windows(session, lo, hi)
         alive = alive_between(session, lo, hi)
+        runs = run_times_between(session, _gaps((lo, hi), alive))
+        sources = pages(session, hi)
     observed = list_observations(store, lo, hi)
     return Readings(
-        series=tuple(series), observations=tuple(observed), upstream=tuple(upstream), alive=alive
+        series=tuple(series),
+        observations=tuple(observed),
+        upstream=tuple(upstream),
+        alive=alive,
+        pages=tuple(sources),
+        run_times=runs,
     )
+
+
+def _gaps(
+    span: tuple[datetime, datetime], covered: Iterable[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The parts of ``span`` no covered span reaches."""
+    gaps, cursor = [], span[0]
+    for start, end in sorted(covered):
+        if start > cursor:
+            gaps.append((cursor, min(start, span[1])))
+        cursor = max(cursor, end)
+        if cursor >= span[1]:
+            break
+    if cursor < span[1]:
+        gaps.append((cursor, span[1]))
+    return [g for g in gaps if g[1] > g[0]]
 
 
 def watched_between(store: Store, lo: datetime, hi: datetime) -> tuple[bool, list[Page]]:
