@@ -61,8 +61,11 @@ def sqlite_floor(db: Path, lo: datetime, hi: datetime) -> Callable[[], int]:
         rows = connection.execute(
             "SELECT f.check_id, f.probe, f.started_at, f.failure_class, f.http_status, f.detail, "
             "(SELECT r.started_at FROM check_result r WHERE r.check_id = f.check_id "
-            "AND r.probe = f.probe AND r.started_at > f.started_at AND r.ok = 1 "
-            "ORDER BY r.started_at LIMIT 1) "
+            "AND r.probe = f.probe AND r.started_at > f.started_at ORDER BY r.started_at "
+            "LIMIT 1), "
+            "(SELECT r.ok FROM check_result r WHERE r.check_id = f.check_id "
+            "AND r.probe = f.probe AND r.started_at > f.started_at ORDER BY r.started_at "
+            "LIMIT 1) "
             "FROM check_result f WHERE f.ok = 0 AND f.started_at >= ? AND f.started_at <= ?",
             span,
         ).fetchall()
