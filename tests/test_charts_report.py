@@ -101,6 +101,7 @@ CLAUDE = SourceReport(
     watched_minutes=2520.0,
     declared_down_minutes=630.0,  # 75 % declared up
     measured_down_minutes=1260.0,  # 50 % measured up
+    declared_outages=2,  # the two seen incidents' failures, apart in time
 )
 GITHUB = SourceReport(
     source="github",
