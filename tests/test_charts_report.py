@@ -143,7 +143,8 @@ def test_the_chart_names_each_sources_lanes_and_labels_the_lags():
     assert "seen, never declared" in text
     assert "not watched (no heartbeat, no run)" in text
     assert "Declared versus seen, 2026-04-13 00:00 to 2026-04-15 00:00 UTC" in text
-    assert "<script" not in raw  # no incident title is drawn, hostile or not
+    assert HOSTILE not in text  # no incident title is drawn (the page lists them, escaped)
+    assert "<script" not in raw
 
 
 def test_unwatched_time_is_the_range_outside_the_watched_spans():
