@@ -166,31 +166,14 @@ def _service_line(
 def _latest_check_runs(
     session: Session, names: list[str], probes: list[ProbeInfo]
 ) -> dict[str, CheckRun | None]:
-    """Each configured check's last run, by its label: per probe when there are several.
+    """Each configured check's last run by its label: ``name``, or ``name @ probe`` when
+    several probes write here (``store.probes.latest_check_runs`` chooses the runs)."""
+    from monitor.store.probes import latest_check_runs
 
-    With one probe (or none) a label is the check's name, as it always
-    was. With several, each probe that ran the check in the span has its
-    own ``name @ probe``; a check none ran in the span keeps its name and
-    shows its last run anywhere, the probe named.
-    """
-    from monitor.store.checkruns import latest_runs
-    from monitor.store.probes import latest_runs_by_probe
-
-    if len(probes) <= 1:
-        return latest_runs(session, names)
-    pairs = [(name, p.probe) for name in names for p in probes if name in p.check_names]
-    by_pair = latest_runs_by_probe(session, pairs)
-    ran_in_span = {name for name, _ in pairs}
-    idle = latest_runs(session, [name for name in names if name not in ran_in_span])
-    labelled: dict[str, CheckRun | None] = {}
-    for name in names:
-        ran = [(probe, run) for (check, probe), run in by_pair.items() if check == name]
-        for probe, run in ran:
-            labelled[f"{name} @ {probe}"] = run
-        if not ran:
-            run = idle[name]
-            labelled[f"{name} @ {run.probe}" if run else name] = run
-    return labelled
+    return {
+        f"{name} @ {probe}" if probe else name: run
+        for name, probe, run in latest_check_runs(session, names, probes)
+    }
 
 
 def _state(run: CheckRun) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.store.checkruns import probes_of
+from monitor.store.checkruns import latest_runs, probes_of
 from monitor.store.heartbeats import Lease, LeaseState, latest_leases
 from monitor.store.models import Check, CheckRun, Heartbeat, Poll, Source
 
@@ -160,3 +160,28 @@ def probe_names(session: Session) -> list[str]:
     for check_id in session.scalars(select(Check.id)):
         names.update(probes_of(session, check_id))
     return sorted(names)
+
+
+def latest_check_runs(
+    session: Session, names: list[str], probes: list[ProbeInfo]
+) -> list[tuple[str, str | None, CheckRun | None]]:
+    """Each check's last run: (name, probe to name or None, run).
+
+    With one probe (or none) the probe goes unnamed, as it always was. With
+    several, each probe that ran the check in the span has its own last run;
+    a check none ran in the span shows its last run anywhere, the probe named.
+    """
+    if len(probes) <= 1:
+        return [(name, None, run) for name, run in latest_runs(session, names).items()]
+    pairs = [(name, p.probe) for name in names for p in probes if name in p.check_names]
+    by_pair = latest_runs_by_probe(session, pairs)
+    ran_in_span = {name for name, _ in pairs}
+    idle = latest_runs(session, [name for name in names if name not in ran_in_span])
+    found: list[tuple[str, str | None, CheckRun | None]] = []
+    for name in names:
+        ran = [(probe, run) for (check, probe), run in by_pair.items() if check == name]
+        found += [(name, probe, run) for probe, run in ran]
+        if not ran:
+            run = idle[name]
+            found.append((name, run.probe if run else None, run))
+    return found
