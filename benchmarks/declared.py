@@ -13,8 +13,6 @@ Two figures, each beside its reference measured in the same run:
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,7 +20,7 @@ from pathlib import Path
 
 from benchmarks.measure import Reference, Row, expect
 from benchmarks.registry import Context, Figure
-from benchmarks.why import python_floor, samples
+from benchmarks.why import monitor_command, python_floor, samples
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.report import build_report
 from monitor.store import open_store
@@ -94,27 +92,17 @@ def sqlite_floor(db: Path, lo: datetime, hi: datetime) -> Callable[[], int]:
 
 
 def as_process(config: Path, until: datetime) -> Callable[[], None]:
-    """``monitor report --since 90d --until END --json``, answering or failing loudly."""
-    command = [
-        sys.executable,
-        "-m",
-        "monitor",
-        "--config",
-        str(config),
+    """``monitor report --since 90d --until END --json`` as a new process."""
+    return monitor_command(
+        config,
         "report",
         "--since",
         "90d",
         "--until",
         until.isoformat(),
         "--json",
-    ]
-
-    def answer() -> None:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-        if done.returncode != 0 or '"sources"' not in done.stdout:
-            raise RuntimeError(f"monitor report failed ({done.returncode}): {done.stderr[-500:]}")
-
-    return answer
+        printed='"sources"',
+    )
 
 
 def write_config(db: Path, folder: Path, sources: list[tuple[str, str]]) -> Path:

@@ -113,26 +113,24 @@ def write_config(db: Path, folder: Path) -> Path:
     return path
 
 
-def as_process(config: Path, at: datetime) -> Callable[[], None]:
-    """``monitor why --at T --json`` as a new process, answering correctly or failing loudly."""
-    command = [
-        sys.executable,
-        "-m",
-        "monitor",
-        "--config",
-        str(config),
-        "why",
-        "--json",
-        "--at",
-        at.isoformat(),
-    ]
+def monitor_command(config: Path, *args: str, printed: str) -> Callable[[], None]:
+    """``monitor --config CONFIG ARGS`` as a new process, answering (``printed`` in its
+    output) or failing loudly: a figure never times a command that did not work."""
+    command = [sys.executable, "-m", "monitor", "--config", str(config), *args]
 
     def answer() -> None:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-        if done.returncode != 0 or '"verdict"' not in done.stdout:
-            raise RuntimeError(f"monitor why failed ({done.returncode}): {done.stderr[-500:]}")
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode != 0 or printed not in done.stdout:
+            raise RuntimeError(
+                f"monitor {args[0]} failed ({done.returncode}): {done.stderr[-500:]}"
+            )
 
     return answer
+
+
+def as_process(config: Path, at: datetime) -> Callable[[], None]:
+    """``monitor why --at T --json`` as a new process."""
+    return monitor_command(config, "why", "--json", "--at", at.isoformat(), printed='"verdict"')
 
 
 def python_floor() -> Callable[[], None]:
