@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,7 +18,6 @@ import click
 
 from monitor import __version__
 from monitor.escape import for_terminal
-from monitor.times import parse_time, zone
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -163,22 +163,30 @@ def _escaped_lines(text: str) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """A parameter that cannot be read (``ParamError``) is a usage error naming its option."""
+    from monitor.views.params import ParamError
+
+    try:
+        yield
+    except ParamError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from None
+
+
 def time_bounds(
     since: str | None, until: str | None, tz_name: str | None
 ) -> tuple[datetime | None, datetime | None]:
     """Parse ``--since``/``--until`` in ``--tz``; a bad value is a usage error naming it."""
+    from monitor.views.params import time_param, zone_param
+
     now = datetime.now(UTC)
-    try:
-        tz = zone(tz_name)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--tz'") from None
-    bounds: list[datetime | None] = []
-    for hint, text in (("--since", since), ("--until", until)):
-        try:
-            bounds.append(parse_time(text, now=now, tz=tz) if text is not None else None)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint=f"'{hint}'") from None
-    return bounds[0], bounds[1]
+    with usage_errors():
+        tz = zone_param(tz_name)
+        return tuple(  # type: ignore[return-value]
+            time_param(text, hint, now=now, tz=tz) if text is not None else None
+            for hint, text in (("--since", since), ("--until", until))
+        )
 
 
 def json_option(f: F) -> F:

@@ -9,23 +9,18 @@ fails if a command calls ``click.echo`` itself.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
-from monitor.escape import for_terminal, for_terminal_json
 from monitor.times import isoformat_z
+from monitor.views.text import ago, json_text, lines_text, short_time, table
+
+__all__ = ["ago", "echo", "echo_json", "echo_table", "short_time", "table"]
 
 if TYPE_CHECKING:  # the models import SQLAlchemy; the CLI entry point imports this module
     from monitor.store.models import Incident, Maintenance
-
-# A cell holds one value, a line several. Past these lengths the value is cut
-# with a marker: a runaway title must not bury the answer (``--json`` has it whole).
-CELL_LIMIT = 500
-LINE_LIMIT = 2000
 
 
 class UpdateDict(TypedDict):
@@ -107,57 +102,22 @@ def maintenance_dict(source: str, maintenance: Maintenance) -> MaintenanceDict:
 
 
 def echo_json(value: Any) -> None:
-    """Print ``value`` as JSON: exact strings, with nothing in them a terminal would obey."""
-    click.echo(for_terminal_json(json.dumps(value, indent=2, ensure_ascii=False)))
+    """Print ``value`` as JSON (``json_text``)."""
+    click.echo(json_text(value))
 
 
 def echo(*lines: str, err: bool = False) -> None:
-    """Print each line, escaped on its own: a newline inside one is shown as ``\\n``.
-
-    Only the line breaks between ``lines`` reach the terminal, so outside
-    text inside a line can never start a line of its own. No lines, no output.
-    """
+    """Print each line, escaped on its own (``lines_text``). No lines, no output."""
     if not lines:
         return
-    click.echo("\n".join(for_terminal(line, limit=LINE_LIMIT) for line in lines), err=err)
+    click.echo(lines_text(*lines), err=err)
+
+
+def echo_output(text: str) -> None:
+    """Print text a view already rendered and escaped (``monitor.views``), as it is."""
+    click.echo(text)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print ``table(headers, rows)``."""
     click.echo(table(headers, rows))
-
-
-def short_time(value: datetime | None) -> str:
-    """``2026-04-13 15:31Z``: minute precision reads better in a table."""
-    if value is None:
-        return "-"
-    text = isoformat_z(value) or "-"
-    return text[:16].replace("T", " ") + "Z"
-
-
-def ago(value: datetime | None, now: datetime) -> str:
-    """``3m ago``: how stale a value is, at a glance."""
-    if value is None:
-        return "never"
-    seconds = int((now - value).total_seconds())
-    if seconds < 0:
-        return "in the future"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns; the last column is not padded so long titles wrap naturally.
-
-    Every cell is escaped (and cut past ``CELL_LIMIT``) before the columns are
-    measured, so the columns line up on what is shown.
-    """
-    shown = [[for_terminal(str(c), limit=CELL_LIMIT) for c in row] for row in [headers, *rows]]
-    widths = [max(len(r[i]) for r in shown) for i in range(len(headers))]
-    lines = []
-    for row in shown:
-        cells = [c.ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)

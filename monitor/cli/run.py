@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import App, json_option, pass_app
-from monitor.cli.probes import liveness
-from monitor.cli.render import ago, echo, echo_json, echo_table, short_time
-from monitor.store.models import CheckRun
+from monitor.cli.render import echo_output
 from monitor.times import parse_duration
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from monitor.store.probes import ProbeInfo
 
 
 @click.command("run")
@@ -75,108 +67,17 @@ def status(app: App, as_json: bool) -> None:
 
     When several probes write into the database, each check's last run is
     shown per probe (`check api @ laptop`) and the other probes' services
-    are listed (`monitor probes` tells more).
+    are listed (`monitor probes` tells more). Exit status 1 when something
+    is failing now.
 
     \b
     Examples:
       monitor status
       monitor status --json
     """
-    from monitor.cli.probes import DEFAULT_SPAN, probe_dict
-    from monitor.cli.sources import health
-    from monitor.service.lock import holder, lock_path
-    from monitor.store.probes import known_probes
-    from monitor.store.queries import source_overview
+    from monitor.views.status import status_output
 
-    config = app.config
-    now = datetime.now(UTC)
-    running, held_by = holder(lock_path(config))
-    with app.store().read() as session:
-        sources = source_overview(session, [s.name for s in config.sources])
-        probes = known_probes(session, now - DEFAULT_SPAN, now)
-        checks = _latest_check_runs(session, [c.name for c in config.checks], probes)
-    own = next((p for p in probes if p.probe == config.probe), None)
-    failing = [
-        f"source {o.name}" for o in sources if o.last_poll and o.last_poll.outcome == "error"
-    ]
-    failing += [f"check {label}" for label, run in checks.items() if run and not run.ok]
-    if as_json:
-        beat = own.lease if own else None
-        echo_json(
-            {
-                "service": {
-                    "running": running,
-                    "holder": held_by,
-                    "probe": config.probe,
-                    "started_at": beat and beat.started_at.isoformat(),
-                    "last_seen": beat and beat.last_seen.isoformat(),
-                    "pid": beat and beat.pid,
-                },
-                "failing": failing,
-                "probes": [probe_dict(p, now) for p in probes],
-            }
-        )
-        return
-    echo(_service_line(config.probe, own, running, held_by, now))
-    others = [p for p in probes if p.probe != config.probe]
-    if others:
-        echo("other probes:", *(f"  {p.probe}: {liveness(p, now)}" for p in others))
-    rows = [
-        [
-            f"source {o.name}",
-            ago(o.last_poll.started_at, now) if o.last_poll else "never",
-            health(o),
-        ]
-        for o in sources
-    ]
-    rows += [
-        [
-            f"check {label}",
-            ago(run.started_at, now) if run else "never",
-            "never run" if run is None else _state(run),
-        ]
-        for label, run in checks.items()
-    ]
-    if rows:
-        echo_table(["WHAT", "LAST", "STATE"], rows)
-    echo(f"failing now: {', '.join(failing)}" if failing else "failing now: nothing")
-    if failing:
+    text, failing = status_output(app.store(), app.config, datetime.now(UTC), as_json=as_json)
+    echo_output(text)
+    if failing and not as_json:
         raise click.exceptions.Exit(1)
-
-
-def _service_line(
-    probe: str, own: ProbeInfo | None, running: bool, held_by: str | None, now: datetime
-) -> str:
-    """This probe's service: held here (the flock), running elsewhere (the lease), or not."""
-    lease = own.lease if own else None
-    if running:
-        seen = f"last heartbeat {ago(lease.last_seen, now)}" if lease else "no heartbeat yet"
-        return f"service: running for probe {probe} ({held_by}; {seen})"
-    if lease and lease.state(now) == "running":
-        return (
-            f"service: running for probe {probe} on host {lease.host} "
-            f"(pid {lease.pid}; last heartbeat {ago(lease.last_seen, now)})"
-        )
-    if lease:
-        seen = f"{short_time(lease.last_seen)}, {ago(lease.last_seen, now)}"
-        return f"service: not running (probe {probe}; last seen {seen})"
-    return f"service: never ran for probe {probe}"
-
-
-def _latest_check_runs(
-    session: Session, names: list[str], probes: list[ProbeInfo]
-) -> dict[str, CheckRun | None]:
-    """Each configured check's last run by its label: ``name``, or ``name @ probe`` when
-    several probes write here (``store.probes.latest_check_runs`` chooses the runs)."""
-    from monitor.store.probes import latest_check_runs
-
-    return {
-        f"{name} @ {probe}" if probe else name: run
-        for name, probe, run in latest_check_runs(session, names, probes)
-    }
-
-
-def _state(run: CheckRun) -> str:
-    if run.skipped:
-        return f"skipped: {run.detail}"
-    return "ok" if run.ok else f"{run.failure_class}: {run.detail}"

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -13,6 +14,9 @@ from monitor.checks.context import CheckContext
 from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config
 from monitor.store import Store
+
+if TYPE_CHECKING:
+    from monitor.correlate.verdict import Verdict
 
 log = logging.getLogger("monitor.service")
 Clock = Callable[[], datetime]
@@ -49,6 +53,8 @@ class Runtime:
     clock: Clock
     http: httpx.Client
     states: StateLog = field(default_factory=StateLog)
+    # The answer for "now", renewed by ``jobs/answer.py``; None until first worked out.
+    answer: Verdict | None = None
 
     def check_context(self) -> CheckContext:
         return CheckContext(

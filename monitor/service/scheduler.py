@@ -32,6 +32,7 @@ from monitor.config import Config, load_config
 from monitor.errors import ConfigError
 from monitor.polling.backoff import jitter_for
 from monitor.polling.poll import client_for, poll_sources
+from monitor.service.jobs.answer import ANSWER_EVERY, answer_job
 from monitor.service.jobs.check import check_job
 from monitor.service.jobs.dashboards import (
     DASHBOARDS_FIRST_AFTER,
@@ -139,6 +140,7 @@ class Service:
             IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
             id="heartbeat",
         )
+        self._add_job("answer", answer_job, IntervalTrigger(seconds=ANSWER_EVERY.total_seconds()))
         self._add_job(
             "retention",
             prune_old_runs,

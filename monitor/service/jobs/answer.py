@@ -1,0 +1,19 @@
+"""Work out the service's own answer for "now", as ``monitor why`` would give it.
+
+The notifications, the metrics and the HTTP API read it from the runtime;
+it is weighed from what the database holds, like any ``why``, so the
+service says nothing a user asking could not reproduce.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from monitor.service.runtime import Runtime
+from monitor.views.why import WhyQuestion, verdict_at
+
+ANSWER_EVERY = timedelta(seconds=15)
+
+
+def answer_job(runtime: Runtime) -> None:
+    runtime.answer = verdict_at(runtime.store, runtime.config, WhyQuestion(at=runtime.clock()))

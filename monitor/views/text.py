@@ -1,0 +1,73 @@
+"""Text shapes every output shares: JSON documents, lines, aligned tables, short times.
+
+Each function returns the exact text to print (without the final newline)
+and escapes outside text (incident titles, component names, error texts,
+URLs, check details) with ``monitor.escape`` on the way: a vendor's string
+is shown, never obeyed by a terminal. The CLI prints these strings, the
+HTTP API sends them; neither escapes again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from monitor.escape import for_terminal, for_terminal_json
+from monitor.times import isoformat_z
+
+# A cell holds one value, a line several. Past these lengths the value is cut
+# with a marker: a runaway title must not bury the answer (``--json`` has it whole).
+CELL_LIMIT = 500
+LINE_LIMIT = 2000
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON: exact strings, with nothing in them a terminal would obey."""
+    return for_terminal_json(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def lines_text(*lines: str) -> str:
+    """The lines, each escaped on its own: a newline inside one is shown as ``\\n``.
+
+    Only the line breaks between ``lines`` are real, so outside text inside a
+    line can never start a line of its own.
+    """
+    return "\n".join(for_terminal(line, limit=LINE_LIMIT) for line in lines)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns; the last column is not padded so long titles wrap naturally.
+
+    Every cell is escaped (and cut past ``CELL_LIMIT``) before the columns are
+    measured, so the columns line up on what is shown.
+    """
+    shown = [[for_terminal(str(c), limit=CELL_LIMIT) for c in row] for row in [headers, *rows]]
+    widths = [max(len(r[i]) for r in shown) for i in range(len(headers))]
+    lines = []
+    for row in shown:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def short_time(value: datetime | None) -> str:
+    """``2026-04-13 15:31Z``: minute precision reads better in a table."""
+    if value is None:
+        return "-"
+    text = isoformat_z(value) or "-"
+    return text[:16].replace("T", " ") + "Z"
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """``3m ago``: how stale a value is, at a glance."""
+    if value is None:
+        return "never"
+    seconds = int((now - value).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
