@@ -25,6 +25,7 @@ from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.envvars import MissingVariable, expand
 from monitor.errors import ConfigError
+from monitor.notify.settings import NotifySettings
 from monitor.rollups import keep_problem
 from monitor.sources.registry import SourceKind
 
@@ -116,6 +117,7 @@ class _Document(Section):
     dashboards: DashboardsSettings = Field(default_factory=DashboardsSettings)
     source: list[SourceSettings] = Field(default_factory=list)
     check: list[CheckSettings] = Field(default_factory=list)
+    notify: list[NotifySettings] = Field(default_factory=list)
 
 
 class Config(BaseModel):
@@ -135,6 +137,7 @@ class Config(BaseModel):
     ca_file: Path | None
     sources: tuple[SourceSettings, ...]
     checks: tuple[CheckSettings, ...]
+    notify: tuple[NotifySettings, ...] = ()
 
     def check(self, name: str) -> CheckSettings:
         """Return the check called ``name``; KeyError lists the configured names."""
@@ -194,7 +197,7 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
     # schema mistakes instead of after the user fixed those.
     problems += _cross_checks(raw, config_path)
     if problems:
-        raise _config_error(config_path, problems)
+        raise config_error(config_path, problems)
     return Config(
         path=config_path.resolve(),
         probe=document.monitor.probe,
@@ -207,6 +210,7 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
         ca_file=_relative_to(config_path, document.http.ca_file),
         sources=tuple(document.source),
         checks=tuple(document.check),
+        notify=tuple(document.notify),
     )
 
 
@@ -250,7 +254,9 @@ def resolve_database_url(url: str | None, config_path: Path) -> str:
 
 
 def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
-    problems = [*_duplicate_names(raw, "source"), *_duplicate_names(raw, "check")]
+    problems = [
+        *(p for table in ("source", "check", "notify") for p in _duplicate_names(raw, table))
+    ]
     source_names = {e.get("name") for e in _entries(raw, "source")}
     for index, check in enumerate(_entries(raw, "check")):
         depends = check.get("depends_on")
@@ -360,7 +366,8 @@ def _relative_to(config_path: Path, path: str | None) -> Path | None:
     return expanded if expanded.is_absolute() else config_path.resolve().parent / expanded
 
 
-def _config_error(config_path: Path, problems: list[str]) -> ConfigError:
+def config_error(config_path: Path, problems: list[str]) -> ConfigError:
+    """One ConfigError listing ``problems`` (each ``key.path: what is wrong``) for the file."""
     noun = "problem" if len(problems) == 1 else "problems"
     lines = [f"{config_path}: {len(problems)} {noun} in config"]
     lines += [f"  {p}" for p in problems]
@@ -380,7 +387,12 @@ def _describe(error: Any, raw: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         return f"{key}: unknown key (expected one of: {', '.join(allowed)})"
-    if kind == "list_type" and loc and loc[-1] in ("source", "check") and isinstance(value, dict):
+    if (
+        kind == "list_type"
+        and loc
+        and loc[-1] in ("source", "check", "notify")
+        and isinstance(value, dict)
+    ):
         return f"{key}: expected [[{key}]] tables (write [[{key}]], not [{key}])"
     if kind == "missing":
         return f"{key}: required key is missing"

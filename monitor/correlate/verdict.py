@@ -54,6 +54,9 @@ class Verdict:
     unread: tuple[Page, ...] = ()
     # What each probe saw, when more than one ran checks in the window.
     probes: tuple[ProbeView, ...] = ()
+    # The declared windows the verdict rests on (the first of ``upstream``; the
+    # rest are context): "whose fault, which incident" for the notifications.
+    explained_by: tuple[UpstreamWindow, ...] = ()
 
 
 def explain(evidence: Evidence) -> Verdict:
@@ -89,6 +92,7 @@ def explain(evidence: Evidence) -> Verdict:
         coverage=evidence.coverage,
         unread=tuple(unread),
         probes=views if len(views) > 1 else (),
+        explained_by=chosen.upstream,
     )
 
 

@@ -17,6 +17,7 @@ from monitor.store import Store
 
 if TYPE_CHECKING:
     from monitor.correlate.verdict import Verdict
+    from monitor.notify.notifier import Notifier
 
 log = logging.getLogger("monitor.service")
 Clock = Callable[[], datetime]
@@ -55,8 +56,12 @@ class Runtime:
     states: StateLog = field(default_factory=StateLog)
     # The answer for "now", renewed by ``jobs/answer.py``; None until first worked out.
     answer: Verdict | None = None
+    # Tells the [[notify]] channels when the answer changes; None while none is set up.
+    notifier: Notifier | None = None
 
     def check_context(self) -> CheckContext:
         return CheckContext(
-            config_dir=self.config.path.parent, state_dir=default_state_dir(self.config.path)
+            config_dir=self.config.path.parent,
+            state_dir=default_state_dir(self.config.path),
+            now=self.clock,
         )

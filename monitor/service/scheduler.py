@@ -131,7 +131,9 @@ class Service:
 
     def run_forever(self) -> int:
         """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit status."""
+        check_notify_channels(self.config)  # a channel that cannot work is a config error
         self.heartbeat.start()  # first: a refused claim must leave nothing behind
+        self.start_notifications()
         self._install_signals()
         self._schedule_all(self.config)
         self._schedule_dashboards(self.config)
@@ -174,6 +176,7 @@ class Service:
                 self.in_flight_lock.wait(deadline - time.monotonic())
             unfinished = self.in_flight
         self.scheduler.shutdown(wait=False)
+        self.stop_notifications(max(deadline - time.monotonic(), 1.0))
         self.heartbeat.stop()
         self.runtime.http.close()
         if unfinished:
@@ -188,6 +191,7 @@ class Service:
     def _reload(self) -> None:
         try:
             new = load_config(self.config_path)
+            check_notify_channels(new)
         except ConfigError as exc:
             log.error("[service.reload] config not reloaded, keeping the running one: %s", exc)
             return
@@ -199,6 +203,7 @@ class Service:
             return
         old = self.config
         self.runtime.config = new
+        self.start_notifications()
         self._schedule_all(new, previous=old)
         self._schedule_dashboards(new, previous=old)
         log.warning(
@@ -206,6 +211,26 @@ class Service:
             len(new.sources),
             len(new.checks),
         )
+
+    def start_notifications(self) -> None:
+        """The delivery worker and the trackers, once ``[[notify]]`` names a channel."""
+        if self.runtime.notifier is not None or not self.config.notify:
+            return
+        from monitor.notify.deliver import DeliveryWorker
+        from monitor.notify.notifier import Notifier
+
+        worker = DeliveryWorker(self.runtime.store, clock=self.runtime.clock)
+        worker.start()
+        self.runtime.notifier = Notifier(self.runtime.store, self.config.probe, worker)
+
+    def stop_notifications(self, grace_seconds: float) -> None:
+        """Send what is queued within the grace period; what is left is recorded as not sent."""
+        notifier = self.runtime.notifier
+        if notifier is None:
+            return
+        left = notifier.worker.stop(timedelta(seconds=grace_seconds))
+        if left:
+            log.warning("[service.stop] %d notifications not sent: the service stopped first", left)
 
     def _schedule_all(self, config: Config, *, previous: Config | None = None) -> None:
         """Add new and changed jobs, remove dropped ones; unchanged jobs keep their timing."""
@@ -276,6 +301,14 @@ class Service:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+
+
+def check_notify_channels(config: Config) -> None:
+    """ConfigError when a ``[[notify]]`` URL cannot be used (Apprise is imported only then)."""
+    if config.notify:
+        from monitor.notify.channels import check_channels
+
+        check_channels(config)
 
 
 def _settings_by_job(config: Config) -> dict[str, Any]:

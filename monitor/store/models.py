@@ -328,3 +328,32 @@ class ObservedEvent(Base):
     error: Mapped[str] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(Text)  # the file it came from
     imported_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """One message about a change of answer (or a test), and whether it was delivered.
+
+    ``answer`` is the answer's identity (``notify.tracker.Answer.key``): on a
+    restart the service resumes from the last one announced per channel, so
+    an outage going on is not announced twice. Title and body are what was
+    sent, built from the redacted store; the channel's URL is never stored.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_probe_channel", "probe", "channel", "decided_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    probe: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # problem | changed | recovered | test
+    verdict: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[str] = mapped_column(String(8))
+    answer: Mapped[str] = mapped_column(Text)
+    # When the failure this is about was first seen (None for a test).
+    episode_start: Mapped[datetime | None]
+    decided_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]  # None: not delivered
+    attempts: Mapped[int]
+    error: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)

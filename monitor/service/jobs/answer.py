@@ -16,4 +16,8 @@ ANSWER_EVERY = timedelta(seconds=15)
 
 
 def answer_job(runtime: Runtime) -> None:
-    runtime.answer = verdict_at(runtime.store, runtime.config, WhyQuestion(at=runtime.clock()))
+    """Renew ``runtime.answer``; the notifier, if any, hears each one (and decides what is news)."""
+    answer = verdict_at(runtime.store, runtime.config, WhyQuestion(at=runtime.clock()))
+    runtime.answer = answer
+    if runtime.notifier is not None:
+        runtime.notifier.observe(answer, runtime.config.notify)
