@@ -73,6 +73,7 @@ COMMANDS: dict[str, str] = {
     "timeline": "monitor.cli.why:timeline",
     "report": "monitor.cli.report:report",
     "chart": "monitor.cli.chart:chart",
+    "notify": "monitor.cli.notify:notify",
 }
 
 

@@ -2,12 +2,14 @@
 
 Nothing is concluded here: the summary, the next step and the incidents
 are the verdict's, exactly what ``monitor why`` says; this module only picks
-the headline and lays them out. Outside text (incident titles, anything a
-summary quotes from a check's detail) is made safe on the way: secrets
-scrubbed again (the store holds redacted text already; a second pass costs
-little), control characters and terminal escapes shown as escapes, each
-piece cut to a bounded length, so a status page can neither forge a line
-nor flood a phone.
+the headline and lays them out. The texts come from the store, where
+secrets were redacted before anything was recorded; scrubbing them again
+here would garble the advice (``check ANTHROPIC_API_KEY: replace the key``
+reads as a key and its value). Outside text (incident titles, anything a
+summary quotes from a check's detail) is made safe as ``why`` makes it:
+control characters and terminal escapes shown as escapes, and each piece
+cut to a bounded length, so a status page can neither forge a line nor
+flood a phone.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from datetime import datetime, timedelta
 from monitor.correlate.verdict import Verdict
 from monitor.escape import for_terminal
 from monitor.notify.tracker import Announcement, Answer
-from monitor.redact import redact_text
 
 TITLE_LIMIT = 200
 TEXT_LIMIT = 600
@@ -46,8 +47,8 @@ class Message:
 
 
 def safe(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Outside text made fit for a message: one line, no secret, no control character, bounded."""
-    return for_terminal(redact_text(text, limit=limit), limit=limit + 32)
+    """Outside text made fit for a message: one line, no control character, at most ``limit``."""
+    return for_terminal(text, limit=limit)
 
 
 def compose(announcement: Announcement, probe: str) -> Message:
@@ -129,11 +130,12 @@ def _recovered(announcement: Announcement, probe: str) -> Message:
     verdict = announcement.verdict
     took = duration_text(announcement.duration or timedelta(0))
     was = headline_of(announcement.previous)
+    now = safe(verdict.summary) if verdict.verdict == "healthy" else "nothing fails here any more."
     lines = [
         f"Recovered after {took}: {was}, from {_clock(announcement.episode_start)} to "
-        f"{_clock(announcement.seen_since)}. Now: {safe(verdict.summary)}",
-        "Next step: retry what failed; nothing fails here now.",
-        _footer(verdict, probe),
+        f"{_clock(announcement.seen_since)}. Now: {now}",
+        "Next step: none; retry what failed if your tools have not yet.",
+        _footer(verdict, probe, over=verdict.verdict != "healthy"),
     ]
     return Message(
         kind="recovered",
@@ -148,9 +150,11 @@ def _title(headline: str, probe: str) -> str:
     return f"{headline} ({safe(probe, NAME_LIMIT)})"[: TITLE_LIMIT + 64]
 
 
-def _footer(verdict: Verdict, probe: str) -> str:
+def _footer(verdict: Verdict, probe: str, *, over: bool = False) -> str:
+    # ``over``: the verdict still explains the last half hour, but nothing fails now.
+    about = ", about failures now over" if over else ""
     return (
-        f"Verdict: {verdict.verdict}, {verdict.confidence} confidence; probe "
+        f"Verdict: {verdict.verdict}, {verdict.confidence} confidence{about}; probe "
         f"{safe(probe, NAME_LIMIT)}; at {verdict.at:%Y-%m-%d %H:%M} UTC."
     )
 

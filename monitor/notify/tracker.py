@@ -6,8 +6,12 @@ the answer's identity (``Answer``). "Upstream, not yet declared" becoming
 "upstream: claude declared 'Claude.ai down'" is news (now there is an
 incident to follow); the same answer at another confidence is not (a
 wobble between medium and high tells nobody anything new). ``healthy`` is
-"nothing wrong": leaving a failure for it is news ("Recovered after 47
-min", counted from when the failure was first seen). ``no_data`` is no
+"nothing wrong", and so is a failure answer about failures that are all
+over: ``why`` weighs the half hour around the moment, so its verdict still
+explains an outage for a while after every check passes again, but the
+question a notification answers is what fails *now* (``failing_now``).
+Leaving a failure for quiet is news ("Recovered after 47 min", counted from
+when the failure was first seen to when nothing failed any more). ``no_data`` is no
 answer at all: the monitor saw nothing, which neither confirms nor ends
 anything (a gap is not a recovery). And an answer is news only once it has
 stood for ``hold``: one that flips back sooner was flapping, and sends
@@ -78,7 +82,7 @@ class Answer:
 
     @classmethod
     def of(cls, verdict: Verdict) -> Answer:
-        if verdict.verdict in QUIET_VERDICTS:
+        if verdict.verdict in QUIET_VERDICTS or not failing_now(verdict):
             return QUIET
         return cls(verdict.verdict, tuple(sorted({Declared.of(w) for w in verdict.explained_by})))
 
@@ -107,6 +111,22 @@ class Answer:
 
 
 QUIET = Answer("healthy")
+# How long after its last line an imported burst of failures counts as going on
+# (the default ``correlate.lag``: the tools that logged them say nothing of recovering).
+IMPORTED_FRESH = timedelta(minutes=15)
+
+
+def failing_now(verdict: Verdict) -> bool:
+    """Whether anything the verdict weighs is failing at its moment.
+
+    A check is failing while its window is open (no passing run after the
+    failures yet); imported failures, while their last line is recent.
+    """
+    return any(
+        window.end is None
+        or (window.kind == "observed" and window.end >= verdict.at - IMPORTED_FRESH)
+        for window in verdict.local
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,144 @@
+"""``monitor notify``: try the ``[[notify]]`` channels, and see what they were sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from monitor.cli.app import App, pass_app
+from monitor.cli.render import echo_table, short_time
+
+if TYPE_CHECKING:
+    from monitor.notify.settings import NotifySettings
+
+
+@click.group("notify")
+def notify() -> None:
+    """Notifications when the answer changes: try the channels, list them.
+
+    Channels are the `[[notify]]` entries of the config (an Apprise URL each:
+    ntfy, Slack, Discord, e-mail, a JSON webhook and many more). `monitor
+    run` sends them a message when its answer (is it me or is it them?)
+    changes and the new answer has held for the channel's `hold`.
+
+    \b
+    Examples:
+      monitor notify test
+      monitor notify test team-chat
+      monitor notify list
+    """
+
+
+@notify.command("test")
+@click.argument("name", required=False)
+@pass_app
+def test_command(app: App, name: str | None) -> None:
+    """Send a test message to each channel (or NAME), now, and say whether it was delivered.
+
+    One attempt per channel, no retries, so the answer comes at once; the
+    outcome is recorded with the service's messages. Exit status 1 if any
+    channel did not take it.
+
+    \b
+    Examples:
+      monitor notify test
+      monitor notify test pager
+    """
+    from monitor.notify.channels import masked
+    from monitor.notify.deliver import deliver
+    from monitor.notify.message import notify_test_message
+    from monitor.store.notifications import TEST_KIND, NotificationRecord, record_notification
+
+    config = app.config
+    channels = _selected(config.notify, name, config.path)
+    store = app.store()
+    rows, failed = [], False
+    for channel in channels:
+        now = datetime.now(UTC)
+        message = notify_test_message(channel.name, config.probe, now)
+        delivery = deliver(channel.url, message, wait=lambda _: True, backoff=())
+        record_notification(
+            store,
+            NotificationRecord(
+                probe=config.probe,
+                channel=channel.name,
+                kind=TEST_KIND,
+                verdict=message.verdict,
+                confidence="",
+                answer="",
+                episode_start=None,
+                decided_at=now,
+                sent_at=datetime.now(UTC) if delivery.delivered else None,
+                attempts=delivery.attempts,
+                error=delivery.error,
+                title=message.title,
+                body=message.body,
+            ),
+        )
+        failed = failed or not delivery.delivered
+        outcome = "delivered" if delivery.delivered else f"NOT delivered: {delivery.error}"
+        rows.append([channel.name, masked(channel.url), outcome])
+    echo_table(["CHANNEL", "URL", "RESULT"], rows)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@notify.command("list")
+@pass_app
+def list_command(app: App) -> None:
+    """Each channel: its URL (masked), what it is told, and the last message it was sent.
+
+    \b
+    Examples:
+      monitor notify list
+    """
+    from monitor.notify.channels import masked
+    from monitor.store.notifications import recent_notifications
+
+    config = app.config
+    channels = _selected(config.notify, None, config.path)
+    rows = []
+    for channel in channels:
+        last = recent_notifications(app.store(), probe=config.probe, channel=channel.name, limit=1)
+        if last:
+            state = "delivered" if last[0].delivered else "NOT delivered"
+            said = f"{short_time(last[0].decided_at)} {last[0].kind}, {state}: {last[0].title}"
+        else:
+            said = "-"
+        rows.append(
+            [
+                channel.name,
+                masked(channel.url),
+                ",".join(channel.on),
+                channel.min_confidence,
+                _duration(channel),
+                said,
+            ]
+        )
+    echo_table(["CHANNEL", "URL", "ON", "MIN CONFIDENCE", "HOLD", "LAST MESSAGE"], rows)
+
+
+def _selected(
+    channels: tuple[NotifySettings, ...], name: str | None, path: object
+) -> list[NotifySettings]:
+    if not channels:
+        raise click.UsageError(
+            f"no [[notify]] channel in {path}; add one (see the commented example in config.toml)"
+        )
+    if name is None:
+        return list(channels)
+    chosen = [c for c in channels if c.name == name]
+    if not chosen:
+        known = ", ".join(c.name for c in channels)
+        raise click.BadParameter(
+            f"no channel named {name!r} (configured: {known})", param_hint="'NAME'"
+        )
+    return chosen
+
+
+def _duration(channel: NotifySettings) -> str:
+    from monitor.times import format_duration
+
+    return format_duration(channel.hold)
