@@ -140,7 +140,7 @@ def test_it_says_to_check_the_path_when_an_explicit_config_is_missing(tmp_path):
 MISTAKES = [
     pytest.param(
         'colour = "red"\n',
-        "colour: unknown key (expected one of: monitor, database, http, retention, correlate, dashboards, source, check)",
+        "colour: unknown key (expected one of: monitor, database, http, retention, correlate, dashboards, source, check, notify)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -299,7 +299,7 @@ def test_it_reports_several_mistakes_together(tmp_path):
     assert message.splitlines()[0] == f"{path}: 5 problems in config"
     assert sorted(message.splitlines()[1:]) == sorted(
         [
-            "  colour: unknown key (expected one of: monitor, database, http, retention, correlate, dashboards, source, check)",
+            "  colour: unknown key (expected one of: monitor, database, http, retention, correlate, dashboards, source, check, notify)",
             "  http.max_redirects: expected at most 20, got 99",
             "  source[0] (\"a\").kind: expected one of 'statuspage', 'feed' or 'statusio', got 'rss'",
             "  source[0] (\"a\").url: expected an http:// or https:// URL, got 'ftp://x'",

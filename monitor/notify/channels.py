@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
 from collections.abc import Collection, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -60,9 +61,9 @@ def url_secrets(url: str, env: Mapping[str, str] | None = None) -> set[str]:
 
 def scrub(text: str, url: str, secrets: Collection[str], *, limit: int = 300) -> str:
     """Outside text about a delivery (Apprise's error) with the URL and its secrets taken out."""
+    text = text.replace(url, masked(url)) if url else text
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
-    text = text.replace(url, masked(url)) if url else text
     return redact_text(text, limit=limit, known=secrets)
 
 
@@ -71,10 +72,16 @@ def load_apprise() -> ModuleType:
 
     Its own log lines can quote a URL with its token; they are kept out of
     the service's log (``deliver`` reads them through Apprise's capture and
-    scrubs them before saying anything).
+    scrubs them before saying anything). Its plugins are loaded here, once:
+    the e-mail one imports a module the standard library deprecates, and
+    that warning is Apprise's, not ours to raise.
     """
-    import apprise
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
+        from apprise.manager_plugins import NotificationManager
 
+        NotificationManager().load_modules()
     logging.getLogger("apprise").propagate = False
     return apprise
 

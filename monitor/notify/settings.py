@@ -37,11 +37,13 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S")
 
 def _apprise_url(value: str) -> str:
     if not _SCHEME.match(value) or any(c.isspace() for c in value):
-        shown = value.split("://", 1)[0] if "://" in value else value[:16]
+        # Quoted short: what follows may be a secret written into the file.
+        scheme, separator, _ = value.partition("://")
+        shown = f"{scheme}://…" if separator else value[:12] + ("…" if len(value) > 12 else "")
         raise ValueError(
             "expected an Apprise URL such as 'ntfy://ntfy.sh/my-topic', "
             f"'json://host:port/path' or 'mailto://user:${{SMTP_PASSWORD}}@example.com', "
-            f"got {shown!r}{'…' if '://' in value or len(value) > 16 else ''}"
+            f"got {shown!r}"
         )
     return value
 
