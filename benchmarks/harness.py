@@ -34,6 +34,7 @@ MODULES = (
     "benchmarks.importing",
     "benchmarks.probes",
     "benchmarks.why_postgres",
+    "benchmarks.notify",
 )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from monitor.correlate.rules import Confidence
 from monitor.correlate.verdict import VERDICTS, Verdict
 from monitor.notify.settings import VERDICT_NAMES
 from monitor.notify.tracker import (
@@ -24,6 +25,7 @@ from monitor.notify.tracker import (
 from tests.notify_verdicts import failing, incident, minutes, verdict
 
 HOLD = Rule(hold=timedelta(minutes=2))
+WOBBLE: list[Confidence] = ["medium", "high", "low"]
 
 
 def feed(
@@ -98,7 +100,7 @@ def test_a_declaration_after_the_undeclared_outage_is_news() -> None:
 def test_a_confidence_wobble_alone_is_not_news() -> None:
     samples = [
         (33 + i * 0.25, verdict("upstream", minutes(33 + i * 0.25), confidence=c))
-        for i, c in enumerate(["medium", "high", "low"] * 20)
+        for i, c in enumerate(WOBBLE * 20)
     ]
 
     assert [a.kind for _, a in feed(samples)] == ["problem"]

@@ -81,7 +81,7 @@ def load_apprise() -> ModuleType:
         import apprise
         from apprise.manager_plugins import NotificationManager
 
-        NotificationManager().load_modules()
+        NotificationManager().load_modules()  # type: ignore[no-untyped-call]
     logging.getLogger("apprise").propagate = False
     return apprise
 
