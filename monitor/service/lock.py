@@ -89,6 +89,12 @@ class InstanceLock:
         )
         return InstanceLock(path, fd)
 
+    def advertise(self, url: str) -> None:
+        """Add a second line ``api URL`` (the service's local API) under the holder's line."""
+        first = os.pread(self.fd, 4096, 0).decode(errors="replace").split("\n", 1)[0]
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{first}\napi {url}\n".encode(), 0)
+
     def release(self) -> None:
         os.close(self.fd)  # closing drops the flock
 
