@@ -64,6 +64,7 @@ def test_the_service_serves_advertises_and_stops_cleanly(tmp_path, signals_resto
             seen["lock"] = lock.path.read_text(encoding="utf-8")
             seen["healthz"] = request(service.api_url, "/healthz")
             seen["why"] = request(service.api_url, "/api/why?format=text")
+            seen["status"] = request(service.api_url, "/api/status?format=text")
         finally:
             service.stopping.set()
 
@@ -91,6 +92,9 @@ def test_the_service_serves_advertises_and_stops_cleanly(tmp_path, signals_resto
     why = seen["why"]
     assert isinstance(why, Answer)
     assert why.status == 200
+    status_text = seen["status"]
+    assert isinstance(status_text, Answer)
+    assert status_text.text.startswith(f"service: running for probe svc ({first}; ")
     # stopped: the port is closed, the thread gone, the heartbeat ended
     port = int(url.rsplit(":", 1)[1])
     with pytest.raises(ConnectionRefusedError):
