@@ -211,9 +211,9 @@ def test_an_unknown_format_is_refused(open_api):
     answer = request(url(open_api), "/api/status?format=xml")
 
     assert answer.status == 400
-    assert answer.json() == {
-        "error": "Invalid value for 'format': expected 'json' or 'text', got 'xml'"
-    }
+    assert answer.json()["error"] == (
+        "Invalid value for 'format': expected 'json' or 'text', got 'xml'"
+    )
 
 
 def test_the_parameters_default_as_the_command_lines_options_do():
