@@ -52,7 +52,7 @@ def run(app: App, once: bool, grace: str) -> None:
     config = app.config
     lock = InstanceLock.acquire(config)
     try:
-        service = Service(app.config_path, grace=grace_period)
+        service = Service(app.config_path, grace=grace_period, lock=lock)
         status = service.run_once() if once else service.run_forever()
     finally:
         lock.release()

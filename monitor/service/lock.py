@@ -74,7 +74,7 @@ class InstanceLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown process"
+            holder = _holder_line(os.pread(fd, 4096, 0)) or "unknown process"
             os.close(fd)
             raise AlreadyRunning(
                 f"another monitor run already serves this database for probe "
@@ -88,6 +88,12 @@ class InstanceLock:
             0,
         )
         return InstanceLock(path, fd)
+
+    def advertise(self, url: str) -> None:
+        """Add a second line ``api URL`` (the service's local API) under the holder's line."""
+        first = _holder_line(os.pread(self.fd, 4096, 0))
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{first}\napi {url}\n".encode(), 0)
 
     def release(self) -> None:
         os.close(self.fd)  # closing drops the flock
@@ -112,8 +118,13 @@ def holder(path: os.PathLike[str] | str) -> tuple[bool, str | None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return True, os.pread(fd, 200, 0).decode(errors="replace").strip()
+            return True, _holder_line(os.pread(fd, 4096, 0))
         fcntl.flock(fd, fcntl.LOCK_UN)
         return False, None
     finally:
         os.close(fd)
+
+
+def _holder_line(content: bytes) -> str:
+    """The lock file's first line, who holds it; the ``api`` line under it is not about that."""
+    return content.decode(errors="replace").strip().split("\n", 1)[0].strip()
