@@ -9,10 +9,12 @@ check metrics`` (Debian's ``prometheus`` package).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -47,7 +49,9 @@ def service(tmp_path: Path, database_url: str, server: LoopbackServer) -> Iterat
         .replace("https://github.example", server.url),
         encoding="utf-8",
     )
-    with serving(config, clock=lambda: LATER) as running:
+    ticks = itertools.count()
+    # Each run a second after the last: a check's runs are keyed by their start.
+    with serving(config, clock=lambda: LATER + timedelta(seconds=next(ticks))) as running:
         running.run_job(check_job, "api-reachable")
         running.run_job(check_job, "control")
         running.run_job(check_job, "control")
@@ -170,9 +174,16 @@ def test_the_verdict_for_now_and_the_service_itself(service):
             frozenset({("verdict", answer.verdict), ("confidence", answer.confidence)}),
         )
     ]
-    assert value(samples, "monitor_verdict_timestamp_seconds") == LATER.timestamp()
-    assert value(samples, "monitor_heartbeat_timestamp_seconds") == LATER.timestamp()
-    assert value(samples, "monitor_start_time_seconds") == LATER.timestamp()
+    assert service.runtime.answered_at is not None
+    assert service.heartbeat.started_at is not None
+    assert service.heartbeat.last_beat is not None
+    assert value(samples, "monitor_verdict_timestamp_seconds") == answer.at.timestamp()
+    assert answer.at == service.runtime.answered_at
+    assert value(samples, "monitor_heartbeat_timestamp_seconds") == (
+        service.heartbeat.last_beat.timestamp()
+    )
+    assert value(samples, "monitor_start_time_seconds") == service.heartbeat.started_at.timestamp()
+    assert LATER <= service.heartbeat.started_at
     assert value(samples, "process_resident_memory_bytes")
     build = [k for k in samples if k[0] == "monitor_build_info"]
     assert len(build) == 1
