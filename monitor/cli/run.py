@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.remote import ask_service
 from monitor.cli.render import echo_output
 from monitor.times import parse_duration
 
@@ -68,16 +69,20 @@ def status(app: App, as_json: bool) -> None:
     When several probes write into the database, each check's last run is
     shown per probe (`check api @ laptop`) and the other probes' services
     are listed (`monitor probes` tells more). Exit status 1 when something
-    is failing now.
+    is failing now. The running service answers when there is one.
 
     \b
     Examples:
       monitor status
       monitor status --json
     """
-    from monitor.views.status import status_output
+    from monitor.views.status import failing_in
 
-    text, failing = status_output(app.store(), app.config, datetime.now(UTC), as_json=as_json)
+    text = ask_service(app.config_path, "/api/status", {"format": "json" if as_json else "text"})
+    if text is None:
+        from monitor.views.status import status_output
+
+        text, _ = status_output(app.store(), app.config, datetime.now(UTC), as_json=as_json)
     echo_output(text)
-    if failing and not as_json:
+    if not as_json and failing_in(text):
         raise click.exceptions.Exit(1)
