@@ -14,7 +14,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -22,9 +30,10 @@ from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configfile import CONFIG_ENV, default_probe, expand_database_url, resolve_database_url
 from monitor.configfile import find_config as find_config
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
-from monitor.envvars import MissingVariable
+from monitor.envvars import VARIABLE, MissingVariable
 from monitor.errors import ConfigError
 from monitor.rollups import keep_problem
+from monitor.service.api.address import parse_listen
 from monitor.sources.registry import SourceKind
 
 
@@ -40,14 +49,39 @@ class DatabaseSettings(Section):
     url: str | None = None
 
 
+API_ACCESS_FIX = 'set [http] token = "${MONITOR_API_TOKEN}" and export it'
+
+
+def _listen(value: str) -> str:
+    parse_listen(value)
+    return value
+
+
+def _token_reference(value: object) -> str:
+    """Only ``${NAME}``: the token lives in the environment. The value is never echoed."""
+    if not isinstance(value, str) or not VARIABLE.fullmatch(value):
+        raise ValueError(
+            "write the name of the environment variable holding the token, not a token: "
+            f"{API_ACCESS_FIX} (secrets never go in this file)"
+        )
+    return value
+
+
 class HttpSettings(Section):
-    """``[http]``: limits for every request monitor makes to a vendor."""
+    """``[http]``: limits for every request monitor makes to a vendor, and the local API.
+
+    ``listen`` and ``token`` are the service's own HTTP API (``monitor run``):
+    where it listens (absent: no API) and the environment variable holding
+    the bearer token it asks for (required off loopback).
+    """
 
     timeout: Duration = timedelta(seconds=10)
     connect_timeout: Duration = timedelta(seconds=5)
     max_bytes: Size = 5_000_000
     max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
     ca_file: str | None = None
+    listen: Annotated[str, AfterValidator(_listen)] | None = None
+    token: Annotated[str, BeforeValidator(_token_reference)] | None = None
 
 
 class SourceSettings(Section):
@@ -216,6 +250,7 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
                 f"http.ca_file: no such file {ca_file!r} (looked for {resolved}; "
                 "relative paths are read from the config file's folder)"
             )
+    problems += _api_access_problems(http)
     database = raw.get("database")
     url = database.get("url") if isinstance(database, dict) else None
     if isinstance(url, str):
@@ -230,6 +265,23 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
         if problem:
             problems.append(f"database.url: {problem}")
     return problems
+
+
+def _api_access_problems(http: object) -> list[str]:
+    """An API other machines can reach must ask for a token: anyone could read the evidence."""
+    listen = http.get("listen") if isinstance(http, dict) else None
+    if not isinstance(listen, str) or (isinstance(http, dict) and "token" in http):
+        return []
+    try:
+        address = parse_listen(listen)
+    except ValueError:
+        return []  # reported by the schema
+    if address.loopback:
+        return []
+    return [
+        f"http.listen: {listen!r} is reachable from other machines, so the API needs a "
+        f"token: {API_ACCESS_FIX}, or listen on 127.0.0.1"
+    ]
 
 
 def _database_folder_problem(url: str, config_path: Path) -> str | None:

@@ -11,17 +11,16 @@ lock a config means.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import socket
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
+from monitor.digest import config_digest
 from monitor.envvars import MissingVariable, expand
 
 CONFIG_ENV = "MONITOR_CONFIG"
@@ -133,22 +132,15 @@ def lock_path_for(database_url: str, probe: str, config_path: Path) -> Path:
     return default_state_dir(config_path) / f"run.{probe}.lock"
 
 
-def config_digest(data: bytes) -> str:
-    """SHA-256 (hex) of a config file's bytes: tells whether two processes run the same config."""
-    return hashlib.sha256(data).hexdigest()
+class ConfigGlance(NamedTuple):
+    """The few settings a glance at the file gives: enough to find this config's service.
 
-
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """``config_digest`` of the file at ``path``."""
-    return config_digest(Path(path).read_bytes())
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigGlance:
-    """The few settings a glance at the file gives: enough to find this config's service."""
+    (A NamedTuple, not a dataclass: making a dataclass costs a millisecond or
+    two at import, and this module is imported before every answer.)
+    """
 
     path: Path  # resolved
-    digest: str
+    digest: str  # monitor.digest.config_digest: which config a service answers with
     probe: str
     database_url: str
     token: str | None  # ``[http] token``, ``${NAME}`` filled in; None when unset
@@ -166,8 +158,7 @@ def glance(explicit: str | os.PathLike[str] | None = None) -> ConfigGlance | Non
     """
     path = find_config(explicit).expanduser()
     try:
-        data = path.read_bytes()
-        raw = tomllib.loads(data.decode("utf-8"))
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
         probe = _table(raw, "monitor").get("probe", None)
         url = _table(raw, "database").get("url", None)
         token = _table(raw, "http").get("token", None)
@@ -176,7 +167,7 @@ def glance(explicit: str | os.PathLike[str] | None = None) -> ConfigGlance | Non
         database_url = resolve_database_url(expand_database_url(url), path)
         return ConfigGlance(
             path=path.resolve(),
-            digest=config_digest(data),
+            digest=config_digest(path),
             probe=default_probe() if probe is None else probe,
             database_url=database_url,
             token=_expanded(token),

@@ -14,13 +14,12 @@ from sqlalchemy.exc import ArgumentError
 
 from monitor.config import load_config
 from monitor.configfile import (
-    config_digest,
-    file_digest,
     glance,
     lock_path_for,
     probe_from_host,
     sqlite_database,
 )
+from monitor.digest import config_digest
 from monitor.service.lock import lock_path
 
 
@@ -139,7 +138,7 @@ def test_it_glances_the_same_probe_and_database_as_the_full_loader(text, tmp_pat
         config.database_url,
     )
     assert seen.lock_path == lock_path(config)
-    assert seen.digest == hashlib.sha256(text.encode()).hexdigest() == file_digest(path)
+    assert seen.digest == hashlib.sha256(text.encode()).hexdigest() == config_digest(path)
 
 
 def test_it_names_the_probe_after_the_host_by_default(tmp_path):
@@ -181,12 +180,6 @@ def test_it_leaves_a_config_it_cannot_read_to_the_full_loader(content, tmp_path,
     elif content is not None:
         path.write_text(content)
     assert glance(path) is None
-
-
-def test_it_digests_the_bytes_as_sha256_hex():
-    assert config_digest(b"") == (
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    )
 
 
 def test_it_finds_the_config_given_then_the_environment_then_the_working_directory(

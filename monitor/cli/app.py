@@ -7,7 +7,6 @@ config and opening the database happen lazily, once, through ``App``.
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import click
 
 from monitor import __version__
-from monitor.escape import for_terminal
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -27,23 +25,45 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# Commands that may be answered by the running service (monitor/cli/remote.py).
+# Such an answer logs nothing, and setting logging up (importing it) is a
+# tenth of what the answer may cost, so for these it waits until the command
+# loads the config or opens the database itself.
+ANSWERED_BY_SERVICE = frozenset({"why", "timeline", "status"})
+
+
 class App:
     """Per-invocation state: the config path given, and what was loaded from it."""
 
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(
+        self, config_path: str | None, *, log_level: str = "warning", log_format: str = "plain"
+    ) -> None:
         self.config_path = config_path
+        self.log_level = log_level
+        self.log_format = log_format
+        self._logging = False
         self._store: Store | None = None
+
+    def start_logging(self) -> None:
+        """Log to stderr as ``--log-level`` and ``--log-format`` say (once)."""
+        if not self._logging:
+            from monitor.logs import configure
+
+            self._logging = True
+            configure(self.log_level, self.log_format)
 
     @cached_property
     def config(self) -> Config:
         from monitor.config import load_config
 
+        self.start_logging()
         return load_config(self.config_path)
 
     def store(self) -> Store:
         if self._store is None:
             from monitor.store import open_store
 
+            self.start_logging()
             self._store = open_store(self.config.database_url)
         return self._store
 
@@ -194,8 +214,16 @@ def shorten(text: str, limit: int) -> str:
     show_default=True,
     help="How much to log to stderr.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["plain", "json"]),
+    default="plain",
+    show_default=True,
+    help="Log lines for people (plain; no time of its own under systemd's journal) "
+    "or machines (JSON lines).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str) -> None:
     """Is it me, or is it them? Record vendor status pages and explain failures.
 
     \b
@@ -208,49 +236,14 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
       monitor incidents --since '7d ago'
       monitor incidents --source github --json
     """
-    handler = logging.StreamHandler()  # stderr
-    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=log_level.upper(), handlers=[handler])
-    # httpx logs every request URL at INFO; a URL can carry a token.
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    app = App(config_path)
+    app = App(config_path, log_level=log_level, log_format=log_format)
+    if ctx.invoked_subcommand not in ANSWERED_BY_SERVICE:
+        app.start_logging()
     ctx.obj = app
     ctx.call_on_close(app.close)
 
 
 pass_app = click.make_pass_decorator(App)
-
-
-class EscapingFormatter(logging.Formatter):
-    """Log lines with the outside text in them escaped, like everything else printed.
-
-    The service logs poll errors and check details; a vendor's newline in
-    one must not forge a log line, nor its ESC reach the terminal. A
-    traceback, added after the line, keeps its own line breaks, each of its
-    lines escaped and scrubbed: an exception's message is outside text too.
-    """
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        return for_terminal(super().formatMessage(record))
-
-    def formatException(self, ei: Any) -> str:
-        return _escaped_lines(super().formatException(ei))
-
-    def formatStack(self, stack_info: str) -> str:
-        return _escaped_lines(super().formatStack(stack_info))
-
-
-def _escaped_lines(text: str) -> str:
-    """Each line scrubbed and escaped, its indentation kept (a traceback's shape)."""
-    from monitor.redact import redact_text
-
-    lines = []
-    for line in text.splitlines():
-        body = line.lstrip(" ")
-        indent = line[: len(line) - len(body)]
-        lines.append(indent + for_terminal(redact_text(body, limit=len(body) + 64)))
-    return "\n".join(lines)
 
 
 @contextmanager

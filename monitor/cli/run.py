@@ -53,11 +53,16 @@ def run(app: App, once: bool, grace: str) -> None:
     config = app.config
     lock = InstanceLock.acquire(config)
     try:
-        service = Service(app.config_path, grace=grace_period)
+        service = Service(app.config_path, grace=grace_period, lock=lock)
         status = service.run_once() if once else service.run_forever()
     finally:
         lock.release()
     raise click.exceptions.Exit(status)
+
+
+# The service says whether anything fails in a header (monitor/service/api/routes.py).
+FAILING_HEADER = "monitor-failing"
+FAILING = {"true": True, "false": False}
 
 
 @click.command("status")
@@ -76,13 +81,14 @@ def status(app: App, as_json: bool) -> None:
       monitor status
       monitor status --json
     """
-    from monitor.views.status import failing_in
-
-    text = ask_service(app.config_path, "/api/status", {"format": "json" if as_json else "text"})
-    if text is None:
+    reply = ask_service(app.config_path, "/api/status", {"format": "json" if as_json else "text"})
+    failing = FAILING.get(reply.headers.get(FAILING_HEADER, "")) if reply else None
+    if reply is not None and failing is not None:
+        text = reply.text
+    else:
         from monitor.views.status import status_output
 
-        text, _ = status_output(app.store(), app.config, datetime.now(UTC), as_json=as_json)
+        text, failing = status_output(app.store(), app.config, datetime.now(UTC), as_json=as_json)
     echo_output(text)
-    if not as_json and failing_in(text):
+    if failing and not as_json:
         raise click.exceptions.Exit(1)

@@ -152,4 +152,5 @@ def _ask(
     if zone_name is None and not as_json:
         return None
     fmt = "json" if as_json else "text"
-    return ask_service(app.config_path, path, {**params, "tz": zone_name, "format": fmt})
+    reply = ask_service(app.config_path, path, {**params, "tz": zone_name, "format": fmt})
+    return None if reply is None else reply.text

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 API_PREFIX = "api "
-# The response header naming the config the service runs (monitor.configfile.config_digest).
-DIGEST_HEADER = "Monitor-Config-Digest"
 # A holder line and an address are short; anything past this is not ours.
 READ_LIMIT = 1024
 
@@ -26,8 +24,7 @@ def advert_line(url: str) -> str:
     return f"{API_PREFIX}{url}"
 
 
-@dataclass(frozen=True, slots=True)
-class LockState:
+class LockState(NamedTuple):
     """Whether a live process holds the lock; its first line; its API's address if it has one."""
 
     held: bool

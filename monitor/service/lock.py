@@ -18,7 +18,7 @@ from pathlib import Path
 from monitor.config import Config
 from monitor.configfile import lock_path_for
 from monitor.errors import MonitorError
-from monitor.service.discovery import READ_LIMIT, parse_lock
+from monitor.service.discovery import READ_LIMIT, advert_line, parse_lock
 from monitor.service.discovery import holder as holder
 from monitor.store.files import open_private, private_dir
 from monitor.store.heartbeats import LEASE, Lease
@@ -89,6 +89,12 @@ class InstanceLock:
             0,
         )
         return InstanceLock(path, fd)
+
+    def advertise(self, url: str) -> None:
+        """Add a second line ``api URL`` (the service's local API) under the holder's line."""
+        first = os.pread(self.fd, 4096, 0).decode(errors="replace").split("\n", 1)[0]
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{first}\n{advert_line(url)}\n".encode(), 0)
 
     def release(self) -> None:
         os.close(self.fd)  # closing drops the flock

@@ -13,6 +13,7 @@ import httpx
 from monitor.checks.context import CheckContext
 from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config
+from monitor.service.tally import Tally
 from monitor.store import Store
 
 if TYPE_CHECKING:
@@ -52,9 +53,15 @@ class Runtime:
     config: Config
     clock: Clock
     http: httpx.Client
+    # SHA-256 of the config file's bytes as loaded (``monitor.digest``), renewed by a reload.
+    config_digest: str = ""
     states: StateLog = field(default_factory=StateLog)
     # The answer for "now", renewed by ``jobs/answer.py``; None until first worked out.
     answer: Verdict | None = None
+    # When ``answer`` was worked out (the clock's time), for the metrics.
+    answered_at: datetime | None = None
+    # What the jobs did since start (``tally.py``), read by the metrics.
+    tally: Tally = field(default_factory=Tally)
 
     def check_context(self) -> CheckContext:
         return CheckContext(

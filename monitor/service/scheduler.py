@@ -21,14 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.checks.runner import run_checks
-from monitor.config import Config, load_config
+from monitor.config import Config, find_config, load_config
+from monitor.digest import config_digest
 from monitor.errors import ConfigError
 from monitor.polling.backoff import jitter_for
 from monitor.polling.poll import client_for, poll_sources
@@ -50,6 +51,10 @@ from monitor.service.runtime import Clock, Runtime, utcnow
 from monitor.store import open_store
 from monitor.times import format_duration
 
+if TYPE_CHECKING:
+    from monitor.service.api.server import ApiServer
+    from monitor.service.lock import InstanceLock
+
 log = logging.getLogger("monitor.service")
 
 Job = Callable[..., None]
@@ -58,15 +63,28 @@ Job = Callable[..., None]
 class Service:
     """The scheduler, its jobs, and the process's lifecycle."""
 
-    def __init__(self, config_path: str | None, *, grace: timedelta, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        config_path: str | None,
+        *,
+        grace: timedelta,
+        clock: Clock = utcnow,
+        lock: InstanceLock | None = None,
+    ) -> None:
         self.config_path = config_path
+        digest = _digest(config_path)
         config = load_config(config_path)
         self.runtime = Runtime(
             store=open_store(config.database_url),
             config=config,
             clock=clock,
             http=client_for(config),
+            config_digest=digest,
         )
+        # The instance lock held for this run, told the API's address once it serves.
+        self.lock = lock
+        self.api: ApiServer | None = None
+        self.api_url: str | None = None  # where the API serves, once bound
         self.grace = grace
         self.heartbeat = ServiceHeartbeat(self.runtime)
         self.stopping = threading.Event()
@@ -131,7 +149,10 @@ class Service:
 
     def run_forever(self) -> int:
         """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit status."""
+        api = self._api()  # a missing token is a config error before anything is claimed
         self.heartbeat.start()  # first: a refused claim must leave nothing behind
+        if api is not None:
+            self._serve(api)
         self._install_signals()
         self._schedule_all(self.config)
         self._schedule_dashboards(self.config)
@@ -174,6 +195,8 @@ class Service:
                 self.in_flight_lock.wait(deadline - time.monotonic())
             unfinished = self.in_flight
         self.scheduler.shutdown(wait=False)
+        if self.api is not None:
+            self.api.stop()
         self.heartbeat.stop()
         self.runtime.http.close()
         if unfinished:
@@ -185,7 +208,39 @@ class Service:
         log.warning("[service.stop] stopped")
         return 0
 
+    def _api(self) -> ApiServer | None:
+        """The API server ``[http] listen`` asks for, not yet bound; None without it."""
+        if self.config.http.listen is None:
+            return None
+        from monitor.service.api.access import api_token
+        from monitor.service.api.address import parse_listen
+        from monitor.service.api.server import ApiServer
+        from monitor.service.api.state import ApiState
+
+        state = ApiState(
+            runtime=self.runtime,
+            heartbeat=self.heartbeat,
+            stopping=self.stopping,
+            listen=parse_listen(self.config.http.listen),
+            token=api_token(self.config),
+        )
+        return ApiServer(state)
+
+    def _serve(self, api: ApiServer) -> None:
+        """Bind and serve, and say where in the lock file; a taken port undoes the claim."""
+        try:
+            url = api.start()
+        except BaseException:
+            self.heartbeat.stop()
+            self.runtime.http.close()
+            raise
+        self.api, self.api_url = api, url
+        if self.lock is not None:
+            self.lock.advertise(url)
+        log.warning("[service.api] serving %s", url)
+
     def _reload(self) -> None:
+        digest = _digest(self.config_path)
         try:
             new = load_config(self.config_path)
         except ConfigError as exc:
@@ -197,8 +252,11 @@ class Service:
                 "keeping the running config"
             )
             return
+        if (new.http.listen, new.http.token) != (self.config.http.listen, self.config.http.token):
+            log.warning("[service.reload] [http] listen and token take effect at the next start")
         old = self.config
         self.runtime.config = new
+        self.runtime.config_digest = digest
         self._schedule_all(new, previous=old)
         self._schedule_dashboards(new, previous=old)
         log.warning(
@@ -276,6 +334,19 @@ class Service:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+
+
+def _digest(config_path: str | None) -> str:
+    """The config file's digest, taken BEFORE it is loaded.
+
+    Should the file change in between, the digest is of the older bytes, so
+    a command given the newer file sees a mismatch and reads the database
+    itself: never the other way round. Unreadable: load_config says why.
+    """
+    try:
+        return config_digest(find_config(config_path).expanduser())
+    except OSError:
+        return ""
 
 
 def _settings_by_job(config: Config) -> dict[str, Any]:

@@ -16,18 +16,6 @@ if TYPE_CHECKING:
     from monitor.store.probes import ProbeInfo
 
 
-NOTHING_FAILING = "failing now: nothing"
-
-
-def failing_in(text: str) -> bool:
-    """Whether a status text (not JSON) says something is failing: its last line tells.
-
-    How ``monitor status`` picks its exit status from the text alone, so an
-    answer the service rendered decides it the same way.
-    """
-    return text.rsplit("\n", 1)[-1] != NOTHING_FAILING
-
-
 def status_output(
     store: Store, config: Config, now: datetime, *, as_json: bool
 ) -> tuple[str, bool]:
@@ -89,7 +77,9 @@ def status_output(
     parts = [lines_text(*lines)]
     if rows:
         parts.append(table(["WHAT", "LAST", "STATE"], rows))
-    parts.append(lines_text(f"failing now: {', '.join(failing)}" if failing else NOTHING_FAILING))
+    parts.append(
+        lines_text(f"failing now: {', '.join(failing)}" if failing else "failing now: nothing")
+    )
     return "\n".join(parts), bool(failing)
 
 

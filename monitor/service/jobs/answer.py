@@ -16,4 +16,6 @@ ANSWER_EVERY = timedelta(seconds=15)
 
 
 def answer_job(runtime: Runtime) -> None:
-    runtime.answer = verdict_at(runtime.store, runtime.config, WhyQuestion(at=runtime.clock()))
+    now = runtime.clock()
+    runtime.answer = verdict_at(runtime.store, runtime.config, WhyQuestion(at=now))
+    runtime.answered_at = now

@@ -12,3 +12,10 @@ def check_job(runtime: Runtime, name: str) -> None:
     passed = "ok" if result.ok else result.failure_class or "failed"
     state = "skipped" if result.skipped else passed
     runtime.states.report(f"check {name}", result.ok, state, result.detail)
+    runtime.tally.check_ran(
+        name,
+        started_at=report.started_at,
+        duration_ms=report.duration_ms,
+        outcome=str(state),  # "ok", "skipped" or the failure class
+        phases_ms=result.phases_ms,
+    )

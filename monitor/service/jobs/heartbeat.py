@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import datetime
 
 from monitor.service.lock import pid_alive, refused
 from monitor.service.runtime import Runtime
@@ -26,6 +27,9 @@ class ServiceHeartbeat:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.heartbeat_id: int | None = None
+        # When this run claimed the probe and last renewed it (the clock's time).
+        self.started_at: datetime | None = None
+        self.last_beat: datetime | None = None
 
     def start(self) -> None:
         """Claim the probe; raises AlreadyRunning naming the holder when another has it."""
@@ -41,13 +45,17 @@ class ServiceHeartbeat:
         if isinstance(claimed, Lease):
             raise refused(claimed, now)
         self.heartbeat_id = claimed
+        self.started_at = self.last_beat = now
 
     def beat(self) -> bool:
         """Renew the lease; False when another run has taken the probe over (logged)."""
         if self.heartbeat_id is None:
             return True
-        taken = beat(self.runtime.store, self.heartbeat_id, self.runtime.clock())
-        if taken is not None:
+        now = self.runtime.clock()
+        taken = beat(self.runtime.store, self.heartbeat_id, now)
+        if taken is None:
+            self.last_beat = now
+        else:
             log.error(
                 "[service.heartbeat] probe %s was claimed by host %s (pid %s) while this "
                 "service was not beating; stopping, so that one service runs it",

@@ -15,6 +15,7 @@ def poll_job(runtime: Runtime, name: str) -> None:
         clock=runtime.clock,
         respect_backoff=True,
     )
+    runtime.tally.polled(name, report.outcome)
     if report.outcome == BACKING_OFF:
         return  # still the failure already logged: not news, not a recovery
     detail = report.error or report.outcome
