@@ -27,6 +27,7 @@ MODULES = (
     "benchmarks.poll",
     "benchmarks.checks",
     "benchmarks.service",
+    "benchmarks.api",
     "benchmarks.database",
     "benchmarks.charts",
     "benchmarks.why",

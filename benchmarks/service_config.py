@@ -152,6 +152,8 @@ def shipped_plan(tmp: Path) -> Plan:
         **raw,
         "monitor": {**raw.get("monitor", {}), "probe": "bench"},
         "database": {"url": f"sqlite:///{tmp / 'monitor.db'}"},
+        # The local API stays on, as shipped, on a free port rather than the shipped one.
+        "http": {**raw.get("http", {}), "listen": "127.0.0.1:0"},
         "source": sources,
         "check": checks,
     }

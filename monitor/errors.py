@@ -13,7 +13,8 @@ MonitorError                 base: anything the CLI turns into a readable messag
 │   ├── TokenInsecure        (checks/tokenstore.py)  others can read or write it; refused
 │   ├── TokenInvalid         (checks/tokenstore.py)  not a token file monitor wrote, or unreadable
 │   └── TokenBusy            (checks/tokenstore.py)  another process is refreshing that token
-└── AlreadyRunning           (service/lock.py)  another `monitor run` already holds this database
+├── AlreadyRunning           (service/lock.py)  another `monitor run` already holds this database
+└── ListenError              (service/api/server.py)  [http] listen cannot be bound (port taken)
 
 Classes defined outside this module name their file under monitor/;
 tests/test_errors.py fails if a MonitorError subclass is missing from this tree.

@@ -62,6 +62,8 @@ def test_it_reads_the_shipped_http_limits():
     assert http.max_bytes == 5_000_000
     assert http.max_redirects == 5
     assert http.ca_file is None
+    assert http.listen == "127.0.0.1:9470"  # the local API, on this machine only
+    assert http.token is None
 
 
 def test_it_lists_the_configured_names_when_a_source_is_not_found():
@@ -152,7 +154,8 @@ MISTAKES = [
     pytest.param(
         '[http]\ntimout = "5s"\n',
         "http.timout: unknown key "
-        "(expected one of: timeout, connect_timeout, max_bytes, max_redirects, ca_file)",
+        "(expected one of: timeout, connect_timeout, max_bytes, max_redirects, ca_file, "
+        "listen, token)",
         id="unknown-http-key",
     ),
     pytest.param(

@@ -92,7 +92,7 @@ class InstanceLock:
 
     def advertise(self, url: str) -> None:
         """Add a second line ``api URL`` (the service's local API) under the holder's line."""
-        first = os.pread(self.fd, 4096, 0).decode(errors="replace").split("\n", 1)[0]
+        first = parse_lock(os.pread(self.fd, READ_LIMIT, 0).decode(errors="replace")).holder
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, f"{first}\n{advert_line(url)}\n".encode(), 0)
 
