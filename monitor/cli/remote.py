@@ -80,7 +80,10 @@ def ask_service(
     lock = read_lock(seen.lock_path)
     if lock.api is None:
         return None
-    address = urlsplit(lock.api)
+    try:
+        address = urlsplit(lock.api)
+    except ValueError:  # "http://[::1" and the like
+        return None
     if address.scheme != "http" or not address.hostname:
         return None
     target = f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
