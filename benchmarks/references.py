@@ -218,3 +218,5 @@ def idle_rss(*imports: Sequence[str], settle_s: float = 0.5) -> list[int]:
         for process in processes:
             process.kill()
             process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
