@@ -187,7 +187,7 @@ def run(context: Context) -> list[Row]:
 
 FIGURES = (
     Figure(
-        "api",
+        "service-api",
         run,
         ((FIGURE_REQUESTS, "<= 30 ms median"), (FIGURE_RSS, "<= 100 MB")),
         repeats=False,

@@ -211,9 +211,9 @@ def test_an_unknown_format_is_refused(open_api):
     answer = request(url(open_api), "/api/status?format=xml")
 
     assert answer.status == 400
-    assert answer.json() == {
-        "error": "Invalid value for 'format': expected 'json' or 'text', got 'xml'"
-    }
+    assert answer.json()["error"] == (
+        "Invalid value for 'format': expected 'json' or 'text', got 'xml'"
+    )
 
 
 def test_the_parameters_default_as_the_command_lines_options_do():
@@ -372,3 +372,26 @@ def test_a_short_token_is_refused(tmp_path, monkeypatch):
     message = str(run_refused(config))
     assert "shorter than 16 characters" in message
     assert "tiny-7q" not in message
+
+
+# -- limits ------------------------------------------------------------------------
+
+
+def test_connections_past_the_cap_are_told_to_retry_and_the_slots_come_back(open_api):
+    import socket
+
+    from monitor.service.api.server import MAX_CONNECTIONS
+    from tests.loopback import wait_until
+
+    host, port = url(open_api).removeprefix("http://").rsplit(":", 1)
+    idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(MAX_CONNECTIONS)]
+    try:
+        with socket.create_connection((host, int(port)), timeout=10) as extra:
+            refused = extra.recv(4096)
+    finally:
+        for connection in idle:
+            connection.close()
+
+    assert refused.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+    assert b"Retry-After: 1\r\n" in refused
+    assert wait_until(lambda: request(url(open_api), "/healthz").status == 200, timeout=10)

@@ -190,6 +190,7 @@ def test_a_bad_parameter_is_a_400_in_the_words_of_the_command_line(
     message = answer.json()["error"]
     assert message.startswith("Invalid value for '--")
     assert f"Error: {message}\n" in err
+    assert message == f"Invalid value for '{answer.json()['option']}': {answer.json()['message']}"
 
 
 def test_outside_text_arrives_escaped_as_text_and_exact_in_json(service):

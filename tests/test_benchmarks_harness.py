@@ -44,6 +44,8 @@ REFERENCED = MEASURED  # every one of these has a reference measured in the same
 SERVICE = (
     "service resident memory after warm-up",
     "service CPU, 20 checks at 30 s against 127.0.0.1",
+    "`/api/why`, 100 requests in a row to a running service",
+    "service RSS with the API on, after the requests",
 )
 DATABASE = ("database bytes per check result", "bytes per year: 12 checks every 30 s")
 TINY_DAYS = 1
@@ -78,7 +80,7 @@ def test_quick_run_reports_every_figure(tmp_path: Path, capsys: pytest.CaptureFi
     assert "Python: " in written
     assert "CPU: " in written
     assert "Date (UTC): " in written
-    assert "skipped: service-memory, service-cpu" in written
+    assert "skipped: service-memory, service-cpu, service-api" in written
     assert "database: 7 days x 12 checks" in written
     found = table_rows(written)
     for figure in (*MEASURED, *SERVICE, *DATABASE):
@@ -101,7 +103,7 @@ def test_quick_run_reports_every_figure(tmp_path: Path, capsys: pytest.CaptureFi
     [
         ([], KEYS),
         (["--skip", "service"], tuple(k for k in KEYS if not k.startswith("service"))),
-        (["--only", "service"], ("service-memory", "service-cpu")),
+        (["--only", "service"], ("service-memory", "service-cpu", "service-api")),
         (["--only", "poll", "--skip", "poll-hundred"], ("poll-304",)),
         (["--only", "database"], ("database",)),
     ],

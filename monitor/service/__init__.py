@@ -1,2 +1,2 @@
 """``monitor run``: the scheduler's wiring (``scheduler``), one small module per job (``jobs/``),
-and the one-instance lock (``lock``)."""
+the one-instance lock (``lock``) and the local HTTP API (``api/``)."""

@@ -189,4 +189,7 @@ def answer(
     except BadRequest as exc:
         return error_response(400, str(exc))
     except ParamError as exc:
-        return error_response(400, exc.usage())
+        # ``option`` and ``message`` apart too, for a client to raise the CLI's own usage error.
+        return json_response(
+            400, {"error": exc.usage(), "option": exc.option, "message": exc.message}
+        )

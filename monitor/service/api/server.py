@@ -41,6 +41,7 @@ class ApiHttpServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = MAX_CONNECTIONS  # the listen backlog: a burst waits, not retries
 
     def __init__(self, state: ApiState, routes_: dict[str, tuple[routes.Route, tuple[str, ...]]]):
         self.address_family = state.listen.family
