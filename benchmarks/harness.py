@@ -31,6 +31,7 @@ MODULES = (
     "benchmarks.database",
     "benchmarks.charts",
     "benchmarks.why",
+    "benchmarks.startup",
     "benchmarks.declared",
     "benchmarks.importing",
     "benchmarks.probes",

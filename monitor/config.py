@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import tomllib
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
-from urllib.parse import quote
 
 from pydantic import (
     AfterValidator,
@@ -30,23 +27,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
+from monitor.configfile import CONFIG_ENV, default_probe, expand_database_url, resolve_database_url
+from monitor.configfile import find_config as find_config
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
-from monitor.envvars import VARIABLE, MissingVariable, expand
+from monitor.envvars import VARIABLE, MissingVariable
 from monitor.errors import ConfigError
 from monitor.notify.settings import NotifySettings
 from monitor.rollups import keep_problem
 from monitor.service.api.address import parse_listen
 from monitor.sources.registry import SourceKind
 
-CONFIG_ENV = "MONITOR_CONFIG"
-DEFAULT_CONFIG_NAME = "config.toml"
-DEFAULT_DATABASE_NAME = "monitor.db"
-
 
 class MonitorSettings(Section):
     """``[monitor]``: who this probe is (tags every row it writes, later)."""
 
-    probe: Name = Field(default_factory=lambda: _name_from_host(socket.gethostname()))
+    probe: Name = Field(default_factory=default_probe)
 
 
 class DatabaseSettings(Section):
@@ -190,16 +185,6 @@ class Config(BaseModel):
         raise KeyError(f"no source named {name!r} in {self.path} (configured: {known})")
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """``--config PATH``, else ``$MONITOR_CONFIG``, else ``./config.toml``."""
-    if explicit:
-        return Path(explicit)
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        return Path(from_env)
-    return Path(DEFAULT_CONFIG_NAME)
-
-
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read, validate and resolve a config file; ConfigError lists every problem."""
     config_path = find_config(path).expanduser()
@@ -246,45 +231,6 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
         checks=tuple(document.check),
         notify=tuple(document.notify),
     )
-
-
-def expand_database_url(url: str | None, env: Mapping[str, str] | None = None) -> str | None:
-    """Fill ``${NAME}`` in the URL from the environment: the password stays out of the file.
-
-    A value in the user-info part (``user:${PASSWORD}@host``) is URL-quoted, so
-    a password with ``@``, ``/`` or ``:`` stays the password whatever it
-    contains; anywhere else (a whole URL from ``${DATABASE_URL}``, a path from
-    ``${HOME}``) the value goes in as it is. MissingVariable when a name is unset.
-    """
-    if url is None:
-        return None
-    values = os.environ if env is None else env
-    scheme, separator, rest = url.partition("://")
-    end = rest.find("/")
-    at = rest.rfind("@", 0, end if end >= 0 else len(rest))
-    if not separator or at < 0:
-        return expand(url, values)
-    quoted = {name: quote(value, safe="") for name, value in values.items()}
-    return (
-        expand(scheme, values) + separator + expand(rest[:at], quoted) + expand(rest[at:], values)
-    )
-
-
-def resolve_database_url(url: str | None, config_path: Path) -> str:
-    """Default to ``monitor.db`` beside the config; relative SQLite paths are from there too.
-
-    Anchoring at the config file, not the working directory, means a service
-    started from ``/`` and a shell in the project write the same database.
-    """
-    base = config_path.resolve().parent
-    if url is None:
-        return f"sqlite:///{base / DEFAULT_DATABASE_NAME}"
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/"):
-        rest = url[len(prefix) :]
-        if rest and rest != ":memory:" and not rest.startswith("file:"):
-            return f"{prefix}{base / rest}"
-    return url
 
 
 def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
@@ -550,9 +496,3 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     # Checks inherit shared keys; show the two every entry needs first.
     first = [f for f in ("name", "kind") if f in fields]
     return first + [f for f in fields if f not in first]
-
-
-def _name_from_host(hostname: str) -> str:
-    """A probe name from the hostname, squeezed into the allowed characters."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", hostname.split(".")[0])[:64].strip("-")
-    return cleaned or "probe"

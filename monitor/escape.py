@@ -14,6 +14,7 @@ exact text. These functions run where text is shown, once.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # What a terminal must never receive raw. Written out, not derived from
 # unicodedata at import (that walks every code point on every command); the
@@ -42,7 +43,15 @@ _OTHER_UNSAFE = (
 _UNSAFE = _C0 + _OTHER_UNSAFE
 # An unsafe character, or a backslash that would otherwise read as the start
 # of an escape: one before \, x, u, U, t, n, r or an escaped character.
-_SHOWN = re.compile(rf"[{_UNSAFE}]|\\(?=[\\xuUtnr{_UNSAFE}])")
+# The patterns are compiled on first use, not at import: the three take some
+# 8 ms, which every command would pay, most of them printing nothing outside.
+
+
+@cache
+def _shown() -> re.Pattern[str]:
+    return re.compile(rf"[{_UNSAFE}]|\\(?=[\\xuUtnr{_UNSAFE}])")
+
+
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\"}
 
 
@@ -80,7 +89,7 @@ def for_terminal(text: str, *, limit: int | None = None) -> str:
     (an escape is never split) and ``…[+N chars]`` says how many characters
     of ``text`` were left out.
     """
-    shown = _SHOWN.sub(_escape, text) if "\\" in text or not text.isprintable() else text
+    shown = _shown().sub(_escape, text) if "\\" in text or not text.isprintable() else text
     if limit is None or len(shown) <= limit:
         return shown
     return _cut(text, limit)
@@ -90,7 +99,7 @@ def _cut(text: str, limit: int) -> str:
     """The first ``limit`` characters of ``for_terminal(text)`` and the cut marker."""
     pieces: list[str] = []
     room, at = limit, 0
-    for match in _SHOWN.finditer(text):
+    for match in _shown().finditer(text):
         plain = text[at : match.start()]
         if len(plain) >= room:
             break
@@ -116,11 +125,17 @@ def _cut(text: str, limit: int) -> str:
 # into the HTML page, where they are parse errors, and XML 1.0 discourages
 # them: DEL, the C1 controls and the noncharacters (U+FDD0-U+FDEF, the last
 # two code points of every plane).
-_NOT_XML = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
-    + "]"
-)
+@cache
+def _not_xml() -> re.Pattern[str]:
+    return re.compile(
+        "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+        + "".join(
+            f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17)
+        )
+        + "]"
+    )
+
+
 REPLACEMENT = "\ufffd"
 
 
@@ -133,14 +148,16 @@ def for_xml(text: str) -> str:
     database and in ``--json``. Idempotent; bidi and zero-width characters are
     valid XML and are kept (a browser confines their effect to the element).
     """
-    return _NOT_XML.sub(REPLACEMENT, text)
+    return _not_xml().sub(REPLACEMENT, text)
 
 
 # In a JSON document, an unsafe character can only sit inside a string, where
 # ``\uHHHH`` means that same character: written so, the document decodes to
 # the same value and prints safely. C0 controls are left alone: json.dumps
 # escapes those inside strings, and the newlines between values are its own.
-_RAW_IN_JSON = re.compile(f"[{_OTHER_UNSAFE}]")
+@cache
+def _raw_in_json() -> re.Pattern[str]:
+    return re.compile(f"[{_OTHER_UNSAFE}]")
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -160,4 +177,4 @@ def for_terminal_json(document: str) -> str:
     JSON value is exactly the same; characters outside the BMP are written as
     their surrogate pair, as JSON requires.
     """
-    return _RAW_IN_JSON.sub(_json_escape, document)
+    return _raw_in_json().sub(_json_escape, document)

@@ -10,6 +10,7 @@ machine's local zone (what the user's own log lines show); a bare date
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -109,6 +110,41 @@ def zone(name: str | None) -> tzinfo | None:
         raise ValueError(
             f"unknown time zone {name!r}; use an IANA name like 'Europe/Berlin' or 'UTC'"
         ) from None
+
+
+def local_zone_name() -> str | None:
+    """This machine's zone as ``--tz`` would name it (``Europe/Berlin``), or None if it has no name.
+
+    What ``datetime.astimezone()`` uses: ``$TZ`` when set (``:Area/City``, a
+    name, or a tzfile path under a ``zoneinfo`` folder), else the file
+    ``/etc/localtime`` links to; no such file means UTC. A zone spelled as
+    a POSIX rule (``CET-1CEST``) or an unlinked copy of a tzfile has no
+    name another process could be told: None.
+    """
+    value = os.environ.get("TZ")
+    if value is None:
+        path = "/etc/localtime"
+        if not os.path.lexists(path):
+            return "UTC"
+        name = _zoneinfo_key(os.path.realpath(path))
+    else:
+        value = value.removeprefix(":")
+        if not value:
+            return "UTC"
+        name = _zoneinfo_key(value) if value.startswith("/") else value
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def _zoneinfo_key(path: str) -> str | None:
+    """``/usr/share/zoneinfo/Europe/Berlin`` -> ``Europe/Berlin``; None outside ``zoneinfo``."""
+    _, found, key = path.rpartition("/zoneinfo/")
+    return key if found and key else None
 
 
 # Times a monitor can have data for; anything outside is a typo, and far

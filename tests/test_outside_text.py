@@ -28,8 +28,8 @@ from sqlalchemy import insert
 
 from monitor.charts.generate import generate
 from monitor.cli import main
-from monitor.cli.app import EscapingFormatter
 from monitor.escape import REPLACEMENT
+from monitor.logs import EscapingFormatter
 from monitor.store import Store, open_store
 from monitor.store.checkruns import CheckSpec, sync_checks
 from monitor.store.models import CheckRun, Incident, ObservedEvent, Source

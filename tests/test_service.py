@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -296,19 +296,25 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
         svc.runtime.store.close()
 
 
-def test_it_logs_failures_and_recoveries_but_not_healthy_changes(tmp_path: Path, caplog) -> None:
+def test_it_logs_a_change_of_state_once_not_every_failing_run(tmp_path: Path, caplog) -> None:
     import logging
 
     from monitor.service.scheduler import Service
 
     config = tmp_path / "config.toml"
     config.write_text("", encoding="utf-8")
-    svc = Service(str(config), grace=timedelta(seconds=1))
+    minutes = iter(range(0, 1000, 5))
+    svc = Service(
+        str(config),
+        grace=timedelta(seconds=1),
+        clock=lambda: datetime(2026, 4, 14, 9, 0, tzinfo=UTC) + timedelta(minutes=next(minutes)),
+    )
     try:
         caplog.set_level(logging.WARNING, logger="monitor.service")
         for ok, state in [
             (True, "ok"),
             (True, "not_modified"),
+            (False, "error"),
             (False, "error"),
             (False, "error"),
             (True, "ok"),
@@ -320,7 +326,6 @@ def test_it_logs_failures_and_recoveries_but_not_healthy_changes(tmp_path: Path,
         svc.runtime.store.close()
 
     assert [r.getMessage() for r in caplog.records] == [
-        "[service.job] source github error: HTTP 503",
-        "[service.job] source github error: HTTP 503",
-        "[service.job] source github recovered: ok",
+        "[service.state] source github failing: error: HTTP 503",
+        "[service.state] source github recovered after 15m (was error)",
     ]

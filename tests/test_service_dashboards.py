@@ -96,11 +96,11 @@ def test_a_failing_job_is_logged_and_the_service_carries_on(service, tmp_path, c
     caplog.set_level(logging.WARNING, logger="monitor.service")
 
     svc.run_job(draw_dashboards)  # does not raise
-    svc.run_job(draw_dashboards)  # still failing: logged again, as every failure is
+    svc.run_job(draw_dashboards)  # still failing the same way: not news, not logged again
 
     messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 2
-    assert messages[0].startswith("[service.job] dashboards failed: ")
+    assert len(messages) == 1
+    assert messages[0].startswith("[service.state] dashboards failing: failed: ")
     assert f"cannot write the dashboards into {tmp_path / 'blocked'}: [Errno 17]" in messages[0]
     assert svc.in_flight == 0
 

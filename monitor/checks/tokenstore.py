@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.configfile import default_state_dir as default_state_dir
 from monitor.errors import MonitorError
 from monitor.store.files import PRIVATE_FILE, private_dir
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from monitor.checks.context import CheckContext
     from monitor.checks.settings import OAuthRefreshCheck
 
-STATE_DIR_NAME = ".monitor-state"
 TOKENS_DIR_NAME = "tokens"
 LOCK_POLL_S = 0.05
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -58,15 +58,6 @@ class TokenInvalid(TokenStoreError):
 
 class TokenBusy(TokenStoreError):
     """Another process held the token file's lock for longer than we would wait."""
-
-
-def default_state_dir(config_path: str | os.PathLike[str]) -> Path:
-    """``<config dir>/.monitor-state``: monitor's own files live beside the config.
-
-    Anchored at the config file, like the default database, so a service
-    started from ``/`` and a shell in the project use the same token files.
-    """
-    return Path(config_path).expanduser().resolve().parent / STATE_DIR_NAME
 
 
 def token_file_path(settings: OAuthRefreshCheck, context: CheckContext) -> Path:

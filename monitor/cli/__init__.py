@@ -8,7 +8,6 @@ escaped like everything else printed.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import threading
@@ -77,7 +76,9 @@ def entry() -> None:
         if code is not None:
             echo(str(code), err=True)
         code = 0 if code is None else EXIT_FAILED
-    logging.shutdown()
+    logging = sys.modules.get("logging")  # imported only if something logged or could have
+    if logging is not None:
+        logging.shutdown()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

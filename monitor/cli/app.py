@@ -7,17 +7,15 @@ config and opening the database happen lazily, once, through ``App``.
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
 from monitor import __version__
-from monitor.escape import for_terminal
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -27,23 +25,45 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# Commands that may be answered by the running service (monitor/cli/remote.py).
+# Such an answer logs nothing, and setting logging up (importing it) is a
+# tenth of what the answer may cost, so for these it waits until the command
+# loads the config or opens the database itself.
+ANSWERED_BY_SERVICE = frozenset({"why", "timeline", "status"})
+
+
 class App:
     """Per-invocation state: the config path given, and what was loaded from it."""
 
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(
+        self, config_path: str | None, *, log_level: str = "warning", log_format: str = "plain"
+    ) -> None:
         self.config_path = config_path
+        self.log_level = log_level
+        self.log_format = log_format
+        self._logging = False
         self._store: Store | None = None
+
+    def start_logging(self) -> None:
+        """Log to stderr as ``--log-level`` and ``--log-format`` say (once)."""
+        if not self._logging:
+            from monitor.logs import configure
+
+            self._logging = True
+            configure(self.log_level, self.log_format)
 
     @cached_property
     def config(self) -> Config:
         from monitor.config import load_config
 
+        self.start_logging()
         return load_config(self.config_path)
 
     def store(self) -> Store:
         if self._store is None:
             from monitor.store import open_store
 
+            self.start_logging()
             self._store = open_store(self.config.database_url)
         return self._store
 
@@ -52,43 +72,133 @@ class App:
             self._store.close()
 
 
-# Command name -> "module:attribute". Commands are imported only when run
-# (or listed by --help), so ``monitor why`` never pays for httpx, APScheduler
-# or matplotlib: start-up time is part of answering quickly.
-COMMANDS: dict[str, str] = {
-    "run": "monitor.cli.run:run",
-    "status": "monitor.cli.run:status",
-    "probes": "monitor.cli.probes:probes",
-    "poll": "monitor.cli.poll:poll",
-    "sources": "monitor.cli.sources:sources",
-    "incidents": "monitor.cli.upstream:incidents",
-    "maintenances": "monitor.cli.upstream:maintenances",
-    "check": "monitor.cli.checks:check",
-    "results": "monitor.cli.checks:results",
-    "import": "monitor.cli.importer:import_command",
-    "prune": "monitor.cli.prune:prune_command",
-    "token": "monitor.cli.token:token",
-    "db": "monitor.cli.db:db",
-    "why": "monitor.cli.why:why",
-    "timeline": "monitor.cli.why:timeline",
-    "report": "monitor.cli.report:report",
-    "chart": "monitor.cli.chart:chart",
-    "notify": "monitor.cli.notify:notify",
+class Entry(NamedTuple):
+    """Where a command lives ("module:attribute"), and its one line for the command list."""
+
+    target: str
+    short_help: str
+
+
+# Command name -> where it lives and what ``monitor --help`` says of it. Commands
+# are imported only when run, so ``monitor why`` never pays for httpx,
+# APScheduler or matplotlib, and listing them imports none at all: start-up
+# time is part of answering quickly. Each short help is the command's own
+# (``get_short_help_str``); tests/test_cli_startup.py fails when they drift.
+COMMANDS: dict[str, Entry] = {
+    "run": Entry(
+        "monitor.cli.run:run",
+        "Keep every source polled and every check run on its interval, until stopped.",
+    ),
+    "status": Entry(
+        "monitor.cli.run:status",
+        "Is a service running for this database and probe, and what is failing now?",
+    ),
+    "probes": Entry(
+        "monitor.cli.probes:probes",
+        "Every probe writing into this database: is its service running, and what does it run?",
+    ),
+    "poll": Entry(
+        "monitor.cli.poll:poll",
+        "Poll the named status sources (default: all enabled) once and record what changed.",
+    ),
+    "sources": Entry(
+        "monitor.cli.sources:sources",
+        "Show each configured source: last poll, its outcome, and component health.",
+    ),
+    "incidents": Entry(
+        "monitor.cli.upstream:incidents", "List recorded upstream incidents, newest first."
+    ),
+    "maintenances": Entry(
+        "monitor.cli.upstream:maintenances", "List recorded maintenance windows, newest first."
+    ),
+    "check": Entry(
+        "monitor.cli.checks:check",
+        "Run the named checks (default: all enabled) once now, concurrently, and record them.",
+    ),
+    "results": Entry("monitor.cli.checks:results", "List recorded check runs, newest first."),
+    "import": Entry(
+        "monitor.cli.importer:import_command",
+        "Import failures your own tools logged (FILE, or - for stdin) to line up with incidents.",
+    ),
+    "prune": Entry(
+        "monitor.cli.prune:prune_command",
+        "Fold old check runs into hourly rollups and delete them, now.",
+    ),
+    "token": Entry(
+        "monitor.cli.token:token",
+        "Manage monitor's own OAuth refresh tokens (for oauth_refresh checks).",
+    ),
+    "db": Entry("monitor.cli.db:db", "Database maintenance commands."),
+    "notify": Entry(
+        "monitor.cli.notify:notify",
+        "Notifications when the answer changes: try the channels, list them.",
+    ),
+    "why": Entry(
+        "monitor.cli.why:why",
+        "Explain failures at a moment: upstream, local, network, or not enough evidence.",
+    ),
+    "timeline": Entry(
+        "monitor.cli.why:timeline",
+        "Local failure windows and upstream windows merged in time order.",
+    ),
+    "report": Entry(
+        "monitor.cli.report:report",
+        "Declared versus seen: how well each status page told the truth.",
+    ),
+    "chart": Entry(
+        "monitor.cli.chart:chart",
+        "Draw uptime, upstream-vs-checks and latency charts, and an index.html to open.",
+    ),
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and listed without importing any."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
-            module_name, attribute = COMMANDS[cmd_name].split(":")
+            module_name, attribute = COMMANDS[cmd_name].target.split(":")
             command = getattr(importlib.import_module(module_name), attribute)
             self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list as click writes it, from ``COMMANDS``: nothing is imported."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, shorten(self._short_help(name, limit), limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def _short_help(self, name: str, limit: int) -> str:
+        if name in COMMANDS:
+            return COMMANDS[name].short_help
+        return self.commands[name].get_short_help_str(limit)  # added in code, already loaded
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, but "did you mean" looks among every command, loaded or not."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            raise click.exceptions.NoSuchCommand(
+                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
+
+def shorten(text: str, limit: int) -> str:
+    """A short help cut to ``limit`` characters as click cuts it (``...`` at a word boundary)."""
+    if len(text) <= limit:
+        return text
+    if limit < len("..."):
+        return "..."
+    import textwrap
+
+    return textwrap.shorten(text, limit, placeholder="...", break_on_hyphens=False)
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
@@ -108,60 +218,36 @@ class LazyGroup(click.Group):
     show_default=True,
     help="How much to log to stderr.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["plain", "json"]),
+    default="plain",
+    show_default=True,
+    help="Log lines for people (plain; no time of its own under systemd's journal) "
+    "or machines (JSON lines).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str) -> None:
     """Is it me, or is it them? Record vendor status pages and explain failures.
 
     \b
     Examples:
-      monitor poll                 poll every configured status page once
-      monitor sources              last poll and component health per source
+      monitor run                  keep polling and checking (the service)
+      monitor why                  is it me or them, right now?
+      monitor why --at "2h ago"    ... or at a moment
+      monitor import tool.log      line your own tool's failures up too
+      monitor status               is the service up, and what fails now
       monitor incidents --since '7d ago'
       monitor incidents --source github --json
     """
-    handler = logging.StreamHandler()  # stderr
-    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=log_level.upper(), handlers=[handler])
-    # httpx logs every request URL at INFO; a URL can carry a token.
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    app = App(config_path)
+    app = App(config_path, log_level=log_level, log_format=log_format)
+    if ctx.invoked_subcommand not in ANSWERED_BY_SERVICE:
+        app.start_logging()
     ctx.obj = app
     ctx.call_on_close(app.close)
 
 
 pass_app = click.make_pass_decorator(App)
-
-
-class EscapingFormatter(logging.Formatter):
-    """Log lines with the outside text in them escaped, like everything else printed.
-
-    The service logs poll errors and check details; a vendor's newline in
-    one must not forge a log line, nor its ESC reach the terminal. A
-    traceback, added after the line, keeps its own line breaks, each of its
-    lines escaped and scrubbed: an exception's message is outside text too.
-    """
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        return for_terminal(super().formatMessage(record))
-
-    def formatException(self, ei: Any) -> str:
-        return _escaped_lines(super().formatException(ei))
-
-    def formatStack(self, stack_info: str) -> str:
-        return _escaped_lines(super().formatStack(stack_info))
-
-
-def _escaped_lines(text: str) -> str:
-    """Each line scrubbed and escaped, its indentation kept (a traceback's shape)."""
-    from monitor.redact import redact_text
-
-    lines = []
-    for line in text.splitlines():
-        body = line.lstrip(" ")
-        indent = line[: len(line) - len(body)]
-        lines.append(indent + for_terminal(redact_text(body, limit=len(body) + 64)))
-    return "\n".join(lines)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.remote import ask_service
 from monitor.cli.render import echo_output
 from monitor.times import parse_duration
 
@@ -59,6 +60,11 @@ def run(app: App, once: bool, grace: str) -> None:
     raise click.exceptions.Exit(status)
 
 
+# The service says whether anything fails in a header (monitor/service/api/routes.py).
+FAILING_HEADER = "monitor-failing"
+FAILING = {"true": True, "false": False}
+
+
 @click.command("status")
 @json_option
 @pass_app
@@ -68,16 +74,21 @@ def status(app: App, as_json: bool) -> None:
     When several probes write into the database, each check's last run is
     shown per probe (`check api @ laptop`) and the other probes' services
     are listed (`monitor probes` tells more). Exit status 1 when something
-    is failing now.
+    is failing now. The running service answers when there is one.
 
     \b
     Examples:
       monitor status
       monitor status --json
     """
-    from monitor.views.status import status_output
+    reply = ask_service(app.config_path, "/api/status", {"format": "json" if as_json else "text"})
+    failing = FAILING.get(reply.headers.get(FAILING_HEADER, "")) if reply else None
+    if reply is not None and failing is not None:
+        text = reply.text
+    else:
+        from monitor.views.status import status_output
 
-    text, failing = status_output(app.store(), app.config, datetime.now(UTC), as_json=as_json)
+        text, failing = status_output(app.store(), app.config, datetime.now(UTC), as_json=as_json)
     echo_output(text)
     if failing and not as_json:
         raise click.exceptions.Exit(1)

@@ -1,8 +1,10 @@
 """``monitor why`` and ``monitor timeline``: is it me or is it them, with the evidence.
 
-Kept light on purpose: a user asks this in the middle of an outage, so the
-command loads the config, the store and the pure correlator, nothing else
-(no HTTP client, no scheduler, no plotting).
+Kept light on purpose: a user asks this in the middle of an outage. The
+options are read here first (a typo never waits for anything), then the
+running service is asked (``monitor.cli.remote``); only when it cannot
+answer does the command load the config, the store and the pure
+correlator, and nothing else (no scheduler, no plotting).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from datetime import UTC, datetime
 import click
 
 from monitor.cli.app import App, json_option, pass_app, usage_errors
+from monitor.cli.remote import ask_service
 from monitor.cli.render import echo_output
+from monitor.times import isoformat_z, local_zone_name
 from monitor.views.params import bounds_param, time_param, window_param, zone_param
-from monitor.views.why import WhyQuestion, timeline_output, why_output
 
 TZ_HELP = (
     "Zone for times typed without an offset and for local times shown. Default: this machine's."
@@ -64,6 +67,9 @@ def why(
     each saw is evidence too: a call failing on one machine while another
     makes it fine is that machine's trouble; failing on every one, it is not.
 
+    When `monitor run` serves this database and probe, it gives the answer
+    (the same one, sooner); otherwise the database is read here.
+
     \b
     Examples:
       monitor why --at "2026-04-14 10:00" --tz UTC
@@ -73,12 +79,22 @@ def why(
     """
     with usage_errors():
         tz = zone_param(tz_name)
-        question = WhyQuestion(
-            at=time_param(at_text, "--at", now=datetime.now(UTC), tz=tz),
-            window=window_param(window_text),
-            probe=probe,
-        )
-        echo_output(why_output(app.store(), app.config, question, tz=tz, as_json=as_json))
+        at = time_param(at_text, "--at", now=datetime.now(UTC), tz=tz)
+        window = window_param(window_text)
+    answer = _ask(
+        app,
+        "/api/why",
+        {"at": isoformat_z(at), "window": window_text, "probe": probe},
+        tz_name=tz_name,
+        as_json=as_json,
+    )
+    if answer is None:
+        from monitor.views.why import WhyQuestion, why_output
+
+        question = WhyQuestion(at=at, window=window, probe=probe)
+        with usage_errors():
+            answer = why_output(app.store(), app.config, question, tz=tz, as_json=as_json)
+    echo_output(answer)
 
 
 @click.command("timeline")
@@ -105,6 +121,36 @@ def timeline(
     with usage_errors():
         tz = zone_param(tz_name)
         lo, hi = bounds_param(since, until, tz, now=datetime.now(UTC))
-        echo_output(
-            timeline_output(app.store(), app.config, lo, hi, probe=probe, tz=tz, as_json=as_json)
-        )
+    answer = _ask(
+        app,
+        "/api/timeline",
+        {"since": isoformat_z(lo), "until": isoformat_z(hi), "probe": probe},
+        tz_name=tz_name,
+        as_json=as_json,
+    )
+    if answer is None:
+        from monitor.views.why import timeline_output
+
+        with usage_errors():
+            answer = timeline_output(
+                app.store(), app.config, lo, hi, probe=probe, tz=tz, as_json=as_json
+            )
+    echo_output(answer)
+
+
+def _ask(
+    app: App, path: str, params: dict[str, str | None], *, tz_name: str | None, as_json: bool
+) -> str | None:
+    """The service's answer, or None to work it out here.
+
+    Times go as the instants read here, so "2h ago" means the same moment
+    to both. Local times in the text are shown in this process's zone: the
+    service is told its name, and when it has none (a POSIX rule in $TZ)
+    the text is not asked for. JSON holds UTC only.
+    """
+    zone_name = tz_name or local_zone_name()
+    if zone_name is None and not as_json:
+        return None
+    fmt = "json" if as_json else "text"
+    reply = ask_service(app.config_path, path, {**params, "tz": zone_name, "format": fmt})
+    return None if reply is None else reply.text

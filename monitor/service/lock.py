@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config
+from monitor.configfile import lock_path_for
 from monitor.errors import MonitorError
+from monitor.service.discovery import READ_LIMIT, advert_line, parse_lock
+from monitor.service.discovery import holder as holder
 from monitor.store.files import open_private, private_dir
 from monitor.store.heartbeats import LEASE, Lease
 from monitor.times import as_utc, format_duration
@@ -74,7 +74,8 @@ class InstanceLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _holder_line(os.pread(fd, 4096, 0)) or "unknown process"
+            text = os.pread(fd, READ_LIMIT, 0).decode(errors="replace")
+            holder = parse_lock(text).holder or "unknown process"
             os.close(fd)
             raise AlreadyRunning(
                 f"another monitor run already serves this database for probe "
@@ -91,9 +92,9 @@ class InstanceLock:
 
     def advertise(self, url: str) -> None:
         """Add a second line ``api URL`` (the service's local API) under the holder's line."""
-        first = _holder_line(os.pread(self.fd, 4096, 0))
+        first = parse_lock(os.pread(self.fd, READ_LIMIT, 0).decode(errors="replace")).holder
         os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"{first}\napi {url}\n".encode(), 0)
+        os.pwrite(self.fd, f"{first}\n{advert_line(url)}\n".encode(), 0)
 
     def release(self) -> None:
         os.close(self.fd)  # closing drops the flock
@@ -101,30 +102,4 @@ class InstanceLock:
 
 def lock_path(config: Config) -> Path:
     """Beside a SQLite file; in the state folder for a server database."""
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        database = Path(url.database)
-        return database.with_name(f"{database.name}.{config.probe}.lock")
-    return default_state_dir(config.path) / f"run.{config.probe}.lock"
-
-
-def holder(path: os.PathLike[str] | str) -> tuple[bool, str | None]:
-    """Whether the lock is held by a live process, and what it says about it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False, None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True, _holder_line(os.pread(fd, 4096, 0))
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False, None
-    finally:
-        os.close(fd)
-
-
-def _holder_line(content: bytes) -> str:
-    """The lock file's first line, who holds it; the ``api`` line under it is not about that."""
-    return content.decode(errors="replace").strip().split("\n", 1)[0].strip()
+    return lock_path_for(config.database_url, config.probe, config.path)

@@ -1,11 +1,9 @@
-"""What every job of the service runs with, and how it tells a change of state."""
+"""What every job of the service runs with."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import httpx
@@ -13,37 +11,15 @@ import httpx
 from monitor.checks.context import CheckContext
 from monitor.checks.tokenstore import default_state_dir
 from monitor.config import Config
+from monitor.service.states import Clock as Clock
+from monitor.service.states import StateLog
+from monitor.service.states import utcnow as utcnow
 from monitor.service.tally import Tally
 from monitor.store import Store
 
 if TYPE_CHECKING:
     from monitor.correlate.verdict import Verdict
     from monitor.notify.notifier import Notifier
-
-log = logging.getLogger("monitor.service")
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class StateLog:
-    """A line per failure and one on recovery; silence while all is well.
-
-    ``ok`` to ``not_modified`` is not news: only leaving a failure is.
-    """
-
-    failing: dict[str, bool] = field(default_factory=dict)
-
-    def report(self, what: str, ok: bool, state: str, detail: str) -> None:
-        was_failing = self.failing.get(what, False)
-        self.failing[what] = not ok
-        if not ok:
-            log.warning("[service.job] %s %s: %s", what, state, detail)
-        elif was_failing:
-            log.warning("[service.job] %s recovered: %s", what, state)
 
 
 @dataclass
@@ -65,6 +41,10 @@ class Runtime:
     answered_at: datetime | None = None
     # What the jobs did since start (``tally.py``), read by the metrics.
     tally: Tally = field(default_factory=Tally)
+
+    def __post_init__(self) -> None:
+        # How long something failed is told on the service's own clock.
+        self.states.clock = self.clock
 
     def check_context(self) -> CheckContext:
         return CheckContext(

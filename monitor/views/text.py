@@ -9,7 +9,6 @@ HTTP API sends them; neither escapes again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,8 @@ LINE_LIMIT = 2000
 
 def json_text(value: Any) -> str:
     """``value`` as JSON: exact strings, with nothing in them a terminal would obey."""
+    import json  # here, not at the top: a command answered by the service never needs it
+
     return for_terminal_json(json.dumps(value, indent=2, ensure_ascii=False))
 
 

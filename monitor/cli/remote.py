@@ -1,0 +1,173 @@
+"""Asking the running service instead of reading the database: the same answer, sooner.
+
+When ``monitor run`` serves this config's database and probe, it has the
+database open, the models imported and its caches warm; a new ``monitor
+why`` process has none of that. So a command that can be answered by the
+service's HTTP API (``/api/why``, ``/api/status``, ``/api/timeline``) asks
+it first, and reads the database itself whenever the service cannot answer
+for certain: no service, no API, a refused or slow connection, a service
+running another config (its ``Monitor-Config-Digest`` differs), or any
+answer but 200 or 400. The service answers with the very bytes the command
+would print (both render with ``monitor.views``), so where the answer came
+from never shows.
+
+Everything here is light, because it runs before the command knows whether
+it needs the heavy parts: ``tomllib`` and the lock file for finding the
+service (``monitor.configfile``, ``monitor.service.discovery``), and one
+GET over a plain socket to ask it. Not ``http.client``: it imports
+``email`` and ``ssl`` for what a loopback GET to our own server never
+needs, some 40 ms of a command that should take 150. The server is ours
+and always says ``Content-Length``; anything else it might send is not
+read as an answer (the command reads the database instead).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Mapping
+from socket import SOCK_STREAM
+from typing import NamedTuple
+from urllib.parse import SplitResult, urlencode, urlsplit
+
+import click
+
+from monitor.configfile import glance
+from monitor.digest import DIGEST_HEADER
+from monitor.service.discovery import read_lock
+
+# Connecting is loopback work: a service that does not accept at once is not there.
+CONNECT_TIMEOUT_S = 0.5
+# Answering reads the database; past this the service is stuck, and reading
+# it here is the quicker way to an answer.
+ANSWER_TIMEOUT_S = 5.0
+# An answer is a page of text; a timeline over months, a few megabytes.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+
+class Reply(NamedTuple):
+    """The service's answer: the text to print, and the headers that came with it."""
+
+    text: str
+    headers: Mapping[str, str]  # names in lower case
+
+
+class Response(NamedTuple):
+    """An HTTP answer read whole. (NamedTuples here: a dataclass costs a
+    millisecond or two to make, at every start.)"""
+
+    status: int
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+
+
+class ServiceUsageError(click.UsageError):
+    """The service read a parameter and refused it (its 400): the command's own usage error."""
+
+
+def ask_service(
+    config_path: str | None, path: str, params: Mapping[str, str | None]
+) -> Reply | None:
+    """The service's answer to ``GET path?params``; None to answer here.
+
+    ``params`` left None are not sent. A 400 raises ``ServiceUsageError``
+    with the service's words, which are the command's own (``ParamError.usage``);
+    a 400 without them is answered here, where the command finds its own.
+    """
+    seen = glance(config_path)
+    if seen is None:
+        return None
+    lock = read_lock(seen.lock_path)
+    if lock.api is None:
+        return None
+    try:
+        address = urlsplit(lock.api)
+    except ValueError:  # "http://[::1" and the like
+        return None
+    if address.scheme != "http" or not address.hostname:
+        return None
+    target = f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
+    headers = {"Accept": "text/plain, application/json"}
+    if seen.token:
+        headers["Authorization"] = f"Bearer {seen.token}"
+    try:
+        response = get(address, target, headers)
+    except (OSError, ValueError):  # refused, reset, timed out; a port that is not a number
+        return None
+    if response is None or response.headers.get(DIGEST_HEADER.lower()) != seen.digest:
+        return None  # not an answer, or another config's service: not this question's
+    refusal = _refusal(response.body) if response.status == 400 else None
+    if refusal is not None:
+        raise ServiceUsageError(refusal)
+    if response.status != 200:
+        return None
+    try:
+        text = response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return Reply(text.removesuffix("\n"), response.headers)
+
+
+def get(address: SplitResult, target: str, headers: Mapping[str, str]) -> Response | None:
+    """One ``GET target`` to ``http://HOST:PORT``; None for anything but a whole answer.
+
+    OSError when the connection fails or the answer takes longer than
+    ``ANSWER_TIMEOUT_S`` in all.
+    """
+    lines = [f"GET {target} HTTP/1.1", f"Host: {address.netloc}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if any(c in line for line in lines for c in "\r\n\0"):
+        return None  # a value that would forge a header line (a token with a newline)
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+    deadline = time.monotonic() + ANSWER_TIMEOUT_S
+    received = bytearray()
+    # The service advertises an IP address (monitor/service/api/address.py), so
+    # the first address is the one; given as bytes, it is not IDNA-encoded
+    # (which would import that codec, for nothing).
+    host = (address.hostname or "").encode("ascii")
+    family, kind, proto, _, where = socket.getaddrinfo(host, address.port or 80, 0, SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as connection:
+        connection.settimeout(CONNECT_TIMEOUT_S)
+        connection.connect(where)
+        connection.sendall(request)
+        while len(received) <= MAX_ANSWER_BYTES:
+            connection.settimeout(max(deadline - time.monotonic(), 0.001))
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return parse_response(bytes(received))
+
+
+def parse_response(data: bytes) -> Response | None:
+    """An HTTP/1.x answer read to its end: status, headers, and a body as long as it says."""
+    head, separator, body = data.partition(b"\r\n\r\n")
+    if not separator:
+        return None
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    version, _, rest = status_line.partition(" ")
+    code = rest[:3]
+    if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+        return None
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            return None
+        headers[name.lower()] = value.strip()
+    length = headers.get("content-length", "")
+    if "transfer-encoding" in headers or not length.isdigit() or int(length) != len(body):
+        return None
+    return Response(int(code), headers, body)
+
+
+def _refusal(body: bytes) -> str | None:
+    """The ``error`` of a 400's JSON body, or None when it has none."""
+    import json
+
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    error = document.get("error") if isinstance(document, dict) else None
+    return error if isinstance(error, str) and error else None

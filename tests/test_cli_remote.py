@@ -1,0 +1,201 @@
+"""monitor.cli.remote against real HTTP servers on 127.0.0.1: when to take an answer, when not.
+
+The lock file is held here as ``monitor run`` holds it (an flock, two
+lines), pointing at a loopback server that answers as told: the service's
+own answers are tested end to end in tests/test_cli_service.py.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import remote
+from monitor.cli.remote import ServiceUsageError, ask_service, parse_response
+from monitor.configfile import glance
+from monitor.digest import DIGEST_HEADER, config_digest
+from monitor.service.discovery import advert_line
+from tests.loopback import LoopbackServer
+
+WHY = "/api/why"
+TOKEN_CONFIG = '[monitor]\nprobe = "laptop"\n[http]\ntoken = "${REMOTE_TEST_TOKEN}"\n'
+QUESTION = {"at": "2026-04-14T10:00:00Z", "format": "text", "probe": None}
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text('[monitor]\nprobe = "laptop"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def lock(config: Path) -> Iterator[int]:
+    """This config's lock, held; write the api line with ``advertise``."""
+    seen = glance(config)
+    assert seen is not None
+    fd = os.open(seen.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.pwrite(fd, b"pid 1 on test\n", 0)
+    yield fd
+    os.close(fd)
+
+
+def advertise(fd: int, url: str) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid 1 on test\n{advert_line(url)}\n".encode(), 0)
+
+
+def answer(
+    server: LoopbackServer,
+    config: Path,
+    body: bytes,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer ``WHY`` with ``body``, as a service running this config would."""
+    digest = {DIGEST_HEADER: config_digest(config)}
+    server.route(WHY, body, status=status, etag=False, headers={**digest, **(headers or {})})
+
+
+def test_it_takes_the_services_answer_when_its_config_is_this_one(server, config, lock):
+    advertise(lock, server.url)
+    answer(server, config, "verdict: upstream ✓\n".encode(), headers={"Monitor-Failing": "false"})
+
+    reply = ask_service(str(config), WHY, QUESTION)
+
+    assert reply is not None
+    assert reply.text == "verdict: upstream ✓"  # the final newline is the printer's
+    assert reply.headers["monitor-failing"] == "false"
+    path, headers = server.requests[-1]
+    assert path == WHY
+    assert "Authorization" not in headers  # no token configured, none sent
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (500, b'{"error": "internal error"}\n', {}),
+        (503, b"{}\n", {}),
+        (401, b'{"error": "this API needs Authorization: Bearer <token>"}\n', {}),
+        (404, b'{"error": "not found"}\n', {}),
+        (400, b"not json\n", {}),  # a 400 without the command's words: ask the database
+        (200, b"\xff\xfe not utf-8\n", {}),
+    ],
+    ids=["500", "503", "401", "404", "400-unreadable", "200-not-utf8"],
+)
+def test_it_answers_here_when_the_service_does_not_answer_plainly(
+    server, config, lock, status, body, headers
+):
+    advertise(lock, server.url)
+    answer(server, config, body, status=status, headers=headers)
+    assert ask_service(str(config), WHY, QUESTION) is None
+
+
+def test_it_answers_here_when_the_service_runs_another_config(server, config, lock):
+    advertise(lock, server.url)
+    server.route(WHY, b"answer\n", etag=False, headers={DIGEST_HEADER: "0" * 64})
+    assert ask_service(str(config), WHY, QUESTION) is None
+    server.route(WHY, b"answer\n", etag=False)  # no digest at all
+    assert ask_service(str(config), WHY, QUESTION) is None
+
+
+def test_it_shows_a_refused_parameter_as_the_commands_usage_error(server, config, lock):
+    advertise(lock, server.url)
+    message = "Invalid value for '--probe': no probe 'x' in this database (probes here: laptop)"
+    answer(server, config, json.dumps({"error": message}).encode() + b"\n", status=400)
+
+    with pytest.raises(ServiceUsageError) as refused:
+        ask_service(str(config), WHY, QUESTION)
+
+    assert refused.value.format_message() == message
+    assert refused.value.exit_code == 2
+
+
+def test_it_sends_the_token_the_environment_holds(server, config, lock, monkeypatch):
+    config.write_text(TOKEN_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("REMOTE_TEST_TOKEN", "s3cret-token")
+    advertise(lock, server.url)
+    answer(server, config, b"ok\n")
+
+    assert ask_service(str(config), WHY, QUESTION) is not None
+    assert server.requests[-1][1]["Authorization"] == "Bearer s3cret-token"
+
+
+def test_it_never_sends_a_token_that_would_forge_a_header(server, config, lock, monkeypatch):
+    config.write_text(TOKEN_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("REMOTE_TEST_TOKEN", "s3cret\r\nX-Forged: yes")
+    advertise(lock, server.url)
+    answer(server, config, b"ok\n")
+
+    assert ask_service(str(config), WHY, QUESTION) is None
+    assert server.requests == []
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_it_answers_here_when_nothing_listens_where_the_lock_says(config, lock):
+    advertise(lock, f"http://127.0.0.1:{closed_port()}")
+    assert ask_service(str(config), WHY, QUESTION) is None
+
+
+def test_it_answers_here_when_the_service_is_too_slow(server, config, lock, monkeypatch):
+    monkeypatch.setattr(remote, "ANSWER_TIMEOUT_S", 0.2)
+    advertise(lock, server.url)
+    server.route(WHY, b"late\n", etag=False, delay=2.0)
+    assert ask_service(str(config), WHY, QUESTION) is None
+
+
+@pytest.mark.parametrize(
+    "line", ["", "ftp://127.0.0.1:21", "http://", "http://127.0.0.1:notaport", "http://[::1"]
+)
+def test_it_answers_here_when_the_lock_names_no_usable_address(config, lock, line):
+    os.ftruncate(lock, 0)
+    os.pwrite(lock, f"pid 1 on test\napi {line}\n".encode(), 0)
+    assert ask_service(str(config), WHY, QUESTION) is None
+
+
+def test_it_answers_here_without_a_running_service(server, config):
+    seen = glance(config)
+    assert seen is not None
+    seen.lock_path.write_text(f"pid 1 on test\n{advert_line(server.url)}\n")  # a stale lock
+    answer(server, config, b"stale\n")
+    assert ask_service(str(config), WHY, QUESTION) is None
+    assert server.requests == []
+
+
+def test_it_answers_here_when_the_config_cannot_be_read(tmp_path):
+    assert ask_service(str(tmp_path / "missing.toml"), WHY, QUESTION) is None
+
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (HEAD + b"Content-Length: 3\r\n\r\nabc", (200, b"abc")),
+        (b"HTTP/1.0 400 Bad\r\nContent-Length: 0\r\n\r\n", (400, b"")),
+        (HEAD + b"Content-Length: 5\r\n\r\nabc", None),  # cut short
+        (HEAD + b"\r\nabc", None),  # no length: cannot tell it is whole
+        (HEAD + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", None),
+        (HEAD + b"Content-Length: 3\r\n folded\r\n\r\nabc", None),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", None),
+        (b"HTTP/1.1 2xx OK\r\nContent-Length: 0\r\n\r\n", None),
+        (b"", None),
+    ],
+)
+def test_it_reads_only_a_whole_plain_http_answer(data, expected):
+    parsed = parse_response(data)
+    assert (None if parsed is None else (parsed.status, parsed.body)) == expected
