@@ -183,7 +183,7 @@ def test_the_verdict_for_now_and_the_service_itself(service):
         service.heartbeat.last_beat.timestamp()
     )
     assert value(samples, "monitor_start_time_seconds") == service.heartbeat.started_at.timestamp()
-    assert LATER <= service.heartbeat.started_at
+    assert service.heartbeat.started_at >= LATER
     assert value(samples, "process_resident_memory_bytes")
     build = [k for k in samples if k[0] == "monitor_build_info"]
     assert len(build) == 1
