@@ -238,13 +238,14 @@ def test_the_service_says_each_change_once_and_the_recovery_at_the_end(
     assert "Verdict: upstream, high confidence; probe laptop" in them
     assert "Next step: " in them
     assert sent[2]["message"].startswith(
-        f"Recovered after 30 min: It is them: claude declared incident '{TITLE}', from 15:10 UTC "
+        f"Recovered after 30 min: upstream, claude declared incident '{TITLE}', from 15:10 UTC "
         "to 15:40 UTC."
     )
 
     # on = ["upstream"], min_confidence = "high": not told of the undeclared (medium)
-    # answer, told of the declared one, and of its end.
-    assert [(r.kind, r.decided_at) for r in phone] == [("problem", at(22)), ("recovered", at(42))]
+    # answer, told of the declared one as soon as it is seen (failing has held since
+    # 15:12), and of its end.
+    assert [(r.kind, r.decided_at) for r in phone] == [("problem", at(20)), ("recovered", at(42))]
     assert [m["title"] for m in posted(server, "/")] == [sent[1]["title"], sent[2]["title"]]
 
     # The broken receiver: three attempts each, recorded as not delivered; the rest went on.
