@@ -14,7 +14,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from monitor.configtypes import Duration, Name, Section
 
@@ -48,7 +48,18 @@ def _apprise_url(value: str) -> str:
     return value
 
 
-AppriseUrl = Annotated[str, AfterValidator(_apprise_url)]
+def _a_string(value: object) -> object:
+    # Said here, not by the generic "expected a string, got ..." that quotes the
+    # value: a URL written as a list or table still holds its secret.
+    if not isinstance(value, str):
+        kind = {list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+        raise ValueError(
+            f'expected an Apprise URL as a string ("ntfy://ntfy.sh/my-topic"), got {kind}'
+        )
+    return value
+
+
+AppriseUrl = Annotated[str, BeforeValidator(_a_string), AfterValidator(_apprise_url)]
 
 
 class NotifySettings(Section):
