@@ -28,7 +28,9 @@ from monitor.notify.deliver import (
     deliver,
 )
 from monitor.notify.message import Message, notify_test_message
+from monitor.notify.notifier import resumed
 from monitor.notify.settings import NotifySettings
+from monitor.notify.tracker import QUIET, Answer
 from monitor.store import Store
 from monitor.store.notifications import (
     NotificationRecord,
@@ -37,8 +39,6 @@ from monitor.store.notifications import (
     recent_notifications,
     record_notification,
 )
-from monitor.notify.notifier import resumed
-from monitor.notify.tracker import QUIET, Answer
 from tests.loopback import LoopbackServer, wait_until
 
 SECRET = "hk-T0K3N-9f8e7d6c5b4a"

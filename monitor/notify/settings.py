@@ -52,7 +52,8 @@ def _a_string(value: object) -> object:
     # Said here, not by the generic "expected a string, got ..." that quotes the
     # value: a URL written as a list or table still holds its secret.
     if not isinstance(value, str):
-        kind = {list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+        kind = "an array" if isinstance(value, list) else "a table"
+        kind = kind if isinstance(value, list | dict) else type(value).__name__
         raise ValueError(
             f'expected an Apprise URL as a string ("ntfy://ntfy.sh/my-topic"), got {kind}'
         )
