@@ -66,9 +66,10 @@ AppriseUrl = Annotated[str, BeforeValidator(_a_string), AfterValidator(_apprise_
 class NotifySettings(Section):
     """One ``[[notify]]``: a channel, the answers it is told, and how long an answer must hold.
 
-    ``on`` lists the verdicts worth a message (default: all); a channel told
-    of a failure is always told when it is over. ``min_confidence`` leaves
-    out weaker answers. ``hold`` is how long a new answer must stand before
+    ``on`` lists the verdicts worth a message (default: all) and
+    ``min_confidence`` leaves out weaker answers; both choose what starts a
+    conversation, never what ends it: a channel told of a failure is told of
+    every change away from it, and when it is over. ``hold`` is how long a new answer must stand before
     it is sent: an answer that flips back sooner sends nothing.
     """
 
