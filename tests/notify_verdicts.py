@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from monitor.correlate.pages import Page
 from monitor.correlate.rules import Confidence
 from monitor.correlate.verdict import Verdict
 from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow
@@ -56,10 +57,17 @@ def verdict(
     explained_by: tuple[UpstreamWindow, ...] = (),
     summary: str | None = None,
     next_step: str = "Wait.",
+    ongoing: tuple[LocalWindow, ...] | None = None,
+    unread: tuple[Page, ...] = (),
 ) -> Verdict:
-    """A verdict at ``at``: a failure one has a check failing since 15:33 unless told otherwise."""
+    """A verdict at ``at``: a failure one has a check failing since 15:33 unless told otherwise.
+
+    ``ongoing`` (what ``explain`` judges still failing) defaults to the open windows;
+    tests/test_correlate_rules.py holds ``explain``'s own judgement.
+    """
     quiet = kind in ("healthy", "no_data")
     windows = local if local is not None else (() if quiet else (failing(minutes(33)),))
+    going_on = ongoing if ongoing is not None else tuple(w for w in windows if w.end is None)
     return Verdict(
         at=at,
         lo=at - timedelta(minutes=30),
@@ -73,4 +81,6 @@ def verdict(
         upstream=explained_by,
         coverage=Coverage(watching=kind != "no_data", runs=10),
         explained_by=explained_by,
+        unread=unread,
+        ongoing=going_on,
     )

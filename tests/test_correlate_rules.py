@@ -1336,3 +1336,26 @@ def test_it_is_not_sure_of_anything_from_one_failed_call():
     )
     assert found is not None
     assert found.confidence == "medium"
+
+
+def test_explain_says_which_failures_go_on_at_the_moment_for_the_notifications():
+    """``Verdict.ongoing``: the notifications ask it what fails now, not re-derive it."""
+    still = series(REACH, FAIL)  # failing from 11:40, still at 12:00
+    mended = series(AUTHED, FAIL, MEND)  # passed again at 12:10: failing at 12:00
+    fixed = series(OAUTH, t(11, 10), t(11, 30))  # passed again at 11:30
+    broken = series(check("broken"), LO, None, "misconfigured")  # never ran at all
+    recent = seen(t(11, 50), "server_error")  # within the lag (15 min) of 12:00
+    old = seen(t(11, 20), "server_error", target="console.anthropic.com")
+
+    verdict = explain(evidence(still, mended, fixed, broken, observed=(recent, old)))
+
+    going_on = {(w.kind, w.name) for w in verdict.ongoing}
+    assert going_on == {
+        ("check", "api-reachable"),
+        ("check", "api-authenticated"),
+        ("observed", "api.anthropic.com"),
+    }
+    assert verdict.ongoing == tuple(w for w in verdict.local if (w.kind, w.name) in going_on)
+
+    over = explain(evidence(series(REACH, FAIL, t(11, 50)), broken))
+    assert over.ongoing == ()

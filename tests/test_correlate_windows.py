@@ -171,6 +171,14 @@ def test_it_keeps_the_last_failing_detail_not_a_skipped_runs():
     assert window.detail == "HTTP 500"
 
 
+def test_it_marks_a_window_a_skipped_run_ended_as_stopped_not_passed():
+    stopped, mended = check_windows(
+        series(run(t(10)), skipped(t(10, 1)), run(t(10, 2)), passed(t(10, 3)))
+    )
+    assert (stopped.end, stopped.stopped) == (t(10, 1), True)
+    assert (mended.end, mended.stopped) == (t(10, 3), False)
+
+
 def test_it_breaks_class_frequency_ties_alphabetically():
     (window,) = check_windows(
         series(run(t(10), failure_class="timeout"), run(t(10, 1), failure_class="server_error"))

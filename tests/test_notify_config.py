@@ -59,6 +59,11 @@ def test_the_shipped_config_documents_notify_without_enabling_it() -> None:
             "got 'soon'",
         ),
         ('url = "ntfy://x"\n', "notify[0].name: required key is missing"),
+        (
+            'name = "team"\nurl = ["json://hooks.example.com/T0K3N-SECRET"]\n',
+            'notify[0] ("team").url: expected an Apprise URL as a string '
+            '("ntfy://ntfy.sh/my-topic"), got an array',
+        ),
         ('name = "team"\n', 'notify[0] ("team").url: required key is missing'),
         (
             'name = "team"\nurl = "ntfy://x"\nchannel = "ops"\n',

@@ -21,9 +21,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from monitor.cli import main
-from monitor.notify.deliver import DeliveryWorker, Outgoing, deliver
+from monitor.notify.deliver import (
+    STOPPED_SENDING,
+    DeliveryWorker,
+    Outgoing,
+    deliver,
+)
 from monitor.notify.message import Message, notify_test_message
+from monitor.notify.notifier import resumed
 from monitor.notify.settings import NotifySettings
+from monitor.notify.tracker import QUIET, Answer
 from monitor.store import Store
 from monitor.store.notifications import (
     NotificationRecord,
@@ -32,7 +39,7 @@ from monitor.store.notifications import (
     recent_notifications,
     record_notification,
 )
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, wait_until
 
 SECRET = "hk-T0K3N-9f8e7d6c5b4a"
 NOW = datetime(2026, 5, 1, 15, 42, tzinfo=UTC)
@@ -197,12 +204,14 @@ def test_the_worker_records_every_message_sent_or_not_and_logs_failures_masked(
     assert worker.stop(timedelta(seconds=5)) == 0
 
     rows = recent_notifications(store, probe="laptop")
-    assert [(r.channel, r.kind, r.delivered, r.attempts) for r in reversed(rows)] == [
+    # Each channel in order; the channels side by side.
+    by_channel = [(r.channel, r.kind, r.delivered, r.attempts) for r in reversed(rows)]
+    assert [r for r in by_channel if r[0] == "good"] == [
         ("good", "problem", True, 1),
-        ("down", "problem", False, 3),
         ("good", "recovered", True, 1),
     ]
-    assert rows[0].sent_at == NOW
+    assert [r for r in by_channel if r[0] == "down"] == [("down", "problem", False, 3)]
+    assert {r.sent_at for r in rows if r.delivered} == {NOW}
     assert notification_counts(store) == {("good", True): 2, ("down", False): 1}
     assert (worker.stats.delivered, worker.stats.failed) == (2, 1)
     # Apprise's own lines never reach the service's log (pytest attaches to its
@@ -225,9 +234,12 @@ def test_what_is_queued_at_a_stop_is_recorded_as_not_sent(store: Store) -> None:
     assert (row.delivered, row.error) == (False, "not sent: the service stopped first")
 
 
-def record(channel: str, kind: str, answer: str, at: datetime) -> NotificationRecord:
+def record(
+    channel: str, kind: str, answer: str, at: datetime, error: str | None = None
+) -> NotificationRecord:
+    sent = None if error else at
     return NotificationRecord(
-        "laptop", channel, kind, "upstream", "high", answer, at, at, None, 1, None, "t", "b"
+        "laptop", channel, kind, "upstream", "high", answer, at, at, sent, 1, error, "t", "b"
     )
 
 
@@ -246,6 +258,88 @@ def test_the_last_announced_answer_per_channel_leaves_tests_and_other_probes_out
         "a": ("changed", '["network", []]'),
         "b": ("recovered", '["healthy", []]'),
     }
+
+
+def test_only_a_delivered_message_counts_as_told_after_a_restart(store: Store) -> None:
+    record_notification(store, record("a", "problem", '["upstream", []]', NOW))
+    record_notification(store, record("a", "changed", '["local", []]', NOW, "HTTP 500"))
+    record_notification(store, record("a", "recovered", '["healthy", []]', NOW, "not sent: x"))
+    record_notification(store, record("b", "problem", '["local", []]', NOW, "not sent: x"))
+
+    last = last_announced(store, "laptop")
+
+    # "a" heard the problem only; "b" heard nothing: both are told again what goes on.
+    assert {k: (v.kind, v.answer) for k, v in last.items()} == {
+        "a": ("problem", '["upstream", []]')
+    }
+
+
+def test_a_message_the_service_stopped_before_sending_is_not_told_after_a_restart(
+    store: Store,
+) -> None:
+    channel = NotifySettings(name="team", url="json://127.0.0.1:9/x")
+    worker = DeliveryWorker(store, clock=lambda: NOW, wait=Waits())  # the stop comes first
+    worker.submit(Outgoing(channel, message(), "laptop", Answer("local").key(), NOW, NOW))
+
+    assert worker.stop(timedelta(seconds=0)) == 1
+    assert resumed(last_announced(store, "laptop").get("team")).told == QUIET
+
+
+def test_a_slow_receiver_holds_up_no_other_channel(server: LoopbackServer, store: Store) -> None:
+    server.route("/slow", b"{}", delay=30)  # answers after 30 s (or when the server stops)
+    server.route("/fast", b"{}")
+    base = server.url.replace("http://", "json://")
+    slow = NotifySettings(name="slow", url=base + "/slow")
+    fast = NotifySettings(name="fast", url=base + "/fast")
+    worker = DeliveryWorker(
+        store, clock=lambda: NOW, wait=Waits(), backoff=(), deadline=timedelta(seconds=1)
+    )
+    worker.start()
+
+    worker.submit(outgoing(slow))
+    assert wait_until(lambda: any(path == "/slow" for path, _ in server.requests))
+    worker.submit(outgoing(fast))
+
+    # The fast channel is told while the slow one is still waiting for its answer.
+    assert wait_until(lambda: notification_counts(store).get(("fast", True)) == 1, timeout=0.9)
+    assert ("slow", False) not in notification_counts(store)
+    assert worker.idle(10)
+    [row] = recent_notifications(store, channel="slow")
+    assert (row.delivered, row.error) == (False, "no answer within 1 s")
+    worker.stop(timedelta(seconds=1))
+
+
+def test_a_message_in_flight_at_a_stop_is_recorded_once_as_not_known_sent(
+    server: LoopbackServer, store: Store
+) -> None:
+    server.route("/slow", b"{}", delay=30)
+    channel = NotifySettings(name="slow", url=server.url.replace("http://", "json://") + "/slow")
+    worker = DeliveryWorker(store, clock=lambda: NOW, wait=Waits(), backoff=())
+    worker.start()
+    worker.submit(outgoing(channel))
+    worker.submit(outgoing(channel, "recovered"))
+    assert wait_until(lambda: any(path == "/slow" for path, _ in server.requests))
+
+    assert worker.stop(timedelta(seconds=0.2)) == 2
+
+    rows = list(reversed(recent_notifications(store, channel="slow")))
+    assert [(r.kind, r.delivered, r.error) for r in rows] == [
+        ("problem", False, STOPPED_SENDING),
+        ("recovered", False, "not sent: the service stopped first"),
+    ]
+    # The attempt ends by itself (Apprise's read timeout) and is not recorded again.
+    assert not wait_until(lambda: len(recent_notifications(store)) > 2, timeout=6)
+
+
+def test_a_receivers_error_is_stored_escaped() -> None:
+    def hostile(_url: str, _message: Message) -> str:
+        return "HTTP 400: \u202egnp.exe\x1b[2J\nVerdict: local"
+
+    delivery = deliver("json://127.0.0.1/x", message(), send=hostile, wait=Waits(), backoff=())
+
+    assert delivery.error is not None
+    assert not any(c in delivery.error for c in "\u202e\x1b\n")
+    assert "\\u202e" in delivery.error
 
 
 def replace_probe(row: NotificationRecord) -> NotificationRecord:

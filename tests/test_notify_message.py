@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from monitor.notify.message import compose, duration_text, headline_of
+from monitor.correlate.pages import Page
+from monitor.notify.message import compose, duration_text, headline
 from monitor.notify.tracker import QUIET, Announcement, Answer, Declared
 from tests.notify_verdicts import failing, incident, minutes, verdict
 
@@ -14,7 +16,7 @@ def announce(kind: str, answer_verdict: object, **extra: object) -> Announcement
     return Announcement(
         kind=kind,  # type: ignore[arg-type]
         verdict=v,  # type: ignore[arg-type]
-        answer=Answer.of(v) if kind != "recovered" else QUIET,  # type: ignore[arg-type]
+        answer=Answer.of(v, "laptop") if kind != "recovered" else QUIET,  # type: ignore[arg-type]
         previous=extra.pop("previous", QUIET),  # type: ignore[arg-type]
         seen_since=extra.pop("seen_since", minutes(33)),  # type: ignore[arg-type]
         episode_start=minutes(33),
@@ -71,25 +73,73 @@ def test_it_is_you_carries_the_verdicts_summary_and_next_step() -> None:
 
 def test_a_recovery_says_how_long_and_what_it_was() -> None:
     quiet = verdict("healthy", minutes(82), summary="Nothing failed here (10 check runs passed).")
-    previous = Answer("upstream", (Declared("claude", "incident", "Claude.ai down"),))
+    previous = Answer("upstream", (Declared("claude", "incident", "u", False, "Claude.ai down"),))
 
     message = compose(
         announce(
             "recovered",
             quiet,
             previous=previous,
-            seen_since=minutes(80),
+            seen_since=minutes(82),
             duration=timedelta(minutes=47),
+            recovered_at=minutes(80),
         ),
         "laptop",
     )
 
     assert message.title == "Recovered after 47 min (laptop)"
     assert message.body.splitlines()[0] == (
-        "Recovered after 47 min: It is them: claude declared incident 'Claude.ai down', from "
+        "Recovered after 47 min: upstream, claude declared incident 'Claude.ai down', from "
         "15:33 UTC to 16:20 UTC. Now: Nothing failed here (10 check runs passed)."
     )
     assert message.notify_type == "success"
+
+
+def test_a_recovery_not_in_view_is_not_timed() -> None:
+    quiet = verdict("healthy", minutes(300), summary="Nothing failed here.")
+
+    message = compose(
+        announce("recovered", quiet, previous=Answer("local"), seen_since=minutes(300)), "laptop"
+    )
+
+    assert message.title == "Recovered (laptop)"
+    assert message.body.splitlines()[0] == (
+        "Recovered: local (this side), failing from 15:33 UTC; when it ended is not in view, "
+        "over by 20:00 UTC. Now: Nothing failed here."
+    )
+
+
+def test_a_check_that_stopped_running_is_not_said_to_pass() -> None:
+    over = verdict("local", minutes(52), local=(failing(minutes(33), end=minutes(50)),))
+
+    message = compose(
+        announce(
+            "recovered",
+            over,
+            previous=Answer("local"),
+            seen_since=minutes(50),
+            duration=timedelta(minutes=17),
+            recovered_at=minutes(50),
+            stopped=("api-reachable",),
+        ),
+        "laptop",
+    )
+
+    assert message.title == "Failing checks stopped running (laptop)"
+    assert "nothing fails here any more" not in message.body
+    assert "api-reachable stopped running" in message.body
+    assert "not seen to pass" in message.body
+
+
+def test_failures_seen_here_are_this_probes_own() -> None:
+    other = replace(failing(minutes(12)), probe="ci-runner")
+    mine = replace(failing(minutes(33)), probe="laptop")
+    you = verdict("local", minutes(40), local=(other, mine), summary="Your key is rejected.")
+
+    message = compose(announce("problem", you), "laptop")
+
+    assert "Failures seen here since 15:33 UTC." in message.body
+    assert "15:12" not in message.body
 
 
 def test_outside_text_cannot_forge_a_line_or_reach_a_terminal_raw() -> None:
@@ -106,11 +156,41 @@ def test_outside_text_cannot_forge_a_line_or_reach_a_terminal_raw() -> None:
     assert len(message.body) < 3000
 
 
-def test_headlines_and_durations() -> None:
-    assert headline_of(Answer("upstream")) == "Probably them: not declared (yet)"
-    assert headline_of(Answer("network")).startswith("Network")
-    two = Answer("upstream", (Declared("a", "incident", "X"), Declared("b", "maintenance", "Y")))
-    assert headline_of(two) == "It is them: a declared incident 'X' (+1 more)"
+def test_headlines_claim_no_more_than_the_confidence_and_the_pages_read() -> None:
+    at = minutes(45)
+    low = verdict("upstream", at, confidence="low", explained_by=(incident(),))
+    unread = Page("claude", polled=False)
+
+    def title(v: object) -> str:
+        return headline(Answer.of(v, "laptop"), v)  # type: ignore[arg-type]
+
+    assert title(low) == "Probably them: claude declared incident 'Claude.ai down'"
+    assert title(replace(low, confidence="medium")).startswith("It is them: ")
+    assert title(verdict("upstream", at)) == "Probably them: not declared (yet)"
+    assert title(verdict("upstream", at, unread=(unread,))) == (
+        "Probably them: nothing declared, but the status page is unreadable"
+    )
+    assert title(verdict("local", at)) == "It is you"
+    assert title(verdict("local", at, confidence="low")) == "Probably you"
+    assert title(verdict("network", at)).startswith("Network")
+    assert title(verdict("inconclusive", at, explained_by=(incident(),))) == (
+        "Unclear: claude declared incident 'Claude.ai down', but that may not be all that fails here"
+    )
+    resolved = replace(incident(), end=minutes(44), declared_end=minutes(44))
+    assert title(verdict("upstream", at, explained_by=(resolved,))) == (
+        "It is them: claude declared incident 'Claude.ai down', now marked resolved"
+    )
+    two = Answer(
+        "upstream",
+        (
+            Declared("a", "incident", "1", False, "X"),
+            Declared("b", "maintenance", "2", False, "Y"),
+        ),
+    )
+    assert headline(two, verdict("upstream", at)) == "It is them: a declared incident 'X' (+1 more)"
+
+
+def test_durations() -> None:
     assert [
         duration_text(timedelta(seconds=s)) for s in (10, 2820, 7500, 3 * 86400 + 4 * 3600)
     ] == [

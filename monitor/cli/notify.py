@@ -47,7 +47,7 @@ def test_command(app: App, name: str | None) -> None:
       monitor notify test pager
     """
     from monitor.notify.channels import masked
-    from monitor.notify.deliver import deliver
+    from monitor.notify.deliver import SEND_DEADLINE, apprise_send, bounded, deliver
     from monitor.notify.message import notify_test_message
     from monitor.store.notifications import TEST_KIND, NotificationRecord, record_notification
 
@@ -58,7 +58,8 @@ def test_command(app: App, name: str | None) -> None:
     for channel in channels:
         now = datetime.now(UTC)
         message = notify_test_message(channel.name, config.probe, now)
-        delivery = deliver(channel.url, message, wait=lambda _: True, backoff=())
+        send = bounded(apprise_send, SEND_DEADLINE)
+        delivery = deliver(channel.url, message, send=send, wait=lambda _: True, backoff=())
         record_notification(
             store,
             NotificationRecord(

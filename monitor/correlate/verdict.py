@@ -57,6 +57,10 @@ class Verdict:
     # The declared windows the verdict rests on (the first of ``upstream``; the
     # rest are context): "whose fault, which incident" for the notifications.
     explained_by: tuple[UpstreamWindow, ...] = ()
+    # The failures still going on at ``at``, as the verdict judges them: usable
+    # check windows not ended by then, imported bursts not over (beyond the lag).
+    # Not part of any output: the notifications ask "what fails now?" of it.
+    ongoing: tuple[LocalWindow, ...] = ()
 
 
 def explain(evidence: Evidence) -> Verdict:
@@ -93,6 +97,7 @@ def explain(evidence: Evidence) -> Verdict:
         unread=tuple(unread),
         probes=views if len(views) > 1 else (),
         explained_by=chosen.upstream,
+        ongoing=_ongoing(evidence),
     )
 
 
@@ -119,15 +124,11 @@ def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
             if key not in newest or window.start > newest[key].start:
                 newest[key] = window
     over = {key for key, last in newest.items() if last.end is not None and last.end <= evidence.at}
-    # Imported failures say nothing of recovering: a burst whose last failure lies
-    # well before the moment (beyond the lag) is over by then.
-    stale = evidence.at - evidence.tolerance.lag
 
     def ended(window: LocalWindow) -> bool:
         if window.kind == "check":
             return (window.name, window.probe) in over
-        until = window.failing_until
-        return until is not None and until < stale
+        return _burst_over(window, evidence)
 
     live = [w for w in usable if not ended(w)]
     fixed = [
@@ -136,6 +137,27 @@ def _fixed_since(evidence: Evidence) -> list[LocalWindow]:
         if ended(w) and (w.kind == "observed" or not any(w.meets(other) for other in live))
     ]
     return fixed if live else []
+
+
+def _burst_over(window: LocalWindow, evidence: Evidence) -> bool:
+    """Imported failures say nothing of recovering: a burst whose last failure lies
+    well before the moment (beyond the lag) is over by then."""
+    until = window.failing_until
+    return until is not None and until < evidence.at - evidence.tolerance.lag
+
+
+def _ongoing(evidence: Evidence) -> tuple[LocalWindow, ...]:
+    """The usable failures going on at the moment asked: a check's window begun by
+    then and not ended by then, an imported burst begun by then and not over."""
+    unusable = evidence.unusable()
+    at = evidence.at
+    return tuple(
+        w
+        for w in evidence.local
+        if w not in unusable
+        and w.start <= at
+        and ((w.end is None or w.end > at) if w.kind == "check" else not _burst_over(w, evidence))
+    )
 
 
 def _fixed(window: LocalWindow) -> str:

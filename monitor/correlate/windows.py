@@ -130,6 +130,9 @@ class LocalWindow:
     detail: str = ""
     last_failure: datetime | None = None
     began: datetime | None = None  # imported: when this run of sparse failures began
+    # A check's window ended by a skipped run, not a pass: the check stopped
+    # running (its credentials file gone, say), which says nothing of recovery.
+    stopped: bool = False
     # Set when the evidence holds more than one probe: texts then say where.
     several_probes: bool = False
 
@@ -293,7 +296,7 @@ class _Streak:
             self.statuses[run.http_status] += 1
         self.detail = run.detail
 
-    def window(self, series: Series, end: datetime | None) -> LocalWindow:
+    def window(self, series: Series, end: datetime | None, *, stopped: bool = False) -> LocalWindow:
         check = series.check
         return LocalWindow(
             kind="check",
@@ -312,6 +315,7 @@ class _Streak:
             http_statuses=tuple(sorted(self.statuses)),
             detail=self.detail,
             last_failure=self.last or self.start,
+            stopped=stopped,
         )
 
 
@@ -346,7 +350,7 @@ def check_windows(series: Series) -> list[LocalWindow]:
                 streak = _Streak(run.started_at)
             streak.add(run)
         elif streak is not None:
-            windows.append(streak.window(series, run.started_at))
+            windows.append(streak.window(series, run.started_at, stopped=run.skipped))
             streak = None
     if streak is not None:
         windows.append(streak.window(series, series.recovered_at))

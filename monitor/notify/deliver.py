@@ -1,11 +1,17 @@
-"""Delivery: a worker thread sends each message with Apprise, retries, and records the outcome.
+"""Delivery: a worker thread per channel sends each message with Apprise, retries, and records it.
 
 Sending is outside the check path: the answer job only puts a message on a
-bounded queue and goes on; a slow or dead receiver delays nothing else. Each
-message gets ``ATTEMPTS`` tries with growing pauses between them; the
-outcome (sent, or failed with the last error, masked and scrubbed) is
-recorded in the database and a failure is logged, never raised. The pauses
-go through ``wait``, which a stopping service interrupts and tests replace.
+bounded queue and goes on. Each channel has its own queue and thread, so a
+slow or dead receiver delays no other channel, and each attempt has a
+deadline (``SEND_DEADLINE``): Apprise's HTTP services bound connecting and
+reading (4 s each by default, the ``cto``/``rto`` URL arguments), but not
+every service does, so the attempt runs in a helper thread the worker waits
+for at most that long. Each message gets ``ATTEMPTS`` tries with growing
+pauses between them; the outcome (sent, or failed with the last error,
+masked, scrubbed and escaped) is recorded in the database and a failure is
+logged, never raised. On a stop, what is queued gets the grace period;
+what is left, queued or in flight, is recorded as not sent. The pauses go
+through ``wait``, which a stopping service interrupts and tests replace.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.envvars import MissingVariable
+from monitor.escape import for_terminal
 from monitor.notify.channels import expand_url, load_apprise, masked, scrub, url_secrets
 from monitor.notify.message import Message
 from monitor.notify.settings import NotifySettings
@@ -29,8 +36,10 @@ log = logging.getLogger("monitor.notify")
 
 # Pauses between the attempts: three attempts in all, over about half a minute.
 BACKOFF: tuple[timedelta, ...] = (timedelta(seconds=5), timedelta(seconds=20))
-QUEUE_SIZE = 100
+QUEUE_SIZE = 100  # per channel
+SEND_DEADLINE = timedelta(seconds=30)  # one attempt, whatever the service
 STOPPED_FIRST = "not sent: the service stopped first"
+STOPPED_SENDING = "not known to be sent: the service stopped while it was being sent"
 
 # Send one message to one URL: None when delivered, else why not.
 Send = Callable[[str, Message], str | None]
@@ -55,6 +64,32 @@ def apprise_send(url: str, message: Message) -> str | None:
         return None
     said = [line for line in captured.getvalue().splitlines() if line.strip()]
     return said[-1] if said else "the service did not accept the message"
+
+
+def bounded(send: Send, deadline: timedelta) -> Send:
+    """``send`` with a deadline: an attempt still going on after it counts as failed.
+
+    The attempt runs in a daemon thread left to end by itself (a thread cannot
+    be killed); the worker goes on to its next try or message.
+    """
+
+    def attempt(url: str, message: Message) -> str | None:
+        outcome: list[str | None] = []
+
+        def run() -> None:
+            try:
+                outcome.append(send(url, message))
+            except Exception as exc:  # a plugin's bug must not end the worker
+                outcome.append(f"{type(exc).__name__}: {exc}")
+
+        helper = threading.Thread(target=run, name="monitor-notify-send", daemon=True)
+        helper.start()
+        helper.join(deadline.total_seconds())
+        if helper.is_alive() or not outcome:
+            return f"no answer within {deadline.total_seconds():g} s"
+        return outcome[0]
+
+    return attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +127,8 @@ def deliver(
             return Delivery(True, attempts)
         if pause is None or wait(pause.total_seconds()):
             break
-    return Delivery(False, attempts, scrub(error or "", filled, secrets))
+    # The receiver's words are outside text: no secret, no control character.
+    return Delivery(False, attempts, for_terminal(scrub(error or "", filled, secrets)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +154,11 @@ class DeliveryStats:
 
 
 class DeliveryWorker:
-    """One thread sending queued messages in order; ``submit`` never blocks the caller."""
+    """The channels' workers, one thread each, started on a channel's first message.
+
+    ``submit`` never blocks the caller; ``stop`` gives every channel the same
+    grace period at once.
+    """
 
     def __init__(
         self,
@@ -130,95 +170,78 @@ class DeliveryWorker:
         backoff: Sequence[timedelta] = BACKOFF,
         env: Mapping[str, str] | None = None,
         maxsize: int = QUEUE_SIZE,
+        deadline: timedelta = SEND_DEADLINE,
     ) -> None:
         self.store = store
         self.clock = clock
-        self.send = send
+        self.send = bounded(send, deadline)
         self.backoff = tuple(backoff)
         self.env = env
+        self.maxsize = maxsize
         self.stopping = threading.Event()  # no more pauses: the service is stopping
-        self.halted = threading.Event()  # take nothing more from the queue
+        self.halted = threading.Event()  # take nothing more from the queues
         self.wait: Wait = wait or self.stopping.wait
-        self.queue: queue.Queue[Outgoing] = queue.Queue(maxsize=maxsize)
         self.stats = DeliveryStats()
+        self.channels: dict[str, ChannelWorker] = {}
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="monitor-notify", daemon=True)
+        self._started = False
 
     def start(self) -> None:
-        self._thread.start()
+        """Let the channels' threads run (each starts with its channel's first message)."""
+        with self._lock:
+            self._started = True
+            workers = list(self.channels.values())
+        for worker in workers:
+            worker.start()
 
     def submit(self, item: Outgoing) -> bool:
-        """Queue a message; False (recorded as not sent) when the queue is full."""
+        """Queue a message on its channel; False (recorded as not sent) when that queue is full."""
+        with self._lock:
+            worker = self.channels.get(item.channel.name)
+            if worker is None:
+                worker = self.channels[item.channel.name] = ChannelWorker(self, item.channel.name)
+                if self._started and not self.stopping.is_set():
+                    worker.start()
         try:
-            self.queue.put_nowait(item)
+            worker.queue.put_nowait(item)
         except queue.Full:
             with self._lock:
                 self.stats.dropped += 1
-            self._record(item, Delivery(False, 0, "not sent: too many messages waiting"))
+            self.record(item, Delivery(False, 0, "not sent: too many messages waiting"))
             return False
         return True
 
     def idle(self, timeout: float) -> bool:
         """Wait until every queued message is delivered or given up (tests, ``stop``)."""
         deadline = time.monotonic() + timeout
-        with self.queue.all_tasks_done:
-            while self.queue.unfinished_tasks:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.queue.all_tasks_done.wait(left)
-        return True
+        with self._lock:
+            workers = list(self.channels.values())
+        return all(w.idle(max(0.0, deadline - time.monotonic())) for w in workers)
 
     def stop(self, grace: timedelta) -> int:
         """Send what is queued (no more pauses) for up to ``grace``; record the rest as not sent.
 
-        Returns how many messages were not sent.
+        Returns how many messages were not sent (queued, or cut off in flight).
         """
         self.stopping.set()
-        finished = not self._thread.is_alive() or self.idle(grace.total_seconds())
+        with self._lock:
+            workers = list(self.channels.values())
+        self.idle(grace.total_seconds())
         self.halted.set()
-        left = 0
-        while True:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                break
-            self._record(item, Delivery(False, 0, STOPPED_FIRST))
-            self.queue.task_done()
-            left += 1
-        if self._thread.is_alive():
-            self._thread.join(timeout=1 if finished else 0)
-        return left
+        return sum(worker.abandon() for worker in workers)
 
     def process(self, item: Outgoing) -> Delivery:
-        """Send one message with its retries and record how it went (the worker's one step)."""
-        delivery = deliver(
+        """Send one message with its retries (no record: the channel's worker records it)."""
+        return deliver(
             item.channel.url,
             item.message,
             send=self.send,
-            wait=self.wait,
+            wait=lambda seconds: self.wait(seconds),
             backoff=self.backoff,
             env=self.env,
         )
-        self._record(item, delivery)
-        return delivery
 
-    def _run(self) -> None:
-        while not self.halted.is_set():
-            try:
-                item = self.queue.get(timeout=0.1)
-            except queue.Empty:
-                if self.stopping.is_set():
-                    return
-                continue
-            try:
-                self.process(item)
-            except Exception:  # the database away: logged, and the worker goes on
-                log.exception("[notify.deliver] could not record a notification")
-            finally:
-                self.queue.task_done()
-
-    def _record(self, item: Outgoing, delivery: Delivery) -> None:
+    def record(self, item: Outgoing, delivery: Delivery) -> None:
         name = item.channel.name
         with self._lock:
             if delivery.delivered:
@@ -254,3 +277,69 @@ class DeliveryWorker:
                 body=item.message.body,
             ),
         )
+
+
+class ChannelWorker:
+    """One channel's queue and thread: its messages in order, each recorded exactly once."""
+
+    def __init__(self, owner: DeliveryWorker, name: str) -> None:
+        self.owner = owner
+        self.queue: queue.Queue[Outgoing] = queue.Queue(maxsize=owner.maxsize)
+        self.thread = threading.Thread(target=self._run, name=f"monitor-notify-{name}", daemon=True)
+        self._lock = threading.Lock()
+        self._current: Outgoing | None = None  # in flight, not yet recorded
+
+    def start(self) -> None:
+        if not self.thread.is_alive() and self.thread.ident is None:
+            self.thread.start()
+
+    def idle(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.queue.all_tasks_done:
+            while self.queue.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.queue.all_tasks_done.wait(left)
+        return True
+
+    def abandon(self) -> int:
+        """After the grace period: record what is left as not sent; how many."""
+        left = 0
+        with self._lock:
+            current, self._current = self._current, None
+        if current is not None:
+            self.owner.record(current, Delivery(False, 0, STOPPED_SENDING))
+            left += 1
+        while True:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            self.owner.record(item, Delivery(False, 0, STOPPED_FIRST))
+            self.queue.task_done()
+            left += 1
+        return left
+
+    def _run(self) -> None:
+        owner = self.owner
+        while not owner.halted.is_set():
+            try:
+                item = self.queue.get(timeout=0.1)
+            except queue.Empty:
+                if owner.stopping.is_set():
+                    return
+                continue
+            with self._lock:
+                self._current = item
+            try:
+                delivery = owner.process(item)
+                with self._lock:
+                    mine = self._current is item  # else ``abandon`` recorded it
+                    self._current = None
+                if mine:
+                    owner.record(item, delivery)
+            except Exception:  # the database away: logged, and the worker goes on
+                log.exception("[notify.deliver] could not record a notification")
+            finally:
+                self.queue.task_done()

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from monitor.correlate.verdict import Verdict
 from monitor.escape import for_terminal
-from monitor.notify.tracker import Announcement, Answer
+from monitor.notify.tracker import Announcement, Answer, Declared, failing_here
 
 TITLE_LIMIT = 200
 TEXT_LIMIT = 600
@@ -56,14 +56,14 @@ def compose(announcement: Announcement, probe: str) -> Message:
     verdict = announcement.verdict
     if announcement.kind == "recovered":
         return _recovered(announcement, probe)
-    headline = headline_of(announcement.answer)
-    failing = _failing_since(verdict)
+    title = headline(announcement.answer, verdict)
+    failing = _failing_since(verdict, probe)
     since = f"failures seen here since {_clock(failing)}" if failing else ""
     if announcement.answer.declared and verdict.explained_by:
         # "It is them: claude declared incident 'X' (since 15:40 UTC); failures seen here
         # since 15:33 UTC."
         lead = verdict.explained_by[0]
-        declared = f"{headline} (since {_clock(lead.declared_start or lead.start)})"
+        declared = f"{title} (since {_clock(lead.declared_start or lead.start)})"
         lines = [f"{declared}; {since}." if since else f"{declared}.", safe(verdict.summary)]
     else:
         summary = safe(verdict.summary)
@@ -73,30 +73,60 @@ def compose(announcement: Announcement, probe: str) -> Message:
     lines.append(_footer(verdict, probe))
     return Message(
         kind=announcement.kind,
-        title=_title(headline, probe),
+        title=_title(title, probe),
         body="\n".join(lines),
         verdict=verdict.verdict,
         confidence=verdict.confidence,
     )
 
 
-def headline_of(answer: Answer) -> str:
-    """The answer in a few words: "It is them: claude declared 'Claude.ai down'", "It is you"."""
+def headline(answer: Answer, verdict: Verdict) -> str:
+    """The answer in a few words, claiming no more than the verdict's confidence.
+
+    "It is them: claude declared incident 'Claude.ai down'" at medium or high
+    confidence, "Probably them: ..." at low; "not declared (yet)" only when
+    the status pages were read and declared nothing.
+    """
+    sure = verdict.confidence != "low"
+    lead = answer.declared[0] if answer.declared else None
     if answer.verdict == "upstream":
-        if not answer.declared:
-            return "Probably them: not declared (yet)"
-        lead = answer.declared[0]
-        what = "maintenance" if lead.kind == "maintenance" else lead.kind
-        more = f" (+{len(answer.declared) - 1} more)" if len(answer.declared) > 1 else ""
-        return (
-            f"It is them: {safe(lead.source, NAME_LIMIT)} declared {what} "
-            f"'{safe(lead.title, NAME_LIMIT)}'{more}"
-        )
+        them = "It is them" if sure else "Probably them"
+        if lead is not None:
+            return f"{them}: {_declared(answer, lead)}"
+        if verdict.unread:
+            return "Probably them: nothing declared, but the status page is unreadable"
+        return "Probably them: not declared (yet)"
+    if answer.verdict == "inconclusive" and lead is not None:
+        return f"Unclear: {_declared(answer, lead)}, but that may not be all that fails here"
     return {
-        "local": "It is you",
-        "network": "Network: the path from here is failing",
+        "local": "It is you" if sure else "Probably you",
+        "network": "Network: the path from here is failing"
+        if sure
+        else "Probably the network: the path from here",
         "inconclusive": "Unclear: the evidence points both ways or nowhere",
     }.get(answer.verdict, "Nothing wrong")
+
+
+def described(answer: Answer) -> str:
+    """What a channel was told, without its confidence (not stored): for a recovery."""
+    lead = answer.declared[0] if answer.declared else None
+    if lead is None:
+        return {
+            "upstream": "upstream, not declared",
+            "local": "local (this side)",
+            "network": "network",
+        }.get(answer.verdict, answer.verdict)
+    return f"{answer.verdict}, {_declared(answer, lead)}"
+
+
+def _declared(answer: Answer, lead: Declared) -> str:
+    """ "claude declared incident 'X' (+1 more)", and "now resolved" once it is."""
+    more = f" (+{len(answer.declared) - 1} more)" if len(answer.declared) > 1 else ""
+    resolved = ", now marked resolved" if lead.resolved else ""
+    return (
+        f"{safe(lead.source, NAME_LIMIT)} declared {lead.kind} "
+        f"'{safe(lead.title, NAME_LIMIT)}'{resolved}{more}"
+    )
 
 
 def notify_test_message(channel: str, probe: str, now: datetime) -> Message:
@@ -128,18 +158,39 @@ def duration_text(value: timedelta) -> str:
 
 def _recovered(announcement: Announcement, probe: str) -> Message:
     verdict = announcement.verdict
-    took = duration_text(announcement.duration or timedelta(0))
-    was = headline_of(announcement.previous)
-    now = safe(verdict.summary) if verdict.verdict == "healthy" else "nothing fails here any more."
+    was = described(announcement.previous)
+    began = _clock(announcement.episode_start)
+    if announcement.duration is not None and announcement.recovered_at is not None:
+        took = duration_text(announcement.duration)
+        span = f"from {began} to {_clock(announcement.recovered_at)}"
+    else:
+        took = None
+        over_by = _clock(announcement.seen_since)
+        span = f"failing from {began}; when it ended is not in view, over by {over_by}"
+    if announcement.stopped:
+        names = ", ".join(safe(name, NAME_LIMIT) for name in announcement.stopped)
+        now = (
+            f"{names} stopped running (skipped, e.g. its credentials are gone), so it was not "
+            "seen to pass; nothing else fails here."
+        )
+        heading = "Failing checks stopped running"
+        step = "Next step: find out why the check no longer runs; its failure may go on."
+    else:
+        now = (
+            safe(verdict.summary)
+            if verdict.verdict == "healthy"
+            else "nothing fails here any more."
+        )
+        heading = f"Recovered after {took}" if took else "Recovered"
+        step = "Next step: none; retry what failed if your tools have not yet."
     lines = [
-        f"Recovered after {took}: {was}, from {_clock(announcement.episode_start)} to "
-        f"{_clock(announcement.seen_since)}. Now: {now}",
-        "Next step: none; retry what failed if your tools have not yet.",
+        f"{heading}: {was}, {span}. Now: {now}",
+        step,
         _footer(verdict, probe, over=verdict.verdict != "healthy"),
     ]
     return Message(
         kind="recovered",
-        title=_title(f"Recovered after {took}", probe),
+        title=_title(heading, probe),
         body="\n".join(lines),
         verdict=verdict.verdict,
         confidence=verdict.confidence,
@@ -159,11 +210,9 @@ def _footer(verdict: Verdict, probe: str, *, over: bool = False) -> str:
     )
 
 
-def _failing_since(verdict: Verdict) -> datetime | None:
-    """When the failures still going on began (all failures, if none goes on)."""
-    going_on = [w.start for w in verdict.local if w.end is None]
-    starts = going_on or [w.start for w in verdict.local]
-    return min(starts, default=None)
+def _failing_since(verdict: Verdict, probe: str) -> datetime | None:
+    """When the failures going on here began."""
+    return min((w.start for w in failing_here(verdict, probe)), default=None)
 
 
 def _links(verdict: Verdict) -> list[str]:

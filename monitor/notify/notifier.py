@@ -63,7 +63,9 @@ class Notifier:
         }
         sent = []
         for channel in channels:
-            done = step(self.states[channel.name], rule_of(channel), verdict, verdict.at)
+            done = step(
+                self.states[channel.name], rule_of(channel), verdict, verdict.at, self.probe
+            )
             self.states[channel.name] = done.state
             announcement = done.announcement
             if announcement is None:

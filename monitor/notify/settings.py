@@ -14,7 +14,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from monitor.configtypes import Duration, Name, Section
 
@@ -48,15 +48,28 @@ def _apprise_url(value: str) -> str:
     return value
 
 
-AppriseUrl = Annotated[str, AfterValidator(_apprise_url)]
+def _a_string(value: object) -> object:
+    # Said here, not by the generic "expected a string, got ..." that quotes the
+    # value: a URL written as a list or table still holds its secret.
+    if not isinstance(value, str):
+        kind = "an array" if isinstance(value, list) else "a table"
+        kind = kind if isinstance(value, list | dict) else type(value).__name__
+        raise ValueError(
+            f'expected an Apprise URL as a string ("ntfy://ntfy.sh/my-topic"), got {kind}'
+        )
+    return value
+
+
+AppriseUrl = Annotated[str, BeforeValidator(_a_string), AfterValidator(_apprise_url)]
 
 
 class NotifySettings(Section):
     """One ``[[notify]]``: a channel, the answers it is told, and how long an answer must hold.
 
-    ``on`` lists the verdicts worth a message (default: all); a channel told
-    of a failure is always told when it is over. ``min_confidence`` leaves
-    out weaker answers. ``hold`` is how long a new answer must stand before
+    ``on`` lists the verdicts worth a message (default: all) and
+    ``min_confidence`` leaves out weaker answers; both choose what starts a
+    conversation, never what ends it: a channel told of a failure is told of
+    every change away from it, and when it is over. ``hold`` is how long a new answer must stand before
     it is sent: an answer that flips back sooner sends nothing.
     """
 

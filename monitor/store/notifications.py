@@ -70,16 +70,21 @@ def record_notification(store: Store, record: NotificationRecord) -> int:
 
 
 def last_announced(store: Store, probe: str) -> dict[str, NotificationRecord]:
-    """Per channel, the newest change of answer announced for ``probe`` (tests left out).
+    """Per channel, the newest change of answer delivered for ``probe`` (tests left out).
 
-    Announced means decided, whether or not it was delivered: a message
-    that failed is not sent again on a restart, as it would not have been
-    without one.
+    Only what reached the channel counts as told: a message that failed, or
+    was never sent (the service stopped first, the queue was full), leaves
+    the channel believing the answer before it, so a restart compares the
+    answer now with that one and says again what it never heard.
     """
     with store.read() as session:
         newest = (
             select(Notification.channel, func.max(Notification.id).label("id"))
-            .where(Notification.probe == probe, Notification.kind != TEST_KIND)
+            .where(
+                Notification.probe == probe,
+                Notification.kind != TEST_KIND,
+                Notification.sent_at.is_not(None),
+            )
             .group_by(Notification.channel)
             .subquery()
         )
