@@ -69,8 +69,9 @@ class NotifySettings(Section):
     ``on`` lists the verdicts worth a message (default: all) and
     ``min_confidence`` leaves out weaker answers; both choose what starts a
     conversation, never what ends it: a channel told of a failure is told of
-    every change away from it, and when it is over. ``hold`` is how long a new answer must stand before
-    it is sent: an answer that flips back sooner sends nothing.
+    every change away from it, and when it is over. ``hold`` is how long a new
+    answer must stand before it is sent: an answer that flips back sooner
+    sends nothing.
     """
 
     name: Name
