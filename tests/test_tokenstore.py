@@ -261,17 +261,20 @@ def test_a_held_refresh_lock_makes_another_holder_give_up_after_its_wait(token_p
 
 def test_the_refresh_lock_waits_for_a_holder_that_finishes_in_time(token_path):
     write_token(token_path, "rt-first", "c", NOW)
-    released = threading.Event()
+    held, done_holding = threading.Event(), threading.Event()
 
     def hold() -> None:
         with refresh_lock(token_path, wait_s=1):
-            released.wait(0.3)
+            held.set()
+            threading.Event().wait(0.3)
+            done_holding.set()  # the last thing before the lock is let go
 
     holder = threading.Thread(target=hold)
     holder.start()
-    time.sleep(0.1)
+    assert held.wait(5)
     with refresh_lock(token_path, wait_s=3):
-        assert not holder.is_alive()
+        # Not "the thread has ended": it may still be unwinding after letting go.
+        assert done_holding.is_set()
     holder.join()
 
 
