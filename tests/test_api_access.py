@@ -471,3 +471,73 @@ def test_connections_past_the_cap_are_told_to_retry_and_the_slots_come_back(open
     assert f"Monitor-Database: {open_api.runtime.loaded.database}\r\n".encode() in refused
     assert f"Monitor-Version: {__version__}\r\n".encode() in refused
     assert wait_until(lambda: request(url(open_api), "/healthz").status == 200, timeout=10)
+
+
+def raw_exchange(service: Service, data: bytes) -> bytes:
+    host, port = url(service).removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(data)
+        return read_all(connection)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # many short headers, each well within the standard library's own limits
+        b"GET /healthz HTTP/1.1\r\n"
+        + b"".join(b"X-%d: %s\r\n" % (n, b"a" * 500) for n in range(40)),
+        b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 20_000 + b"\r\n",
+        b"GET /healthz?" + b"a" * 20_000 + b" HTTP/1.1\r\n",
+    ],
+    ids=["many-headers", "one-long-header", "long-request-line"],
+)
+def test_a_request_head_past_16_kib_is_refused_and_the_server_answers_on(open_api, head):
+    answer = raw_exchange(open_api, head + b"\r\n")
+
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert b"16 KiB" in answer
+    assert request(url(open_api), "/healthz").status == 200
+
+
+def test_a_head_just_under_the_cap_is_answered(open_api):
+    head = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Pad: "
+    head += b"a" * (16 * 1024 - len(head) - 4) + b"\r\n\r\n"
+
+    assert raw_exchange(open_api, head).startswith(b"HTTP/1.1 200 ")
+
+
+def test_every_answer_closes_its_connection(open_api):
+    assert request(url(open_api), "/healthz").headers["connection"] == "close"
+
+
+def test_a_head_sent_slowly_loses_its_connection_at_the_deadline(open_api):
+    """A byte every 50 ms is within every read's timeout, but not within the head's deadline."""
+    import time
+
+    assert open_api.api is not None
+    assert open_api.api.http is not None
+    open_api.api.http.head_deadline_s = 0.2
+    host, port = url(open_api).removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\n")
+        start = time.monotonic()
+        closed = False
+        while not closed and time.monotonic() - start < 5:
+            try:
+                connection.sendall(b"X")
+            except OSError:
+                closed = True
+            time.sleep(0.05)
+            connection.setblocking(False)
+            try:
+                closed = closed or connection.recv(1) == b""
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed = True
+            connection.setblocking(True)
+        elapsed = time.monotonic() - start
+
+    assert closed
+    assert elapsed < 2
+    assert request(url(open_api), "/healthz").status == 200

@@ -1,7 +1,11 @@
 """One request: who asks (Host, token), which route, and the answer with the common headers.
 
-Only GET is answered; a body is never read (a request that sends one is
-answered and its connection closed). Every response says ``Cache-Control:
+Only GET is answered; a body is never read. One request per connection
+(every answer says ``Connection: close``): an idle keep-alive connection
+would hold one of the capped slots for nothing, and the API's clients make
+one request at a time. The head must arrive within ``max_head_bytes`` (else
+431) and ``head_deadline_s`` of the connection's start (else it is dropped):
+see ``head.py``. Every response says ``Cache-Control:
 no-store`` (answers change by the minute, and some are evidence) and what
 the service answers for: its config (``Monitor-Config-Digest``), database
 and probe (``Monitor-Database``) and version (``Monitor-Version``), taken
@@ -12,6 +16,7 @@ computed the body even while a reload swaps it.
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
@@ -22,6 +27,7 @@ from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER
 from monitor.escape import for_terminal
 from monitor.service.api import routes, static
 from monitor.service.api.access import REALM, bearer_matches, host_allowed
+from monitor.service.api.head import HeadReader, HeadTooLarge
 from monitor.service.api.routes import Response, error_response
 from monitor.service.runtime import Loaded
 
@@ -54,6 +60,30 @@ class ApiHandler(BaseHTTPRequestHandler):
     timeout = SOCKET_TIMEOUT_S
     server_version = "monitor"
     sys_version = ""
+
+    def setup(self) -> None:
+        started = time.monotonic()
+        super().setup()
+        self.rfile = HeadReader(
+            self.rfile,
+            self.connection,
+            budget=self.server.max_head_bytes,
+            deadline=started + self.server.head_deadline_s,
+            timeout=SOCKET_TIMEOUT_S,
+        )
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except HeadTooLarge:
+            self.command = getattr(self, "command", None) or ""
+            self.requestline = getattr(self, "requestline", "")
+            self.request_version = "HTTP/1.1"  # the head may have ended before its version
+            self.send_error(
+                431,
+                f"the request line and headers are longer than "
+                f"{self.server.max_head_bytes // 1024} KiB in all",
+            )
 
     def do_GET(self) -> None:
         loaded = self.server.state.runtime.loaded  # once: the body and the headers agree
@@ -108,24 +138,17 @@ class ApiHandler(BaseHTTPRequestHandler):
         )
 
     def _send(self, response: Response, loaded: Loaded) -> None:
-        if self._has_body():
-            self.close_connection = True  # its bytes would be read as the next request
+        self.close_connection = True  # one request per connection (see above)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("Cache-Control", "no-store")
         for name, value in (identity_headers(loaded) | response.headers).items():
             self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
+        self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-
-    def _has_body(self) -> bool:
-        return bool(self.headers.get("Content-Length", "0").strip("0 ")) or bool(
-            self.headers.get("Transfer-Encoding")
-        )
 
     def _not_allowed(self) -> None:
         self._send(

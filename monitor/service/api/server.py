@@ -2,9 +2,12 @@
 
 ``http.server.ThreadingHTTPServer``: one daemon thread per connection, up
 to ``MAX_CONNECTIONS`` at once (one more is answered 503 at once and
-closed), each with a socket timeout (``handler.SOCKET_TIMEOUT_S``), so slow
-or idle clients cannot pin the service's threads. Stopping does not wait
-for idle keep-alive connections.
+closed), one request each. A request's head must fit in ``MAX_HEAD_BYTES``
+and arrive within ``HEAD_DEADLINE_S`` of the connection's start, and every
+read has a socket timeout (``handler.SOCKET_TIMEOUT_S``), so slow or idle
+clients cannot pin the service's threads nor its memory. There is no cap
+per client address: the API's clients are mostly this machine's, all
+127.0.0.1, and one of them would lock the others out.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from monitor.service.runtime import Loaded
 log = logging.getLogger("monitor.service.api")
 
 MAX_CONNECTIONS = 32
+# The request line and headers in all: a browser's GET is ~1 KiB, a CLI's less.
+MAX_HEAD_BYTES = 16 * 1024
+# From a connection's start to the end of its head.
+HEAD_DEADLINE_S = 5.0
 _BUSY_BODY = b'{"error": "too many connections at once; retry soon"}\n'
 
 
@@ -58,6 +65,9 @@ class ApiHttpServer(ThreadingHTTPServer):
         self.state = state
         self.routes = routes_
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # Attributes, so a test can make them small.
+        self.max_head_bytes = MAX_HEAD_BYTES
+        self.head_deadline_s = HEAD_DEADLINE_S
         super().__init__((state.listen.host, state.listen.port), ApiHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
