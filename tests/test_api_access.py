@@ -541,3 +541,31 @@ def test_a_head_sent_slowly_loses_its_connection_at_the_deadline(open_api):
     assert closed
     assert elapsed < 2
     assert request(url(open_api), "/healthz").status == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Host": "localhost:9470", "Origin": "http://127.0.0.1:9470"},
+    ],
+)
+def test_a_request_from_another_sites_page_is_refused(open_api, headers):
+    answer = request(url(open_api), "/api/status", headers=headers)
+
+    assert answer.status == 403
+    assert "another site" in answer.json()["error"]
+
+
+def test_the_services_own_pages_and_tools_are_answered(open_api):
+    host = url(open_api).removeprefix("http://")
+    for headers in [
+        {},
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},
+        {"Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"},
+    ]:
+        assert request(url(open_api), "/api/status", headers=headers).status == 200, headers

@@ -26,7 +26,7 @@ from monitor import __version__
 from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER
 from monitor.escape import for_terminal
 from monitor.service.api import routes, static
-from monitor.service.api.access import REALM, bearer_matches, host_allowed
+from monitor.service.api.access import REALM, bearer_matches, cross_site, host_allowed
 from monitor.service.api.head import HeadReader, HeadTooLarge
 from monitor.service.api.routes import Response, error_response
 from monitor.service.runtime import Loaded
@@ -102,6 +102,12 @@ class ApiHandler(BaseHTTPRequestHandler):
                 "this API answers to localhost and loopback addresses only (a page elsewhere "
                 "could reach it through its own name); to serve other names, set "
                 '[http] token = "${MONITOR_API_TOKEN}" and export it',
+            )
+        if cross_site(
+            self.headers.get("Sec-Fetch-Site"), self.headers.get("Origin"), self.headers.get("Host")
+        ):
+            return error_response(
+                403, "requests from another site's page are not answered (Origin, Sec-Fetch-Site)"
             )
         raw_path, _, query = self.path.partition("?")
         query = query.partition("#")[0]
