@@ -249,6 +249,7 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
     from datetime import UTC, datetime
 
     from monitor.config import load_config
+    from monitor.service.runtime import Loaded
     from monitor.service.scheduler import Service
 
     t0 = datetime(2026, 4, 13, 15, 31, tzinfo=UTC)
@@ -280,7 +281,7 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
             + '[[check]]\nname = "c"\nkind = "dns"\nhost = "localhost"\n',
             encoding="utf-8",
         )
-        previous, svc.runtime.config = svc.config, load_config(config)
+        previous, svc.runtime.loaded = svc.config, Loaded.of(load_config(config), "")
         later = t0 + timedelta(minutes=7)
         svc.runtime.clock = lambda: later
         svc._schedule_all(svc.config, previous=previous)
@@ -329,3 +330,49 @@ def test_it_logs_a_change_of_state_once_not_every_failing_run(tmp_path: Path, ca
         "[service.state] source github failing: error: HTTP 503",
         "[service.state] source github recovered after 15m (was error)",
     ]
+
+
+def test_a_reload_forgets_the_metrics_and_failing_states_of_what_it_removed(
+    tmp_path: Path,
+) -> None:
+    from monitor.service.jobs.check import check_job
+    from monitor.service.jobs.poll import poll_job
+    from monitor.service.scheduler import Service
+
+    source = '[[source]]\nname = "{}"\nkind = "statuspage"\nurl = "http://127.0.0.1:9"\n'
+    check = '[[check]]\nname = "{}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
+    config = tmp_path / "config.toml"
+    config.write_text(
+        source.format("gone") + source.format("kept") + check.format("a") + check.format("b"),
+        encoding="utf-8",
+    )
+    t0 = datetime(2026, 4, 13, 15, 31, tzinfo=UTC)
+    svc = Service(str(config), grace=timedelta(seconds=1), clock=lambda: t0)
+    try:
+        for job, name in [
+            (check_job, "a"),
+            (check_job, "b"),
+            (poll_job, "gone"),
+            (poll_job, "kept"),
+        ]:
+            svc.run_job(job, name)
+        assert set(svc.runtime.states.failing) == {
+            "check a",
+            "check b",
+            "source gone",
+            "source kept",
+        }
+        # "a" renamed to "c", "gone" removed
+        config.write_text(
+            source.format("kept") + check.format("c") + check.format("b"), encoding="utf-8"
+        )
+        svc._reload()
+        tally = svc.runtime.tally.copy()
+    finally:
+        svc.runtime.http.close()
+        svc.runtime.store.close()
+
+    assert set(svc.runtime.states.failing) == {"check b", "source kept"}
+    assert set(tally.last_runs) == {"b"}
+    assert {check for check, _ in tally.check_runs} == {"b"}
+    assert {source for source, _ in tally.polls} == {"kept"}

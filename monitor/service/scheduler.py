@@ -47,7 +47,7 @@ from monitor.service.jobs.retention import (
     RETENTION_FIRST_AFTER,
     prune_old_runs,
 )
-from monitor.service.runtime import Clock, Runtime, utcnow
+from monitor.service.runtime import Clock, Loaded, Runtime, utcnow
 from monitor.store import open_store
 from monitor.times import format_duration
 
@@ -76,10 +76,9 @@ class Service:
         config = load_config(config_path)
         self.runtime = Runtime(
             store=open_store(config.database_url),
-            config=config,
+            loaded=Loaded.of(config, digest),
             clock=clock,
             http=client_for(config),
-            config_digest=digest,
         )
         # The instance lock held for this run, told the API's address once it serves.
         self.lock = lock
@@ -259,8 +258,8 @@ class Service:
         if (new.http.listen, new.http.token) != (self.config.http.listen, self.config.http.token):
             log.warning("[service.reload] [http] listen and token take effect at the next start")
         old = self.config
-        self.runtime.config = new
-        self.runtime.config_digest = digest
+        self.runtime.loaded = Loaded.of(new, digest)  # one assignment: config and digests
+        self._forget_removed(old, new)
         self.start_notifications()
         self._schedule_all(new, previous=old)
         self._schedule_dashboards(new, previous=old)
@@ -268,6 +267,20 @@ class Service:
             "[service.reload] config reloaded: %d sources, %d checks",
             len(new.sources),
             len(new.checks),
+        )
+
+    def _forget_removed(self, old: Config, new: Config) -> None:
+        """The metrics and failing states of the checks and sources a reload took away.
+
+        Removed, renamed or disabled alike: no job runs them any more, so
+        nothing would ever say they recovered.
+        """
+        gone = _settings_by_job(old).keys() - _settings_by_job(new).keys()
+        checks = {job.removeprefix("check:") for job in gone if job.startswith("check:")}
+        sources = {job.removeprefix("source:") for job in gone if job.startswith("source:")}
+        self.runtime.tally.forget(checks=checks, sources=sources)
+        self.runtime.states.forget(
+            {f"check {name}" for name in checks} | {f"source {name}" for name in sources}
         )
 
     def start_notifications(self) -> None:

@@ -47,6 +47,11 @@ class StateLog:
     clock: Clock = utcnow
     failing: dict[str, Failure] = field(default_factory=dict)
 
+    def forget(self, subjects: set[str]) -> None:
+        """Drop ``subjects`` (``check api``) a reload removed: they are not failing any more."""
+        for what in subjects:
+            self.failing.pop(what, None)
+
     def report(self, what: str, ok: bool, state: str, detail: str) -> None:
         """``what`` (``check api``) ran: ``ok`` or not, its ``state`` (failure class) and detail."""
         now = self.clock()

@@ -68,6 +68,19 @@ class Tally:
         with self._lock:
             self._polls[(source, outcome)] += 1
 
+    def forget(self, *, checks: set[str], sources: set[str]) -> None:
+        """Drop what was counted for checks and sources a reload removed or renamed.
+
+        Else a removed check would be exported as its last run forever.
+        """
+        with self._lock:
+            for key in [k for k in self._check_runs if k[0] in checks]:
+                del self._check_runs[key]
+            for check in checks:
+                self._last_runs.pop(check, None)
+            for key in [k for k in self._polls if k[0] in sources]:
+                del self._polls[key]
+
     def copy(self) -> TallyCopy:
         with self._lock:
             return TallyCopy(dict(self._check_runs), dict(self._last_runs), dict(self._polls))

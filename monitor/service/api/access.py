@@ -72,3 +72,19 @@ def host_allowed(host: str | None, listen: Listen) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def cross_site(sec_fetch_site: str | None, origin: str | None, host: str | None) -> bool:
+    """Whether a browser says the request comes from another site's page.
+
+    ``Sec-Fetch-Site`` is set by the browser, not by the page; ``Origin``,
+    when present, must be this service's own (``http://`` and the Host it
+    was asked under, which the Host check or the token already vouches
+    for). Tools that send neither (the CLI, curl, Prometheus) pass.
+    """
+    if (sec_fetch_site or "").strip().lower() in ("cross-site", "same-site"):
+        return True
+    if origin is None:
+        return False
+    own = f"http://{(host or '').strip().lower()}"
+    return origin.strip().lower().rstrip("/") != own

@@ -1,24 +1,35 @@
 """One request: who asks (Host, token), which route, and the answer with the common headers.
 
-Only GET is answered; a body is never read (a request that sends one is
-answered and its connection closed). Every response says ``Cache-Control:
-no-store`` (answers change by the minute, and some are evidence) and which
-config the service answers with (``Monitor-Config-Digest``).
+Only GET is answered; a body is never read. One request per connection
+(every answer says ``Connection: close``): an idle keep-alive connection
+would hold one of the capped slots for nothing, and the API's clients make
+one request at a time. The head must arrive within ``max_head_bytes`` (else
+431) and ``head_deadline_s`` of the connection's start (else it is dropped):
+see ``head.py``. Every response says ``Cache-Control:
+no-store`` (answers change by the minute, and some are evidence) and what
+the service answers for: its config (``Monitor-Config-Digest``), database
+and probe (``Monitor-Database``) and version (``Monitor-Version``), taken
+from one ``Loaded`` read once per request, so they name the config that
+computed the body even while a reload swaps it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from monitor.digest import DIGEST_HEADER
+from monitor import __version__
+from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER
 from monitor.escape import for_terminal
 from monitor.service.api import routes, static
-from monitor.service.api.access import REALM, bearer_matches, host_allowed
+from monitor.service.api.access import REALM, bearer_matches, cross_site, host_allowed
+from monitor.service.api.head import HeadReader, HeadTooLarge
 from monitor.service.api.routes import Response, error_response
+from monitor.service.runtime import Loaded
 
 if TYPE_CHECKING:
     from monitor.service.api.server import ApiHttpServer
@@ -34,6 +45,15 @@ STATIC_HEADERS = {
 }
 
 
+def identity_headers(loaded: Loaded) -> dict[str, str]:
+    """What a client compares with its own before it trusts an answer."""
+    return {
+        DIGEST_HEADER: loaded.digest,
+        DATABASE_HEADER: loaded.database,
+        VERSION_HEADER: __version__,
+    }
+
+
 class ApiHandler(BaseHTTPRequestHandler):
     server: ApiHttpServer
     protocol_version = "HTTP/1.1"
@@ -41,15 +61,40 @@ class ApiHandler(BaseHTTPRequestHandler):
     server_version = "monitor"
     sys_version = ""
 
-    def do_GET(self) -> None:
+    def setup(self) -> None:
+        started = time.monotonic()
+        super().setup()
+        self.rfile = HeadReader(
+            self.rfile,
+            self.connection,
+            budget=self.server.max_head_bytes,
+            deadline=started + self.server.head_deadline_s,
+            timeout=SOCKET_TIMEOUT_S,
+        )
+
+    def handle_one_request(self) -> None:
         try:
-            response = self._respond()
+            super().handle_one_request()
+        except HeadTooLarge:
+            self.command = getattr(self, "command", None) or ""
+            self.requestline = getattr(self, "requestline", "")
+            self.request_version = "HTTP/1.1"  # the head may have ended before its version
+            self.send_error(
+                431,
+                f"the request line and headers are longer than "
+                f"{self.server.max_head_bytes // 1024} KiB in all",
+            )
+
+    def do_GET(self) -> None:
+        loaded = self.server.state.runtime.loaded  # once: the body and the headers agree
+        try:
+            response = self._respond(loaded)
         except Exception:
             log.exception("[api.request] %s failed", for_terminal(self.path, limit=200))
             response = error_response(500, "internal error; the service's log says more")
-        self._send(response)
+        self._send(response, loaded)
 
-    def _respond(self) -> Response:
+    def _respond(self, loaded: Loaded) -> Response:
         state = self.server.state
         if state.token is None and not host_allowed(self.headers.get("Host"), state.listen):
             return error_response(
@@ -57,6 +102,12 @@ class ApiHandler(BaseHTTPRequestHandler):
                 "this API answers to localhost and loopback addresses only (a page elsewhere "
                 "could reach it through its own name); to serve other names, set "
                 '[http] token = "${MONITOR_API_TOKEN}" and export it',
+            )
+        if cross_site(
+            self.headers.get("Sec-Fetch-Site"), self.headers.get("Origin"), self.headers.get("Host")
+        ):
+            return error_response(
+                403, "requests from another site's page are not answered (Origin, Sec-Fetch-Site)"
             )
         raw_path, _, query = self.path.partition("?")
         query = query.partition("#")[0]
@@ -73,10 +124,10 @@ class ApiHandler(BaseHTTPRequestHandler):
             challenge = REALM + (', error="invalid_token"' if given else "")
             message = "wrong token" if given else "this API needs Authorization: Bearer <token>"
             return error_response(401, message, **{"WWW-Authenticate": challenge})
-        answered = routes.answer(state, self.server.routes, path, query)
+        answered = routes.answer(state, loaded, self.server.routes, path, query)
         if answered is not None:
             return answered
-        found = static.dashboard_file(state.runtime.config.dashboards_dir, path)
+        found = static.dashboard_file(loaded.config.dashboards_dir, path)
         if found is not None:
             file, content_type = found
             return Response(200, file.read_bytes(), content_type, dict(STATIC_HEADERS))
@@ -92,30 +143,23 @@ class ApiHandler(BaseHTTPRequestHandler):
             "/api/status, /healthz, /metrics and the dashboards at /",
         )
 
-    def _send(self, response: Response) -> None:
-        if self._has_body():
-            self.close_connection = True  # its bytes would be read as the next request
+    def _send(self, response: Response, loaded: Loaded) -> None:
+        self.close_connection = True  # one request per connection (see above)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("Cache-Control", "no-store")
-        self.send_header(DIGEST_HEADER, self.server.state.runtime.config_digest)
-        for name, value in response.headers.items():
+        for name, value in (identity_headers(loaded) | response.headers).items():
             self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
+        self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    def _has_body(self) -> bool:
-        return bool(self.headers.get("Content-Length", "0").strip("0 ")) or bool(
-            self.headers.get("Transfer-Encoding")
-        )
-
     def _not_allowed(self) -> None:
         self._send(
-            error_response(405, f"{self.command} is not answered here; use GET", Allow="GET")
+            error_response(405, f"{self.command} is not answered here; use GET", Allow="GET"),
+            self.server.state.runtime.loaded,
         )
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _not_allowed
@@ -133,6 +177,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", routes.JSON)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in identity_headers(self.server.state.runtime.loaded).items():
+            self.send_header(name, value)
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD" and code >= 200 and code not in (204, 304):

@@ -2,9 +2,12 @@
 
 ``http.server.ThreadingHTTPServer``: one daemon thread per connection, up
 to ``MAX_CONNECTIONS`` at once (one more is answered 503 at once and
-closed), each with a socket timeout (``handler.SOCKET_TIMEOUT_S``), so slow
-or idle clients cannot pin the service's threads. Stopping does not wait
-for idle keep-alive connections.
+closed), one request each. A request's head must fit in ``MAX_HEAD_BYTES``
+and arrive within ``HEAD_DEADLINE_S`` of the connection's start, and every
+read has a socket timeout (``handler.SOCKET_TIMEOUT_S``), so slow or idle
+clients cannot pin the service's threads nor its memory. There is no cap
+per client address: the API's clients are mostly this machine's, all
+127.0.0.1, and one of them would lock the others out.
 """
 
 from __future__ import annotations
@@ -18,18 +21,32 @@ from typing import Any
 
 from monitor.errors import MonitorError
 from monitor.service.api import routes
-from monitor.service.api.handler import ApiHandler
+from monitor.service.api.handler import ApiHandler, identity_headers
 from monitor.service.api.state import ApiState
+from monitor.service.runtime import Loaded
 
 log = logging.getLogger("monitor.service.api")
 
 MAX_CONNECTIONS = 32
+# The request line and headers in all: a browser's GET is ~1 KiB, a CLI's less.
+MAX_HEAD_BYTES = 16 * 1024
+# From a connection's start to the end of its head.
+HEAD_DEADLINE_S = 5.0
 _BUSY_BODY = b'{"error": "too many connections at once; retry soon"}\n'
-BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Retry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n"
-    b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
-)
+
+
+def busy(loaded: Loaded) -> bytes:
+    """The 503 sent, without a thread, to a connection past the cap: headers as any answer's."""
+    lines = [
+        "HTTP/1.1 503 Service Unavailable",
+        "Content-Type: application/json",
+        "Retry-After: 1",
+        "Cache-Control: no-store",
+        *(f"{name}: {value}" for name, value in identity_headers(loaded).items()),
+        "Connection: close",
+        f"Content-Length: {len(_BUSY_BODY)}",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + _BUSY_BODY
 
 
 class ListenError(MonitorError):
@@ -48,12 +65,15 @@ class ApiHttpServer(ThreadingHTTPServer):
         self.state = state
         self.routes = routes_
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # Attributes, so a test can make them small.
+        self.max_head_bytes = MAX_HEAD_BYTES
+        self.head_deadline_s = HEAD_DEADLINE_S
         super().__init__((state.listen.host, state.listen.port), ApiHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
             with contextlib.suppress(OSError):
-                request.sendall(BUSY)
+                request.sendall(busy(self.state.runtime.loaded))
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
@@ -77,10 +97,9 @@ class ApiServer:
         """Bind and serve; the URL it can be reached at (the real port). ListenError if taken."""
         from monitor.service.api.metrics import CONTENT_TYPE, exposition, registry_for
 
-        registry = registry_for(self.state)
-
-        def metrics(_state: ApiState, _params: dict[str, str]) -> routes.Response:
-            return routes.Response(200, exposition(registry), CONTENT_TYPE)
+        def metrics(state: ApiState, loaded: Loaded, _params: dict[str, str]) -> routes.Response:
+            # A registry per scrape: its collector reads the config the headers name.
+            return routes.Response(200, exposition(registry_for(state, loaded)), CONTENT_TYPE)
 
         listen = self.state.listen
         try:
