@@ -16,10 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from monitor import __version__
 from monitor.cli import remote
 from monitor.cli.remote import ServiceUsageError, ask_service, parse_response
 from monitor.configfile import glance
-from monitor.digest import DIGEST_HEADER, config_digest
+from monitor.digest import (
+    DATABASE_HEADER,
+    DIGEST_HEADER,
+    VERSION_HEADER,
+    config_digest,
+    database_digest,
+)
 from monitor.service.discovery import advert_line
 from tests.loopback import LoopbackServer
 
@@ -53,6 +60,17 @@ def advertise(fd: int, url: str) -> None:
     os.pwrite(fd, f"pid 1 on test\n{advert_line(url)}\n".encode(), 0)
 
 
+def service_headers(config: Path) -> dict[str, str]:
+    """What a service running ``config`` in this environment says it answers with."""
+    seen = glance(config)
+    assert seen is not None
+    return {
+        DIGEST_HEADER: config_digest(config),
+        DATABASE_HEADER: database_digest(seen.database_url, seen.probe),
+        VERSION_HEADER: __version__,
+    }
+
+
 def answer(
     server: LoopbackServer,
     config: Path,
@@ -61,8 +79,8 @@ def answer(
     headers: dict[str, str] | None = None,
 ) -> None:
     """Answer ``WHY`` with ``body``, as a service running this config would."""
-    digest = {DIGEST_HEADER: config_digest(config)}
-    server.route(WHY, body, status=status, etag=False, headers={**digest, **(headers or {})})
+    own = service_headers(config)
+    server.route(WHY, body, status=status, etag=False, headers={**own, **(headers or {})})
 
 
 def test_it_takes_the_services_answer_when_its_config_is_this_one(server, config, lock):
@@ -104,6 +122,51 @@ def test_it_answers_here_when_the_service_runs_another_config(server, config, lo
     server.route(WHY, b"answer\n", etag=False, headers={DIGEST_HEADER: "0" * 64})
     assert ask_service(str(config), WHY, QUESTION) is None
     server.route(WHY, b"answer\n", etag=False)  # no digest at all
+    assert ask_service(str(config), WHY, QUESTION) is None
+
+
+DATABASE_CONFIG = '[monitor]\nprobe = "laptop"\n[database]\nurl = "${REMOTE_TEST_DATABASE}"\n'
+
+
+def test_it_answers_here_when_the_service_reads_another_database_from_the_same_config(
+    tmp_path, server, config, monkeypatch
+):
+    """The same bytes, another ``${DATABASE_URL}``: the service's answer is another database's."""
+    config.write_text(DATABASE_CONFIG, encoding="utf-8")
+    # The service's shell: its database, and what it sends with each answer.
+    monkeypatch.setenv("REMOTE_TEST_DATABASE", f"sqlite:///{tmp_path / 'service.db'}")
+    theirs = service_headers(config)
+    # This shell means another database, and (as with PostgreSQL, whose lock
+    # is in the state folder whatever the URL) finds that service's lock.
+    monkeypatch.setenv("REMOTE_TEST_DATABASE", f"sqlite:///{tmp_path / 'mine.db'}")
+    seen = glance(config)
+    assert seen is not None
+    fd = os.open(seen.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        advertise(fd, server.url)
+        server.route(WHY, b"their database's answer\n", etag=False, headers=theirs)
+        assert ask_service(str(config), WHY, QUESTION) is None
+        assert server.requests  # it asked, and did not take the answer
+
+        server.route(WHY, b"my database's answer\n", etag=False, headers=service_headers(config))
+        reply = ask_service(str(config), WHY, QUESTION)
+        assert reply is not None
+        assert reply.text == "my database's answer"
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("header", [DATABASE_HEADER, VERSION_HEADER])
+def test_it_answers_here_when_the_service_sends_another_database_or_version(
+    server, config, lock, header
+):
+    advertise(lock, server.url)
+    answer(server, config, b"answer\n", headers={header: "0.0.0-other"})
+    assert ask_service(str(config), WHY, QUESTION) is None
+    headers = service_headers(config)
+    del headers[header]  # an older service, which does not say
+    server.route(WHY, b"answer\n", etag=False, headers=headers)
     assert ask_service(str(config), WHY, QUESTION) is None
 
 

@@ -6,7 +6,10 @@ why`` process has none of that. So a command that can be answered by the
 service's HTTP API (``/api/why``, ``/api/status``, ``/api/timeline``) asks
 it first, and reads the database itself whenever the service cannot answer
 for certain: no service, no API, a refused or slow connection, a service
-running another config (its ``Monitor-Config-Digest`` differs), or any
+running another config (its ``Monitor-Config-Digest`` differs), another
+database or probe (``Monitor-Database``: the same bytes can name another
+database through ``${DATABASE_URL}``), another version of monitor
+(``Monitor-Version``: an older service may not know a newer option), or any
 answer but 200 or 400. The service answers with the very bytes the command
 would print (both render with ``monitor.views``), so where the answer came
 from never shows.
@@ -32,8 +35,9 @@ from urllib.parse import SplitResult, urlencode, urlsplit
 
 import click
 
-from monitor.configfile import glance
-from monitor.digest import DIGEST_HEADER
+from monitor import __version__
+from monitor.configfile import ConfigGlance, glance
+from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER, database_digest
 from monitor.service.discovery import read_lock
 
 # Connecting is loopback work: a service that does not accept at once is not there.
@@ -94,8 +98,8 @@ def ask_service(
         response = get(address, target, headers)
     except (OSError, ValueError):  # refused, reset, timed out; a port that is not a number
         return None
-    if response is None or response.headers.get(DIGEST_HEADER.lower()) != seen.digest:
-        return None  # not an answer, or another config's service: not this question's
+    if response is None or not answers_for(response.headers, seen):
+        return None  # not an answer, or another config's, database's or version's
     refusal = _refusal(response.body) if response.status == 400 else None
     if refusal is not None:
         raise ServiceUsageError(refusal)
@@ -106,6 +110,20 @@ def ask_service(
     except UnicodeDecodeError:
         return None
     return Reply(text.removesuffix("\n"), response.headers)
+
+
+def answers_for(headers: Mapping[str, str], seen: ConfigGlance) -> bool:
+    """Whether a service sending ``headers`` answers as this process would.
+
+    The same config bytes, the same database and probe (digested from the
+    URL as resolved here and by ``monitor.config``, so a password never
+    travels), and the same version; a header missing is a mismatch.
+    """
+    return (
+        headers.get(DIGEST_HEADER.lower()) == seen.digest
+        and headers.get(DATABASE_HEADER.lower()) == database_digest(seen.database_url, seen.probe)
+        and headers.get(VERSION_HEADER.lower()) == __version__
+    )
 
 
 def get(address: SplitResult, target: str, headers: Mapping[str, str]) -> Response | None:

@@ -2,8 +2,9 @@
 
 Only GET is answered; a body is never read (a request that sends one is
 answered and its connection closed). Every response says ``Cache-Control:
-no-store`` (answers change by the minute, and some are evidence) and which
-config the service answers with (``Monitor-Config-Digest``).
+no-store`` (answers change by the minute, and some are evidence) and what
+the service answers with: which config (``Monitor-Config-Digest``), which
+database and probe (``Monitor-Database``), which version (``Monitor-Version``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from monitor.digest import DIGEST_HEADER
+from monitor import __version__
+from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER, database_digest
 from monitor.escape import for_terminal
 from monitor.service.api import routes, static
 from monitor.service.api.access import REALM, bearer_matches, host_allowed
@@ -99,7 +101,12 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("Cache-Control", "no-store")
-        self.send_header(DIGEST_HEADER, self.server.state.runtime.config_digest)
+        runtime = self.server.state.runtime
+        self.send_header(DIGEST_HEADER, runtime.config_digest)
+        self.send_header(
+            DATABASE_HEADER, database_digest(runtime.config.database_url, runtime.config.probe)
+        )
+        self.send_header(VERSION_HEADER, __version__)
         for name, value in response.headers.items():
             self.send_header(name, value)
         if self.close_connection:
