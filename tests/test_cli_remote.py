@@ -105,9 +105,25 @@ def test_it_takes_the_services_answer_when_its_config_is_this_one(server, config
         (401, b'{"error": "this API needs Authorization: Bearer <token>"}\n', {}),
         (404, b'{"error": "not found"}\n', {}),
         (400, b"not json\n", {}),  # a 400 without the command's words: ask the database
+        # A service that refuses something it does not know, without naming an option.
+        (400, b'{"error": "unknown parameter \'format\' for /api/why"}\n', {}),
+        (400, b'{"error": "x", "option": "--at"}\n', {}),
+        (400, b'{"error": "x", "option": "--at", "message": 7}\n', {}),
+        (400, b'["--at", "bad"]\n', {}),
         (200, b"\xff\xfe not utf-8\n", {}),
     ],
-    ids=["500", "503", "401", "404", "400-unreadable", "200-not-utf8"],
+    ids=[
+        "500",
+        "503",
+        "401",
+        "404",
+        "400-unreadable",
+        "400-error-only",
+        "400-no-message",
+        "400-message-not-text",
+        "400-not-an-object",
+        "200-not-utf8",
+    ],
 )
 def test_it_answers_here_when_the_service_does_not_answer_plainly(
     server, config, lock, status, body, headers
@@ -172,8 +188,10 @@ def test_it_answers_here_when_the_service_sends_another_database_or_version(
 
 def test_it_shows_a_refused_parameter_as_the_commands_usage_error(server, config, lock):
     advertise(lock, server.url)
-    message = "Invalid value for '--probe': no probe 'x' in this database (probes here: laptop)"
-    answer(server, config, json.dumps({"error": message}).encode() + b"\n", status=400)
+    words = "no probe 'x' in this database (probes here: laptop)"
+    message = f"Invalid value for '--probe': {words}"
+    body = {"error": message, "option": "--probe", "message": words}
+    answer(server, config, json.dumps(body).encode() + b"\n", status=400)
 
     with pytest.raises(ServiceUsageError) as refused:
         ask_service(str(config), WHY, QUESTION)

@@ -74,9 +74,10 @@ def ask_service(
 ) -> Reply | None:
     """The service's answer to ``GET path?params``; None to answer here.
 
-    ``params`` left None are not sent. A 400 raises ``ServiceUsageError``
-    with the service's words, which are the command's own (``ParamError.usage``);
-    a 400 without them is answered here, where the command finds its own.
+    ``params`` left None are not sent. A 400 naming the ``option`` it
+    refused and the ``message`` raises ``ServiceUsageError`` with the
+    command's own words (``ParamError.usage``); a 400 without both is
+    answered here, where the command finds its own.
     """
     seen = glance(config_path)
     if seen is None:
@@ -180,12 +181,23 @@ def parse_response(data: bytes) -> Response | None:
 
 
 def _refusal(body: bytes) -> str | None:
-    """The ``error`` of a 400's JSON body, or None when it has none."""
+    """The usage error a 400's JSON names (``option`` and ``message``), or None without both.
+
+    Only a service that read one of the command's own parameters says
+    which; any other 400 (an older or newer service refusing something this
+    process sent) is answered here, where the command finds its own words.
+    """
     import json
+
+    from monitor.views.params import ParamError
 
     try:
         document = json.loads(body)
     except ValueError:
         return None
-    error = document.get("error") if isinstance(document, dict) else None
-    return error if isinstance(error, str) and error else None
+    if not isinstance(document, dict):
+        return None
+    option, message = document.get("option"), document.get("message")
+    if not isinstance(option, str) or not isinstance(message, str) or not option or not message:
+        return None
+    return ParamError(option, message).usage()
