@@ -11,7 +11,8 @@ import fcntl
 import json
 import os
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -231,11 +232,83 @@ def test_it_answers_here_when_nothing_listens_where_the_lock_says(config, lock):
     assert ask_service(str(config), WHY, QUESTION) is None
 
 
-def test_it_answers_here_when_the_service_is_too_slow(server, config, lock, monkeypatch):
-    monkeypatch.setattr(remote, "ANSWER_TIMEOUT_S", 0.2)
+def test_it_answers_here_when_the_service_is_too_slow(server, config, lock):
     advertise(lock, server.url)
-    server.route(WHY, b"late\n", etag=False, delay=2.0)
-    assert ask_service(str(config), WHY, QUESTION) is None
+    server.route(WHY, b"late\n", etag=False, delay=2.0)  # ended early when the server stops
+    assert ask_service(str(config), WHY, QUESTION, timeout=0.2) is None
+
+
+class RawPeer:
+    """A loopback peer that answers one connection with ``head + body``, then as told.
+
+    ``then`` is ``"hold"`` (keep the connection open until the client
+    closes it) or ``"flood"`` (send bytes until the client stops reading).
+    ``sent`` counts the bytes that went out.
+    """
+
+    def __init__(self, answer: bytes, then: str) -> None:
+        self.answer, self.then, self.sent = answer, then, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(4096)
+            try:
+                connection.sendall(self.answer)
+                self.sent += len(self.answer)
+                if self.then == "flood":
+                    chunk = b"x" * 65536
+                    while self.sent < 256 * 1024 * 1024:
+                        self.sent += connection.send(chunk)
+                connection.recv(1)  # until the client closes
+            except OSError:  # the client closed: it stopped reading
+                pass
+
+    def close(self) -> None:
+        self.thread.join(timeout=10)
+        self.listener.close()
+
+
+@pytest.fixture
+def raw_peer(config: Path) -> Iterator[Callable[..., RawPeer]]:
+    peers: list[RawPeer] = []
+
+    def start(body: bytes, then: str, length: int | None = None) -> RawPeer:
+        fields = "".join(f"{name}: {value}\r\n" for name, value in service_headers(config).items())
+        size = len(body) if length is None else length
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{fields}\r\n".encode()
+        peers.append(RawPeer(head + body, then))
+        return peers[-1]
+
+    yield start
+    for peer in peers:
+        peer.close()
+
+
+def test_it_stops_reading_at_the_length_even_when_the_peer_keeps_the_connection(
+    config, lock, raw_peer
+):
+    peer = raw_peer(b"whole answer\n", "hold")
+    advertise(lock, peer.url)
+    # Were it to wait for the peer to close, it would time out and answer here.
+    reply = ask_service(str(config), WHY, QUESTION, timeout=5.0)
+    assert reply is not None
+    assert reply.text == "whole answer"
+
+
+def test_it_refuses_an_answer_longer_than_it_reads_without_reading_it(config, lock, raw_peer):
+    peer = raw_peer(b"", "flood", length=remote.MAX_ANSWER_BYTES + 1)
+    advertise(lock, peer.url)
+    assert ask_service(str(config), WHY, QUESTION, timeout=5.0) is None
+    peer.close()
+    # Closed after the head: what went out is what the socket buffers took.
+    assert peer.sent < 16 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
@@ -272,6 +345,7 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
         (HEAD + b"\r\nabc", None),  # no length: cannot tell it is whole
         (HEAD + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", None),
         (HEAD + b"Content-Length: 3\r\n folded\r\n\r\nabc", None),
+        (HEAD + b"Content-Length: 99999999999999999999\r\n\r\nabc", None),  # past the cap
         (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", None),
         (b"HTTP/1.1 2xx OK\r\nContent-Length: 0\r\n\r\n", None),
         (b"", None),
