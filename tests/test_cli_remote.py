@@ -211,6 +211,21 @@ def test_it_sends_the_token_the_environment_holds(server, config, lock, monkeypa
     assert server.requests[-1][1]["Authorization"] == "Bearer s3cret-token"
 
 
+def test_it_never_sends_the_token_through_a_lock_file_others_may_write(
+    server, config, lock, monkeypatch
+):
+    config.write_text(TOKEN_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("REMOTE_TEST_TOKEN", "s3cret-token")
+    advertise(lock, server.url)
+    answer(server, config, b"ok\n")
+    seen = glance(config)
+    assert seen is not None
+    os.chmod(seen.lock_path, 0o666)  # noqa: S103 - anyone could have written that address
+
+    assert ask_service(str(config), WHY, QUESTION) is None
+    assert server.requests == []
+
+
 def test_it_never_sends_a_token_that_would_forge_a_header(server, config, lock, monkeypatch):
     config.write_text(TOKEN_CONFIG, encoding="utf-8")
     monkeypatch.setenv("REMOTE_TEST_TOKEN", "s3cret\r\nX-Forged: yes")
