@@ -6,6 +6,7 @@ A real service's server on a free 127.0.0.1 port, over an empty SQLite database.
 from __future__ import annotations
 
 import hashlib
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,10 +14,14 @@ from pathlib import Path
 import click
 import pytest
 
+from monitor import __version__
 from monitor.config import load_config
+from monitor.digest import database_digest
 from monitor.errors import ConfigError
 from monitor.service.api import routes
 from monitor.service.api.address import Listen, parse_listen
+from monitor.service.api.state import ApiState
+from monitor.service.runtime import Loaded
 from monitor.service.scheduler import Service
 from tests.api_client import request, serving
 
@@ -245,6 +250,75 @@ def test_every_answer_says_no_store_and_which_config_and_a_reload_renews_it(open
     assert request(url(open_api), "/healthz").headers["monitor-config-digest"] == after
 
 
+def identity(answer_headers: dict[str, str]) -> tuple[str, str, str]:
+    return (
+        answer_headers["monitor-config-digest"],
+        answer_headers["monitor-database"],
+        answer_headers["monitor-version"],
+    )
+
+
+def test_every_answer_names_the_database_and_probe_and_the_version(open_api):
+    config = open_api.config
+    expected = (
+        open_api.runtime.loaded.digest,
+        database_digest(config.database_url, config.probe),
+        __version__,
+    )
+    answers = [
+        request(url(open_api), path)
+        for path in ("/healthz", "/api/status", "/api/why", "/metrics", "/missing", "/api/why?at=x")
+    ]
+    answers.append(request(url(open_api), "/api/status", method="POST"))
+    answers.append(request(url(open_api), "/api/status", headers={"Host": "evil.example"}))
+    for answer in answers:
+        assert identity(answer.headers) == expected, answer.status
+
+    health = request(url(open_api), "/healthz").json()
+    assert (health["config_digest"], health["database_digest"], health["version"]) == expected
+
+
+def test_a_malformed_request_is_answered_with_the_same_headers(open_api):
+    import socket
+
+    host, port = url(open_api).removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        headers = b"".join(b"X-%d: 1\r\n" % n for n in range(101))  # the stdlib's cap: 100
+        connection.sendall(b"GET / HTTP/1.1\r\n" + headers + b"\r\n")
+        head = read_all(connection).partition(b"\r\n\r\n")[0].decode()
+
+    assert head.startswith("HTTP/1.1 431")
+    assert f"Monitor-Database: {open_api.runtime.loaded.database}" in head.splitlines()
+    assert f"Monitor-Version: {__version__}" in head.splitlines()
+
+
+def read_all(connection: socket.socket) -> bytes:
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_reload_while_a_request_is_answered_does_not_mix_the_configs(open_api, tmp_path):
+    """The headers name the config that computed the body, even when a reload lands between."""
+    config = tmp_path / "config.toml"
+    before = hashlib.sha256(config.read_bytes()).hexdigest()
+    assert open_api.api is not None
+    assert open_api.api.http is not None
+
+    def reloading(state: ApiState, loaded: Loaded, params: dict[str, str]) -> routes.Response:
+        config.write_text(config.read_text() + "\n# edited meanwhile\n", encoding="utf-8")
+        open_api._reload()
+        assert open_api.runtime.loaded.digest != before  # the reload did land
+        return routes.json_response(200, {"digest": loaded.digest})
+
+    open_api.api.http.routes["/reloading"] = (reloading, ())
+    answer = request(url(open_api), "/reloading")
+
+    assert answer.status == 200
+    assert answer.json()["digest"] == before == answer.headers["monitor-config-digest"]
+
+
 def test_a_failed_reload_keeps_the_digest_of_the_config_in_force(open_api, tmp_path):
     config = tmp_path / "config.toml"
     before = hashlib.sha256(config.read_bytes()).hexdigest()
@@ -394,4 +468,6 @@ def test_connections_past_the_cap_are_told_to_retry_and_the_slots_come_back(open
 
     assert refused.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
     assert b"Retry-After: 1\r\n" in refused
+    assert f"Monitor-Database: {open_api.runtime.loaded.database}\r\n".encode() in refused
+    assert f"Monitor-Version: {__version__}\r\n".encode() in refused
     assert wait_until(lambda: request(url(open_api), "/healthz").status == 200, timeout=10)

@@ -249,6 +249,7 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
     from datetime import UTC, datetime
 
     from monitor.config import load_config
+    from monitor.service.runtime import Loaded
     from monitor.service.scheduler import Service
 
     t0 = datetime(2026, 4, 13, 15, 31, tzinfo=UTC)
@@ -280,7 +281,7 @@ def test_it_schedules_a_job_per_source_and_check_and_reloads_only_what_changed(
             + '[[check]]\nname = "c"\nkind = "dns"\nhost = "localhost"\n',
             encoding="utf-8",
         )
-        previous, svc.runtime.config = svc.config, load_config(config)
+        previous, svc.runtime.loaded = svc.config, Loaded.of(load_config(config), "")
         later = t0 + timedelta(minutes=7)
         svc.runtime.clock = lambda: later
         svc._schedule_all(svc.config, previous=previous)

@@ -10,6 +10,7 @@ import pytest
 
 from monitor.config import load_config
 from monitor.service.jobs.dashboards import DASHBOARDS_JOB, draw_dashboards
+from monitor.service.runtime import Loaded
 from monitor.service.scheduler import Service
 from tests.dashboard_seed import NOW, seed
 
@@ -54,19 +55,19 @@ def test_the_job_runs_every_interval_and_reloads_follow_the_config(service, tmp_
     assert job.trigger.interval == timedelta(minutes=15)
     assert job.next_run_time == NOW + timedelta(minutes=1)
 
-    previous, svc.runtime.config = svc.config, load_config(tmp_path / "config.toml")
+    previous, svc.runtime.loaded = svc.config, Loaded.of(load_config(tmp_path / "config.toml"), "")
     svc._schedule_dashboards(svc.config, previous=previous)  # unchanged: same timing
     assert svc.scheduler.get_job(DASHBOARDS_JOB).next_run_time == NOW + timedelta(minutes=1)
 
     write(tmp_path / "config.toml", '[dashboards]\nevery = "1h"\n')
-    previous, svc.runtime.config = svc.config, load_config(tmp_path / "config.toml")
+    previous, svc.runtime.loaded = svc.config, Loaded.of(load_config(tmp_path / "config.toml"), "")
     svc._schedule_dashboards(svc.config, previous=previous)
     changed = svc.scheduler.get_job(DASHBOARDS_JOB)
     assert changed.trigger.interval == timedelta(hours=1)
     assert changed.next_run_time == NOW  # a change applies at once
 
     write(tmp_path / "config.toml", "")
-    previous, svc.runtime.config = svc.config, load_config(tmp_path / "config.toml")
+    previous, svc.runtime.loaded = svc.config, Loaded.of(load_config(tmp_path / "config.toml"), "")
     svc._schedule_dashboards(svc.config, previous=previous)
     assert svc.scheduler.get_job(DASHBOARDS_JOB) is None
 

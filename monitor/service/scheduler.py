@@ -47,7 +47,7 @@ from monitor.service.jobs.retention import (
     RETENTION_FIRST_AFTER,
     prune_old_runs,
 )
-from monitor.service.runtime import Clock, Runtime, utcnow
+from monitor.service.runtime import Clock, Loaded, Runtime, utcnow
 from monitor.store import open_store
 from monitor.times import format_duration
 
@@ -76,10 +76,9 @@ class Service:
         config = load_config(config_path)
         self.runtime = Runtime(
             store=open_store(config.database_url),
-            config=config,
+            loaded=Loaded.of(config, digest),
             clock=clock,
             http=client_for(config),
-            config_digest=digest,
         )
         # The instance lock held for this run, told the API's address once it serves.
         self.lock = lock
@@ -259,8 +258,7 @@ class Service:
         if (new.http.listen, new.http.token) != (self.config.http.listen, self.config.http.token):
             log.warning("[service.reload] [http] listen and token take effect at the next start")
         old = self.config
-        self.runtime.config = new
-        self.runtime.config_digest = digest
+        self.runtime.loaded = Loaded.of(new, digest)  # one assignment: config and digests
         self.start_notifications()
         self._schedule_all(new, previous=old)
         self._schedule_dashboards(new, previous=old)

@@ -3,8 +3,10 @@
 Only GET is answered; a body is never read (a request that sends one is
 answered and its connection closed). Every response says ``Cache-Control:
 no-store`` (answers change by the minute, and some are evidence) and what
-the service answers with: which config (``Monitor-Config-Digest``), which
-database and probe (``Monitor-Database``), which version (``Monitor-Version``).
+the service answers for: its config (``Monitor-Config-Digest``), database
+and probe (``Monitor-Database``) and version (``Monitor-Version``), taken
+from one ``Loaded`` read once per request, so they name the config that
+computed the body even while a reload swaps it.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from monitor import __version__
-from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER, database_digest
+from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER
 from monitor.escape import for_terminal
 from monitor.service.api import routes, static
 from monitor.service.api.access import REALM, bearer_matches, host_allowed
 from monitor.service.api.routes import Response, error_response
+from monitor.service.runtime import Loaded
 
 if TYPE_CHECKING:
     from monitor.service.api.server import ApiHttpServer
@@ -36,6 +39,15 @@ STATIC_HEADERS = {
 }
 
 
+def identity_headers(loaded: Loaded) -> dict[str, str]:
+    """What a client compares with its own before it trusts an answer."""
+    return {
+        DIGEST_HEADER: loaded.digest,
+        DATABASE_HEADER: loaded.database,
+        VERSION_HEADER: __version__,
+    }
+
+
 class ApiHandler(BaseHTTPRequestHandler):
     server: ApiHttpServer
     protocol_version = "HTTP/1.1"
@@ -44,14 +56,15 @@ class ApiHandler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def do_GET(self) -> None:
+        loaded = self.server.state.runtime.loaded  # once: the body and the headers agree
         try:
-            response = self._respond()
+            response = self._respond(loaded)
         except Exception:
             log.exception("[api.request] %s failed", for_terminal(self.path, limit=200))
             response = error_response(500, "internal error; the service's log says more")
-        self._send(response)
+        self._send(response, loaded)
 
-    def _respond(self) -> Response:
+    def _respond(self, loaded: Loaded) -> Response:
         state = self.server.state
         if state.token is None and not host_allowed(self.headers.get("Host"), state.listen):
             return error_response(
@@ -75,10 +88,10 @@ class ApiHandler(BaseHTTPRequestHandler):
             challenge = REALM + (', error="invalid_token"' if given else "")
             message = "wrong token" if given else "this API needs Authorization: Bearer <token>"
             return error_response(401, message, **{"WWW-Authenticate": challenge})
-        answered = routes.answer(state, self.server.routes, path, query)
+        answered = routes.answer(state, loaded, self.server.routes, path, query)
         if answered is not None:
             return answered
-        found = static.dashboard_file(state.runtime.config.dashboards_dir, path)
+        found = static.dashboard_file(loaded.config.dashboards_dir, path)
         if found is not None:
             file, content_type = found
             return Response(200, file.read_bytes(), content_type, dict(STATIC_HEADERS))
@@ -94,20 +107,14 @@ class ApiHandler(BaseHTTPRequestHandler):
             "/api/status, /healthz, /metrics and the dashboards at /",
         )
 
-    def _send(self, response: Response) -> None:
+    def _send(self, response: Response, loaded: Loaded) -> None:
         if self._has_body():
             self.close_connection = True  # its bytes would be read as the next request
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("Cache-Control", "no-store")
-        runtime = self.server.state.runtime
-        self.send_header(DIGEST_HEADER, runtime.config_digest)
-        self.send_header(
-            DATABASE_HEADER, database_digest(runtime.config.database_url, runtime.config.probe)
-        )
-        self.send_header(VERSION_HEADER, __version__)
-        for name, value in response.headers.items():
+        for name, value in (identity_headers(loaded) | response.headers).items():
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
@@ -122,7 +129,8 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def _not_allowed(self) -> None:
         self._send(
-            error_response(405, f"{self.command} is not answered here; use GET", Allow="GET")
+            error_response(405, f"{self.command} is not answered here; use GET", Allow="GET"),
+            self.server.state.runtime.loaded,
         )
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _not_allowed
@@ -140,6 +148,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", routes.JSON)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in identity_headers(self.server.state.runtime.loaded).items():
+            self.send_header(name, value)
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD" and code >= 200 and code not in (204, 304):

@@ -32,6 +32,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from monitor import __version__
 from monitor.service.api.state import ApiState
+from monitor.service.runtime import Loaded
 from monitor.service.tally import SKIPPED, LastRun
 from monitor.times import as_utc
 
@@ -41,10 +42,10 @@ IMPACTS = ("none", "minor", "major", "critical", "maintenance")
 PHASES = ("dns", "connect", "tls", "ttfb")
 
 
-def registry_for(state: ApiState) -> CollectorRegistry:
-    """The service's registry: its own collector and this process's standard metrics."""
+def registry_for(state: ApiState, loaded: Loaded) -> CollectorRegistry:
+    """The service's registry for one scrape, under ``loaded``: its collector and the process's."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ServiceCollector(state))
+    registry.register(ServiceCollector(state, loaded))
     ProcessCollector(registry=registry)
     return registry
 
@@ -66,8 +67,9 @@ def _impact(impact: str | None) -> str:
 class ServiceCollector(Collector):
     """Reads the running service at each scrape."""
 
-    def __init__(self, state: ApiState) -> None:
+    def __init__(self, state: ApiState, loaded: Loaded) -> None:
         self.state = state
+        self.loaded = loaded
 
     def collect(self) -> Iterator[Metric]:
         yield from self._service()
@@ -113,7 +115,7 @@ class ServiceCollector(Collector):
         )
 
     def _checks(self) -> Iterator[Metric]:
-        probe = self.state.runtime.config.probe
+        probe = self.loaded.config.probe
         tally = self.state.runtime.tally.copy()
         labels = ["check", "probe"]
         up = GaugeMetricFamily(
@@ -178,7 +180,7 @@ class ServiceCollector(Collector):
         from monitor.store.queries import source_overview
 
         runtime = self.state.runtime
-        names = [s.name for s in runtime.config.sources]
+        names = [s.name for s in self.loaded.config.sources]
         tally = runtime.tally.copy()
         with runtime.store.read() as session:
             overviews = source_overview(session, names)

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from monitor import __version__
 from monitor.escape import for_terminal
 from monitor.service.api.state import ApiState
+from monitor.service.runtime import Loaded
 from monitor.store.heartbeats import LEASE
 from monitor.times import isoformat_z
 from monitor.views.params import ParamError, bounds_param, time_param, window_param, zone_param
@@ -83,7 +85,7 @@ def output_format(params: dict[str, str]) -> str:
     return fmt
 
 
-def why(state: ApiState, params: dict[str, str]) -> Response:
+def why(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Response:
     """``monitor why``: ``at``, ``window``, ``tz``, ``probe``, ``format``."""
     from monitor.views.why import WhyQuestion, why_output
 
@@ -96,11 +98,11 @@ def why(state: ApiState, params: dict[str, str]) -> Response:
         probe=params.get("probe"),
     )
     return rendered(
-        why_output(runtime.store, runtime.config, question, tz=tz, as_json=fmt == "json"), fmt
+        why_output(runtime.store, loaded.config, question, tz=tz, as_json=fmt == "json"), fmt
     )
 
 
-def timeline(state: ApiState, params: dict[str, str]) -> Response:
+def timeline(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Response:
     """``monitor timeline``: ``since``, ``until``, ``tz``, ``probe``, ``format``."""
     from monitor.views.why import timeline_output
 
@@ -115,7 +117,7 @@ def timeline(state: ApiState, params: dict[str, str]) -> Response:
     )
     text = timeline_output(
         runtime.store,
-        runtime.config,
+        loaded.config,
         lo,
         hi,
         probe=params.get("probe"),
@@ -125,19 +127,19 @@ def timeline(state: ApiState, params: dict[str, str]) -> Response:
     return rendered(text, fmt)
 
 
-def status(state: ApiState, params: dict[str, str]) -> Response:
+def status(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Response:
     """``monitor status``: ``format``; the header ``Monitor-Failing`` says if anything fails."""
     from monitor.views.status import status_output
 
     runtime = state.runtime
     fmt = output_format(params)
     text, failing = status_output(
-        runtime.store, runtime.config, runtime.clock(), as_json=fmt == "json"
+        runtime.store, loaded.config, runtime.clock(), as_json=fmt == "json"
     )
     return rendered(text, fmt, **{"Monitor-Failing": "true" if failing else "false"})
 
 
-def healthz(state: ApiState, params: dict[str, str]) -> Response:
+def healthz(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Response:
     """Is the service alive: 200, or 503 while stopping or when its lease has lapsed."""
     runtime, beat = state.runtime, state.heartbeat
     now = runtime.clock()
@@ -155,17 +157,20 @@ def healthz(state: ApiState, params: dict[str, str]) -> Response:
     document = {
         "ok": problem is None,
         "problem": problem,
-        "probe": runtime.config.probe,
+        "probe": loaded.config.probe,
         "pid": os.getpid(),
         "started": isoformat_z(beat.started_at),
         "last_heartbeat": isoformat_z(beat.last_beat),
         "heartbeat_age_seconds": None if age is None else round(age, 3),
-        "config_digest": runtime.config_digest,
+        "config_digest": loaded.digest,
+        "database_digest": loaded.database,
+        "version": __version__,
     }
     return json_response(200 if problem is None else 503, document)
 
 
-Route = Callable[[ApiState, dict[str, str]], Response]
+# A route reads the config from ``loaded`` alone: the one the answer's headers name.
+Route = Callable[[ApiState, Loaded, dict[str, str]], Response]
 # path -> (handler, the parameters it takes)
 ROUTES: dict[str, tuple[Route, tuple[str, ...]]] = {
     "/api/why": (why, ("at", "window", "tz", "probe", "format")),
@@ -177,7 +182,11 @@ UNGUARDED = ("/healthz",)  # answered without the token: a liveness probe holds 
 
 
 def answer(
-    state: ApiState, routes: dict[str, tuple[Route, tuple[str, ...]]], path: str, query: str
+    state: ApiState,
+    loaded: Loaded,
+    routes: dict[str, tuple[Route, tuple[str, ...]]],
+    path: str,
+    query: str,
 ) -> Response | None:
     """The response of an API route; None when ``path`` is not one (a file, or nothing)."""
     route = routes.get(path)
@@ -185,7 +194,7 @@ def answer(
         return None
     handler, allowed = route
     try:
-        return handler(state, parameters(query, path, allowed))
+        return handler(state, loaded, parameters(query, path, allowed))
     except BadRequest as exc:
         return error_response(400, str(exc))
     except ParamError as exc:

@@ -18,18 +18,28 @@ from typing import Any
 
 from monitor.errors import MonitorError
 from monitor.service.api import routes
-from monitor.service.api.handler import ApiHandler
+from monitor.service.api.handler import ApiHandler, identity_headers
 from monitor.service.api.state import ApiState
+from monitor.service.runtime import Loaded
 
 log = logging.getLogger("monitor.service.api")
 
 MAX_CONNECTIONS = 32
 _BUSY_BODY = b'{"error": "too many connections at once; retry soon"}\n'
-BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Retry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n"
-    b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
-)
+
+
+def busy(loaded: Loaded) -> bytes:
+    """The 503 sent, without a thread, to a connection past the cap: headers as any answer's."""
+    lines = [
+        "HTTP/1.1 503 Service Unavailable",
+        "Content-Type: application/json",
+        "Retry-After: 1",
+        "Cache-Control: no-store",
+        *(f"{name}: {value}" for name, value in identity_headers(loaded).items()),
+        "Connection: close",
+        f"Content-Length: {len(_BUSY_BODY)}",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + _BUSY_BODY
 
 
 class ListenError(MonitorError):
@@ -53,7 +63,7 @@ class ApiHttpServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
             with contextlib.suppress(OSError):
-                request.sendall(BUSY)
+                request.sendall(busy(self.state.runtime.loaded))
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
@@ -77,10 +87,9 @@ class ApiServer:
         """Bind and serve; the URL it can be reached at (the real port). ListenError if taken."""
         from monitor.service.api.metrics import CONTENT_TYPE, exposition, registry_for
 
-        registry = registry_for(self.state)
-
-        def metrics(_state: ApiState, _params: dict[str, str]) -> routes.Response:
-            return routes.Response(200, exposition(registry), CONTENT_TYPE)
+        def metrics(state: ApiState, loaded: Loaded, _params: dict[str, str]) -> routes.Response:
+            # A registry per scrape: its collector reads the config the headers name.
+            return routes.Response(200, exposition(registry_for(state, loaded)), CONTENT_TYPE)
 
         listen = self.state.listen
         try:

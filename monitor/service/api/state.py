@@ -12,7 +12,7 @@ from monitor.service.runtime import Runtime
 
 @dataclass(frozen=True)
 class ApiState:
-    """Shared by every request thread; the runtime's config and digest change on reload."""
+    """Shared by every request thread; a reload replaces the runtime's ``loaded`` whole."""
 
     runtime: Runtime
     heartbeat: ServiceHeartbeat
