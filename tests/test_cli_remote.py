@@ -11,15 +11,23 @@ import fcntl
 import json
 import os
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from monitor import __version__
 from monitor.cli import remote
 from monitor.cli.remote import ServiceUsageError, ask_service, parse_response
 from monitor.configfile import glance
-from monitor.digest import DIGEST_HEADER, config_digest
+from monitor.digest import (
+    DATABASE_HEADER,
+    DIGEST_HEADER,
+    VERSION_HEADER,
+    config_digest,
+    database_digest,
+)
 from monitor.service.discovery import advert_line
 from tests.loopback import LoopbackServer
 
@@ -53,6 +61,17 @@ def advertise(fd: int, url: str) -> None:
     os.pwrite(fd, f"pid 1 on test\n{advert_line(url)}\n".encode(), 0)
 
 
+def service_headers(config: Path) -> dict[str, str]:
+    """What a service running ``config`` in this environment says it answers with."""
+    seen = glance(config)
+    assert seen is not None
+    return {
+        DIGEST_HEADER: config_digest(config),
+        DATABASE_HEADER: database_digest(seen.database_url, seen.probe),
+        VERSION_HEADER: __version__,
+    }
+
+
 def answer(
     server: LoopbackServer,
     config: Path,
@@ -61,8 +80,8 @@ def answer(
     headers: dict[str, str] | None = None,
 ) -> None:
     """Answer ``WHY`` with ``body``, as a service running this config would."""
-    digest = {DIGEST_HEADER: config_digest(config)}
-    server.route(WHY, body, status=status, etag=False, headers={**digest, **(headers or {})})
+    own = service_headers(config)
+    server.route(WHY, body, status=status, etag=False, headers={**own, **(headers or {})})
 
 
 def test_it_takes_the_services_answer_when_its_config_is_this_one(server, config, lock):
@@ -87,9 +106,25 @@ def test_it_takes_the_services_answer_when_its_config_is_this_one(server, config
         (401, b'{"error": "this API needs Authorization: Bearer <token>"}\n', {}),
         (404, b'{"error": "not found"}\n', {}),
         (400, b"not json\n", {}),  # a 400 without the command's words: ask the database
+        # A service that refuses something it does not know, without naming an option.
+        (400, b'{"error": "unknown parameter \'format\' for /api/why"}\n', {}),
+        (400, b'{"error": "x", "option": "--at"}\n', {}),
+        (400, b'{"error": "x", "option": "--at", "message": 7}\n', {}),
+        (400, b'["--at", "bad"]\n', {}),
         (200, b"\xff\xfe not utf-8\n", {}),
     ],
-    ids=["500", "503", "401", "404", "400-unreadable", "200-not-utf8"],
+    ids=[
+        "500",
+        "503",
+        "401",
+        "404",
+        "400-unreadable",
+        "400-error-only",
+        "400-no-message",
+        "400-message-not-text",
+        "400-not-an-object",
+        "200-not-utf8",
+    ],
 )
 def test_it_answers_here_when_the_service_does_not_answer_plainly(
     server, config, lock, status, body, headers
@@ -107,10 +142,57 @@ def test_it_answers_here_when_the_service_runs_another_config(server, config, lo
     assert ask_service(str(config), WHY, QUESTION) is None
 
 
+DATABASE_CONFIG = '[monitor]\nprobe = "laptop"\n[database]\nurl = "${REMOTE_TEST_DATABASE}"\n'
+
+
+def test_it_answers_here_when_the_service_reads_another_database_from_the_same_config(
+    tmp_path, server, config, monkeypatch
+):
+    """The same bytes, another ``${DATABASE_URL}``: the service's answer is another database's."""
+    config.write_text(DATABASE_CONFIG, encoding="utf-8")
+    # The service's shell: its database, and what it sends with each answer.
+    monkeypatch.setenv("REMOTE_TEST_DATABASE", f"sqlite:///{tmp_path / 'service.db'}")
+    theirs = service_headers(config)
+    # This shell means another database, and (as with PostgreSQL, whose lock
+    # is in the state folder whatever the URL) finds that service's lock.
+    monkeypatch.setenv("REMOTE_TEST_DATABASE", f"sqlite:///{tmp_path / 'mine.db'}")
+    seen = glance(config)
+    assert seen is not None
+    fd = os.open(seen.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        advertise(fd, server.url)
+        server.route(WHY, b"their database's answer\n", etag=False, headers=theirs)
+        assert ask_service(str(config), WHY, QUESTION) is None
+        assert server.requests  # it asked, and did not take the answer
+
+        server.route(WHY, b"my database's answer\n", etag=False, headers=service_headers(config))
+        reply = ask_service(str(config), WHY, QUESTION)
+        assert reply is not None
+        assert reply.text == "my database's answer"
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("header", [DATABASE_HEADER, VERSION_HEADER])
+def test_it_answers_here_when_the_service_sends_another_database_or_version(
+    server, config, lock, header
+):
+    advertise(lock, server.url)
+    answer(server, config, b"answer\n", headers={header: "0.0.0-other"})
+    assert ask_service(str(config), WHY, QUESTION) is None
+    headers = service_headers(config)
+    del headers[header]  # an older service, which does not say
+    server.route(WHY, b"answer\n", etag=False, headers=headers)
+    assert ask_service(str(config), WHY, QUESTION) is None
+
+
 def test_it_shows_a_refused_parameter_as_the_commands_usage_error(server, config, lock):
     advertise(lock, server.url)
-    message = "Invalid value for '--probe': no probe 'x' in this database (probes here: laptop)"
-    answer(server, config, json.dumps({"error": message}).encode() + b"\n", status=400)
+    words = "no probe 'x' in this database (probes here: laptop)"
+    message = f"Invalid value for '--probe': {words}"
+    body = {"error": message, "option": "--probe", "message": words}
+    answer(server, config, json.dumps(body).encode() + b"\n", status=400)
 
     with pytest.raises(ServiceUsageError) as refused:
         ask_service(str(config), WHY, QUESTION)
@@ -127,6 +209,21 @@ def test_it_sends_the_token_the_environment_holds(server, config, lock, monkeypa
 
     assert ask_service(str(config), WHY, QUESTION) is not None
     assert server.requests[-1][1]["Authorization"] == "Bearer s3cret-token"
+
+
+def test_it_never_sends_the_token_through_a_lock_file_others_may_write(
+    server, config, lock, monkeypatch
+):
+    config.write_text(TOKEN_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("REMOTE_TEST_TOKEN", "s3cret-token")
+    advertise(lock, server.url)
+    answer(server, config, b"ok\n")
+    seen = glance(config)
+    assert seen is not None
+    os.chmod(seen.lock_path, 0o666)  # noqa: S103 - anyone could have written that address
+
+    assert ask_service(str(config), WHY, QUESTION) is None
+    assert server.requests == []
 
 
 def test_it_never_sends_a_token_that_would_forge_a_header(server, config, lock, monkeypatch):
@@ -150,11 +247,83 @@ def test_it_answers_here_when_nothing_listens_where_the_lock_says(config, lock):
     assert ask_service(str(config), WHY, QUESTION) is None
 
 
-def test_it_answers_here_when_the_service_is_too_slow(server, config, lock, monkeypatch):
-    monkeypatch.setattr(remote, "ANSWER_TIMEOUT_S", 0.2)
+def test_it_answers_here_when_the_service_is_too_slow(server, config, lock):
     advertise(lock, server.url)
-    server.route(WHY, b"late\n", etag=False, delay=2.0)
-    assert ask_service(str(config), WHY, QUESTION) is None
+    server.route(WHY, b"late\n", etag=False, delay=2.0)  # ended early when the server stops
+    assert ask_service(str(config), WHY, QUESTION, timeout=0.2) is None
+
+
+class RawPeer:
+    """A loopback peer that answers one connection with ``head + body``, then as told.
+
+    ``then`` is ``"hold"`` (keep the connection open until the client
+    closes it) or ``"flood"`` (send bytes until the client stops reading).
+    ``sent`` counts the bytes that went out.
+    """
+
+    def __init__(self, answer: bytes, then: str) -> None:
+        self.answer, self.then, self.sent = answer, then, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(4096)
+            try:
+                connection.sendall(self.answer)
+                self.sent += len(self.answer)
+                if self.then == "flood":
+                    chunk = b"x" * 65536
+                    while self.sent < 256 * 1024 * 1024:
+                        self.sent += connection.send(chunk)
+                connection.recv(1)  # until the client closes
+            except OSError:  # the client closed: it stopped reading
+                pass
+
+    def close(self) -> None:
+        self.thread.join(timeout=10)
+        self.listener.close()
+
+
+@pytest.fixture
+def raw_peer(config: Path) -> Iterator[Callable[..., RawPeer]]:
+    peers: list[RawPeer] = []
+
+    def start(body: bytes, then: str, length: int | None = None) -> RawPeer:
+        fields = "".join(f"{name}: {value}\r\n" for name, value in service_headers(config).items())
+        size = len(body) if length is None else length
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{fields}\r\n".encode()
+        peers.append(RawPeer(head + body, then))
+        return peers[-1]
+
+    yield start
+    for peer in peers:
+        peer.close()
+
+
+def test_it_stops_reading_at_the_length_even_when_the_peer_keeps_the_connection(
+    config, lock, raw_peer
+):
+    peer = raw_peer(b"whole answer\n", "hold")
+    advertise(lock, peer.url)
+    # Were it to wait for the peer to close, it would time out and answer here.
+    reply = ask_service(str(config), WHY, QUESTION, timeout=5.0)
+    assert reply is not None
+    assert reply.text == "whole answer"
+
+
+def test_it_refuses_an_answer_longer_than_it_reads_without_reading_it(config, lock, raw_peer):
+    peer = raw_peer(b"", "flood", length=remote.MAX_ANSWER_BYTES + 1)
+    advertise(lock, peer.url)
+    assert ask_service(str(config), WHY, QUESTION, timeout=5.0) is None
+    peer.close()
+    # Closed after the head: what went out is what the socket buffers took.
+    assert peer.sent < 16 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
@@ -191,6 +360,7 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
         (HEAD + b"\r\nabc", None),  # no length: cannot tell it is whole
         (HEAD + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", None),
         (HEAD + b"Content-Length: 3\r\n folded\r\n\r\nabc", None),
+        (HEAD + b"Content-Length: 99999999999999999999\r\n\r\nabc", None),  # past the cap
         (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", None),
         (b"HTTP/1.1 2xx OK\r\nContent-Length: 0\r\n\r\n", None),
         (b"", None),

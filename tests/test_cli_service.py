@@ -146,3 +146,27 @@ def test_a_typo_is_answered_at_once_without_asking_the_service(config, server: L
     assert "Error: Invalid value for '--at': cannot read 'yesterday-ish'" in err
     assert server.requests == []
     assert heavy(modules, *READING) == []
+
+
+def test_it_reads_the_database_itself_when_the_same_config_means_another_database(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """``url = "${NAME}"``, another value in the asking shell: the service's answer is not its."""
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    monkeypatch.setenv("SERVICE_TEST_DATABASE", database_url)
+    seed_database(database_url)
+    config = api_config(tmp_path, "${SERVICE_TEST_DATABASE}")
+    # Another database on the same engine: on PostgreSQL the lock file is the
+    # same whatever the URL says, so the asking process finds this service.
+    folder, _, _ = database_url.rpartition("/")
+    other = f"{folder}/other.db" if database_url.startswith("sqlite") else f"{folder}/other"
+    args = ["why", "--at", "2026-04-14T10:00:00Z", "--json"]
+    with claimed(config) as (service, lock):
+        advertise(service, lock)
+        same = ask(config, args)
+        monkeypatch.setenv("SERVICE_TEST_DATABASE", other)
+        elsewhere = ask(config, args)
+
+    assert heavy(same[3], *READING) == []  # the service answered for its own database
+    assert "monitor.store" in elsewhere[3]  # and not for another one
+    assert elsewhere[0] != same[0]

@@ -46,6 +46,16 @@ def test_it_reads_a_held_lock_without_an_api_line_as_a_service_without_an_api(he
     )
 
 
+@pytest.mark.parametrize("mode", [0o666, 0o620, 0o602], ids=["0666", "0620", "0602"])
+def test_it_believes_no_api_line_in_a_lock_file_others_may_write(held, mode):
+    path, fd = held
+    write(fd, f"pid 7 on box\n{advert_line('http://127.0.0.1:9470')}\n")
+    os.chmod(path, mode)
+    assert read_lock(path) == LockState(held=True, holder="pid 7 on box")
+    os.chmod(path, 0o644)  # others may read it: the address is no secret
+    assert read_lock(path).api == "http://127.0.0.1:9470"
+
+
 def test_it_ignores_what_a_lock_nobody_holds_says(tmp_path):
     path = tmp_path / "stale.lock"
     path.write_text("pid 7 on box\napi http://127.0.0.1:9470\n")

@@ -6,7 +6,10 @@ why`` process has none of that. So a command that can be answered by the
 service's HTTP API (``/api/why``, ``/api/status``, ``/api/timeline``) asks
 it first, and reads the database itself whenever the service cannot answer
 for certain: no service, no API, a refused or slow connection, a service
-running another config (its ``Monitor-Config-Digest`` differs), or any
+running another config (its ``Monitor-Config-Digest`` differs), another
+database or probe (``Monitor-Database``: the same bytes can name another
+database through ``${DATABASE_URL}``), another version of monitor
+(``Monitor-Version``: an older service may not know a newer option), or any
 answer but 200 or 400. The service answers with the very bytes the command
 would print (both render with ``monitor.views``), so where the answer came
 from never shows.
@@ -32,8 +35,9 @@ from urllib.parse import SplitResult, urlencode, urlsplit
 
 import click
 
-from monitor.configfile import glance
-from monitor.digest import DIGEST_HEADER
+from monitor import __version__
+from monitor.configfile import ConfigGlance, glance
+from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER, database_digest
 from monitor.service.discovery import read_lock
 
 # Connecting is loopback work: a service that does not accept at once is not there.
@@ -42,7 +46,11 @@ CONNECT_TIMEOUT_S = 0.5
 # it here is the quicker way to an answer.
 ANSWER_TIMEOUT_S = 5.0
 # An answer is a page of text; a timeline over months, a few megabytes.
+# A longer one is not read: the database is.
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
+# The status line and a dozen headers; a head past this is not our service's.
+MAX_HEAD_BYTES = 64 * 1024
+HEAD_CHUNK = 16 * 1024
 
 
 class Reply(NamedTuple):
@@ -58,7 +66,7 @@ class Response(NamedTuple):
 
     status: int
     headers: Mapping[str, str]  # names in lower case
-    body: bytes
+    body: bytes | bytearray  # read into one buffer, not copied again
 
 
 class ServiceUsageError(click.UsageError):
@@ -66,13 +74,19 @@ class ServiceUsageError(click.UsageError):
 
 
 def ask_service(
-    config_path: str | None, path: str, params: Mapping[str, str | None]
+    config_path: str | None,
+    path: str,
+    params: Mapping[str, str | None],
+    *,
+    timeout: float | None = None,
 ) -> Reply | None:
     """The service's answer to ``GET path?params``; None to answer here.
 
-    ``params`` left None are not sent. A 400 raises ``ServiceUsageError``
-    with the service's words, which are the command's own (``ParamError.usage``);
-    a 400 without them is answered here, where the command finds its own.
+    ``params`` left None are not sent; ``timeout`` bounds the whole
+    exchange (default ``ANSWER_TIMEOUT_S``). A 400 naming the ``option`` it
+    refused and the ``message`` raises ``ServiceUsageError`` with the
+    command's own words (``ParamError.usage``); a 400 without both is
+    answered here, where the command finds its own.
     """
     seen = glance(config_path)
     if seen is None:
@@ -91,11 +105,11 @@ def ask_service(
     if seen.token:
         headers["Authorization"] = f"Bearer {seen.token}"
     try:
-        response = get(address, target, headers)
+        response = get(address, target, headers, timeout=timeout)
     except (OSError, ValueError):  # refused, reset, timed out; a port that is not a number
         return None
-    if response is None or response.headers.get(DIGEST_HEADER.lower()) != seen.digest:
-        return None  # not an answer, or another config's service: not this question's
+    if response is None or not answers_for(response.headers, seen):
+        return None  # not an answer, or another config's, database's or version's
     refusal = _refusal(response.body) if response.status == 400 else None
     if refusal is not None:
         raise ServiceUsageError(refusal)
@@ -108,42 +122,88 @@ def ask_service(
     return Reply(text.removesuffix("\n"), response.headers)
 
 
-def get(address: SplitResult, target: str, headers: Mapping[str, str]) -> Response | None:
+def answers_for(headers: Mapping[str, str], seen: ConfigGlance) -> bool:
+    """Whether a service sending ``headers`` answers as this process would.
+
+    The same config bytes, the same database and probe (digested from the
+    URL as resolved here and by ``monitor.config``, so a password never
+    travels), and the same version; a header missing is a mismatch.
+    """
+    return (
+        headers.get(DIGEST_HEADER.lower()) == seen.digest
+        and headers.get(DATABASE_HEADER.lower()) == database_digest(seen.database_url, seen.probe)
+        and headers.get(VERSION_HEADER.lower()) == __version__
+    )
+
+
+def get(
+    address: SplitResult,
+    target: str,
+    headers: Mapping[str, str],
+    *,
+    timeout: float | None = None,
+) -> Response | None:
     """One ``GET target`` to ``http://HOST:PORT``; None for anything but a whole answer.
 
-    OSError when the connection fails or the answer takes longer than
-    ``ANSWER_TIMEOUT_S`` in all.
+    The head is read first; a body longer than ``MAX_ANSWER_BYTES`` is not
+    read at all, and reading stops at ``Content-Length`` (a peer keeping the
+    connection open costs nothing). OSError when the connection fails or the
+    answer takes longer than ``timeout`` (``ANSWER_TIMEOUT_S``) in all.
     """
     lines = [f"GET {target} HTTP/1.1", f"Host: {address.netloc}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     if any(c in line for line in lines for c in "\r\n\0"):
         return None  # a value that would forge a header line (a token with a newline)
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
-    deadline = time.monotonic() + ANSWER_TIMEOUT_S
-    received = bytearray()
+    deadline = time.monotonic() + (ANSWER_TIMEOUT_S if timeout is None else timeout)
     # The service advertises an IP address (monitor/service/api/address.py), so
     # the first address is the one; given as bytes, it is not IDNA-encoded
     # (which would import that codec, for nothing).
     host = (address.hostname or "").encode("ascii")
     family, kind, proto, _, where = socket.getaddrinfo(host, address.port or 80, 0, SOCK_STREAM)[0]
     with socket.socket(family, kind, proto) as connection:
-        connection.settimeout(CONNECT_TIMEOUT_S)
+        connection.settimeout(min(CONNECT_TIMEOUT_S, max(deadline - time.monotonic(), 0.001)))
         connection.connect(where)
         connection.sendall(request)
-        while len(received) <= MAX_ANSWER_BYTES:
-            connection.settimeout(max(deadline - time.monotonic(), 0.001))
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            received += chunk
-    return parse_response(bytes(received))
+        return _read_response(connection, deadline)
 
 
-def parse_response(data: bytes) -> Response | None:
-    """An HTTP/1.x answer read to its end: status, headers, and a body as long as it says."""
-    head, separator, body = data.partition(b"\r\n\r\n")
-    if not separator:
+def _read_response(connection: socket.socket, deadline: float) -> Response | None:
+    """The head until its blank line, then exactly ``Content-Length`` bytes into one buffer."""
+    received = bytearray()
+    searched = 0
+    while (end := received.find(b"\r\n\r\n", searched)) < 0:
+        if len(received) > MAX_HEAD_BYTES:
+            return None
+        searched = max(len(received) - 3, 0)  # the blank line may straddle two reads
+        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+        chunk = connection.recv(HEAD_CHUNK)
+        if not chunk:
+            return None
+        received += chunk
+    head = parse_head(bytes(received[:end]))
+    if head is None:
         return None
+    status, fields = head
+    length = body_length(fields)
+    early = len(received) - end - 4
+    if length is None or early > length:
+        return None
+    body = bytearray(length)
+    body[:early] = received[end + 4 :]
+    view = memoryview(body)
+    got = early
+    while got < length:
+        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+        count = connection.recv_into(view[got:])
+        if not count:
+            return None  # cut short
+        got += count
+    return Response(status, fields, body)
+
+
+def parse_head(head: bytes) -> tuple[int, dict[str, str]] | None:
+    """An HTTP/1.x status line and header lines: the status and the headers (names lower case)."""
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     version, _, rest = status_line.partition(" ")
     code = rest[:3]
@@ -155,19 +215,47 @@ def parse_response(data: bytes) -> Response | None:
         if not colon or not name or name != name.strip():
             return None
         headers[name.lower()] = value.strip()
+    return int(code), headers
+
+
+def body_length(headers: Mapping[str, str]) -> int | None:
+    """The ``Content-Length`` of an answer we read: None when absent, chunked or too long."""
     length = headers.get("content-length", "")
-    if "transfer-encoding" in headers or not length.isdigit() or int(length) != len(body):
+    if "transfer-encoding" in headers or not length.isdigit() or len(length) > 12:
         return None
-    return Response(int(code), headers, body)
+    value = int(length)
+    return value if value <= MAX_ANSWER_BYTES else None
 
 
-def _refusal(body: bytes) -> str | None:
-    """The ``error`` of a 400's JSON body, or None when it has none."""
+def parse_response(data: bytes) -> Response | None:
+    """An HTTP/1.x answer read to its end: status, headers, and a body as long as it says."""
+    head, separator, body = data.partition(b"\r\n\r\n")
+    if not separator:
+        return None
+    parsed = parse_head(head)
+    if parsed is None or body_length(parsed[1]) != len(body):
+        return None
+    return Response(parsed[0], parsed[1], body)
+
+
+def _refusal(body: bytes | bytearray) -> str | None:
+    """The usage error a 400's JSON names (``option`` and ``message``), or None without both.
+
+    Only a service that read one of the command's own parameters says
+    which; any other 400 (an older or newer service refusing something this
+    process sent) is answered here, where the command finds its own words.
+    """
     import json
+
+    from monitor.views.params import ParamError
 
     try:
         document = json.loads(body)
     except ValueError:
         return None
-    error = document.get("error") if isinstance(document, dict) else None
-    return error if isinstance(error, str) and error else None
+    if not isinstance(document, dict):
+        return None
+    option, message = document.get("option"), document.get("message")
+    if not isinstance(option, str) or not isinstance(message, str) or not option or not message:
+        return None
+    return ParamError(option, message).usage()

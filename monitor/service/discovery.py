@@ -36,7 +36,9 @@ def read_lock(path: str | os.PathLike[str]) -> LockState:
     """What the lock file at ``path`` says, read only while a live process holds it.
 
     A lock nobody holds is a leftover of a stopped service: whatever it
-    says is stale, so it is not read at all.
+    says is stale, so it is not read at all. The ``api`` line is believed
+    only from a file this user owns and nobody else may write: a command
+    sends its token to that address.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -46,11 +48,17 @@ def read_lock(path: str | os.PathLike[str]) -> LockState:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return parse_lock(os.pread(fd, READ_LIMIT, 0).decode(errors="replace"))
+            state = parse_lock(os.pread(fd, READ_LIMIT, 0).decode(errors="replace"))
+            return state if trusted(os.fstat(fd)) else state._replace(api=None)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return LockState(held=False)
     finally:
         os.close(fd)
+
+
+def trusted(stat: os.stat_result) -> bool:
+    """Whether a lock file's words are this user's own: owned by them, writable by nobody else."""
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
 
 
 def parse_lock(text: str) -> LockState:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,13 @@ from monitor.service.discovery import holder as holder
 from monitor.store.files import open_private, private_dir
 from monitor.store.heartbeats import LEASE, Lease
 from monitor.times import as_utc, format_duration
+
+# ``monitor why`` and ``monitor status`` test whether the lock is held by
+# taking a shared flock for an instant (``discovery.read_lock``; Linux has no
+# way to test an flock without taking it). A claim landing in that instant
+# tries again; a lock still taken after this long has a holder.
+CLAIM_PATIENCE_S = 0.2
+CLAIM_RETRY_S = 0.002
 
 
 class AlreadyRunning(MonitorError):
@@ -71,9 +79,7 @@ class InstanceLock:
         path = lock_path(config)
         private_dir(path.parent)
         fd = open_private(path)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _claim(fd):
             text = os.pread(fd, READ_LIMIT, 0).decode(errors="replace")
             holder = parse_lock(text).holder or "unknown process"
             os.close(fd)
@@ -98,6 +104,20 @@ class InstanceLock:
 
     def release(self) -> None:
         os.close(self.fd)  # closing drops the flock
+
+
+def _claim(fd: int) -> bool:
+    """An exclusive flock on ``fd``, tried for ``CLAIM_PATIENCE_S`` past a reader's glance."""
+    deadline = time.monotonic() + CLAIM_PATIENCE_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(CLAIM_RETRY_S)
+        else:
+            return True
 
 
 def lock_path(config: Config) -> Path:
