@@ -38,7 +38,7 @@ from benchmarks.service_config import write_toml
 from benchmarks.service_process import START_TIMEOUT_S, alive, log_tail, monitor_run, stop
 from benchmarks.why import EXPECTED, moments
 from monitor.configfile import glance
-from monitor.service.discovery import read_lock
+from monitor.discovery import read_lock
 
 TARGET_S = 0.150
 FIGURE_HELP = "`monitor --help`, a new process"

@@ -32,9 +32,9 @@ from monitor.configfile import find_config as find_config
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.envvars import VARIABLE, MissingVariable
 from monitor.errors import ConfigError
+from monitor.listen import parse_listen
 from monitor.notify.settings import NotifySettings
 from monitor.rollups import keep_problem
-from monitor.service.api.address import parse_listen
 from monitor.sources.registry import SourceKind
 
 
@@ -216,7 +216,7 @@ def parse_config(raw: dict[str, Any], config_path: Path) -> Config:
     # schema mistakes instead of after the user fixed those.
     problems += _cross_checks(raw, config_path)
     if problems:
-        raise config_error(config_path, problems)
+        raise ConfigError.listing(config_path, problems)
     return Config(
         path=config_path.resolve(),
         probe=document.monitor.probe,
@@ -362,14 +362,6 @@ def _relative_to(config_path: Path, path: str | None) -> Path | None:
         return None
     expanded = Path(path).expanduser()
     return expanded if expanded.is_absolute() else config_path.resolve().parent / expanded
-
-
-def config_error(config_path: Path, problems: list[str]) -> ConfigError:
-    """One ConfigError listing ``problems`` (each ``key.path: what is wrong``) for the file."""
-    noun = "problem" if len(problems) == 1 else "problems"
-    lines = [f"{config_path}: {len(problems)} {noun} in config"]
-    lines += [f"  {p}" for p in problems]
-    return ConfigError("\n".join(lines))
 
 
 def _describe(error: Any, raw: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 ``monitor.config`` validates the whole file with pydantic and checks the
 database URL with SQLAlchemy; that costs a tenth of a second before anything
-can happen. Finding a running service (``monitor.service.discovery``) needs
+can happen. Finding a running service (``monitor.discovery``) needs
 only the config's path and bytes, the probe name, the database URL and the
 lock file's place, so those rules live here, light, and ``monitor.config``
 uses the same functions: the two can never disagree about which database or

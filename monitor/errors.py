@@ -25,6 +25,8 @@ and, where known, the HTTP status of the response that caused it.
 
 from __future__ import annotations
 
+import os
+
 
 class MonitorError(Exception):
     """Base class for errors the CLI reports as a message rather than a traceback."""
@@ -32,6 +34,14 @@ class MonitorError(Exception):
 
 class ConfigError(MonitorError):
     """The configuration cannot be used; the message names the file, the key and the fix."""
+
+    @classmethod
+    def listing(cls, config_path: os.PathLike[str] | str, problems: list[str]) -> ConfigError:
+        """One error listing ``problems`` (each ``key.path: what is wrong``) for the file."""
+        noun = "problem" if len(problems) == 1 else "problems"
+        lines = [f"{config_path}: {len(problems)} {noun} in config"]
+        lines += [f"  {p}" for p in problems]
+        return cls("\n".join(lines))
 
 
 class DatabaseError(MonitorError):

@@ -18,8 +18,8 @@ from monitor import __version__
 from monitor.config import load_config
 from monitor.digest import database_digest
 from monitor.errors import ConfigError
+from monitor.listen import Listen, parse_listen
 from monitor.service.api import routes
-from monitor.service.api.address import Listen, parse_listen
 from monitor.service.api.state import ApiState
 from monitor.service.runtime import Loaded
 from monitor.service.scheduler import Service

@@ -28,7 +28,7 @@ from monitor.digest import (
     config_digest,
     database_digest,
 )
-from monitor.service.discovery import advert_line
+from monitor.discovery import advert_line
 from tests.loopback import LoopbackServer
 
 WHY = "/api/why"

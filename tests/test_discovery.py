@@ -1,4 +1,4 @@
-"""monitor.service.discovery: a held lock file says who holds it and where its API listens."""
+"""monitor.discovery: a held lock file says who holds it and where its API listens."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.service.discovery import LockState, advert_line, holder, parse_lock, read_lock
+from monitor.discovery import LockState, advert_line, holder, parse_lock, read_lock
 
 
 @pytest.fixture

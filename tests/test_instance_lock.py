@@ -1,7 +1,7 @@
 """monitor.service.lock: a look at the lock never stops ``monitor run`` from claiming it.
 
 ``monitor why`` and ``monitor status`` find the service by testing its
-flock (``monitor.service.discovery.read_lock``), which takes a shared lock
+flock (``monitor.discovery.read_lock``), which takes a shared lock
 for an instant; a claim that lands in that instant must still win.
 """
 
@@ -19,7 +19,7 @@ from monitor.service.lock import AlreadyRunning, InstanceLock, lock_path
 # Looks at the lock as fast as it can until the stop file appears.
 READER = """
 import os, sys
-from monitor.service.discovery import read_lock
+from monitor.discovery import read_lock
 path, stop = sys.argv[1], sys.argv[2]
 read_lock(path)
 print("ready", flush=True)

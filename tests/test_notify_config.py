@@ -110,7 +110,7 @@ def test_apprise_is_asked_whether_it_can_read_each_url(tmp_path: Path) -> None:
     config = load_config(path)
 
     with pytest.raises(ConfigError) as caught:
-        check_channels(config, env={"PIGEON_KEY": "s3cr3t-pigeon-key"})
+        check_channels(config.notify, config.path, env={"PIGEON_KEY": "s3cr3t-pigeon-key"})
 
     assert str(caught.value) == "\n".join(
         [

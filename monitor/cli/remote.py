@@ -16,7 +16,7 @@ from never shows.
 
 Everything here is light, because it runs before the command knows whether
 it needs the heavy parts: ``tomllib`` and the lock file for finding the
-service (``monitor.configfile``, ``monitor.service.discovery``), and one
+service (``monitor.configfile``, ``monitor.discovery``), and one
 GET over a plain socket to ask it. Not ``http.client``: it imports
 ``email`` and ``ssl`` for what a loopback GET to our own server never
 needs, some 40 ms of a command that should take 150. The server is ours
@@ -38,7 +38,7 @@ import click
 from monitor import __version__
 from monitor.configfile import ConfigGlance, glance
 from monitor.digest import DATABASE_HEADER, DIGEST_HEADER, VERSION_HEADER, database_digest
-from monitor.service.discovery import read_lock
+from monitor.discovery import read_lock
 
 # Connecting is loopback work: a service that does not accept at once is not there.
 CONNECT_TIMEOUT_S = 0.5
@@ -156,7 +156,7 @@ def get(
         return None  # a value that would forge a header line (a token with a newline)
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
     deadline = time.monotonic() + (ANSWER_TIMEOUT_S if timeout is None else timeout)
-    # The service advertises an IP address (monitor/service/api/address.py), so
+    # The service advertises an IP address (monitor/listen.py), so
     # the first address is the one; given as bytes, it is not IDNA-encoded
     # (which would import that codec, for nothing).
     host = (address.hostname or "").encode("ascii")

@@ -14,15 +14,16 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from monitor.envvars import VARIABLE, MissingVariable, expand
+from monitor.errors import ConfigError
 from monitor.redact import REDACTED, redact_text
 
 if TYPE_CHECKING:
-    from monitor.config import Config
     from monitor.notify.settings import NotifySettings
 
 APPRISE_URLS = "https://github.com/caronc/apprise/wiki (each service's URL form)"
@@ -115,10 +116,12 @@ def channel_problems(
     return problems
 
 
-def check_channels(config: Config, env: Mapping[str, str] | None = None) -> None:
+def check_channels(
+    channels: Sequence[NotifySettings],
+    config_path: Path,
+    env: Mapping[str, str] | None = None,
+) -> None:
     """Raise ConfigError, naming the file and each key, when a channel's URL cannot be used."""
-    from monitor.config import config_error
-
-    problems = channel_problems(config.notify, env)
+    problems = channel_problems(channels, env)
     if problems:
-        raise config_error(config.path, problems)
+        raise ConfigError.listing(config_path, problems)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from monitor.config import Config
 from monitor.configfile import lock_path_for
+from monitor.discovery import READ_LIMIT, advert_line, parse_lock
+from monitor.discovery import holder as holder
 from monitor.errors import MonitorError
-from monitor.service.discovery import READ_LIMIT, advert_line, parse_lock
-from monitor.service.discovery import holder as holder
 from monitor.store.files import open_private, private_dir
 from monitor.store.heartbeats import LEASE, Lease
 from monitor.times import as_utc, format_duration

@@ -214,8 +214,8 @@ class Service:
         """The API server ``[http] listen`` asks for, not yet bound; None without it."""
         if self.config.http.listen is None:
             return None
+        from monitor.listen import parse_listen
         from monitor.service.api.access import api_token
-        from monitor.service.api.address import parse_listen
         from monitor.service.api.server import ApiServer
         from monitor.service.api.state import ApiState
 
@@ -379,7 +379,7 @@ def check_notify_channels(config: Config) -> None:
     if config.notify:
         from monitor.notify.channels import check_channels
 
-        check_channels(config)
+        check_channels(config.notify, config.path)
 
 
 def _digest(config_path: str | None) -> str:

@@ -20,11 +20,12 @@ def status_output(
     store: Store, config: Config, now: datetime, *, as_json: bool
 ) -> tuple[str, bool]:
     """What ``monitor status`` prints (without the final newline), and whether anything fails."""
-    from monitor.service.lock import holder, lock_path
+    from monitor.configfile import lock_path_for
+    from monitor.discovery import holder
     from monitor.store.probes import known_probes, latest_check_runs
     from monitor.store.queries import source_overview
 
-    running, held_by = holder(lock_path(config))
+    running, held_by = holder(lock_path_for(config.database_url, config.probe, config.path))
     with store.read() as session:
         sources = source_overview(session, [s.name for s in config.sources])
         probes = known_probes(session, now - DEFAULT_SPAN, now)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from monitor.config import Config
 from monitor.envvars import MissingVariable, expand
 from monitor.errors import ConfigError
-from monitor.service.api.address import Listen
+from monitor.listen import Listen
 
 MIN_TOKEN_CHARS = 16
 REALM = 'Bearer realm="monitor"'

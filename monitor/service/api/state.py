@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from monitor.service.api.address import Listen
+from monitor.listen import Listen
 from monitor.service.jobs.heartbeat import ServiceHeartbeat
 from monitor.service.runtime import Runtime
 
