@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from monitor.store.queries import SourceOverview
 
 
-class PollDict(TypedDict):
+class LastPollDict(TypedDict):
     at: str | None
     outcome: str
     http_status: int | None
@@ -27,7 +27,7 @@ class SourceDict(TypedDict):
     name: str
     kind: str
     url: str
-    last_poll: PollDict | None
+    last_poll: LastPollDict | None
     last_success_at: str | None
     page_status: str | None
     health: str
