@@ -324,7 +324,7 @@ def test_missing_file_is_skipped_by_default(tmp_path: Path) -> None:
     assert result.ok
     assert result.skipped
     assert result.failure_class is None
-    assert result.detail == f"no credentials file at {path}; skipped"
+    assert result.detail == f"no credentials file at {path}"
 
 
 def test_missing_file_fails_when_required(tmp_path: Path) -> None:

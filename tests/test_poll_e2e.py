@@ -407,3 +407,84 @@ def test_it_says_nothing_of_a_redirect_on_the_same_host(
 
     assert (status, err) == (0, "")
     assert polls(config.parent / "monitor.db")["sauce"].note is None
+
+
+POLL_KEYS = {
+    "name",
+    "kind",
+    "ok",
+    "outcome",
+    "started_at",
+    "duration_ms",
+    "http_status",
+    "incidents_seen",
+    "new_incidents",
+    "updated_incidents",
+    "new_updates",
+    "component_changes",
+    "maintenance_changes",
+    "error",
+    "notes",
+    "consecutive_failures",
+    "backoff_until",
+}
+RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+
+
+def test_its_json_gives_one_object_per_source_with_what_it_saw_or_why_not(
+    server: LoopbackServer, write_config, capsys
+) -> None:
+    server.route("/bad/status", b"oops", status=500, content_type="text/plain")
+    config = write_config(
+        sources=[
+            {"name": "github", "kind": "statuspage", "url": serve_github(server)},
+            {"name": "bad", "kind": "statusio", "url": server.url + "/bad/status"},
+        ]
+    )
+
+    status, out, _ = run(capsys, "--config", str(config), "poll", "--json")
+    again, repeated, _ = run(capsys, "--config", str(config), "poll", "--json", "github")
+
+    assert (status, again) == (1, 0)
+    github, bad = json.loads(out)
+    for report in (github, bad):
+        assert set(report) == POLL_KEYS
+        assert RFC3339_UTC.fullmatch(report["started_at"])
+        assert isinstance(report["duration_ms"], int)
+    assert github == {
+        **github,
+        "name": "github",
+        "kind": "statuspage",
+        "ok": True,
+        "outcome": "ok",
+        "http_status": 200,
+        "incidents_seen": 50,
+        "new_incidents": 50,
+        "new_updates": 287,
+        "component_changes": 12,
+        "error": None,
+        "notes": [],
+    }
+    assert bad == {
+        **bad,
+        "name": "bad",
+        "kind": "statusio",
+        "ok": False,
+        "outcome": "error",
+        "http_status": 500,
+        "incidents_seen": None,
+        "new_incidents": 0,
+        "error": "HTTP 500 Internal Server Error",
+        "consecutive_failures": 1,
+    }
+    assert RFC3339_UTC.fullmatch(bad["backoff_until"])
+    (unchanged,) = json.loads(repeated)
+    assert unchanged == {
+        **unchanged,
+        "name": "github",
+        "ok": True,
+        "outcome": "not_modified",
+        "incidents_seen": None,
+        "new_incidents": 0,
+        "error": None,
+    }

@@ -104,7 +104,7 @@ def _missing(path: Path, skip_if_missing: bool) -> CheckResult:
             facts={**facts, "link_target": target},
         )
     if skip_if_missing:
-        return CheckResult.skip(f"no credentials file at {path}; skipped", facts=facts)
+        return CheckResult.skip(f"no credentials file at {path}", facts=facts)
     return CheckResult.failed(
         Failure.CREDENTIALS_MISSING,
         f"no credentials file at {path} (log in with the tool to create it)",

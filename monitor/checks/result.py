@@ -44,4 +44,10 @@ class CheckResult:
 
     @staticmethod
     def skip(detail: str, **evidence: Any) -> CheckResult:
+        """A run that did not apply; ``detail`` is the reason alone (``GH_TOKEN is not set``).
+
+        Every output already says "skipped" beside it (``monitor status``
+        writes ``skipped: <detail>``, ``check`` and ``results`` a RESULT
+        column), so a detail that said it too would read twice.
+        """
         return CheckResult(ok=True, failure_class=None, detail=detail, skipped=True, **evidence)

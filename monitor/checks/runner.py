@@ -50,7 +50,7 @@ def run_check(
     started_at = clock()
     began = time.perf_counter()
     if settings.when_env and not context.env.get(settings.when_env):
-        result = CheckResult.skip(f"skipped: {settings.when_env} is not set")
+        result = CheckResult.skip(f"{settings.when_env} is not set")
     else:
         try:
             result = runner_for(settings.kind)(settings, context)

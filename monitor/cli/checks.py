@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo, echo_json, echo_table, short_time
 from monitor.times import FORMS
+from monitor.views.runs import report_run_dict, run_state, stored_run_dict
 
 
 @click.command("check")
@@ -44,24 +42,7 @@ def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
     if not reports:
         echo(f"no checks configured; add a [[check]] to {config.path}", err=True)
     if as_json:
-        echo_json(
-            [
-                run_dict(
-                    check=r.check,
-                    probe=r.probe,
-                    started_at=r.started_at,
-                    duration_ms=r.duration_ms,
-                    ok=r.result.ok,
-                    skipped=r.result.skipped,
-                    failure_class=r.result.failure_class,
-                    http_status=r.result.http_status,
-                    detail=r.result.detail,
-                    request_id=r.result.request_id,
-                    phases_ms=r.result.phases_ms,
-                )
-                for r in reports
-            ]
-        )
+        echo_json([report_run_dict(r) for r in reports])
     elif reports:
         rows = [
             [
@@ -127,24 +108,7 @@ def results(
             limit=limit,
         )
     if as_json:
-        echo_json(
-            [
-                run_dict(
-                    check=name,
-                    probe=run.probe,
-                    started_at=run.started_at,
-                    duration_ms=run.duration_ms,
-                    ok=run.ok,
-                    skipped=run.skipped,
-                    failure_class=run.failure_class,
-                    http_status=run.http_status,
-                    detail=run.detail,
-                    request_id=run.request_id,
-                    phases_ms=run.facts.get("phases_ms", {}),
-                )
-                for name, run in runs
-            ]
-        )
+        echo_json([stored_run_dict(name, run) for name, run in runs])
         return
     if not runs:
         echo("no runs recorded for that selection", err=True)
@@ -164,37 +128,7 @@ def results(
     echo_table(["AT", "CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows)
 
 
-def run_dict(
-    *,
-    check: str,
-    probe: str,
-    started_at: datetime,
-    duration_ms: float,
-    ok: bool,
-    skipped: bool,
-    failure_class: str | None,
-    http_status: int | None,
-    detail: str,
-    request_id: str | None,
-    phases_ms: dict[str, float],
-) -> dict[str, Any]:
-    """The JSON object for one run: the same from ``check --json`` and ``results --json``."""
-    from monitor.times import isoformat_z
-
-    return {
-        "check": check,
-        "probe": probe,
-        "started_at": isoformat_z(started_at),
-        "ok": ok,
-        "skipped": skipped,
-        "failure_class": failure_class,
-        "http_status": http_status,
-        "duration_ms": duration_ms,
-        "detail": detail,
-        "request_id": request_id,
-        "phases_ms": phases_ms,
-    }
-
-
 def _verdict(ok: bool, skipped: bool) -> str:
-    return "skipped" if skipped else ("ok" if ok else "FAIL")
+    """The RESULT cell: a failure in capitals, to be found in a long table at a glance."""
+    state = run_state(ok, skipped)
+    return "FAIL" if state == "failed" else state

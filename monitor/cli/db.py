@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy.engine import make_url
 
-from monitor.cli.app import App, pass_app
-from monitor.cli.render import echo
+from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.render import echo, echo_json
 from monitor.store.engine import create_db_engine
 from monitor.store.migrate import HEAD_REVISION, current_revision, ensure_schema
 
@@ -17,16 +17,20 @@ def db() -> None:
 
 
 @db.command()
+@json_option
 @pass_app
-def upgrade(app: App) -> None:
+def upgrade(app: App, as_json: bool) -> None:
     """Apply pending schema migrations to the configured database.
 
     Every command already does this when it opens a database that is
-    behind; run it by hand after upgrading monitor, before starting the service.
+    behind; run it by hand after upgrading monitor, before starting the
+    service. --json says `database` (its password hidden), `from` (null:
+    empty), `to` and whether it was `upgraded`.
 
     \b
-    Example:
+    Examples:
       monitor db upgrade
+      monitor db upgrade --json
     """
     engine = create_db_engine(app.config.database_url)
     try:
@@ -35,7 +39,9 @@ def upgrade(app: App) -> None:
     finally:
         engine.dispose()
     where = make_url(app.config.database_url).render_as_string(hide_password=True)
-    if ran:
+    if as_json:
+        echo_json({"database": where, "from": before, "to": HEAD_REVISION, "upgraded": ran})
+    elif ran:
         echo(f"upgraded {where} from {before or 'empty'} to {HEAD_REVISION}")
     else:
         echo(f"{where} is up to date (revision {HEAD_REVISION})")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.cli.app import App, pass_app
-from monitor.cli.render import echo_table, short_time
+from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.render import echo_json, echo_table, short_time
+from monitor.times import isoformat_z
 
 if TYPE_CHECKING:
     from monitor.notify.settings import NotifySettings
+    from monitor.store.notifications import NotificationRecord
 
 
 @click.group("notify")
@@ -87,25 +89,43 @@ def test_command(app: App, name: str | None) -> None:
 
 
 @notify.command("list")
+@json_option
 @pass_app
-def list_command(app: App) -> None:
+def list_command(app: App, as_json: bool) -> None:
     """Each channel: its URL (masked), what it is told, and the last message it was sent.
+
+    --json gives one object per channel: `name`, `url` (masked), `on`,
+    `min_confidence`, `hold_seconds` and `last_message` (null, or `at`,
+    `sent_at`, `kind`, `verdict`, `delivered`, `attempts`, `error`, `title`).
 
     \b
     Examples:
       monitor notify list
+      monitor notify list --json
     """
-    from monitor.notify.channels import masked
     from monitor.store.notifications import recent_notifications
 
     config = app.config
     channels = _selected(config.notify, None, config.path)
+    store = app.store()
+    lasts = [
+        next(iter(recent_notifications(store, probe=config.probe, channel=c.name, limit=1)), None)
+        for c in channels
+    ]
+    if as_json:
+        echo_json([channel_dict(c, last) for c, last in zip(channels, lasts, strict=True)])
+        return
+    _print_channels(channels, lasts)
+
+
+def _print_channels(channels: list[NotifySettings], lasts: list[NotificationRecord | None]) -> None:
+    from monitor.notify.channels import masked
+
     rows = []
-    for channel in channels:
-        last = recent_notifications(app.store(), probe=config.probe, channel=channel.name, limit=1)
+    for channel, last in zip(channels, lasts, strict=True):
         if last:
-            state = "delivered" if last[0].delivered else "NOT delivered"
-            said = f"{short_time(last[0].decided_at)} {last[0].kind}, {state}: {last[0].title}"
+            state = "delivered" if last.delivered else "NOT delivered"
+            said = f"{short_time(last.decided_at)} {last.kind}, {state}: {last.title}"
         else:
             said = "-"
         rows.append(
@@ -119,6 +139,31 @@ def list_command(app: App) -> None:
             ]
         )
     echo_table(["CHANNEL", "URL", "ON", "MIN CONFIDENCE", "HOLD", "LAST MESSAGE"], rows)
+
+
+def channel_dict(channel: NotifySettings, last: NotificationRecord | None) -> dict[str, Any]:
+    """One channel as ``notify list --json`` has it; its URL masked as the table shows it."""
+    from monitor.notify.channels import masked
+
+    return {
+        "name": channel.name,
+        "url": masked(channel.url),
+        "on": list(channel.on),
+        "min_confidence": channel.min_confidence,
+        "hold_seconds": channel.hold.total_seconds(),
+        "last_message": None
+        if last is None
+        else {
+            "at": isoformat_z(last.decided_at),
+            "sent_at": isoformat_z(last.sent_at),
+            "kind": last.kind,
+            "verdict": last.verdict,
+            "delivered": last.delivered,
+            "attempts": last.attempts,
+            "error": last.error,
+            "title": last.title,
+        },
+    }
 
 
 def _selected(

@@ -9,8 +9,8 @@ import click
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import ago, echo_json, echo_table, short_time
 from monitor.store.queries import SourceOverview, source_overview
-from monitor.times import format_duration, isoformat_z
-from monitor.views.sources import health
+from monitor.times import format_duration
+from monitor.views.sources import health, source_dict
 
 
 @click.command()
@@ -34,7 +34,7 @@ def sources(app: App, as_json: bool) -> None:
     with app.store().read() as session:
         overviews = source_overview(session, [s.name for s in config.sources])
     if as_json:
-        echo_json([_as_dict(o) for o in overviews])
+        echo_json([source_dict(o, now) for o in overviews])
         return
     settings = {s.name: s for s in config.sources}
     rows = [
@@ -63,30 +63,3 @@ def _outcome(overview: SourceOverview) -> str:
         return f"error: {poll.error}"
     outcome = poll.outcome.replace("_", " ")
     return f"{outcome} ({poll.note})" if poll.note else outcome
-
-
-def _as_dict(o: SourceOverview) -> dict[str, object]:
-    poll = o.last_poll
-    return {
-        "name": o.name,
-        "kind": o.kind,
-        "url": o.url,
-        "last_poll": None
-        if poll is None
-        else {
-            "at": isoformat_z(poll.started_at),
-            "outcome": poll.outcome,
-            "http_status": poll.http_status,
-            "error": poll.error,
-            "note": poll.note,
-            "duration_ms": poll.duration_ms,
-            "bytes": poll.bytes,
-        },
-        "last_success_at": isoformat_z(o.last_success_at),
-        "page_status": o.page_status,
-        "health": health(o),
-        "components": o.components,
-        "open_incidents": o.open_incidents,
-        "consecutive_failures": o.consecutive_failures,
-        "backoff_until": isoformat_z(o.backoff_until),
-    }

@@ -24,6 +24,9 @@ class PollReport:
     ``outcome`` is ok, not_modified, error, or backing_off (not polled:
     ``backoff_until`` says until when). After a failure that backs off,
     ``backoff_until`` and ``consecutive_failures`` say what was recorded.
+    ``started_at`` is when the vendor was asked (None: it was not), and
+    ``incidents_seen`` how many incidents its pages listed (None when no
+    page was read: a failure, or nothing modified).
     """
 
     source: str
@@ -36,6 +39,8 @@ class PollReport:
     retry_after: timedelta | None = None
     backoff_until: datetime | None = None
     consecutive_failures: int = 0
+    started_at: datetime | None = None
+    incidents_seen: int | None = None
 
 
 def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -> PollReport:
@@ -86,6 +91,11 @@ def record_harvest(store: Store, source_id: int, harvest: Harvest, probe: str) -
         retry_after=harvest.retry_after,
         backoff_until=backoff.until,
         consecutive_failures=backoff.failures,
+        started_at=harvest.started_at,
+        # One incident listed by two of a page's endpoints is one incident seen.
+        incidents_seen=len({i.external_id for i in snapshot.incidents})
+        if harvest.snapshots
+        else None,
     )
 
 
@@ -128,7 +138,13 @@ def record_safely(store: Store, source_id: int, harvest: Harvest, probe: str) ->
         except Exception:
             log.exception("[polling.record] poll log write failed source=%s", harvest.source.name)
             return PollReport(
-                harvest.source.name, "error", ApplyStats(), failed.error, None, harvest.duration_ms
+                harvest.source.name,
+                "error",
+                ApplyStats(),
+                failed.error,
+                None,
+                harvest.duration_ms,
+                started_at=harvest.started_at,
             )
 
 

@@ -1,23 +1,84 @@
-"""A status source's state in one cell, as ``sources``, ``status`` and the HTTP API show it."""
+"""A status source as ``sources``, ``status`` and the HTTP API show it: one cell, one object."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from monitor.sources.records import OPERATIONAL
+from monitor.times import isoformat_z
 from monitor.views.text import short_time
 
 if TYPE_CHECKING:
     from monitor.store.queries import SourceOverview
 
 
-def health(overview: SourceOverview, now: datetime | None = None) -> str:
-    """A one-cell summary of component health, honest about what is not known."""
+class LastPollDict(TypedDict):
+    at: str | None
+    outcome: str
+    http_status: int | None
+    error: str | None
+    note: str | None
+    duration_ms: int
+    bytes: int
+
+
+class SourceDict(TypedDict):
+    name: str
+    kind: str
+    url: str
+    last_poll: LastPollDict | None
+    last_success_at: str | None
+    page_status: str | None
+    health: str
+    components: dict[str, str]
+    open_incidents: int
+    consecutive_failures: int
+    backoff_until: str | None
+
+
+def source_dict(overview: SourceOverview, now: datetime) -> SourceDict:
+    """One source as ``sources --json`` and ``status --json`` give it.
+
+    ``last_poll.error`` is why the last poll failed (null when it did not),
+    ``health`` the cell the text shows.
+    """
+    poll = overview.last_poll
+    return {
+        "name": overview.name,
+        "kind": overview.kind,
+        "url": overview.url,
+        "last_poll": None
+        if poll is None
+        else {
+            "at": isoformat_z(poll.started_at),
+            "outcome": poll.outcome,
+            "http_status": poll.http_status,
+            "error": poll.error,
+            "note": poll.note,
+            "duration_ms": poll.duration_ms,
+            "bytes": poll.bytes,
+        },
+        "last_success_at": isoformat_z(overview.last_success_at),
+        "page_status": overview.page_status,
+        "health": health(overview, now),
+        "components": overview.components,
+        "open_incidents": overview.open_incidents,
+        "consecutive_failures": overview.consecutive_failures,
+        "backoff_until": isoformat_z(overview.backoff_until),
+    }
+
+
+def health(overview: SourceOverview, now: datetime) -> str:
+    """A one-cell summary of component health, honest about what is not known.
+
+    ``now`` decides whether a back-off is still on: the caller's clock (the
+    service's, or the command's), so both give the same answer.
+    """
     poll = overview.last_poll
     if poll is None:
         return "unknown (never polled)"
-    backing_off = backing_off_until(overview, now or datetime.now(UTC))
+    backing_off = backing_off_until(overview, now)
     if backing_off:
         return f"unknown ({backing_off})"
     if poll.outcome == "error":

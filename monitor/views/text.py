@@ -23,10 +23,21 @@ LINE_LIMIT = 2000
 
 
 def json_text(value: Any) -> str:
-    """``value`` as JSON: exact strings, with nothing in them a terminal would obey."""
+    """``value`` as JSON: exact strings, with nothing in them a terminal would obey.
+
+    A datetime is written as every JSON time is, RFC 3339 UTC with ``Z``
+    (``isoformat_z``), so a view that hands one over cannot drift to
+    ``+00:00``; anything else JSON cannot hold is still a TypeError.
+    """
     import json  # here, not at the top: a command answered by the service never needs it
 
-    return for_terminal_json(json.dumps(value, indent=2, ensure_ascii=False))
+    return for_terminal_json(json.dumps(value, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(value: object) -> str | None:
+    if isinstance(value, datetime):
+        return isoformat_z(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def lines_text(*lines: str) -> str:
