@@ -173,8 +173,10 @@ def test_a_failed_poll_is_failing_and_says_its_source_is_unknown(config: Path, c
     assert out == (
         "service: never ran for probe laptop\n"
         "WHAT                     LAST    STATE\n"
-        "source vendor            2m ago  unknown (backing off until 10:05Z after 1 failure)\n"
-        "source feed              2m ago  unknown (last poll failed)\n"
+        "source vendor            2m ago  unknown (backing off until 10:05Z after 1 failure): "
+        "/api/v2/summary.json: HTTP 503 Service Unavailable; /api/v2/incidents.json: HTTP 404 Not Found; "
+        "/api/v2/scheduled-maintenances.json: HTTP 404 Not Found\n"
+        "source feed              2m ago  unknown (last poll failed): HTTP 404 Not Found\n"
         "check api-reachable      never   never run\n"
         "check api-authenticated  never   never run\n"
         "check api-down           never   never run\n"
@@ -275,7 +277,10 @@ def text_rows(text: str) -> list[tuple[str, str]]:
 
 def json_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
     """The same rows, built from the JSON alone: it must hold what the text says."""
-    rows = [(s["name"], s["health"]) for s in document["sources"]]
+    rows = []
+    for source in document["sources"]:
+        error = (source["last_poll"] or {}).get("error")
+        rows.append((source["name"], f"{source['health']}: {error}" if error else source["health"]))
     for check in document["checks"]:
         run = check["last_run"]
         said = {"ok": "ok", "skipped": "skipped", "failed": run and run["failure_class"]}

@@ -180,7 +180,7 @@ def status_text(status: Status, now: datetime) -> str:
         [
             f"source {o.name}",
             ago(o.last_poll.started_at, now) if o.last_poll else "never",
-            health(o, now),
+            _source_state(o, now),
         ]
         for o in status.sources
     ]
@@ -200,6 +200,20 @@ def status_text(status: Status, now: datetime) -> str:
         lines_text(f"failing now: {', '.join(failing)}" if failing else "failing now: nothing")
     )
     return "\n".join(parts)
+
+
+def _source_state(overview: SourceOverview, now: datetime) -> str:
+    """The health cell, with the reason when the last poll failed.
+
+    "unknown (last poll failed)" alone leaves a newcomer guessing whether the
+    page is down or unreachable from here; the reason (DNS, refused, 503)
+    says which, and is what ``monitor sources`` shows in its outcome column.
+    """
+    poll = overview.last_poll
+    cell = health(overview, now)
+    if poll is not None and poll.outcome == "error" and poll.error:
+        return f"{cell}: {poll.error}"
+    return cell
 
 
 def _service_line(status: Status, now: datetime) -> str:
