@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # -- aware UTC inside -----------------------------------------------------------
@@ -146,21 +146,30 @@ MONTHS = {
 _CLOCK = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
 _OFFSET = r"(?:\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?"
 _AT_CLOCK = rf"(?:(?:,?\s+(?:at\s+)?|T){_CLOCK})?{_OFFSET}"
-_SHAPES = {
-    "numeric": re.compile(
-        rf"(?P<year>\d{{4}})-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}}){_AT_CLOCK}", re.IGNORECASE
-    ),
-    "day_month": re.compile(
-        rf"(?P<day>\d{{1,2}})\s+(?P<name>[a-z]{{3,9}})\.?,?\s+(?P<year>\d{{4}}){_AT_CLOCK}",
-        re.IGNORECASE,
-    ),
-    "month_day": re.compile(
-        rf"(?P<name>[a-z]{{3,9}})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}}){_AT_CLOCK}",
-        re.IGNORECASE,
-    ),
-    "day_word": re.compile(rf"(?P<word>today|yesterday){_AT_CLOCK}", re.IGNORECASE),
-    "clock": re.compile(rf"{_CLOCK}{_OFFSET}", re.IGNORECASE),
-}
+
+
+@cache
+def _shapes() -> dict[str, re.Pattern[str]]:
+    """The forms Python's ISO reader leaves out, compiled on first use.
+
+    Not at import: compiling them costs more than the rest of this module,
+    and ``why --at now`` or an ISO time never needs them.
+    """
+    return {
+        "numeric": re.compile(
+            rf"(?P<year>\d{{4}})-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}}){_AT_CLOCK}", re.IGNORECASE
+        ),
+        "day_month": re.compile(
+            rf"(?P<day>\d{{1,2}})\s+(?P<name>[a-z]{{3,9}})\.?,?\s+(?P<year>\d{{4}}){_AT_CLOCK}",
+            re.IGNORECASE,
+        ),
+        "month_day": re.compile(
+            rf"(?P<name>[a-z]{{3,9}})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}}){_AT_CLOCK}",
+            re.IGNORECASE,
+        ),
+        "day_word": re.compile(rf"(?P<word>today|yesterday){_AT_CLOCK}", re.IGNORECASE),
+        "clock": re.compile(rf"{_CLOCK}{_OFFSET}", re.IGNORECASE),
+    }
 
 
 def zone(name: str | None) -> tzinfo | None:
@@ -241,7 +250,7 @@ def _parse_time(text: str, *, now: datetime, tz: tzinfo | None) -> datetime:
             return _iso(value, tz)
         except ValueError:
             pass
-        for shape, pattern in _SHAPES.items():
+        for shape, pattern in _shapes().items():
             match = pattern.fullmatch(value)
             if match is not None:
                 return _typed(shape, match, now=now, tz=tz)
@@ -253,7 +262,7 @@ def _parse_time(text: str, *, now: datetime, tz: tzinfo | None) -> datetime:
 
 
 def _typed(shape: str, match: re.Match[str], *, now: datetime, tz: tzinfo | None) -> datetime:
-    """One of ``_SHAPES`` as aware UTC; ValueError for a day or hour no calendar has."""
+    """One of ``_shapes()`` as aware UTC; ValueError for a day or hour no calendar has."""
     where = _offset(match["zone"])
     where = where if where is not None else _zone_or_local(tz)
     if shape in ("day_word", "clock"):
