@@ -21,8 +21,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.failures import Failure
+from monitor.logshape import entries
 from monitor.redact import redact_text, redact_url
 from monitor.times import parse_time
+from monitor.views.text import short_time
 
 MAX_ERROR = 500  # characters of error text kept (after redaction)
 _CLASSIFY_SPAN = 2000  # characters the classifier reads, so a late "503" still counts
@@ -281,49 +283,52 @@ class RejectedLine:
 
 ParsedLine = ObservedLine | RejectedLine
 
-_TEXT_EXPECTED = "expected e.g. '2026-04-14T09:41:07Z ERROR ...' or '[2026-04-14 09:41:07] ...'"
-_TEXT_STAMP = re.compile(
-    r"\s*(?P<open>\[)?(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
-    r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}\b|\s(?:UTC|GMT)\b)?"
-    r"(?(open)\])(?P<rest>.*)",
-    re.IGNORECASE | re.DOTALL,
+_TEXT_EXPECTED = (
+    "expected e.g. '2026-04-14T09:41:07Z ERROR ...', '[2026-04-14 09:41:07] ...' or "
+    "'Apr 14 09:41:07 host prog[123]: ...', or give lines without one a time with --at"
 )
 
 
-def parse_text(lines: Iterable[str], *, tz: tzinfo | None, now: datetime) -> Iterator[ParsedLine]:
-    """Read ``<timestamp> <error>`` lines (the timestamp optionally in brackets).
+def parse_text(
+    lines: Iterable[str], *, tz: tzinfo | None, now: datetime, at: datetime | None = None
+) -> Iterator[ParsedLine]:
+    """Read ``<timestamp> <error>`` entries (``monitor.logshape``): ISO 8601 or syslog stamps.
 
     Blank lines and ``#`` comments are skipped, not rejected. A time without
     a zone is read in ``tz`` (None: this machine's), as the tool wrote it.
+    Continuation lines (stack frames, ``Caused by:``, a Python traceback)
+    belong to the entry above them: their text helps classify it and is
+    stored with it, redacted like the rest. A line without a stamp that
+    continues nothing takes ``at`` (``--at``), else is rejected. ``at`` is
+    also when a syslog file is from, for the year its dates leave out.
     """
     builder = _Builder(now, tz)
-    for number, line in enumerate(lines, start=1):
-        if _skipped(line):
-            continue
-        match = _TEXT_STAMP.match(line)
-        if match is None:
-            yield RejectedLine(number, f"no timestamp at the start; {_TEXT_EXPECTED}")
-            continue
-        zone_text = (match["zone"] or "").strip()
-        zone_text = "Z" if zone_text.upper() in ("UTC", "GMT") else zone_text
-        stamp = f"{match['date']}T{match['time'].replace(',', '.')}{zone_text}"
-        error = match["rest"].strip().lstrip("-:|>").strip()
-        yield builder.build(number, stamp, error, None, None)
+    for entry in entries(lines, tz=tz, now=now, reference=at):
+        if entry.problem is not None:
+            yield RejectedLine(entry.line, entry.problem)
+        elif entry.at is None and at is None:
+            yield RejectedLine(entry.line, f"no timestamp at the start; {_TEXT_EXPECTED}")
+        else:
+            when = at if entry.at is None else entry.at
+            yield builder.build(entry.line, when, entry.text, None, None, more=entry.more)
 
 
-def parse_jsonl(lines: Iterable[str], *, tz: tzinfo | None, now: datetime) -> Iterator[ParsedLine]:
+def parse_jsonl(
+    lines: Iterable[str], *, tz: tzinfo | None, now: datetime, at: datetime | None = None
+) -> Iterator[ParsedLine]:
     """Read one JSON object a line: ``{"at": ..., "error": ..., "target": ..., "status": ...}``.
 
     ``time``/``timestamp`` stand for ``at`` and ``message`` for ``error``; an
-    ``at`` may also be Unix seconds or milliseconds. ``status`` (an HTTP
-    status) helps the classifier. Blank lines and ``#`` comments are skipped.
+    ``at`` may also be Unix seconds or milliseconds, and an object without
+    one takes the ``at`` given (``--at``). ``status`` (an HTTP status) helps
+    the classifier. Blank lines and ``#`` comments are skipped.
     """
     builder = _Builder(now, tz)
     for number, line in enumerate(lines, start=1):
         if _skipped(line):
             continue
         try:
-            parsed = _read_object(builder, number, line)
+            parsed = _read_object(builder, number, line, at)
         except RecursionError:
             # json and repr() recurse once a level: a line nested thousands deep
             # is unreadable, and must not end the import of the lines after it.
@@ -335,7 +340,7 @@ _TOO_DEEP = "JSON nested too deeply to read; expected one flat object a line"
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def _read_object(builder: _Builder, number: int, line: str) -> ParsedLine:
+def _read_object(builder: _Builder, number: int, line: str, given: datetime | None) -> ParsedLine:
     try:
         item = json.loads(line)
     except ValueError as exc:
@@ -344,9 +349,10 @@ def _read_object(builder: _Builder, number: int, line: str) -> ParsedLine:
     if not isinstance(item, dict):
         return RejectedLine(number, f"expected a JSON object, got {type(item).__name__}")
     at = _first(item, "at", "time", "timestamp")
+    at = given if at is None else at
     error = _first(item, "error", "message")
     if at is None:
-        return RejectedLine(number, 'no "at" (or "time", "timestamp") field')
+        return RejectedLine(number, 'no "at" (or "time", "timestamp") field, and no --at')
     if error is None or error == "":
         return RejectedLine(number, 'no "error" (or "message") field')
     text = error if isinstance(error, str) else json.dumps(error, ensure_ascii=False)
@@ -377,8 +383,16 @@ class _Builder:
         self.seen: Counter[tuple[datetime, str | None, str]] = Counter()
 
     def build(
-        self, number: int, at: Any, error: str, target: str | None, status: int | None
+        self,
+        number: int,
+        at: Any,
+        error: str,
+        target: str | None,
+        status: int | None,
+        *,
+        more: str = "",
     ) -> ParsedLine:
+        """One observation; ``more`` is what continuation lines add to ``error``."""
         # A JSON "\ud800" escape decodes to a lone surrogate, which neither the
         # fingerprint's hash nor SQLite can encode: read it as a bad byte is read.
         error = _LONE_SURROGATE.sub("\ufffd", error)
@@ -388,22 +402,32 @@ class _Builder:
         except ValueError as exc:  # the message quotes the value: scrub it like the text
             return RejectedLine(number, redact_text(str(exc)))
         if when > self.now + FUTURE_SLACK:
-            return RejectedLine(number, f"time {when.isoformat()} is in the future")
-        if not error.strip():  # a JSON "error": "  " too: nothing would be left to store
+            return RejectedLine(number, f"time {short_time(when)} is in the future")
+        if not error.strip() and not more.strip():  # a JSON "error": "  " too: nothing to store
             return RejectedLine(number, "no error text after the timestamp")
         scrubbed = redact_text(error, limit=_CLASSIFY_SPAN)
+        kept = _excerpt(scrubbed)
+        if more:
+            # The whole entry is classified and stored, redacted as one text
+            # (a secret split over two lines is still one secret).
+            scrubbed = redact_text(f"{error}\n{more}", limit=_CLASSIFY_SPAN)
         failure_class = classify(scrubbed, status)
-        kept = scrubbed if len(scrubbed) <= MAX_ERROR else scrubbed[: MAX_ERROR - 1] + "…"
         target = _clean_target(target) if target else None
         key = (when, target, kept)
         ordinal = self.seen[key]
         self.seen[key] = ordinal + 1
-        # Only a given target counts in the fingerprint: a host read from the
-        # text adds nothing the text does not already identify, and a file
-        # imported before hosts were read must not import twice.
+        # Only a given target counts in the fingerprint, and only the entry's
+        # first line: a host read from the text, or a stack trace below it,
+        # adds nothing the line does not already identify, and a file
+        # imported before either was read must not import twice.
         digest = fingerprint(when, target, kept, ordinal)
         host = target or named_host(scrubbed)
-        return ObservedLine(number, when, kept, failure_class, digest, host)
+        return ObservedLine(number, when, _excerpt(scrubbed), failure_class, digest, host)
+
+
+def _excerpt(text: str) -> str:
+    """At most ``MAX_ERROR`` characters, a cut marked with an ellipsis."""
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
 
 
 def _status_hint(status: Any) -> int | None:
@@ -424,6 +448,8 @@ def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
         except (OverflowError, OSError, ValueError):  # a 400-digit int overflows the division
             shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
             raise ValueError(f"cannot read {shown} as a Unix time") from None
+    if isinstance(value, datetime):  # already read: --at, or a syslog stamp dated in its file
+        return value
     if not isinstance(value, str):
         raise ValueError(f"expected a time as text or Unix seconds, got {type(value).__name__}")
     return parse_time(value, now=now, tz=tz)

@@ -2,17 +2,33 @@
 
 Inside, every time is aware UTC (``parse_iso``, ``as_utc``, ``isoformat_z``).
 People write durations in config and options (``30s``, ``5m``, ``1h``,
-``7d``) and times on the command line (``--at``, ``--since``): ISO 8601 with
-an offset or ``Z``; a date and time without one, read in ``--tz`` or else the
-machine's local zone (what the user's own log lines show); a bare date
-(midnight); ``now``; and ``2h ago`` style offsets.
+``7d``) and times on the command line (``--at``, ``--since``, ``--until``)
+the way they would say them (``parse_time``, a small hand-written reader:
+the start-up time of ``monitor why`` rules out a date library):
+
+- ``now``, and ``2h ago`` style offsets;
+- a date, with or without a time: ``2026-04-14``, ``2026-04-14 9:45``,
+  ``14 Apr 2026 10:00``, ``14 April 2026``, ``Apr 14, 2026 10:00``; a bare
+  date is midnight;
+- a time of day: ``10:00`` (or ``10:00:30``) is the latest 10:00 up to an
+  hour from now (``AHEAD``): today's, or yesterday's when today's is more
+  than an hour ahead (``why --at 23:00`` asked at 10:00 is about last
+  night, while ``--until 10:30`` asked at 10:00 is today's), and tomorrow's
+  just before midnight (``0:15`` asked at 23:30); ``today 23:00`` is always
+  today's and ``yesterday 15:30`` yesterday's (alone, each is midnight);
+- ISO 8601 in any shape Python reads, with ``Z`` or an offset.
+
+Without an offset a time is the user's wall clock: in ``--tz``, else this
+machine's zone (what the user's own log lines show). Where clocks change,
+``wall_time`` says which instant a wall time means.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # -- aware UTC inside -----------------------------------------------------------
@@ -97,7 +113,63 @@ def format_duration(value: timedelta) -> str:
 # -- times as people type them ----------------------------------------------------
 
 _AGO = re.compile(r"^\s*(.+?)\s+ago\s*$", re.IGNORECASE)
-FORMS = "'2026-04-14T10:00:00Z', '2026-04-14 10:00' (local time), '2026-04-14', 'now' or '2h ago'"
+# The one list of what --at, --since and --until read: their --help and the
+# error for anything else both quote it.
+FORMS = (
+    "'2026-04-14 10:00' or '14 Apr 2026 9:45' (local time), '10:00', 'yesterday 15:30', "
+    "'2026-04-14', 'now', '2h ago' or '2026-04-14T10:00:00Z'"
+)
+TIME_HELP = f"{FORMS}; a bare '23:00' more than an hour ahead is yesterday's"
+# A bare ``HH:MM`` is the latest one up to this far ahead of now: an --until
+# just ahead is today's; ``why --at 23:00`` asked at 10:00 is about last night.
+AHEAD = timedelta(hours=1)
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+# English names, never the locale's: a log line and a command read the same everywhere.
+MONTHS = {
+    name: number
+    for number, full in enumerate(_MONTH_NAMES, start=1)
+    for name in (full, full[:3], *(("sept",) if number == 9 else ()))
+}
+_CLOCK = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
+_OFFSET = r"(?:\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?"
+_AT_CLOCK = rf"(?:(?:,?\s+(?:at\s+)?|T){_CLOCK})?{_OFFSET}"
+
+
+@cache
+def _shapes() -> dict[str, re.Pattern[str]]:
+    """The forms Python's ISO reader leaves out, compiled on first use.
+
+    Not at import: compiling them costs more than the rest of this module,
+    and ``why --at now`` or an ISO time never needs them.
+    """
+    return {
+        "numeric": re.compile(
+            rf"(?P<year>\d{{4}})-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}}){_AT_CLOCK}", re.IGNORECASE
+        ),
+        "day_month": re.compile(
+            rf"(?P<day>\d{{1,2}})\s+(?P<name>[a-z]{{3,9}})\.?,?\s+(?P<year>\d{{4}}){_AT_CLOCK}",
+            re.IGNORECASE,
+        ),
+        "month_day": re.compile(
+            rf"(?P<name>[a-z]{{3,9}})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}}){_AT_CLOCK}",
+            re.IGNORECASE,
+        ),
+        "day_word": re.compile(rf"(?P<word>today|yesterday){_AT_CLOCK}", re.IGNORECASE),
+        "clock": re.compile(rf"{_CLOCK}{_OFFSET}", re.IGNORECASE),
+    }
 
 
 def zone(name: str | None) -> tzinfo | None:
@@ -173,15 +245,101 @@ def _parse_time(text: str, *, now: datetime, tz: tzinfo | None) -> datetime:
             raise ValueError(f"cannot read {text!r} as a time; use {FORMS}") from None
         except OverflowError:
             raise ValueError(f"{text!r} is too far back; use {FORMS}") from None
-    iso = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        raise ValueError(f"cannot read {text!r} as a time; use {FORMS}") from None
-    try:
-        if parsed.tzinfo is None:
-            # Naive input is the user's wall clock: their zone, or this machine's.
-            parsed = parsed.replace(tzinfo=tz) if tz is not None else parsed.astimezone()
-        return parsed.astimezone(UTC)
+        try:  # first: Python's own reader is fast, and reads most log lines
+            return _iso(value, tz)
+        except ValueError:
+            pass
+        for shape, pattern in _shapes().items():
+            match = pattern.fullmatch(value)
+            if match is not None:
+                return _typed(shape, match, now=now, tz=tz)
+        raise ValueError(value)
     except OverflowError:  # year 1 or 9999 pushed past the calendar by a zone offset
         raise ValueError(f"{text!r} is out of range; use {FORMS}") from None
+    except ValueError:
+        raise ValueError(f"cannot read {text!r} as a time; use {FORMS}") from None
+
+
+def _typed(shape: str, match: re.Match[str], *, now: datetime, tz: tzinfo | None) -> datetime:
+    """One of ``_shapes()`` as aware UTC; ValueError for a day or hour no calendar has."""
+    where = _offset(match["zone"])
+    where = where if where is not None else _zone_or_local(tz)
+    if shape in ("day_word", "clock"):
+        today = now.astimezone(where).date()
+        if shape == "day_word" and match["word"].lower() == "yesterday":
+            today -= timedelta(days=1)
+        at = wall_time(datetime.combine(today, _clock(match)), where)
+        if shape == "clock":  # the latest such time up to AHEAD from now
+            if at > now + AHEAD:
+                return wall_time(datetime.combine(today - timedelta(days=1), _clock(match)), where)
+            tomorrow = wall_time(datetime.combine(today + timedelta(days=1), _clock(match)), where)
+            return tomorrow if tomorrow <= now + AHEAD else at
+        return at
+    if shape == "numeric":
+        month = int(match["month"])
+    else:
+        name = match["name"].lower()
+        if name not in MONTHS:
+            raise ValueError(f"no month named {name!r}")
+        month = MONTHS[name]
+    day = date(int(match["year"]), month, int(match["day"]))
+    return wall_time(datetime.combine(day, _clock(match)), where)
+
+
+def _clock(match: re.Match[str]) -> time:
+    """The ``_CLOCK`` part of a match (midnight when absent); nanoseconds are cut to micro."""
+    if match["hour"] is None:
+        return time()
+    micro = int((match["fraction"] or "0")[:6].ljust(6, "0"))
+    return time(int(match["hour"]), int(match["minute"]), int(match["second"] or 0), micro)
+
+
+def _offset(text: str | None) -> tzinfo | None:
+    """``Z``, ``UTC``, ``+02:00``, ``+0200`` or ``+02`` as a fixed zone; None when absent."""
+    if text is None:
+        return None
+    if text.upper() in ("Z", "UTC", "GMT"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return timezone(sign * timedelta(minutes=minutes))  # ValueError past 24 hours
+
+
+def _iso(value: str, tz: tzinfo | None) -> datetime:
+    """ISO 8601 as Python reads it (``2026-04-14T10:00Z``, ``20260414T1000``); ValueError if not."""
+    parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+    if parsed.tzinfo is None:
+        return wall_time(parsed, tz)
+    return parsed.astimezone(UTC)
+
+
+def wall_time(value: datetime, tz: tzinfo | None) -> datetime:
+    """A naive wall-clock time in ``tz`` (None: this machine's zone) as aware UTC.
+
+    Where the clocks change, zoneinfo's reading of PEP 495 with ``fold=0``
+    decides: a time the clocks went back over (02:30 on the last Sunday of
+    October in Berlin) is its first occurrence, still on summer time; a time
+    the clocks jumped over (02:30 on the last Sunday of March) is read with
+    the offset before the jump, so it is 01:30 UTC, shown as 03:30 summer
+    time. This machine's zone is read through zoneinfo too when it has a
+    name (``local_zone_name``), so ``--tz`` and no ``--tz`` agree. Raises
+    OverflowError past the calendar's ends.
+    """
+    naive = value.replace(fold=0)
+    where = _zone_or_local(tz)
+    local = naive.replace(tzinfo=where) if where is not None else naive.astimezone()
+    return local.astimezone(UTC)
+
+
+def _zone_or_local(tz: tzinfo | None) -> tzinfo | None:
+    """``tz``, else this machine's zone from zoneinfo; None leaves it to the system."""
+    return tz if tz is not None else _named_local_zone(os.environ.get("TZ"))
+
+
+@lru_cache(maxsize=4)
+def _named_local_zone(tz_variable: str | None) -> tzinfo | None:
+    """This machine's zone from zoneinfo, once per value of ``$TZ``; None if it has no name."""
+    name = local_zone_name()
+    return ZoneInfo(name) if name is not None else None

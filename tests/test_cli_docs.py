@@ -131,8 +131,8 @@ def test_it_prints_its_version_when_run_as_python_m_monitor(tmp_path):
         pytest.param(
             ["incidents", "--since", "garbage"],
             "Error: Invalid value for '--since': cannot read 'garbage' as a time; use "
-            "'2026-04-14T10:00:00Z', '2026-04-14 10:00' (local time), '2026-04-14', "
-            "'now' or '2h ago'",
+            "'2026-04-14 10:00' or '14 Apr 2026 9:45' (local time), '10:00', "
+            "'yesterday 15:30', '2026-04-14', 'now', '2h ago' or '2026-04-14T10:00:00Z'",
             id="since",
         ),
         pytest.param(

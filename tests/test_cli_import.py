@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from monitor.cli import main
 from monitor.store import open_store
@@ -489,3 +490,197 @@ def test_json_says_why_an_import_stopped(config, tmp_path, capsys):
     report = json.loads(out)
     assert report["new"] == 1
     assert report["stopped"].startswith("line 2 runs past 16 MiB without a line break")
+
+
+# -- syslog, stack traces, --at --------------------------------------------------------
+
+IMPORT_NOW = "2026-04-20T12:00:00Z"
+SYSLOG = (
+    "Apr 14 11:45:01 laptop claude[4121]: API Error: 401 Invalid authentication credentials\n"
+    "Apr 14 11:46:30 laptop claude[4121]: OAuth error: Request failed with status code 500\n"
+    "Apr 14 11:47:59 laptop claude[4121]: Error: connect ETIMEDOUT 160.79.104.10:443\n"
+    "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)\n"
+    "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)\n"
+)
+
+
+def test_it_imports_a_syslog_file_dated_this_year_and_prints_times_as_other_output_does(
+    config, tmp_path, capsys
+):
+    path = tmp_path / "syslog"
+    path.write_text(SYSLOG, encoding="utf-8")
+
+    with freeze_time(IMPORT_NOW):
+        status, out, err = run(
+            capsys, "--config", str(config), "import", str(path), "--tz", "Europe/Berlin"
+        )
+
+    assert (status, err) == (0, "")
+    assert out == (
+        f"imported 3 new failures (0 already known) from {path}, 0 lines unreadable\n"
+        "  3 failures read, 2026-04-14 09:45Z to 2026-04-14 09:47Z, source claude\n"
+        "  auth_rejected    1\n"
+        "  server_error     1\n"
+        "  connect_timeout  1\n"
+    )
+    assert [(o.at, o.error) for o in stored(config)][2] == (
+        datetime(2026, 4, 14, 9, 47, 59, tzinfo=UTC),
+        "laptop claude[4121]: Error: connect ETIMEDOUT 160.79.104.10:443",
+    )
+
+
+def test_it_prints_whole_minutes_for_times_read_with_fractions(config, tmp_path, capsys):
+    path = tmp_path / "tool.log"
+    path.write_text(
+        "2026-04-14T09:41:07.123456Z socket hang up\n2026-04-14T09:43:59.999Z socket hang up\n",
+        encoding="utf-8",
+    )
+
+    _, out, _ = run(capsys, "--config", str(config), "import", str(path))
+
+    assert out.splitlines()[1] == (
+        "  2 failures read, 2026-04-14 09:41Z to 2026-04-14 09:43Z, source claude"
+    )
+
+
+def test_it_reads_a_stack_trace_as_part_of_its_entry_not_as_unreadable_lines(
+    config, tmp_path, capsys
+):
+    path = tmp_path / "tool.log"
+    path.write_text(
+        "2026-04-14 09:41:07,250 ERROR c.e.Client - Request to api.example.com failed\n"
+        "java.io.UncheckedIOException: request failed\n"
+        "\tat com.example.Client.send(Client.java:42)\n"
+        "Caused by: java.net.SocketTimeoutException: Connect timed out\n"
+        "\t... 5 more\n"
+        "2026-04-14 09:42:00,000 ERROR token refresh failed\n"
+        "Traceback (most recent call last):\n"
+        '  File "/app/auth.py", line 12, in refresh\n'
+        "    response = client.post(url, timeout=5)\n"
+        "httpx.HTTPStatusError: Client error '401 Unauthorized' for url 'https://x.example/t'\n",
+        encoding="utf-8",
+    )
+
+    status, out, err = run(capsys, "--config", str(config), "import", str(path), "--tz", "UTC")
+
+    assert (status, err) == (0, "")
+    assert out == (
+        f"imported 2 new failures (0 already known) from {path}, 0 lines unreadable\n"
+        "  2 failures read, 2026-04-14 09:41Z to 2026-04-14 09:42Z, source claude\n"
+        "  connect_timeout  1\n"
+        "  auth_rejected    1\n"
+    )
+    assert [(o.failure_class, o.target) for o in stored(config)] == [
+        ("connect_timeout", None),
+        ("auth_rejected", "x.example"),
+    ]
+
+
+def test_it_gives_untimed_terminal_output_the_time_given_with_at(config, tmp_path, capsys):
+    path = tmp_path / "pasted.txt"
+    path.write_text(
+        "API Error: 401 Invalid authentication credentials\n"
+        "    at f (cli.js:1:1)\n"
+        "OAuth error: Request failed with status code 500\n",
+        encoding="utf-8",
+    )
+    args = ("--config", str(config), "import", str(path), "--tz", "UTC")
+
+    with freeze_time(IMPORT_NOW):
+        status, out, err = run(capsys, *args, "--at", "yesterday 15:30")
+        again = run(capsys, *args, "--at", "yesterday 15:30")
+
+    assert (status, err) == (0, "")
+    assert out == (
+        f"imported 2 new failures (0 already known) from {path}, 0 lines unreadable\n"
+        "  2 failures read, 2026-04-19 15:30Z to 2026-04-19 15:30Z, source claude\n"
+        "  auth_rejected  1\n"
+        "  server_error   1\n"
+    )
+    assert again[1].startswith(f"imported 0 new failures (2 already known) from {path}")
+
+
+def test_it_says_which_lines_lack_a_time_when_no_at_is_given(config, tmp_path, capsys):
+    path = tmp_path / "pasted.txt"
+    path.write_text("API Error: 401\n    at f (cli.js:1:1)\nsocket hang up\n", encoding="utf-8")
+
+    _, out, err = run(capsys, "--config", str(config), "import", str(path))
+
+    assert "0 new failures" in out
+    assert "2 lines unreadable" in out
+    assert [line.split(";")[0] for line in err.splitlines()] == [
+        "line 1: no timestamp at the start",
+        "line 3: no timestamp at the start",
+    ]
+    assert "or give lines without one a time with --at" in err
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        (
+            "whenever",
+            "Error: Invalid value for '--at': cannot read 'whenever' as a time; use "
+            "'2026-04-14 10:00' or '14 Apr 2026 9:45' (local time), '10:00', "
+            "'yesterday 15:30', '2026-04-14', 'now', '2h ago' or '2026-04-14T10:00:00Z'",
+        ),
+        (
+            "today 23:00",
+            "Error: Invalid value for '--at': 'today 23:00' is 2026-04-20 23:00Z, still to "
+            "come: the output was written before now",
+        ),
+    ],
+)
+def test_it_exits_2_on_an_at_it_cannot_use(config, tmp_path, capsys, at, message):
+    path = tmp_path / "pasted.txt"
+    path.write_text("socket hang up\n", encoding="utf-8")
+
+    with freeze_time(IMPORT_NOW):
+        status, out, err = run(
+            capsys, "--config", str(config), "import", str(path), "--tz", "UTC", "--at", at
+        )
+
+    assert (status, out) == (2, "")
+    assert err.splitlines()[-1] == message
+    assert stored(config) == []
+
+
+def test_it_redacts_and_escapes_what_continuation_lines_carry_in_every_output(
+    config, tmp_path, capsys
+):
+    trace = "".join(
+        f"2026-04-14T11:{n:02d}:00Z ERROR request to tool-{n} failed\n"
+        f"    at send (client.js:{n}:1) {secret}\n"  # a frame: never stored at all
+        f"  Caused by: {shape.format(secret)}\n"
+        "  \x1b[2J\x1b]0;owned\x07\u202eCaused by: ECONNRESET\n"
+        for n, (shape, secret) in enumerate(SHAPED_SECRETS)
+    )
+    path = tmp_path / "trace.log"
+    path.write_text(trace, encoding="utf-8")
+    span = ["--since", "2026-04-14T11:00:00Z", "--until", "2026-04-14T12:00:00Z", "--tz", "UTC"]
+
+    printed = []
+    for args in (
+        ["import", str(path)],
+        ["import", str(path), "--json"],
+        ["timeline", *span],
+        ["timeline", "--json", *span],
+        ["why", "--at", "2026-04-14T11:05:00Z", "--window", "30m", "--tz", "UTC"],
+    ):
+        status, out, err = run(capsys, "--config", str(config), *args)
+        assert status == 0, err
+        printed += [out, err]
+
+    assert printed[0].startswith(f"imported {len(SHAPED_SECRETS)} new failures")
+    assert "0 lines unreadable" in printed[0]
+    rows = stored(config)
+    assert len(rows) == len(SHAPED_SECRETS)
+    assert all("Caused by:" in row.error for row in rows)
+    assert "\x1b[2J" in rows[0].error  # the database keeps the exact (redacted) text
+    everything = "".join(printed)
+    assert "Caused by" in everything
+    for secret in [secret for _, secret in SHAPED_SECRETS]:
+        assert all(secret not in row.error for row in rows), secret[:6]
+        assert secret not in everything, secret[:6]
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in everything

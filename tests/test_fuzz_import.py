@@ -10,6 +10,7 @@ RejectedLine with a short readable reason. Counts: tests/fuzzing.py.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
@@ -43,12 +44,22 @@ ZONES: tuple[tzinfo | None, ...] = (
 Parse = Callable[..., Iterator[ParsedLine]]
 
 
-def read(parse: Parse, lines: list[str], tz: tzinfo | None) -> None:
+def read(parse: Parse, lines: list[str], tz: tzinfo | None, at: datetime | None = None) -> None:
     """The property, for one file's lines."""
     with no_hang():
-        parsed = list(parse(lines, tz=tz, now=NOW))
+        parsed = list(parse(lines, tz=tz, now=NOW, at=at))
     wanted = [n for n, line in enumerate(lines, start=1) if _counted(line)]
-    assert [item.line for item in parsed] == wanted
+    if parse is parse_text:
+        # A line continuing the entry above it (a stack frame) is that entry's;
+        # every other line is an entry of its own.
+        numbers = [item.line for item in parsed]
+        assert numbers == sorted(set(numbers))
+        assert set(numbers) <= set(wanted)
+        assert not wanted or numbers[:1] == wanted[:1]
+        for number in set(wanted) - set(numbers):
+            assert _continues(lines[number - 1], lines[: number - 1]), lines[number - 1]
+    else:
+        assert [item.line for item in parsed] == wanted
     for item in parsed:
         if isinstance(item, RejectedLine):
             assert_readable(item.reason)
@@ -60,6 +71,33 @@ def read(parse: Parse, lines: list[str], tz: tzinfo | None) -> None:
         assert_text(item.target, optional=True)
         assert 0 < len(item.error) <= MAX_ERROR
         assert item.failure_class in set(Failure)
+
+
+CONTINUATIONS = (
+    "Caused by:",
+    "Suppressed:",
+    "Wrapped by:",
+    "... ",
+    "Traceback (most recent call last):",
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+)
+
+
+JAVA_EXCEPTION = re.compile(
+    r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::\s.*)?\s*", re.DOTALL
+)
+
+
+def _continues(line: str, before: list[str]) -> bool:
+    """Indented, opening as a stack trace's lines do, a Java exception's name, or closing
+    a Python traceback above."""
+    return (
+        line[:1] in (" ", "\t")
+        or line.startswith(CONTINUATIONS)
+        or JAVA_EXCEPTION.fullmatch(line) is not None
+        or any(earlier.startswith("Traceback") for earlier in before)
+    )
 
 
 def _counted(line: str) -> bool:
@@ -197,6 +235,46 @@ def test_the_text_reader_survives_timestamps_at_the_calendars_edges(
     lines: list[str], tz: tzinfo | None
 ) -> None:
     read(parse_text, lines, tz)
+
+
+# Lines as stack traces and syslog write them, with stray text among them.
+TRACE_LINES = st.lists(
+    st.sampled_from(
+        (
+            "Apr 14 11:45:01 host claude[123]: API Error: 401",
+            "Feb 29 00:00:00 host x[1]: socket hang up",
+            "Dec 31 23:59:59 host x: connect ETIMEDOUT",
+            "Jan  1 00:00:00 host x: getaddrinfo ENOTFOUND api.example.com",
+            "Apr 14 25:61:00 host x: bad clock",
+            "2026-04-14T11:45:01+0000 host prog[1]: OAuth error 500",
+            "    at f (cli.js:1:1)",
+            "\tat java.base/java.net.Socket.connect(Socket.java:1)",
+            "Caused by: java.net.SocketTimeoutException: connect timed out",
+            "java.net.ConnectException: Connection refused",
+            "\t... 5 more",
+            "Traceback (most recent call last):",
+            '  File "x.py", line 1, in <module>',
+            "    client.get(url, timeout=5)",
+            "httpx.ConnectTimeout: timed out",
+            "During handling of the above exception, another exception occurred:",
+            "KeyboardInterrupt",
+            "  Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2ln",
+        )
+    )
+    | st.text(max_size=60),
+    max_size=15,
+)
+AT_GIVEN = st.none() | st.sampled_from(
+    (NOW, NOW - timedelta(days=400), datetime(1970, 1, 1, tzinfo=UTC), NOW + timedelta(days=3))
+)
+
+
+@fuzz()
+@given(lines=TRACE_LINES, tz=TZS, at=AT_GIVEN)
+def test_the_text_reader_survives_stack_traces_syslog_and_a_given_time(
+    lines: list[str], tz: tzinfo | None, at: datetime | None
+) -> None:
+    read(parse_text, lines, tz, at)
 
 
 @fuzz()

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.times import parse_time, zone
+from tests.fuzzing import fuzz
 
 NOW = datetime(2026, 4, 14, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
-FORMS = "'2026-04-14T10:00:00Z', '2026-04-14 10:00' (local time), '2026-04-14', 'now' or '2h ago'"
+FORMS = (
+    "'2026-04-14 10:00' or '14 Apr 2026 9:45' (local time), '10:00', 'yesterday 15:30', "
+    "'2026-04-14', 'now', '2h ago' or '2026-04-14T10:00:00Z'"
+)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -87,7 +94,29 @@ def test_it_reads_an_ago_offset_relative_to_the_given_now(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["garbage", "", "yesterday", "ago", "5x ago", "2026-13-01", "in 2h", "2h from now"]
+    "text",
+    [
+        "garbage",
+        "",
+        "ago",
+        "5x ago",
+        "2026-13-01",
+        "in 2h",
+        "2h from now",
+        "tomorrow",
+        "24:00",
+        "9:60",
+        "10",
+        "10:0",
+        "yesterday 25:00",
+        "yesterdays",
+        "31 Apr 2026",
+        "14 Foo 2026",
+        "14 Ap 2026",
+        "Apr 14",
+        "2026-04-14 10:00 +25:00",
+        "10:00 +2",
+    ],
 )
 def test_it_rejects_text_it_cannot_read_and_lists_the_accepted_forms(text):
     with pytest.raises(ValueError, match="cannot read") as caught:
@@ -119,3 +148,141 @@ def test_it_means_the_local_zone_when_no_zone_is_given():
 def test_it_refuses_times_no_monitor_can_have_data_for(text):
     with pytest.raises(ValueError, match=r"out of range|too far back"):
         parse_time(text, now=datetime(2026, 4, 14, tzinfo=UTC))
+
+
+# -- what people type --------------------------------------------------------------
+# NOW is 14:00 in Berlin (CEST, UTC+2).
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-04-14 9:45", utc(2026, 4, 14, 7, 45)),
+        ("2026-04-14T9:45", utc(2026, 4, 14, 7, 45)),
+        ("2026-4-7 9:45", utc(2026, 4, 7, 7, 45)),
+        ("2026-04-14 09:45:30", utc(2026, 4, 14, 7, 45) + timedelta(seconds=30)),
+        ("2026-04-14 9:45 UTC", utc(2026, 4, 14, 9, 45)),
+        ("2026-04-14 9:45 +0530", utc(2026, 4, 14, 4, 15)),
+        ("14 Apr 2026 10:00", utc(2026, 4, 14, 8)),
+        ("14 apr 2026 9:05", utc(2026, 4, 14, 7, 5)),
+        ("14 April 2026", utc(2026, 4, 13, 22)),
+        ("14 Apr. 2026, 10:00", utc(2026, 4, 14, 8)),
+        ("1 Sept 2026 10:00", utc(2026, 9, 1, 8)),
+        ("Apr 14 2026 10:00", utc(2026, 4, 14, 8)),
+        ("April 14, 2026 at 10:00", utc(2026, 4, 14, 8)),
+        ("Apr 14 2026 10:00:00 GMT", utc(2026, 4, 14, 10)),
+        ("14 Jan 2026 10:00", utc(2026, 1, 14, 9)),  # CET, UTC+1
+        ("today", utc(2026, 4, 13, 22)),
+        ("today 9:30", utc(2026, 4, 14, 7, 30)),
+        ("yesterday", utc(2026, 4, 12, 22)),
+        ("Yesterday 15:30", utc(2026, 4, 13, 13, 30)),
+        ("yesterday at 15:30", utc(2026, 4, 13, 13, 30)),
+        ("10:00", utc(2026, 4, 14, 8)),
+        ("9:45", utc(2026, 4, 14, 7, 45)),
+        ("0:00", utc(2026, 4, 13, 22)),
+        ("13:59:59", utc(2026, 4, 14, 11, 59) + timedelta(seconds=59)),
+        ("10:00Z", utc(2026, 4, 14, 10)),
+        ("20260414T1000", utc(2026, 4, 14, 8)),  # compact ISO, as Python reads it
+    ],
+)
+def test_it_reads_the_times_people_type_in_the_given_zone(text, expected):
+    parsed = parse_time(text, now=NOW, tz=BERLIN)
+    assert parsed == expected
+    assert parsed.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15:00", utc(2026, 4, 14, 13)),  # an hour ahead: an --until just ahead is today's
+        ("15:01", utc(2026, 4, 13, 13, 1)),  # further: the last 15:01 was yesterday
+        ("23:00", utc(2026, 4, 13, 21)),  # `why --at 23:00` asked at 14:00: last night
+        ("today 23:00", utc(2026, 4, 14, 21)),  # said outright: today's, even ahead
+        ("14:00", utc(2026, 4, 14, 12)),
+    ],
+)
+def test_it_reads_a_bare_time_of_day_as_the_last_time_the_clock_showed_it(text, expected):
+    assert parse_time(text, now=NOW, tz=BERLIN) == expected
+
+
+def test_it_reads_a_bare_time_just_past_midnight_as_tomorrows_an_hour_ahead_at_most():
+    late = utc(2026, 4, 14, 21, 30)  # 23:30 in Berlin
+    assert parse_time("0:15", now=late, tz=BERLIN) == utc(2026, 4, 14, 22, 15)
+    assert parse_time("0:45", now=late, tz=BERLIN) == utc(2026, 4, 13, 22, 45)
+
+
+def test_it_takes_today_in_the_given_zone_not_in_utc():
+    # 00:30 on 15 April in Berlin is still 14 April in UTC.
+    now = utc(2026, 4, 14, 22, 30)
+    assert parse_time("0:15", now=now, tz=BERLIN) == utc(2026, 4, 14, 22, 15)
+    assert parse_time("yesterday 12:00", now=now, tz=BERLIN) == utc(2026, 4, 14, 10)
+    assert parse_time("23:45", now=now, tz=BERLIN) == utc(2026, 4, 14, 21, 45)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Clocks jump from 02:00 to 03:00: 02:30 is read with the winter offset
+        # in force before the jump (PEP 495, fold=0), so it is 03:30 summer time.
+        ("2026-03-29 2:30", utc(2026, 3, 29, 1, 30)),
+        # Clocks go back from 03:00 to 02:00: 02:30 happens twice; it is the first one.
+        ("2026-10-25 2:30", utc(2026, 10, 25, 0, 30)),
+        ("25 Oct 2026 2:30", utc(2026, 10, 25, 0, 30)),
+        # An offset given says which one.
+        ("2026-10-25 2:30 +0100", utc(2026, 10, 25, 1, 30)),
+    ],
+)
+def test_it_reads_a_wall_time_the_clocks_skip_or_repeat_by_zoneinfos_fold_0(text, expected):
+    assert parse_time(text, now=NOW, tz=BERLIN) == expected
+
+
+def test_it_reads_a_skipped_wall_time_in_the_machines_zone_as_in_the_same_zone_given(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    for text in ("2026-03-29 2:30", "2026-10-25 2:30", "yesterday 2:30", "10:00"):
+        assert parse_time(text, now=NOW) == parse_time(text, now=NOW, tz=BERLIN), text
+
+
+# -- every accepted form reads back the moment it was written from ------------------
+
+SHAPES: dict[str, Callable[[datetime], str]] = {
+    "iso": lambda d: d.strftime("%Y-%m-%dT%H:%M:%S"),
+    "single digits": lambda d: f"{d.year}-{d.month}-{d.day} {d.hour}:{d:%M:%S}",
+    "day month": lambda d: f"{d.day} {d:%b} {d.year} {d.hour}:{d:%M:%S}",
+    "day full month": lambda d: f"{d.day} {d:%B} {d.year}, {d:%H:%M:%S}",
+    "month day": lambda d: f"{d:%b} {d.day} {d.year} {d.hour}:{d:%M:%S}",
+    "month day comma": lambda d: f"{d:%B} {d.day}, {d.year} at {d:%H:%M:%S}",
+}
+MOMENTS = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2999, 12, 30)).map(
+    lambda d: d.replace(microsecond=0)
+)
+
+
+@fuzz()
+@given(moment=MOMENTS, shape=st.sampled_from(sorted(SHAPES)))
+def test_any_moment_written_in_an_accepted_form_reads_back_as_itself(moment, shape):
+    text = SHAPES[shape](moment)
+    assert parse_time(text, now=NOW, tz=UTC) == moment.replace(tzinfo=UTC)
+    with_zone = f"{text}Z" if shape == "iso" else f"{text} UTC"
+    assert parse_time(with_zone, now=NOW, tz=BERLIN) == moment.replace(tzinfo=UTC)
+
+
+@fuzz()
+@given(moment=MOMENTS, shape=st.sampled_from(sorted(SHAPES)))
+def test_a_wall_time_in_a_zone_with_summer_time_reads_as_fold_0_says(moment, shape):
+    expected = moment.replace(tzinfo=BERLIN, fold=0).astimezone(UTC)
+    assert parse_time(SHAPES[shape](moment), now=NOW, tz=BERLIN) == expected
+
+
+@fuzz()
+@given(
+    now=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2998, 1, 1)),
+    back=st.integers(min_value=-60, max_value=23 * 60 - 1),
+    zone_offset=st.sampled_from((UTC, timezone(timedelta(hours=5, minutes=30)))),
+)
+def test_a_bare_time_is_the_latest_one_up_to_an_hour_from_now(now, back, zone_offset):
+    now = now.replace(tzinfo=zone_offset)
+    moment = (now - timedelta(minutes=back)).replace(second=0, microsecond=0)
+    if moment > now + timedelta(hours=1):  # a minute cut off can reach past the hour
+        return
+    assert parse_time(f"{moment.hour}:{moment:%M}", now=now, tz=zone_offset) == moment
+    assert parse_time(f"{moment:%H:%M}", now=now, tz=zone_offset) == moment

@@ -9,6 +9,7 @@ import click
 
 from monitor.cli.app import App, pass_app, time_bounds
 from monitor.cli.render import echo
+from monitor.times import TIME_HELP
 
 FORMATS = ("png", "svg")
 # As monitor.charts.generate has them (not imported from there: that imports matplotlib).
@@ -28,8 +29,8 @@ def _formats(_ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 @click.command("chart")
-@click.option("--since", metavar="T", help="Start of the range, e.g. '7d ago'. Default: 30d ago.")
-@click.option("--until", metavar="T", help="End of the range. Default: now.")
+@click.option("--since", metavar="T", help=f"Start of the range (default: 30d ago): {TIME_HELP}.")
+@click.option("--until", metavar="T", help=f"End of the range (default: now): {TIME_HELP}.")
 @click.option(
     "--tz",
     "tz_name",

@@ -16,8 +16,8 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from monitor.cli.app import App, json_option, pass_app
-from monitor.cli.render import echo, echo_json
-from monitor.times import zone
+from monitor.cli.render import echo, echo_json, short_time
+from monitor.times import TIME_HELP, parse_time, zone
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -56,6 +56,13 @@ RUNAWAY_LINE = 16 * 1024 * 1024
 @click.option(
     "--tz", "tz_name", metavar="ZONE", help="Zone for times without one. Default: local time."
 )
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    help="When lines without a timestamp happened (terminal output), and the year a syslog "
+    f"date leaves out: {TIME_HELP}.",
+)
 @json_option
 @pass_app
 def import_command(
@@ -64,14 +71,20 @@ def import_command(
     source: str | None,
     file_format: str,
     tz_name: str | None,
+    at_text: str | None,
     as_json: bool,
 ) -> None:
     """Import failures your own tools logged (FILE, or - for stdin) to line up with incidents.
 
     Each line becomes one failure with a time, a failure class read from its
     error text (auth_rejected, server_error, timeout, dns_failure, ...) and
-    an optional target. Secrets in the text (sk-... keys, Bearer tokens) are
-    redacted before anything is stored or printed. Importing the same file
+    an optional target. In text, lines that continue an entry (indented
+    stack frames, "Caused by:", a Python traceback) are part of it and help
+    classify it. A syslog or journalctl date has no year: it is the one
+    nearest --at (else now), never more than a day ahead, so without --at
+    the most recent such date. Lines without a time take --at, if given.
+    Secrets in the text (sk-... keys, Bearer tokens) are redacted before
+    anything is stored or printed. Importing the same file
     again adds nothing; unreadable lines are counted and shown, never
     silently dropped. A line is read 64 KiB at the most (a longer one is
     skipped); input running 16 MiB without a line break is no log, and the
@@ -83,17 +96,22 @@ def import_command(
     JSONL: {"at": "2026-04-14T09:41:07Z", "error": "API Error: 401 ...", "target": "api"}
     Text:  2026-04-14T09:41:07.123Z ERROR API Error: 401 {"type":"error",...}
            [2026-04-14 09:41:07] OAuth error: Request failed with status code 500
+           Apr 14 09:41:07 laptop claude[4121]: API Error: 401 ...
 
     \b
     Examples:
       monitor import ~/claude-errors.jsonl
       monitor import tool.log --format text --tz Europe/Berlin --source claude
       grep -h 'API Error' ~/logs/*.log | monitor import - --json
+      journalctl --user -u claude --since today | monitor import -
+      monitor import pasted-terminal.txt --at "yesterday 15:30"
     """
     try:
         tz = zone(tz_name)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--tz'") from None
+    now = datetime.now(UTC)
+    at = _given_time(at_text, tz, now)
     chosen = _source(app.config, source)
     with contextlib.ExitStack() as stack:
         try:
@@ -102,7 +120,7 @@ def import_command(
             echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
             raise click.exceptions.Exit(1) from None
         try:
-            tally = _import(app, stream, size, file, chosen, file_format, tz)
+            tally = _import(app, stream, size, file, chosen, file_format, tz, now=now, at=at)
         except OSError as exc:  # a read failing mid-file (what was read is kept)
             echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
             raise click.exceptions.Exit(1) from None
@@ -152,12 +170,14 @@ def _import(
     source: str | None,
     file_format: str,
     tz: tzinfo | None,
+    *,
+    now: datetime,
+    at: datetime | None,
 ) -> _Tally:
     from monitor.observed import detect_format, parse_jsonl, parse_text
     from monitor.store.observed import record_observations
 
     store = app.store()
-    now = datetime.now(UTC)
     tally = _Tally()
     with contextlib.ExitStack() as stack:
         progress: Callable[[int], None] | None = None
@@ -174,7 +194,7 @@ def _import(
         if file_format == "auto":
             file_format = detect_format(head[-1] if head else "")
         parse = parse_jsonl if file_format == "jsonl" else parse_text
-        parsed = parse(itertools.chain(head, lines), tz=tz, now=now)
+        parsed = parse(itertools.chain(head, lines), tz=tz, now=now, at=at)
         origin = "stdin" if file == "-" else str(Path(file).expanduser().resolve())
         tally.new = record_observations(
             store, tally.count(parsed), origin=origin, source=source, imported_at=now
@@ -247,6 +267,22 @@ def _open(file: str, stack: contextlib.ExitStack) -> tuple[IO[bytes], int | None
     return stream, os.fstat(stream.fileno()).st_size
 
 
+def _given_time(text: str | None, tz: tzinfo | None, now: datetime) -> datetime | None:
+    """``--at``, read as ``why --at`` reads it; a time after now is a usage error."""
+    if text is None:
+        return None
+    try:
+        at = parse_time(text, now=now, tz=tz)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--at'") from None
+    if at > now:
+        raise click.BadParameter(
+            f"{text!r} is {short_time(at)}, still to come: the output was written before now",
+            param_hint="'--at'",
+        )
+    return at
+
+
 def _source(config: Config, given: str | None) -> str | None:
     """``--source``, checked against the config; else the config's evident vendor source."""
     names = [s.name for s in config.sources]
@@ -291,7 +327,7 @@ def _report(tally: _Tally, file: str, source: str | None, as_json: bool) -> None
         f"{tally.unreadable} {noun} unreadable"
     )
     if tally.read:
-        span = f"{isoformat_z(tally.first)} to {isoformat_z(tally.last)}"
+        span = f"{short_time(tally.first)} to {short_time(tally.last)}"
         echo(f"  {tally.read} failures read, {span}, source {source or '-'}")
         width = max(len(name) for name in tally.classes)
         for name, count in tally.classes.most_common():

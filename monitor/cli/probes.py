@@ -9,7 +9,7 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import ago, echo, echo_json, echo_table, short_time
-from monitor.times import isoformat_z
+from monitor.times import TIME_HELP, isoformat_z
 from monitor.views.probes import DEFAULT_SPAN, probe_dict
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @click.option(
     "--since",
     metavar="TIME",
-    help="Say what each probe ran from then on (default: the last 24 hours).",
+    help=f"Say what each probe ran from then on (default: the last 24 hours): {TIME_HELP}.",
 )
 @json_option
 @pass_app

@@ -14,7 +14,7 @@ from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo, echo_json
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.report import IncidentSeen, Report, SourceReport, build_report
-from monitor.times import isoformat_z, parse_duration, zone
+from monitor.times import TIME_HELP, isoformat_z, parse_duration, zone
 
 TZ_HELP = "Zone for times typed without an offset and for times shown. Default: UTC."
 
@@ -25,9 +25,11 @@ TZ_HELP = "Zone for times typed without an offset and for times shown. Default: 
     default="30d",
     show_default=True,
     metavar="TIME",
-    help="Start: a time, or a length back from --until ('30d', '90d').",
+    help=f"Start: a length back from --until ('30d', '90d'), or a time: {TIME_HELP}.",
 )
-@click.option("--until", default="now", show_default=True, metavar="TIME", help="End.")
+@click.option(
+    "--until", default="now", show_default=True, metavar="TIME", help=f"End: {TIME_HELP}."
+)
 @click.option("--source", "source_names", multiple=True, metavar="NAME", help="Only this source.")
 @click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)
 @json_option

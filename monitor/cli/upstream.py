@@ -19,6 +19,7 @@ from monitor.cli.render import (
     short_time,
 )
 from monitor.store.queries import list_incidents, list_maintenances
+from monitor.times import TIME_HELP
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,9 +54,11 @@ def selection_options(f: F) -> F:
             help="Only this source (repeatable).",
         ),
         click.option(
-            "--since", metavar="T", help="Only what was still open at or after T, e.g. '7d ago'."
+            "--since", metavar="T", help=f"Only what was still open at or after T: {TIME_HELP}."
         ),
-        click.option("--until", metavar="T", help="Only what started at or before T."),
+        click.option(
+            "--until", metavar="T", help=f"Only what started at or before T: {TIME_HELP}."
+        ),
         click.option(
             "--tz",
             "tz_name",

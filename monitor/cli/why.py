@@ -16,7 +16,7 @@ import click
 from monitor.cli.app import App, json_option, pass_app, usage_errors
 from monitor.cli.remote import ask_service
 from monitor.cli.render import echo_output
-from monitor.times import isoformat_z, local_zone_name
+from monitor.times import TIME_HELP, isoformat_z, local_zone_name
 from monitor.views.params import bounds_param, time_param, window_param, zone_param
 
 TZ_HELP = (
@@ -37,7 +37,7 @@ probe_option = click.option(
     default="now",
     show_default=True,
     metavar="TIME",
-    help="The moment to explain: ISO 8601, 'YYYY-MM-DD HH:MM' (in --tz), 'now', '90m ago'.",
+    help=f"The moment to explain: {TIME_HELP}.",
 )
 @click.option(
     "--window",
@@ -73,6 +73,7 @@ def why(
     \b
     Examples:
       monitor why --at "2026-04-14 10:00" --tz UTC
+      monitor why --at "yesterday 15:30"
       monitor why --at "2h ago" --window 1h
       monitor why --probe laptop
       monitor why --json
@@ -98,8 +99,12 @@ def why(
 
 
 @click.command("timeline")
-@click.option("--since", default="24h ago", show_default=True, metavar="TIME", help="Start.")
-@click.option("--until", default="now", show_default=True, metavar="TIME", help="End.")
+@click.option(
+    "--since", default="24h ago", show_default=True, metavar="TIME", help=f"Start: {TIME_HELP}."
+)
+@click.option(
+    "--until", default="now", show_default=True, metavar="TIME", help=f"End: {TIME_HELP}."
+)
 @click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)
 @probe_option
 @json_option

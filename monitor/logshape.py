@@ -1,0 +1,227 @@
+"""How a text log is laid out: where each entry starts, and which lines carry on from it.
+
+Pure and streaming: ``entries`` reads lines one at a time and holds at most
+one entry back (to join its continuation lines), so an endless input is read
+in bounded memory. It says nothing about what an entry means: classifying
+and redacting its text is ``monitor.observed``'s job.
+
+An entry starts at a line with a timestamp, either ISO 8601
+(``2026-04-14T09:41:07Z ...``, ``[2026-04-14 09:41:07] ...``, journald's
+``-o short-iso``) or syslog's (``Apr 14 11:45:01 host prog[123]: ...``, as
+``journalctl`` prints by default), and runs on over the lines that continue
+it: indented lines (stack frames, wrapped text), ``Caused by:``, ``... 5
+more``, a Python traceback down to its closing ``ValueError: ...`` line, and
+under a stamped line the ``java.net.ConnectException: ...`` a Java logger
+writes before the frames. A line that is neither starts an entry without a
+time. Frames (``at ...``, a traceback's ``File ...`` and source lines) join
+their entry but not its text: they say where, never why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
+
+from monitor.times import MONTHS, wall_time
+
+# Characters of continuation text one entry keeps, in whole lines. The
+# classifier reads a quarter of this once redacted, so a longer trace adds
+# nothing but memory; the lines past it are still taken as the entry's.
+ENTRY_CAP = 8000
+# A yearless syslog date is never read as further ahead of now than this.
+AHEAD = timedelta(days=1)
+
+_ISO_STAMP = re.compile(
+    r"\s*(?P<open>\[)?(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
+    r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}\b|\s(?:UTC|GMT)\b)?"
+    r"(?(open)\])(?P<rest>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+# RFC 3164 as syslog and journald write it: the day padded with a space
+# (``Apr  4``), the time to the second (journald's short-precise adds
+# microseconds), then the host. No year and no zone: the writer's wall clock.
+_SYSLOG_STAMP = re.compile(
+    r"\s*(?P<month>[A-Za-z]{3}) {1,2}(?P<day>\d{1,2}) (?P<time>\d{2}:\d{2}:\d{2})"
+    r"(?:\.(?P<micro>\d{1,6}))?\s(?P<rest>.*)",
+    re.DOTALL,
+)
+_CONTINUES = re.compile(
+    r"[ \t]+\S"  # indented: a stack frame, a wrapped line, an indented "Caused by:"
+    r"|(?:Caused by|Suppressed|Wrapped by):"
+    r"|\.\.\. \d+ (?:more|common frames omitted)"
+    r"|Traceback \(most recent call last\):"
+    r"|During handling of the above exception"
+    r"|The above exception was the direct cause"
+)
+# Lines that only say where the code was, never why it failed: left out of
+# the entry's text, so "timeout=5" in a quoted source line classifies nothing.
+_FRAME = re.compile(
+    r"\s*(?:at\s|\.\.\. \d+ |Traceback \(most recent|During handling of|The above exception)"
+)
+# What closes a Python traceback: ``httpx.ConnectTimeout: timed out``, ``KeyboardInterrupt``.
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?::\s.*|:?\s*)", re.DOTALL)
+# What a Java logger writes under its message, unindented, before the frames:
+# ``java.net.ConnectException: Connection refused``. Taken only under a
+# stamped line: in untimed output it may well start a failure of its own.
+_QUALIFIED_EXCEPTION = re.compile(
+    r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::\s.*)?\s*", re.DOTALL
+)
+
+
+class Entry(NamedTuple):
+    """One log entry: where it starts, its time as written, its text and what continues it.
+
+    A tuple, not a dataclass: one is made per line of a file, and this is cheaper.
+
+    ``at`` is the ISO stamp as text (read later in the caller's zone), a
+    syslog time already dated (aware UTC), or None when the line has none.
+    ``more`` is the text its continuation lines add, frames left out.
+    ``problem`` says why a stamp it has cannot be dated.
+    """
+
+    line: int
+    at: str | datetime | None
+    text: str
+    more: str = ""
+    problem: str | None = None
+
+
+def entries(
+    lines: Iterable[str], *, tz: tzinfo | None, now: datetime, reference: datetime | None = None
+) -> Iterator[Entry]:
+    """Group ``lines`` into entries, in the order they start.
+
+    Blank lines and ``#`` comments are skipped (they neither start nor end
+    an entry). A syslog date gets its year from ``reference`` (else ``now``):
+    see ``syslog_year``.
+    """
+    pending: _Pending | None = None
+    years: dict[tuple[int, int], int] = {}
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        head = _stamped(line, number, tz=tz, now=now, reference=reference, years=years)
+        if head is None and pending is not None and pending.takes(line):
+            continue
+        if pending is not None:
+            yield pending.entry()
+        pending = _Pending(head or Entry(number, None, stripped))
+    if pending is not None:
+        yield pending.entry()
+
+
+def _rest(text: str) -> str:
+    """The error text after a stamp: ``ERROR: ...``, ``- ...`` and ``| ...`` lose their lead."""
+    return text.strip().lstrip("-:|>").strip()
+
+
+def _stamped(
+    line: str,
+    number: int,
+    *,
+    tz: tzinfo | None,
+    now: datetime,
+    reference: datetime | None,
+    years: dict[tuple[int, int], int],
+) -> Entry | None:
+    """The entry a stamped line starts (a ``problem`` if it cannot be dated); None: no stamp."""
+    match = _ISO_STAMP.match(line)
+    if match is not None:
+        zone_text = (match["zone"] or "").strip()
+        zone_text = "Z" if zone_text.upper() in ("UTC", "GMT") else zone_text
+        stamp = f"{match['date']}T{match['time'].replace(',', '.')}{zone_text}"
+        return Entry(number, stamp, _rest(match["rest"]))
+    match = _SYSLOG_STAMP.match(line)
+    if match is None or match["month"].lower() not in MONTHS:
+        return None
+    month, day = MONTHS[match["month"].lower()], int(match["day"])
+    try:
+        clock = time.fromisoformat(match["time"])
+        year = years.get((month, day))
+        if year is None:
+            year = years[month, day] = syslog_year(month, day, tz=tz, now=now, reference=reference)
+        when = wall_time(datetime.combine(date(year, month, day), clock), tz)
+    except (ValueError, OverflowError) as exc:
+        problem = f"cannot read the syslog time {match['month']} {day} {match['time']}: {exc}"
+        return Entry(number, None, _rest(match["rest"]), problem=problem)
+    micro = int((match["micro"] or "0").ljust(6, "0"))
+    return Entry(number, when + timedelta(microseconds=micro), _rest(match["rest"]))
+
+
+def syslog_year(
+    month: int, day: int, *, tz: tzinfo | None, now: datetime, reference: datetime | None = None
+) -> int:
+    """The year of a syslog date, which has none: the one nearest ``reference``, never ahead.
+
+    ``reference`` is when the user says the log is from (``--at``), else
+    now; of the years around it, the date is taken in the one that puts it
+    nearest, leaving out any more than a day after now. Without ``--at`` that
+    is the most recent such date not in the future, so a log running over
+    New Year reads right (``Dec 31`` imported on 2 January is last year's).
+    ValueError for a date no nearby year has (``Feb 29`` far from a leap year).
+    """
+    return _year(month, day, _today(now, tz), _today(reference or now, tz))
+
+
+def _today(moment: datetime, tz: tzinfo | None) -> date:
+    return moment.astimezone(tz).date()
+
+
+def _year(month: int, day: int, today: date, near: date) -> int:
+    latest = today + AHEAD
+    candidates = []
+    for year in (near.year - 1, near.year, near.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:  # Feb 29 in a common year; a day the month lacks
+            continue
+        if candidate <= latest:
+            candidates.append(candidate)
+    if not candidates:
+        raise ValueError(f"no year near {near.year} has that date")
+    return min(candidates, key=lambda c: abs(c - near)).year
+
+
+class _Pending:
+    """The entry being read, gathering what its continuation lines say (up to ``ENTRY_CAP``)."""
+
+    __slots__ = ("first", "kept", "parts", "traceback")
+
+    def __init__(self, first: Entry) -> None:
+        self.first = first
+        self.parts: list[str] = []
+        self.kept = 0
+        # Inside a Python traceback its frames are indented, and the unindented
+        # line that closes it ("ValueError: ...") is still this entry's.
+        self.traceback = first.text.startswith("Traceback (most recent call last)")
+
+    def takes(self, line: str) -> bool:
+        """Join ``line`` to this entry if it continues it; False: it starts the next one."""
+        if _CONTINUES.match(line):
+            if line.startswith("Traceback"):
+                self.traceback = True
+            elif not self.traceback and not _FRAME.match(line):
+                self._keep(line)
+            return True
+        if self.traceback and _EXCEPTION_LINE.fullmatch(line.strip()):
+            self.traceback = False
+            self._keep(line)
+            return True
+        if self.first.at is not None and _QUALIFIED_EXCEPTION.fullmatch(line):
+            self._keep(line)
+            return True
+        return False
+
+    def _keep(self, line: str) -> None:
+        text = line.strip()
+        if self.kept + len(text) <= ENTRY_CAP:  # whole lines: a cut could halve a secret
+            self.parts.append(text)
+            self.kept += len(text) + 1
+
+    def entry(self) -> Entry:
+        if not self.parts:
+            return self.first
+        return Entry(self.first.line, self.first.at, self.first.text, "\n".join(self.parts))

@@ -1,0 +1,297 @@
+"""Reading text logs: syslog and journald stamps, continuation lines, and lines given a time."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor.logshape import ENTRY_CAP, entries, syslog_year
+from monitor.observed import ObservedLine, RejectedLine, fingerprint, parse_jsonl, parse_text
+
+NOW = datetime(2026, 4, 20, 12, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+KEY = "sk-ant-api03-Zx9aQw7ErTy5UiOp3AsDf1GhJkL"
+BEARER = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2lnbmF0dXJl"
+
+
+def read(*lines: str, tz=UTC, now=NOW, at=None) -> list[ObservedLine | RejectedLine]:
+    return list(parse_text([f"{line}\n" for line in lines], tz=tz, now=now, at=at))
+
+
+def observed(*lines: str, **options) -> ObservedLine:
+    [item] = read(*lines, **options)
+    assert isinstance(item, ObservedLine), item
+    return item
+
+
+# -- syslog and journald ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "at", "error"),
+    [
+        (
+            "Apr 14 11:45:01 laptop claude[4121]: API Error: 401 Invalid authentication credentials",
+            datetime(2026, 4, 14, 9, 45, 1, tzinfo=UTC),  # Berlin summer time
+            "laptop claude[4121]: API Error: 401 Invalid authentication credentials",
+        ),
+        (
+            "Apr  4 08:00:00 laptop gh: error connecting to api.github.com",
+            datetime(2026, 4, 4, 6, 0, tzinfo=UTC),
+            "laptop gh: error connecting to api.github.com",
+        ),
+        (
+            "Jan 14 11:45:01.250000 laptop claude[4121]: socket hang up",  # short-precise
+            datetime(2026, 1, 14, 10, 45, 1, 250000, tzinfo=UTC),  # winter time
+            "laptop claude[4121]: socket hang up",
+        ),
+        (
+            "2026-04-14T11:45:01+0000 laptop claude[4121]: socket hang up",  # short-iso
+            datetime(2026, 4, 14, 11, 45, 1, tzinfo=UTC),
+            "laptop claude[4121]: socket hang up",
+        ),
+        (
+            "2026-04-14T11:45:01+0200 laptop claude[4121]: socket hang up",
+            datetime(2026, 4, 14, 9, 45, 1, tzinfo=UTC),
+            "laptop claude[4121]: socket hang up",
+        ),
+    ],
+)
+def test_it_reads_syslog_and_journald_lines_in_the_zone_given(line, at, error):
+    item = observed(line, tz=BERLIN)
+    assert (item.at, item.error) == (at, error)
+
+
+def test_it_classifies_a_syslog_line_by_its_message():
+    item = observed("Apr 14 11:45:01 laptop claude[4121]: API Error: 401 Invalid authentication")
+    assert item.failure_class == "auth_rejected"
+
+
+@pytest.mark.parametrize(
+    ("now", "month", "day", "year"),
+    [
+        (NOW, 4, 14, 2026),  # earlier this year
+        (NOW, 4, 21, 2026),  # tomorrow: a clock a little ahead, still this year
+        (NOW, 4, 22, 2025),  # further ahead: last year's
+        (NOW, 12, 31, 2025),
+        (datetime(2027, 1, 2, tzinfo=UTC), 12, 31, 2026),  # a log running over New Year
+        (datetime(2027, 1, 2, tzinfo=UTC), 1, 1, 2027),
+        (datetime(2028, 3, 1, tzinfo=UTC), 2, 29, 2028),
+    ],
+)
+def test_it_dates_a_syslog_day_in_the_most_recent_year_not_ahead_of_now(now, month, day, year):
+    assert syslog_year(month, day, tz=UTC, now=now) == year
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "year"),
+    [(6, 5, 2025), (1, 3, 2025), (12, 30, 2024), (5, 28, 2025)],
+)
+def test_it_dates_a_syslog_day_nearest_the_time_given_with_at(month, day, year):
+    reference = datetime(2025, 6, 1, tzinfo=UTC)
+    assert syslog_year(month, day, tz=UTC, now=NOW, reference=reference) == year
+
+
+def test_it_takes_the_syslog_year_from_at_in_the_reader():
+    item = observed("Dec 30 23:00:00 host x: socket hang up", at=datetime(2025, 1, 2, tzinfo=UTC))
+    assert item.at == datetime(2024, 12, 30, 23, tzinfo=UTC)
+
+
+def test_it_rejects_a_syslog_date_no_nearby_year_has_with_a_reason():
+    [item] = read("Feb 29 10:00:00 host x: socket hang up")
+    assert isinstance(item, RejectedLine)
+    assert item.reason == (
+        "cannot read the syslog time Feb 29 10:00:00: no year near 2026 has that date"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Foo 14 11:45:01 host x: socket hang up", "Apr 14 11:45 host x: y", "Apr 144 11:45:01 h x"],
+)
+def test_it_rejects_what_only_looks_like_a_syslog_stamp(line):
+    [item] = read(line)
+    assert isinstance(item, RejectedLine)
+    assert item.reason.startswith("no timestamp at the start")
+
+
+def test_it_says_a_time_ahead_is_in_the_future_as_other_output_shows_times():
+    [item] = read("2026-04-25T12:00:00.123456Z socket hang up")
+    assert isinstance(item, RejectedLine)
+    assert item.reason == "time 2026-04-25 12:00Z is in the future"
+
+
+# -- continuation lines --------------------------------------------------------------
+
+NODE = (
+    "2026-04-14T09:41:07Z ERROR Error: connect ECONNREFUSED 127.0.0.1:443",
+    "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)",
+    "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+)
+JAVA = (
+    "2026-04-14 09:41:07,250 ERROR c.e.Client - Request to api.example.com failed",
+    "java.io.UncheckedIOException: request failed",
+    "\tat com.example.Client.send(Client.java:42)",
+    "Caused by: java.net.SocketTimeoutException: Connect timed out",
+    "\tat java.base/java.net.Socket.connect(Socket.java:633)",
+    "\t... 5 more",
+)
+PYTHON = (
+    "2026-04-14 09:41:07 ERROR token refresh failed",
+    "Traceback (most recent call last):",
+    '  File "/app/auth.py", line 12, in refresh',
+    "    response = client.post(url, timeout=5)",
+    "             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    "KeyError: 'access_token'",
+)
+
+
+def test_it_joins_a_node_stack_trace_to_its_entry_leaving_the_frames_out_of_the_text():
+    items = read(*NODE, "2026-04-14T09:42:00Z socket hang up")
+    assert [(type(i).__name__, i.line) for i in items] == [("ObservedLine", 1), ("ObservedLine", 4)]
+    first = items[0]
+    assert isinstance(first, ObservedLine)
+    assert first.error == "ERROR Error: connect ECONNREFUSED 127.0.0.1:443"
+    assert first.failure_class == "connect_refused"
+
+
+def test_it_classifies_a_java_entry_by_the_cause_below_it():
+    item = observed(*JAVA)
+    assert item.error == (
+        "ERROR c.e.Client - Request to api.example.com failed "
+        "java.io.UncheckedIOException: request failed "
+        "Caused by: java.net.SocketTimeoutException: Connect timed out"
+    )
+    assert item.failure_class == "connect_timeout"
+    assert item.at == datetime(2026, 4, 14, 9, 41, 7, 250000, tzinfo=UTC)
+
+
+def test_it_reads_a_python_traceback_to_its_last_line_and_never_classifies_its_source_lines():
+    item = observed(*PYTHON)
+    assert item.error == "ERROR token refresh failed KeyError: 'access_token'"
+    assert item.failure_class == "unclassified"  # not "timeout", from the quoted source line
+
+
+def test_it_reads_a_chained_python_traceback_as_one_entry():
+    items = read(
+        "2026-04-14 09:41:07 ERROR refresh failed",
+        "Traceback (most recent call last):",
+        '  File "/app/auth.py", line 12, in refresh',
+        "httpcore.ConnectTimeout: timed out",
+        "",
+        "The above exception was the direct cause of the following exception:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "/app/main.py", line 3, in <module>',
+        "httpx.ConnectTimeout: timed out",
+        "2026-04-14 09:42:00 socket hang up",
+    )
+    assert [i.line for i in items] == [1, 11]
+    first = items[0]
+    assert isinstance(first, ObservedLine)
+    assert first.error == (
+        "ERROR refresh failed httpcore.ConnectTimeout: timed out httpx.ConnectTimeout: timed out"
+    )
+    assert first.failure_class == "connect_timeout"
+
+
+def test_it_reads_an_untimed_python_traceback_given_a_time_as_one_failure():
+    at = datetime(2026, 4, 14, 13, 30, tzinfo=UTC)
+    item = observed(*PYTHON[1:], at=at)
+    assert (item.line, item.at) == (1, at)
+    assert item.error == "Traceback (most recent call last): KeyError: 'access_token'"
+
+
+def test_it_fingerprints_an_entry_by_its_first_line_so_an_earlier_import_still_matches():
+    joined = observed(*NODE)
+    alone = observed(NODE[0])
+    assert joined.fingerprint == alone.fingerprint
+    assert joined.fingerprint == fingerprint(joined.at, None, alone.error, 0)
+
+
+def test_it_keeps_the_text_of_an_entry_to_whole_lines_within_a_cap():
+    cause = "  Caused by: " + "x" * 70
+    lines = [f"{NODE[0]}\n", *itertools.repeat(f"{cause}\n", 10_000), "2026-04-14T09:42:00Z y\n"]
+    first, second = entries(lines, tz=UTC, now=NOW)
+    assert len(first.more) <= ENTRY_CAP
+    assert set(first.more.split("\n")) == {cause.strip()}
+    assert second.line == 10_002
+
+
+def test_it_streams_entries_from_an_endless_input():
+    endless = itertools.cycle([f"{NODE[0]}\n", f"{NODE[1]}\n"])
+    first, second, third = itertools.islice(entries(endless, tz=UTC, now=NOW), 3)
+    assert [first.line, second.line, third.line] == [1, 3, 5]
+
+
+def test_it_starts_an_entry_at_an_indented_line_when_none_is_open():
+    [item] = read("    at f (cli.js:1:1)")
+    assert isinstance(item, RejectedLine)
+    assert item.line == 1
+
+
+def test_a_java_exception_name_alone_is_a_line_of_its_own_in_untimed_output():
+    at = datetime(2026, 4, 14, 13, 30, tzinfo=UTC)
+    items = read("API Error: 401", "java.net.ConnectException: Connection refused", at=at)
+    assert [i.line for i in items] == [1, 2]
+
+
+def test_it_redacts_secrets_in_continuation_lines_even_split_over_two():
+    item = observed(
+        "2026-04-14T09:41:07Z ERROR request failed: 401",
+        "  request headers: Authorization:",
+        f"    Bearer {BEARER}",
+        f"Caused by: invalid x-api-key {KEY}",
+    )
+    assert BEARER not in item.error
+    assert KEY not in item.error
+    assert "REDACTED" in item.error
+    assert item.failure_class == "auth_rejected"
+
+
+def test_it_keeps_terminal_escapes_in_a_continuation_as_data_for_output_to_escape():
+    item = observed("2026-04-14T09:41:07Z ERROR failed", "  Caused by: \x1b[2Jsocket hang up")
+    # Stored as the text was (the database keeps exact text); every output escapes it.
+    assert item.error == "ERROR failed Caused by: \x1b[2Jsocket hang up"
+
+
+# -- lines given a time with --at ------------------------------------------------------
+
+AT = datetime(2026, 4, 14, 13, 30, tzinfo=UTC)
+
+
+def test_it_gives_lines_without_a_timestamp_the_time_given():
+    items = read(
+        "API Error: 401 Invalid authentication credentials",
+        "    at f (cli.js:1:1)",
+        "OAuth error: Request failed with status code 500",
+        "2026-04-14T09:41:07Z socket hang up",
+        at=AT,
+    )
+    assert [(i.line, i.at, i.failure_class) for i in items if isinstance(i, ObservedLine)] == [
+        (1, AT, "auth_rejected"),
+        (3, AT, "server_error"),
+        (4, datetime(2026, 4, 14, 9, 41, 7, tzinfo=UTC), "connection_reset"),
+    ]
+
+
+def test_it_gives_identical_untimed_lines_distinct_fingerprints():
+    items = read("socket hang up", "socket hang up", at=AT)
+    assert len({i.fingerprint for i in items if isinstance(i, ObservedLine)}) == 2
+
+
+def test_it_gives_a_jsonl_object_without_a_time_the_time_given():
+    [item] = parse_jsonl(['{"error": "socket hang up"}\n'], tz=UTC, now=NOW, at=AT)
+    assert isinstance(item, ObservedLine)
+    assert item.at == AT
+
+
+def test_it_dates_a_syslog_day_by_the_calendar_of_the_zone_given():
+    # 00:30 on 1 January in Berlin is still 31 December in UTC: the year is Berlin's.
+    now = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    assert syslog_year(1, 1, tz=BERLIN, now=now) == 2027
+    item = observed("Jan  1 00:10:00 host x: socket hang up", tz=BERLIN, now=now)
+    assert item.at == datetime(2026, 12, 31, 23, 10, tzinfo=UTC)
