@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 from monitor.failures import Failure
 from monitor.logshape import entries
 from monitor.redact import redact_text, redact_url
-from monitor.times import parse_time
-from monitor.views.text import short_time
+from monitor.times import parse_time, short_time
 
 MAX_ERROR = 500  # characters of error text kept (after redaction)
 _CLASSIFY_SPAN = 2000  # characters the classifier reads, so a late "503" still counts

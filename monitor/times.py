@@ -76,6 +76,14 @@ def isoformat_z(value: datetime | None) -> str | None:
     return as_utc(value).isoformat().replace("+00:00", "Z")
 
 
+def short_time(value: datetime | None) -> str:
+    """``2026-04-13 15:31Z``: minute precision reads better in a table and a message."""
+    if value is None:
+        return "-"
+    text = isoformat_z(value) or "-"
+    return text[:16].replace("T", " ") + "Z"
+
+
 # -- durations as people write them ---------------------------------------------
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
-from monitor.times import isoformat_z
-from monitor.views.text import ago, json_text, lines_text, short_time, table
+from monitor.times import isoformat_z, short_time
+from monitor.views.text import ago, json_text, lines_text, table
 
 __all__ = ["ago", "echo", "echo_json", "echo_table", "short_time", "table"]
 

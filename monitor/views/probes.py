@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
-from monitor.times import isoformat_z
-from monitor.views.text import ago, short_time
+from monitor.times import isoformat_z, short_time
+from monitor.views.text import ago
 
 if TYPE_CHECKING:
     from monitor.store.probes import Activity, ProbeInfo

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from monitor.sources.records import OPERATIONAL
-from monitor.times import isoformat_z
-from monitor.views.text import short_time
+from monitor.times import isoformat_z, short_time
 
 if TYPE_CHECKING:
     from monitor.store.queries import SourceOverview

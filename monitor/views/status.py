@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, TypedDict
 
-from monitor.times import isoformat_z
+from monitor.times import isoformat_z, short_time
 from monitor.views.probes import DEFAULT_SPAN, ProbeDict, liveness, probe_dict
 from monitor.views.runs import RunDict, run_state, state_cell, stored_run_dict
 from monitor.views.sources import SourceDict, health, source_dict
-from monitor.views.text import ago, json_text, lines_text, short_time, table
+from monitor.views.text import ago, json_text, lines_text, table
 
 if TYPE_CHECKING:
     from monitor.config import Config

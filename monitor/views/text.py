@@ -64,14 +64,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def short_time(value: datetime | None) -> str:
-    """``2026-04-13 15:31Z``: minute precision reads better in a table."""
-    if value is None:
-        return "-"
-    text = isoformat_z(value) or "-"
-    return text[:16].replace("T", " ") + "Z"
-
-
 def ago(value: datetime | None, now: datetime) -> str:
     """``3m ago``: how stale a value is, at a glance."""
     if value is None:
