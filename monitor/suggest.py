@@ -1,4 +1,4 @@
-""""Did you mean ...?": the names close to one that is not there.
+"""Did you mean ...? The names close to one that is not there.
 
 One helper for every place a name is looked up and missed: a mistyped
 command (``monitor wyh``) and an allow-listed component a status page does

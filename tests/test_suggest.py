@@ -1,4 +1,4 @@
-""""Did you mean": one helper for mistyped commands and allow-listed component names."""
+"""Did you mean: one helper for mistyped commands and allow-listed component names."""
 
 from __future__ import annotations
 
