@@ -29,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configfile import CONFIG_ENV, default_probe, expand_database_url, resolve_database_url
 from monitor.configfile import find_config as find_config
-from monitor.configsecrets import SecretLiteral, secret_literals
+from monitor.configsecrets import secret_literals
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.envvars import VARIABLE, MissingVariable
 from monitor.errors import ConfigError
@@ -258,7 +258,7 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
                 "relative paths are read from the config file's folder)"
             )
     problems += _api_access_problems(http)
-    problems += [_secret_problem(secret, raw) for secret in secret_literals(raw)]
+    problems += [s.problem(_key_path(s.loc, raw)) for s in secret_literals(raw)]
     database = raw.get("database")
     url = database.get("url") if isinstance(database, dict) else None
     if isinstance(url, str):
@@ -273,15 +273,6 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
         if problem:
             problems.append(f"database.url: {problem}")
     return problems
-
-
-def _secret_problem(secret: SecretLiteral, raw: dict[str, Any]) -> str:
-    """Where a secret is written and the reference to write instead; never the secret."""
-    return (
-        f"{_key_path(secret.loc, raw)}: {secret.part or 'the value'} is a secret written into "
-        f'the file (not shown); write "{secret.fix}" in its place and set {secret.variable} '
-        "in the environment (secrets never go in this file)"
-    )
 
 
 def _api_access_problems(http: object) -> list[str]:

@@ -80,6 +80,14 @@ class SecretLiteral(NamedTuple):
     variable: str
     fix: str
 
+    def problem(self, key: str) -> str:
+        """``key: ...`` (``key`` is ``loc`` as the user reads it): the fix, never the secret."""
+        return (
+            f"{key}: {self.part or 'the value'} is a secret written into the file (not shown); "
+            f'write "{self.fix}" in its place and set {self.variable} in the environment '
+            "(secrets never go in this file)"
+        )
+
 
 def is_credential_name(name: str) -> bool:
     """Does a header or field called ``name`` carry a credential (``x-api-key``: yes)?
