@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
 from monitor.configfile import CONFIG_ENV, default_probe, expand_database_url, resolve_database_url
 from monitor.configfile import find_config as find_config
+from monitor.configsecrets import secret_literals
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
 from monitor.envvars import VARIABLE, MissingVariable
 from monitor.errors import ConfigError
@@ -257,6 +258,7 @@ def _cross_checks(raw: dict[str, Any], config_path: Path) -> list[str]:
                 "relative paths are read from the config file's folder)"
             )
     problems += _api_access_problems(http)
+    problems += [s.problem(_key_path(s.loc, raw)) for s in secret_literals(raw)]
     database = raw.get("database")
     url = database.get("url") if isinstance(database, dict) else None
     if isinstance(url, str):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
+
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -11,7 +15,13 @@ from monitor.cli import main
 from monitor.errors import DatabaseError
 from monitor.store import open_store
 from monitor.store.engine import create_db_engine
-from monitor.store.migrate import HEAD_REVISION, alembic_config, current_revision, ensure_schema
+from monitor.store.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    exclusive_lock_file,
+)
 from monitor.store.models import Base
 
 
@@ -82,3 +92,62 @@ def test_it_upgrades_through_the_cli(write_config, capsys: pytest.CaptureFixture
     assert f"from empty to {HEAD_REVISION}" in upgraded
     assert "is up to date" in current
     assert (config.parent / "monitor.db").exists()
+
+
+# --- the migration lock leaves nothing behind ----------------------------------------------
+
+DATABASE_FILES = {"monitor.db", "monitor.db-wal", "monitor.db-shm"}
+
+
+def test_a_fresh_folder_holds_only_config_and_database_after_status_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[monitor]\nprobe = "laptop"\n', encoding="utf-8")
+
+    for command_ in ("status", "why"):
+        with pytest.raises(SystemExit) as done:
+            main(["--config", str(config), command_])
+        assert done.value.code in (0, None), capsys.readouterr().err
+
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "monitor.db" in names
+    assert names - DATABASE_FILES == {"config.toml"}
+
+
+def test_the_migration_lock_file_is_gone_once_released(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.db.migrate.lock"
+    path.write_bytes(b"")  # left by a migrator that was killed
+
+    open_store(f"sqlite:///{tmp_path / 'monitor.db'}").close()
+
+    assert not path.exists()
+
+
+def test_the_lock_file_keeps_holders_apart_while_each_removes_it(tmp_path: Path) -> None:
+    """Threads stand in for processes: an flock belongs to an open file, not a process.
+
+    Each release removes the file while others wait on it; a waiter must
+    notice and lock the file now at the path, or two would be inside at once.
+    """
+    path = tmp_path / "x.migrate.lock"
+    inside, most, guard = [0], [0], threading.Lock()
+
+    def take_turns() -> None:
+        for _ in range(25):
+            with exclusive_lock_file(path):
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                time.sleep(0.0005)
+                with guard:
+                    inside[0] -= 1
+
+    workers = [threading.Thread(target=take_turns) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+
+    assert most == [1]
+    assert not path.exists()

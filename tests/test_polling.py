@@ -94,7 +94,8 @@ def test_it_warns_about_allow_listed_components_the_page_does_not_have(
 
     assert report.stats.component_changes == 1
     assert report.notes == (
-        "component 'Git Operation' is not on this page; check source 'github' components",
+        "component 'Git Operation' is not on this page (did you mean 'Git Operations'?); "
+        "check source 'github' components",
     )
 
 

@@ -298,6 +298,9 @@ def test_it_migrates_a_new_database_once_when_four_processes_open_it_together(
         engine.dispose()
     assert tables == sorted([*Base.metadata.tables, "alembic_version"])
     assert [tuple(row) for row in versions] == [(HEAD_REVISION,)]
+    if database_url.startswith("sqlite:///"):  # the migration lock went with its holder
+        database = Path(database_url.removeprefix("sqlite:///"))
+        assert not database.with_name(database.name + ".migrate.lock").exists()
 
 
 # --- database and config mistakes are messages ----------------------------------------------

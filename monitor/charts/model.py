@@ -23,6 +23,7 @@ from monitor.charts.uptime import (
     unwatched,
     uptime_step,
 )
+from monitor.correlate.classes import shown_role
 from monitor.correlate.report import Report
 from monitor.correlate.windows import Observation, UpstreamWindow
 from monitor.rollups import RollupRow
@@ -42,7 +43,7 @@ class Panel:
     name: str
     check: str
     probe: str | None  # None: the runs of every probe, when only one wrote
-    role: str
+    role: str  # vendor, local or control: correlate.classes.shown_role
     source: str | None  # the status page it depends on, if configured
     cells: tuple[Cell, ...]
     summary: Summary
@@ -116,16 +117,17 @@ def build(
         if info is None:
             continue
         label = info.name if probe is None else f"{info.name} @ {probe}"
+        role = shown_role(info.role, info.kind)
         found = sorted(windows.get((check_id, probe), []), key=lambda o: (o.start, o.probe))
         panels.append(
             Panel(
                 name=label,
                 check=info.name,
                 probe=probe,
-                role=info.role,
+                role=role,
                 source=info.source,
                 cells=tuple(cells(hours, lo, hi, step)),
-                summary=summary(label, info.role, hours, found),
+                summary=summary(label, role, hours, found),
                 latency=tuple(latency(hours, lat_step)),
                 outages=tuple(found),
             )

@@ -185,9 +185,13 @@ class LazyGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.exceptions.NoSuchCommand as exc:
-            raise click.exceptions.NoSuchCommand(
-                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
-            ) from None
+            from monitor.suggest import did_you_mean
+
+            hint = did_you_mean(exc.command_name, self.list_commands(ctx))
+            message = f"No such command {exc.command_name!r}."
+            if hint:
+                message += f" {hint[:1].upper()}{hint[1:]}"
+            raise click.exceptions.NoSuchCommand(exc.command_name, message, ctx=ctx) from None
 
 
 def shorten(text: str, limit: int) -> str:

@@ -8,6 +8,8 @@ says why.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from monitor.failures import Failure
 
 F = Failure
@@ -92,3 +94,26 @@ LOCAL_KINDS = frozenset({"credentials_file", "local_port", "clock"})
 OAUTH_KINDS = frozenset({"oauth_refresh", "oauth_token_endpoint", "credentials_file"})
 
 del F
+
+ShownRole = Literal["vendor", "local", "control"]
+
+
+def shown_role(role: str, kind: str | None) -> ShownRole:
+    """The role to show for a check: ``control``, ``local`` or ``vendor``; display only.
+
+    The stored role says only vendor or control (what the user configured);
+    a check that inspects this machine (a ``LOCAL_KINDS`` kind: the
+    credentials file, the callback port, the clock) is shown ``local``, as
+    the correlator already treats it (its failures are this machine's
+    set-up, never a vendor call). A configured ``control`` stays ``control``
+    whatever its kind. ``dns`` and ``tcp`` stay ``vendor``: they ask about
+    the vendor's own host, and the correlator counts their failures with the
+    other calls to the vendor (the path to it, or the vendor's DNS trouble
+    when its page declares some). An imported failure (no check kind) was a
+    call to the vendor too. Nothing the correlator decides reads this.
+    """
+    if role == "control":
+        return "control"
+    if kind in LOCAL_KINDS:
+        return "local"
+    return "vendor"

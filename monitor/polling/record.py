@@ -13,6 +13,7 @@ from monitor.sources.records import Snapshot, merge_snapshots
 from monitor.store import Store
 from monitor.store.ingest import ApplyStats, apply_snapshot
 from monitor.store.queries import BackoffState, record_backoff, record_poll, save_validator
+from monitor.suggest import did_you_mean
 
 log = logging.getLogger("monitor.polling")
 
@@ -149,12 +150,21 @@ def record_safely(store: Store, source_id: int, harvest: Harvest, probe: str) ->
 
 
 def _missing_components(source: SourceSettings, snapshot: Snapshot) -> list[str]:
-    """Warn about allow-listed components the page does not have (a typo records nothing)."""
+    """Warn about allow-listed components the page does not have (a typo records nothing).
+
+    The note names the page's close matches, so ``"Git Operation"`` says
+    which name the page spells ``"Git Operations"``.
+    """
     if source.components is None or snapshot.components is None:
         return []
-    present = {c.name for c in snapshot.components}
-    return [
-        f"component {name!r} is not on this page; check source {source.name!r} components"
-        for name in source.components
-        if name not in present
-    ]
+    present = [c.name for c in snapshot.components]
+    notes = []
+    for name in source.components:
+        if name in present:
+            continue
+        hint = did_you_mean(name, present)
+        notes.append(
+            f"component {name!r} is not on this page{f' ({hint})' if hint else ''}; "
+            f"check source {source.name!r} components"
+        )
+    return notes

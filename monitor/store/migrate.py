@@ -112,8 +112,10 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     and all but one fail (``pg_type_typname_nsp_index``). The lock ends with
     its connection, so a killed process never leaves it held.
 
-    SQLite file: an flock on a file beside it (held for a migration's
-    duration: seconds at most). In-memory SQLite has one user: no lock.
+    SQLite file: an flock on ``<database>.migrate.lock`` beside it, held for
+    a migration's duration (seconds at most) and removed by its holder before
+    letting go (``exclusive_lock_file``), so no command leaves a file behind. In-memory
+    SQLite has one user: no lock.
     """
     backend = engine.url.get_backend_name()
     if backend == "postgresql":
@@ -132,13 +134,57 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if backend != "sqlite" or not database or database == ":memory:":
         yield
         return
-    path = Path(database).with_name(Path(database).name + ".migrate.lock")
-    fd = open_private(path)
+    with exclusive_lock_file(Path(database).with_name(Path(database).name + ".migrate.lock")):
+        yield
+
+
+@contextlib.contextmanager
+def exclusive_lock_file(path: Path) -> Iterator[None]:
+    """Hold an flock on ``path`` (created if need be), and remove the file before letting go.
+
+    Why a file of its own, and not the database file: SQLite locks its file
+    with POSIX record locks, which a process loses on *any* close of that
+    file, ours included; and a transaction on the database cannot be the
+    lock, since Alembic migrates on connections of its own (a held write
+    lock would block them). A lock on the folder would hold every database
+    in it. So a lock file, which only exists while someone migrates.
+
+    Removing it safely: the holder unlinks the file while still holding the
+    lock. A process that opened the file before that and was waiting then
+    holds a lock on a file no longer at ``path`` (or on one that a newcomer
+    has since created there); it sees that the inode at ``path`` is not the
+    one it locked, and starts again. So the lock that counts is always the
+    one on the file now at ``path``, and only its holder ever removes it.
+
+    Crash-safe: the kernel drops a dead holder's flock; the file it leaves is
+    locked and then removed by the next process that migrates.
+    """
+    while True:
+        fd = open_private(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if _same_file(fd, path):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the holder removed it while we waited: lock what is there now
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
         os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Is the file open as ``fd`` the one at ``path`` (not removed, not replaced)?"""
+    try:
+        at_path = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (at_path.st_dev, at_path.st_ino)
 
 
 # How long a process waits for another one's migration before saying so.

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from monitor.correlate.agreement import ProbeView
+from monitor.correlate.classes import shown_role
 from monitor.correlate.evidence import evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.verdict import Verdict, explain
@@ -148,7 +149,7 @@ def local_json(window: LocalWindow) -> dict[str, Any]:
         "end": isoformat_z(window.end),
         "runs": window.runs,
         "failures": window.failures,
-        "role": window.role,
+        "role": shown_role(window.role, window.check_kind),
         "target": window.target,
         "probe": window.probe,
         "source": window.source,
@@ -234,7 +235,7 @@ def _local_group(windows: list[LocalWindow], tz: tzinfo | None) -> str:
     if len(windows) == 1:
         return _local_line(windows[0], tz)
     first, last = windows[0], windows[-1]
-    label = "imported" if first.kind == "observed" else first.role
+    label = _label(first)
     classes = ", ".join(dict.fromkeys(c for w in windows for c in w.failure_classes))
     failures, runs = sum(w.failures for w in windows), sum(w.runs for w in windows)
     return (
@@ -243,10 +244,14 @@ def _local_group(windows: list[LocalWindow], tz: tzinfo | None) -> str:
     )
 
 
+def _label(window: LocalWindow) -> str:
+    """``[imported]`` for the user's own logs, else the check's shown role (local, ...)."""
+    return "imported" if window.kind == "observed" else shown_role(window.role, window.check_kind)
+
+
 def _local_line(window: LocalWindow, tz: tzinfo | None) -> str:
-    label = "imported" if window.kind == "observed" else window.role
     return (
-        f"{window.label} [{label}] {', '.join(window.failure_classes)}: "
+        f"{window.label} [{_label(window)}] {', '.join(window.failure_classes)}: "
         f"{window.failures} failed of {window.runs}, {_range(window.start, window.end, tz)}"
     )
 

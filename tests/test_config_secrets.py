@@ -1,0 +1,177 @@
+"""A secret written into the config file is refused, by name and with the fix, never echoed.
+
+Secrets come from the environment as ``${NAME}``; the rule for which keys are
+secret-bearing is in ``monitor/configsecrets.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.configsecrets import is_credential_name
+from monitor.errors import ConfigError
+from tests.conftest import run_monitor
+
+KEY = "sk-ant-api03-Zq8xV2-literal-key-0123456789"
+CHECK = """
+[[check]]
+name = "api-authenticated"
+kind = "http"
+url = "https://api.anthropic.com/v1/models"
+headers = {{ x-api-key = "{key}", anthropic-version = "2023-06-01" }}
+"""
+FIX = (
+    'check[0] ("api-authenticated").headers.x-api-key: the value is a secret written into '
+    'the file (not shown); write "${API_AUTHENTICATED_X_API_KEY}" in its place and set '
+    "API_AUTHENTICATED_X_API_KEY in the environment (secrets never go in this file)"
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text('[monitor]\nprobe = "laptop"\n' + text, encoding="utf-8")
+    return path
+
+
+def refusal(path: Path) -> str:
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    return str(refused.value)
+
+
+def test_a_literal_api_key_is_refused_naming_the_file_the_key_and_the_fix(tmp_path: Path) -> None:
+    path = write(tmp_path, CHECK.format(key=KEY))
+
+    assert refusal(path) == f"{path}: 1 problem in config\n  {FIX}"
+
+
+def test_monitor_run_stops_with_exit_2_and_never_prints_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, CHECK.format(key=KEY))
+
+    done = run_monitor(path, "run", timeout=60)
+
+    assert done.returncode == 2
+    assert done.stderr == f"error: {path}: 1 problem in config\n  {FIX}\n"
+    assert KEY not in done.stdout + done.stderr
+    assert "Zq8xV2" not in done.stderr
+    assert not (tmp_path / "monitor.db").exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param(
+            '[[check]]\nname = "api"\nkind = "http"\nurl = "https://h.example/"\n'
+            'headers = { Authorization = "Bearer abc.def.ghi" }\n',
+            'check[0] ("api").headers.Authorization: the value is a secret written into the '
+            'file (not shown); write "Bearer ${API_AUTHORIZATION}" in its place',
+            id="bearer-header-keeps-its-scheme",
+        ),
+        pytest.param(
+            '[[check]]\nname = "api"\nkind = "http"\nurl = "https://h.example/"\n'
+            """body = '{"client_id": "c", "client_secret": "abc", "max_tokens": 5}'\n""",
+            "check[0] (\"api\").body: field 'client_secret' is a secret written into the file "
+            '(not shown); write "${API_CLIENT_SECRET}" in its place',
+            id="json-body-field",
+        ),
+        pytest.param(
+            '[[check]]\nname = "api"\nkind = "http"\nurl = "https://h.example/"\n'
+            'body = "grant_type=refresh_token&refresh_token=abc123"\n',
+            "check[0] (\"api\").body: field 'refresh_token' is a secret written into the file",
+            id="form-body-field",
+        ),
+        pytest.param(
+            '[[notify]]\nname = "mail"\nurl = "mailtos://me:abc@example.com?to=o@example.com"\n',
+            'notify[0] ("mail").url: the password is a secret written into the file (not shown); '
+            'write "${MAIL_PASSWORD}" in its place and set MAIL_PASSWORD in the environment',
+            id="notify-password",
+        ),
+        pytest.param(
+            '[[notify]]\nname = "hook"\nurl = "json://hooks.example.com/send?token=abc"\n',
+            "notify[0] (\"hook\").url: query parameter 'token' is a secret written into the file",
+            id="notify-query-token",
+        ),
+        pytest.param(
+            '[[notify]]\nname = "team"\nurl = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"\n',
+            'notify[0] ("team").url: a token in its host or path is a secret written into the '
+            'file (not shown); write "${TEAM_TOKEN}" in its place',
+            id="notify-path-token",
+        ),
+        pytest.param(
+            '[database]\nurl = "postgresql+psycopg://monitor:abc@db.example/monitor"\n',
+            "database.url: the password is a secret written into the file (not shown); write "
+            '"${DATABASE_PASSWORD}" in its place',
+            id="database-password",
+        ),
+    ],
+)
+def test_each_secret_bearing_key_is_named_with_its_fix(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    message = refusal(write(tmp_path, text))
+
+    assert f"\n  {problem}" in message
+    assert "abc" not in message.replace("abc.example", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(CHECK.format(key="${ANTHROPIC_API_KEY}"), id="header-reference"),
+        pytest.param(
+            '[[check]]\nname = "api"\nkind = "http"\nurl = "https://h.example/"\n'
+            'headers = { Authorization = "Bearer ${API_TOKEN}", Idempotency-Key = "run-1", '
+            'content-type = "application/json", anthropic-version = "2023-06-01" }\n'
+            """body = '{"model": "m-20240307", "max_tokens": 1, "api_key": "${KEY}"}'\n""",
+            id="references-and-plain-headers",
+        ),
+        pytest.param(
+            '[[check]]\nname = "oauth"\nkind = "oauth_token_endpoint"\n'
+            'token_url = "https://auth.example/token"\n'
+            'client_id = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"\n',
+            id="public-client-id",
+        ),
+        pytest.param(
+            '[[notify]]\nname = "a"\nurl = "ntfy://ntfy.sh/my-topic"\n'
+            '[[notify]]\nname = "b"\nurl = "ntfy://ntfy.sh/${NTFY_TOPIC}"\n'
+            '[[notify]]\nname = "c"\nurl = "mailtos://me:${SMTP_PASSWORD}@example.com?to=o@x.org"\n'
+            '[[notify]]\nname = "d"\nurl = "json://127.0.0.1:8080/hooks/monitor"\n',
+            id="notify-without-written-secrets",
+        ),
+        pytest.param(
+            '[database]\nurl = "postgresql+psycopg://monitor:${DB_PASSWORD}@db.example/monitor"\n',
+            id="database-password-reference",
+        ),
+    ],
+)
+def test_references_and_plain_values_are_accepted(
+    tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DB_PASSWORD", "pw")
+
+    load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("name", "credential"),
+    [
+        ("x-api-key", True),
+        ("Authorization", True),
+        ("X-Auth-Token", True),
+        ("Ocp-Apim-Subscription-Key", True),
+        ("apiKey", True),
+        ("client_secret", True),
+        ("refresh_token", True),
+        ("Cookie", True),
+        ("Idempotency-Key", False),
+        ("max_tokens", False),
+        ("token_type_hint", False),
+        ("anthropic-version", False),
+        ("client_id", False),
+    ],
+)
+def test_it_tells_credential_names_from_others(name: str, credential: bool) -> None:
+    assert is_credential_name(name) is credential
