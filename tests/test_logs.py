@@ -91,6 +91,25 @@ def test_it_keeps_each_subjects_state_apart(caplog):
     ]
 
 
+def test_a_note_is_logged_when_it_first_appears_not_every_poll(caplog):
+    caplog.set_level(logging.DEBUG, logger="monitor.service")
+    states = StateLog(clock=Clock())
+    typo = "component 'Git Operation' is not on this page (did you mean 'Git Operations'?)"
+    states.noted("source github", (typo,))
+    states.noted("source github", (typo,))
+    states.noted("source github", ())
+    states.noted("source github", (typo, "second note"))
+    states.forget({"source github"})
+    states.noted("source github", (typo,))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"[service.state] source github: {typo}",
+        f"[service.state] source github: {typo}",
+        "[service.state] source github: second note",
+        f"[service.state] source github: {typo}",
+    ]
+    assert caplog.records[0].fields == {"subject": "source github", "change": "note", "detail": typo}
+
+
 def record(message: str, *args: object, **fields: object) -> logging.LogRecord:
     made = logging.LogRecord("monitor.service", logging.WARNING, __file__, 1, message, args, None)
     made.created = T0.timestamp() + 0.25

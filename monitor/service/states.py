@@ -46,11 +46,25 @@ class StateLog:
 
     clock: Clock = utcnow
     failing: dict[str, Failure] = field(default_factory=dict)
+    notes: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def forget(self, subjects: set[str]) -> None:
         """Drop ``subjects`` (``check api``) a reload removed: they are not failing any more."""
         for what in subjects:
             self.failing.pop(what, None)
+            self.notes.pop(what, None)
+
+    def noted(self, what: str, notes: tuple[str, ...]) -> None:
+        """Log each note ``what`` carries (a typo in the allow-list) once, when it first appears.
+
+        A note repeats every poll until the config changes; said once, it is
+        not buried, and a reload that brings it back says it again.
+        """
+        before = self.notes.get(what, frozenset())
+        for note in notes:
+            if note not in before:
+                _log(f"{what}: {note}", subject=what, change="note", detail=note)
+        self.notes[what] = frozenset(notes)
 
     def report(self, what: str, ok: bool, state: str, detail: str) -> None:
         """``what`` (``check api``) ran: ``ok`` or not, its ``state`` (failure class) and detail."""

@@ -20,3 +20,4 @@ def poll_job(runtime: Runtime, name: str) -> None:
         return  # still the failure already logged: not news, not a recovery
     detail = report.error or report.outcome
     runtime.states.report(f"source {name}", report.outcome != "error", report.outcome, detail)
+    runtime.states.noted(f"source {name}", report.notes)
