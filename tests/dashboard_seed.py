@@ -245,35 +245,39 @@ def _incident(
     )
 
 
-def expected_row(seeded: Seeded, check: str, gap: timedelta) -> dict[str, Any]:
+def expected_row(
+    seeded: Seeded, check: str, interval: timedelta, hi: datetime = T1
+) -> dict[str, Any]:
     """What the uptime table must say for ``check``, computed from the rows alone.
 
-    A failure window runs from a failed run to the next passing run; a
-    silence longer than ``gap`` after a failure ends it at that failure.
+    A run speaks for its check until the next run if that came within the
+    gap (three intervals), else for one interval. The monitored time is
+    what the runs speak for; an outage is the unbroken time failed runs speak for.
     """
+    gap = max(3 * interval, timedelta(minutes=2))
     runs = sorted((r for r in seeded.of(check) if not r.skipped), key=lambda r: r.started_at)
-    failed = sum(1 for r in runs if not r.ok)
-    longest = timedelta(0)
-    start = None
+    spans = []
     for index, run in enumerate(runs):
-        if not run.ok and start is None:
-            start = run.started_at
-        if start is None:
-            continue
         nxt = runs[index + 1] if index + 1 < len(runs) else None
-        if nxt is None or nxt.started_at - run.started_at > gap:
-            end = run.started_at  # the monitor stopped watching: the gap is not downtime
-        elif nxt.ok:
-            end = nxt.started_at
+        close = nxt is not None and nxt.started_at - run.started_at <= gap
+        end = nxt.started_at if nxt is not None and close else run.started_at + interval
+        spans.append((run.started_at, min(end, hi), run.ok))
+    monitored = sum((end - start for start, end, _ in spans), timedelta(0))
+    longest, start_at, until = timedelta(0), None, None
+    for start, end, ok in spans:
+        if not ok and start_at is not None and start == until:
+            until = end  # one failure carries on the last
+        elif not ok:
+            start_at, until = start, end
         else:
-            continue
-        longest = max(longest, end - start)
-        start = None
-    hours = {r.started_at.replace(minute=0) for r in runs}
+            start_at = None
+        if start_at is not None and until is not None:
+            longest = max(longest, until - start_at)
+    failed = sum(1 for r in runs if not r.ok)
     return {
         "uptime": (len(runs) - failed) / len(runs) if runs else None,
         "runs": len(runs),
         "failures": failed,
         "longest_s": int(longest.total_seconds()),
-        "hours": len(hours),
+        "monitored_s": int(monitored.total_seconds()),
     }

@@ -47,7 +47,9 @@ CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
         "uptime",
         "Uptime per check",
         "A cell per hour or day: all runs passed, some failed, most failed, or no data "
-        "(the monitor was not running). A partly grey cell was partly unmonitored.",
+        "(the monitor was not running). The coloured part of a cell is as tall as the share "
+        "of it the runs spoke for (each run until the next, at most one interval when the "
+        "monitor fell silent); the grey rest was not monitored.",
         uptime_figure,
     ),
     (

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.charts.outages import Outage, folded_outages, gap_for, raw_outages
+from monitor.charts.outages import DEFAULT_INTERVAL, Outage, folded_outages, raw_outages
 from monitor.charts.uptime import (
     Cell,
+    HourRuns,
     LatencyPoint,
     Step,
     Summary,
     cells,
+    coverage,
     floor_to,
     hourly,
     inferred_interval,
@@ -102,14 +104,15 @@ def build(
     for row in history.hours:
         rows[(row.check_id, row.probe if per_probe else None)].append(row)
     per_series = {key: hourly(items) for key, items in rows.items()}
-    gap = _gaps(history, per_series, intervals or {})
+    interval = _intervals(history, per_series, intervals or {})
 
     windows: dict[SeriesKey, list[Outage]] = defaultdict(list)
     for outage in [
-        *raw_outages(history.failed, lo, hi, gap),
-        *folded_outages(history.hours, history.folded),
+        *raw_outages(history.failed, lo, hi, interval),
+        *folded_outages(history.hours, history.folded, interval),
     ]:
         windows[(outage.check_id, outage.probe if per_probe else None)].append(outage)
+    failed_at = {(run.check_id, run.probe, run.at) for run in history.failed}
     panels = []
     for (check_id, probe), hours in per_series.items():
         info = history.checks.get(check_id)
@@ -117,6 +120,10 @@ def build(
             continue
         label = info.name if probe is None else f"{info.name} @ {probe}"
         found = sorted(windows.get((check_id, probe), []), key=lambda o: (o.start, o.probe))
+        covers = coverage(
+            _hour_runs(rows[(check_id, probe)], history, failed_at), interval(check_id), hi
+        )
+        monitored = sum((c.covered for c in covers.values()), start=timedelta(0))
         panels.append(
             Panel(
                 name=label,
@@ -124,8 +131,8 @@ def build(
                 probe=probe,
                 role=info.role,
                 source=info.source,
-                cells=tuple(cells(hours, lo, hi, step)),
-                summary=summary(label, info.role, hours, found),
+                cells=tuple(cells(hours, lo, hi, step, covers)),
+                summary=summary(label, info.role, hours, found, monitored),
                 latency=tuple(latency(hours, lat_step)),
                 outages=tuple(found),
             )
@@ -146,15 +153,16 @@ def build(
     )
 
 
-def _gaps(
+def _intervals(
     history: History,
     per_series: Mapping[SeriesKey, dict[datetime, RollupRow]],
     intervals: Mapping[str, timedelta],
 ) -> Callable[[int], timedelta]:
-    """Each check's gap: its configured interval, else the sparsest series' inferred one.
+    """Each check's interval: as configured, else the sparsest series' inferred one.
 
     Inferred per series, not over the probes combined: two probes running
     a check every minute make two runs a minute, which is not its interval.
+    Only a check no longer configured is inferred, from the runs in range.
     """
     inferred: dict[int, timedelta] = {}
     for (check_id, _), hours in per_series.items():
@@ -162,12 +170,24 @@ def _gaps(
         if found is not None:
             inferred[check_id] = max(found, inferred.get(check_id, found))
 
-    def gap(check_id: int) -> timedelta:
+    def interval(check_id: int) -> timedelta:
         info = history.checks.get(check_id)
         configured = intervals.get(info.name) if info else None
-        return gap_for(configured or inferred.get(check_id))
+        return configured or inferred.get(check_id) or DEFAULT_INTERVAL
 
-    return gap
+    return interval
+
+
+def _hour_runs(
+    rows: Sequence[RollupRow], history: History, failed_at: Set[tuple[int, str, datetime]]
+) -> list[HourRuns]:
+    """One series' hours as ``coverage`` reads them: counts, and the first and last run if raw."""
+    result = []
+    for row in rows:
+        first, last = history.edges.get(row.key, (None, None))
+        last_ok = last is None or (row.check_id, row.probe, last) not in failed_at
+        result.append(HourRuns(row.hour, row.timed, first, last, last_ok))
+    return result
 
 
 def _sources(history: History) -> tuple[str, ...]:

@@ -124,6 +124,8 @@ def _uptime_table(panels: Sequence[Panel]) -> str:
         down = longest.down if longest is not None else timedelta(0)
         outage = "none" if longest is None else _outage(longest.down, longest.estimated)
         since = "" if longest is None else f" <small>from {time_text(longest.start)}</small>"
+        monitored = panel.summary.monitored
+        seconds = round(monitored.total_seconds())
         rows.append(
             f'<tr data-check="{escape(panel.name)}"><th scope="row">{escape(panel.name)}</th>'
             f"<td>{escape(panel.role)}</td>"
@@ -131,16 +133,18 @@ def _uptime_table(panels: Sequence[Panel]) -> str:
             f'<td class="num" data-value="{counts.runs}">{counts.runs}</td>'
             f'<td class="num" data-value="{counts.failures}">{counts.failures}</td>'
             f'<td class="num" data-value="{int(down.total_seconds())}">{outage}{since}</td>'
-            f'<td class="num" data-value="{counts.monitored_hours}">{counts.monitored_hours}</td>'
+            f'<td class="num" data-value="{seconds}">{_outage(monitored, False)}</td>'
             "</tr>"
         )
     return (
         '<div class="scroll"><table id="uptime"><thead><tr><th>Check</th><th>Role</th>'
         "<th>Uptime</th><th>Runs</th><th>Failed runs</th><th>Longest outage</th>"
-        "<th>Monitored hours</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+        "<th>Monitored</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
         '<p class="meta">Uptime is passing runs over runs made (skipped runs count neither '
-        "way), so time the monitor was not running is not downtime. An outage runs from a "
-        "failed run to the next passing one and stops at a monitoring gap; "
+        "way), so time the monitor was not running is not downtime. A run speaks for its "
+        "check until the next run, or for one interval when the monitor fell silent: that is "
+        "the monitored time. An outage runs from a failed run to the next passing one, or one "
+        "interval past the last failure before a silence, the same in every range; "
         "≈ marks one estimated from hourly rollups.</p>"
     )
 
