@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from monitor.charts.answer import Answer
 from monitor.charts.outages import DEFAULT_INTERVAL, Outage, folded_outages, raw_outages
 from monitor.charts.uptime import (
     Cell,
@@ -68,6 +69,9 @@ class Dashboard:
     # Declared versus seen over the same range, when the caller said what to compare
     # (``generate_for`` does, from the config); None leaves the chart and section out.
     report: Report | None = None
+    # The answer right now and the status pages' reachability, for the top of the page
+    # (``generate_for`` reads it with the config); None leaves it out.
+    answer: Answer | None = None
 
     @property
     def empty(self) -> bool:
@@ -78,6 +82,23 @@ class Dashboard:
         """Incidents and maintenances of the range, newest first (components: lanes only)."""
         chosen = [w for w in self.upstream if w.kind in ("incident", "maintenance")]
         return sorted(chosen, key=lambda w: (w.start, w.source, w.title), reverse=True)
+
+
+# The longest range drawn when none is asked for; a fresh database gets less (``default_since``).
+DEFAULT_SPAN = timedelta(days=30)
+LEAST_SPAN = timedelta(hours=1)
+
+
+def default_since(first: datetime | None, until: datetime, most: timedelta) -> datetime:
+    """Where a range no one chose starts: at the first thing recorded, at most ``most`` back.
+
+    A first dashboard drawn an hour after install then shows that hour, not
+    thirty days of "no data" around it. With nothing recorded before
+    ``until`` the range is the ``LEAST_SPAN`` before it, to say so about.
+    """
+    if first is None or first >= until:
+        return until - min(LEAST_SPAN, most)
+    return max(first, until - most)
 
 
 def range_start(since: datetime, until: datetime) -> datetime:

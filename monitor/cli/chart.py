@@ -28,7 +28,11 @@ def _formats(_ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 @click.command("chart")
-@click.option("--since", metavar="T", help="Start of the range, e.g. '7d ago'. Default: 30d ago.")
+@click.option(
+    "--since",
+    metavar="T",
+    help="Start of the range, e.g. '7d ago'. Default: the first data recorded, at most 30d ago.",
+)
 @click.option("--until", metavar="T", help="End of the range. Default: now.")
 @click.option(
     "--tz",
@@ -70,9 +74,14 @@ def chart(
     Long ranges are read from the hourly rollups. Files are replaced
     atomically, so a browser never sees half a chart.
 
+    Without --since the range starts at the first data recorded (at most
+    30 days back), so a first dashboard shows the hour the monitor has run,
+    not a month of "no data". The page opens with the answer `monitor why`
+    gives now and whether each status page could be read.
+
     \b
     Examples:
-      monitor chart                          last 30 days into dashboards/
+      monitor chart                          what was recorded, up to 30 days
       monitor chart --since '7d ago'
       monitor chart --since 2026-01-01 --until 2027-01-01 --format svg
       monitor chart --out /var/www/status
@@ -81,13 +90,12 @@ def chart(
     until_at = _bound("--until", until, tz_name)
     now = datetime.now(UTC)
     until_at = until_at or now
-    since_at = since_at or max(until_at - timedelta(days=30), EARLIEST)
-    if since_at >= until_at:
+    if since_at is not None and since_at >= until_at:
         raise click.UsageError(
             f"--since ({since_at:%Y-%m-%d %H:%M}Z) must be before --until "
             f"({until_at:%Y-%m-%d %H:%M}Z)"
         )
-    if until_at - since_at > timedelta(days=MAX_DAYS):
+    if since_at is not None and until_at - since_at > timedelta(days=MAX_DAYS):
         raise click.UsageError(
             f"--since/--until span {(until_at - since_at).days} days; a chart covers at most "
             f"{MAX_DAYS} days (10 years)"
