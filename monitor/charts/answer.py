@@ -123,11 +123,11 @@ def _page(page: Reach, now: datetime) -> str:
     name = escape(page.source)
     if page.last_poll is None:
         return (
-            f'<li data-source="{name}" data-state="never"><strong>{name}</strong>: never polled '
+            f'<li data-page="{name}" data-state="never"><strong>{name}</strong>: never polled '
             "(<code>monitor run</code> polls it, <code>monitor poll</code> once)</li>"
         )
     return (
-        f'<li data-source="{name}" data-state="{"ok" if page.ok else "unread"}">'
+        f'<li data-page="{name}" data-state="{"ok" if page.ok else "unread"}">'
         f"<strong>{name}</strong>: last poll {time_text(page.last_poll)} UTC "
         f"({ago(page.last_poll, now)}), {escape(page.outcome)}; {escape(page.health)}</li>"
     )
