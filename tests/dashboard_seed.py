@@ -24,6 +24,7 @@ from monitor.store.models import (
     RollupHourly,
     Source,
 )
+from monitor.store.queries import SourceSpec, record_poll, sync_sources
 
 T0 = datetime(2026, 4, 13, 0, 0, tzinfo=UTC)  # the range starts here
 T1 = datetime(2026, 4, 15, 0, 0, tzinfo=UTC)  # and ends here (two days: hourly buckets)
@@ -245,35 +246,121 @@ def _incident(
     )
 
 
-def expected_row(seeded: Seeded, check: str, gap: timedelta) -> dict[str, Any]:
+def expected_row(
+    seeded: Seeded, check: str, interval: timedelta, hi: datetime = T1
+) -> dict[str, Any]:
     """What the uptime table must say for ``check``, computed from the rows alone.
 
-    A failure window runs from a failed run to the next passing run; a
-    silence longer than ``gap`` after a failure ends it at that failure.
+    A run speaks for its check until the next run if that came within the
+    gap (three intervals), else for one interval. The monitored time is
+    what the runs speak for; an outage is the unbroken time failed runs speak for.
     """
+    gap = max(3 * interval, timedelta(minutes=2))
     runs = sorted((r for r in seeded.of(check) if not r.skipped), key=lambda r: r.started_at)
-    failed = sum(1 for r in runs if not r.ok)
-    longest = timedelta(0)
-    start = None
+    spans = []
     for index, run in enumerate(runs):
-        if not run.ok and start is None:
-            start = run.started_at
-        if start is None:
-            continue
         nxt = runs[index + 1] if index + 1 < len(runs) else None
-        if nxt is None or nxt.started_at - run.started_at > gap:
-            end = run.started_at  # the monitor stopped watching: the gap is not downtime
-        elif nxt.ok:
-            end = nxt.started_at
+        close = nxt is not None and nxt.started_at - run.started_at <= gap
+        end = nxt.started_at if nxt is not None and close else run.started_at + interval
+        spans.append((run.started_at, min(end, hi), run.ok))
+    monitored = sum((end - start for start, end, _ in spans), timedelta(0))
+    longest, start_at, until = timedelta(0), None, None
+    for start, end, ok in spans:
+        if not ok and start_at is not None and start == until:
+            until = end  # one failure carries on the last
+        elif not ok:
+            start_at, until = start, end
         else:
-            continue
-        longest = max(longest, end - start)
-        start = None
-    hours = {r.started_at.replace(minute=0) for r in runs}
+            start_at = None
+        if start_at is not None and until is not None:
+            longest = max(longest, until - start_at)
+    failed = sum(1 for r in runs if not r.ok)
     return {
         "uptime": (len(runs) - failed) / len(runs) if runs else None,
         "runs": len(runs),
         "failures": failed,
         "longest_s": int(longest.total_seconds()),
-        "hours": len(hours),
+        "monitored_s": int(monitored.total_seconds()),
     }
+
+
+# A first hour: installed at 10:00, the service ran half an hour, the vendor's API never
+# answered and neither did its status page (a network that blocks it).
+FRESH_NOW = datetime(2026, 5, 4, 10, 30, tzinfo=UTC)
+FRESH_RUNS = [datetime(2026, 5, 4, 10, 2, tzinfo=UTC) + n * STEP for n in range(6)]
+FRESH_POLLS = (datetime(2026, 5, 4, 10, 1, tzinfo=UTC), datetime(2026, 5, 4, 10, 16, tzinfo=UTC))
+POLL_ERROR = "ConnectError: [Errno 111] Connection refused <status.claude.com>"
+FRESH_CONFIG = (
+    '[[source]]\nname = "claude"\nkind = "statuspage"\nurl = "https://status.claude.com"\n'
+    '[[check]]\nname = "api-reachable"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
+    'interval = "5m"\ndepends_on = { source = "claude" }\n'
+    '[[check]]\nname = "control"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
+    'interval = "5m"\nrole = "control"\n'
+)
+
+
+def seed_fresh(store: Store) -> Seeded:
+    """Half an hour after install: api-reachable timing out, control passing, polls failing."""
+    runs = [
+        run
+        for at in FRESH_RUNS
+        for run in (
+            SeededRun("api-reachable", at, ok=False, failure_class="connect_timeout"),
+            SeededRun("control", at, ok=True, duration_ms=30.0),
+        )
+    ]
+    seeded = seed_runs(store, runs, FRESH_RUNS[0])
+    with store.write() as session, session.begin():
+        ids = sync_sources(
+            session, [SourceSpec("claude", "statuspage", "https://status.claude.com")], FRESH_NOW
+        )
+        for at in FRESH_POLLS:
+            record_poll(
+                session,
+                source_id=ids["claude"],
+                probe="test-probe",
+                started_at=at,
+                duration_ms=10000,
+                outcome="error",
+                error=POLL_ERROR,
+            )
+    return seeded
+
+
+def seed_runs(store: Store, runs: list[SeededRun], created: datetime) -> Seeded:
+    """The two checks of ``FRESH_CONFIG`` and ``runs`` of them, nothing else."""
+    seeded = Seeded(runs=runs)
+    with store.write() as session, session.begin():
+        seeded.check_ids = sync_checks(
+            session,
+            [
+                CheckSpec("api-reachable", "tcp", "vendor", "127.0.0.1:9", "claude"),
+                CheckSpec("control", "tcp", "control", "127.0.0.1:9"),
+            ],
+            created,
+        )
+        if runs:
+            session.execute(insert(CheckRun), [_run_row(seeded, r) for r in runs])
+    return seeded
+
+
+IMPORTED = [datetime(2026, 5, 1, 9, m, tzinfo=UTC) for m in (12, 14, 31)]
+IMPORTED_LINE = "HTTP 500 <html>upstream</html>"
+
+
+def seed_imported(store: Store) -> None:
+    """Failures imported from a tool's log on May 1st, and nothing else ever recorded."""
+    with store.write() as session, session.begin():
+        for index, at in enumerate(IMPORTED):
+            session.add(
+                ObservedEvent(
+                    fingerprint=f"imp-{index}",
+                    at=at,
+                    source="claude",
+                    target="api.anthropic.com",
+                    failure_class="server_error",
+                    error=IMPORTED_LINE,
+                    origin="tool.log",
+                    imported_at=FRESH_NOW,
+                )
+            )

@@ -28,7 +28,7 @@ from tests.dashboard_seed import (
 )
 
 INTERVALS = dict.fromkeys(CHECKS, timedelta(minutes=5))
-GAP = timedelta(minutes=15)  # three intervals
+INTERVAL = timedelta(minutes=5)
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -113,17 +113,17 @@ def test_the_uptime_table_equals_what_the_rows_say(sqlite_store, seeded, tmp_pat
     table.feed(report.index.read_text(encoding="utf-8"))
 
     for check in ("api-reachable", "control"):
-        want = expected_row(seeded, check, GAP)
-        uptime, runs, failures, longest, hours = table.rows[check]
+        want = expected_row(seeded, check, INTERVAL)
+        uptime, runs, failures, longest, monitored = table.rows[check]
         assert float(uptime) == pytest.approx(want["uptime"], abs=1e-12)
-        assert (int(runs), int(failures), int(longest), int(hours)) == (
+        assert (int(runs), int(failures), int(longest), int(monitored)) == (
             want["runs"],
             want["failures"],
             want["longest_s"],
-            want["hours"],
+            want["monitored_s"],
         )
     # The gap (6 h) is neither up nor down, and the failure before it is not a 6 h outage.
-    assert table.rows["api-reachable"][1:] == ["504", "11", "2700", "42"]
+    assert table.rows["api-reachable"][1:] == ["504", "11", "2700", str(42 * 3600)]
     assert table.rows["control"][2:4] == ["1", "300"]
     assert table.rows["api-authenticated"] == ["", "0", "0", "0", "0"]  # only skipped: no data
 

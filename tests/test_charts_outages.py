@@ -32,8 +32,8 @@ def failed(when, next_at, next_ok, cls="timeout", prev_at=None, prev_ok=None) ->
     return FailedRun(1, "p", when, cls, next_at, next_ok, prev_at, prev_ok)
 
 
-def three_minutes(_check_id: int) -> timedelta:
-    return 3 * MIN
+def every_minute(_check_id: int) -> timedelta:
+    return MIN  # the interval; the gap is three of them
 
 
 def test_a_window_runs_from_the_first_failure_to_the_next_pass():
@@ -43,35 +43,36 @@ def test_a_window_runs_from_the_first_failure_to_the_next_pass():
         failed(at(9, 32), at(9, 33), True, "timeout"),
     ]
 
-    (window,) = raw_outages(runs, LO, HI, three_minutes)
+    (window,) = raw_outages(runs, LO, HI, every_minute)
 
     assert (window.start, window.end, window.down) == (at(9, 30), at(9, 33), 3 * MIN)
     assert (window.failure_class, window.failures, window.estimated) == ("server_error", 3, False)
 
 
-def test_a_monitoring_gap_ends_a_window_at_the_last_failure():
-    # Next run six hours later: the monitor was not watching, that is not downtime.
-    (window,) = raw_outages([failed(at(19, 55), at(23, 55), True)], LO, HI, three_minutes)
+def test_a_monitoring_gap_ends_a_window_one_interval_after_the_last_failure():
+    # Next run four hours later: the monitor was not watching, that is not downtime.
+    (window,) = raw_outages([failed(at(19, 55), at(23, 55), True)], LO, HI, every_minute)
 
-    assert (window.start, window.end, window.down) == (at(19, 55), at(19, 55), timedelta(0))
+    assert (window.start, window.end, window.down) == (at(19, 55), at(19, 56), MIN)
 
 
 def test_a_window_still_open_at_the_end_of_the_range_is_clipped_to_it():
-    ongoing = raw_outages([failed(HI - MIN, None, None)], LO, HI, three_minutes)
-    beyond = raw_outages([failed(HI - MIN, HI + MIN, False)], LO, HI, three_minutes)
-    stopped = raw_outages([failed(at(3), None, None)], LO, HI, three_minutes)
+    ongoing = raw_outages([failed(HI - MIN, None, None)], LO, HI, every_minute)
+    beyond = raw_outages([failed(HI - MIN, HI + MIN, False)], LO, HI, every_minute)
+    stopped = raw_outages([failed(at(3), None, None)], LO, HI, every_minute)
 
     assert [(w.start, w.end) for w in ongoing] == [(HI - MIN, HI)]
     assert [(w.start, w.end) for w in beyond] == [(HI - MIN, HI)]
-    assert [(w.start, w.end) for w in stopped] == [(at(3), at(3))]  # no run since: not watching
+    # No run since: the failure speaks for one interval, then the monitor was not watching.
+    assert [(w.start, w.end) for w in stopped] == [(at(3), at(3, 1))]
 
 
 def test_a_streak_begun_before_the_range_starts_at_the_range():
     continued = failed(LO + MIN, LO + 2 * MIN, True, prev_at=LO - MIN, prev_ok=False)
     fresh = failed(LO + MIN, LO + 2 * MIN, True, prev_at=LO - MIN, prev_ok=True)
 
-    assert raw_outages([continued], LO, HI, three_minutes)[0].start == LO
-    assert raw_outages([fresh], LO, HI, three_minutes)[0].start == LO + MIN
+    assert raw_outages([continued], LO, HI, every_minute)[0].start == LO
+    assert raw_outages([fresh], LO, HI, every_minute)[0].start == LO + MIN
 
 
 def test_folded_hours_with_failures_join_into_estimated_windows():
@@ -83,7 +84,7 @@ def test_folded_hours_with_failures_join_into_estimated_windows():
     rows = [row(1, 60, 60), row(2, 60, 30), row(3, 60, 0), row(4, 60, 6), row(5, 60, 6, 2)]
     folded = frozenset(r.key for r in rows if r.hour != at(5))
 
-    windows = folded_outages(rows, folded)
+    windows = folded_outages(rows, folded, every_minute)
 
     assert [(w.start, w.end, w.down, w.estimated) for w in windows] == [
         (at(1), at(3), timedelta(minutes=90), True),  # a whole hour and half of the next
@@ -97,7 +98,7 @@ def test_gap_is_three_intervals_and_never_under_two_minutes():
     assert gap_for(None) == timedelta(minutes=3)
 
 
-def test_cells_tell_up_partial_down_and_no_data_and_how_much_was_watched():
+def test_cells_tell_up_partial_down_and_no_data():
     rows = {
         at(0): RollupRow(1, "p", at(0), 12, 0, 0, 1.0, 2.0),
         at(1): RollupRow(1, "p", at(1), 12, 2, 0, 1.0, 2.0),
@@ -108,10 +109,10 @@ def test_cells_tell_up_partial_down_and_no_data_and_how_much_was_watched():
     hours = cells(rows, LO, at(5), "hour")
     day = cells(rows, LO, HI, "day")
 
-    assert [c.counts.state for c in hours] == ["up", "partial", "down", "nodata", "nodata"]
-    assert [c.coverage for c in hours] == [1.0, 1.0, 1.0, 0.0, 0.0]
+    assert [c.state for c in hours] == ["up", "partial", "down", "nodata", "nodata"]
+    assert [c.coverage for c in hours] == [1.0, 1.0, 1.0, 0.0, 0.0]  # no cover given: whole
     assert len(day) == 1
-    assert day[0].counts == Counts(runs=36, failures=8, monitored_hours=3)
+    assert day[0].counts == Counts(runs=36, failures=8)
     assert day[0].coverage == pytest.approx(3 / 24)
 
 

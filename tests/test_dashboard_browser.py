@@ -2,9 +2,11 @@
 
 Loaded from ``file://``: every image must decode, the console must stay
 free of errors, the page must fit a phone's width without sideways scrolling
-(tables scroll inside their own box), and screenshots are written to the
-test's temp folder. Skipped only where chromium is missing and CI is not
-set; in CI (``.ci/run`` exports CI=1) a missing browser fails the test.
+(tables scroll inside their own box), and screenshots are kept in
+``tests/.artifacts/`` for a person to look at. One browser serves the whole
+module (starting one costs seconds). Skipped only where chromium is missing
+and CI is not set; in CI (``.ci/run`` exports CI=1) a missing browser fails
+the test.
 """
 
 from __future__ import annotations
@@ -25,10 +27,25 @@ from typing import Any
 
 import pytest
 
-from monitor.charts.generate import generate
-from tests.dashboard_seed import CHECKS, NOW, T0, T1, seed
+from monitor.charts.generate import generate, generate_for
+from monitor.config import load_config
+from monitor.store import Store, open_store
+from tests.dashboard_seed import (
+    CHECKS,
+    FRESH_CONFIG,
+    FRESH_NOW,
+    NOW,
+    POLL_ERROR,
+    T0,
+    T1,
+    seed,
+    seed_fresh,
+)
 
 TIMEOUT = 30.0  # seconds, for every wait on the browser
+ARTIFACTS = Path(__file__).parent / ".artifacts"  # screenshots kept after the run (git-ignored)
+PHONE = (390, 844)
+DESKTOP = (1280, 900)
 
 
 def find_chromium() -> str:
@@ -164,19 +181,48 @@ def browser(tmp_path: Path) -> Iterator[Page]:
             process.wait(timeout=10)
 
 
-def load(page: Page, url: str) -> None:
+@pytest.fixture(scope="module")
+def tab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    """One headless chromium for every test of the module."""
+    with browser(tmp_path_factory.mktemp("chromium")) as page:
+        yield page
+
+
+def load(page: Page, url: str, size: tuple[int, int] = DESKTOP, scale: int = 1) -> None:
+    """Open ``url`` at ``size`` CSS pixels; the events seen are this page's alone."""
+    page.events.clear()
     for domain in ("Page", "Runtime", "Log"):
         page.send(f"{domain}.enable")
+    resize(page, size, scale)
     mark = len(page.events)
     page.send("Page.navigate", url=url)
     page.wait_for("Page.loadEventFired", after=mark)
+
+
+def resize(page: Page, size: tuple[int, int], scale: int) -> None:
+    width, height = size
+    page.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=width,
+        height=height,
+        deviceScaleFactor=scale,
+        mobile=width < 600,
+    )
+    # A desktop scrollbar would take its 15 pixels off the page (and the screenshot's width).
+    page.send("Emulation.setScrollbarsHidden", hidden=True)
+
+
+def png_width(path: Path) -> int:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big")
 
 
 IMAGES = "[...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])"
 
 
 def test_the_dashboard_loads_from_file_with_every_image_and_no_console_error(
-    sqlite_store, tmp_path
+    sqlite_store, tmp_path, tab
 ):
     seed(sqlite_store)
     out = tmp_path / "dashboards"
@@ -189,30 +235,24 @@ def test_the_dashboard_loads_from_file_with_every_image_and_no_console_error(
         intervals=dict.fromkeys(CHECKS, timedelta(minutes=5)),
     )
 
-    with browser(tmp_path) as page:
-        load(page, report.index.as_uri())
-        images = page.evaluate(IMAGES)
-        decoded = page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
-        rows = page.evaluate("document.querySelectorAll('#uptime tbody tr').length")
-        incidents = page.evaluate("document.querySelectorAll('#incidents tbody tr').length")
-        page.screenshot(tmp_path / "dashboard.png")
+    page = tab
+    load(page, report.index.as_uri())
+    images = page.evaluate(IMAGES)
+    decoded = page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    rows = page.evaluate("document.querySelectorAll('#uptime tbody tr').length")
+    incidents = page.evaluate("document.querySelectorAll('#incidents tbody tr').length")
+    page.screenshot(tmp_path / "dashboard.png")
 
-        page.send(
-            "Emulation.setDeviceMetricsOverride",
-            width=390,
-            height=844,
-            deviceScaleFactor=2,
-            mobile=True,
-        )
-        mark = len(page.events)
-        page.send("Page.reload")
-        page.wait_for("Page.loadEventFired", after=mark)
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        phone_images = page.evaluate("[...document.images].map(i => i.clientWidth)")
-        page.screenshot(tmp_path / "dashboard-phone.png")
-        problems = page.problems()
+    resize(page, PHONE, 2)
+    mark = len(page.events)
+    page.send("Page.reload")
+    page.wait_for("Page.loadEventFired", after=mark)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    phone_images = page.evaluate("[...document.images].map(i => i.clientWidth)")
+    page.screenshot(tmp_path / "dashboard-phone.png")
+    problems = page.problems()
 
     assert len(images) == 3
     assert all(src.split("?")[0].endswith(".png") for src, _, _ in images)
@@ -227,13 +267,73 @@ def test_the_dashboard_loads_from_file_with_every_image_and_no_console_error(
         assert (tmp_path / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_no_data_yet_page_loads_without_errors(sqlite_store, tmp_path):
+def test_the_no_data_yet_page_loads_without_errors(sqlite_store, tmp_path, tab):
     report = generate(sqlite_store, since=T0, until=T1, out_dir=tmp_path / "d", now=NOW)
 
-    with browser(tmp_path) as page:
-        load(page, report.index.as_uri())
-        text = page.evaluate("document.body.innerText")
-        problems = page.problems()
+    load(tab, report.index.as_uri())
+    text = tab.evaluate("document.body.innerText")
 
     assert "No data yet" in text
-    assert problems == []
+    assert tab.problems() == []
+
+
+ANSWER = "document.querySelector('#answer').innerText"
+PAGES = "[...document.querySelectorAll('#pages li')].map(li => [li.dataset.state, li.innerText])"
+# Where the answer's box sits: it must be the first thing read, on a phone too.
+TOP = "document.querySelector('#answer').getBoundingClientRect().top"
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.fixture
+def first_hour(tmp_path: Path) -> Iterator[tuple[Path, Store]]:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[monitor]\nprobe = "test-probe"\n{FRESH_CONFIG}', encoding="utf-8")
+    store = open_store(load_config(path).database_url)
+    seed_fresh(store)
+    yield path, store
+    store.close()
+
+
+def test_a_first_dashboard_reads_on_a_phone_and_a_desktop_answer_first(first_hour, tmp_path, tab):
+    path, store = first_hour
+    report = generate_for(
+        load_config(path),
+        store,
+        since=None,
+        until=FRESH_NOW,
+        now=FRESH_NOW,
+        out_dir=tmp_path / "first",
+        formats=("png",),
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen = {}
+    for name, size, scale in (("desktop", DESKTOP, 1), ("phone", PHONE, 2)):
+        load(tab, report.index.as_uri(), size, scale)
+        shot = ARTIFACTS / f"first-dashboard-{name}.png"
+        tab.screenshot(shot)
+        seen[name] = {
+            "answer": tab.evaluate(ANSWER),
+            "pages": tab.evaluate(PAGES),
+            "top": tab.evaluate(TOP),
+            "overflow": tab.evaluate(OVERFLOW),
+            "decoded": tab.evaluate("[...document.images].every(i => i.naturalWidth > 0)"),
+            "problems": tab.problems(),
+            "shot": png_width(shot),
+        }
+
+    for name, size, scale in (("desktop", DESKTOP, 1), ("phone", PHONE, 2)):
+        page = seen[name]
+        assert page["answer"].startswith("Right now: network (low confidence)\n"), name
+        assert "Next step: " in page["answer"]
+        assert page["pages"] == [
+            [
+                "unread",
+                f"claude: last poll 2026-05-04 10:16 UTC (14m ago), could not be read: "
+                f"{POLL_ERROR}; unknown (last poll failed)",
+            ]
+        ]
+        assert page["top"] < size[1] / 2  # in the first half of the first screen
+        assert page["overflow"] <= 0  # no sideways scrolling, a long error included
+        assert page["decoded"] is True
+        assert page["problems"] == []
+        assert page["shot"] == size[0] * scale  # the screenshot is as wide as the viewport

@@ -107,7 +107,11 @@ def test_a_note_is_logged_when_it_first_appears_not_every_poll(caplog):
         "[service.state] source github: second note",
         f"[service.state] source github: {typo}",
     ]
-    assert caplog.records[0].fields == {"subject": "source github", "change": "note", "detail": typo}
+    assert caplog.records[0].fields == {
+        "subject": "source github",
+        "change": "note",
+        "detail": typo,
+    }
 
 
 def record(message: str, *args: object, **fields: object) -> logging.LogRecord:

@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from monitor.charts.answer import Answer, read_answer
 from monitor.charts.declared import declared_chart
-from monitor.charts.model import Dashboard, build, range_start
+from monitor.charts.model import DEFAULT_SPAN, Dashboard, build, default_since, range_start
 from monitor.charts.page import ChartLink, page
 from monitor.charts.render import chart_style, latency_figure, pixels, save, uptime_figure
 from monitor.charts.timeline import timeline_figure
@@ -28,7 +29,7 @@ from monitor.correlate.report import Report, build_report
 from monitor.errors import MonitorError
 from monitor.store import Store
 from monitor.store.evidence import read_report
-from monitor.store.history import read_history
+from monitor.store.history import first_recorded, read_history
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -47,7 +48,9 @@ CHARTS: tuple[tuple[str, str, str, Callable[[Dashboard], Figure]], ...] = (
         "uptime",
         "Uptime per check",
         "A cell per hour or day: all runs passed, some failed, most failed, or no data "
-        "(the monitor was not running). A partly grey cell was partly unmonitored.",
+        "(the monitor was not running). The coloured part of a cell is as tall as the share "
+        "of it the runs spoke for (each run until the next, at most one interval when the "
+        "monitor fell silent); the grey rest was not monitored.",
         uptime_figure,
     ),
     (
@@ -137,15 +140,22 @@ def generate_for(
     config: Config,
     store: Store,
     *,
-    since: datetime,
+    since: datetime | None,
     until: datetime,
     now: datetime,
     out_dir: Path | None = None,
     formats: Sequence[str] = (),
+    most: timedelta = DEFAULT_SPAN,
 ) -> ChartReport:
     """``generate`` as ``config`` sets it up: its folder and formats unless given, its checks'
-    intervals; a folder that cannot be written is a MonitorError that names it."""
+    intervals, the answer at ``now`` on top; a folder that cannot be written is a
+    MonitorError that names it.
+
+    ``since`` None: from the first thing recorded, at most ``most`` before
+    ``until`` (``default_since``). A ``since`` given is drawn as given.
+    """
     target = out_dir or config.dashboards_dir
+    since = _since(store, since, until, most)
     try:
         return generate(
             store,
@@ -156,6 +166,7 @@ def generate_for(
             formats=formats or config.dashboards.formats,
             intervals=intervals_of(config),
             report=ReportSettings.of(config),
+            answer=read_answer(store, config, now),
         )
     except OSError as exc:
         raise MonitorError(f"cannot write the dashboards into {target}: {exc}") from None
@@ -171,6 +182,7 @@ def generate(
     formats: Sequence[str] = FORMATS,
     intervals: Mapping[str, timedelta] | None = None,
     report: ReportSettings | None = None,
+    answer: Answer | None = None,
 ) -> ChartReport:
     """Read ``[since, until)`` (widened to whole hours or days) and write the dashboard.
 
@@ -192,10 +204,10 @@ def generate(
     if unknown or not formats:
         raise ValueError(f"formats must be among {', '.join(FORMATS)}, got {list(formats)}")
     began = time.perf_counter()
-    history = read_history(store, range_start(since, until), until)
-    dashboard = build(history, now, intervals)
-    if report is not None and not dashboard.empty:
-        dashboard = replace(dashboard, report=_declared(store, dashboard, report))
+    dashboard = read_dashboard(
+        store, since=since, until=until, now=now, intervals=intervals, report=report
+    )
+    dashboard = replace(dashboard, answer=answer)
     read_s = time.perf_counter() - began
     out_dir.mkdir(parents=True, exist_ok=True)
     pending: list[tuple[Path, Path]] = []
@@ -238,6 +250,52 @@ def generate(
         read_s=read_s,
         render_s=time.perf_counter() - began - read_s,
     )
+
+
+def read_dashboard(
+    store: Store,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    intervals: Mapping[str, timedelta] | None = None,
+    report: ReportSettings | None = None,
+) -> Dashboard:
+    """Everything the page and the charts show for ``[since, until)``, read and built, undrawn."""
+    history = read_history(store, range_start(since, until), until)
+    dashboard = build(history, now, intervals)
+    if report is not None and not dashboard.empty:
+        dashboard = replace(dashboard, report=_declared(store, dashboard, report))
+    return dashboard
+
+
+def dashboard_for(
+    config: Config,
+    store: Store,
+    *,
+    since: datetime | None,
+    until: datetime,
+    now: datetime,
+    most: timedelta = DEFAULT_SPAN,
+) -> Dashboard:
+    """What ``generate_for`` draws, as data: the page's text can be read without drawing."""
+    since = _since(store, since, until, most)
+    dashboard = read_dashboard(
+        store,
+        since=since,
+        until=until,
+        now=now,
+        intervals=intervals_of(config),
+        report=ReportSettings.of(config),
+    )
+    return replace(dashboard, answer=read_answer(store, config, now))
+
+
+def _since(store: Store, since: datetime | None, until: datetime, most: timedelta) -> datetime:
+    """``since`` as given, else from the first thing recorded (``default_since``)."""
+    if since is not None:
+        return since
+    return max(default_since(first_recorded(store, until), until, most), EARLIEST)
 
 
 def _declared(store: Store, dashboard: Dashboard, settings: ReportSettings) -> Report:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.charts.outages import Outage, folded_outages, gap_for, raw_outages
+from monitor.charts.answer import Answer
+from monitor.charts.outages import DEFAULT_INTERVAL, Outage, folded_outages, raw_outages
 from monitor.charts.uptime import (
     Cell,
+    HourRuns,
     LatencyPoint,
     Step,
     Summary,
     cells,
+    coverage,
     floor_to,
     hourly,
     inferred_interval,
@@ -67,6 +70,9 @@ class Dashboard:
     # Declared versus seen over the same range, when the caller said what to compare
     # (``generate_for`` does, from the config); None leaves the chart and section out.
     report: Report | None = None
+    # The answer right now and the status pages' reachability, for the top of the page
+    # (``generate_for`` reads it with the config); None leaves it out.
+    answer: Answer | None = None
 
     @property
     def empty(self) -> bool:
@@ -77,6 +83,23 @@ class Dashboard:
         """Incidents and maintenances of the range, newest first (components: lanes only)."""
         chosen = [w for w in self.upstream if w.kind in ("incident", "maintenance")]
         return sorted(chosen, key=lambda w: (w.start, w.source, w.title), reverse=True)
+
+
+# The longest range drawn when none is asked for; a fresh database gets less (``default_since``).
+DEFAULT_SPAN = timedelta(days=30)
+LEAST_SPAN = timedelta(hours=1)
+
+
+def default_since(first: datetime | None, until: datetime, most: timedelta) -> datetime:
+    """Where a range no one chose starts: at the first thing recorded, at most ``most`` back.
+
+    A first dashboard drawn an hour after install then shows that hour, not
+    thirty days of "no data" around it. With nothing recorded before
+    ``until`` the range is the ``LEAST_SPAN`` before it, to say so about.
+    """
+    if first is None or first >= until:
+        return until - min(LEAST_SPAN, most)
+    return max(first, until - most)
 
 
 def range_start(since: datetime, until: datetime) -> datetime:
@@ -103,14 +126,15 @@ def build(
     for row in history.hours:
         rows[(row.check_id, row.probe if per_probe else None)].append(row)
     per_series = {key: hourly(items) for key, items in rows.items()}
-    gap = _gaps(history, per_series, intervals or {})
+    interval = _intervals(history, per_series, intervals or {})
 
     windows: dict[SeriesKey, list[Outage]] = defaultdict(list)
     for outage in [
-        *raw_outages(history.failed, lo, hi, gap),
-        *folded_outages(history.hours, history.folded),
+        *raw_outages(history.failed, lo, hi, interval),
+        *folded_outages(history.hours, history.folded, interval),
     ]:
         windows[(outage.check_id, outage.probe if per_probe else None)].append(outage)
+    failed_at = {(run.check_id, run.probe, run.at) for run in history.failed}
     panels = []
     for (check_id, probe), hours in per_series.items():
         info = history.checks.get(check_id)
@@ -119,6 +143,10 @@ def build(
         label = info.name if probe is None else f"{info.name} @ {probe}"
         role = shown_role(info.role, info.kind)
         found = sorted(windows.get((check_id, probe), []), key=lambda o: (o.start, o.probe))
+        covers = coverage(
+            _hour_runs(rows[(check_id, probe)], history, failed_at), interval(check_id), hi
+        )
+        monitored = sum((c.covered for c in covers.values()), start=timedelta(0))
         panels.append(
             Panel(
                 name=label,
@@ -126,8 +154,8 @@ def build(
                 probe=probe,
                 role=role,
                 source=info.source,
-                cells=tuple(cells(hours, lo, hi, step)),
-                summary=summary(label, role, hours, found),
+                cells=tuple(cells(hours, lo, hi, step, covers)),
+                summary=summary(label, role, hours, found, monitored),
                 latency=tuple(latency(hours, lat_step)),
                 outages=tuple(found),
             )
@@ -148,15 +176,16 @@ def build(
     )
 
 
-def _gaps(
+def _intervals(
     history: History,
     per_series: Mapping[SeriesKey, dict[datetime, RollupRow]],
     intervals: Mapping[str, timedelta],
 ) -> Callable[[int], timedelta]:
-    """Each check's gap: its configured interval, else the sparsest series' inferred one.
+    """Each check's interval: as configured, else the sparsest series' inferred one.
 
     Inferred per series, not over the probes combined: two probes running
     a check every minute make two runs a minute, which is not its interval.
+    Only a check no longer configured is inferred, from the runs in range.
     """
     inferred: dict[int, timedelta] = {}
     for (check_id, _), hours in per_series.items():
@@ -164,12 +193,24 @@ def _gaps(
         if found is not None:
             inferred[check_id] = max(found, inferred.get(check_id, found))
 
-    def gap(check_id: int) -> timedelta:
+    def interval(check_id: int) -> timedelta:
         info = history.checks.get(check_id)
         configured = intervals.get(info.name) if info else None
-        return gap_for(configured or inferred.get(check_id))
+        return configured or inferred.get(check_id) or DEFAULT_INTERVAL
 
-    return gap
+    return interval
+
+
+def _hour_runs(
+    rows: Sequence[RollupRow], history: History, failed_at: Set[tuple[int, str, datetime]]
+) -> list[HourRuns]:
+    """One series' hours as ``coverage`` reads them: counts, and the first and last run if raw."""
+    result = []
+    for row in rows:
+        first, last = history.edges.get(row.key, (None, None))
+        last_ok = last is None or (row.check_id, row.probe, last) not in failed_at
+        result.append(HourRuns(row.hour, row.timed, first, last, last_ok))
+    return result
 
 
 def _sources(history: History) -> tuple[str, ...]:

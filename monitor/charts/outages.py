@@ -1,22 +1,31 @@
 """Failure windows ("outages") per check, from failed runs and from folded hours. Pure.
 
-A window opens at a failed run and closes at the next passing run, as
-:func:`monitor.correlate.windows.check_windows` has it (a skipped run
-neither opens nor closes one), with one addition: a window never spans time
-the monitor was not watching. When the run after a failure came later than
-the check's ``gap`` (three intervals: the service was stopped, the laptop
-asleep), the window closes at the last failure seen, so a monitoring gap is
-never counted as downtime.
+One principle serves the uptime cells and the outages alike, in every range:
+**a run speaks for its check from its start until the next run, if that run
+came within the check's gap (three intervals, at least two minutes), and
+otherwise for one interval.** Time no run speaks for was not monitored: it
+is neither up nor down.
+
+So an outage is a streak of failed runs with no passing run between them;
+it starts at the first failure and ends where the last one stops speaking:
+at the next (passing) run, or one interval after the last failure when the
+monitor fell silent (the service was stopped, the laptop asleep), so a
+monitoring gap is never downtime. Its length is ``end - start``, computed
+from the runs alone: never from the range drawn, so the same runs give the
+same outage in a two-hour chart and a 30-day one (a range that cuts the
+outage shows the part inside it). A streak that began before the range
+starts at the range.
 
 Hours already folded into rollups keep counts, not runs: consecutive folded
 hours with failures make one window spanning those hours, marked
-``estimated``, whose ``down`` time is each hour's failed share of the hour.
+``estimated``, whose ``down`` time is each hour's failed share of the time its
+runs spoke for (``estimated_cover``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -48,6 +57,27 @@ def gap_for(interval: timedelta | None) -> timedelta:
     return max(3 * (interval or DEFAULT_INTERVAL), MIN_GAP)
 
 
+def spoken_until(at: datetime, next_at: datetime | None, interval: timedelta) -> datetime:
+    """Until when a run at ``at`` speaks for its check (the module's principle).
+
+    Until ``next_at``, the next run of the same check and probe, when it
+    came within the gap; otherwise (no next run yet, or a silence) for one
+    ``interval``. Never depends on the range drawn.
+    """
+    if next_at is not None and next_at - at <= gap_for(interval):
+        return next_at
+    return at + interval
+
+
+def estimated_cover(timed: int, interval: timedelta) -> timedelta:
+    """The time ``timed`` runs of one hour spoke for when only their count is left.
+
+    Each speaks for one interval, and together never for more than the hour:
+    one manual run in a folded hour is one interval of data, not an hour.
+    """
+    return min(timed * interval, HOUR)
+
+
 @dataclass(slots=True)
 class _Open:
     start: datetime
@@ -58,14 +88,20 @@ def raw_outages(
     failed: Iterable[FailedRun],
     lo: datetime,
     hi: datetime,
-    gap: Callable[[int], timedelta],
+    interval: Callable[[int], timedelta],
 ) -> list[Outage]:
-    """Failure windows from failed runs sorted by check id, probe and time (as the store gives)."""
+    """Failure windows from failed runs sorted by check id, probe and time (as the store gives).
+
+    ``interval`` gives each check id's interval, from which its gap follows.
+    """
     windows: list[Outage] = []
     for (check_id, probe), runs in groupby(failed, key=lambda r: (r.check_id, r.probe)):
-        limit = gap(check_id)
+        every = interval(check_id)
+        limit = gap_for(every)
         current: _Open | None = None
+        last: FailedRun | None = None
         for run in runs:
+            last = run
             if current is None:
                 continued = (
                     run.prev_ok is False
@@ -75,27 +111,29 @@ def raw_outages(
                 )
                 current = _Open(lo if continued else run.at)
             current.classes[run.failure_class] += 1
-            end = _end_of(run, hi, limit)
-            if end is not None:
-                windows.append(_close(check_id, probe, current, end, lo, hi))
-                current = None
-        if current is not None:  # a later failure had no next run recorded: still failing
-            windows.append(_close(check_id, probe, current, hi, lo, hi))
+            if _continues(run, hi, limit):
+                continue
+            end = spoken_until(run.at, run.next_at, every)
+            windows.append(_close(check_id, probe, current, end, lo, hi))
+            current = None
+        if current is not None and last is not None:  # its next failure was not in the list
+            end = spoken_until(last.at, last.next_at, every)
+            windows.append(_close(check_id, probe, current, end, lo, hi))
     return windows
 
 
-def _end_of(run: FailedRun, hi: datetime, limit: timedelta) -> datetime | None:
-    """Where the window ``run`` belongs to ends, or None when the next failure continues it."""
-    if run.next_at is None:
-        # Nothing after it yet: still failing, unless the monitor has not run since.
-        return hi if hi - run.at <= limit else run.at
-    if run.next_at - run.at > limit:
-        return run.at  # the monitor was not watching: the gap is not downtime
-    if run.next_ok:
-        return run.next_at
-    if run.next_at >= hi:
-        return hi
-    return None
+def _continues(run: FailedRun, hi: datetime, limit: timedelta) -> bool:
+    """Whether the next failed run in the list carries on the window ``run`` belongs to.
+
+    Only a failed next run within the gap, inside the range (one past ``hi``
+    is not in the list: the window closes there, at the edge).
+    """
+    return (
+        run.next_at is not None
+        and run.next_ok is False
+        and run.next_at - run.at <= limit
+        and run.next_at < hi
+    )
 
 
 def _close(
@@ -115,7 +153,9 @@ def _close(
 
 
 def folded_outages(
-    hours: Iterable[RollupRow], folded: frozenset[tuple[int, str, datetime]]
+    hours: Iterable[RollupRow],
+    folded: frozenset[tuple[int, str, datetime]],
+    interval: Callable[[int], timedelta],
 ) -> list[Outage]:
     """Windows from folded hours with failures; consecutive hours join one window."""
     windows: list[Outage] = []
@@ -123,22 +163,25 @@ def folded_outages(
         (row for row in hours if row.failures and row.key in folded), key=lambda r: r.key
     )
     for (check_id, probe), rows in groupby(picked, key=lambda r: (r.check_id, r.probe)):
+        every = interval(check_id)
         stretch: list[RollupRow] = []
         for row in rows:
             if stretch and row.hour != stretch[-1].hour + HOUR:
-                windows.append(_stretch(check_id, probe, stretch))
+                windows.append(_stretch(check_id, probe, stretch, every))
                 stretch = []
             stretch.append(row)
         if stretch:
-            windows.append(_stretch(check_id, probe, stretch))
+            windows.append(_stretch(check_id, probe, stretch, every))
     return windows
 
 
-def _stretch(check_id: int, probe: str, rows: list[RollupRow]) -> Outage:
+def _stretch(check_id: int, probe: str, rows: list[RollupRow], every: timedelta) -> Outage:
     classes: Counter[str] = Counter()
     for row in rows:
         classes.update(row.failure_classes)
-    down = sum((HOUR * (row.failures / row.timed) for row in rows if row.timed), start=timedelta(0))
+    # Each hour's failed share of the time its runs spoke for.
+    shares = (estimated_cover(r.timed, every) * (r.failures / r.timed) for r in rows if r.timed)
+    down = sum(shares, start=timedelta(0))
     return Outage(
         check_id=check_id,
         probe=probe,
@@ -155,10 +198,3 @@ def _dominant(classes: Counter[str]) -> str:
     if not classes:
         return Failure.UNCLASSIFIED
     return min(classes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-
-
-def gaps_by_check(
-    names: Mapping[int, str], intervals: Mapping[str, timedelta]
-) -> Callable[[int], timedelta]:
-    """The gap of each check id, from its configured interval (the default one if unknown)."""
-    return lambda check_id: gap_for(intervals.get(names.get(check_id, "")))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from monitor.charts.answer import answer_section
 from monitor.charts.declared_page import declared_section
 from monitor.charts.markup import escape, href, time_text, titled
 from monitor.charts.model import Dashboard, Panel
@@ -59,6 +60,12 @@ td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .empty { padding: 2rem; border: 2px dashed var(--line); text-align: center; font-size: 1.1rem; }
 .impact { font-weight: 600; }
 h3 { font-size: 1.05rem; margin: 1.5rem 0 .4rem; }
+#answer { margin: 1rem 0; padding: .6rem 1rem; border: 2px solid var(--ink); }
+#answer h2 { margin: .2rem 0 .4rem; border: 0; }
+#answer h3 { margin: .8rem 0 .3rem; }
+#answer p, #answer li { overflow-wrap: anywhere; }
+#pages { margin: 0; padding-left: 1.2rem; }
+#pages li[data-state="unread"], #pages li[data-state="never"] { color: #8a1c00; }
 h4 { font-size: .95rem; margin: 1rem 0 .3rem; }
 @media (max-width: 640px) { body { font-size: 15px; } main { padding: .6rem; }
   th, td { padding: .3rem .4rem; } }
@@ -78,19 +85,22 @@ def page(dashboard: Dashboard, charts: Sequence[ChartLink], version: str) -> str
         f"Range {time_text(dashboard.lo)} to {time_text(dashboard.hi)} UTC "
         f"({_span(dashboard.hi - dashboard.lo)}).</p>",
     ]
+    if dashboard.answer is not None:
+        parts.append(answer_section(dashboard.answer))
     if dashboard.empty:
         parts.append(
             '<p class="empty">No data yet: nothing was recorded in this range, neither check '
-            "runs nor upstream incidents. Start the service with <code>monitor run</code> "
-            "(or run <code>monitor check</code> and <code>monitor poll</code>), then "
-            "regenerate with <code>monitor chart</code>.</p>"
+            "runs nor upstream incidents nor imported failures. Start the service with "
+            "<code>monitor run</code> (or run <code>monitor check</code> and "
+            "<code>monitor poll</code>), then regenerate with <code>monitor chart</code>.</p>"
         )
     else:
         by_key = {chart.key: chart for chart in charts}
         parts += _section("Uptime per check", by_key.get("uptime"), version)
-        parts.append(_uptime_table(dashboard.panels))
+        parts.append(_uptime_table(dashboard))
         parts += _section("Upstream vs your checks", by_key.get("timeline"), version)
         parts += _section("Latency", by_key.get("latency"), version)
+        parts += _no_latency(dashboard)
         parts += ["<h2>Upstream incidents and maintenances</h2>", _incidents(dashboard)]
         if dashboard.report is not None:
             parts += _section("Declared versus seen", by_key.get("declared"), version)
@@ -115,7 +125,43 @@ def _section(heading: str, chart: ChartLink | None, version: str) -> list[str]:
     return parts
 
 
-def _uptime_table(panels: Sequence[Panel]) -> str:
+def _uptime_table(dashboard: Dashboard) -> str:
+    """The table per check, or why there is none: a bare header is no answer."""
+    if not dashboard.panels:
+        return f'<p class="meta" id="uptime-none">{_no_uptime(dashboard)}</p>'
+    return _uptime_rows(dashboard.panels)
+
+
+def _no_uptime(dashboard: Dashboard) -> str:
+    if dashboard.observations:
+        return (
+            "No uptime: the only failures in this range were imported from your tools' logs "
+            "(<code>monitor import</code>). A log says when a call failed, not how many "
+            "worked, so it gives no uptime. Checks measure it: <code>monitor run</code> runs "
+            "them on schedule."
+        )
+    return (
+        "No uptime: no check ran in this range, so nothing was measured (the timeline shows "
+        "what the status pages declared). Checks run while <code>monitor run</code> is up; "
+        "<code>monitor check</code> runs them once."
+    )
+
+
+def _no_latency(dashboard: Dashboard) -> list[str]:
+    """Why the latency section is empty, when it is."""
+    if not dashboard.panels:
+        text = "No latency: no check ran in this range."
+    elif not any(panel.latency for panel in dashboard.panels):
+        text = (
+            "No latency: no check run in this range was timed (every run was skipped, "
+            "for instance for want of credentials)."
+        )
+    else:
+        return []
+    return [f'<p class="meta" id="latency-none">{text}</p>']
+
+
+def _uptime_rows(panels: Sequence[Panel]) -> str:
     rows = []
     for panel in panels:
         counts, longest = panel.summary.counts, panel.summary.longest
@@ -124,6 +170,8 @@ def _uptime_table(panels: Sequence[Panel]) -> str:
         down = longest.down if longest is not None else timedelta(0)
         outage = "none" if longest is None else _outage(longest.down, longest.estimated)
         since = "" if longest is None else f" <small>from {time_text(longest.start)}</small>"
+        monitored = panel.summary.monitored
+        seconds = round(monitored.total_seconds())
         rows.append(
             f'<tr data-check="{escape(panel.name)}"><th scope="row">{escape(panel.name)}</th>'
             f"<td>{escape(panel.role)}</td>"
@@ -131,16 +179,18 @@ def _uptime_table(panels: Sequence[Panel]) -> str:
             f'<td class="num" data-value="{counts.runs}">{counts.runs}</td>'
             f'<td class="num" data-value="{counts.failures}">{counts.failures}</td>'
             f'<td class="num" data-value="{int(down.total_seconds())}">{outage}{since}</td>'
-            f'<td class="num" data-value="{counts.monitored_hours}">{counts.monitored_hours}</td>'
+            f'<td class="num" data-value="{seconds}">{_outage(monitored, False)}</td>'
             "</tr>"
         )
     return (
         '<div class="scroll"><table id="uptime"><thead><tr><th>Check</th><th>Role</th>'
         "<th>Uptime</th><th>Runs</th><th>Failed runs</th><th>Longest outage</th>"
-        "<th>Monitored hours</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+        "<th>Monitored</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
         '<p class="meta">Uptime is passing runs over runs made (skipped runs count neither '
-        "way), so time the monitor was not running is not downtime. An outage runs from a "
-        "failed run to the next passing one and stops at a monitoring gap; "
+        "way), so time the monitor was not running is not downtime. A run speaks for its "
+        "check until the next run, or for one interval when the monitor fell silent: that is "
+        "the monitored time. An outage runs from a failed run to the next passing one, or one "
+        "interval past the last failure before a silence, the same in every range; "
         "≈ marks one estimated from hourly rollups.</p>"
     )
 
@@ -153,7 +203,7 @@ def _outage(down: timedelta, estimated: bool) -> str:
 def _incidents(dashboard: Dashboard) -> str:
     windows = dashboard.incidents
     if not windows:
-        return '<p class="meta">No incidents or maintenances declared in this range.</p>'
+        return f'<p class="meta" id="incidents-none">{_no_incidents(dashboard)}</p>'
     rows = "".join(_incident_row(w) for w in windows)
     return (
         '<div class="scroll"><table id="incidents"><thead><tr><th>Started</th><th>Ended</th>'
@@ -161,6 +211,23 @@ def _incidents(dashboard: Dashboard) -> str:
         + rows
         + "</tbody></table></div>"
     )
+
+
+def _no_incidents(dashboard: Dashboard) -> str:
+    """No incident is news only if the status pages were read: say which were not."""
+    if not dashboard.sources:
+        return (
+            "No incidents: no status page has been polled, so none could be recorded. "
+            "Configure a <code>[[source]]</code>; <code>monitor run</code> polls it."
+        )
+    text = "No incidents or maintenances declared in this range."
+    unread = (
+        [page.source for page in dashboard.answer.pages if not page.ok] if dashboard.answer else []
+    )
+    if unread:
+        names = ", ".join(escape(name) for name in unread)
+        text += f" But {names} could not be read at the last poll (see the top of the page)."
+    return text
 
 
 def _incident_row(window: UpstreamWindow) -> str:
@@ -175,5 +242,8 @@ def _incident_row(window: UpstreamWindow) -> str:
 
 
 def _span(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    if minutes < 120:
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
     hours = span.total_seconds() / 3600
     return f"{hours:.0f} hours" if hours <= 48 else f"{span.days} days"

@@ -135,7 +135,11 @@ def rect(x0: float, x1: float, y0: float, height: float) -> list[tuple[float, fl
 
 
 def uptime_figure(dashboard: Dashboard) -> Figure:
-    """A strip per check: a cell per hour or day, by state; unmonitored parts greyed and striped."""
+    """A strip per check: a cell per hour or day, by state; unmonitored parts greyed and striped.
+
+    The coloured part of a cell is as tall as the share of it runs spoke for
+    (``Cell.coverage``); the rest is "no data".
+    """
     panels = dashboard.panels
     figure = new_figure(max(2.8, 1.7 + 0.42 * len(panels)))
     ax = figure.add_subplot()
@@ -189,9 +193,10 @@ Box = tuple[float, float, float, float]  # x0, x1, y0, height
 
 def _cell(boxes: dict[str, list[Box]], cell: Cell, y: float) -> None:
     x0, x1 = num(cell.start), num(cell.end)
-    covered = LANE * cell.coverage if cell.counts.runs else 0.0
+    state = cell.state
+    covered = LANE * cell.coverage if state != "nodata" else 0.0
     if covered > 0:
-        boxes[cell.counts.state].append((x0, x1, y, covered))
+        boxes[state].append((x0, x1, y, covered))
     if covered < LANE:
         boxes["nodata"].append((x0, x1, y + covered, LANE - covered))
 

@@ -3,21 +3,28 @@
 What counts: a run that was skipped measured nothing and counts neither way.
 Uptime is passing runs over runs that were not skipped; runs exist only
 while the monitor runs, so time it was not running is neither up nor down
-but "no data", and a check's *monitored hours* are the hours with at least
-one run that was not skipped.
+but "no data".
+
+How much of a bucket was monitored follows the principle in
+``monitor.charts.outages``: a run speaks for its check until the next run,
+if that came within the gap, else for one interval. A run at 00:55 of a
+check run every five minutes speaks for 00:55-01:00, a twelfth of its hour;
+one manual run speaks for one interval, not for the hour. ``coverage``
+evaluates that from what the store keeps per hour: how many runs were
+timed, and when the first and the last of them started.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from monitor.charts.outages import Outage
+from monitor.charts.outages import Outage, estimated_cover, spoken_until
 from monitor.rollups import RollupRow, add_up
 
 Step = Literal["hour", "day"]
@@ -36,14 +43,9 @@ class Counts:
 
     runs: int = 0  # not skipped
     failures: int = 0
-    monitored_hours: int = 0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.runs + other.runs,
-            self.failures + other.failures,
-            self.monitored_hours + other.monitored_hours,
-        )
+        return Counts(self.runs + other.runs, self.failures + other.failures)
 
     @property
     def uptime(self) -> float | None:
@@ -60,17 +62,53 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class HourRuns:
+    """What ``coverage`` needs of one hour of one series (a check, on one probe).
+
+    ``first`` and ``last`` are the starts of its first and last timed run;
+    None for an hour folded into a rollup, which keeps only the count.
+    ``last_ok``: whether that last run passed (what it speaks for after the hour).
+    """
+
+    hour: datetime
+    timed: int
+    first: datetime | None = None
+    last: datetime | None = None
+    last_ok: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """How much of an hour runs spoke for; ``carried``: the state an earlier run spoke for it
+    with, when it holds no run of its own (a check run every six hours covers the hours between).
+    """
+
+    covered: timedelta
+    carried: State | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Cell:
-    """One bucket of the uptime strip: ``hours`` of it lie in the range, ``counts`` were run."""
+    """One bucket of the uptime strip: ``counts`` were run in it, runs spoke for ``covered``."""
 
     start: datetime
     end: datetime
-    hours: int
     counts: Counts
+    covered: timedelta = timedelta(0)
+    carried: State | None = None
 
     @property
     def coverage(self) -> float:
-        return min(self.counts.monitored_hours / self.hours, 1.0) if self.hours else 0.0
+        """The monitored share of the bucket, 0 to 1."""
+        span = self.end - self.start
+        return min(self.covered / span, 1.0) if span > timedelta(0) else 0.0
+
+    @property
+    def state(self) -> State:
+        """How its monitored part is drawn: by its runs, else by the run that spoke for it."""
+        if self.counts.runs:
+            return self.counts.state
+        return self.carried if self.carried and self.covered > timedelta(0) else "nodata"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +119,7 @@ class Summary:
     role: str
     counts: Counts
     longest: Outage | None
+    monitored: timedelta = timedelta(0)  # the time its runs spoke for
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,43 +167,116 @@ def hourly(rows: Iterable[RollupRow]) -> dict[datetime, RollupRow]:
     return by_hour
 
 
-def counts_of(row: RollupRow) -> Counts:
-    return Counts(row.timed, row.failures, 1 if row.timed else 0)
+def coverage(hours: Iterable[HourRuns], interval: timedelta, hi: datetime) -> dict[datetime, Cover]:
+    """The time runs spoke for in each hour of one series, up to ``hi``.
+
+    Per hour with runs: from the hour's start, what the previous hour's last
+    run still spoke for (up to this hour's first run); between its first and
+    last run, that span, but at most one interval per run after the first
+    (exact when runs came at most an interval apart, or when one silence
+    holds all the hour's idle time); after its last run, until the next run
+    or one interval (``spoken_until``). An hour with no run of its own is
+    covered as far as an earlier run still speaks into it (``carried``). A
+    folded hour has only its count: ``estimated_cover``. Never over the hour.
+    """
+    ordered = sorted((row for row in hours if row.timed > 0), key=lambda row: row.hour)
+    result: dict[datetime, Cover] = {}
+    carry: datetime | None = None  # until when the last run seen speaks
+    carried: State = "up"
+    after: datetime | None = None  # the first hour not yet visited
+    for index, row in enumerate(ordered):
+        if carry is not None and after is not None:
+            _carry(result, after, min(row.hour, hi), carry, carried)
+        after = row.hour + HOUR
+        room = min(after, hi) - row.hour
+        if row.first is None or row.last is None:
+            result[row.hour] = Cover(min(estimated_cover(row.timed, interval), room))
+            carry = None
+            continue
+        head = min(carry, row.first) - row.hour if carry is not None and carry > row.hour else ZERO
+        middle = min(row.last - row.first, (row.timed - 1) * interval)
+        following = ordered[index + 1].first if index + 1 < len(ordered) else None
+        carry = spoken_until(row.last, following, interval)
+        tail = max(min(carry, row.hour + room) - row.last, ZERO)
+        result[row.hour] = Cover(min(head + middle + tail, room))
+        carried = "up" if row.last_ok else "down"
+    if carry is not None and after is not None:
+        _carry(result, after, hi, carry, carried)
+    return result
+
+
+ZERO = timedelta(0)
+
+
+def _carry(
+    result: dict[datetime, Cover], start: datetime, stop: datetime, until: datetime, state: State
+) -> None:
+    """Hours from ``start`` to ``stop`` with no run, as far as a run still speaks (``until``)."""
+    hour = start
+    while hour < stop and hour < until:
+        result[hour] = Cover(min(until, hour + HOUR, stop) - hour, state)
+        hour += HOUR
 
 
 def _totals(hours: dict[datetime, RollupRow], step: Step) -> dict[datetime, Counts]:
     """Counts per bucket, added up with plain integers (this runs per hour of a year)."""
-    sums: dict[datetime, list[int]] = defaultdict(lambda: [0, 0, 0])
+    sums: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
     for hour, row in hours.items():
         total = sums[floor_to(hour, step)]
-        timed = row.runs - row.skipped
-        total[0] += timed
+        total[0] += row.runs - row.skipped
         total[1] += row.failures
-        total[2] += 1 if timed else 0
     return {at: Counts(*values) for at, values in sums.items()}
 
 
-def cells(hours: dict[datetime, RollupRow], lo: datetime, hi: datetime, step: Step) -> list[Cell]:
-    """The uptime strip of one check: every bucket of the range, "no data" where nothing ran."""
+def cells(
+    hours: dict[datetime, RollupRow],
+    lo: datetime,
+    hi: datetime,
+    step: Step,
+    covers: Mapping[datetime, Cover] | None = None,
+) -> list[Cell]:
+    """The uptime strip of one series: every bucket of the range, "no data" where nothing ran.
+
+    ``covers`` (from ``coverage``) says how much of each hour was monitored;
+    without it an hour with runs counts as monitored whole.
+    """
     totals = _totals(hours, step)
+    if covers is None:
+        covers = {hour: Cover(HOUR) for hour, row in hours.items() if row.timed}
+    covered: dict[datetime, timedelta] = defaultdict(timedelta)
+    carried: dict[datetime, State] = {}
+    for hour, cover in covers.items():
+        bucket = floor_to(hour, step)
+        covered[bucket] += cover.covered
+        if cover.carried is not None and carried.get(bucket) != "down":
+            carried[bucket] = cover.carried
     size = DAY if step == "day" else HOUR
     result = []
     for start in bucket_starts(lo, hi, step):
-        end = min(start + size, hi)
-        first = max(start, lo)
-        span = math.ceil((end - first) / HOUR) if end > first else 0
-        result.append(Cell(start, end, span, totals.get(start, Counts())))
+        result.append(
+            Cell(
+                start,
+                min(start + size, hi),
+                totals.get(start, Counts()),
+                covered.get(start, ZERO),
+                carried.get(start),
+            )
+        )
     return result
 
 
 def summary(
-    check: str, role: str, hours: dict[datetime, RollupRow], outages: Sequence[Outage]
+    check: str,
+    role: str,
+    hours: dict[datetime, RollupRow],
+    outages: Sequence[Outage],
+    monitored: timedelta = ZERO,
 ) -> Summary:
     total = Counts()
     for counts in _totals(hours, "day").values():
         total += counts
     longest = max(outages, key=lambda o: (o.down, o.start), default=None)
-    return Summary(check, role, total, longest)
+    return Summary(check, role, total, longest, monitored)
 
 
 def latency(hours: dict[datetime, RollupRow], step: Step) -> list[LatencyPoint]:

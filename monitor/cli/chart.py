@@ -29,7 +29,11 @@ def _formats(_ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 @click.command("chart")
-@click.option("--since", metavar="T", help=f"Start of the range (default: 30d ago): {TIME_HELP}.")
+@click.option(
+    "--since",
+    metavar="T",
+    help=f"Start of the range (default: the first data recorded, at most 30d ago): {TIME_HELP}.",
+)
 @click.option("--until", metavar="T", help=f"End of the range (default: now): {TIME_HELP}.")
 @click.option(
     "--tz",
@@ -71,9 +75,14 @@ def chart(
     Long ranges are read from the hourly rollups. Files are replaced
     atomically, so a browser never sees half a chart.
 
+    Without --since the range starts at the first data recorded (at most
+    30 days back), so a first dashboard shows the hour the monitor has run,
+    not a month of "no data". The page opens with the answer `monitor why`
+    gives now and whether each status page could be read.
+
     \b
     Examples:
-      monitor chart                          last 30 days into dashboards/
+      monitor chart                          what was recorded, up to 30 days
       monitor chart --since '7d ago'
       monitor chart --since 2026-01-01 --until 2027-01-01 --format svg
       monitor chart --out /var/www/status
@@ -82,13 +91,12 @@ def chart(
     until_at = _bound("--until", until, tz_name)
     now = datetime.now(UTC)
     until_at = until_at or now
-    since_at = since_at or max(until_at - timedelta(days=30), EARLIEST)
-    if since_at >= until_at:
+    if since_at is not None and since_at >= until_at:
         raise click.UsageError(
             f"--since ({since_at:%Y-%m-%d %H:%M}Z) must be before --until "
             f"({until_at:%Y-%m-%d %H:%M}Z)"
         )
-    if until_at - since_at > timedelta(days=MAX_DAYS):
+    if since_at is not None and until_at - since_at > timedelta(days=MAX_DAYS):
         raise click.UsageError(
             f"--since/--until span {(until_at - since_at).days} days; a chart covers at most "
             f"{MAX_DAYS} days (10 years)"

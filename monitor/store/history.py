@@ -12,6 +12,8 @@ read from one place only, so no run is ever counted twice:
   (a run recorded late, merged by the next prune) wait for that prune.
 * Raw hours are grouped per check, probe and hour in SQL; their durations
   come as one string per hour, for percentiles computed as ``fold`` does.
+* Each raw hour also brings the start of its first and last timed run: what
+  the uptime cells need to tell how much of the hour runs spoke for.
 * Failure windows need only the failed runs (rare next to passing ones) and,
   where it is not already certain, the run after each one: in an hour
   whose every run failed, the next failed run is also the next run.
@@ -33,7 +35,7 @@ from monitor.failures import Failure
 from monitor.rollups import RollupRow, hour_of, percentile
 from monitor.store import Store
 from monitor.store.evidence import alive_between, checks, upstream_windows
-from monitor.store.models import CheckRun, ObservedEvent, RollupHourly, Source
+from monitor.store.models import CheckRun, Heartbeat, ObservedEvent, Poll, RollupHourly, Source
 
 HOUR = timedelta(hours=1)
 # Ranges up to this long read raw runs; longer ones read rollups where they exist.
@@ -73,6 +75,7 @@ class History:
     checks: dict[int, CheckInfo]
     hours: tuple[RollupRow, ...]  # per check, probe and hour; rollups and raw rows combined
     folded: frozenset[Key]  # the hours read from rollups
+    edges: dict[Key, tuple[datetime, datetime]]  # raw hours: first and last timed run's start
     failed: tuple[FailedRun, ...]  # from raw rows, by check id, probe and time
     alive: tuple[tuple[datetime, datetime], ...]  # service heartbeat spans
     upstream: tuple[UpstreamWindow, ...]
@@ -94,7 +97,7 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
         classes: dict[Key, Counter[str]] = defaultdict(Counter)
         for row in failed_rows:
             classes[(row[1], row[2], hour_of(row[3]))][row[4]] += 1
-        raw = _raw_hours(session, raw_from, hi, classes)
+        raw, edges = _raw_hours(session, raw_from, hi, classes)
         hours = {r.key: r for r in rollups}
         hours.update((r.key, r) for r in raw)  # where both exist, the exact one
         raw_keys = {r.key for r in raw}
@@ -105,12 +108,39 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
             checks=checks(session),
             hours=tuple(hours[key] for key in sorted(hours)),
             folded=frozenset(key for key in hours if key not in raw_keys),
+            edges=edges,
             failed=tuple(_failed_runs(session, failed_rows, every_run_failed)),
             alive=alive_between(session, lo, hi),
             upstream=tuple(upstream_windows(session, lo, hi)),
             sources=tuple(session.scalars(select(Source.name).order_by(Source.name))),
             observations=tuple(_observations(session, lo, hi)),
         )
+
+
+def first_recorded(store: Store, until: datetime) -> datetime | None:
+    """When the monitor first recorded anything before ``until``; None when it never did.
+
+    Anything: a check run or folded hour, a service heartbeat, a poll of a
+    status page, an imported failure. Not an incident's own time: a status
+    page's history reaches back years before the monitor first read it.
+    Each is one index lookup (the polls one per source), however large the
+    database.
+    """
+    columns: list[Any] = [
+        CheckRun.started_at,
+        RollupHourly.hour,
+        Heartbeat.started_at,
+        ObservedEvent.at,
+    ]
+    with store.read() as session, session.begin():
+        found = [session.scalar(select(func.min(c)).where(c < until)) for c in columns]
+        for source_id in session.scalars(select(Source.id)):
+            earliest = select(func.min(Poll.started_at)).where(
+                Poll.source_id == source_id, Poll.started_at < until
+            )
+            found.append(session.scalar(earliest))
+    times = [at for at in found if at is not None]
+    return min(times) if times else None
 
 
 def _folded_until(session: Session, hi: datetime) -> datetime:
@@ -166,11 +196,15 @@ def _parse_hour(value: str | datetime, seen: dict[str, datetime]) -> datetime:
 
 def _raw_hours(
     session: Session, lo: datetime, hi: datetime, classes: dict[Key, Counter[str]]
-) -> list[RollupRow]:
-    """Raw runs per check, probe and hour, counted in SQL; percentiles as ``fold`` computes them."""
+) -> tuple[list[RollupRow], dict[Key, tuple[datetime, datetime]]]:
+    """Raw runs per check, probe and hour, counted in SQL; percentiles as ``fold`` computes them.
+
+    Also the start of each hour's first and last timed run (none when every run was skipped).
+    """
     bucket = _hour_key(session).label("hour")
     failed = and_(CheckRun.ok.is_(False), CheckRun.skipped.is_(False))
     timed = case((CheckRun.skipped.is_(False), _durations(session)))
+    timed_at = case((CheckRun.skipped.is_(False), CheckRun.started_at))
     rows = session.execute(
         select(
             CheckRun.check_id,
@@ -180,13 +214,16 @@ def _raw_hours(
             func.sum(case((failed, 1), else_=0)),
             func.sum(case((CheckRun.skipped.is_(True), 1), else_=0)),
             func.aggregate_strings(timed, ","),
+            func.min(timed_at),
+            func.max(timed_at),
         )
         .where(CheckRun.started_at >= lo, CheckRun.started_at < hi)
         .group_by(CheckRun.check_id, CheckRun.probe, bucket)
     )
     result: list[RollupRow] = []
+    edges: dict[Key, tuple[datetime, datetime]] = {}
     seen: dict[str, datetime] = {}
-    for check_id, probe, key, runs, failures, skipped, durations in rows:
+    for check_id, probe, key, runs, failures, skipped, durations, first, last in rows:
         values = sorted(map(float, durations.split(","))) if durations else []
         hour = _parse_hour(key, seen)
         counted = classes.get((check_id, probe, hour))
@@ -203,7 +240,9 @@ def _raw_hours(
                 failure_classes=dict(sorted(counted.items())) if counted else {},
             )
         )
-    return result
+        if first is not None and last is not None:
+            edges[(check_id, probe, hour)] = (first, last)
+    return result, edges
 
 
 def _rounded(value: float | None) -> float | None:

@@ -37,13 +37,16 @@ Said = tuple[bool, str, str]  # (drawn, index.html or why not, summary)
 
 
 def draw_dashboards(runtime: Runtime) -> None:
-    """Draw the last ``[dashboards] days`` into the configured folder, in a child process."""
+    """Draw what was recorded, at most the last ``[dashboards] days``, in a child process.
+
+    From the first thing recorded when that is more recent: a service started
+    an hour ago draws that hour, not days of "no data" around it.
+    """
     config, now = runtime.config, runtime.clock()
-    since = now - timedelta(days=config.dashboards.days)
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
-        target=draw_in_child, args=(config, since, now, sender), name="monitor-dashboards"
+        target=draw_in_child, args=(config, None, now, sender), name="monitor-dashboards"
     )
     try:
         child.start()
@@ -83,7 +86,9 @@ def _receive(receiver: Connection, child: multiprocessing.process.BaseProcess) -
     return None
 
 
-def draw_in_child(config: Config, since: datetime, until: datetime, sender: Connection) -> None:
+def draw_in_child(
+    config: Config, since: datetime | None, until: datetime, sender: Connection
+) -> None:
     """All the child does: draw, then send (True, index, summary) or (False, why, "")."""
     said: Said
     try:
@@ -93,7 +98,14 @@ def draw_in_child(config: Config, since: datetime, until: datetime, sender: Conn
 
             store = open_store(config.database_url, upgrade=False)
             try:
-                report = generate_for(config, store, since=since, until=until, now=until)
+                report = generate_for(
+                    config,
+                    store,
+                    since=since,
+                    until=until,
+                    now=until,
+                    most=timedelta(days=config.dashboards.days),
+                )
             finally:
                 store.close()
         said = (True, str(report.index), report.summary)
