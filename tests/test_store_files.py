@@ -16,6 +16,7 @@ from monitor.service.lock import InstanceLock
 from monitor.store import open_store
 from monitor.store.checkruns import CheckSpec, sync_checks
 from monitor.store.files import make_private, open_private
+from monitor.store.migrate import exclusive_lock_file
 
 T0 = datetime(2026, 4, 13, 15, 0, tzinfo=UTC)
 
@@ -45,7 +46,7 @@ def test_a_new_database_and_its_wal_and_shm_are_0600(tmp_path: Path, open_umask:
         ]
         assert all(f.exists() for f in files)
         assert {f.name: mode(f) for f in files} == {f.name: 0o600 for f in files}
-        assert mode(database.with_name("monitor.db.migrate.lock")) == 0o600
+        assert not database.with_name("monitor.db.migrate.lock").exists()  # removed after use
     finally:
         store.close()
 
@@ -107,3 +108,10 @@ def test_a_lock_file_that_is_a_link_is_refused_not_followed(tmp_path: Path) -> N
         open_private(tmp_path / "monitor.db.migrate.lock")
 
     assert mode(target) == 0o644
+
+
+def test_the_migration_lock_is_private_while_it_is_held(tmp_path: Path, open_umask: None) -> None:
+    lock = tmp_path / "monitor.db.migrate.lock"
+    with exclusive_lock_file(lock):
+        assert mode(lock) == 0o600
+    assert not lock.exists()
