@@ -378,8 +378,8 @@ def test_it_reports_a_database_url_with_a_bad_port_as_a_config_error(
 @pytest.mark.parametrize(
     "url",
     [
-        pytest.param("foo://monitor:secret@db.example.com/monitor", id="unknown-kind"),
-        pytest.param("postgresql+psycopg:/monitor:secret@db.example.com/monitor", id="one-slash"),
+        pytest.param("foo://monitor:hunter2pw@db.example.com/monitor", id="unknown-kind"),
+        pytest.param("postgresql+psycopg:/monitor:hunter2pw@db.example.com/monitor", id="one-slash"),
     ],
 )
 def test_it_never_shows_the_password_of_a_rejected_database_url(
@@ -390,12 +390,15 @@ def test_it_never_shows_the_password_of_a_rejected_database_url(
     status, out, err = run(capsys, "--config", str(config), "sources")
 
     assert status == 2
-    assert err.splitlines()[1].startswith("  database.url: ")
-    assert "secret" not in out + err
+    assert any(line.startswith("  database.url: ") for line in err.splitlines()[1:])
+    assert "hunter2pw" not in out + err
 
 
-def test_it_hides_the_password_when_a_database_cannot_be_opened(write_config, capsys) -> None:
-    url = "postgresql+psycopg://monitor:secret@127.0.0.1:1/monitor"
+def test_it_hides_the_password_when_a_database_cannot_be_opened(
+    write_config, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("MONITOR_DB_PASSWORD", "secret")
+    url = "postgresql+psycopg://monitor:${MONITOR_DB_PASSWORD}@127.0.0.1:1/monitor"
     config = write_config(extra=f'[database]\nurl = "{url}"\n')
 
     status, out, err = run(capsys, "--config", str(config), "sources")
