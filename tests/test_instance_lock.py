@@ -7,8 +7,11 @@ for an instant; a claim that lands in that instant must still win.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -44,7 +47,6 @@ def config(tmp_path: Path) -> Config:
 def test_a_claim_wins_while_another_process_keeps_looking_at_the_lock(
     config: Config, tmp_path: Path
 ) -> None:
-    InstanceLock.acquire(config).release()  # the file exists for the reader to open
     stop = tmp_path / "stop"
     refused = 0
     with subprocess.Popen(
@@ -74,3 +76,62 @@ def test_a_held_lock_is_still_refused_naming_its_holder(config: Config) -> None:
     finally:
         held.release()
     InstanceLock.acquire(config).release()  # and free again once released
+
+
+def test_a_stopped_service_leaves_no_lock_file(config: Config) -> None:
+    lock = InstanceLock.acquire(config)
+    assert lock_path(config).exists()
+
+    lock.release()
+
+    assert not lock_path(config).exists()
+
+
+def test_after_a_stop_the_next_service_locks_a_new_file_and_holds_it_alone(
+    config: Config,
+) -> None:
+    """A file opened before the holder stopped and removed it is no longer the lock."""
+    holder = InstanceLock.acquire(config)
+    early = os.open(lock_path(config), os.O_RDONLY)  # a claimant that opened it then
+    try:
+        holder.release()
+        second = InstanceLock.acquire(config)
+        try:
+            # Locking the file it opened early would succeed: it is no longer the lock.
+            with pytest.raises(AlreadyRunning):
+                InstanceLock.acquire(config)
+            assert os.fstat(early).st_ino != os.stat(lock_path(config)).st_ino
+        finally:
+            second.release()
+    finally:
+        os.close(early)
+
+
+def test_claims_racing_releases_never_give_two_holders(config: Config) -> None:
+    """Threads stand in for processes (an flock belongs to an open file, not a process)."""
+    inside, most, held, guard = [0], [0], [0], threading.Lock()
+
+    def claim_and_release() -> None:
+        for _ in range(60):
+            try:
+                lock = InstanceLock.acquire(config)
+            except AlreadyRunning:
+                continue
+            with guard:
+                inside[0] += 1
+                held[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.0002)
+            with guard:
+                inside[0] -= 1
+            lock.release()
+
+    workers = [threading.Thread(target=claim_and_release) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+
+    assert most == [1]
+    assert held[0] > 0
+    assert not lock_path(config).exists()

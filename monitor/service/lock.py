@@ -8,6 +8,7 @@ server database under the same probe name; the heartbeat's lease
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -21,7 +22,7 @@ from monitor.configfile import lock_path_for
 from monitor.discovery import READ_LIMIT, advert_line, parse_lock
 from monitor.discovery import holder as holder
 from monitor.errors import MonitorError
-from monitor.store.files import open_private, private_dir
+from monitor.store.files import open_private, private_dir, still_at
 from monitor.store.heartbeats import LEASE, Lease
 from monitor.times import as_utc, format_duration
 
@@ -68,7 +69,11 @@ class InstanceLock:
     """An exclusive flock on a file beside the database, naming the holder inside.
 
     The kernel releases it when the process dies, even by SIGKILL, so a
-    crash never leaves a stale lock behind.
+    crash never leaves a stale lock behind. A clean stop removes the file
+    (while still holding it), so a stopped service leaves nothing beside the
+    database; a claimant that opened it before the removal finds the file no
+    longer at its path and claims the one there now (``still_at``), the same
+    rule as the migration lock's.
     """
 
     path: Path
@@ -78,15 +83,19 @@ class InstanceLock:
     def acquire(config: Config) -> InstanceLock:
         path = lock_path(config)
         private_dir(path.parent)
-        fd = open_private(path)
-        if not _claim(fd):
-            text = os.pread(fd, READ_LIMIT, 0).decode(errors="replace")
-            holder = parse_lock(text).holder or "unknown process"
-            os.close(fd)
-            raise AlreadyRunning(
-                f"another monitor run already serves this database for probe "
-                f"{config.probe!r}: {holder} (lock file {path})"
-            ) from None
+        while True:
+            fd = open_private(path)
+            if not _claim(fd):
+                text = os.pread(fd, READ_LIMIT, 0).decode(errors="replace")
+                holder = parse_lock(text).holder or "unknown process"
+                os.close(fd)
+                raise AlreadyRunning(
+                    f"another monitor run already serves this database for probe "
+                    f"{config.probe!r}: {holder} (lock file {path})"
+                ) from None
+            if still_at(fd, path):
+                break
+            os.close(fd)  # its holder stopped and removed it meanwhile: claim the one there now
         os.ftruncate(fd, 0)
         os.pwrite(
             fd,
@@ -103,7 +112,11 @@ class InstanceLock:
         os.pwrite(self.fd, f"{first}\n{advert_line(url)}\n".encode(), 0)
 
     def release(self) -> None:
-        os.close(self.fd)  # closing drops the flock
+        """Remove the file while still holding it, then close (which drops the flock)."""
+        with contextlib.suppress(FileNotFoundError):
+            if still_at(self.fd, self.path):
+                self.path.unlink()
+        os.close(self.fd)
 
 
 def _claim(fd: int) -> bool:

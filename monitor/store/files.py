@@ -74,3 +74,18 @@ def private_dir(folder: Path) -> None:
         except FileExistsError:  # another writer got there first: theirs to set
             continue
         os.chmod(created, PRIVATE_DIR)  # whatever the umask took away
+
+
+def still_at(fd: int, path: Path) -> bool:
+    """Is the file open as ``fd`` the one at ``path`` now (not removed, not replaced)?
+
+    A lock file whose holder removes it on release is safe only if whoever
+    locks it next checks this: a process that opened the file before the
+    removal and waited holds a lock on a file nobody else can find.
+    """
+    try:
+        at_path = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (at_path.st_dev, at_path.st_ino)

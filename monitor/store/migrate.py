@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from monitor.errors import DatabaseError
-from monitor.store.files import open_private
+from monitor.store.files import open_private, still_at
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -163,7 +163,7 @@ def exclusive_lock_file(path: Path) -> Iterator[None]:
         fd = open_private(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            if _same_file(fd, path):
+            if still_at(fd, path):
                 break
         except BaseException:
             os.close(fd)
@@ -175,16 +175,6 @@ def exclusive_lock_file(path: Path) -> Iterator[None]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         os.close(fd)
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Is the file open as ``fd`` the one at ``path`` (not removed, not replaced)?"""
-    try:
-        at_path = os.stat(path, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    held = os.fstat(fd)
-    return (held.st_dev, held.st_ino) == (at_path.st_dev, at_path.st_ino)
 
 
 # How long a process waits for another one's migration before saying so.
