@@ -1,6 +1,7 @@
 """``${NAME}`` in the config: values taken from the environment, never written in the file.
 
-Check headers and the database URL both use it, so a key or a password lives
+Check headers and bodies, an http check URL's query values and the
+database URL use it, so a key or a password lives
 in the environment (or the service manager's secret store) and the config
 file stays safe to share.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import quote
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -27,3 +29,17 @@ def expand(value: str, env: Mapping[str, str]) -> str:
         return env[name]
 
     return VARIABLE.sub(lookup, value)
+
+
+def expand_query(url: str, env: Mapping[str, str]) -> str:
+    """``url`` with each ``${NAME}`` in its query filled in, percent-encoded (``+``, ``&``).
+
+    Only the query is read: a reference elsewhere in a check's URL is refused
+    when the config is loaded (``monitor.checks.settings``).
+    """
+    base, mark, query = url.partition("?")
+    query, hash_mark, fragment = query.partition("#")
+    if not mark:
+        return url
+    filled = VARIABLE.sub(lambda m: quote(expand(m[0], env), safe=""), query)
+    return f"{base}?{filled}{hash_mark}{fragment}"

@@ -13,10 +13,75 @@ import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
+
+from monitor.envvars import VARIABLE
 
 REDACTED = "REDACTED"
-# A field, header or query parameter whose name contains one of these holds a secret.
+
+# --- which names name a secret ------------------------------------------------------------
+#
+# One rule for a header, a JSON or form field, a query parameter: the config
+# check (monitor/configsecrets.py) refuses such a value written into the file,
+# and redaction hides it wherever it is written down. A name is read by its
+# words (``x-api-key``, ``apiKey``, ``refresh_token``: ..., key / token) and its
+# last word decides, so ``max_tokens`` and ``token_type_hint`` name no secret.
+_SECRET_LAST_WORD = re.compile(
+    r"[a-z]*(?:token|secret|password|passwd|passphrase|credentials?|signature|cookie)"
+    r"|(?:api|access|secret|private|auth|app|master|session|signing|license)?key"
+    r"|pass|pwd|sig|auth|authori[sz]ation|bearer|session|sess(?:ion)?id|[a-z]+sessid"
+)
+# Words after the secret's own that do not change what the value is: token_value, auth_header.
+_SAME_VALUE = frozenset({"value", "header", "raw", "plain", "encoded", "b64", "base64", "hex"})
+# "<word> key" and "<word> token" that are no secret: a request id, a WebSocket
+# nonce (Idempotency-Key, Sec-WebSocket-Key), a public key, a database key, a
+# page cursor (next_page_token). Read against the word just before the last.
+_NOT_SECRET_BEFORE = {
+    "key": frozenset(
+        {
+            "idempotency",
+            "socket",
+            "public",
+            "primary",
+            "foreign",
+            "partition",
+            "sort",
+            "cache",
+            "routing",
+            "dedup",
+            "dedupe",
+            "object",
+        }
+    ),
+    "token": frozenset({"page", "continuation", "pagination", "cursor", "sync"}),
+}
+_NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def names_secret(name: str) -> bool:
+    """Does a header, field or query parameter called ``name`` hold a secret?
+
+    Yes: ``Authorization``, ``Cookie``, ``x-api-key``, ``X-Auth-Token``,
+    ``apiKey``, ``client_secret``, ``refresh_token``, ``pass``, ``pwd``,
+    ``session``, ``sessionid``, ``PHPSESSID``, ``X-Amz-Signature``, ``sig``
+    (digits are ignored: ``password2``). No: ``max_tokens``, ``token_type``,
+    ``token_type_hint``, ``auth_error``, ``client_id``, ``key_id``,
+    ``Idempotency-Key``, ``Sec-WebSocket-Key``, ``public_key``,
+    ``next_page_token``, ``WWW-Authenticate``, ``anthropic-version``.
+    """
+    words = [w.lower() for w in _NAME_WORD.findall(name)]
+    while len(words) > 1 and words[-1] in _SAME_VALUE:
+        words.pop()
+    if len(words) > 1 and words[-2] == "session" and words[-1] == "id":
+        return True
+    if not words or not _SECRET_LAST_WORD.fullmatch(words[-1]):
+        return False
+    return not (len(words) > 1 and words[-2] in _NOT_SECRET_BEFORE.get(words[-1], ()))
+
+
+# Where a name holding a secret can begin in free text: the start of its last
+# word, or of a compound that ends in one (accesstoken, PHPSESSID). A field
+# found from here is kept when names_secret says its whole name holds none.
 _SECRET_NAME_WORDS = (
     "key",
     "token",
@@ -25,18 +90,22 @@ _SECRET_NAME_WORDS = (
     "pwd",
     "auth",  # authorization, x-auth-token, oauth_...
     "credential",
-    "session",
+    "sess",  # session, sessionid, PHPSESSID
     "cookie",
-    "signature",
+    "sig",  # signature
     "bearer",
 )
-_SECRET_KEY = re.compile("|".join((*_SECRET_NAME_WORDS, "sig")), re.IGNORECASE)
+
+
+def _shown_value(name: str, value: str) -> str:
+    return REDACTED if names_secret(name) else quote_plus(value)
 
 
 def redact_url(url: str) -> str:
     """``https://h/p?api_key=abc&page=2`` -> ``https://h/p?api_key=REDACTED&page=2``.
 
-    User info (``user:pass@``) is replaced too. Input that is no URL (a
+    User info (``user:pass@``) is replaced too. A value that is a ``${NAME}``
+    reference is kept: it says where the secret comes from, not what it is. Input that is no URL (a
     broken ``[`` host) is scrubbed as text instead, never returned as it is.
     """
     if "://" not in url and "@" in url:
@@ -53,8 +122,9 @@ def redact_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, REDACTED if _SECRET_KEY.search(k) else v) for k, v in pairs], safe=REDACTED
+        query = "&".join(
+            f"{quote_plus(k)}={v if VARIABLE.fullmatch(v) else _shown_value(k, v)}"
+            for k, v in pairs
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
@@ -281,12 +351,6 @@ def _compiled() -> tuple[tuple[tuple[_Rule, re.Pattern[str]], ...], re.Pattern[s
     return patterns, combined
 
 
-# Fields named for what went wrong, not for what they hold: "auth_error",
-# "token_type", "key_status", and the WWW-Authenticate challenge. Their values
-# are what the classifier reads.
-_ABOUT_NAME = re.compile(
-    r"(?:error|type|status|reason|message|description|authenticate)$", re.IGNORECASE
-)
 # "token: invalid_grant" in prose ("Failed to refresh token: invalid_grant")
 # names no secret: after an unquoted plain word and ": ", an unquoted
 # single-case word, an errno code or a status is kept so the classifier still
@@ -311,12 +375,17 @@ def _quoted(value: str) -> str:
 
 
 def _keeps_field(match: re.Match[str]) -> bool:
-    """A field match whose value is no secret: named for an error, or prose."""
+    """A field match whose value is no secret: its whole name holds none, or it is prose.
+
+    ``auth_error``, ``token_type`` and the WWW-Authenticate challenge are
+    named for what went wrong, not for what they hold: their values are what
+    the classifier reads (``names_secret`` says no).
+    """
     text, start = match.string, match.start()
     while start > 0 and text[start - 1] in _NAME_CHARS:
         start -= 1
     name = text[start : match.start("sep")].rstrip("\\\"'")
-    if _ABOUT_NAME.search(name):
+    if not names_secret(name):
         return True
     sep = match["sep"]
     return (

@@ -48,6 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         path = self.path.split("?")[0]
         owner.requests.append((path, dict(self.headers)))
+        owner.targets.append(self.path)
         route = owner.routes.get(path)
         if route is None:
             self._send(404, b"not found", "text/plain", {})
@@ -166,6 +167,7 @@ class LoopbackServer(ThreadedServer):
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.bodies: list[bytes] = []
+        self.targets: list[str] = []  # path and query, as sent
         self.not_modified = 0
         super().__init__(ssl_context)
 

@@ -434,7 +434,8 @@ def test_a_token_variable_that_is_not_set_stops_the_start_before_anything_is_cla
     config = write(tmp_path, 'listen = "0.0.0.0:0"\ntoken = "${MONITOR_API_TOKEN}"\n')
 
     assert str(run_refused(config)) == (
-        f"{config.resolve()}: http.token: ${{MONITOR_API_TOKEN}} is not set in the environment; "
+        f"{config.resolve()}: 1 problem in config\n"
+        "  http.token: ${MONITOR_API_TOKEN} is not set in the environment; "
         "export it before `monitor run` (or remove [http] token and listen on 127.0.0.1)"
     )
 

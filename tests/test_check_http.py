@@ -83,6 +83,29 @@ def test_it_sends_the_key_from_the_environment_and_never_reports_it(
     assert "invalid x-api-key REDACTED" in result.detail  # known: replaced whole, before any cut
 
 
+def test_it_fills_a_query_reference_in_only_when_sending_and_shows_the_reference(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    server.route("/v1/models", b"{}", status=200)
+    check = http_check(server.url + "/v1/models?key=${GOOGLE_KEY}&page=2")
+
+    result = run_http(check, context(tmp_path, GOOGLE_KEY="AIza+key&x=1"))
+
+    assert result.ok
+    assert server.targets[-1] == "/v1/models?key=AIza%2Bkey%26x%3D1&page=2"
+    assert check.url.endswith("?key=${GOOGLE_KEY}&page=2")
+    assert check.target == f"GET {server.url}/v1/models?key=${{GOOGLE_KEY}}&page=2"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://h.example/${TENANT}/models", "https://${HOST}/models", "https://h.example/#${X}"],
+)
+def test_it_refuses_a_reference_outside_the_query(url: str) -> None:
+    with pytest.raises(ValueError, match=r"filled in only in the URL's query values"):
+        http_check(url)
+
+
 def test_it_fails_clearly_when_a_referenced_variable_is_unset(tmp_path: Path) -> None:
     check = http_check("http://127.0.0.1:9/x", headers={"x-api-key": "${ANTHROPIC_API_KEY}"})
 

@@ -1,7 +1,8 @@
 """A secret written into the config file is refused, by name and with the fix, never echoed.
 
 Secrets come from the environment as ``${NAME}``; the rule for which keys are
-secret-bearing is in ``monitor/configsecrets.py``.
+secret-bearing is in ``monitor/configsecrets.py``; which names name a secret is
+``names_secret`` in ``monitor/redact.py``, the rule redaction uses too.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_config
-from monitor.configsecrets import is_credential_name
 from monitor.errors import ConfigError
+from monitor.redact import REDACTED, names_secret, redact_url
 from tests.conftest import run_monitor
 
 KEY = "sk-ant-api03-Zq8xV2-literal-key-0123456789"
@@ -85,7 +86,7 @@ def test_monitor_run_stops_with_exit_2_and_never_prints_the_key(tmp_path: Path) 
         ),
         pytest.param(
             '[[notify]]\nname = "mail"\nurl = "mailtos://me:abc@example.com?to=o@example.com"\n',
-            'notify[0] ("mail").url: the password is a secret written into the file (not shown); '
+            'notify[0] ("mail").url: the URL\'s password is a secret written into the file (not shown); '
             'write "${MAIL_PASSWORD}" in its place and set MAIL_PASSWORD in the environment',
             id="notify-password",
         ),
@@ -96,13 +97,52 @@ def test_monitor_run_stops_with_exit_2_and_never_prints_the_key(tmp_path: Path) 
         ),
         pytest.param(
             '[[notify]]\nname = "team"\nurl = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"\n',
-            'notify[0] ("team").url: a token in its host or path is a secret written into the '
+            'notify[0] ("team").url: path segment 1 is a secret written into the '
             'file (not shown); write "${TEAM_TOKEN}" in its place',
             id="notify-path-token",
         ),
         pytest.param(
+            '[[notify]]\nname = "hook"\nurl = "json://hooks.example.com/send?pass=abc"\n',
+            "notify[0] (\"hook\").url: query parameter 'pass' is a secret written into the file "
+            '(not shown); write "${HOOK_PASS}" in its place',
+            id="notify-query-pass",
+        ),
+        pytest.param(
+            '[[check]]\nname = "api"\nkind = "http"\nurl = "https://h.example/"\n'
+            """body = '{"user": "me", "pass": "abc"}'\n""",
+            "check[0] (\"api\").body: field 'pass' is a secret written into the file",
+            id="json-body-pass",
+        ),
+        pytest.param(
+            '[[check]]\nname = "api"\nkind = "http"\nurl = "https://h.example/"\n'
+            'body = "user=me&pwd=abc"\n',
+            "check[0] (\"api\").body: field 'pwd' is a secret written into the file",
+            id="form-body-pwd",
+        ),
+        pytest.param(
+            '[[check]]\nname = "api"\nkind = "http"\nurl = "https://h.example/"\n'
+            """body = '{"session_id": "abc"}'\n""",
+            "check[0] (\"api\").body: field 'session_id' is a secret written into the file",
+            id="json-body-session",
+        ),
+        pytest.param(
+            '[[check]]\nname = "gemini"\nkind = "http"\n'
+            'url = "https://generativelanguage.googleapis.com/v1beta/models?key=abc"\n',
+            "check[0] (\"gemini\").url: query parameter 'key' is a secret written into the file "
+            '(not shown); write "${GEMINI_KEY}" in its place and set GEMINI_KEY in the environment',
+            id="check-url-query-key",
+        ),
+        pytest.param(
+            '[[check]]\nname = "o"\nkind = "oauth_token_endpoint"\nclient_id = "c"\n'
+            'token_url = "https://auth.example/token?client_secret=abc"\n',
+            "check[0] (\"o\").token_url: query parameter 'client_secret' is a secret written into "
+            "the file (not shown); remove it: ${NAME} is filled in only in an http check's url, "
+            "its headers and its body",
+            id="token-url-query-secret-has-no-reference",
+        ),
+        pytest.param(
             '[database]\nurl = "postgresql+psycopg://monitor:abc@db.example/monitor"\n',
-            "database.url: the password is a secret written into the file (not shown); write "
+            "database.url: the URL's password is a secret written into the file (not shown); write "
             '"${DATABASE_PASSWORD}" in its place',
             id="database-password",
         ),
@@ -142,6 +182,11 @@ def test_each_secret_bearing_key_is_named_with_its_fix(
             id="notify-without-written-secrets",
         ),
         pytest.param(
+            '[[check]]\nname = "gemini"\nkind = "http"\n'
+            'url = "https://generativelanguage.googleapis.com/v1beta/models?key=${GEMINI_KEY}"\n',
+            id="check-url-query-reference",
+        ),
+        pytest.param(
             '[database]\nurl = "postgresql+psycopg://monitor:${DB_PASSWORD}@db.example/monitor"\n',
             id="database-password-reference",
         ),
@@ -155,6 +200,55 @@ def test_references_and_plain_values_are_accepted(
     load_config(write(tmp_path, text))
 
 
+# Real Apprise URLs (tokens made up in the services' own shapes) and the part each names.
+APPRISE = [
+    ("json://ip-172-31-20-123.ec2.internal/hook", []),
+    ("json://alerts.example.com/prometheus-alertmanager-01", []),
+    ("ntfy://ntfy.sh/my-topic", []),
+    ("ntfy://ntfy.example.com/backups2024ops", []),
+    ("json://[::1]:8080/hooks/monitor-v2", []),
+    ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general", ["path segment 2"]),
+    ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", ["path segment 1"]),
+    ("gotify://gotify.example.com/A4ZudDRdLT40L5X", ["path segment 1"]),
+    (
+        "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/123456",
+        ["the part after ':' in the URL's host"],
+    ),
+    (
+        "pover://uQiRzpo4DXghDmr9QzzfQu27cmVRsG@azGDORePK8gMaC0QOYAMyEEuzJnyUi",
+        ["the URL's user name", "the URL's host"],
+    ),
+    ("mailtos://me:hunter4@example.com?to=o@example.com", ["the URL's password"]),
+    ("json://hooks.example.com/send?pass=hunter4", ["query parameter 'pass'"]),
+]
+
+
+@pytest.mark.parametrize(("url", "parts"), APPRISE, ids=[u.split("/")[2][:24] for u, _ in APPRISE])
+def test_apprise_tokens_are_named_by_position_and_host_names_and_topics_are_not(
+    tmp_path: Path, url: str, parts: list[str]
+) -> None:
+    path = write(tmp_path, f'[[notify]]\nname = "n"\nurl = "{url}"\n')
+    if not parts:
+        load_config(path)
+        return
+
+    message = refusal(path)
+
+    assert [
+        line.split(": ", 1)[1].split(" is a secret")[0] for line in message.splitlines()[1:]
+    ] == (parts)
+    for piece in (
+        "hunter4",
+        "TIiajkdnlazk",
+        "JHMHI8qB",
+        "A4ZudDRd",
+        "AAHdqTcv",
+        "uQiRzpo4",
+        "azGDOReP",
+    ):
+        assert piece not in message
+
+
 @pytest.mark.parametrize(
     ("name", "credential"),
     [
@@ -166,6 +260,23 @@ def test_references_and_plain_values_are_accepted(
         ("client_secret", True),
         ("refresh_token", True),
         ("Cookie", True),
+        ("pass", True),
+        ("pwd", True),
+        ("password2", True),
+        ("session", True),
+        ("session_id", True),
+        ("sessionId", True),
+        ("PHPSESSID", True),
+        ("X-Amz-Signature", True),
+        ("sig", True),
+        ("accessToken", True),
+        ("Sec-WebSocket-Key", False),
+        ("public_key", False),
+        ("next_page_token", False),
+        ("token_type", False),
+        ("auth_error", False),
+        ("WWW-Authenticate", False),
+        ("key_id", False),
         ("Idempotency-Key", False),
         ("max_tokens", False),
         ("token_type_hint", False),
@@ -173,5 +284,15 @@ def test_references_and_plain_values_are_accepted(
         ("client_id", False),
     ],
 )
-def test_it_tells_credential_names_from_others(name: str, credential: bool) -> None:
-    assert is_credential_name(name) is credential
+def test_one_rule_tells_secret_names_for_the_config_check_and_for_redaction(
+    tmp_path: Path, name: str, credential: bool
+) -> None:
+    body = f'[[check]]\nname = "a"\nkind = "http"\nurl = "https://h.example/"\nbody = "{name}=v1"\n'
+    path = write(tmp_path, body)
+    if credential:
+        refusal(path)
+    else:
+        load_config(path)
+
+    assert names_secret(name) is credential
+    assert (REDACTED in redact_url(f"https://h.example/?{name}=v1")) is credential

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli import main
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.notify.channels import check_channels, masked, scrub
@@ -151,3 +152,19 @@ def test_what_apprise_says_is_scrubbed_of_the_url_and_its_secrets() -> None:
     assert "T0K3N-value-9" not in cleaned
     assert "abcdef123456" not in cleaned
     assert "json://127.0.0.1:8080/…" in cleaned
+
+
+@pytest.mark.parametrize("command", [["notify", "test"], ["notify", "list"]])
+def test_a_config_without_channels_reads_like_every_other_config_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    path = write(tmp_path, "")
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--config", str(path), *command])
+
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: {path}: 1 problem in config\n"
+        "  notify: no [[notify]] channel; add one (see the commented example in config.toml)\n"
+    )

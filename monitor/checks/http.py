@@ -17,7 +17,7 @@ from monitor.checks.context import CheckContext
 from monitor.checks.result import CheckResult
 from monitor.checks.settings import HttpCheck
 from monitor.checks.web import failed_transport, response_evidence, send, text_of
-from monitor.envvars import VARIABLE, MissingVariable, expand
+from monitor.envvars import VARIABLE, MissingVariable, expand, expand_query
 from monitor.failures import Failure
 from monitor.redact import redact_text
 
@@ -110,6 +110,7 @@ def _strings(value: Any) -> Iterator[str]:
 def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
     """Send the configured request and compare its status with ``expect_status``."""
     try:
+        url = expand_query(settings.url, context.env)  # sent only: settings.url is what is shown
         headers = {name: expand(value, context.env) for name, value in settings.headers.items()}
         body = expand(settings.body, context.env) if settings.body is not None else None
     except MissingVariable as missing:
@@ -131,7 +132,7 @@ def run_http(settings: HttpCheck, context: CheckContext) -> CheckResult:
             response, content = send(
                 client,
                 settings.method,
-                settings.url,
+                url,
                 deadline_s=timeout,
                 headers=headers,
                 content=body,

@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, Field
 
 from monitor.configtypes import Duration, HttpUrl, Name, Section
+from monitor.envvars import VARIABLE
 from monitor.redact import redact_url
 
 
@@ -27,6 +28,27 @@ def _port_range(value: str) -> str:
 
 
 PortRange = Annotated[str, AfterValidator(_port_range)]
+
+
+def _references_in_query_only(value: str) -> str:
+    """An http check's URL may take ``${NAME}`` in its query values, nowhere else."""
+    base = value.partition("?")[0]
+    if VARIABLE.search(base) or VARIABLE.search(value.partition("#")[2]):
+        raise ValueError(
+            "${NAME} is filled in only in the URL's query values (?key=${NAME}); "
+            "move it there, or into a header"
+        )
+    return value
+
+
+def _no_references(value: str) -> str:
+    if VARIABLE.search(value):
+        raise ValueError("${NAME} is not filled in here; only an http check's url takes it")
+    return value
+
+
+# The URLs other kinds call: sent as written.
+PlainUrl = Annotated[HttpUrl, AfterValidator(_no_references)]
 
 
 class DependsOn(Section):
@@ -73,7 +95,7 @@ class HttpCheck(_Check, _HttpClientOptions):
 
     runs_with = "monitor.checks.http:run_http"
     kind: Literal["http"]
-    url: HttpUrl
+    url: Annotated[HttpUrl, AfterValidator(_references_in_query_only)]
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = None
@@ -87,7 +109,7 @@ class HttpCheck(_Check, _HttpClientOptions):
 class _TokenEndpoint(Section):
     """What both OAuth kinds call: a token endpoint, as a client."""
 
-    token_url: HttpUrl
+    token_url: PlainUrl
     client_id: str
 
     @property
@@ -109,7 +131,7 @@ class OAuthRefreshCheck(_Check, _TokenEndpoint, _HttpClientOptions):
     kind: Literal["oauth_refresh"]
     scope: str | None = None
     token_file: str | None = None  # default: <state dir>/tokens/<name>.json
-    verify_url: HttpUrl | None = None
+    verify_url: PlainUrl | None = None
 
 
 class CredentialsFileCheck(_Check):
@@ -172,7 +194,7 @@ class ClockCheck(_Check, _HttpClientOptions):
     runs_with = "monitor.checks.clock:run_clock"
     on_this_machine = True
     kind: Literal["clock"]
-    url: HttpUrl
+    url: PlainUrl
     max_skew: Duration = timedelta(seconds=30)
 
     @property

@@ -9,6 +9,7 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import echo_json, echo_table, short_time
+from monitor.errors import ConfigError
 from monitor.times import isoformat_z
 
 if TYPE_CHECKING:
@@ -170,8 +171,9 @@ def _selected(
     channels: tuple[NotifySettings, ...], name: str | None, path: object
 ) -> list[NotifySettings]:
     if not channels:
-        raise click.UsageError(
-            f"no [[notify]] channel in {path}; add one (see the commented example in config.toml)"
+        raise ConfigError.listing(
+            str(path),
+            ["notify: no [[notify]] channel; add one (see the commented example in config.toml)"],
         )
     if name is None:
         return list(channels)

@@ -30,15 +30,21 @@ def api_token(config: Config, env: Mapping[str, str] | None = None) -> str | Non
     try:
         token = expand(reference, os.environ if env is None else env)
     except MissingVariable as missing:
-        raise ConfigError(
-            f"{config.path}: http.token: ${{{missing}}} is not set in the environment; "
-            f"export it before `monitor run` (or remove [http] token and listen on 127.0.0.1)"
+        raise ConfigError.listing(
+            config.path,
+            [
+                f"http.token: ${{{missing}}} is not set in the environment; export it before "
+                "`monitor run` (or remove [http] token and listen on 127.0.0.1)"
+            ],
         ) from None
     if len(token) < MIN_TOKEN_CHARS:
-        raise ConfigError(
-            f"{config.path}: http.token: the token in {reference} is shorter than "
-            f"{MIN_TOKEN_CHARS} characters, easy to guess; make a long one, e.g. "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        raise ConfigError.listing(
+            config.path,
+            [
+                f"http.token: the token in {reference} is shorter than {MIN_TOKEN_CHARS} "
+                "characters, easy to guess; make a long one, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            ],
         )
     return token
 
