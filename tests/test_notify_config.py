@@ -154,17 +154,39 @@ def test_what_apprise_says_is_scrubbed_of_the_url_and_its_secrets() -> None:
     assert "json://127.0.0.1:8080/…" in cleaned
 
 
-@pytest.mark.parametrize("command", [["notify", "test"], ["notify", "list"]])
-def test_a_config_without_channels_reads_like_every_other_config_problem(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+def test_testing_without_channels_reads_like_every_other_config_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "")
 
     with pytest.raises(SystemExit) as stopped:
-        main(["--config", str(path), *command])
+        main(["--config", str(path), "notify", "test"])
 
     assert stopped.value.code == 2
     assert capsys.readouterr().err == (
         f"error: {path}: 1 problem in config\n"
         "  notify: no [[notify]] channel; add one (see the commented example in config.toml)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (
+            [],
+            "no notification channels: add a [[notify]] block to the config "
+            "(see the commented example in config.toml)\n",
+        ),
+        (["--json"], "[]\n"),
+    ],
+)
+def test_listing_no_channels_is_an_answer_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], said: str
+) -> None:
+    path = write(tmp_path, "")
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--config", str(path), "notify", "list", *flags])
+
+    assert stopped.value.code in (0, None)
+    assert capsys.readouterr() == (said, "")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor.cli.app import App, json_option, pass_app
-from monitor.cli.render import echo_json, echo_table, short_time
+from monitor.cli.render import echo, echo_json, echo_table, short_time
 from monitor.errors import ConfigError
 from monitor.times import isoformat_z
 
@@ -107,7 +107,14 @@ def list_command(app: App, as_json: bool) -> None:
     from monitor.store.notifications import recent_notifications
 
     config = app.config
-    channels = _selected(config.notify, None, config.path)
+    channels = list(config.notify)
+    if not channels:
+        # A listing of nothing is an answer, not an error: say how to add one.
+        if as_json:
+            echo_json([])
+        else:
+            echo(NO_CHANNELS)
+        return
     store = app.store()
     lasts = [
         next(iter(recent_notifications(store, probe=config.probe, channel=c.name, limit=1)), None)
@@ -165,6 +172,12 @@ def channel_dict(channel: NotifySettings, last: NotificationRecord | None) -> di
             "title": last.title,
         },
     }
+
+
+NO_CHANNELS = (
+    "no notification channels: add a [[notify]] block to the config "
+    "(see the commented example in config.toml)"
+)
 
 
 def _selected(
