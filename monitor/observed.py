@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from monitor.failures import Failure
 from monitor.logshape import entries
 from monitor.redact import redact_text, redact_url
-from monitor.times import parse_time, short_time
+from monitor.times import parse_log_time, short_time
 
 MAX_ERROR = 500  # characters of error text kept (after redaction)
 _CLASSIFY_SPAN = 2000  # characters the classifier reads, so a late "503" still counts
@@ -397,7 +397,7 @@ class _Builder:
         error = _LONE_SURROGATE.sub("\ufffd", error)
         target = _LONE_SURROGATE.sub("\ufffd", target) if target else target
         try:
-            when = _read_time(at, self.now, self.tz)
+            when = _read_time(at, self.tz)
         except ValueError as exc:  # the message quotes the value: scrub it like the text
             return RejectedLine(number, redact_text(str(exc)))
         if when > self.now + FUTURE_SLACK:
@@ -439,7 +439,13 @@ def _status_hint(status: Any) -> int | None:
     return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
-def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
+def _read_time(value: Any, tz: tzinfo | None) -> datetime:
+    """A log's time: Unix seconds or milliseconds, or an absolute time as text.
+
+    Never one read against the clock (``10:00``, ``yesterday``, ``3h ago``):
+    the same file imported again later must give the same times, or each
+    import would add its lines again.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         # Unix time; past ~5138 AD in seconds it must be milliseconds.
         try:
@@ -451,7 +457,7 @@ def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
         return value
     if not isinstance(value, str):
         raise ValueError(f"expected a time as text or Unix seconds, got {type(value).__name__}")
-    return parse_time(value, now=now, tz=tz)
+    return parse_log_time(value, tz=tz)
 
 
 @lru_cache(maxsize=1024)

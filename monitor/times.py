@@ -254,7 +254,7 @@ def parse_time(
     return parsed
 
 
-_LOG_FORMS = "an absolute time such as '2026-04-14T09:41:07Z' or '2026-04-14 09:41:07+02:00'"
+_LOG_FORMS = "a log's times must be absolute, such as '2026-04-14T09:41:07Z' or '14 Apr 2026 9:41'"
 
 
 def parse_log_time(text: str, *, tz: tzinfo | None = None) -> datetime:
@@ -280,7 +280,7 @@ def parse_log_time(text: str, *, tz: tzinfo | None = None) -> datetime:
     except _NoSuchDay as exc:
         raise ValueError(f"{text.strip()!r}: {exc}") from None
     except (ValueError, OverflowError):
-        raise ValueError(f"cannot read {text!r} as a log time; expected {_LOG_FORMS}") from None
+        raise ValueError(f"cannot read {text!r} as a time; {_LOG_FORMS}") from None
     if not EARLIEST <= parsed < LATEST:
         raise ValueError(f"{text!r} is out of range: monitor reads times from 1970 to 2999")
     return parsed

@@ -295,3 +295,30 @@ def test_it_dates_a_syslog_day_by_the_calendar_of_the_zone_given():
     assert syslog_year(1, 1, tz=BERLIN, now=now) == 2027
     item = observed("Jan  1 00:10:00 host x: socket hang up", tz=BERLIN, now=now)
     assert item.at == datetime(2026, 12, 31, 23, 10, tzinfo=UTC)
+
+
+# -- a log's own times are absolute --------------------------------------------------
+
+
+@pytest.mark.parametrize("at", ["10:00:05", "yesterday", "now", "3h ago", "today 9:00"])
+def test_a_jsonl_time_relative_to_the_import_is_refused_so_a_reimport_adds_nothing(at):
+    line = f'{{"at": "{at}", "error": "socket hang up"}}\n'
+    for now in (NOW, NOW.replace(day=21)):
+        [item] = parse_jsonl([line], tz=UTC, now=now)
+        assert isinstance(item, RejectedLine)
+        assert item.reason == (
+            f"cannot read {at!r} as a time; a log's times must be absolute, such as "
+            "'2026-04-14T09:41:07Z' or '14 Apr 2026 9:41'"
+        )
+
+
+def test_a_jsonl_time_on_a_day_its_month_lacks_says_so():
+    [item] = parse_jsonl(['{"at": "2026-02-29T10:00:00Z", "error": "x"}\n'], tz=UTC, now=NOW)
+    assert isinstance(item, RejectedLine)
+    assert item.reason == "'2026-02-29T10:00:00Z': no such day (February 2026 has 28 days)"
+
+
+def test_a_text_stamp_on_a_day_its_month_lacks_says_so():
+    [item] = read("2026-02-29T10:00:00Z socket hang up", at=AT)
+    assert isinstance(item, RejectedLine)
+    assert item.reason == "'2026-02-29T10:00:00Z': no such day (February 2026 has 28 days)"
