@@ -406,11 +406,15 @@ class _Builder:
             return RejectedLine(number, "no error text after the timestamp")
         scrubbed = redact_text(error, limit=_CLASSIFY_SPAN)
         kept = _excerpt(scrubbed)
-        if more:
-            # The whole entry is classified and stored, redacted as one text
-            # (a secret split over two lines is still one secret).
-            scrubbed = redact_text(f"{error}\n{more}", limit=_CLASSIFY_SPAN)
         failure_class = classify(scrubbed, status)
+        if more:
+            # The whole entry is stored, redacted as one text (a secret split
+            # over two lines is still one secret). Its first line says what
+            # failed; what follows (a cause, a trace) names the class only when
+            # the first line names none.
+            scrubbed = redact_text(f"{error}\n{more}", limit=_CLASSIFY_SPAN)
+            if failure_class is Failure.UNCLASSIFIED:
+                failure_class = classify(scrubbed, status)
         target = _clean_target(target) if target else None
         key = (when, target, kept)
         ordinal = self.seen[key]

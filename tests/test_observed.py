@@ -321,8 +321,8 @@ def test_it_reads_times_without_a_zone_as_local_time_when_no_tz_is_given():
     ("line", "reason"),
     [
         ("ERROR 2026-04-14 09:41:07 socket hang up", "no timestamp at the start; expected e.g."),
-        ("09:41:07 socket hang up", "no timestamp at the start"),
-        ("[2026-04-14 09:41:07 socket hang up", "no timestamp at the start"),
+        ("09:41:07 socket hang up", "starts with a date or time ('09:41:07') in a shape"),
+        ("[2026-04-14 09:41:07 socket hang up", "starts with a date or time ('2026-04-14')"),
         ("2026-13-14 09:41:07 socket hang up", "cannot read '2026-13-14T09:41:07' as a time"),
         ("2026-04-14 09:41:07", "no error text after the timestamp"),
     ],
