@@ -7,14 +7,18 @@ and redacting its text is ``monitor.observed``'s job.
 
 An entry starts at a line with a timestamp, either ISO 8601
 (``2026-04-14T09:41:07Z ...``, ``[2026-04-14 09:41:07] ...``, journald's
-``-o short-iso``) or syslog's (``Apr 14 11:45:01 host prog[123]: ...``, as
-``journalctl`` prints by default), and runs on over the lines that continue
-it: indented lines (stack frames, wrapped text), ``Caused by:``, ``... 5
-more``, a Python traceback down to its closing ``ValueError: ...`` line, and
-under a stamped line the ``java.net.ConnectException: ...`` a Java logger
-writes before the frames. A line that is neither starts an entry without a
-time. Frames (``at ...``, a traceback's ``File ...`` and source lines) join
-their entry but not its text: they say where, never why.
+``-o short-iso``, Go's ``2026/04/14 09:41:07``) or syslog's (``Apr 14
+11:45:01 host prog[123]: ...``, as ``journalctl`` prints by default), and
+runs on over the lines that continue it: indented lines (stack frames,
+wrapped text), ``Caused by:``, ``... 5 more``, a Python traceback down to
+its closing ``ValueError: ...`` line, and under a stamped line the
+``java.net.ConnectException: ...`` a Java logger writes before the frames.
+A stamped line continues the entry too when the same ``host prog[pid]``
+wrote it within a second and it is such a line (rsyslog stamps each line of
+a traceback). A line that starts with a date or time in another shape is an
+entry whose time cannot be read (``problem``); any other line starts an
+entry without a time. Frames (``at ...``, a traceback's ``File ...`` and
+source lines) join their entry but not its text: they say where, never why.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ ENTRY_CAP = 8000
 AHEAD = timedelta(days=1)
 
 _ISO_STAMP = re.compile(
-    r"\s*(?P<open>\[)?(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
+    r"\s*(?P<open>\[)?(?P<date>\d{4}(?P<sep>[-/])\d{2}(?P=sep)\d{2})"
+    r"[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
     r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}\b|\s(?:UTC|GMT)\b)?"
     r"(?(open)\])(?P<rest>.*)",
     re.IGNORECASE | re.DOTALL,
@@ -47,6 +52,14 @@ _SYSLOG_STAMP = re.compile(
     r"(?:\.(?P<micro>\d{1,6}))?\s(?P<rest>.*)",
     re.DOTALL,
 )
+# A start that is a date or a time of day in some shape the stamps above are
+# not (``14.04.2026``, ``04/14/2026 9:41``, ``2026-04-14 9:41``, ``09:41:07``):
+# the line has a time of its own that cannot be read, so a time given with
+# --at must not stand in for it.
+_DATE_SHAPED = re.compile(
+    r"\[?(?P<shape>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4}(?!\d)"
+    r"|\d{1,2}[- ](?:[A-Za-z]{3})[- ]\d{4}(?!\d)|\d{1,2}:\d{2}:\d{2}(?![:\d]))"
+)
 _CONTINUES = re.compile(
     r"[ \t]+\S"  # indented: a stack frame, a wrapped line, an indented "Caused by:"
     r"|(?:Caused by|Suppressed|Wrapped by):"
@@ -58,10 +71,26 @@ _CONTINUES = re.compile(
 # Lines that only say where the code was, never why it failed: left out of
 # the entry's text, so "timeout=5" in a quoted source line classifies nothing.
 _FRAME = re.compile(
-    r"\s*(?:at\s|\.\.\. \d+ |Traceback \(most recent|During handling of|The above exception)"
+    r"\s*(?:at\s|File \"|\.\.\. \d+ |Traceback \(most recent|During handling of"
+    r"|The above exception)"
 )
-# What closes a Python traceback: ``httpx.ConnectTimeout: timed out``, ``KeyboardInterrupt``.
-_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?::\s.*|:?\s*)", re.DOTALL)
+# What closes a Python traceback: ``httpx.ConnectTimeout: timed out``,
+# ``KeyboardInterrupt``. The name must be an exception's (``...Error``,
+# ``...Exception``, ``...Interrupt``, ``...Exit``, ``...Warning``, or dotted):
+# Node's bare ``Error: 500 ...`` below a traceback is a failure of its own.
+_EXCEPTION_LINE = re.compile(
+    r"(?:(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*"
+    r"|(?=[A-Za-z_])\w*(?:\wError|Exception|\wInterrupt|\wExit|\wWarning|ExceptionGroup)"
+    r"|Stop(?:Async)?Iteration)"
+    r"(?::\s.*|:?\s*)",
+    re.DOTALL,
+)
+# The ``host prog[123]: `` syslog and journald put before a message: the
+# writer, so lines it wrote with stamps of their own can be joined.
+_HEADER = re.compile(r"(?P<writer>[\w.-]+ [\w./@-]+(?:\[\d+\])?): ?")
+# A writer's next stamped line, this close in time, may continue its entry.
+SAME_MOMENT = timedelta(seconds=1)
+_TRACEBACK = "Traceback (most recent call last)"
 # What a Java logger writes under its message, unindented, before the frames:
 # ``java.net.ConnectException: Connection refused``. Taken only under a
 # stamped line: in untimed output it may well start a failure of its own.
@@ -78,7 +107,9 @@ class Entry(NamedTuple):
     ``at`` is the ISO stamp as text (read later in the caller's zone), a
     syslog time already dated (aware UTC), or None when the line has none.
     ``more`` is the text its continuation lines add, frames left out.
-    ``problem`` says why a stamp it has cannot be dated.
+    ``problem`` says why a stamp it has cannot be dated. ``writer`` is a
+    syslog header's ``host prog[123]`` and ``body`` where its message
+    starts in ``text`` (0 without one).
     """
 
     line: int
@@ -86,6 +117,8 @@ class Entry(NamedTuple):
     text: str
     more: str = ""
     problem: str | None = None
+    writer: str | None = None
+    body: int = 0
 
 
 def entries(
@@ -104,7 +137,9 @@ def entries(
         if not stripped or stripped.startswith("#"):
             continue
         head = _stamped(line, number, tz=tz, now=now, reference=reference, years=years)
-        if head is None and pending is not None and pending.takes(line):
+        if pending is not None and (
+            pending.takes(line) if head is None else pending.takes_stamped(head)
+        ):
             continue
         if pending is not None:
             yield pending.entry()
@@ -132,11 +167,20 @@ def _stamped(
     if match is not None:
         zone_text = (match["zone"] or "").strip()
         zone_text = "Z" if zone_text.upper() in ("UTC", "GMT") else zone_text
-        stamp = f"{match['date']}T{match['time'].replace(',', '.')}{zone_text}"
-        return Entry(number, stamp, _rest(match["rest"]))
+        day = match["date"].replace("/", "-")  # Go's log package: 2026/04/14 09:41:07
+        stamp = f"{day}T{match['time'].replace(',', '.')}{zone_text}"
+        return _with_writer(Entry(number, stamp, _rest(match["rest"])))
     match = _SYSLOG_STAMP.match(line)
     if match is None or match["month"].lower() not in MONTHS:
-        return None
+        shaped = _DATE_SHAPED.match(line)
+        if shaped is None:
+            return None
+        problem = (
+            f"starts with a date or time ({shaped['shape']!r}) in a shape monitor does not "
+            "read; expected e.g. '2026-04-14T09:41:07Z', '2026/04/14 09:41:07' or "
+            "'Apr 14 09:41:07'"
+        )
+        return Entry(number, None, line.strip(), problem=problem)
     month, day = MONTHS[match["month"].lower()], int(match["day"])
     try:
         clock = time.fromisoformat(match["time"])
@@ -148,7 +192,30 @@ def _stamped(
         problem = f"cannot read the syslog time {match['month']} {day} {match['time']}: {exc}"
         return Entry(number, None, _rest(match["rest"]), problem=problem)
     micro = int((match["micro"] or "0").ljust(6, "0"))
-    return Entry(number, when + timedelta(microseconds=micro), _rest(match["rest"]))
+    return _with_writer(Entry(number, when + timedelta(microseconds=micro), _rest(match["rest"])))
+
+
+def _with_writer(entry: Entry) -> Entry:
+    """``entry`` knowing its syslog writer (``host prog[123]``), if its text has that header."""
+    header = _HEADER.match(entry.text)
+    if header is None:
+        return entry
+    return entry._replace(writer=header["writer"], body=header.end())
+
+
+def _close(a: str | datetime | None, b: str | datetime | None) -> bool:
+    """Whether two stamps are within ``SAME_MOMENT`` (ISO ones compared as written)."""
+    if isinstance(a, str) and isinstance(b, str):
+        try:
+            a, b = datetime.fromisoformat(a[:26]), datetime.fromisoformat(b[:26])
+        except ValueError:
+            return False
+    if not isinstance(a, datetime) or not isinstance(b, datetime):
+        return False
+    try:
+        return abs(a - b) <= SAME_MOMENT
+    except TypeError:  # one with an offset, one without: not the same writer's
+        return False
 
 
 def syslog_year(
@@ -188,35 +255,70 @@ def _year(month: int, day: int, today: date, near: date) -> int:
 class _Pending:
     """The entry being read, gathering what its continuation lines say (up to ``ENTRY_CAP``)."""
 
-    __slots__ = ("first", "kept", "parts", "traceback")
+    __slots__ = ("first", "frame_indent", "kept", "last_at", "parts", "traceback")
 
     def __init__(self, first: Entry) -> None:
         self.first = first
+        self.last_at = first.at
         self.parts: list[str] = []
         self.kept = 0
-        # Inside a Python traceback its frames are indented, and the unindented
-        # line that closes it ("ValueError: ...") is still this entry's.
-        self.traceback = first.text.startswith("Traceback (most recent call last)")
+        # Inside a Python traceback its frames are indented, and the line
+        # that closes it ("ValueError: ...") is still this entry's. The
+        # message is read past a syslog header: journald's "host prog[1]: ".
+        self.traceback = first.text[first.body :].startswith(_TRACEBACK)
+        # How far the last ``File "..."`` line is indented: a closing line
+        # is indented no further (journalctl indents it with the rest), while
+        # the source line quoted under a frame is indented further.
+        self.frame_indent: int | None = None
 
     def takes(self, line: str) -> bool:
         """Join ``line`` to this entry if it continues it; False: it starts the next one."""
+        text = line.strip()
+        if self.traceback:
+            indent = len(line) - len(line.lstrip())
+            if text.startswith('File "'):
+                self.frame_indent = indent
+                return True
+            if _EXCEPTION_LINE.fullmatch(text) and (
+                self.frame_indent is None or indent <= self.frame_indent
+            ):
+                self.traceback = False
+                self._keep(text)
+                return True
+            return _CONTINUES.match(line) is not None  # frames, source lines, chaining
         if _CONTINUES.match(line):
-            if line.startswith("Traceback"):
-                self.traceback = True
-            elif not self.traceback and not _FRAME.match(line):
-                self._keep(line)
-            return True
-        if self.traceback and _EXCEPTION_LINE.fullmatch(line.strip()):
-            self.traceback = False
-            self._keep(line)
+            if text.startswith(_TRACEBACK):
+                self.traceback, self.frame_indent = True, None
+            elif not _FRAME.match(line):
+                self._keep(text)
             return True
         if self.first.at is not None and _QUALIFIED_EXCEPTION.fullmatch(line):
-            self._keep(line)
+            self._keep(text)
             return True
         return False
 
-    def _keep(self, line: str) -> None:
-        text = line.strip()
+    def takes_stamped(self, head: Entry) -> bool:
+        """Join a stamped line its writer wrote with the entry, as rsyslog splits one.
+
+        Only the same ``host prog[pid]`` within ``SAME_MOMENT`` of the entry's
+        last line, and only a message that is indented, a traceback's line or
+        an exception's: one program's next failure in the same second is
+        still a failure of its own.
+        """
+        if head.writer is None or head.writer != self.first.writer or head.problem is not None:
+            return False
+        if not _close(head.at, self.last_at):
+            return False
+        message = head.text[head.body :]
+        joined = self.takes(message)
+        if not joined and _EXCEPTION_LINE.fullmatch(message.strip()):
+            self._keep(message.strip())
+            joined = True
+        if joined:
+            self.last_at = head.at
+        return joined
+
+    def _keep(self, text: str) -> None:
         if self.kept + len(text) <= ENTRY_CAP:  # whole lines: a cut could halve a secret
             self.parts.append(text)
             self.kept += len(text) + 1
@@ -224,4 +326,4 @@ class _Pending:
     def entry(self) -> Entry:
         if not self.parts:
             return self.first
-        return Entry(self.first.line, self.first.at, self.first.text, "\n".join(self.parts))
+        return self.first._replace(more="\n".join(self.parts))

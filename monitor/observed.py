@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from monitor.failures import Failure
 from monitor.logshape import entries
 from monitor.redact import redact_text, redact_url
-from monitor.times import parse_time, short_time
+from monitor.times import parse_log_time, short_time
 
 MAX_ERROR = 500  # characters of error text kept (after redaction)
 _CLASSIFY_SPAN = 2000  # characters the classifier reads, so a late "503" still counts
@@ -397,7 +397,7 @@ class _Builder:
         error = _LONE_SURROGATE.sub("\ufffd", error)
         target = _LONE_SURROGATE.sub("\ufffd", target) if target else target
         try:
-            when = _read_time(at, self.now, self.tz)
+            when = _read_time(at, self.tz)
         except ValueError as exc:  # the message quotes the value: scrub it like the text
             return RejectedLine(number, redact_text(str(exc)))
         if when > self.now + FUTURE_SLACK:
@@ -406,11 +406,15 @@ class _Builder:
             return RejectedLine(number, "no error text after the timestamp")
         scrubbed = redact_text(error, limit=_CLASSIFY_SPAN)
         kept = _excerpt(scrubbed)
-        if more:
-            # The whole entry is classified and stored, redacted as one text
-            # (a secret split over two lines is still one secret).
-            scrubbed = redact_text(f"{error}\n{more}", limit=_CLASSIFY_SPAN)
         failure_class = classify(scrubbed, status)
+        if more:
+            # The whole entry is stored, redacted as one text (a secret split
+            # over two lines is still one secret). Its first line says what
+            # failed; what follows (a cause, a trace) names the class only when
+            # the first line names none.
+            scrubbed = redact_text(f"{error}\n{more}", limit=_CLASSIFY_SPAN)
+            if failure_class is Failure.UNCLASSIFIED:
+                failure_class = classify(scrubbed, status)
         target = _clean_target(target) if target else None
         key = (when, target, kept)
         ordinal = self.seen[key]
@@ -439,7 +443,13 @@ def _status_hint(status: Any) -> int | None:
     return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
-def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
+def _read_time(value: Any, tz: tzinfo | None) -> datetime:
+    """A log's time: Unix seconds or milliseconds, or an absolute time as text.
+
+    Never one read against the clock (``10:00``, ``yesterday``, ``3h ago``):
+    the same file imported again later must give the same times, or each
+    import would add its lines again.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         # Unix time; past ~5138 AD in seconds it must be milliseconds.
         try:
@@ -451,7 +461,7 @@ def _read_time(value: Any, now: datetime, tz: tzinfo | None) -> datetime:
         return value
     if not isinstance(value, str):
         raise ValueError(f"expected a time as text or Unix seconds, got {type(value).__name__}")
-    return parse_time(value, now=now, tz=tz)
+    return parse_log_time(value, tz=tz)
 
 
 @lru_cache(maxsize=1024)

@@ -10,13 +10,18 @@ the start-up time of ``monitor why`` rules out a date library):
 - a date, with or without a time: ``2026-04-14``, ``2026-04-14 9:45``,
   ``14 Apr 2026 10:00``, ``14 April 2026``, ``Apr 14, 2026 10:00``; a bare
   date is midnight;
-- a time of day: ``10:00`` (or ``10:00:30``) is the latest 10:00 up to an
-  hour from now (``AHEAD``): today's, or yesterday's when today's is more
-  than an hour ahead (``why --at 23:00`` asked at 10:00 is about last
-  night, while ``--until 10:30`` asked at 10:00 is today's), and tomorrow's
-  just before midnight (``0:15`` asked at 23:30); ``today 23:00`` is always
-  today's and ``yesterday 15:30`` yesterday's (alone, each is midnight);
+- a time of day: ``10:00`` (or ``10:00:30``) is the latest 10:00 not
+  after now, plus what look-ahead the option allows (``ahead``): ``--at``
+  and ``--since`` allow none, so ``why --at 15:40`` asked at 14:44 is about
+  yesterday's 15:40; ``--until`` allows an hour (``UNTIL_AHEAD``), so
+  ``--until 10:30`` asked at 10:00 is today's and ``--until 0:15`` asked at
+  23:30 tomorrow's; ``today 23:00`` is always today's and ``yesterday
+  15:30`` yesterday's (alone, each is midnight);
 - ISO 8601 in any shape Python reads, with ``Z`` or an offset.
+
+A time in a log (``parse_log_time``) is never read relative to now: a
+file re-imported tomorrow must give the same times, so only the absolute
+forms above count there.
 
 Without an offset a time is the user's wall clock: in ``--tz``, else this
 machine's zone (what the user's own log lines show). Where clocks change,
@@ -127,10 +132,12 @@ FORMS = (
     "'2026-04-14 10:00' or '14 Apr 2026 9:45' (local time), '10:00', 'yesterday 15:30', "
     "'2026-04-14', 'now', '2h ago' or '2026-04-14T10:00:00Z'"
 )
-TIME_HELP = f"{FORMS}; a bare '23:00' more than an hour ahead is yesterday's"
-# A bare ``HH:MM`` is the latest one up to this far ahead of now: an --until
-# just ahead is today's; ``why --at 23:00`` asked at 10:00 is about last night.
-AHEAD = timedelta(hours=1)
+TIME_HELP = f"{FORMS}; a bare '10:00' is the last one the clock showed"
+# How far ahead of now a bare ``HH:MM`` may land for --until: an end just
+# ahead ("until 10:30", asked at 10:00) is today's. A moment to explain
+# (--at) or a start (--since) has already happened, so allows none.
+UNTIL_AHEAD = timedelta(hours=1)
+UNTIL_HELP = f"{FORMS}; a bare '10:00' is the last one the clock showed, or up to an hour ahead"
 _MONTH_NAMES = (
     "january",
     "february",
@@ -233,15 +240,60 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
-def parse_time(text: str, *, now: datetime, tz: tzinfo | None = None) -> datetime:
-    """Parse ``text`` relative to ``now`` (aware); raise ValueError listing the accepted forms."""
-    parsed = _parse_time(text, now=now, tz=tz)
+def parse_time(
+    text: str, *, now: datetime, tz: tzinfo | None = None, ahead: timedelta = timedelta(0)
+) -> datetime:
+    """Parse ``text`` relative to ``now`` (aware); raise ValueError listing the accepted forms.
+
+    ``ahead`` is how far past ``now`` a bare time of day may land (see the
+    module's docstring): zero but for an end of a range.
+    """
+    parsed = _parse_time(text, now=now, tz=tz, ahead=ahead)
     if not EARLIEST <= parsed < LATEST:
         raise ValueError(f"{text!r} is out of range: monitor reads times from 1970 to 2999")
     return parsed
 
 
-def _parse_time(text: str, *, now: datetime, tz: tzinfo | None) -> datetime:
+_LOG_FORMS = "a log's times must be absolute, such as '2026-04-14T09:41:07Z' or '14 Apr 2026 9:41'"
+
+
+def parse_log_time(text: str, *, tz: tzinfo | None = None) -> datetime:
+    """Parse a time a log wrote: absolute forms only (ISO 8601, a dated ``14 Apr 2026 10:00``).
+
+    Never ``now``, ``10:00``, ``yesterday`` or ``2h ago``: read against the
+    clock of the import, the same line imported again later would be
+    another time, and so another failure. A time without an offset is in
+    ``tz`` (None: this machine's zone). ValueError says why.
+    """
+    value = text.strip()
+    try:
+        try:
+            parsed = _iso(value, tz)
+        except ValueError:
+            for shape in _ABSOLUTE:
+                match = _shapes()[shape].fullmatch(value)
+                if match is not None:
+                    parsed = _dated(shape, match, tz)
+                    break
+            else:
+                raise
+    except _NoSuchDay as exc:
+        raise ValueError(f"{text.strip()!r}: {exc}") from None
+    except (ValueError, OverflowError):
+        raise ValueError(f"cannot read {text!r} as a time; {_LOG_FORMS}") from None
+    if not EARLIEST <= parsed < LATEST:
+        raise ValueError(f"{text!r} is out of range: monitor reads times from 1970 to 2999")
+    return parsed
+
+
+_ABSOLUTE = ("numeric", "day_month", "month_day")
+
+
+class _NoSuchDay(ValueError):
+    """A date whose day its month does not have: its own message, not the list of forms."""
+
+
+def _parse_time(text: str, *, now: datetime, tz: tzinfo | None, ahead: timedelta) -> datetime:
     value = text.strip()
     if value.lower() == "now":
         return now.astimezone(UTC)
@@ -261,29 +313,40 @@ def _parse_time(text: str, *, now: datetime, tz: tzinfo | None) -> datetime:
         for shape, pattern in _shapes().items():
             match = pattern.fullmatch(value)
             if match is not None:
-                return _typed(shape, match, now=now, tz=tz)
+                return _typed(shape, match, now=now, tz=tz, ahead=ahead)
         raise ValueError(value)
     except OverflowError:  # year 1 or 9999 pushed past the calendar by a zone offset
         raise ValueError(f"{text!r} is out of range; use {FORMS}") from None
+    except _NoSuchDay as exc:
+        raise ValueError(f"{text.strip()!r}: {exc}") from None
     except ValueError:
         raise ValueError(f"cannot read {text!r} as a time; use {FORMS}") from None
 
 
-def _typed(shape: str, match: re.Match[str], *, now: datetime, tz: tzinfo | None) -> datetime:
+def _typed(
+    shape: str, match: re.Match[str], *, now: datetime, tz: tzinfo | None, ahead: timedelta
+) -> datetime:
     """One of ``_shapes()`` as aware UTC; ValueError for a day or hour no calendar has."""
+    if shape not in ("day_word", "clock"):
+        return _dated(shape, match, tz)
     where = _offset(match["zone"])
     where = where if where is not None else _zone_or_local(tz)
-    if shape in ("day_word", "clock"):
-        today = now.astimezone(where).date()
-        if shape == "day_word" and match["word"].lower() == "yesterday":
-            today -= timedelta(days=1)
-        at = wall_time(datetime.combine(today, _clock(match)), where)
-        if shape == "clock":  # the latest such time up to AHEAD from now
-            if at > now + AHEAD:
-                return wall_time(datetime.combine(today - timedelta(days=1), _clock(match)), where)
-            tomorrow = wall_time(datetime.combine(today + timedelta(days=1), _clock(match)), where)
-            return tomorrow if tomorrow <= now + AHEAD else at
-        return at
+    today = now.astimezone(where).date()
+    if shape == "day_word" and match["word"].lower() == "yesterday":
+        today -= timedelta(days=1)
+    at = wall_time(datetime.combine(today, _clock(match)), where)
+    if shape == "clock":  # the latest such time up to ``ahead`` from now
+        if at > now + ahead:
+            return wall_time(datetime.combine(today - timedelta(days=1), _clock(match)), where)
+        tomorrow = wall_time(datetime.combine(today + timedelta(days=1), _clock(match)), where)
+        return tomorrow if tomorrow <= now + ahead else at
+    return at
+
+
+def _dated(shape: str, match: re.Match[str], tz: tzinfo | None) -> datetime:
+    """A ``numeric``, ``day_month`` or ``month_day`` match as aware UTC; no clock is read."""
+    where = _offset(match["zone"])
+    where = where if where is not None else _zone_or_local(tz)
     if shape == "numeric":
         month = int(match["month"])
     else:
@@ -291,8 +354,20 @@ def _typed(shape: str, match: re.Match[str], *, now: datetime, tz: tzinfo | None
         if name not in MONTHS:
             raise ValueError(f"no month named {name!r}")
         month = MONTHS[name]
-    day = date(int(match["year"]), month, int(match["day"]))
+    day = _day(int(match["year"]), month, int(match["day"]))
     return wall_time(datetime.combine(day, _clock(match)), where)
+
+
+def _day(year: int, month: int, day: int) -> date:
+    """The date; ``_NoSuchDay`` names the days a month has when ``day`` is past them."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        if not (1 <= month <= 12 and 1 <= year <= 9999 and day >= 1):
+            raise
+        days = 31 if month == 12 else (date(year, month + 1, 1) - date(year, month, 1)).days
+        month_name = _MONTH_NAMES[month - 1].capitalize()
+        raise _NoSuchDay(f"no such day ({month_name} {year} has {days} days)") from None
 
 
 def _clock(match: re.Match[str]) -> time:

@@ -168,6 +168,7 @@ def test_status_answers_with_the_bytes_of_status_and_says_what_fails(
 BAD = [
     ("/api/why?at=yesterday-ish", ["why", "--at", "yesterday-ish"]),
     ("/api/why?at=now&window=0m", ["why", "--window", "0m"]),
+    ("/api/why?at=2099-01-01T00:00:00Z", ["why", "--at", "2099-01-01T00:00:00Z"]),
     ("/api/why?window=2d", ["why", "--window", "2d"]),
     ("/api/why?tz=Mars/Olympus_Mons", ["why", "--tz", "Mars/Olympus_Mons"]),
     ("/api/why?probe=nobody", ["why", "--probe", "nobody"]),

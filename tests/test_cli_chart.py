@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from monitor.cli import main
 from monitor.store import open_store
@@ -61,6 +62,19 @@ def test_it_writes_both_formats_into_the_configured_folder_by_default(config, ca
     folder = config.parent / "dashboards"
     assert {p.suffix for p in folder.iterdir()} == {".png", ".svg", ".html"}
     assert f"wrote {folder / 'index.html'}" in capsys.readouterr().out
+
+
+def test_it_ends_a_range_still_to_come_now(write_config, tmp_path, capsys):
+    # Nothing can be recorded after now; drawn, the time ahead would read as "no data".
+    path = write_config()
+    args = ["--since", "2026-04-14 10:00", "--until", "2099-01-01", "--tz", "UTC"]
+    with freeze_time("2026-04-14 12:00:00"), pytest.raises(SystemExit) as exited:
+        main(
+            ["--config", str(path), "chart", *args, "--out", str(tmp_path / "o"), "--format", "svg"]
+        )
+
+    assert exited.value.code == 0
+    assert "range 2026-04-14 10:00Z to 2026-04-14 12:00Z;" in capsys.readouterr().out
 
 
 def test_it_says_when_there_is_no_data_yet(write_config, tmp_path, capsys):

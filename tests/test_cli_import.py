@@ -600,6 +600,20 @@ def test_it_gives_untimed_terminal_output_the_time_given_with_at(config, tmp_pat
     assert again[1].startswith(f"imported 0 new failures (2 already known) from {path}")
 
 
+def test_it_reads_a_bare_at_ahead_of_the_clock_as_yesterdays(config, tmp_path, capsys):
+    # Asked at 14:44, "15:40" has not come yet today: the output is from yesterday's.
+    path = tmp_path / "pasted.txt"
+    path.write_text("socket hang up\n", encoding="utf-8")
+
+    with freeze_time("2026-04-20 14:44:00"):
+        status, _, err = run(
+            capsys, "--config", str(config), "import", str(path), "--tz", "UTC", "--at", "15:40"
+        )
+
+    assert (status, err) == (0, "")
+    assert [o.at for o in stored(config)] == [datetime(2026, 4, 19, 15, 40, tzinfo=UTC)]
+
+
 def test_it_says_which_lines_lack_a_time_when_no_at_is_given(config, tmp_path, capsys):
     path = tmp_path / "pasted.txt"
     path.write_text("API Error: 401\n    at f (cli.js:1:1)\nsocket hang up\n", encoding="utf-8")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from monitor.cli.importer import _decoded, _Tally
@@ -89,14 +89,45 @@ JAVA_EXCEPTION = re.compile(
 )
 
 
+# A syslog or journald line: its stamp, its writer (host prog[pid]) and its message.
+SYSLOG = re.compile(
+    r"(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\S+) "
+    r"(?P<writer>\S+ \S+?): ?(?P<message>.*)",
+    re.DOTALL,
+)
+
+
+def _exception_shaped(text: str) -> bool:
+    """A Python exception's line: a dotted name, or one ending as exceptions' names do.
+
+    A bare ``Error: ...`` (Node's, or any word and a colon) is not one.
+    """
+    name, colon, rest = text.strip().partition(":")
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", name) or (colon and rest[:1] not in ("", " ")):
+        return False
+    if "." in name or name.endswith(("Exception", "ExceptionGroup", "Iteration")):
+        return True
+    return any(
+        name.endswith(end) and name != end for end in ("Error", "Interrupt", "Exit", "Warning")
+    )
+
+
 def _continues(line: str, before: list[str]) -> bool:
-    """Indented, opening as a stack trace's lines do, a Java exception's name, or closing
-    a Python traceback above."""
+    """Indented, opening as a stack trace's lines do, a Java exception's name, a Python
+    exception's line after a traceback, or a line of these its writer stamped anew."""
+    stamped = SYSLOG.match(line)
+    if stamped is not None:
+        writer, message = stamped["writer"], stamped["message"]
+        return any(
+            (earlier_match := SYSLOG.match(earlier)) is not None
+            and earlier_match["writer"] == writer
+            for earlier in before
+        ) and (_continues(message, before) or _exception_shaped(message))
     return (
         line[:1] in (" ", "\t")
         or line.startswith(CONTINUATIONS)
         or JAVA_EXCEPTION.fullmatch(line) is not None
-        or any(earlier.startswith("Traceback") for earlier in before)
+        or (_exception_shaped(line) and any("Traceback (most recent" in e for e in before))
     )
 
 
@@ -259,6 +290,17 @@ TRACE_LINES = st.lists(
             "During handling of the above exception, another exception occurred:",
             "KeyboardInterrupt",
             "  Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2ln",
+            # journald and rsyslog tracebacks; Node's bare Error; Go's stamp; a date unread
+            "Apr 14 11:45:01 host claude[123]: Traceback (most recent call last):",
+            'Apr 14 11:45:01 host claude[123]:   File "x.py", line 1, in <module>',
+            "Apr 14 11:45:01 host claude[123]:     client.get(url, timeout=5)",
+            "Apr 14 11:45:02 host claude[123]: RuntimeError: boom",
+            "Apr 14 11:45:02 host claude[124]: RuntimeError: boom",
+            "                                  RuntimeError: boom",
+            "Error: 500 Internal Server Error",
+            "Error: connect ECONNREFUSED 127.0.0.1:443",
+            "2026/04/13 09:00:00 API error: 503",
+            "14.04.2026 09:00 API error: 503",
         )
     )
     | st.text(max_size=60),
@@ -271,6 +313,16 @@ AT_GIVEN = st.none() | st.sampled_from(
 
 @fuzz()
 @given(lines=TRACE_LINES, tz=TZS, at=AT_GIVEN)
+@example(  # a failure of its own after an unclosed traceback: never swallowed
+    lines=[
+        "Error: connect ECONNREFUSED 127.0.0.1:443",
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "Error: 500 Internal Server Error",
+    ],
+    tz=UTC,
+    at=NOW,
+)
 def test_the_text_reader_survives_stack_traces_syslog_and_a_given_time(
     lines: list[str], tz: tzinfo | None, at: datetime | None
 ) -> None:

@@ -295,3 +295,169 @@ def test_it_dates_a_syslog_day_by_the_calendar_of_the_zone_given():
     assert syslog_year(1, 1, tz=BERLIN, now=now) == 2027
     item = observed("Jan  1 00:10:00 host x: socket hang up", tz=BERLIN, now=now)
     assert item.at == datetime(2026, 12, 31, 23, 10, tzinfo=UTC)
+
+
+# -- a log's own times are absolute --------------------------------------------------
+
+
+@pytest.mark.parametrize("at", ["10:00:05", "yesterday", "now", "3h ago", "today 9:00"])
+def test_a_jsonl_time_relative_to_the_import_is_refused_so_a_reimport_adds_nothing(at):
+    line = f'{{"at": "{at}", "error": "socket hang up"}}\n'
+    for now in (NOW, NOW.replace(day=21)):
+        [item] = parse_jsonl([line], tz=UTC, now=now)
+        assert isinstance(item, RejectedLine)
+        assert item.reason == (
+            f"cannot read {at!r} as a time; a log's times must be absolute, such as "
+            "'2026-04-14T09:41:07Z' or '14 Apr 2026 9:41'"
+        )
+
+
+def test_a_jsonl_time_on_a_day_its_month_lacks_says_so():
+    [item] = parse_jsonl(['{"at": "2026-02-29T10:00:00Z", "error": "x"}\n'], tz=UTC, now=NOW)
+    assert isinstance(item, RejectedLine)
+    assert item.reason == "'2026-02-29T10:00:00Z': no such day (February 2026 has 28 days)"
+
+
+def test_a_text_stamp_on_a_day_its_month_lacks_says_so():
+    [item] = read("2026-02-29T10:00:00Z socket hang up", at=AT)
+    assert isinstance(item, RejectedLine)
+    assert item.reason == "'2026-02-29T10:00:00Z': no such day (February 2026 has 28 days)"
+
+
+# -- tracebacks as journald and rsyslog write them ---------------------------------------
+
+JOURNALD_TRACEBACK = (  # journalctl, one entry of several lines: the rest indented under it
+    "Apr 14 11:45:01 host prog[123]: Traceback (most recent call last):",
+    '                                  File "/app/client.py", line 3, in fetch',
+    "                                    client.get(url, timeout=5)",
+    "                                RuntimeError: boom",
+)
+RSYSLOG_TRACEBACK = (  # a line each, each with its own stamp
+    "Apr 14 11:45:01 host prog[123]: Traceback (most recent call last):",
+    'Apr 14 11:45:01 host prog[123]:   File "/app/client.py", line 3, in fetch',
+    "Apr 14 11:45:01 host prog[123]:     client.get(url, timeout=5)",
+    "Apr 14 11:45:02 host prog[123]: RuntimeError: boom",
+)
+
+
+@pytest.mark.parametrize(
+    "lines", [JOURNALD_TRACEBACK, RSYSLOG_TRACEBACK], ids=["journald", "rsyslog"]
+)
+def test_a_syslog_traceback_is_one_failure_never_classified_by_its_source_lines(lines):
+    items = read(*lines, "Apr 14 11:46:00 host prog[123]: socket hang up")
+    assert [(i.line, type(i).__name__) for i in items] == [(1, "ObservedLine"), (5, "ObservedLine")]
+    first = items[0]
+    assert isinstance(first, ObservedLine)
+    assert first.error == "host prog[123]: Traceback (most recent call last): RuntimeError: boom"
+    assert first.failure_class == "unclassified"  # not "timeout", from "timeout=5"
+
+
+def test_a_journald_traceback_under_a_message_joins_it_and_leaves_its_frames_out():
+    item = observed(
+        "Apr 14 11:45:01 host prog[123]: ERROR refresh failed",
+        "                                Traceback (most recent call last):",
+        '                                  File "/app/client.py", line 3, in fetch',
+        "                                    client.get(url, timeout=5)",
+        "                                httpx.ConnectError: [Errno 111] Connection refused",
+    )
+    assert item.error == (
+        "host prog[123]: ERROR refresh failed httpx.ConnectError: [Errno 111] Connection refused"
+    )
+    assert item.failure_class == "connect_refused"
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        'Apr 14 11:45:01 host other[123]:   File "/app/x.py", line 1',  # another program
+        'Apr 14 11:45:01 host prog[124]:   File "/app/x.py", line 1',  # another process
+        'Apr 14 11:45:01 box prog[123]:   File "/app/x.py", line 1',  # another host
+        'Apr 14 11:45:03 host prog[123]:   File "/app/x.py", line 1',  # two seconds on
+        "Apr 14 11:45:01 host prog[123]: socket hang up",  # a message of its own
+    ],
+)
+def test_a_stamped_line_continues_only_its_writers_entry_in_the_same_moment(other):
+    items = read("Apr 14 11:45:01 host prog[123]: Traceback (most recent call last):", other)
+    assert [i.line for i in items] == [1, 2]
+
+
+def test_an_untimed_entry_keeps_its_own_class_and_the_failure_after_a_traceback():
+    items = read(
+        "Error: connect ECONNREFUSED 127.0.0.1:443",
+        "Traceback (most recent call last):",
+        '  File "/app/client.py", line 3, in fetch',
+        "Error: 500 Internal Server Error",  # Node's bare Error: no Python exception closes
+        at=AT,
+    )
+    assert [(i.line, i.failure_class) for i in items if isinstance(i, ObservedLine)] == [
+        (1, "connect_refused"),
+        (4, "server_error"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "ValueError: bad",
+        "KeyboardInterrupt",
+        "SystemExit: 2",
+        "Exception: boom",
+        "StopIteration",
+        "socket.timeout: timed out",
+        "requests.exceptions.ConnectionError: refused",
+        "UserWarning: careful",
+    ],
+)
+def test_an_exception_named_as_python_names_them_closes_a_traceback(closing):
+    items = read("Traceback (most recent call last):", '  File "x.py", line 1', closing, at=AT)
+    assert [i.line for i in items] == [1]
+
+
+@pytest.mark.parametrize("line", ["Error: 500", "Note: retrying", "ERROR: failed", "Fatal: x"])
+def test_a_word_and_a_colon_after_a_traceback_is_a_line_of_its_own(line):
+    items = read("Traceback (most recent call last):", '  File "x.py", line 1', line, at=AT)
+    assert [i.line for i in items] == [1, 3]
+
+
+def test_the_first_line_names_the_class_before_what_continues_it():
+    item = observed(
+        "2026-04-14T09:41:07Z ERROR connect ECONNREFUSED 10.0.0.7:443",
+        "  retry log: GET /health answered 503 Service Unavailable an hour earlier",
+    )
+    assert item.failure_class == "connect_refused"  # not the 503 quoted below it
+    assert "503 Service Unavailable" in item.error  # still stored with it
+
+
+# -- date-shaped starts ------------------------------------------------------------------
+
+
+def test_it_reads_the_go_log_packages_stamp():
+    item = observed("2026/04/13 09:00:00 API error: 503", tz=BERLIN, at=AT)
+    assert item.at == datetime(2026, 4, 13, 7, 0, tzinfo=UTC)
+    assert (item.error, item.failure_class) == ("API error: 503", "server_error")
+    micro = observed("2026/04/13 09:00:00.250000 API error: 503")
+    assert micro.at == datetime(2026, 4, 13, 9, 0, 0, 250000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("line", "shape"),
+    [
+        ("14.04.2026 09:00:00 API error: 503", "14.04.2026"),
+        ("04/14/2026 9:00 AM API error: 503", "04/14/2026"),
+        ("2026-04-14 9:00:00 API error: 503", "2026-04-14"),
+        ("14-Apr-2026 09:00:00 API error: 503", "14-Apr-2026"),
+        ("09:00:00 API error: 503", "09:00:00"),
+    ],
+)
+def test_a_date_shaped_start_it_cannot_read_is_refused_even_with_a_time_given(line, shape):
+    [item] = read(line, at=AT)
+    assert isinstance(item, RejectedLine)
+    assert item.reason == (
+        f"starts with a date or time ({shape!r}) in a shape monitor does not read; expected "
+        "e.g. '2026-04-14T09:41:07Z', '2026/04/14 09:41:07' or 'Apr 14 09:41:07'"
+    )
+
+
+@pytest.mark.parametrize("line", ["10.10.10.10 refused", "1.2.3 failed", "00:1a:2b:3c:4d:5e x"])
+def test_numbers_that_are_no_date_still_take_the_time_given(line):
+    assert observed(line, at=AT).at == AT

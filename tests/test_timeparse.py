@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.times import parse_time, zone
+from monitor.times import UNTIL_AHEAD, parse_log_time, parse_time, zone
 from tests.fuzzing import fuzz
 
 NOW = datetime(2026, 4, 14, 12, 0, tzinfo=UTC)
@@ -110,7 +110,6 @@ def test_it_reads_an_ago_offset_relative_to_the_given_now(text, expected):
         "10:0",
         "yesterday 25:00",
         "yesterdays",
-        "31 Apr 2026",
         "14 Foo 2026",
         "14 Ap 2026",
         "Apr 14",
@@ -122,6 +121,50 @@ def test_it_rejects_text_it_cannot_read_and_lists_the_accepted_forms(text):
     with pytest.raises(ValueError, match="cannot read") as caught:
         parse_time(text, now=NOW, tz=BERLIN)
     assert str(caught.value) == f"cannot read {text!r} as a time; use {FORMS}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-02-29", "'2026-02-29': no such day (February 2026 has 28 days)"),
+        ("2024-02-30 10:00", "'2024-02-30 10:00': no such day (February 2024 has 29 days)"),
+        ("31 Apr 2026", "'31 Apr 2026': no such day (April 2026 has 30 days)"),
+        ("Sep 31, 2026 9:00", "'Sep 31, 2026 9:00': no such day (September 2026 has 30 days)"),
+        ("2026-12-32", "'2026-12-32': no such day (December 2026 has 31 days)"),
+    ],
+)
+def test_it_says_a_date_its_month_lacks_is_no_such_day(text, message):
+    with pytest.raises(ValueError, match="no such day") as caught:
+        parse_time(text, now=NOW, tz=BERLIN)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-04-14T10:00:00Z", utc(2026, 4, 14, 10)),
+        ("2026-04-14 10:00:00+02:00", utc(2026, 4, 14, 8)),
+        ("2026-04-14 12:00", utc(2026, 4, 14, 10)),  # in the zone given
+        ("14 Apr 2026 12:00", utc(2026, 4, 14, 10)),
+    ],
+)
+def test_a_log_time_is_read_in_its_absolute_forms(text, expected):
+    assert parse_log_time(text, tz=BERLIN) == expected
+
+
+@pytest.mark.parametrize("text", ["now", "10:00", "10:00:05", "yesterday", "today 9:00", "3h ago"])
+def test_a_log_time_is_never_read_relative_to_the_clock_of_the_import(text):
+    with pytest.raises(ValueError, match="must be absolute") as caught:
+        parse_log_time(text, tz=BERLIN)
+    assert str(caught.value) == (
+        f"cannot read {text!r} as a time; a log's times must be absolute, such as "
+        "'2026-04-14T09:41:07Z' or '14 Apr 2026 9:41'"
+    )
+
+
+def test_a_log_time_on_a_day_its_month_lacks_says_so():
+    with pytest.raises(ValueError, match=r"^'2026-02-29T10:00:00Z': no such day \(February"):
+        parse_log_time("2026-02-29T10:00:00Z", tz=UTC)
 
 
 @pytest.mark.parametrize("name", ["Europe/Berlin", "UTC", "America/New_York"])
@@ -194,26 +237,41 @@ def test_it_reads_the_times_people_type_in_the_given_zone(text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("15:00", utc(2026, 4, 14, 13)),  # an hour ahead: an --until just ahead is today's
-        ("15:01", utc(2026, 4, 13, 13, 1)),  # further: the last 15:01 was yesterday
-        ("23:00", utc(2026, 4, 13, 21)),  # `why --at 23:00` asked at 14:00: last night
+        ("14:00", utc(2026, 4, 14, 12)),  # now itself
+        ("14:01", utc(2026, 4, 13, 12, 1)),  # a minute ahead: the last 14:01 was yesterday
+        ("15:40", utc(2026, 4, 13, 13, 40)),  # `why --at 15:40` asked at 14:00: yesterday's
+        ("23:00", utc(2026, 4, 13, 21)),  # last night
         ("today 23:00", utc(2026, 4, 14, 21)),  # said outright: today's, even ahead
-        ("14:00", utc(2026, 4, 14, 12)),
     ],
 )
 def test_it_reads_a_bare_time_of_day_as_the_last_time_the_clock_showed_it(text, expected):
     assert parse_time(text, now=NOW, tz=BERLIN) == expected
 
 
-def test_it_reads_a_bare_time_just_past_midnight_as_tomorrows_an_hour_ahead_at_most():
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15:00", utc(2026, 4, 14, 13)),  # an hour ahead: an --until just ahead is today's
+        ("15:01", utc(2026, 4, 13, 13, 1)),  # further: the last 15:01 was yesterday
+        ("23:00", utc(2026, 4, 13, 21)),
+        ("14:00", utc(2026, 4, 14, 12)),
+    ],
+)
+def test_it_reads_a_bare_time_up_to_the_look_ahead_given(text, expected):
+    assert parse_time(text, now=NOW, tz=BERLIN, ahead=UNTIL_AHEAD) == expected
+
+
+def test_it_reads_a_bare_time_just_past_midnight_as_tomorrows_only_with_a_look_ahead():
     late = utc(2026, 4, 14, 21, 30)  # 23:30 in Berlin
-    assert parse_time("0:15", now=late, tz=BERLIN) == utc(2026, 4, 14, 22, 15)
-    assert parse_time("0:45", now=late, tz=BERLIN) == utc(2026, 4, 13, 22, 45)
+    assert parse_time("0:15", now=late, tz=BERLIN) == utc(2026, 4, 13, 22, 15)
+    assert parse_time("0:15", now=late, tz=BERLIN, ahead=UNTIL_AHEAD) == utc(2026, 4, 14, 22, 15)
+    assert parse_time("0:45", now=late, tz=BERLIN, ahead=UNTIL_AHEAD) == utc(2026, 4, 13, 22, 45)
 
 
 def test_it_takes_today_in_the_given_zone_not_in_utc():
     # 00:30 on 15 April in Berlin is still 14 April in UTC.
     now = utc(2026, 4, 14, 22, 30)
+    assert parse_time("0:30", now=now, tz=BERLIN) == utc(2026, 4, 14, 22, 30)
     assert parse_time("0:15", now=now, tz=BERLIN) == utc(2026, 4, 14, 22, 15)
     assert parse_time("yesterday 12:00", now=now, tz=BERLIN) == utc(2026, 4, 14, 10)
     assert parse_time("23:45", now=now, tz=BERLIN) == utc(2026, 4, 14, 21, 45)
@@ -278,11 +336,14 @@ def test_a_wall_time_in_a_zone_with_summer_time_reads_as_fold_0_says(moment, sha
     now=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2998, 1, 1)),
     back=st.integers(min_value=-60, max_value=23 * 60 - 1),
     zone_offset=st.sampled_from((UTC, timezone(timedelta(hours=5, minutes=30)))),
+    ahead=st.sampled_from((timedelta(0), UNTIL_AHEAD)),
 )
-def test_a_bare_time_is_the_latest_one_up_to_an_hour_from_now(now, back, zone_offset):
+def test_a_bare_time_is_the_latest_one_up_to_the_look_ahead_from_now(now, back, zone_offset, ahead):
     now = now.replace(tzinfo=zone_offset)
     moment = (now - timedelta(minutes=back)).replace(second=0, microsecond=0)
-    if moment > now + timedelta(hours=1):  # a minute cut off can reach past the hour
-        return
-    assert parse_time(f"{moment.hour}:{moment:%M}", now=now, tz=zone_offset) == moment
-    assert parse_time(f"{moment:%H:%M}", now=now, tz=zone_offset) == moment
+    if moment > now + ahead:  # ahead of what may be meant: the day before is
+        moment -= timedelta(days=1)
+    for text in (f"{moment.hour}:{moment:%M}", f"{moment:%H:%M}"):
+        parsed = parse_time(text, now=now, tz=zone_offset, ahead=ahead)
+        assert parsed == moment
+        assert parsed <= now + ahead

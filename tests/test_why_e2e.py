@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 
 from monitor.cli import main
 from tests.conftest import run_monitor
@@ -433,6 +434,30 @@ def test_it_says_no_data_for_a_time_nobody_watched(april, capsys) -> None:
 
     assert answer["verdict"] == "no_data"
     assert answer["coverage"]["watching"] is False
+
+
+def test_a_bare_time_ahead_of_the_clock_is_about_yesterday(april, capsys) -> None:
+    # Asked at 14:44, "15:40" is a moment still to come today: the one meant is yesterday's.
+    with freeze_time("2026-04-14 14:44:00"):
+        answer = why(capsys, april, "--at", "15:40", "--tz", "UTC", "--window", "10m")
+
+    assert answer["at"] == "2026-04-13T15:40:00Z"
+    assert answer["verdict"] != "no_data"
+
+
+@pytest.mark.parametrize(
+    ("at", "shown"),
+    [("2099-01-01", "2099-01-01 00:00Z"), ("today 23:59", "2026-04-14 23:59Z")],
+)
+def test_it_refuses_a_moment_still_to_come(april, capsys, at, shown) -> None:
+    with freeze_time("2026-04-14 14:44:00"):
+        status, out, err = run(capsys, "--config", str(april), "why", "--at", at, "--tz", "UTC")
+
+    assert (status, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        f"Error: Invalid value for '--at': {at!r} is {shown}, still to come: "
+        "why explains what has already happened"
+    )
 
 
 def test_it_still_lists_what_upstream_said_when_nobody_watched(april, capsys) -> None:

@@ -9,7 +9,7 @@ import click
 
 from monitor.cli.app import App, pass_app, time_bounds
 from monitor.cli.render import echo
-from monitor.times import TIME_HELP
+from monitor.times import TIME_HELP, UNTIL_HELP
 
 FORMATS = ("png", "svg")
 # As monitor.charts.generate has them (not imported from there: that imports matplotlib).
@@ -34,7 +34,11 @@ def _formats(_ctx: click.Context, param: click.Parameter, value: str | None) -> 
     metavar="T",
     help=f"Start of the range (default: the first data recorded, at most 30d ago): {TIME_HELP}.",
 )
-@click.option("--until", metavar="T", help=f"End of the range (default: now): {TIME_HELP}.")
+@click.option(
+    "--until",
+    metavar="T",
+    help=f"End of the range (default: now; one still to come is now): {UNTIL_HELP}.",
+)
 @click.option(
     "--tz",
     "tz_name",
@@ -77,8 +81,10 @@ def chart(
 
     Without --since the range starts at the first data recorded (at most
     30 days back), so a first dashboard shows the hour the monitor has run,
-    not a month of "no data". The page opens with the answer `monitor why`
-    gives now and whether each status page could be read.
+    not a month of "no data". An --until still to come ends the range now:
+    nothing is recorded ahead, and it would read as "no data". The page
+    opens with the answer `monitor why` gives now and whether each status
+    page could be read.
 
     \b
     Examples:
@@ -90,7 +96,10 @@ def chart(
     since_at = _bound("--since", since, tz_name)
     until_at = _bound("--until", until, tz_name)
     now = datetime.now(UTC)
-    until_at = until_at or now
+    # Nothing is recorded after now: a range running on (a calendar year, or
+    # "--until 18:00" at 17:30) ends now, rather than drawing the time still
+    # to come as time the monitor was not running.
+    until_at = now if until_at is None else min(until_at, now)
     if since_at is not None and since_at >= until_at:
         raise click.UsageError(
             f"--since ({since_at:%Y-%m-%d %H:%M}Z) must be before --until "

@@ -6,7 +6,7 @@ import click
 
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo, echo_json, echo_table, short_time
-from monitor.times import TIME_HELP
+from monitor.times import TIME_HELP, UNTIL_HELP
 from monitor.views.runs import report_run_dict, run_state, stored_run_dict
 
 
@@ -65,7 +65,7 @@ def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
     "--check", "check_names", multiple=True, metavar="NAME", help="Only this check (repeatable)."
 )
 @click.option("--since", metavar="T", help=f"Only runs at or after T: {TIME_HELP}.")
-@click.option("--until", metavar="T", help=f"Only runs at or before T: {TIME_HELP}.")
+@click.option("--until", metavar="T", help=f"Only runs at or before T: {UNTIL_HELP}.")
 @click.option("--tz", "tz_name", metavar="ZONE", help="Zone for times given without an offset.")
 @click.option("--failed", "failed_only", is_flag=True, help="Only failed runs.")
 @click.option(

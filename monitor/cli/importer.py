@@ -15,9 +15,10 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from monitor.cli.app import App, json_option, pass_app
+from monitor.cli.app import App, json_option, pass_app, usage_errors
 from monitor.cli.render import echo, echo_json, short_time
-from monitor.times import TIME_HELP, parse_time, zone
+from monitor.times import TIME_HELP, zone
+from monitor.views.params import moment_param
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -271,16 +272,10 @@ def _given_time(text: str | None, tz: tzinfo | None, now: datetime) -> datetime 
     """``--at``, read as ``why --at`` reads it; a time after now is a usage error."""
     if text is None:
         return None
-    try:
-        at = parse_time(text, now=now, tz=tz)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--at'") from None
-    if at > now:
-        raise click.BadParameter(
-            f"{text!r} is {short_time(at)}, still to come: the output was written before now",
-            param_hint="'--at'",
+    with usage_errors():
+        return moment_param(
+            text, "--at", now=now, tz=tz, because="the output was written before now"
         )
-    return at
 
 
 def _source(config: Config, given: str | None) -> str | None:

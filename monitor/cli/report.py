@@ -14,7 +14,7 @@ from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo, echo_json
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.report import IncidentSeen, Report, SourceReport, build_report
-from monitor.times import TIME_HELP, isoformat_z, parse_duration, zone
+from monitor.times import TIME_HELP, UNTIL_HELP, isoformat_z, parse_duration, zone
 
 TZ_HELP = "Zone for times typed without an offset and for times shown. Default: UTC."
 
@@ -28,7 +28,7 @@ TZ_HELP = "Zone for times typed without an offset and for times shown. Default: 
     help=f"Start: a length back from --until ('30d', '90d'), or a time: {TIME_HELP}.",
 )
 @click.option(
-    "--until", default="now", show_default=True, metavar="TIME", help=f"End: {TIME_HELP}."
+    "--until", default="now", show_default=True, metavar="TIME", help=f"End: {UNTIL_HELP}."
 )
 @click.option("--source", "source_names", multiple=True, metavar="NAME", help="Only this source.")
 @click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)

@@ -19,7 +19,7 @@ from monitor.cli.render import (
     short_time,
 )
 from monitor.store.queries import list_incidents, list_maintenances
-from monitor.times import TIME_HELP
+from monitor.times import TIME_HELP, UNTIL_HELP
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +57,7 @@ def selection_options(f: F) -> F:
             "--since", metavar="T", help=f"Only what was still open at or after T: {TIME_HELP}."
         ),
         click.option(
-            "--until", metavar="T", help=f"Only what started at or before T: {TIME_HELP}."
+            "--until", metavar="T", help=f"Only what started at or before T: {UNTIL_HELP}."
         ),
         click.option(
             "--tz",

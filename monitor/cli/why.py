@@ -16,8 +16,14 @@ import click
 from monitor.cli.app import App, json_option, pass_app, usage_errors
 from monitor.cli.remote import ask_service
 from monitor.cli.render import echo_output
-from monitor.times import TIME_HELP, isoformat_z, local_zone_name
-from monitor.views.params import bounds_param, time_param, window_param, zone_param
+from monitor.times import TIME_HELP, UNTIL_HELP, isoformat_z, local_zone_name
+from monitor.views.params import (
+    WHY_AT_FUTURE,
+    bounds_param,
+    moment_param,
+    window_param,
+    zone_param,
+)
 
 TZ_HELP = (
     "Zone for times typed without an offset and for local times shown. Default: this machine's."
@@ -37,7 +43,7 @@ probe_option = click.option(
     default="now",
     show_default=True,
     metavar="TIME",
-    help=f"The moment to explain: {TIME_HELP}.",
+    help=f"The moment to explain, not after now: {TIME_HELP}.",
 )
 @click.option(
     "--window",
@@ -80,7 +86,7 @@ def why(
     """
     with usage_errors():
         tz = zone_param(tz_name)
-        at = time_param(at_text, "--at", now=datetime.now(UTC), tz=tz)
+        at = moment_param(at_text, "--at", now=datetime.now(UTC), tz=tz, because=WHY_AT_FUTURE)
         window = window_param(window_text)
     answer = _ask(
         app,
@@ -103,7 +109,7 @@ def why(
     "--since", default="24h ago", show_default=True, metavar="TIME", help=f"Start: {TIME_HELP}."
 )
 @click.option(
-    "--until", default="now", show_default=True, metavar="TIME", help=f"End: {TIME_HELP}."
+    "--until", default="now", show_default=True, metavar="TIME", help=f"End: {UNTIL_HELP}."
 )
 @click.option("--tz", "tz_name", metavar="ZONE", help=TZ_HELP)
 @probe_option

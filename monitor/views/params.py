@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from monitor.times import parse_duration, parse_time, zone
+from monitor.times import UNTIL_AHEAD, parse_duration, parse_time, short_time, zone
 
 DEFAULT_WINDOW = timedelta(minutes=30)
 # ``why`` is about a moment; a wider look is ``timeline``'s job (and would load
 # every run in it).
 MAX_WINDOW = timedelta(hours=24)
+# How far past now a bare ``10:00`` may land, per option: only the end of a
+# range looks ahead ("--until 10:30" asked at 10:00 is today's). A moment to
+# explain or a start is one that has happened, so is the latest one not after now.
+LOOK_AHEAD = {"--until": UNTIL_AHEAD}
 
 
 class ParamError(ValueError):
@@ -39,11 +43,31 @@ def zone_param(name: str | None) -> tzinfo | None:
 
 
 def time_param(text: str, option: str, *, now: datetime, tz: tzinfo | None) -> datetime:
-    """A time as people type it (``monitor.times.parse_time``), in ``tz``."""
+    """A time as people type it (``monitor.times.parse_time``), in ``tz``.
+
+    A bare time of day looks ahead of ``now`` as far as ``LOOK_AHEAD`` says
+    for ``option`` (not at all for any but ``--until``).
+    """
     try:
-        return parse_time(text, now=now, tz=tz)
+        return parse_time(text, now=now, tz=tz, ahead=LOOK_AHEAD.get(option, timedelta(0)))
     except ValueError as exc:
         raise ParamError(option, str(exc)) from None
+
+
+def moment_param(
+    text: str, option: str, *, now: datetime, tz: tzinfo | None, because: str
+) -> datetime:
+    """A moment that has happened (``why --at``, ``import --at``); one still to come is refused.
+
+    ``because`` finishes the sentence saying why a later one makes no sense.
+    """
+    at = time_param(text, option, now=now, tz=tz)
+    if at > now:
+        raise ParamError(option, f"{text!r} is {short_time(at)}, still to come: {because}")
+    return at
+
+
+WHY_AT_FUTURE = "why explains what has already happened"
 
 
 def window_param(text: str) -> timedelta:

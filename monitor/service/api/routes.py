@@ -21,7 +21,14 @@ from monitor.service.api.state import ApiState
 from monitor.service.runtime import Loaded
 from monitor.store.heartbeats import LEASE
 from monitor.times import isoformat_z
-from monitor.views.params import ParamError, bounds_param, time_param, window_param, zone_param
+from monitor.views.params import (
+    WHY_AT_FUTURE,
+    ParamError,
+    bounds_param,
+    moment_param,
+    window_param,
+    zone_param,
+)
 from monitor.views.text import json_text
 
 JSON = "application/json"
@@ -93,7 +100,13 @@ def why(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Response:
     fmt = output_format(params)
     tz = zone_param(params.get("tz"))
     question = WhyQuestion(
-        at=time_param(params.get("at", WHY_DEFAULTS["at"]), "--at", now=runtime.clock(), tz=tz),
+        at=moment_param(
+            params.get("at", WHY_DEFAULTS["at"]),
+            "--at",
+            now=runtime.clock(),
+            tz=tz,
+            because=WHY_AT_FUTURE,
+        ),
         window=window_param(params.get("window", WHY_DEFAULTS["window"])),
         probe=params.get("probe"),
     )
