@@ -159,7 +159,7 @@ def test_it_counts_and_reports_unreadable_lines_on_stderr(config, tmp_path, caps
 
     assert status == 0
     assert out.startswith(
-        f"imported 1 new failures (0 already known) from {path}, 8 lines unreadable"
+        f"imported 1 new failure (0 already known) from {path}, 8 lines unreadable"
     )
     assert err.splitlines() == [
         "line 2: not valid JSON (Expecting value); expected one object a line",
@@ -476,7 +476,7 @@ def test_a_line_of_exactly_the_cap_is_read_whatever_its_line_break(
     status, out, _ = run(capsys, "--config", str(config), "import", str(path))
 
     assert status == 0
-    assert out.startswith("imported 1 new failures (0 already known) from ")
+    assert out.startswith("imported 1 new failure (0 already known) from ")
     assert ", 0 lines unreadable" in out.splitlines()[0]
 
 

@@ -379,7 +379,9 @@ def test_it_reports_a_database_url_with_a_bad_port_as_a_config_error(
     "url",
     [
         pytest.param("foo://monitor:hunter2pw@db.example.com/monitor", id="unknown-kind"),
-        pytest.param("postgresql+psycopg:/monitor:hunter2pw@db.example.com/monitor", id="one-slash"),
+        pytest.param(
+            "postgresql+psycopg:/monitor:hunter2pw@db.example.com/monitor", id="one-slash"
+        ),
     ],
 )
 def test_it_never_shows_the_password_of_a_rejected_database_url(

@@ -19,6 +19,7 @@ from monitor.cli.app import App, json_option, pass_app, usage_errors
 from monitor.cli.render import echo, echo_json, short_time
 from monitor.times import TIME_HELP, zone
 from monitor.views.params import moment_param
+from monitor.views.text import counted
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -316,14 +317,13 @@ def _report(tally: _Tally, file: str, source: str | None, as_json: bool) -> None
         )
         return
     shown = "stdin" if file == "-" else file
-    noun = "line" if tally.unreadable == 1 else "lines"
     echo(
-        f"imported {tally.new} new failures ({duplicates} already known) from {shown}, "
-        f"{tally.unreadable} {noun} unreadable"
+        f"imported {counted(tally.new, 'new failure')} ({duplicates} already known) "
+        f"from {shown}, {counted(tally.unreadable, 'line')} unreadable"
     )
     if tally.read:
         span = f"{short_time(tally.first)} to {short_time(tally.last)}"
-        echo(f"  {tally.read} failures read, {span}, source {source or '-'}")
+        echo(f"  {counted(tally.read, 'failure')} read, {span}, source {source or '-'}")
         width = max(len(name) for name in tally.classes)
         for name, count in tally.classes.most_common():
             echo(f"  {name.ljust(width)}  {count}")

@@ -75,3 +75,8 @@ def ago(value: datetime | None, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{seconds}s ago"
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 failure``, ``3 failures``: a count reads as English, not as ``1 failures``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
