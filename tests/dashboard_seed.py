@@ -110,7 +110,7 @@ def seed(store: Store, *, runs: list[SeededRun] | None = None) -> Seeded:
             ],
             T0 - timedelta(days=30),
         )
-        session.execute(insert(CheckRun), [_run_row(seeded, r) for r in seeded.runs])
+        session.execute(insert(CheckRun), [run_row(seeded, r) for r in seeded.runs])
         claude = _source(session, "claude")
         github = _source(session, "github")
         session.add_all(
@@ -197,7 +197,7 @@ def add_rollups(store: Store, seeded: Seeded, rows: list[dict[str, Any]]) -> Non
         )
 
 
-def _run_row(seeded: Seeded, run: SeededRun) -> dict[str, Any]:
+def run_row(seeded: Seeded, run: SeededRun) -> dict[str, Any]:
     return {
         "check_id": seeded.check_ids[run.check],
         "probe": "test-probe",
@@ -311,6 +311,12 @@ def seed_fresh(store: Store) -> Seeded:
     ]
     seeded = seed_runs(store, runs, FRESH_RUNS[0])
     with store.write() as session, session.begin():
+        # The service started at 10:01 and is still running: its last beat just now.
+        session.add(
+            Heartbeat(
+                probe="test-probe", started_at=FRESH_POLLS[0], last_seen=FRESH_NOW, pid=3, host="h"
+            )
+        )
         ids = sync_sources(
             session, [SourceSpec("claude", "statuspage", "https://status.claude.com")], FRESH_NOW
         )
@@ -340,7 +346,7 @@ def seed_runs(store: Store, runs: list[SeededRun], created: datetime) -> Seeded:
             created,
         )
         if runs:
-            session.execute(insert(CheckRun), [_run_row(seeded, r) for r in runs])
+            session.execute(insert(CheckRun), [run_row(seeded, r) for r in runs])
     return seeded
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.charts.outages import folded_outages, gap_for, raw_outages
+from monitor.charts.outages import Services, folded_outages, gap_for, raw_outages
 from monitor.charts.uptime import (
     Counts,
     cells,
@@ -22,6 +22,8 @@ from monitor.store.history import FailedRun
 LO = datetime(2026, 4, 14, 0, 0, tzinfo=UTC)
 HI = datetime(2026, 4, 15, 0, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
+# The service ran on probe "p" all the days these tests look at.
+SERVED = Services({"p": ((LO - timedelta(days=1), HI + timedelta(days=1)),)})
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -43,7 +45,7 @@ def test_a_window_runs_from_the_first_failure_to_the_next_pass():
         failed(at(9, 32), at(9, 33), True, "timeout"),
     ]
 
-    (window,) = raw_outages(runs, LO, HI, every_minute)
+    (window,) = raw_outages(runs, LO, HI, every_minute, SERVED)
 
     assert (window.start, window.end, window.down) == (at(9, 30), at(9, 33), 3 * MIN)
     assert (window.failure_class, window.failures, window.estimated) == ("server_error", 3, False)
@@ -51,15 +53,15 @@ def test_a_window_runs_from_the_first_failure_to_the_next_pass():
 
 def test_a_monitoring_gap_ends_a_window_one_interval_after_the_last_failure():
     # Next run four hours later: the monitor was not watching, that is not downtime.
-    (window,) = raw_outages([failed(at(19, 55), at(23, 55), True)], LO, HI, every_minute)
+    (window,) = raw_outages([failed(at(19, 55), at(23, 55), True)], LO, HI, every_minute, SERVED)
 
     assert (window.start, window.end, window.down) == (at(19, 55), at(19, 56), MIN)
 
 
 def test_a_window_still_open_at_the_end_of_the_range_is_clipped_to_it():
-    ongoing = raw_outages([failed(HI - MIN, None, None)], LO, HI, every_minute)
-    beyond = raw_outages([failed(HI - MIN, HI + MIN, False)], LO, HI, every_minute)
-    stopped = raw_outages([failed(at(3), None, None)], LO, HI, every_minute)
+    ongoing = raw_outages([failed(HI - MIN, None, None)], LO, HI, every_minute, SERVED)
+    beyond = raw_outages([failed(HI - MIN, HI + MIN, False)], LO, HI, every_minute, SERVED)
+    stopped = raw_outages([failed(at(3), None, None)], LO, HI, every_minute, SERVED)
 
     assert [(w.start, w.end) for w in ongoing] == [(HI - MIN, HI)]
     assert [(w.start, w.end) for w in beyond] == [(HI - MIN, HI)]
@@ -71,8 +73,8 @@ def test_a_streak_begun_before_the_range_starts_at_the_range():
     continued = failed(LO + MIN, LO + 2 * MIN, True, prev_at=LO - MIN, prev_ok=False)
     fresh = failed(LO + MIN, LO + 2 * MIN, True, prev_at=LO - MIN, prev_ok=True)
 
-    assert raw_outages([continued], LO, HI, every_minute)[0].start == LO
-    assert raw_outages([fresh], LO, HI, every_minute)[0].start == LO + MIN
+    assert raw_outages([continued], LO, HI, every_minute, SERVED)[0].start == LO
+    assert raw_outages([fresh], LO, HI, every_minute, SERVED)[0].start == LO + MIN
 
 
 def test_folded_hours_with_failures_join_into_estimated_windows():

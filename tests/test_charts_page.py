@@ -16,12 +16,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from monitor.charts.generate import dashboard_for
 from monitor.charts.model import Dashboard
 from monitor.charts.page import page
+from monitor.cli.report import report_lines
 from monitor.config import Config, load_config
 from monitor.store import Store, open_store
+from monitor.store.checkruns import CheckSpec, sync_checks
+from monitor.store.models import CheckRun, Heartbeat
 from monitor.views.why import WhyQuestion, verdict_at
 from tests.dashboard_seed import (
     FRESH_CONFIG,
@@ -29,6 +33,9 @@ from tests.dashboard_seed import (
     NOW,
     T0,
     T1,
+    Seeded,
+    SeededRun,
+    run_row,
     seed,
     seed_fresh,
     seed_imported,
@@ -244,3 +251,101 @@ HEADINGS = (
     "Upstream incidents and maintenances",
     "Declared versus seen",
 )
+
+
+SHORT_CONFIG = "".join(
+    f'[[check]]\nname = "{name}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
+    f'interval = "{every}"\n'
+    for name, every in (("clock", "15m"), ("callback-port", "5m"), ("daily", "1d"))
+)
+
+
+def test_a_service_that_ran_43_seconds_shows_43_seconds_monitored_and_no_longer_outage(tmp_path):
+    config = config_in(tmp_path, SHORT_CONFIG)
+    store = open_store(config.database_url)
+    day = datetime(2026, 5, 4, tzinfo=UTC)
+    started, stopped = (
+        day.replace(hour=14, minute=43, second=33),
+        day.replace(hour=14, minute=44, second=16),
+    )
+    try:
+        seeded = Seeded(
+            runs=[
+                SeededRun("clock", started, ok=False, failure_class="clock_skew"),
+                SeededRun("callback-port", started + timedelta(seconds=1), ok=True),
+                # A daily check run once by hand, long after the service stopped.
+                SeededRun("daily", day.replace(hour=15), ok=False, failure_class="timeout"),
+            ]
+        )
+        with store.write() as session, session.begin():
+            seeded.check_ids = sync_checks(
+                session,
+                [
+                    CheckSpec(n, "tcp", "local", "127.0.0.1:9")
+                    for n in ("clock", "callback-port", "daily")
+                ],
+                day,
+            )
+            session.execute(insert(CheckRun), [run_row(seeded, r) for r in seeded.runs])
+            session.add(
+                Heartbeat(
+                    probe="test-probe",
+                    started_at=started,
+                    last_seen=stopped,
+                    stopped_at=stopped,
+                    pid=1,
+                    host="h",
+                )
+            )
+        dashboard = dashboard_for(
+            config,
+            store,
+            since=day.replace(hour=14),
+            until=day.replace(hour=15, minute=30),
+            now=day.replace(hour=15, minute=30),
+        )
+    finally:
+        store.close()
+
+    lines = text_of(html_of(dashboard))
+    start = lines.index("Check | Role | Uptime | Runs | Failed runs | Longest outage | Monitored")
+    assert lines[start + 1 : start + 4] == [
+        "callback-port | vendor | 100.00 % | 1 | 0 | none | 42s",
+        "clock | vendor | 0.00 % | 1 | 1 | 43s from 2026-05-04 14:43 | 43s",
+        "daily | vendor | 0.00 % | 1 | 1 | 1m from 2026-05-04 15:00 | 1m",
+    ]
+
+
+def test_a_status_page_never_read_has_no_declared_figure_on_the_page_nor_in_the_report(fresh):
+    config, store = fresh
+    seed_fresh(store)  # api-reachable timing out with the control passing; every poll failed
+
+    dashboard = dashboard_for(config, store, since=None, until=FRESH_NOW, now=FRESH_NOW)
+    lines = text_of(html_of(dashboard))
+    section = lines[lines.index("Declared versus seen") :]
+    assert dashboard.report is not None
+    printed = report_lines(dashboard.report, None)
+
+    assert section[section.index("claude") :] == [
+        "claude",
+        "Figure | Value",
+        "Incidents declared | — (not read in this range: what it declared is unknown)",
+        "Seen / not seen / not watched | 0 / 0 / 0",
+        "Median declaration lag | — (no declared incident was seen by the checks)",
+        "Seen outages the page declared | — (not read in this range: what it declared is unknown)",
+        "Uptime declared vs measured | — declared (not read in this range: what it declared is "
+        "unknown), 3.44 % measured, over 29m watched",
+        "No incidents known: the page was not read in this range: what it declared is unknown.",
+        "Outages the page did not declare",
+        "Not told: the page was not read in this range: what it declared is unknown, so no "
+        "outage is called undeclared.",
+    ]
+    assert not [line for line in section if "100" in line or "every vendor outage" in line]
+    # monitor report says the same of the same figures.
+    assert printed[-5:] == [
+        "claude: not read in this range: what it declared is unknown",
+        "  declared: 0 incidents; seen by your checks 0, not seen 0, not watched 0",
+        "  median declaration lag: none (nothing declared was seen)",
+        "  outages seen 0, declared n/a (not read in this range: what it declared is unknown)",
+        "  uptime over watched time: declared n/a, measured 3.448 %",
+    ]

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from monitor.correlate.evidence import Readings
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.report import Report, build_report
 from monitor.correlate.windows import Observation, Run, Series
 from tests.test_correlate_rules import AUTHED, CONTROL, incident, series, t
@@ -17,8 +18,37 @@ GAP = timedelta(minutes=10)
 LO, HI = t(11), t(13)
 
 
+# The page as a poll at the range's end read it: what it declared in the range is known.
+READ = Page("claude", last_read=HI)
+
+
 def report(readings: Readings) -> Report:
+    """The report of ``readings``, the page read unless they say how it was."""
+    readings = readings if readings.pages else replace(readings, pages=(READ,))
     return build_report(readings, LO, HI, sources=["claude"], tolerance=TOLERANCE, observed_gap=GAP)
+
+
+def test_a_page_not_read_in_the_range_has_no_declared_figure_and_no_undeclared_outage():
+    # 5xx the control does not share: on a page that was read, an undeclared outage.
+    failing = Readings(
+        series=(series(AUTHED, t(11, 40), t(12, 10)), series(CONTROL)),
+        alive=((LO, HI),),
+    )
+    never = Page("claude", polled=False)
+    long_ago = Page("claude", last_read=LO - timedelta(days=3))
+    failed_since = Page("claude", last_read=LO - timedelta(days=3), failing_since=LO)
+
+    read = report(failing).sources[0]
+    unread = [report(replace(failing, pages=(page,))).sources[0] for page in (never, long_ago)]
+    unread.append(report(replace(failing, pages=(failed_since,))).sources[0])
+    missing = report(replace(failing, pages=(Page("github"),))).sources[0]  # no row for it
+
+    assert (read.read, read.declared_share, len(read.undeclared)) == (True, 0.0, 1)
+    assert read.uptime_declared == 1.0
+    for source in [*unread, missing]:
+        assert (source.read, source.declared_share, source.undeclared) == (False, None, ())
+        assert source.uptime_declared is None
+        assert source.uptime_measured is not None  # what the checks saw is still known
 
 
 def test_a_page_that_declared_before_the_checks_saw_it_has_a_negative_lag():

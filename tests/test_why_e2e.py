@@ -568,3 +568,36 @@ def test_it_says_an_empty_timeline_was_not_watched(april, capsys) -> None:
     assert status == 0
     assert out.startswith("nothing recorded 2026-04-10 10:00 UTC")
     assert "the monitor was not watching then" in out
+
+
+def test_before_any_poll_it_says_no_status_page_was_read_not_that_nothing_was_declared(
+    api: LoopbackServer, tmp_path: Path, capsys, database_url: str
+) -> None:
+    api.route("/v1/messages", b"{}", status=401)
+    config = write_config(tmp_path, serve_claude(api, QUIET), vendor_checks(api), database_url)
+    run(capsys, "--config", str(config), "check")  # no poll: the page was never read
+
+    status, out, _ = run(capsys, "--config", str(config), "why", "--tz", "UTC")
+    answer = why(capsys, config)
+
+    assert status == 0
+    upstream = out.split("Upstream evidence:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert upstream == [
+        "  no status page has been read for this moment: what they declared is unknown",
+        "  the claude status page has never been read (run `monitor poll`): what it declared "
+        "then is unknown",
+    ]
+    assert "nothing declared" not in out
+    assert [s["source"] for s in answer["unreadable_sources"]] == ["claude"]
+
+
+def test_once_polled_it_names_the_page_that_declared_nothing(
+    api: LoopbackServer, tmp_path: Path, capsys, database_url: str
+) -> None:
+    api.route("/v1/messages", b"{}", status=401)
+    config = checked(tmp_path, api, capsys, vendor_checks(api), database_url)
+
+    _, out, _ = run(capsys, "--config", str(config), "why", "--tz", "UTC")
+
+    upstream = out.split("Upstream evidence:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert upstream == ["  nothing declared on the claude status page"]

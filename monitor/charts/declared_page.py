@@ -14,7 +14,13 @@ from datetime import timedelta
 
 from monitor.charts.markup import escape, time_text, titled
 from monitor.charts.uptime import percent
-from monitor.correlate.report import IncidentSeen, Report, SourceReport, UndeclaredOutage
+from monitor.correlate.report import (
+    NOT_READ,
+    IncidentSeen,
+    Report,
+    SourceReport,
+    UndeclaredOutage,
+)
 from monitor.times import format_duration
 
 IMPACT_ORDER = ("critical", "major", "minor", "none")  # worst first; others follow by name
@@ -96,6 +102,8 @@ def _figures(report: Report, source: SourceReport) -> list[list[str]]:
 def impacts_text(source: SourceReport) -> str:
     """``3: critical 1, minor 2``, or ``0`` and why."""
     counts = source.by_impact
+    if not counts and not source.read:
+        return f"{DASH} ({NOT_READ})"
     if not counts:
         return "0 (no incidents declared in this range)"
     order = sorted(
@@ -124,6 +132,8 @@ def _median_lag(source: SourceReport) -> str:
 def _share(report: Report, source: SourceReport) -> str:
     share = source.declared_share
     caveat = "" if report.control_ran else " (undeclared outages not told: no control check ran)"
+    if not source.read:
+        return f"{DASH} ({NOT_READ})"
     if share is None:
         return f"{DASH} (the checks saw no outage){caveat}"
     declared = source.seen_outages - len(source.undeclared)
@@ -138,10 +148,14 @@ def _uptimes(source: SourceReport) -> str:
         f"{DASH if value is None else percent(value)} {what}"
         for value, what in ((declared, "declared"), (measured, "measured"))
     ]
+    if not source.read:
+        shown[0] = f"{DASH} declared ({NOT_READ})"
     return f"{', '.join(shown)}, over {_duration(source.watched_minutes)} watched"
 
 
 def _incidents(source: SourceReport) -> str:
+    if not source.incidents and not source.read:
+        return f'<p class="meta">No incidents known: the page was {NOT_READ}.</p>'
     if not source.incidents:
         return '<p class="meta">No incidents declared in this range.</p>'
     rows = [
@@ -177,6 +191,9 @@ def _resolved_after(incident: IncidentSeen) -> str:
 
 def _undeclared(report: Report, source: SourceReport) -> str:
     heading = "<h4>Outages the page did not declare</h4>"
+    if not source.read:
+        told = f"Not told: the page was {NOT_READ}, so no outage is called undeclared."
+        return f'{heading}<p class="meta">{told}</p>'
     if not report.control_ran:
         return f'{heading}<p class="meta">{NO_CONTROL}</p>'
     if source.watched_minutes <= 0:

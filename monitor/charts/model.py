@@ -6,9 +6,16 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from monitor.charts.answer import Answer
-from monitor.charts.outages import DEFAULT_INTERVAL, Outage, folded_outages, raw_outages
+from monitor.charts.outages import (
+    DEFAULT_INTERVAL,
+    Outage,
+    Services,
+    folded_outages,
+    raw_outages,
+)
 from monitor.charts.uptime import (
     Cell,
     HourRuns,
@@ -128,9 +135,10 @@ def build(
     per_series = {key: hourly(items) for key, items in rows.items()}
     interval = _intervals(history, per_series, intervals or {})
 
+    services = Services.of(history.services)
     windows: dict[SeriesKey, list[Outage]] = defaultdict(list)
     for outage in [
-        *raw_outages(history.failed, lo, hi, interval),
+        *raw_outages(history.failed, lo, hi, interval, services),
         *folded_outages(history.hours, history.folded, interval),
     ]:
         windows[(outage.check_id, outage.probe if per_probe else None)].append(outage)
@@ -143,8 +151,14 @@ def build(
         label = info.name if probe is None else f"{info.name} @ {probe}"
         role = shown_role(info.role, info.kind)
         found = sorted(windows.get((check_id, probe), []), key=lambda o: (o.start, o.probe))
+        runs = rows[(check_id, probe)]
+        ran_on = probe or runs[0].probe  # one probe wrote in the range, when not per probe
         covers = coverage(
-            _hour_runs(rows[(check_id, probe)], history, failed_at), interval(check_id), hi
+            _hour_runs(runs, history, failed_at),
+            interval(check_id),
+            hi,
+            partial(services.made_by, ran_on),
+            partial(services.idle, ran_on),
         )
         monitored = sum((c.covered for c in covers.values()), start=timedelta(0))
         panels.append(

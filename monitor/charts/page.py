@@ -188,9 +188,10 @@ def _uptime_rows(panels: Sequence[Panel]) -> str:
         "<th>Monitored</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
         '<p class="meta">Uptime is passing runs over runs made (skipped runs count neither '
         "way), so time the monitor was not running is not downtime. A run speaks for its "
-        "check until the next run, or for one interval when the monitor fell silent: that is "
-        "the monitored time. An outage runs from a failed run to the next passing one, or one "
-        "interval past the last failure before a silence, the same in every range; "
+        "check until the next run, or for one interval when the monitor fell silent, and "
+        "never past the end of the service run that made it (a run made by hand speaks for "
+        "a minute): that is the monitored time. An outage runs from a failed run to the next "
+        "passing one, or to where the last failure stopped speaking, the same in every range; "
         "≈ marks one estimated from hourly rollups.</p>"
     )
 

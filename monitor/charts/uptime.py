@@ -7,18 +7,20 @@ but "no data".
 
 How much of a bucket was monitored follows the principle in
 ``monitor.charts.outages``: a run speaks for its check until the next run,
-if that came within the gap, else for one interval. A run at 00:55 of a
-check run every five minutes speaks for 00:55-01:00, a twelfth of its hour;
-one manual run speaks for one interval, not for the hour. ``coverage``
-evaluates that from what the store keeps per hour: how many runs were
-timed, and when the first and the last of them started.
+if that came within the gap, else for one interval, and never past the end
+of the service run that made it. A run at 00:55 of a check run every five
+minutes speaks for 00:55-01:00, a twelfth of its hour; one manual run
+speaks for a minute, not for the hour; a service that ran 43 seconds
+monitored 43 seconds. ``coverage`` evaluates that from what the store keeps
+per hour: how many runs were timed, and when the first and the last of
+them started.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -167,17 +169,25 @@ def hourly(rows: Iterable[RollupRow]) -> dict[datetime, RollupRow]:
     return by_hour
 
 
-def coverage(hours: Iterable[HourRuns], interval: timedelta, hi: datetime) -> dict[datetime, Cover]:
+def coverage(
+    hours: Iterable[HourRuns],
+    interval: timedelta,
+    hi: datetime,
+    made_by: Callable[[datetime], datetime | None],
+    idle: Callable[[datetime, datetime], timedelta] = lambda _a, _b: timedelta(0),
+) -> dict[datetime, Cover]:
     """The time runs spoke for in each hour of one series, up to ``hi``.
 
     Per hour with runs: from the hour's start, what the previous hour's last
     run still spoke for (up to this hour's first run); between its first and
-    last run, that span, but at most one interval per run after the first
-    (exact when runs came at most an interval apart, or when one silence
-    holds all the hour's idle time); after its last run, until the next run
-    or one interval (``spoken_until``). An hour with no run of its own is
-    covered as far as an earlier run still speaks into it (``carried``). A
-    folded hour has only its count: ``estimated_cover``. Never over the hour.
+    last run, that span less the time between two service runs (``idle``),
+    but at most one interval per run after the first (exact when runs came
+    at most an interval apart, or when one silence holds all the hour's idle
+    time); after its last run, until the next run or one interval, never
+    past the end of the service run that made it (``made_by``, as
+    ``spoken_until`` takes it). An hour with no run of its own is covered as
+    far as an earlier run still speaks into it (``carried``). A folded hour
+    has only its count: ``estimated_cover``. Never over the hour.
     """
     ordered = sorted((row for row in hours if row.timed > 0), key=lambda row: row.hour)
     result: dict[datetime, Cover] = {}
@@ -194,9 +204,10 @@ def coverage(hours: Iterable[HourRuns], interval: timedelta, hi: datetime) -> di
             carry = None
             continue
         head = min(carry, row.first) - row.hour if carry is not None and carry > row.hour else ZERO
-        middle = min(row.last - row.first, (row.timed - 1) * interval)
+        spread = row.last - row.first - idle(row.first, row.last)
+        middle = min(spread, (row.timed - 1) * interval)
         following = ordered[index + 1].first if index + 1 < len(ordered) else None
-        carry = spoken_until(row.last, following, interval)
+        carry = spoken_until(row.last, following, interval, made_by(row.last))
         tail = max(min(carry, row.hour + room) - row.last, ZERO)
         result[row.hour] = Cover(min(head + middle + tail, room))
         carried = "up" if row.last_ok else "down"

@@ -13,7 +13,7 @@ import click
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo, echo_json
 from monitor.correlate.matching import Tolerance
-from monitor.correlate.report import IncidentSeen, Report, SourceReport, build_report
+from monitor.correlate.report import NOT_READ, IncidentSeen, Report, SourceReport, build_report
 from monitor.times import TIME_HELP, UNTIL_HELP, isoformat_z, parse_duration, zone
 
 TZ_HELP = "Zone for times typed without an offset and for times shown. Default: UTC."
@@ -126,6 +126,7 @@ def _source_json(source: SourceReport) -> dict[str, Any]:
         ],
         "median_lag_minutes": source.median_lag_minutes,
         "seen_outages": source.seen_outages,
+        "read": source.read,
         "declared_share": source.declared_share,
         "watched_minutes": source.watched_minutes,
         "declared_down_minutes": source.declared_down_minutes,
@@ -181,12 +182,13 @@ def _source_lines(source: SourceReport, tz: tzinfo | None) -> list[str]:
     unwatched = sum(1 for i in source.incidents if not i.watched)
     missed = len(source.incidents) - seen - unwatched
     lines = [
-        f"{source.source}:",
+        f"{source.source}:" + ("" if source.read else f" {NOT_READ}"),
         f"  declared: {len(source.incidents)} incident{'s' if len(source.incidents) != 1 else ''}"
         + (f" ({impacts})" if impacts else "")
         + f"; seen by your checks {seen}, not seen {missed}, not watched {unwatched}",
         f"  median declaration lag: {_lag(source.median_lag_minutes)}",
-        f"  outages seen {source.seen_outages}, declared {_share(source.declared_share)}",
+        f"  outages seen {source.seen_outages}, declared {_share(source.declared_share)}"
+        + ("" if source.read else f" ({NOT_READ})"),
         f"  uptime over watched time: declared {_share(source.uptime_declared, 3)}, "
         f"measured {_share(source.uptime_measured, 3)}",
     ]

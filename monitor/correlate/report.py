@@ -19,6 +19,11 @@ every figure is a unit test from literals. The rules are ``why``'s:
   a span an update states included); as measured: the time those checks
   failed, less spells when the control target failed too (this side's
   network) and rejected credentials (a key, not an outage).
+* **A page not read is unknown, not quiet.** A page no poll read in the
+  range (or after it: a page lists its past incidents) has no declared
+  figure: no share of outages declared, no declared uptime, and no outage
+  called undeclared. ``SourceReport.read`` says so; ``NOT_READ`` words it for
+  the page and ``monitor report`` alike.
 * **Coverage is honest.** Only watched time (a service heartbeat, or the
   failures themselves) counts; an incident entirely in unwatched time is
   "not watched" and left out of every ratio, and both uptimes are shares of
@@ -49,6 +54,8 @@ from monitor.correlate.windows import (
 )
 
 Span = tuple[datetime, datetime]
+
+NOT_READ = "not read in this range: what it declared is unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,9 @@ class SourceReport:
     # Outages the checks saw that a declared incident explains (overlapping
     # failures are one outage, however many checks or incidents).
     declared_outages: int = 0
+    # A poll read the page in the range or after it: what it declared is known.
+    # When not, nothing below compares declared with seen.
+    read: bool = True
 
     @property
     def by_impact(self) -> dict[str, int]:
@@ -129,12 +139,15 @@ class SourceReport:
 
     @property
     def declared_share(self) -> float | None:
-        """Of the outages the checks saw, the share the page declared."""
+        """Of the outages the checks saw, the share the page declared (None: none seen,
+        or the page not read)."""
         seen = self.seen_outages
-        return None if not seen else self.declared_outages / seen
+        return None if not seen or not self.read else self.declared_outages / seen
 
     @property
     def uptime_declared(self) -> float | None:
+        if not self.read:
+            return None
         return _uptime(self.declared_down_minutes, self.watched_minutes)
 
     @property
@@ -201,11 +214,20 @@ def build_report(
                 watched,
                 (since, until),
                 _Match(tolerance, pages),
+                _read(pages.get(name), since),
             )
             for name in sources
         ),
         control_ran=bool(controlled),
     )
+
+
+def _read(page: Page | None, since: datetime) -> bool:
+    """Whether a poll read the page at or after ``since`` (the pages are read as of the
+    range's end): a read before the range says nothing of what it declared in it."""
+    if page is None or not page.polled:
+        return False
+    return page.read_after is not None or (page.last_read is not None and page.last_read >= since)
 
 
 def _watched(readings: Readings, local: list[LocalWindow], span: Span) -> list[Span]:
@@ -270,6 +292,7 @@ def _source_report(
     watched: list[Span],
     span: Span,
     match: _Match,
+    read: bool,
 ) -> SourceReport:
     near = _Near(upstream, match.tolerance)
     explained = {w: match.best(w, near.around(w)) for w in failures}
@@ -288,9 +311,9 @@ def _source_report(
     )
     # Seen and declared: failures something the page declared explains.
     declared_seen = [w for w in failures if explained[w]]
-    undeclared = (
-        () if not controls.probes else _undeclared(failures, explained, controls, span, watched)
-    )
+    # An outage is undeclared only on a page that was read, and with a control to tell it.
+    told = read and bool(controls.probes)
+    undeclared = _undeclared(failures, explained, controls, span, watched) if told else ()
     # Down as measured: the checks failing, less the spells the control failed
     # too on that probe (this side's network, not the vendor) and what only says
     # the checks could not run or the credentials were refused.
@@ -307,6 +330,7 @@ def _source_report(
         declared_down_minutes=_total(_within(_declared_down(upstream, used, span), watched)),
         measured_down_minutes=_total(_within(measured, watched)),
         declared_outages=len(_groups(declared_seen)),
+        read=read,
     )
 
 

@@ -52,6 +52,10 @@ class Verdict:
     upstream: tuple[UpstreamWindow, ...]
     coverage: Coverage
     unread: tuple[Page, ...] = ()
+    # The status pages read around ``at`` (what they declared then is known), and the
+    # others (unknown; ``unread`` has those the failures depend on, with the reason).
+    read: tuple[str, ...] = ()
+    not_read: tuple[str, ...] = ()
     # What each probe saw, when more than one ran checks in the window.
     probes: tuple[ProbeView, ...] = ()
     # The declared windows the verdict rests on (the first of ``upstream``; the
@@ -95,6 +99,8 @@ def explain(evidence: Evidence) -> Verdict:
         upstream=tuple(dict.fromkeys([*chosen.upstream, *context])),
         coverage=evidence.coverage,
         unread=tuple(unread),
+        read=tuple(p.source for p in evidence.pages if p.known),
+        not_read=tuple(p.source for p in evidence.pages if not p.known),
         probes=views if len(views) > 1 else (),
         explained_by=chosen.upstream,
         ongoing=_ongoing(evidence),

@@ -35,6 +35,7 @@ from monitor.failures import Failure
 from monitor.rollups import RollupRow, hour_of, percentile
 from monitor.store import Store
 from monitor.store.evidence import alive_between, checks, upstream_windows
+from monitor.store.heartbeats import HEARTBEAT_EVERY
 from monitor.store.models import CheckRun, Heartbeat, ObservedEvent, Poll, RollupHourly, Source
 
 HOUR = timedelta(hours=1)
@@ -67,6 +68,17 @@ class FailedRun:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceRun:
+    """One run of the service on a probe: started, last seen alive, stopped (None: no stop
+    was recorded: still running, or it died)."""
+
+    probe: str
+    started_at: datetime
+    last_seen: datetime
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     """Everything a dashboard shows for ``[lo, hi)``, read in one snapshot."""
 
@@ -78,6 +90,9 @@ class History:
     edges: dict[Key, tuple[datetime, datetime]]  # raw hours: first and last timed run's start
     failed: tuple[FailedRun, ...]  # from raw rows, by check id, probe and time
     alive: tuple[tuple[datetime, datetime], ...]  # service heartbeat spans
+    # Each probe's service runs meeting the range, and reaching back to the run before
+    # each failure streak's first failure: what a run may speak for ends with them.
+    services: tuple[ServiceRun, ...]
     upstream: tuple[UpstreamWindow, ...]
     sources: tuple[str, ...]
     observations: tuple[Observation, ...]
@@ -102,6 +117,7 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
         hours.update((r.key, r) for r in raw)  # where both exist, the exact one
         raw_keys = {r.key for r in raw}
         every_run_failed = {r.key for r in raw if r.failures and r.failures == r.timed}
+        failed = tuple(_failed_runs(session, failed_rows, every_run_failed))
         return History(
             lo=lo,
             hi=hi,
@@ -109,8 +125,9 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
             hours=tuple(hours[key] for key in sorted(hours)),
             folded=frozenset(key for key in hours if key not in raw_keys),
             edges=edges,
-            failed=tuple(_failed_runs(session, failed_rows, every_run_failed)),
+            failed=failed,
             alive=alive_between(session, lo, hi),
+            services=_services(session, min([lo, *_streak_heads(failed)]), hi),
             upstream=tuple(upstream_windows(session, lo, hi)),
             sources=tuple(session.scalars(select(Source.name).order_by(Source.name))),
             observations=tuple(_observations(session, lo, hi)),
@@ -141,6 +158,22 @@ def first_recorded(store: Store, until: datetime) -> datetime | None:
             found.append(session.scalar(earliest))
     times = [at for at in found if at is not None]
     return min(times) if times else None
+
+
+def _streak_heads(failed: Iterable[FailedRun]) -> list[datetime]:
+    """When the run before each series' first failure ran (a streak may have begun there)."""
+    return [run.prev_at for run in failed if run.prev_at is not None]
+
+
+def _services(session: Session, lo: datetime, hi: datetime) -> tuple[ServiceRun, ...]:
+    """Every probe's service runs meeting ``[lo, hi]``, by probe and start."""
+    rows = session.execute(
+        select(Heartbeat.probe, Heartbeat.started_at, Heartbeat.last_seen, Heartbeat.stopped_at)
+        # A run up to one beat after the last is still that service's (``charts.outages``).
+        .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo - HEARTBEAT_EVERY)
+        .order_by(Heartbeat.probe, Heartbeat.started_at)
+    )
+    return tuple(ServiceRun(*row) for row in rows)
 
 
 def _folded_until(session: Session, hi: datetime) -> datetime:

@@ -8,7 +8,7 @@ view of "now".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from monitor.correlate.agreement import ProbeView
 from monitor.correlate.classes import shown_role
 from monitor.correlate.evidence import evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
+from monitor.correlate.pages import Page
 from monitor.correlate.verdict import Verdict, explain
 from monitor.correlate.windows import Coverage, LocalWindow, UpstreamWindow, by_name
 from monitor.times import isoformat_z
@@ -42,6 +43,12 @@ def verdict_at(store: Store, config: Config, question: WhyQuestion) -> Verdict:
 
     tolerance = Tolerance(lead=config.correlate.lead, lag=config.correlate.lag)
     readings = read_around(store, question.at, question.window, tolerance, question.probe)
+    # A configured page no poll has reached yet is not in the database: it is
+    # unknown, as one polled without success is, never quiet.
+    stored = {page.source for page in readings.pages}
+    missing = [Page(s.name, polled=False) for s in config.sources if s.name not in stored]
+    if missing:
+        readings = replace(readings, pages=(*readings.pages, *missing))
     evidence = evidence_from(
         readings,
         question.at,
@@ -209,9 +216,9 @@ def verdict_lines(verdict: Verdict, tz: tzinfo | None) -> list[str]:
     ]
     lines += ["", "Upstream evidence:"]
     lines += [f"  {_upstream_line(w, tz)}" for w in verdict.upstream]
+    if not verdict.upstream:
+        lines.append(f"  {_nothing_declared(verdict)}")
     lines += [f"  {page.unread()}: what it declared then is unknown" for page in verdict.unread]
-    if not verdict.upstream and not verdict.unread:
-        lines.append("  nothing declared on the status pages")
     if verdict.probes:
         lines += ["", "Probes:"]
         lines += [f"  {_probe_line(view)}" for view in verdict.probes]
@@ -219,6 +226,20 @@ def verdict_lines(verdict: Verdict, tz: tzinfo | None) -> list[str]:
     lines += [f"  - {reason}" for reason in verdict.reasons]
     lines += ["", f"Coverage: {_coverage_line(verdict, tz)}"]
     return lines
+
+
+def _nothing_declared(verdict: Verdict) -> str:
+    """What no declared window means: quiet pages, or pages nobody could read."""
+    if verdict.read:
+        pages = ", ".join(verdict.read)
+        plural = "s" if len(verdict.read) > 1 else ""
+        return f"nothing declared on the {pages} status page{plural}"
+    if verdict.not_read:
+        return "no status page has been read for this moment: what they declared is unknown"
+    return (
+        "no status page is configured ([[source]] in the config): what the vendors declared "
+        "is unknown"
+    )
 
 
 def _probe_line(view: ProbeView) -> str:
