@@ -96,7 +96,7 @@ def planted(server: LoopbackServer, write_config: WriteConfig, tmp_path: Path) -
 [[check]]
 name = "api"
 kind = "http"
-url = "{server.url}/v1/models?api_key={CANARY}"
+url = "{server.url}/v1/models?api_key=${{ACME_API_KEY}}"
 headers = {{ "x-api-key" = "${{ACME_API_KEY}}", "authorization" = "Bearer ${{ACME_API_KEY}}" }}
 expect_status = [200]
 
