@@ -7,6 +7,7 @@ for an instant; a claim that lands in that instant must still win.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 
 from monitor.config import Config, load_config
 from monitor.service.lock import AlreadyRunning, InstanceLock, lock_path
+from monitor.store.files import still_at
 
 # Looks at the lock as fast as it can until the stop file appears.
 READER = """
@@ -87,20 +89,27 @@ def test_a_stopped_service_leaves_no_lock_file(config: Config) -> None:
     assert not lock_path(config).exists()
 
 
-def test_after_a_stop_the_next_service_locks_a_new_file_and_holds_it_alone(
+def test_a_flock_won_on_the_file_a_stopped_service_removed_is_not_the_lock(
     config: Config,
 ) -> None:
-    """A file opened before the holder stopped and removed it is no longer the lock."""
+    """Why a claim re-checks the path: the file it opened early can be won, and guards nothing.
+
+    (That ``acquire`` does re-check is the racing test below: without it, two hold at once.)
+    """
     holder = InstanceLock.acquire(config)
     early = os.open(lock_path(config), os.O_RDONLY)  # a claimant that opened it then
     try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(early, fcntl.LOCK_EX | fcntl.LOCK_NB)
         holder.release()
-        second = InstanceLock.acquire(config)
+        fcntl.flock(early, fcntl.LOCK_EX | fcntl.LOCK_NB)  # won: its holder let go
+        assert not still_at(early, lock_path(config))
+        second = InstanceLock.acquire(config)  # the real claim is not held up by it
         try:
-            # Locking the file it opened early would succeed: it is no longer the lock.
+            assert still_at(second.fd, lock_path(config))
+            assert not still_at(early, lock_path(config))
             with pytest.raises(AlreadyRunning):
                 InstanceLock.acquire(config)
-            assert os.fstat(early).st_ino != os.stat(lock_path(config)).st_ino
         finally:
             second.release()
     finally:
