@@ -187,6 +187,11 @@ def _shapes() -> dict[str, re.Pattern[str]]:
     }
 
 
+def is_time_of_day(text: str) -> bool:
+    """Whether ``text`` is a bare time (``9:30``): its day is inferred, so a range may surprise."""
+    return _shapes()["clock"].fullmatch(text.strip()) is not None
+
+
 def zone(name: str | None) -> tzinfo | None:
     """Resolve ``--tz`` (an IANA name such as Europe/Berlin, or UTC); None means local."""
     if name is None:

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.times import UNTIL_AHEAD, parse_log_time, parse_time, zone
+from monitor.views.params import ParamError, bounds_param
 from tests.fuzzing import fuzz
 
 NOW = datetime(2026, 4, 14, 12, 0, tzinfo=UTC)
@@ -347,3 +348,43 @@ def test_a_bare_time_is_the_latest_one_up_to_the_look_ahead_from_now(now, back, 
         parsed = parse_time(text, now=now, tz=zone_offset, ahead=ahead)
         assert parsed == moment
         assert parsed <= now + ahead
+
+
+# -- a range: --since and --until together ------------------------------------------
+
+
+def test_a_range_of_bare_times_reads_each_as_the_last_one_the_clock_showed() -> None:
+    # Asked at 12:00: 23:00 was last night, 1:00 this morning.
+    assert bounds_param("23:00", "1:00", UTC, now=NOW) == (
+        datetime(2026, 4, 13, 23, 0, tzinfo=UTC),
+        datetime(2026, 4, 14, 1, 0, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "read_as"),
+    [
+        # 12:30 is still to come, so it was yesterday's: a silent 23½ hours.
+        ("12:30", "11:00", "read as 2026-04-13 12:30Z and --until '11:00' as 2026-04-14 11:00Z"),
+        ("13:00", "now", "read as 2026-04-13 13:00Z and --until 'now' as 2026-04-14 12:00Z"),
+    ],
+)
+def test_a_bare_time_that_makes_a_span_over_half_a_day_is_refused_saying_how_it_was_read(
+    since: str, until: str, read_as: str
+) -> None:
+    with pytest.raises(ParamError) as refused:
+        bounds_param(since, until, UTC, now=NOW)
+    assert read_as in refused.value.message
+    assert "give a date, e.g. 'yesterday 9:30'" in refused.value.message
+
+
+def test_a_long_span_given_with_dates_is_kept() -> None:
+    assert bounds_param("yesterday 12:30", "11:00", UTC, now=NOW) == (
+        datetime(2026, 4, 13, 12, 30, tzinfo=UTC),
+        datetime(2026, 4, 14, 11, 0, tzinfo=UTC),
+    )
+
+
+def test_until_before_since_is_refused() -> None:
+    with pytest.raises(ParamError, match="--until is before --since"):
+        bounds_param("2026-04-14 10:00", "2026-04-14 9:00", UTC, now=NOW)

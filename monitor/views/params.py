@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from monitor.times import UNTIL_AHEAD, parse_duration, parse_time, short_time, zone
+from monitor.times import UNTIL_AHEAD, is_time_of_day, parse_duration, parse_time, short_time, zone
 
 DEFAULT_WINDOW = timedelta(minutes=30)
 # ``why`` is about a moment; a wider look is ``timeline``'s job (and would load
@@ -88,9 +88,33 @@ def window_param(text: str) -> timedelta:
 def bounds_param(
     since: str, until: str, tz: tzinfo | None, *, now: datetime
 ) -> tuple[datetime, datetime]:
-    """``--since``/``--until``, in order."""
+    """``--since``/``--until``, in order.
+
+    A bare time's day is inferred (the last one the clock showed), so
+    ``--since 9:30 --until 9:15`` asked at 9:20 would be a silent 23¾-hour
+    span from yesterday: a span over ``BARE_SPAN`` with a bare time in it is
+    refused, saying how each was read, rather than guessed at.
+    """
     lo = time_param(since, "--since", now=now, tz=tz)
     hi = time_param(until, "--until", now=now, tz=tz)
     if hi < lo:
         raise ParamError("--until", "--until is before --since")
+    rolled = _rolled(since, lo, tz, now) or _rolled(until, hi, tz, now)
+    if hi - lo > BARE_SPAN and rolled:
+        raise ParamError(
+            "--since",
+            f"--since {since.strip()!r} was read as {short_time(lo)} and --until "
+            f"{until.strip()!r} as {short_time(hi)} (a bare time is the last one the clock "
+            "showed); give a date, e.g. 'yesterday 9:30', for a span that long",
+        )
     return lo, hi
+
+
+BARE_SPAN = timedelta(hours=12)
+
+
+def _rolled(text: str, value: datetime, tz: tzinfo | None, now: datetime) -> bool:
+    """Whether a bare time was read as another day than today (its day was guessed)."""
+    if not is_time_of_day(text):
+        return False
+    return value != time_param(f"today {text.strip()}", "--since", now=now, tz=tz)
