@@ -13,12 +13,26 @@ runs on over the lines that continue it: indented lines (stack frames,
 wrapped text), ``Caused by:``, ``... 5 more``, a Python traceback down to
 its closing ``ValueError: ...`` line, and under a stamped line the
 ``java.net.ConnectException: ...`` a Java logger writes before the frames.
-A stamped line continues the entry too when the same ``host prog[pid]``
-wrote it within a second and it is such a line (rsyslog stamps each line of
-a traceback). A line that starts with a date or time in another shape is an
-entry whose time cannot be read (``problem``); any other line starts an
-entry without a time. Frames (``at ...``, a traceback's ``File ...`` and
-source lines) join their entry but not its text: they say where, never why.
+A line that starts with a date or time in another shape is an entry whose
+time cannot be read (``problem``); any other line starts an entry without a
+time. Frames (``at ...``, a traceback's ``File ...`` and source lines) join
+their entry but not its text: they say where, never why.
+
+The rule for a stamped line: it is a line of its own, a failure of its own,
+unless it is visibly a piece of an open traceback its writer is writing
+(rsyslog stamps each line of one). So it joins the entry above only when
+all of these hold: the same writer wrote both (syslog's ``host prog[pid]``,
+read only after a syslog stamp or an ISO one in the syslog layout, with a
+zone and a pid: an app log's ``ERROR worker:`` names no writer); it is
+within ``SAME_MOMENT`` of the entry's *first* stamp (a window that never
+slides, so a stream of lines cannot grow one entry for ever); and the entry
+is inside a traceback (its message started ``Traceback (most recent call
+last):``, or a traceback opened under it) and the line is indented, a ``File
+"..."`` frame, or the exception line that closes it, or, once a traceback
+closed, the ``During handling of the above exception`` that chains the next.
+An exception's line is never joined to an entry that is no traceback: two
+failures one program logs in the same second are two failures, and the
+second may be the 401 the first would hide.
 """
 
 from __future__ import annotations
@@ -86,11 +100,19 @@ _EXCEPTION_LINE = re.compile(
     re.DOTALL,
 )
 # The ``host prog[123]: `` syslog and journald put before a message: the
-# writer, so lines it wrote with stamps of their own can be joined.
+# writer, so lines it wrote with stamps of their own can be joined. Read
+# after a syslog stamp only; after an ISO stamp only in the layout journald's
+# short-iso and rsyslog's RFC 3339 files write (``T``, a zone, a pid), never
+# an app log's ``%(asctime)s %(levelname)s %(name)s:``, whose ``ERROR
+# worker`` is no one writer.
 _HEADER = re.compile(r"(?P<writer>[\w.-]+ [\w./@-]+(?:\[\d+\])?): ?")
-# A writer's next stamped line, this close in time, may continue its entry.
+_ISO_HEADER = re.compile(r"(?P<writer>[\w.-]+ [\w./@-]+\[\d+\]): ?")
+# A writer's stamped line this close to the first stamp of its open
+# traceback may continue it; measured from the first, never the last.
 SAME_MOMENT = timedelta(seconds=1)
 _TRACEBACK = "Traceback (most recent call last)"
+# What chains a closed traceback to the next one.
+_CHAINED = re.compile(r"During handling of the above exception|The above exception was the direct")
 # What a Java logger writes under its message, unindented, before the frames:
 # ``java.net.ConnectException: Connection refused``. Taken only under a
 # stamped line: in untimed output it may well start a failure of its own.
@@ -169,7 +191,9 @@ def _stamped(
         zone_text = "Z" if zone_text.upper() in ("UTC", "GMT") else zone_text
         day = match["date"].replace("/", "-")  # Go's log package: 2026/04/14 09:41:07
         stamp = f"{day}T{match['time'].replace(',', '.')}{zone_text}"
-        return _with_writer(Entry(number, stamp, _rest(match["rest"])))
+        entry = Entry(number, stamp, _rest(match["rest"]))
+        syslog_layout = line[match.end("date")] in "Tt" and bool(zone_text)
+        return _with_writer(entry, _ISO_HEADER) if syslog_layout else entry
     match = _SYSLOG_STAMP.match(line)
     if match is None or match["month"].lower() not in MONTHS:
         shaped = _DATE_SHAPED.match(line)
@@ -192,12 +216,13 @@ def _stamped(
         problem = f"cannot read the syslog time {match['month']} {day} {match['time']}: {exc}"
         return Entry(number, None, _rest(match["rest"]), problem=problem)
     micro = int((match["micro"] or "0").ljust(6, "0"))
-    return _with_writer(Entry(number, when + timedelta(microseconds=micro), _rest(match["rest"])))
+    entry = Entry(number, when + timedelta(microseconds=micro), _rest(match["rest"]))
+    return _with_writer(entry, _HEADER)
 
 
-def _with_writer(entry: Entry) -> Entry:
+def _with_writer(entry: Entry, header_shape: re.Pattern[str]) -> Entry:
     """``entry`` knowing its syslog writer (``host prog[123]``), if its text has that header."""
-    header = _HEADER.match(entry.text)
+    header = header_shape.match(entry.text)
     if header is None:
         return entry
     return entry._replace(writer=header["writer"], body=header.end())
@@ -255,17 +280,21 @@ def _year(month: int, day: int, today: date, near: date) -> int:
 class _Pending:
     """The entry being read, gathering what its continuation lines say (up to ``ENTRY_CAP``)."""
 
-    __slots__ = ("first", "frame_indent", "kept", "last_at", "parts", "traceback")
+    __slots__ = ("chained", "first", "frame_indent", "kept", "parts", "traceback")
 
     def __init__(self, first: Entry) -> None:
         self.first = first
-        self.last_at = first.at
         self.parts: list[str] = []
         self.kept = 0
         # Inside a Python traceback its frames are indented, and the line
         # that closes it ("ValueError: ...") is still this entry's. The
-        # message is read past a syslog header: journald's "host prog[1]: ".
-        self.traceback = first.text[first.body :].startswith(_TRACEBACK)
+        # message is read past a syslog header (journald's "host prog[1]: "),
+        # or ends with the traceback's opening ("ERROR worker: Traceback ...").
+        message = first.text[first.body :]
+        self.traceback = message.startswith(_TRACEBACK) or first.text.endswith(f"{_TRACEBACK}:")
+        # Whether a traceback was ever open here: after its closing line, a
+        # stamped "During handling of the above exception" may chain the next.
+        self.chained = self.traceback
         # How far the last ``File "..."`` line is indented: a closing line
         # is indented no further (journalctl indents it with the rest), while
         # the source line quoted under a frame is indented further.
@@ -288,7 +317,7 @@ class _Pending:
             return _CONTINUES.match(line) is not None  # frames, source lines, chaining
         if _CONTINUES.match(line):
             if text.startswith(_TRACEBACK):
-                self.traceback, self.frame_indent = True, None
+                self.traceback, self.chained, self.frame_indent = True, True, None
             elif not _FRAME.match(line):
                 self._keep(text)
             return True
@@ -298,25 +327,31 @@ class _Pending:
         return False
 
     def takes_stamped(self, head: Entry) -> bool:
-        """Join a stamped line its writer wrote with the entry, as rsyslog splits one.
+        """Join a stamped line only as a piece of this entry's open traceback (rsyslog's).
 
-        Only the same ``host prog[pid]`` within ``SAME_MOMENT`` of the entry's
-        last line, and only a message that is indented, a traceback's line or
-        an exception's: one program's next failure in the same second is
-        still a failure of its own.
+        The same ``host prog[pid]``, within ``SAME_MOMENT`` of the entry's
+        first stamp, and while a traceback is open a line indented, a ``File
+        "..."`` frame or the exception closing it (or, once it closed, what
+        chains the next). Anything else, an exception's line above all, is
+        a failure of its own, however close in time.
         """
         if head.writer is None or head.writer != self.first.writer or head.problem is not None:
             return False
-        if not _close(head.at, self.last_at):
+        if not _close(head.at, self.first.at):
             return False
         message = head.text[head.body :]
-        joined = self.takes(message)
-        if not joined and _EXCEPTION_LINE.fullmatch(message.strip()):
-            self._keep(message.strip())
-            joined = True
-        if joined:
-            self.last_at = head.at
-        return joined
+        text = message.strip()
+        if self.traceback:
+            piece = (
+                message[:1] in (" ", "\t")
+                or text.startswith('File "')
+                or _EXCEPTION_LINE.fullmatch(text) is not None
+            )
+        else:
+            piece = self.chained and (
+                _CHAINED.match(text) is not None or text.startswith(_TRACEBACK)
+            )
+        return piece and self.takes(message)
 
     def _keep(self, text: str) -> None:
         if self.kept + len(text) <= ENTRY_CAP:  # whole lines: a cut could halve a secret

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
+from itertools import takewhile
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -185,6 +186,22 @@ _VOCABULARY: tuple[tuple[Failure, str], ...] = (
 RULES: tuple[tuple[re.Pattern[str], Failure], ...] = tuple(
     (re.compile(pattern, re.DOTALL), failure_class) for failure_class, pattern in _VOCABULARY
 )
+# The credential refusals no other class in an entry may hide (``refused``):
+# only the specific rules above the statuses, not gcloud's closing hint, which
+# a refresh that never reached Google may end with too.
+_REFUSALS = frozenset(
+    (
+        Failure.INVALID_GRANT,
+        Failure.CREDENTIALS_EXPIRED,
+        Failure.CREDENTIALS_MISSING,
+        Failure.AUTH_REJECTED,
+    )
+)
+_REFUSAL_RULES = tuple(
+    (pattern, failure_class)
+    for pattern, failure_class in takewhile(lambda rule: rule[1] is not Failure.RATE_LIMITED, RULES)
+    if failure_class in _REFUSALS
+)
 
 
 @lru_cache(maxsize=4096)
@@ -202,6 +219,14 @@ def classify(error: str, status: int | None = None) -> Failure:
         if pattern.search(text):
             return failure_class
     return Failure.UNCLASSIFIED
+
+
+@lru_cache(maxsize=4096)
+def refused(error: str, status: int | None = None) -> Failure | None:
+    """The credential refusal an error text names anywhere in it (a 401, an invalid key,
+    an expired token or refused grant, no credentials), else None; read as ``classify``."""
+    text = (error if status is None else f"{error} HTTP {status}").lower()
+    return next((c for pattern, c in _REFUSAL_RULES if pattern.search(text)), None)
 
 
 # Where a failing request went, in the wording of the tools that print it: a
@@ -410,11 +435,15 @@ class _Builder:
         if more:
             # The whole entry is stored, redacted as one text (a secret split
             # over two lines is still one secret). Its first line says what
-            # failed; what follows (a cause, a trace) names the class only when
-            # the first line names none.
+            # failed; what follows (a cause, a trace) names the class when the
+            # first line names none, and a credential refusal it names (a 401,
+            # an invalid key, an expired token) wins over any class the first
+            # line names but one of those: a hidden refusal is the worst answer.
             scrubbed = redact_text(f"{error}\n{more}", limit=_CLASSIFY_SPAN)
             if failure_class is Failure.UNCLASSIFIED:
                 failure_class = classify(scrubbed, status)
+            if failure_class not in _REFUSALS:
+                failure_class = refused(scrubbed, status) or failure_class
         target = _clean_target(target) if target else None
         key = (when, target, kept)
         ordinal = self.seen[key]

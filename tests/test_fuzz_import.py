@@ -114,15 +114,27 @@ def _exception_shaped(text: str) -> bool:
 
 def _continues(line: str, before: list[str]) -> bool:
     """Indented, opening as a stack trace's lines do, a Java exception's name, a Python
-    exception's line after a traceback, or a line of these its writer stamped anew."""
+    exception's line after a traceback, or, stamped anew by its writer, a piece of a
+    traceback: never a stamped line with no traceback opened above it."""
     stamped = SYSLOG.match(line)
     if stamped is not None:
         writer, message = stamped["writer"], stamped["message"]
-        return any(
-            (earlier_match := SYSLOG.match(earlier)) is not None
-            and earlier_match["writer"] == writer
-            for earlier in before
-        ) and (_continues(message, before) or _exception_shaped(message))
+        piece = (
+            message[:1] in (" ", "\t")
+            or message.startswith(
+                ('File "', "Traceback (most recent", "During handling", "The above exception")
+            )
+            or _exception_shaped(message)
+        )
+        return (
+            piece
+            and any("Traceback (most recent" in earlier for earlier in before)
+            and any(
+                (earlier_match := SYSLOG.match(earlier)) is not None
+                and earlier_match["writer"] == writer
+                for earlier in before
+            )
+        )
     return (
         line[:1] in (" ", "\t")
         or line.startswith(CONTINUATIONS)

@@ -381,6 +381,120 @@ def test_a_stamped_line_continues_only_its_writers_entry_in_the_same_moment(othe
     assert [i.line for i in items] == [1, 2]
 
 
+# A stamped line is a failure of its own unless it is visibly a piece of an open
+# traceback its writer is writing: one program's next failure in the same second,
+# a 401 above all, is never merged into the failure before it.
+
+
+def test_a_writers_auth_failure_in_the_same_second_is_a_failure_of_its_own():
+    items = read(
+        "Apr 14 11:45:01 laptop app[42]: request failed: 503 Service Unavailable",
+        "Apr 14 11:45:01 laptop app[42]: anthropic.AuthenticationError: Error code: 401"
+        " - invalid x-api-key",
+    )
+    assert [(i.line, getattr(i, "failure_class", None)) for i in items] == [
+        (1, "server_error"),
+        (2, "auth_rejected"),
+    ]
+
+
+def test_an_app_logs_level_and_logger_name_are_no_writer():
+    items = read(  # %(asctime)s %(levelname)s %(name)s: %(message)s
+        "2026-04-14 09:41:07,120 ERROR worker: API error 529 overloaded",
+        "2026-04-14 09:41:07,480 ERROR worker: anthropic.AuthenticationError: Error code: 401",
+    )
+    assert [(i.line, getattr(i, "failure_class", None)) for i in items] == [
+        (1, "server_error"),
+        (2, "auth_rejected"),
+    ]
+
+
+def test_a_stream_of_one_writers_timeouts_is_a_failure_each():
+    stream = [  # 0.6 s apart: each within a second of the one before, 5.4 s in all
+        f"Apr 14 11:45:{1 + tenths // 10:02}.{tenths % 10}00000 laptop app[42]: "
+        "httpx.ConnectTimeout: timed out"
+        for tenths in range(0, 60, 6)
+    ]
+    items = read(*stream)
+    assert [(i.line, getattr(i, "failure_class", None)) for i in items] == [
+        (n, "connect_timeout") for n in range(1, 11)
+    ]
+
+
+def test_a_burst_of_timeouts_in_one_second_is_five_failures():
+    line = "Apr 14 11:45:01 laptop app[42]: httpx.ConnectTimeout: timed out"
+    items = read(*[line] * 5)
+    assert [i.line for i in items if isinstance(i, ObservedLine)] == [1, 2, 3, 4, 5]
+    assert len({i.fingerprint for i in items if isinstance(i, ObservedLine)}) == 5
+
+
+def test_an_open_traceback_takes_its_writers_lines_for_a_second_from_its_first_stamp():
+    items = read(  # the window does not slide with each line joined
+        "Apr 14 11:45:01.000000 host prog[123]: Traceback (most recent call last):",
+        'Apr 14 11:45:01.600000 host prog[123]:   File "/app/a.py", line 3, in fetch',
+        'Apr 14 11:45:02.200000 host prog[123]:   File "/app/b.py", line 9, in get',
+    )
+    assert [i.line for i in items] == [1, 3]
+
+
+def test_a_stamped_traceback_closing_with_a_401_is_auth_rejected():
+    item = observed(
+        "Apr 14 11:45:01 laptop app[42]: Traceback (most recent call last):",
+        'Apr 14 11:45:01 laptop app[42]:   File "/app/client.py", line 3, in fetch',
+        "Apr 14 11:45:01 laptop app[42]:     client.messages.create(timeout=5)",
+        "Apr 14 11:45:01 laptop app[42]: anthropic.AuthenticationError: Error code: 401",
+    )
+    assert item.failure_class == "auth_rejected"
+
+
+def test_a_chained_stamped_traceback_is_one_entry():
+    items = read(
+        "Apr 14 11:45:01 host prog[123]: Traceback (most recent call last):",
+        'Apr 14 11:45:01 host prog[123]:   File "/app/client.py", line 3, in fetch',
+        "Apr 14 11:45:01 host prog[123]: httpx.ReadTimeout: timed out",
+        "Apr 14 11:45:01 host prog[123]: During handling of the above exception, another"
+        " exception occurred:",
+        "Apr 14 11:45:01 host prog[123]: Traceback (most recent call last):",
+        'Apr 14 11:45:01 host prog[123]:   File "/app/main.py", line 9, in run',
+        "Apr 14 11:45:02 host prog[123]: RuntimeError: gave up",
+        "Apr 14 11:45:02 host prog[123]: RuntimeError: next failure",
+    )
+    assert [i.line for i in items] == [1, 8]
+
+
+def test_a_short_iso_traceback_is_read_as_journalds():
+    item = observed(
+        "2026-04-14T11:45:01+0200 host prog[123]: Traceback (most recent call last):",
+        '2026-04-14T11:45:01+0200 host prog[123]:   File "/app/client.py", line 3, in f',
+        "2026-04-14T11:45:01+0200 host prog[123]:     client.get(url, timeout=5)",
+        "2026-04-14T11:45:01+0200 host prog[123]: RuntimeError: boom",
+    )
+    assert item.failure_class == "unclassified"  # not "timeout", from "timeout=5"
+
+
+def test_an_app_logs_traceback_leaves_its_quoted_source_out():
+    item = observed(
+        "2026-04-14 09:41:07,120 ERROR worker: Traceback (most recent call last):",
+        '  File "/app/client.py", line 3, in fetch',
+        "    client.get(url, timeout=5)",
+        "RuntimeError: boom",
+    )
+    assert item.failure_class == "unclassified"  # not "timeout", from "timeout=5"
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        "  anthropic.AuthenticationError: Error code: 401 - invalid x-api-key",
+        "Caused by: HTTP 401 Unauthorized",
+        "  token has expired",
+    ],
+)
+def test_a_credential_refusal_under_an_entry_wins_over_its_first_lines_class(cause):
+    item = observed("2026-04-14T09:41:07Z ERROR request failed: 503 Service Unavailable", cause)
+    assert item.failure_class == ("credentials_expired" if "expired" in cause else "auth_rejected")
+
+
 def test_an_untimed_entry_keeps_its_own_class_and_the_failure_after_a_traceback():
     items = read(
         "Error: connect ECONNREFUSED 127.0.0.1:443",
