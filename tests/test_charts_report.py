@@ -102,6 +102,8 @@ CLAUDE = SourceReport(
     declared_down_minutes=630.0,  # 75 % declared up
     measured_down_minutes=1260.0,  # 50 % measured up
     declared_outages=2,  # the two seen incidents' failures, apart in time
+    known=((T0, T1),),  # the page read through the range
+    known_watched_minutes=2520.0,
 )
 GITHUB = SourceReport(
     source="github",
@@ -110,6 +112,8 @@ GITHUB = SourceReport(
     watched_minutes=2520.0,
     declared_down_minutes=0.0,
     measured_down_minutes=0.0,
+    known=((T0, T1),),
+    known_watched_minutes=2520.0,
 )
 REPORT = Report(since=T0, until=T1, watched=WATCHED, sources=(CLAUDE, GITHUB), control_ran=True)
 
@@ -227,7 +231,13 @@ def test_without_a_control_check_undeclared_outages_are_not_told():
 
 def test_nothing_watched_says_so_and_measures_nothing():
     quiet = SourceReport(
-        "claude", (incident("Night outage", "major", at(13, 22), watched=False),), (), 0.0, 0.0, 0.0
+        "claude",
+        (incident("Night outage", "major", at(13, 22), watched=False),),
+        (),
+        0.0,
+        0.0,
+        0.0,
+        known=((T0, T1),),
     )
     html = declared_section(Report(T0, T1, (), (quiet,), control_ran=True))
 

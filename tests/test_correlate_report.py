@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from monitor.charts.declared_page import declared_section
+from monitor.cli.report import report_json, report_lines
 from monitor.correlate.evidence import Readings
 from monitor.correlate.matching import Tolerance
 from monitor.correlate.pages import Page
-from monitor.correlate.report import Report, build_report
+from monitor.correlate.report import Report, SourceReport, build_report
 from monitor.correlate.windows import Observation, Run, Series
 from tests.test_correlate_rules import AUTHED, CONTROL, incident, series, t
 
@@ -49,6 +51,116 @@ def test_a_page_not_read_in_the_range_has_no_declared_figure_and_no_undeclared_o
         assert (source.read, source.declared_share, source.undeclared) == (False, None, ())
         assert source.uptime_declared is None
         assert source.uptime_measured is not None  # what the checks saw is still known
+
+
+# 503s 11:40-12:10 the control does not share: a vendor outage, for a page read then.
+OUTAGE = Readings(
+    series=(series(AUTHED, t(11, 40), t(12, 10), status=503), series(CONTROL)),
+    alive=((LO, HI),),
+)
+MINUTE = timedelta(minutes=1)
+
+
+def judged(page: Page, readings: Readings = OUTAGE) -> SourceReport:
+    return report(replace(readings, pages=(page,))).sources[0]
+
+
+def test_a_page_read_early_then_failing_does_not_call_a_later_outage_undeclared():
+    # Read at 11:01, every poll failing from 11:02: the 11:40 outage is unknown.
+    source = judged(Page("claude", last_read=LO + MINUTE, failing_since=LO + 2 * MINUTE))
+
+    assert source.read
+    assert source.known == ((LO, LO + 2 * MINUTE),)
+    assert (source.undeclared, source.declared_outages, source.seen_outages) == ((), 0, 0)
+    assert [(o.start, o.end, o.checks) for o in source.unknown] == [
+        (t(11, 40), t(12, 10), ("api-authenticated",))
+    ]
+    assert source.declared_share is None  # no outage seen while the page was read
+    # Declared uptime is over the two minutes the page was known, not the two hours.
+    assert (source.known_watched_minutes, source.watched_minutes) == (2.0, 120.0)
+    assert source.uptime_declared == 1.0
+    assert source.uptime_measured == 0.75  # what the checks saw is still known
+
+
+def test_an_outage_a_declared_incident_explains_is_unknown_too_when_the_page_was_not_read():
+    # The incident was read at 11:01 open; whether it still was at 11:40 is unknown.
+    early = replace(OUTAGE, upstream=(incident(t(11), None),))
+    source = judged(Page("claude", last_read=LO + MINUTE, failing_since=LO + 2 * MINUTE), early)
+
+    assert (source.declared_outages, source.undeclared, len(source.unknown)) == (0, (), 1)
+    assert source.declared_share is None
+
+
+def test_a_page_read_through_the_range_keeps_its_figures():
+    source = judged(READ)
+
+    assert source.known == ((LO, HI),)
+    assert source.unknown == ()
+    assert (source.declared_share, len(source.undeclared), source.seen_outages) == (0.0, 1, 1)
+    assert source.known_watched_minutes == source.watched_minutes == 120.0
+    assert source.uptime_declared == 1.0
+
+
+def test_a_page_unreadable_from_the_start_has_no_figure_and_its_outages_are_unknown():
+    source = judged(Page("claude", failing_since=LO - timedelta(days=1), reason="503"))
+
+    assert (source.read, source.known, source.declared_share) == (False, (), None)
+    assert (source.undeclared, source.uptime_declared) == ((), None)
+    assert [o.start for o in source.unknown] == [t(11, 40)]
+
+
+def test_a_page_read_only_after_the_outage_ended_judges_it():
+    # First read at 12:30, failing from 12:31: a read lists the incidents before it, so
+    # what it declared at 11:40 is known, and nothing declared explains the outage.
+    source = judged(Page("claude", last_read=t(12, 30), failing_since=t(12, 31)))
+
+    assert source.known == ((LO, t(12, 31)),)
+    assert (len(source.undeclared), source.unknown, source.declared_share) == (1, (), 0.0)
+
+
+def test_a_read_shortly_before_an_outage_judges_it_unless_a_poll_failed_since():
+    # Read at 11:10, no poll since: known for READ_STALE (an hour) after, so at 11:40.
+    stale = judged(Page("claude", last_read=t(11, 10)))
+    # Read at 11:10, a poll failed at 11:20: not known at 11:40.
+    failed = judged(Page("claude", last_read=t(11, 10), failing_since=t(11, 20)))
+
+    assert stale.known == ((LO, t(12, 10)),)
+    assert (len(stale.undeclared), stale.unknown) == (1, ())
+    assert failed.known == ((LO, t(11, 20)),)
+    assert (failed.undeclared, len(failed.unknown)) == ((), 1)
+
+
+def test_the_report_and_the_dashboard_say_the_unknown_outage_alike():
+    built = report(
+        replace(
+            OUTAGE, pages=(Page("claude", last_read=LO + MINUTE, failing_since=LO + 2 * MINUTE),)
+        )
+    )
+
+    lines = report_lines(built, None)
+    shown = report_json(built)["sources"][0]
+    html = declared_section(built)
+
+    assert lines[-6:] == [
+        "claude: not read after 2026-04-14 11:02 UTC: what it declared then is unknown",
+        "  declared: 0 incidents; seen by your checks 0, not seen 0, not watched 0",
+        "  median declaration lag: none (nothing declared was seen)",
+        "  outages seen 1, declared n/a (none seen while the page was read); "
+        "1 not read then: what it declared is unknown",
+        "  uptime over watched time: declared 100.000 % (over the 2 min the page was read), "
+        "measured 75.000 %",
+        "  - unknown: api-authenticated failed (server_error) 2026-04-14 11:40 UTC \u2013 "
+        "2026-04-14 12:10 UTC, 30 min (the page was not read then: what it declared is unknown)",
+    ]
+    assert (shown["read"], shown["seen_outages"], shown["unknown_outages"]) == (True, 0, 1)
+    assert (shown["undeclared"], shown["declared_share"]) == ([], None)
+    assert shown["unknown"][0]["start"] == "2026-04-14T11:40:00Z"
+    assert shown["known"] == [{"start": "2026-04-14T11:00:00Z", "end": "2026-04-14T11:02:00Z"}]
+    assert "Not read after 2026-04-14 11:02 UTC: what it declared then is unknown." in html
+    assert "Outages seen while the page was not read" in html
+    assert "— (the checks saw no outage while the page was read); 1 more not read then" in html
+    assert "100.00 % declared (over the 2m the page was read)" in html
+    assert "never declared" not in " ".join(lines)
 
 
 def test_a_page_that_declared_before_the_checks_saw_it_has_a_negative_lag():

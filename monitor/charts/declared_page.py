@@ -16,6 +16,8 @@ from monitor.charts.markup import escape, time_text, titled
 from monitor.charts.uptime import percent
 from monitor.correlate.report import (
     NOT_READ,
+    NOT_READ_THEN,
+    UNREAD_AFTER,
     IncidentSeen,
     Report,
     SourceReport,
@@ -45,6 +47,9 @@ RULES = (
     "first, early when the page was first. <b>Resolved after</b> is the minutes from the "
     "checks' recovery to the page's resolution. An <b>undeclared outage</b> is a vendor-side "
     "failure (5xx, stalls, resets) nothing declared explains while the control check passed. "
+    "An outage that began while the page could not be read is <b>unknown</b>: counted "
+    "neither as declared nor as undeclared, and declared uptime is a share of the time the "
+    "page was read. "
     "Time not watched counts in no ratio: an incident entirely in it is "
     "&ldquo;not watched&rdquo;, and both uptimes are shares of the watched time."
 )
@@ -79,11 +84,19 @@ def declared_section(report: Report) -> str:
 
 def _source(report: Report, source: SourceReport) -> str:
     name = escape(source.source)
+    end = source.unread_from(report.until)
+    unread = (
+        ""
+        if end is None
+        else f'<p class="meta">Not read after {time_text(end)} UTC: {UNREAD_AFTER}.</p>'
+    )
     return (
         f'<section class="declared" data-source="{name}"><h3>{name}</h3>'
+        + unread
         + _table("figures", ["Figure", "Value"], _figures(report, source), row_headings=True)
         + _incidents(source)
         + _undeclared(report, source)
+        + _unknown(source)
         + "</section>"
     )
 
@@ -134,10 +147,13 @@ def _share(report: Report, source: SourceReport) -> str:
     caveat = "" if report.control_ran else " (undeclared outages not told: no control check ran)"
     if not source.read:
         return f"{DASH} ({NOT_READ})"
+    unknown = len(source.unknown)
+    apart = f"; {unknown} more {NOT_READ_THEN}" if unknown else ""
     if share is None:
-        return f"{DASH} (the checks saw no outage){caveat}"
+        then = " while the page was read" if unknown else ""
+        return f"{DASH} (the checks saw no outage{then}){caveat}{apart}"
     declared = source.seen_outages - len(source.undeclared)
-    return f"{share * 100:.0f} % ({declared} of {source.seen_outages}){caveat}"
+    return f"{share * 100:.0f} % ({declared} of {source.seen_outages}){caveat}{apart}"
 
 
 def _uptimes(source: SourceReport) -> str:
@@ -150,6 +166,8 @@ def _uptimes(source: SourceReport) -> str:
     ]
     if not source.read:
         shown[0] = f"{DASH} declared ({NOT_READ})"
+    elif source.known_watched_minutes < source.watched_minutes:
+        shown[0] += f" (over the {_duration(source.known_watched_minutes)} the page was read)"
     return f"{', '.join(shown)}, over {_duration(source.watched_minutes)} watched"
 
 
@@ -200,6 +218,22 @@ def _undeclared(report: Report, source: SourceReport) -> str:
         return f'{heading}<p class="meta">Nothing watched in this range: no outage seen.</p>'
     if not source.undeclared:
         return f'{heading}<p class="meta">{NONE_UNDECLARED}</p>'
+    return heading + _outage_table("undeclared", source.undeclared)
+
+
+def _unknown(source: SourceReport) -> str:
+    """The outages seen while the page was not read: neither declared nor undeclared."""
+    if not source.unknown:
+        return ""
+    heading = "<h4>Outages seen while the page was not read</h4>"
+    told = (
+        f'<p class="meta">The page was {NOT_READ_THEN}: these are counted neither as '
+        "declared nor as undeclared.</p>"
+    )
+    return heading + told + _outage_table("unknown", source.unknown)
+
+
+def _outage_table(kind: str, outages: Iterable[UndeclaredOutage]) -> str:
     rows = [
         [
             escape(", ".join(o.checks)),
@@ -207,10 +241,10 @@ def _undeclared(report: Report, source: SourceReport) -> str:
             _length(o),
             escape(", ".join(o.failure_classes)),
         ]
-        for o in source.undeclared
+        for o in outages
     ]
-    return heading + _table(
-        "undeclared", ["Checks", "Start", "Length (min)", "Failures"], rows, numeric=frozenset({2})
+    return _table(
+        kind, ["Checks", "Start", "Length (min)", "Failures"], rows, numeric=frozenset({2})
     )
 
 

@@ -13,7 +13,16 @@ import click
 from monitor.cli.app import App, json_option, pass_app, time_bounds
 from monitor.cli.render import echo, echo_json
 from monitor.correlate.matching import Tolerance
-from monitor.correlate.report import NOT_READ, IncidentSeen, Report, SourceReport, build_report
+from monitor.correlate.report import (
+    NOT_READ,
+    NOT_READ_THEN,
+    UNREAD_AFTER,
+    IncidentSeen,
+    Report,
+    SourceReport,
+    UndeclaredOutage,
+    build_report,
+)
 from monitor.times import TIME_HELP, UNTIL_HELP, isoformat_z, parse_duration, zone
 
 TZ_HELP = "Zone for times typed without an offset and for times shown. Default: UTC."
@@ -114,25 +123,30 @@ def _source_json(source: SourceReport) -> dict[str, Any]:
         "source": source.source,
         "incidents_by_impact": source.by_impact,
         "incidents": [_incident_json(i) for i in source.incidents],
-        "undeclared": [
-            {
-                "checks": list(o.checks),
-                "start": isoformat_z(o.start),
-                "end": isoformat_z(o.end),
-                "minutes": o.minutes,
-                "failure_classes": list(o.failure_classes),
-            }
-            for o in source.undeclared
-        ],
+        "undeclared": [_outage_json(o) for o in source.undeclared],
+        "unknown": [_outage_json(o) for o in source.unknown],
         "median_lag_minutes": source.median_lag_minutes,
         "seen_outages": source.seen_outages,
+        "unknown_outages": len(source.unknown),
         "read": source.read,
+        "known": [{"start": isoformat_z(a), "end": isoformat_z(b)} for a, b in source.known],
         "declared_share": source.declared_share,
         "watched_minutes": source.watched_minutes,
+        "known_watched_minutes": source.known_watched_minutes,
         "declared_down_minutes": source.declared_down_minutes,
         "measured_down_minutes": source.measured_down_minutes,
         "uptime_declared": source.uptime_declared,
         "uptime_measured": source.uptime_measured,
+    }
+
+
+def _outage_json(outage: UndeclaredOutage) -> dict[str, Any]:
+    return {
+        "checks": list(outage.checks),
+        "start": isoformat_z(outage.start),
+        "end": isoformat_z(outage.end),
+        "minutes": outage.minutes,
+        "failure_classes": list(outage.failure_classes),
     }
 
 
@@ -172,36 +186,75 @@ def report_lines(built: Report, tz: tzinfo | None) -> list[str]:
             "so no outage is called undeclared."
         )
     for source in built.sources:
-        lines += ["", *_source_lines(source, tz)]
+        lines += ["", *_source_lines(source, built.until, tz)]
     return lines
 
 
-def _source_lines(source: SourceReport, tz: tzinfo | None) -> list[str]:
+def _source_lines(source: SourceReport, until: datetime, tz: tzinfo | None) -> list[str]:
     impacts = ", ".join(f"{n} {impact}" for impact, n in sorted(source.by_impact.items()))
     seen = sum(1 for i in source.incidents if i.seen)
     unwatched = sum(1 for i in source.incidents if not i.watched)
     missed = len(source.incidents) - seen - unwatched
     lines = [
-        f"{source.source}:" + ("" if source.read else f" {NOT_READ}"),
+        f"{source.source}:" + _unread_head(source, until, tz),
         f"  declared: {len(source.incidents)} incident{'s' if len(source.incidents) != 1 else ''}"
         + (f" ({impacts})" if impacts else "")
         + f"; seen by your checks {seen}, not seen {missed}, not watched {unwatched}",
         f"  median declaration lag: {_lag(source.median_lag_minutes)}",
-        f"  outages seen {source.seen_outages}, declared {_share(source.declared_share)}"
-        + ("" if source.read else f" ({NOT_READ})"),
-        f"  uptime over watched time: declared {_share(source.uptime_declared, 3)}, "
-        f"measured {_share(source.uptime_measured, 3)}",
+        _outages_line(source),
+        f"  uptime over watched time: declared {_share(source.uptime_declared, 3)}"
+        + _known_basis(source)
+        + f", measured {_share(source.uptime_measured, 3)}",
     ]
     for incident in source.incidents:
         lines.append(f"  - {_incident_line(incident, tz)}")
     for outage in source.undeclared:
-        end = _when(outage.end, tz) if outage.end else "still failing"
-        lines.append(
-            f"  - never declared: {', '.join(outage.checks)} failed "
-            f"({', '.join(outage.failure_classes)}) {_when(outage.start, tz)} \u2013 {end}, "
-            f"{_length(outage.minutes)}"
-        )
+        lines.append(f"  - never declared: {_outage_text(outage, tz)}")
+    for outage in source.unknown:
+        lines.append(f"  - unknown: {_outage_text(outage, tz)} (the page was {NOT_READ_THEN})")
     return lines
+
+
+def _unread_head(source: SourceReport, until: datetime, tz: tzinfo | None) -> str:
+    """After the source's name: not read in the range, or from when it was not."""
+    if not source.read:
+        return f" {NOT_READ}"
+    end = source.unread_from(until)
+    return "" if end is None else f" not read after {_when(end, tz)}: {UNREAD_AFTER}"
+
+
+def _cut(source: SourceReport) -> bool:
+    """The page's known time is less than the watched time."""
+    return source.known_watched_minutes < source.watched_minutes
+
+
+def _outages_line(source: SourceReport) -> str:
+    """``outages seen 3, declared 50.0 % of the 2 seen while the page was read; 1 not read
+    then: ...``: the unknown are counted apart."""
+    judged, unknown = source.seen_outages, len(source.unknown)
+    line = f"  outages seen {judged + unknown}, declared {_share(source.declared_share)}"
+    if not source.read:
+        return f"{line} ({NOT_READ})"
+    if not unknown:
+        return line
+    basis = f" of the {judged}" if judged else " (none"
+    basis += " seen while the page was read" + ("" if judged else ")")
+    return f"{line}{basis}; {unknown} {NOT_READ_THEN}"
+
+
+def _known_basis(source: SourceReport) -> str:
+    """`` (over the 1 h 0 min the page was read)`` when that is less than the watched time."""
+    if not source.read or not _cut(source):
+        return ""
+    return f" (over the {_length(source.known_watched_minutes)} the page was read)"
+
+
+def _outage_text(outage: UndeclaredOutage, tz: tzinfo | None) -> str:
+    end = _when(outage.end, tz) if outage.end else "still failing"
+    return (
+        f"{', '.join(outage.checks)} failed ({', '.join(outage.failure_classes)}) "
+        f"{_when(outage.start, tz)} \u2013 {end}, {_length(outage.minutes)}"
+    )
 
 
 def _incident_line(incident: IncidentSeen, tz: tzinfo | None) -> str:

@@ -19,11 +19,23 @@ every figure is a unit test from literals. The rules are ``why``'s:
   a span an update states included); as measured: the time those checks
   failed, less spells when the control target failed too (this side's
   network) and rejected credentials (a key, not an outage).
-* **A page not read is unknown, not quiet.** A page no poll read in the
-  range (or after it: a page lists its past incidents) has no declared
-  figure: no share of outages declared, no declared uptime, and no outage
-  called undeclared. ``SourceReport.read`` says so; ``NOT_READ`` words it for
-  the page and ``monitor report`` alike.
+* **An outage is judged only by a page known then.** An outage can be called
+  declared or undeclared only by a page whose declarations at its start are
+  known: read at or after that start (a page lists its past incidents, so a
+  later read covers earlier times), or read at most ``READ_STALE`` before it
+  with no failed poll since (``why``'s rule for a moment). The store gives a
+  page's last read by the range's end, the first failed poll after it and the
+  first read after the range, so the known time is one span from the range's
+  start: to the range's end when a poll read it at or after the end, else to
+  its last read (plus ``READ_STALE`` unless a poll failed sooner). A page read
+  only after an outage ended still judges it; one read early in the range and
+  failing after does not judge later outages. An outage the page was not read
+  for is **unknown** (``SourceReport.unknown``): counted apart, neither
+  declared nor undeclared, and out of the declared share. Declared uptime is
+  a share of the watched time the page was known alone. A page known at no
+  moment of the range has no declared figure at all (``SourceReport.read`` is
+  False); ``NOT_READ`` and ``NOT_READ_THEN`` word it for the page and
+  ``monitor report`` alike.
 * **Coverage is honest.** Only watched time (a service heartbeat, or the
   failures themselves) counts; an incident entirely in unwatched time is
   "not watched" and left out of every ratio, and both uptimes are shares of
@@ -42,7 +54,7 @@ from datetime import datetime, timedelta
 from monitor.correlate.classes import AUTH, LOCAL_KINDS, NOT_EVIDENCE, SERVER_SIDE
 from monitor.correlate.evidence import Readings, family
 from monitor.correlate.matching import Tolerance
-from monitor.correlate.pages import Page
+from monitor.correlate.pages import READ_STALE, Page
 from monitor.correlate.relevance import matches
 from monitor.correlate.windows import (
     COVER_SLACK,
@@ -56,6 +68,8 @@ from monitor.correlate.windows import (
 Span = tuple[datetime, datetime]
 
 NOT_READ = "not read in this range: what it declared is unknown"
+NOT_READ_THEN = "not read then: what it declared is unknown"
+UNREAD_AFTER = "what it declared then is unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +107,8 @@ class IncidentSeen:
 
 @dataclass(frozen=True, slots=True)
 class UndeclaredOutage:
-    """A vendor outage the checks saw that the page never declared."""
+    """A vendor outage the checks saw that the page never declared (or, listed as
+    ``SourceReport.unknown``, one seen while the page was not read)."""
 
     checks: tuple[str, ...]
     start: datetime
@@ -115,9 +130,24 @@ class SourceReport:
     # Outages the checks saw that a declared incident explains (overlapping
     # failures are one outage, however many checks or incidents).
     declared_outages: int = 0
-    # A poll read the page in the range or after it: what it declared is known.
-    # When not, nothing below compares declared with seen.
-    read: bool = True
+    # When what the page declared is known, within the range (one span from its
+    # start, or none): only outages starting then are called declared or undeclared.
+    known: tuple[Span, ...] = ()
+    # Outages seen while the page was not read: neither declared nor undeclared.
+    unknown: tuple[UndeclaredOutage, ...] = ()
+    # The watched minutes the page was known: declared uptime's whole.
+    known_watched_minutes: float = 0.0
+
+    @property
+    def read(self) -> bool:
+        """What the page declared is known for some of the range: else no declared figure."""
+        return bool(self.known)
+
+    def unread_from(self, until: datetime) -> datetime | None:
+        """When the page's known time ends before ``until`` (the range's end): from then
+        what it declared is unknown. None: known to the end, or never."""
+        end = self.known[-1][1] if self.known else None
+        return end if end is not None and end < until else None
 
     @property
     def by_impact(self) -> dict[str, int]:
@@ -134,7 +164,8 @@ class SourceReport:
 
     @property
     def seen_outages(self) -> int:
-        """Outages the checks saw: those a declared incident explains, and the undeclared."""
+        """Outages the checks saw while the page was read: those a declared incident
+        explains, and the undeclared (the ``unknown`` are apart)."""
         return self.declared_outages + len(self.undeclared)
 
     @property
@@ -148,7 +179,7 @@ class SourceReport:
     def uptime_declared(self) -> float | None:
         if not self.read:
             return None
-        return _uptime(self.declared_down_minutes, self.watched_minutes)
+        return _uptime(self.declared_down_minutes, self.known_watched_minutes)
 
     @property
     def uptime_measured(self) -> float | None:
@@ -214,7 +245,7 @@ def build_report(
                 watched,
                 (since, until),
                 _Match(tolerance, pages),
-                _read(pages.get(name), since),
+                known_spans(pages.get(name), (since, until)),
             )
             for name in sources
         ),
@@ -222,12 +253,23 @@ def build_report(
     )
 
 
-def _read(page: Page | None, since: datetime) -> bool:
-    """Whether a poll read the page at or after ``since`` (the pages are read as of the
-    range's end): a read before the range says nothing of what it declared in it."""
+def known_spans(page: Page | None, span: Span) -> list[Span]:
+    """When, within ``span``, what ``page`` declared is known (the page as read at the
+    span's end): from the start to the end when a poll read it at or after the end, else
+    to its last read, or ``READ_STALE`` past it unless a poll failed sooner. A read
+    covers earlier times (a page lists its past incidents); a failed poll ends it."""
+    since, until = span
     if page is None or not page.polled:
-        return False
-    return page.read_after is not None or (page.last_read is not None and page.last_read >= since)
+        return []
+    if page.read_after is not None:
+        return [span]
+    if page.last_read is None:
+        return []
+    end = page.last_read + READ_STALE
+    if page.failing_since is not None:
+        end = max(page.last_read, min(end, page.failing_since))
+    end = min(end, until)
+    return [(since, end)] if end > since else []
 
 
 def _watched(readings: Readings, local: list[LocalWindow], span: Span) -> list[Span]:
@@ -292,7 +334,7 @@ def _source_report(
     watched: list[Span],
     span: Span,
     match: _Match,
-    read: bool,
+    known: list[Span],
 ) -> SourceReport:
     near = _Near(upstream, match.tolerance)
     explained = {w: match.best(w, near.around(w)) for w in failures}
@@ -309,11 +351,19 @@ def _source_report(
         # measured against failures the range does not hold.
         if u.kind == "incident" and span[0] <= (u.declared_start or u.start) <= span[1]
     )
-    # Seen and declared: failures something the page declared explains.
-    declared_seen = [w for w in failures if explained[w]]
-    # An outage is undeclared only on a page that was read, and with a control to tell it.
-    told = read and bool(controls.probes)
-    undeclared = _undeclared(failures, explained, controls, span, watched) if told else ()
+    # Seen and declared: failures something the page declared explains; undeclared:
+    # vendor-shaped ones nothing explains, told only with a control on their probe.
+    # Each outage is judged only if the page was known at its start; else unknown.
+    declared_seen = _groups(w for w in failures if explained[w])
+    candidates = _groups(_candidates(failures, explained, controls, watched))
+
+    def judged(group: list[LocalWindow]) -> bool:
+        start = max(min(w.start for w in group), span[0])
+        return _meets(known, (start, start))
+
+    undeclared = _outages([g for g in candidates if judged(g)], span, watched)
+    unjudged = [w for g in [*declared_seen, *candidates] if not judged(g) for w in g]
+    known_watched = _within(watched, known)
     # Down as measured: the checks failing, less the spells the control failed
     # too on that probe (this side's network, not the vendor) and what only says
     # the checks could not run or the credentials were refused.
@@ -327,10 +377,12 @@ def _source_report(
         incidents=incidents,
         undeclared=undeclared,
         watched_minutes=_total(watched),
-        declared_down_minutes=_total(_within(_declared_down(upstream, used, span), watched)),
+        declared_down_minutes=_total(_within(_declared_down(upstream, used, span), known_watched)),
         measured_down_minutes=_total(_within(measured, watched)),
-        declared_outages=len(_groups(declared_seen)),
-        read=read,
+        declared_outages=sum(1 for g in declared_seen if judged(g)),
+        known=tuple(known),
+        unknown=_outages(_groups(unjudged), span, watched),
+        known_watched_minutes=_total(known_watched),
     )
 
 
@@ -400,17 +452,15 @@ def _incident_seen(
     )
 
 
-def _undeclared(
+def _candidates(
     failures: list[LocalWindow],
     explained: dict[LocalWindow, list[UpstreamWindow]],
     controls: _Controls,
-    span: Span,
     watched: list[Span],
-) -> tuple[UndeclaredOutage, ...]:
-    """Vendor-outage-shaped failures nothing declared explains, the control fine meanwhile;
-    overlapping ones (several checks down at once) are one outage, as long as it was
-    watched (a gap in monitoring inside it is not counted as down)."""
-    candidates = sorted(
+) -> list[LocalWindow]:
+    """Vendor-outage-shaped failures nothing declared explains, the control fine meanwhile
+    (none without a control on their probe)."""
+    return sorted(
         (
             w
             for w in failures
@@ -422,8 +472,15 @@ def _undeclared(
         ),
         key=lambda w: w.start,
     )
+
+
+def _outages(
+    groups: list[list[LocalWindow]], span: Span, watched: list[Span]
+) -> tuple[UndeclaredOutage, ...]:
+    """Overlapping failures (several checks down at once) as one outage each, its minutes
+    those watched (a gap in monitoring inside it is not counted as down)."""
     found = []
-    for group in _groups(candidates):
+    for group in groups:
         start = min(w.start for w in group)
         end = None if any(w.end is None for w in group) else max(w.end for w in group if w.end)
         classes = tuple(dict.fromkeys(c for w in group for c in w.failure_classes))
