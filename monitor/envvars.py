@@ -31,6 +31,11 @@ def expand(value: str, env: Mapping[str, str]) -> str:
     return VARIABLE.sub(lookup, value)
 
 
+def encode_query_value(value: str) -> str:
+    """How ``expand_query`` writes a value into a query: every reserved character encoded."""
+    return quote(value, safe="")
+
+
 def expand_query(url: str, env: Mapping[str, str]) -> str:
     """``url`` with each ``${NAME}`` in its query filled in, percent-encoded (``+``, ``&``).
 
@@ -41,5 +46,5 @@ def expand_query(url: str, env: Mapping[str, str]) -> str:
     query, hash_mark, fragment = query.partition("#")
     if not mark:
         return url
-    filled = VARIABLE.sub(lambda m: quote(expand(m[0], env), safe=""), query)
+    filled = VARIABLE.sub(lambda m: encode_query_value(expand(m[0], env)), query)
     return f"{base}?{filled}{hash_mark}{fragment}"

@@ -4,32 +4,71 @@ Status pages are public, but a URL can still carry a token in its query
 string, and an error text a user's tool logged can quote a header, a JSON
 body or a URL with a password in it; whatever is written down gets the
 redacted form.
+
+Which names hold a secret is one vocabulary of secret words (key, token,
+secret, pass, pwd, auth, credential, session, sessid, cookie, sig, bearer)
+read by two predicates that err in opposite directions:
+
+- ``looks_secret_name`` (broad) is what redaction hides: a secret word
+  anywhere in the name, in any compound (``passkey``, ``authcode``,
+  ``password_hash``, ``api_key_id``, ``max_tokens``), unless the name ends
+  by saying what it is about (``token_type``, ``auth_error``,
+  ``WWW-Authenticate``). A hidden non-secret costs a little readability; a
+  shown secret is the worst outcome.
+- ``names_secret`` (narrow) is what the config check
+  (``monitor.configsecrets``) refuses to see written into the file: the
+  name's last word is a secret's (``x-api-key``, ``apiKey``,
+  ``refresh_token``), less the pairs that are none (``Idempotency-Key``,
+  ``next_page_token``), so ``max_tokens`` or ``password_hash = "..."`` is
+  accepted. A false refusal blocks a legitimate config.
+
+Every name ``names_secret`` accepts, ``looks_secret_name`` accepts too.
+
+A value a check filled into a request from the environment (``${NAME}``)
+is known, and redacted in each form it may be quoted back in
+(``sent_forms``: raw, percent-encoded as the query was sent, JSON- or
+HTML-escaped).
 """
 
 from __future__ import annotations
 
 import functools
+import html
+import json
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit, urlunsplit
 
-from monitor.envvars import VARIABLE
+from monitor.envvars import VARIABLE, encode_query_value
 
 REDACTED = "REDACTED"
 
 # --- which names name a secret ------------------------------------------------------------
 #
-# One rule for a header, a JSON or form field, a query parameter: the config
-# check (monitor/configsecrets.py) refuses such a value written into the file,
-# and redaction hides it wherever it is written down. A name is read by its
-# words (``x-api-key``, ``apiKey``, ``refresh_token``: ..., key / token) and its
-# last word decides, so ``max_tokens`` and ``token_type_hint`` name no secret.
-_SECRET_LAST_WORD = re.compile(
-    r"[a-z]*(?:token|secret|password|passwd|passphrase|credentials?|signature|cookie)"
-    r"|(?:api|access|secret|private|auth|app|master|session|signing|license)?key"
-    r"|pass|pwd|sig|auth|authori[sz]ation|bearer|session|sess(?:ion)?id|[a-z]+sessid"
+# Two rules, one vocabulary (see the module's docstring). Each secret word
+# (found anywhere in a name by the broad rule), and
+# the last words built on it that the narrow rule takes for a secret.
+_SECRET_WORDS: tuple[tuple[str, str], ...] = (
+    ("key", r"(?:api|access|secret|private|auth|app|master|session|signing|license)?key"),
+    ("token", r"[a-z]*token"),
+    ("secret", r"[a-z]*secret"),
+    ("pass", r"pass|[a-z]*passw(?:or)?d|[a-z]*passphrase"),  # password, passwd, passphrase
+    ("pwd", r"pwd"),
+    ("auth", r"auth|authori[sz]ation"),  # authorization, x-auth-token, oauth_...
+    ("credential", r"[a-z]*credentials?"),
+    ("session", r"session|sessionid"),
+    ("sessid", r"[a-z]*sessid"),  # PHPSESSID
+    ("cookie", r"[a-z]*cookie"),
+    ("sig", r"sig|[a-z]*signature"),
+    ("bearer", r"bearer"),
+)
+_SECRET_LAST_WORD = re.compile("|".join(last for _, last in _SECRET_WORDS))
+_SECRET_WORD = re.compile("|".join(word for word, _ in _SECRET_WORDS), re.IGNORECASE)
+# What a name ends with when it is about a secret, not the secret: broad rule only.
+_ABOUT_A_SECRET = re.compile(
+    r"(?:error|type|status|reason|message|description|authenticate)$", re.IGNORECASE
 )
 # Words after the secret's own that do not change what the value is: token_value, auth_header.
 _SAME_VALUE = frozenset({"value", "header", "raw", "plain", "encoded", "b64", "base64", "hex"})
@@ -59,7 +98,7 @@ _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def names_secret(name: str) -> bool:
-    """Does a header, field or query parameter called ``name`` hold a secret?
+    """Narrow: must the config refuse a value written in the file for ``name``?
 
     Yes: ``Authorization``, ``Cookie``, ``x-api-key``, ``X-Auth-Token``,
     ``apiKey``, ``client_secret``, ``refresh_token``, ``pass``, ``pwd``,
@@ -67,7 +106,10 @@ def names_secret(name: str) -> bool:
     (digits are ignored: ``password2``). No: ``max_tokens``, ``token_type``,
     ``token_type_hint``, ``auth_error``, ``client_id``, ``key_id``,
     ``Idempotency-Key``, ``Sec-WebSocket-Key``, ``public_key``,
-    ``next_page_token``, ``WWW-Authenticate``, ``anthropic-version``.
+    ``next_page_token``, ``WWW-Authenticate``, ``anthropic-version``, and
+    compounds whose last word is not a secret's (``passkey``,
+    ``password_hash``, ``api_key_id``): redaction still hides all of those
+    but the last two of the first line (``looks_secret_name``).
     """
     words = [w.lower() for w in _NAME_WORD.findall(name)]
     while len(words) > 1 and words[-1] in _SAME_VALUE:
@@ -79,26 +121,30 @@ def names_secret(name: str) -> bool:
     return not (len(words) > 1 and words[-2] in _NOT_SECRET_BEFORE.get(words[-1], ()))
 
 
-# Where a name holding a secret can begin in free text: the start of its last
-# word, or of a compound that ends in one (accesstoken, PHPSESSID). A field
-# found from here is kept when names_secret says its whole name holds none.
-_SECRET_NAME_WORDS = (
-    "key",
-    "token",
-    "secret",
-    "pass",  # password, passwd, passphrase
-    "pwd",
-    "auth",  # authorization, x-auth-token, oauth_...
-    "credential",
-    "sess",  # session, sessionid, PHPSESSID
-    "cookie",
-    "sig",  # signature
-    "bearer",
-)
+def looks_secret_name(name: str) -> bool:
+    """Broad: must redaction hide the value of a header, field or parameter called ``name``?
+
+    Yes when a secret word is anywhere in it: every name ``names_secret``
+    accepts, and ``passkey``, ``passcode``, ``authcode``, ``hashkey``,
+    ``sharedaccesskey``, ``password_hash``, ``token_hash``, ``api_key_id``,
+    ``credential_id``, ``max_tokens``, ``Idempotency-Key``. No when none is
+    (``client_id``, ``anthropic-version``) or the name ends by saying what
+    it is about (``token_type``, ``auth_error``, ``WWW-Authenticate``), so
+    an error's text stays readable.
+    """
+    return names_secret(name) or (
+        _SECRET_WORD.search(name) is not None and _ABOUT_A_SECRET.search(name) is None
+    )
+
+
+# Where a name holding a secret can begin in free text: a secret word. A
+# field found from here is kept when looks_secret_name says its whole name
+# holds none.
+_SECRET_NAME_WORDS = tuple(word for word, _ in _SECRET_WORDS)
 
 
 def _shown_value(name: str, value: str) -> str:
-    return REDACTED if names_secret(name) else quote_plus(value)
+    return REDACTED if looks_secret_name(name) else quote_plus(value)
 
 
 def redact_url(url: str) -> str:
@@ -367,10 +413,10 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 def _quoted(value: str) -> str:
     """``"abc"`` -> ``"REDACTED"``, ``\\"abc\\"`` -> ``\\"REDACTED\\"``, ``abc`` -> ``REDACTED``."""
-    for quote in ('\\"', '"', "'"):
-        if value.startswith(quote):
-            closed = len(value) >= 2 * len(quote) and value.endswith(quote)
-            return quote + REDACTED + (quote if closed else "")
+    for mark in ('\\"', '"', "'"):
+        if value.startswith(mark):
+            closed = len(value) >= 2 * len(mark) and value.endswith(mark)
+            return mark + REDACTED + (mark if closed else "")
     return REDACTED
 
 
@@ -379,13 +425,13 @@ def _keeps_field(match: re.Match[str]) -> bool:
 
     ``auth_error``, ``token_type`` and the WWW-Authenticate challenge are
     named for what went wrong, not for what they hold: their values are what
-    the classifier reads (``names_secret`` says no).
+    the classifier reads (``looks_secret_name`` says no).
     """
     text, start = match.string, match.start()
     while start > 0 and text[start - 1] in _NAME_CHARS:
         start -= 1
     name = text[start : match.start("sep")].rstrip("\\\"'")
-    if not names_secret(name):
+    if not looks_secret_name(name):
         return True
     sep = match["sep"]
     return (
@@ -440,23 +486,56 @@ def _secret_value(value: str) -> bool:
     )
 
 
+_PERCENT = re.compile("%[0-9A-F]{2}")
+
+
+def sent_forms(value: str) -> set[str]:
+    """Every form in which ``value``, filled into a request, can be quoted back.
+
+    A check sends a ``${NAME}`` value raw in a header or body and
+    percent-encoded in a URL query (``monitor.envvars.expand_query``: as
+    ``quote(v, safe="")``); a server's error page, a proxy or a log line may
+    quote it in any of these, or re-encoded: ``quote(v)`` as a path, the
+    ``quote_plus`` twins, lower-case hex (``%2f``), JSON-escaped (``\\"``,
+    and ``\\/`` as PHP writes it) and HTML-escaped. A known secret is
+    redacted in every one of them.
+    """
+    forms = {value, html.escape(value)}
+    for encoded in (
+        encode_query_value(value),  # as expand_query sends it
+        quote(value),
+        quote_plus(value),
+        quote_plus(value, safe="/"),
+    ):
+        forms |= {encoded, _PERCENT.sub(lambda m: m[0].lower(), encoded)}
+    for escaped in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
+        forms |= {escaped, escaped.replace("/", "\\/")}
+    return forms
+
+
+def all_sent_forms(values: Iterable[str]) -> list[str]:
+    """Each value's ``sent_forms``, longest first (so a longer form goes whole)."""
+    forms = {form for value in values if value for form in sent_forms(value)}
+    return sorted(forms, key=len, reverse=True)
+
+
 @functools.cache
 def _environment_secrets() -> tuple[re.Pattern[str], int] | None:
-    """This process's secret environment values as one pattern, and the longest's length.
+    """This process's secret environment values as one pattern, and the longest form's length.
 
     Whatever shape they have, the exact values a process holds in
     ``ANTHROPIC_API_KEY`` or ``GITHUB_TOKEN`` must never be written down:
     an error that quotes one (a proxy echoing the header, a tool printing
-    its argv) loses it here. Read once: the environment is fixed for a run.
+    its argv, a URL it was sent in) loses it here, in each of its
+    ``sent_forms``. Read once: the environment is fixed for a run.
     """
-    values = {
+    ordered = all_sent_forms(
         value.strip()
         for name, value in os.environ.items()
         if _SECRET_VARIABLE.search(name) and _secret_value(value.strip())
-    }
-    if not values:
+    )
+    if not ordered:
         return None
-    ordered = sorted(values, key=len, reverse=True)
     return re.compile("|".join(re.escape(v) for v in ordered)), len(ordered[0])
 
 
@@ -484,12 +563,13 @@ def redact_text(text: str, *, limit: int = 300, known: Collection[str] = ()) -> 
     and other known token shapes; a random-looking value after a secret's
     noun (``invalid api key 'X'``, ``token X rejected``); and the exact
     value of every environment variable named for a secret, and of each
-    ``known`` value (what a check sent: it knows them). Idempotent:
+    ``known`` value (what a check sent: it knows them), in each of its
+    ``sent_forms`` (percent-encoded, JSON- or HTML-escaped). Idempotent:
     ``REDACTED`` stays.
     """
     environment = _environment_secrets()
     head = text[: limit * 4]
-    values = sorted((v for v in known if v), key=len, reverse=True)
+    values = all_sent_forms(known)
     if environment is not None or values:
         # Searched a little past the cut, so a value straddling it goes whole.
         pattern, longest = environment or (None, 0)

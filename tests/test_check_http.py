@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from monitor.checks.context import CheckContext
 from monitor.checks.http import run_http
+from monitor.checks.runner import run_check
 from monitor.checks.settings import HttpCheck
 from monitor.envvars import expand
 from monitor.failures import Failure
 from tests.conftest import tls_files
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, ThreadedServer
 
 KEY = "sk-ant-api03-THISISASECRETKEYVALUE0123456789"
 
@@ -347,3 +352,74 @@ def test_it_reads_every_http_date_form_as_aware_utc(
     parsed = parse_http_date(header)
 
     assert (parsed.isoformat() if parsed else None) == expected
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Answers like a web framework's error page: it quotes what it was sent.
+
+    GET: ``404 Cannot GET <path and query>``, as sent (percent-encoded).
+    POST: ``400`` with a JSON body quoting the request body and a header,
+    ``/`` escaped as ``\\/`` the way PHP's json_encode writes it.
+    """
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._answer(404, f"Cannot GET {self.path}".encode(), "text/html")
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        said = json.dumps({"received": body, "x-api-key": self.headers.get("x-api-key", "")})
+        self._answer(400, said.replace("/", "\\/").encode(), "application/json")
+
+    def _answer(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class EchoServer(ThreadedServer):
+    handler = _EchoHandler
+
+
+# A key with no known shape, holding the characters percent-encoding changes.
+FUNC_KEY = "q8Zt/Xy0Kp3Vb7Nw+Rc2Hd9Fs4Jk5Lm=="
+
+
+def test_it_keeps_a_query_secret_out_of_an_error_page_that_quotes_it_percent_encoded(
+    tmp_path: Path,
+) -> None:
+    with EchoServer() as echo:
+        check = http_check(echo.url + "/api/fn?code=${FUNC_KEY}&page=2")
+        env = {"FUNC_KEY": FUNC_KEY}
+        _, _, result = run_check(check, context(tmp_path, **env), lambda: datetime.now(UTC))
+        said = run_http(check, context(tmp_path, **env)).detail
+
+    for detail in (result.detail, said):
+        assert detail.startswith("HTTP 404, expected 200: Cannot GET /api/fn?code=")
+        assert detail.endswith("&page=2")
+        for piece in (FUNC_KEY, quote(FUNC_KEY, safe=""), "q8Zt", "Jk5Lm"):
+            assert piece not in detail
+
+
+def test_it_keeps_a_header_and_body_secret_out_of_an_answer_that_quotes_them_escaped(
+    tmp_path: Path,
+) -> None:
+    with EchoServer() as echo:
+        check = http_check(
+            echo.url + "/api/fn",
+            method="POST",
+            headers={"x-api-key": "${FUNC_KEY}"},
+            body="code=${FUNC_KEY}",
+        )
+        env = {"FUNC_KEY": FUNC_KEY}
+        _, _, result = run_check(check, context(tmp_path, **env), lambda: datetime.now(UTC))
+
+    assert result.detail.startswith("HTTP 400, expected 200: ")
+    for piece in (FUNC_KEY, FUNC_KEY.replace("/", "\\/"), "q8Zt", "Jk5Lm"):
+        assert piece not in result.detail

@@ -2,7 +2,8 @@
 
 Secrets come from the environment as ``${NAME}``; the rule for which keys are
 secret-bearing is in ``monitor/configsecrets.py``; which names name a secret is
-``names_secret`` in ``monitor/redact.py``, the rule redaction uses too.
+``names_secret`` in ``monitor/redact.py``, the narrow reading of the vocabulary
+whose broad reading, ``looks_secret_name``, redaction uses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from monitor.config import load_config
 from monitor.errors import ConfigError
-from monitor.redact import REDACTED, names_secret, redact_url
+from monitor.redact import REDACTED, looks_secret_name, names_secret, redact_text, redact_url
 from tests.conftest import run_monitor
 
 KEY = "sk-ant-api03-Zq8xV2-literal-key-0123456789"
@@ -249,50 +250,78 @@ def test_apprise_tokens_are_named_by_position_and_host_names_and_topics_are_not(
         assert piece not in message
 
 
-@pytest.mark.parametrize(
-    ("name", "credential"),
-    [
-        ("x-api-key", True),
-        ("Authorization", True),
-        ("X-Auth-Token", True),
-        ("Ocp-Apim-Subscription-Key", True),
-        ("apiKey", True),
-        ("client_secret", True),
-        ("refresh_token", True),
-        ("Cookie", True),
-        ("pass", True),
-        ("pwd", True),
-        ("password2", True),
-        ("session", True),
-        ("session_id", True),
-        ("sessionId", True),
-        ("PHPSESSID", True),
-        ("X-Amz-Signature", True),
-        ("sig", True),
-        ("accessToken", True),
-        ("Sec-WebSocket-Key", False),
-        ("public_key", False),
-        ("next_page_token", False),
-        ("token_type", False),
-        ("auth_error", False),
-        ("WWW-Authenticate", False),
-        ("key_id", False),
-        ("Idempotency-Key", False),
-        ("max_tokens", False),
-        ("token_type_hint", False),
-        ("anthropic-version", False),
-        ("client_id", False),
-    ],
-)
-def test_one_rule_tells_secret_names_for_the_config_check_and_for_redaction(
-    tmp_path: Path, name: str, credential: bool
+# Each name: is its value hidden when written down (looks_secret_name, broad),
+# and is a literal value refused in the config (names_secret, narrow)?
+# Redaction errs towards hiding; the config refusal towards accepting.
+SECRET_NAMES = [
+    # both: the last word is a secret's
+    ("x-api-key", True, True),
+    ("Authorization", True, True),
+    ("X-Auth-Token", True, True),
+    ("Ocp-Apim-Subscription-Key", True, True),
+    ("apiKey", True, True),
+    ("client_secret", True, True),
+    ("refresh_token", True, True),
+    ("Cookie", True, True),
+    ("pass", True, True),
+    ("pwd", True, True),
+    ("password2", True, True),
+    ("session", True, True),
+    ("session_id", True, True),
+    ("sessionId", True, True),
+    ("PHPSESSID", True, True),
+    ("X-Amz-Signature", True, True),
+    ("sig", True, True),
+    ("accessToken", True, True),
+    ("token_value", True, True),
+    # hidden, not refused: a secret word inside a compound, or a pair the
+    # config accepts (redacted before the one-rule change, and again now)
+    ("passkey", True, False),
+    ("passcode", True, False),
+    ("userkey", True, False),
+    ("devkey", True, False),
+    ("clientkey", True, False),
+    ("hashkey", True, False),
+    ("sharedaccesskey", True, False),
+    ("accountkey", True, False),
+    ("appsecretproof", True, False),
+    ("authcode", True, False),
+    ("auth_code", True, False),
+    ("password_hash", True, False),
+    ("token_hash", True, False),
+    ("api_key_id", True, False),
+    ("access_key_id", True, False),
+    ("credential_id", True, False),
+    ("key_id", True, False),
+    ("Sec-WebSocket-Key", True, False),
+    ("public_key", True, False),
+    ("next_page_token", True, False),
+    ("Idempotency-Key", True, False),
+    ("max_tokens", True, False),
+    ("token_type_hint", True, False),
+    # neither: named for what went wrong or what kind it is, or no secret word
+    ("token_type", False, False),
+    ("auth_error", False, False),
+    ("WWW-Authenticate", False, False),
+    ("anthropic-version", False, False),
+    ("client_id", False, False),
+]
+
+
+@pytest.mark.parametrize(("name", "redacted", "refused"), SECRET_NAMES)
+def test_redaction_hides_every_secret_looking_name_and_the_config_refuses_fewer(
+    tmp_path: Path, name: str, redacted: bool, refused: bool
 ) -> None:
     body = f'[[check]]\nname = "a"\nkind = "http"\nurl = "https://h.example/"\nbody = "{name}=v1"\n'
     path = write(tmp_path, body)
-    if credential:
+    if refused:
         refusal(path)
     else:
         load_config(path)
 
-    assert names_secret(name) is credential
-    assert (REDACTED in redact_url(f"https://h.example/?{name}=v1")) is credential
+    assert names_secret(name) is refused
+    assert looks_secret_name(name) is redacted
+    assert (REDACTED in redact_url(f"https://h.example/?{name}=v1")) is redacted
+    assert (REDACTED in redact_text(f'{{"{name}": "v1", "page": 2}}')) is redacted
+    assert (REDACTED in redact_text(f"{name}=v1 page=2")) is redacted
+    assert (REDACTED in redact_text(f"{name}: Zx9aQw7ErTy5")) is redacted

@@ -4,15 +4,18 @@ stores, logs or prints."""
 from __future__ import annotations
 
 import contextlib
+import html
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
 
 from monitor.cli import main
+from monitor.envvars import expand_query
 from monitor.redact import REDACTED, forget_environment, redact_text, redact_url
 from tests.conftest import fixture_bytes
 from tests.loopback import LoopbackServer
@@ -490,6 +493,42 @@ def test_it_redacts_the_exact_values_of_secret_environment_variables(
         monkeypatch.delenv("ACME_API_KEY")
         forget_environment()
     assert redact_text("proxy said: plainwords") == "proxy said: plainwords"
+
+
+# A key of no known shape holding every character the encodings change.
+SENT = 'q8Zt/Xy0 Kp3+Jk5&Lm="é\\'
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        SENT,
+        expand_query("https://h.example/?code=${K}", {"K": SENT}).split("code=")[1],
+        quote(SENT, safe=""),
+        re.sub("%[0-9A-F]{2}", lambda m: m[0].lower(), quote(SENT, safe="")),  # %2f
+        quote(SENT),
+        quote_plus(SENT),
+        quote_plus(SENT, safe="/"),
+        json.dumps(SENT)[1:-1],
+        json.dumps(SENT, ensure_ascii=False)[1:-1],
+        json.dumps(SENT)[1:-1].replace("/", "\\/"),
+        html.escape(SENT),
+    ],
+)
+def test_a_known_value_is_redacted_in_every_form_it_was_sent_in(form: str) -> None:
+    assert redact_text(f"Cannot GET /fn?x={form}&page=2", known={SENT}) == (
+        "Cannot GET /fn?x=REDACTED&page=2"
+    )
+
+
+def test_a_secret_environment_value_is_redacted_percent_encoded_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    value = "q8Zt/Xy0Kp3+Jk5&Lm=="
+    monkeypatch.setenv("ACME_FUNCTION_KEY", value)
+    forget_environment()
+    for form in (value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]):
+        assert redact_text(f"Cannot GET /fn?x={form}&page=2") == "Cannot GET /fn?x=REDACTED&page=2"
 
 
 @pytest.mark.parametrize(

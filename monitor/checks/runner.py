@@ -23,7 +23,7 @@ from monitor.checks.registry import runner_for
 from monitor.checks.result import CheckResult
 from monitor.checks.settings import CheckSettings
 from monitor.failures import Failure
-from monitor.redact import REDACTED, redact_text
+from monitor.redact import REDACTED, all_sent_forms, redact_text
 from monitor.store import Store
 from monitor.store.checkruns import CheckSpec, check_ids, record_check_run, sync_checks
 
@@ -68,12 +68,12 @@ def run_check(
 
 
 def scrub(result: CheckResult, secrets: set[str]) -> CheckResult:
-    """Replace every known secret value in the detail, request id and facts with REDACTED."""
+    """Replace each known secret value, in every sent form, in detail, request id and facts."""
     if not secrets:
         return result
     detail, request_id = result.detail, result.request_id
     facts = json.dumps(result.facts)
-    for secret in sorted(secrets, key=len, reverse=True):
+    for secret in all_sent_forms(secrets):
         detail = detail.replace(secret, REDACTED)
         request_id = request_id and request_id.replace(secret, REDACTED)
         facts = facts.replace(json.dumps(secret)[1:-1], REDACTED)
