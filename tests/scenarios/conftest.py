@@ -2,12 +2,16 @@
 
 Each scenario test hands its outcome to ``scoreboard`` before it asserts, so
 the table counts failing scenarios too; ``pytest_terminal_summary`` prints it
-at the end of any run that collected this folder.
+at the end of any run that collected this folder. Under pytest-xdist each
+worker scores its share; the workers hand their outcomes to the controller
+(``workeroutput``) when they finish, and the controller prints the whole table.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
+from typing import Any
 
 import pytest
 
@@ -17,6 +21,25 @@ from tests.scenarios.score import OUTCOMES, Outcome
 @pytest.fixture
 def scoreboard(request: pytest.FixtureRequest) -> list[Outcome]:
     return request.config.stash.setdefault(OUTCOMES, [])
+
+
+WORKER_KEY = "scenario_outcomes"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a worker: hand this worker's outcomes to the controller."""
+    workeroutput: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        outcomes = session.config.stash.get(OUTCOMES, [])
+        workeroutput[WORKER_KEY] = [asdict(o) for o in outcomes]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the controller: gather a finished worker's outcomes for the table."""
+    given = getattr(node, "workeroutput", {}).get(WORKER_KEY, [])
+    outcomes = node.config.stash.setdefault(OUTCOMES, [])
+    outcomes.extend(Outcome(**{**o, "expected": tuple(o["expected"])}) for o in given)
 
 
 def pytest_terminal_summary(
