@@ -162,3 +162,11 @@ def test_healthz_says_503_when_the_heartbeat_is_stale_or_the_service_stops(tmp_p
         stopping = request(service.api_url, "/healthz")
         assert stopping.status == 503
         assert stopping.json()["problem"] == "the service is stopping"
+
+
+def test_the_dashboard_address_says_when_the_first_one_comes_before_it_is_drawn(tmp_path):
+    with serving(write(tmp_path), clock=lambda: T0) as service:
+        assert service.api_url is not None
+        answered = request(service.api_url, "/")
+    assert answered.status == 404
+    assert "the first a minute after it starts" in answered.json()["error"]

@@ -134,8 +134,9 @@ class ApiHandler(BaseHTTPRequestHandler):
         if path in ("/", f"/{static.INDEX}"):
             return error_response(
                 404,
-                "the dashboards are not drawn yet: the service draws them every "
-                "[dashboards] every (set it in the config), or run `monitor chart`",
+                "the dashboards are not drawn yet: the service draws the first a minute "
+                "after it starts, then every [dashboards] every; reload then, or run "
+                "`monitor chart`",
             )
         return error_response(
             404,
