@@ -16,6 +16,11 @@ from monitor.redact import forget_environment
 from monitor.store import Store, open_store
 from tests.loopback import LoopbackServer
 from tests.postgres import PostgresServer, postgres_server
+from tests.scenarios.scoreboard import (  # the score table's hooks, on every run
+    pytest_sessionfinish,  # noqa: F401
+    pytest_terminal_summary,  # noqa: F401
+    pytest_testnodedown,  # noqa: F401
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
