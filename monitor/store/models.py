@@ -8,14 +8,15 @@ kept as transitions only: one row each time a component's status changes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -228,43 +229,69 @@ class Check(Base):
     depends_on_source: Mapped[str | None] = mapped_column(String(64))
     depends_on_components: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
+    # What a passing run of this check usually says, fixed by its first pass
+    # (or by the newest pass when 0010 converted older rows) and never
+    # changed after: a run whose detail or facts equal it stores NULL there.
+    usual_detail: Mapped[str | None] = mapped_column(Text)
+    usual_facts: Mapped[str | None] = mapped_column(Text)
+
+
+class Probe(Base):
+    """A probe's name, stored once: each check run carries the probe's small id instead."""
+
+    __tablename__ = "probe"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class CheckRun(Base):
-    """One run of a check on one probe: the evidence ``why`` and the charts read."""
+    """One run of a check on one probe: the evidence ``why`` and the charts read.
+
+    The table is the database's bulk (a year of 12 checks at 30 s is 12.6
+    million rows), so a row holds numbers only, save where a run has
+    something to say (``monitor.store.runcodes`` encodes and decodes it):
+    times in integer milliseconds, durations in integer microseconds,
+    outcome and failure class as small integers. ``detail`` and ``facts``
+    are NULL where they equal the check's usual (``Check.usual_detail``,
+    ``usual_facts``); the request id and the server's date are kept for
+    failures only, which is what they are read for.
+
+    On SQLite the table is clustered on its key (WITHOUT ROWID): a check's
+    runs on one probe are one contiguous range, which is what ``why``
+    walks, and no separate rowid is stored beside the key.
+    """
 
     __tablename__ = "check_result"
     __table_args__ = (
-        # Probe before time: a check's runs on one probe are one index range,
-        # which is what ``why`` walks (0007); PostgreSQL carries ``ok`` in it,
-        # so "the newest pass before" never visits the table.
-        UniqueConstraint("check_id", "probe", "started_at", postgresql_include=["ok"]),
-        Index("ix_check_result_started", "started_at"),
-        # The failures alone, by time: what a report over months reads (0008).
+        Index("ix_check_result_started", "started_ms"),
+        # The failures alone, by time: what a report over months reads.
         Index(
             "ix_check_result_failed",
-            "started_at",
-            sqlite_where=text("ok = 0"),  # how SQLAlchemy writes "not ok" there
-            postgresql_where=text("NOT ok"),
+            "started_ms",
+            sqlite_where=text("outcome = 1"),
+            postgresql_where=text("outcome = 1"),
         ),
+        {"sqlite_with_rowid": False},
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    check_id: Mapped[int] = mapped_column(ForeignKey("check.id", ondelete="CASCADE"))
-    probe: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime]
-    duration_ms: Mapped[float]
-    ok: Mapped[bool]
-    skipped: Mapped[bool] = mapped_column(default=False)
-    failure_class: Mapped[str | None] = mapped_column(String(32))
-    http_status: Mapped[int | None]
-    connect_ms: Mapped[float | None]
-    tls_ms: Mapped[float | None]
-    ttfb_ms: Mapped[float | None]
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("check.id", ondelete="CASCADE"), primary_key=True
+    )
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id"), primary_key=True)
+    started_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    outcome: Mapped[int] = mapped_column(SmallInteger)  # runcodes.PASSED | FAILED | SKIPPED
+    failure_class: Mapped[int | None] = mapped_column(SmallInteger)  # runcodes.FAILURE_CODES
+    http_status: Mapped[int | None] = mapped_column(SmallInteger)
+    duration_us: Mapped[int] = mapped_column(Integer)
+    dns_us: Mapped[int | None] = mapped_column(Integer)
+    connect_us: Mapped[int | None] = mapped_column(Integer)
+    tls_us: Mapped[int | None] = mapped_column(Integer)
+    ttfb_us: Mapped[int | None] = mapped_column(Integer)
     request_id: Mapped[str | None] = mapped_column(String(128))
-    server_date: Mapped[datetime | None]
-    detail: Mapped[str] = mapped_column(Text)
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    server_date_ms: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[str | None] = mapped_column(Text)
+    facts: Mapped[str | None] = mapped_column(Text)  # canonical JSON (runcodes.facts_text)
 
 
 class Heartbeat(Base):
