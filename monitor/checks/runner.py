@@ -26,6 +26,7 @@ from monitor.failures import Failure
 from monitor.redact import REDACTED, all_sent_forms, redact_text
 from monitor.store import Store
 from monitor.store.checkruns import CheckSpec, check_ids, record_check_run, sync_checks
+from monitor.store.runcodes import truncate_ms
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,12 @@ class RunReport:
 def run_check(
     settings: Any, context: CheckContext, clock: Callable[[], datetime]
 ) -> tuple[datetime, float, CheckResult]:
-    """Run one check; never raises. Returns when it started, how long it took, what it saw."""
-    started_at = clock()
+    """Run one check; never raises. Returns when it started, how long it took, what it saw.
+
+    The start is kept to the millisecond, as the store keeps it, so what
+    the service holds in memory about a run equals what it reads back.
+    """
+    started_at = truncate_ms(clock())
     began = time.perf_counter()
     if settings.when_env and not context.env.get(settings.when_env):
         result = CheckResult.skip(f"{settings.when_env} is not set")
@@ -182,7 +187,6 @@ def _record_safely(store: Store, check_id: int, report: RunReport) -> RunReport:
 
 def _record(store: Store, check_id: int, report: RunReport) -> None:
     result = report.result
-    phases = result.phases_ms
     with store.write() as session, session.begin():
         record_check_run(
             session,
@@ -194,11 +198,9 @@ def _record(store: Store, check_id: int, report: RunReport) -> None:
             skipped=result.skipped,
             failure_class=result.failure_class,
             http_status=result.http_status,
-            connect_ms=phases.get("connect"),
-            tls_ms=phases.get("tls"),
-            ttfb_ms=phases.get("ttfb"),
+            phases_ms=result.phases_ms,
             request_id=result.request_id,
             server_date=result.server_date,
             detail=result.detail,
-            facts={**result.facts, **({"phases_ms": phases} if phases else {})},
+            facts=result.facts,
         )

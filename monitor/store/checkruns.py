@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from monitor.store.models import Check, CheckRun
+from monitor.store import runcodes
+from monitor.store.models import Check, CheckRun, Probe
 from monitor.store.upsert import insert_on_conflict
 
 
@@ -71,9 +72,83 @@ def sync_checks(session: Session, specs: Iterable[CheckSpec], now: datetime) -> 
     return {name: row.id for name, row in rows.items()}
 
 
-def record_check_run(session: Session, **values: Any) -> None:
-    """Append one run."""
+def record_check_run(
+    session: Session,
+    *,
+    check_id: int,
+    probe: str,
+    started_at: datetime,
+    duration_ms: float,
+    ok: bool,
+    skipped: bool = False,
+    failure_class: str | None = None,
+    http_status: int | None = None,
+    phases_ms: Mapping[str, float] | None = None,
+    request_id: str | None = None,
+    server_date: datetime | None = None,
+    detail: str = "",
+    facts: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one run, in the compact row ``runcodes.encode`` makes of it.
+
+    A check's first pass fixes its usual detail and facts (a later pass
+    saying the same then stores neither); a run of a probe new to the
+    database gives the probe its id.
+    """
+    phases = phases_ms or {}
+    fact_values = facts or {}
+    usual = _usual(session, check_id)
+    if usual is None and ok and not skipped:
+        usual = _settle_usual(session, check_id, runcodes.usual_of(detail, phases, fact_values))
+    values = runcodes.encode(
+        check_id=check_id,
+        probe_id=probe_id(session, probe),
+        started_at=started_at,
+        duration_ms=duration_ms,
+        ok=ok,
+        skipped=skipped,
+        failure_class=failure_class,
+        http_status=http_status,
+        phases_ms=phases,
+        request_id=request_id,
+        server_date=server_date,
+        detail=detail,
+        facts=fact_values,
+        usual=usual or runcodes.Usual(),
+    )
     session.execute(insert(CheckRun), [values])
+
+
+def _usual(session: Session, check_id: int) -> runcodes.Usual | None:
+    row = session.execute(
+        select(Check.usual_detail, Check.usual_facts).where(Check.id == check_id)
+    ).one_or_none()
+    if row is None or row[0] is None:
+        return None
+    return runcodes.Usual(row[0], row[1])
+
+
+def _settle_usual(session: Session, check_id: int, usual: runcodes.Usual) -> runcodes.Usual:
+    """Set the check's usual unless another writer got there first; the one that stands.
+
+    It is set once and never changed: rows that store NULL mean "the usual",
+    so changing it would rewrite what they say.
+    """
+    session.execute(
+        update(Check)
+        .where(Check.id == check_id, Check.usual_detail.is_(None))
+        .values(usual_detail=usual.detail, usual_facts=usual.facts)
+    )
+    return _usual(session, check_id) or usual
+
+
+def probe_id(session: Session, name: str) -> int:
+    """The id of probe ``name``, given one on its first run (another probe may race: one wins)."""
+    found = session.scalar(select(Probe.id).where(Probe.name == name))
+    if found is not None:
+        return found
+    session.execute(insert_on_conflict(session, Probe, ["name"]), [{"name": name}])
+    return session.scalars(select(Probe.id).where(Probe.name == name)).one()
 
 
 def list_check_runs(
