@@ -8,17 +8,8 @@ stale API key, a VPN drop, a quiet hour, a monitoring gap), named in a
 summary written beside the file. Deterministic for a seed.
 """
 
-from __future__ import annotations
-
 from benchmarks.generate.story import GeneratedSummary, Moment, load_summary, summary_path
 from benchmarks.generate.write import DEFAULT_END, TABLES, generate
 
-__all__ = [
-    "DEFAULT_END",
-    "TABLES",
-    "GeneratedSummary",
-    "Moment",
-    "generate",
-    "load_summary",
-    "summary_path",
-]
+__all__ = ["DEFAULT_END", "TABLES", "GeneratedSummary", "Moment", "generate", "load_summary"]
+__all__ += ["summary_path"]

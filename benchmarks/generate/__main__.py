@@ -1,50 +1,37 @@
 """``python -m benchmarks.generate --days 365 --checks 12 --interval 30s --out PATH``."""
 
-from __future__ import annotations
-
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import benchmarks.generate
 from benchmarks.generate import DEFAULT_END, generate, summary_path
 from benchmarks.generate.verify import verify
 
-UNITS = {"s": 1, "m": 60, "h": 3600}
 
-
-def interval(text: str) -> int:
-    """``30s``, ``1m``: whole seconds."""
-    if text[-1:] not in UNITS or not text[:-1].isdigit():
-        raise argparse.ArgumentTypeError(f"not an interval like 30s or 1m: {text!r}")
-    return int(text[:-1]) * UNITS[text[-1]]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.generate", description=benchmarks.generate.__doc__
-    )
-    parser.add_argument("--days", type=int, default=365, help="range in days (%(default)s)")
-    parser.add_argument("--checks", type=int, default=12, help="number of checks (%(default)s)")
-    parser.add_argument("--interval", type=interval, default=30, help="check interval (30s)")
-    parser.add_argument("--out", type=Path, required=True, help="the SQLite file to write")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (%(default)s)")
-    parser.add_argument("--end", default=DEFAULT_END, help="end of the range (%(default)s)")
-    parser.add_argument("--raw-days", type=int, help="keep raw check runs for the last D days")
-    parser.add_argument(
-        "--verify", action="store_true", help="then ask monitor's why at every planted moment"
-    )
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser("python -m benchmarks.generate", description=__doc__)
+    parser.description = benchmarks.generate.__doc__
+    arg = parser.add_argument
+    arg("--days", type=int, default=365, help="range in days (%(default)s)")
+    arg("--checks", type=int, default=12, help="number of checks (%(default)s)")
+    arg("--interval", default="30s", help="check interval: 30s, 1m... (%(default)s)")
+    arg("--out", type=Path, required=True, help="the SQLite file to write")
+    arg("--seed", type=int, default=1, help="random seed (%(default)s)")
+    arg("--end", default=DEFAULT_END, help="end of the range (%(default)s)")
+    arg("--raw-days", type=int, help="keep raw check runs for the last D days only")
+    arg("--verify", action="store_true", help="then ask monitor's why at each planted moment")
     args = parser.parse_args(argv)
+    seconds = int(args.interval.rstrip("sm")) * (60 if args.interval.endswith("m") else 1)
     summary = generate(
         args.out,
         days=args.days,
         checks=args.checks,
-        interval=args.interval,
+        interval=seconds,
         seed=args.seed,
         end=args.end,
         raw_days=args.raw_days,
-        progress=lambda line: print(line, flush=True),
+        progress=print,
     )
     for table, rows in summary.counts.items():
         print(f"  {table:<20} {rows:>12,}")
@@ -54,8 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {kind}: " + ", ".join(m.at for m in found))
     print(f"summary: {summary_path(args.out)}")
     problems = verify(args.out) if args.verify else []
-    for problem in problems:
-        print(f"  verify: {problem}")
+    print("\n".join(f"  verify: {problem}" for problem in problems) or "", end="")
     return 1 if problems else 0
 
 

@@ -1,12 +1,11 @@
 """The year's story, planned before any row is written, and the moments worth asking about.
 
 Epoch seconds throughout, drawn from one ``random.Random`` per seed. What a
-benchmark points at (the monitoring gaps, the first Claude incident, the
-local episodes: a stale API key, a VPN drop...) is placed first, an hour
-clear of everything else; the other incidents, restarts and maintenances
-fall anywhere else. Some incidents hurt the checks depending on the page:
-their failures start minutes before the vendor posts and may end before
-"resolved".
+benchmark points at (the monitoring gaps, the first Claude incident, a stale
+API key, a VPN drop...) is placed first, an hour clear of all else; the other
+incidents, restarts and maintenances fall anywhere else. Some incidents hurt
+the checks depending on the page: their failures start minutes before the
+vendor posts and may end before "resolved".
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +25,9 @@ from benchmarks.generate.world import SOURCES, CheckDef, SourceDef
 MINUTE, HOUR, DAY = 60, 3600, 86_400
 VERSION = 4  # bump when the output changes: a cached file of another version is regenerated
 KINDS = ("upstream_incident", "stale_token", "vpn", "quiet", "gap")
-# kind: per year, shortest and longest (s), the check it hits ("net": every network one), class
-EPISODES = {
+EPISODES = {  # kind: per year, shortest and longest (s), the check hit ("net": all), its class
     "stale_token": (6, 20 * MINUTE, 36 * HOUR, "api-authenticated", "auth_rejected"),
     "vpn": (24, 5 * MINUTE, 90 * MINUTE, "net", None),
-    "credentials": (4, HOUR, 8 * HOUR, "claude-credentials", "credentials_expired"),
     "port": (6, 10 * MINUTE, 3 * HOUR, "callback-port", "port_unavailable"),
     "key_unset": (2, 6 * HOUR, 72 * HOUR, "api-authenticated", "skipped"),
 }
@@ -40,6 +38,7 @@ NOTES = {
 }
 IMPACTS = {"none": 10, "minor": 55, "major": 28, "critical": 7}  # weights
 HURT = {"claude": 0.35, "github": 0.3, "cloudflare": 0.15}  # share of incidents our checks feel
+STAGES = ("identified", "update", "monitoring")  # between "investigating" and "resolved"
 FAILING = {"none": 0.1, "minor": 0.25, "major": 0.6, "critical": 0.9, None: 0.4}
 SPORADIC_RATE = 4e-4  # single failures per run of a network check on a healthy day
 
@@ -49,9 +48,9 @@ class Span:
     start: int
     end: int
     kind: str  # gap | restart | an EPISODES kind | maintenance
-    checks: tuple[str, ...] = ()  # an episode's; a maintenance's components
+    names: tuple[str, ...] = ()  # an episode's checks; a maintenance's components
     clean: bool = True  # monitoring stopped cleanly (the heartbeat has stopped_at)
-    source: SourceDef | None = None
+    source: SourceDef | None = None  # a maintenance's, with its id and announcement
     external_id: str = ""
     announced: int = 0
 
@@ -82,7 +81,7 @@ class Plan:
     episodes: tuple[Span, ...]
     incidents: tuple[Incident, ...]
     maintenances: tuple[Span, ...]
-    calm: tuple[tuple[int, int], ...]  # the exclusive stretches, margins included
+    calm: tuple[tuple[int, int], ...]  # the exclusive stretches with their margins
 
     @property
     def ticks(self) -> int:
@@ -99,55 +98,45 @@ def make_plan(*, days: int, count: int, interval: int, seed: int, end: int) -> P
     taken: list[tuple[int, int]] = []
 
     def place(length: int, exclusive: bool = True) -> int:
-        low = start + HOUR
+        """A start for ``length`` s, clear of the exclusive stretches placed so far."""
         for _ in range(400):
-            at = rng.randrange(low, max(low, end - length - HOUR) + 1)
+            at = rng.randrange(start + HOUR, max(start + HOUR, end - length - HOUR) + 1)
             if all(at + length <= a or at >= b for a, b in taken):
                 break
-        if exclusive:
-            taken.append((at - HOUR, at + length + HOUR))
+        taken.extend([(at - HOUR, at + length + HOUR)] if exclusive else [])
         return at
 
-    def n(per_year: float, required: bool = False) -> int:
-        return max(round(per_year * days / 365), required)
+    def spans(per_year: float, shortest: int, longest: int, kind: str, **more: Any) -> list[Span]:
+        n = round(per_year * days / 365) or int(kind in (*NOTES, "gap"))
+        lengths = [rng.randrange(shortest, max(shortest, longest) + 1) for _ in range(n)]
+        exclusive = kind not in ("restart", "maintenance")
+        return [Span(at, at + s, kind, **more) for s in lengths for at in [place(s, exclusive)]]
 
-    down = [Span(at, at + s, "gap", clean=i % 2 == 0) for i in range(n(5, True))
-            for s in [rng.randrange(2 * HOUR, max(2 * HOUR, min(12 * HOUR, days * DAY // 8)) + 1)]
-            for at in [place(s)]]  # fmt: skip
-    total = max(len(SOURCES), n(2000))
-    sizes = [2] * total  # investigating ... resolved, and three more updates on average
-    for i in rng.choices(range(total), k=3 * total):
-        sizes[i] += 1
-    incidents = [_incident(rng, place, SOURCES[0], sizes.pop(), chosen, clear=True)]
-    names, episodes, net = {c.name for c in chosen}, [], [c.name for c in chosen if world.network_class(c)]  # fmt: skip
+    down = spans(5, 2 * HOUR, min(12 * HOUR, days * DAY // 8), "gap")  # the laptop was off
+    down = [replace(s, clean=i % 2 == 0) for i, s in enumerate(down)]  # half of them crashed
+    incidents = [_incident(rng, place, SOURCES[0], chosen, clear=True)]
+    episodes, net = [], tuple(c.name for c in chosen if world.network_class(c))
     for kind, (per_year, shortest, longest, which, _) in EPISODES.items():
-        hit = tuple(net if which == "net" else {which} & names)
-        for _ in range(n(per_year, kind in NOTES) if hit else 0):
-            length = rng.randrange(shortest, max(shortest, min(longest, days * DAY // 12)) + 1)
-            episodes.append(Span(at := place(length), at + length, kind, hit))
-    for _ in range(n(20)):  # restarts: a minute or two
-        down.append(Span(at := place(length := rng.randrange(30, 121), False), at + length, "restart"))  # fmt: skip
-    counts = [round(total * s.share) for s in SOURCES]
-    for source, k in zip(SOURCES, [counts[0] - 1, counts[1], total - sum(counts[:2])], strict=True):
-        incidents += [_incident(rng, place, source, sizes.pop(), chosen) for _ in range(k)]
+        hit = net if which == "net" else tuple(c.name for c in chosen if c.name == which)
+        longest = min(longest, days * DAY // 12)
+        episodes += spans(per_year, shortest, longest, kind, names=hit) if hit else []
+    down += spans(20, 30, 120, "restart")  # a minute or two
+    total = max(len(SOURCES), round(2000 * days / 365))
+    for source in SOURCES:
+        n = round(total * source.share) - (source is SOURCES[0])
+        incidents += [_incident(rng, place, source, chosen) for _ in range(n)]
     maintenances = [
-        Span(at, at + length, "maintenance", tuple(rng.sample(s.components, 2)), source=s,
-             external_id=_id(rng), announced=max(start, at - rng.randrange(1, 6) * DAY))
-        for s in SOURCES if s.kind == "statuspage" for _ in range(n(24))
-        for length in [rng.randrange(HOUR, 4 * HOUR)] for at in [place(length, False)]
+        replace(m, names=tuple(rng.sample(s.components, 2)), source=s, external_id=_id(rng),
+                announced=max(start, m.start - rng.randrange(1, 6) * DAY))
+        for s in SOURCES if s.kind == "statuspage" for m in spans(24, HOUR, 4 * HOUR, "maintenance")
     ]  # fmt: skip
-    by_start = sorted
-    return Plan(start, end, interval, seed, tuple(chosen), tuple(by_start(down, key=_start)),
-                tuple(sorted(episodes, key=_start)), tuple(sorted(incidents, key=_created)),
-                tuple(sorted(maintenances, key=_start)), tuple(taken))  # fmt: skip
+    return Plan(start, end, interval, seed, tuple(chosen), _by_start(down), _by_start(episodes),
+                tuple(sorted(incidents, key=lambda i: i.created)), _by_start(maintenances),
+                tuple(taken))  # fmt: skip
 
 
-def _start(span: Span) -> int:
-    return span.start
-
-
-def _created(incident: Incident) -> int:
-    return incident.created
+def _by_start(spans: list[Span]) -> tuple[Span, ...]:
+    return tuple(sorted(spans, key=lambda s: s.start))
 
 
 def _id(rng: random.Random) -> str:
@@ -155,29 +144,29 @@ def _id(rng: random.Random) -> str:
 
 
 def _incident(
-    rng: random.Random, place: Any, source: SourceDef, n: int, chosen: list[CheckDef],
-    clear: bool = False,
+    rng: random.Random, place: Callable[[int, bool], int], source: SourceDef,
+    chosen: list[CheckDef], clear: bool = False,
 ) -> Incident:  # fmt: skip
+    """One incident with five updates on average; ``clear``: the major Claude API one."""
     length = int(min(16 * HOUR, max(15 * MINUTE, rng.lognormvariate(math.log(70 * MINUTE), 0.8))))
-    created = place(length, clear)
+    created, n = place(length, clear), 2 + sum(rng.random() < 0.5 for _ in range(6))
     impact = None
     if source.kind == "statuspage":
         impact = "major" if clear else rng.choices(list(IMPACTS), list(IMPACTS.values()))[0]
-    parts: tuple[str, ...] = world.API
-    if not clear and source.kind == "feed" and rng.random() < 0.5:
-        parts = ()  # feed entries name components only sometimes
-    elif not clear:
-        picked = set(rng.choices(source.components, [3, 3, 3, 1, 1, 1, 1, 1, 1, 1][: len(source.components)], k=rng.randint(1, 3)))  # fmt: skip
-        parts = tuple(c for c in source.components if c in picked)
-    times = sorted(rng.sample(range(created + 60, created + length), n - 2))
-    times = [created, *times, max(created + length, times[-1] + 60 if times else 0)]
-    middle = ["identified" if i < (n - 2) / 2 else "monitoring" for i in range(n - 2)]
-    statuses = ["investigating", *(s if rng.random() > 0.2 else "update" for s in middle), "resolved"]  # fmt: skip
+    weights = [3] * 3 + [1] * (len(source.components) - 3)
+    picked = set(rng.choices(source.components, weights, k=rng.randint(1, 3)))
+    parts = tuple(c for c in source.components if c in picked)
+    if clear or (source.kind == "feed" and rng.random() < 0.5):
+        parts = (world.API,) if clear else ()  # feed entries name components only sometimes
+    times = [created, *sorted(rng.sample(range(created + 60, created + length), n - 2))]
+    times.append(max(created + length, times[-1] + 60))
+    middle = sorted((rng.choice(STAGES) for _ in range(n - 2)), key=STAGES.index)
     named = impact not in (None, "none") and source.kind == "statuspage" and rng.random() < 0.6
-    updates = tuple((t, s, _id(rng), named and s in ("investigating", "resolved"))
+    statuses = ("investigating", *middle, "resolved")
+    updates = tuple((t, s, _id(rng), named and s in statuses[::n - 1])
                     for t, s in zip(times, statuses, strict=True))  # fmt: skip
     title = "Elevated error rates on the Claude API" if clear else rng.choice(source.titles)
-    found = Incident(source, _id(rng), title, impact, created, times[-1], parts, updates)
+    found = Incident(source, _id(rng), title, impact, created, updates[-1][0], parts, updates)
     hurts = tuple(c.name for c in chosen if c.source == source.name
                   and (not c.components or set(c.components) & set(parts)))  # fmt: skip
     if not hurts or not (clear or rng.random() < HURT[source.name]):
@@ -189,8 +178,8 @@ def _incident(
 
 def overrides(plan: Plan) -> list[dict[int, str]]:
     """Per check: tick -> what happened instead of a plain pass (a failure class, "slow" or
-    "skipped"). Later writes win: sporadic failures, upstream incidents, local episodes,
-    network outages last (nothing passes with the VPN down)."""
+    "skipped"). Later ones win: sporadic failures (never near a planted stretch), upstream
+    incidents, local episodes, network outages last (nothing passes with the VPN down)."""
     rng, index = (
         random.Random(f"{plan.seed}:overrides"),
         {c.name: i for i, c in enumerate(plan.checks)},
@@ -201,19 +190,19 @@ def overrides(plan: Plan) -> list[dict[int, str]]:
         return rng.choices(list(weights), list(weights.values()))[0]
 
     for c, check in enumerate(plan.checks):
-        weights = world.sporadic_classes(check)
-        for k in (rng.randrange(plan.ticks) for _ in range(round(plan.ticks * SPORADIC_RATE) if weights else 0)):  # fmt: skip
-            if not any(a <= plan.start + k * plan.interval < b for a, b in plan.calm):
+        weights = world.SPORADIC.get(check.kind, world.HTTP_SPORADIC)
+        for k in [rng.randrange(plan.ticks) for _ in range(round(plan.ticks * SPORADIC_RATE))]:
+            if weights and not any(a <= plan.start + k * plan.interval < b for a, b in plan.calm):
                 found[c][k] = pick(weights)
     for i in plan.incidents:
         for c in (index[name] for name in i.hurts):
+            weights = world.UPSTREAM.get(plan.checks[c].kind, world.HTTP_UPSTREAM)
             for k in plan.slots(*i.window):
-                bad = rng.random() < i.failing
-                found[c][k] = pick(world.upstream_classes(plan.checks[c])) if bad else "slow"
+                found[c][k] = pick(weights) if rng.random() < i.failing else "slow"
     for e in sorted(plan.episodes, key=lambda e: e.kind == "vpn"):
-        for c in (index[name] for name in e.checks):
-            hit = EPISODES[e.kind][4] or world.network_class(plan.checks[c]) or ""
-            found[c].update(dict.fromkeys(plan.slots(e.start, e.end), hit))
+        for c in (index[name] for name in e.names):
+            hit = EPISODES[e.kind][4] or world.network_class(plan.checks[c])
+            found[c].update(dict.fromkeys(plan.slots(e.start, e.end) if hit else (), hit or ""))
     return found
 
 
@@ -240,17 +229,16 @@ def iso(epoch_s: float) -> str:
 
 
 def moments(plan: Plan, found: list[dict[int, str]], raw_from: int) -> dict[str, list[Moment]]:
-    """Up to four moments of each kind, spread over the range; a failing one is where nothing
-    else failed within half an hour and monitoring was up, so the cause planted is the one
-    to find."""
+    """Up to four moments of each kind, spread over the range. A failing one has nothing
+    else failing within half an hour, and monitoring up: the planted cause is the one."""
     chosen: dict[str, list[Moment]] = {kind: [] for kind in KINDS}
     index, reach = {c.name: i for i, c in enumerate(plan.checks)}, HOUR // 2 // plan.interval
 
     def bad(c: int, k: int) -> bool:
         return found[c].get(k, "slow") not in ("slow", "skipped")
 
-    def calm(k: int, hit: set[int], quiet: int) -> bool:
-        near = range(k - quiet, k + quiet + 1)
+    def calm(k: int, hit: set[int], reach: int) -> bool:
+        near = range(k - reach, k + reach + 1)
         return not any(j in f for c, f in enumerate(found) if c not in hit for j in near)
 
     def failing(kind: str, a: int, b: int, names: tuple[str, ...], note: str) -> None:
@@ -261,27 +249,30 @@ def moments(plan: Plan, found: list[dict[int, str]], raw_from: int) -> dict[str,
         for k in sorted(ticks, key=lambda k: abs(k - ticks[len(ticks) // 2])):
             if calm(k, hit, reach):
                 failed = tuple(n for n in names if bad(index[n], k))
-                at = plan.start + k * plan.interval + plan.interval // 2  # just after tick k
+                at = iso(plan.start + k * plan.interval + plan.interval // 2)  # just after
                 what = found[index[failed[0]]][k]
-                chosen[kind].append(Moment(kind, iso(at), iso(a), iso(b), failed, what, note))
+                chosen[kind].append(Moment(kind, at, iso(a), iso(b), failed, what, note))
                 return
 
     for i in (i for i in plan.incidents if i.hurts):
         note = f"{i.source.name} incident {i.external_id} {i.title!r} ({i.impact})"
-        failing("upstream_incident", max(i.window[0], i.created), min(i.window[1], i.resolved), i.hurts, note)  # fmt: skip
+        a, b = max(i.window[0], i.created), min(i.window[1], i.resolved)
+        failing("upstream_incident", a, b, i.hurts, note)
     for e in (e for e in plan.episodes if e.kind in NOTES):
-        failing(e.kind, e.start, e.end, e.checks, NOTES[e.kind])
+        failing(e.kind, e.start, e.end, e.names, NOTES[e.kind])
     for s in (s for s in plan.down if s.kind == "gap"):
         note = "monitoring down: no check runs, no polls" + ("" if s.clean else " (it crashed)")
-        chosen["gap"].append(Moment("gap", iso((s.start + s.end) // 2), iso(s.start), iso(s.end), note=note))  # fmt: skip
+        at = iso((s.start + s.end) // 2)
+        chosen["gap"].append(Moment("gap", at, iso(s.start), iso(s.end), note=note))
     busy = [(i.created, i.resolved) for i in plan.incidents] + [i.window for i in plan.incidents]
     busy += [(s.start, s.end) for s in (*plan.down, *plan.episodes, *plan.maintenances)]
     rng, quarter = random.Random(f"{plan.seed}:quiet"), max(1, (plan.ticks - 4 * reach) // 4)
     for q in range(4):  # an hour either side with every check passing, nothing open, watched
         for k in (2 * reach + rng.randrange(q * quarter, (q + 1) * quarter) for _ in range(2000)):
-            at = plan.start + k * plan.interval
-            if all(at + HOUR <= a or at - HOUR >= b for a, b in busy) and calm(k, set(), 2 * reach):
-                chosen["quiet"].append(Moment("quiet", iso(at), iso(at - HOUR), iso(at + HOUR), note="all quiet"))  # fmt: skip
+            t = plan.start + k * plan.interval
+            if all(t + HOUR <= a or t - HOUR >= b for a, b in busy) and calm(k, set(), 2 * reach):
+                at, start, end = iso(t), iso(t - HOUR), iso(t + HOUR)
+                chosen["quiet"].append(Moment("quiet", at, start, end, note="all quiet"))
                 break
     for kind, ms in chosen.items():
         ms.sort(key=lambda m: m.at)
@@ -311,8 +302,7 @@ class GeneratedSummary:
 
     def moment(self, kind: str) -> Moment:
         """The middle one of ``kind``."""
-        found = self.interesting[kind]
-        return found[len(found) // 2]
+        return self.interesting[kind][len(self.interesting[kind]) // 2]
 
     def matches(self, **parameters: object) -> bool:
         """Made by this generator version with these parameters (``days=365, seed=1``...)?"""

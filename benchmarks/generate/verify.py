@@ -1,12 +1,9 @@
-"""Ask monitor's own ``why`` at every planted moment of a generated database.
+"""``python -m benchmarks.generate.verify PATH``: monitor's own ``why`` at each planted moment.
 
-``python -m benchmarks.generate.verify PATH``: through ``monitor.views.why``,
-the entry the CLI and the service answer with, so it checks the database
-the way a user would read it. Moments whose raw runs were left out
-(``--raw-days``) are skipped: only rollups remain there.
+Asked through ``monitor.views.why``, which the CLI and the service answer
+with, so the database is read as a user would read it. Moments where only
+rollups remain (``--raw-days``) are skipped.
 """
-
-from __future__ import annotations
 
 import sys
 from datetime import datetime
@@ -18,24 +15,17 @@ from monitor.config import parse_config
 from monitor.store import open_store
 from monitor.views.why import WhyQuestion, verdict_at
 
-EXPECTED = {
-    "upstream_incident": "upstream",
-    "stale_token": "local",
-    "vpn": "network",
-    "quiet": "healthy",
-    "gap": "no_data",
-}
+EXPECTED = {"upstream_incident": "upstream", "stale_token": "local", "vpn": "network"}
+EXPECTED |= {"quiet": "healthy", "gap": "no_data"}
 
 
 def verify(path: Path) -> list[str]:
-    """What did not come out as planted ("kind at T: why said X, expected Y"); empty if all did."""
-    summary = load_summary(path)
+    """What did not come out as planted ("kind at T: why said X, not Y"); empty if all did."""
+    summary, url = load_summary(path), f"sqlite:///{path}"
     if summary is None:
         return [f"{path} has no generator summary beside it"]
-    url = f"sqlite:///{path}"
     config = parse_config({"monitor": {"probe": PROBE}, "database": {"url": url}}, path)
-    store = open_store(url, upgrade=False)
-    problems = []
+    store, problems = open_store(url, upgrade=False), []
     try:
         for kind, found in summary.interesting.items():
             for moment in (m for m in found if m.raw or kind == "gap"):

@@ -2,13 +2,12 @@
 
 The schema comes from monitor's own migrations, the source, check and probe
 rows from its own sync functions; the bulk goes in through plain sqlite3 in
-big transactions with the journal off (a crash just means regenerate), in
-time order as the service writes it. Each run's columns are
-``runcodes.encode``'s: a passing run is one of a pool that ``encode`` made
-per check and load level (only its time, and a clock run's server date, is
-set per row, by SQL), every other run is encoded on its own. Hours older
-than the store's retention (raw 90 days, or ``raw_days``) also get the
-rollup a prune would fold them into, computed as ``monitor.rollups`` does.
+big transactions, journal off (a crash just means regenerate), in time order
+as the service writes it. A run's columns are ``runcodes.encode``'s: a pass
+is one of a pool ``encode`` made per check and load level, picked and dated
+by SQL (``RUNS``); every other run is encoded on its own. Hours older than
+the store's retention (raw 90 days, or ``raw_days``) also get the rollup a
+prune would fold them into, computed as ``monitor.rollups.fold`` does.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import json
 import random
 import sqlite3
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +26,6 @@ from typing import Any
 from benchmarks.generate import story, world
 from benchmarks.generate.story import DAY, HOUR, GeneratedSummary, Plan, iso
 from benchmarks.generate.world import PROBE, SOURCES
-from monitor.failures import Failure
 from monitor.rollups import percentile
 from monitor.store import open_store, runcodes
 from monitor.store.checkruns import CheckSpec, probe_id, sync_checks
@@ -40,10 +38,10 @@ TABLES = ("source", "http_validator", "poll", "incident", "incident_update", "in
 RETENTION_DAYS = 90  # the store's default for raw runs
 LEVELS = (0.9, 1.0, 1.25, 1.1, 1.8)  # latency by UTC hours 0-6, 6-13, 13-21, 21-24; "slow"
 LEVEL_OF_HOUR = [0] * 6 + [1] * 7 + [2] * 8 + [3] * 3
-POOL = 512  # passing runs per check and level
+ISO = "%Y-%m-%dT%H:%M:%SZ"  # a Date as a clock run's facts hold it (isoformat_z, whole seconds)
+POOL, PRIME, FAILED = 512, 2_147_483_647, 1 << 40  # FAILED: the first failed run's pool key
 COLUMNS = tuple(runcodes.encode(check_id=0, probe_id=0, started_at=datetime.now(UTC),
                                 duration_ms=0, ok=True))[3:]  # fmt: skip
-PRIME = 2_147_483_647
 STAGING = f"""
 CREATE TEMP TABLE pool (key INTEGER PRIMARY KEY, {", ".join(COLUMNS)}, to_date, usual);
 CREATE TEMP TABLE special (k, c, key, level, PRIMARY KEY (k, c)) WITHOUT ROWID;
@@ -51,11 +49,10 @@ CREATE TEMP TABLE chk (c INTEGER PRIMARY KEY, id);
 CREATE TEMP TABLE downs (a, b);
 CREATE TEMP TABLE lvl (hod INTEGER PRIMARY KEY, level);
 """
-# Tick k's run of check c, for ticks k0 <= k < k1 while monitoring was up: its time (the slot,
-# 150 ms a check, and a jitter of up to a tenth of the interval, as APScheduler's) and its
-# pool key (a failure's own, else a pass at the hour's load level), from ``mix``'s numbers.
-RUNS = f"""
-WITH RECURSIVE t(k) AS (SELECT :k0 UNION ALL SELECT k + 1 FROM t WHERE k + 1 < :k1),
+# Tick k's run of check c, for ticks k0 <= k < k1 while monitoring was up: its start (the slot,
+# 150 ms a check, and up to a tenth of the interval's jitter, as APScheduler's) and its pool
+# key (its own when it failed, else a pass at the hour's load level), drawn as ``mix`` draws.
+RUNS = f"""WITH RECURSIVE t(k) AS (SELECT :k0 UNION ALL SELECT k + 1 FROM t WHERE k + 1 < :k1),
 u AS (SELECT k, c, id, (k * 2654435761 + c * 40503 + :seed * 97) % {PRIME} + 1 AS x0 FROM t, chk
       WHERE NOT EXISTS (SELECT 1 FROM downs WHERE k >= a AND k < b)),
 v AS (SELECT k, c, id, (x0 * x0 + 12345) % {PRIME} AS x1 FROM u),
@@ -63,32 +60,48 @@ w AS (SELECT k, c, id, x1, (x1 * x1 + 54321) % {PRIME} AS x2 FROM v),
 r AS (SELECT w.id, (:start + w.k * :interval) * 1000 + w.c * 150 + w.x2 % (:interval * 100)
       AS started_ms, coalesce(s.key, (w.c * {len(LEVELS)} + coalesce(s.level, lvl.level))
       * {POOL} + w.x1 % {POOL}) AS key FROM w LEFT JOIN special s ON s.k = w.k AND s.c = w.c
-      JOIN lvl ON lvl.hod = (:start + w.k * :interval) / 3600 % 24)
-"""
+      JOIN lvl ON lvl.hod = (:start + w.k * :interval) / 3600 % 24)"""
 COPY_RUNS = f"""{RUNS}
 INSERT INTO check_result (check_id, probe_id, started_ms, {", ".join(COLUMNS)})
 SELECT r.id, :probe, r.started_ms, {", ".join(f"p.{c}" for c in COLUMNS[:-1])},
     CASE WHEN p.to_date IS NULL THEN p.facts ELSE nullif(replace(p.facts, '{world.SERVER_DATE}',
-        strftime('%Y-%m-%dT%H:%M:%SZ', (r.started_ms + p.to_date) / 1000, 'unixepoch')), p.usual)
+        strftime('{ISO}', (r.started_ms + p.to_date) / 1000, 'unixepoch')), p.usual)
     END
 FROM r JOIN pool p ON p.key = r.key WHERE r.started_ms >= :raw_ms
 """  # a clock run's facts get the server's Date: its start + to_date ms, in whole seconds
 FOLD_RUNS = f"""{RUNS}
-SELECT r.id, r.started_ms / 3600000, group_concat(CASE WHEN p.outcome != 2 THEN p.duration_us END),
-    sum(p.outcome = 2), group_concat(CASE WHEN p.outcome = 1 THEN p.failure_class END)
+SELECT r.id, r.started_ms / 3600000, group_concat(iif(p.outcome != 2, p.duration_us, NULL)),
+    sum(p.outcome = 2), group_concat(iif(p.outcome = 1, p.failure_class, NULL))
 FROM r JOIN pool p ON p.key = r.key WHERE r.started_ms < :fold_ms GROUP BY 1, 2
 """
-
-
-def mix(seed: int, k: int, c: int) -> tuple[int, int]:
-    """The two numbers RUNS draws tick k's run of check c from (pool index, jitter)."""
-    x1 = (((k * 2654435761 + c * 40503 + seed * 97) % PRIME + 1) ** 2 + 12345) % PRIME
-    return x1, (x1 * x1 + 54321) % PRIME
+EVENTS = ("new_incidents", "updated_incidents", "new_updates", "component_changes",
+          "maintenance_changes")  # fmt: skip
+RANK = (
+    "operational",
+    "under_maintenance",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+)
+BAD = {"minor": RANK[2], "major": RANK[3], "critical": RANK[4]}
+BODIES = {
+    "investigating": "We are currently investigating this issue.",
+    "identified": "The issue has been identified and a fix is being implemented.",
+    "update": "We are continuing to work on a fix for this issue.",
+    "monitoring": "A fix has been implemented and we are monitoring the results.",
+    "resolved": "This incident has been resolved.",
+}
 
 
 def db(t: float) -> str:
     """An instant as the app stores it on SQLite: naive UTC text with microseconds."""
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def mix(seed: int, k: int, c: int) -> tuple[int, int]:
+    """The two numbers ``RUNS`` draws tick k's run of check c from (pool index, jitter)."""
+    x1 = (((k * 2654435761 + c * 40503 + seed * 97) % PRIME + 1) ** 2 + 12345) % PRIME
+    return x1, (x1 * x1 + 54321) % PRIME
 
 
 def generate(
@@ -127,14 +140,15 @@ def generate(
     found = story.overrides(plan)
     con = sqlite3.connect(path, isolation_level=None)
     try:
-        con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                          "PRAGMA cache_size=-1000000; PRAGMA temp_store=MEMORY;" + STAGING)  # fmt: skip
+        con.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+            "PRAGMA cache_size=-1000000; PRAGMA temp_store=MEMORY;" + STAGING
+        )
         con.execute("BEGIN")
         _upstream(con, plan, sources)
         con.execute("COMMIT")
-        Runs(con, plan, [ids[c.name] for c in plan.checks], probe, found).write(
-            raw_from, fold_before, progress
-        )
+        runs = Runs(con, plan, [ids[c.name] for c in plan.checks], probe, found)
+        runs.write(raw_from, fold_before, progress)
         con.execute("PRAGMA journal_mode=WAL")
         counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES}
     finally:
@@ -149,138 +163,95 @@ def generate(
     return summary
 
 
-BODIES = {
-    "investigating": "We are currently investigating this issue.",
-    "identified": "The issue has been identified and a fix is being implemented.",
-    "update": "We are continuing to work on a fix for this issue.",
-    "monitoring": "A fix has been implemented and we are monitoring the results.",
-    "resolved": "This incident has been resolved.",
-}
-RANK = (
-    "operational",
-    "under_maintenance",
-    "degraded_performance",
-    "partial_outage",
-    "major_outage",
-)
-BAD = {"minor": "degraded_performance", "major": "partial_outage", "critical": "major_outage"}
-EVENTS = ("new_incidents", "updated_incidents", "new_updates", "component_changes",
-          "maintenance_changes")  # fmt: skip
-
-
-def _insert(con: sqlite3.Connection, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
-    marks = ", ".join("?" * len(columns.split(", ")))
-    con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+def _put(con: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows``: values for the table's first columns, in its own order."""
+    names = [row[1] for row in con.execute(f"PRAGMA table_info({table})")][: len(rows[0])]
+    marks = ", ".join("?" * len(names))
+    con.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
 
 
 def _upstream(con: sqlite3.Connection, plan: Plan, source_ids: dict[str, int]) -> None:
     """Per page: incidents with updates and components, component transitions, maintenances,
-    the poll log (each fact dated by the first poll after it, as apply_snapshot dates it) and
-    ETags; then the heartbeats, one row per service start."""
-    rng = random.Random(f"{plan.seed}:upstream")
+    the poll log (a fact is dated by the first poll after it, as apply_snapshot dates it) and
+    ETags; then the heartbeats, a row per service start."""
+    rng, rows = random.Random(f"{plan.seed}:upstream"), defaultdict[str, list[Any]](list)
     offline = [(e.start, e.end) for e in plan.episodes if e.kind == "vpn"]
     for n, source in enumerate(SOURCES):
-        sid, events, ticks = source_ids[source.name], [], []
-        for t in range(plan.start + 3 + 7 * n, plan.end, source.interval_s):
-            ticks += [] if any(s.start <= t < s.end for s in plan.down) else [t]
+        sid, events, spans = source_ids[source.name], [], defaultdict[str, list[Any]](list)
+        polls = [t for t in range(plan.start + 3 + 7 * n, plan.end, source.interval_s)
+                 if not any(s.start <= t < s.end for s in plan.down)]  # fmt: skip
 
-        def seen(t: int, polls: list[int] = ticks) -> int:
+        def seen(t: int, polls: list[int] = polls) -> int:
             i = bisect.bisect_left(polls, t)
             return polls[i] if i < len(polls) else plan.end
 
-        spans: dict[str, list[tuple[int, int, str]]] = {c: [] for c in source.components}
         for i in (i for i in plan.incidents if i.source is source):
+            iid, bad = len(rows["incident"]) + 1, BAD.get(i.impact or "")
             url = f"{source.url.removesuffix('/history.atom')}/incidents/{i.external_id}"
-            (iid,) = con.execute(
-                "INSERT INTO incident (source_id, external_id, title, status, impact, created_at, "
-                "started_at, resolved_at, url, first_seen_at, last_changed_at) VALUES "
-                "(?, ?, ?, 'resolved', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (sid, i.external_id, i.title, i.impact, db(i.created), db(i.created),
-                 db(i.resolved), url, db(seen(i.created)), db(seen(i.resolved))),
-            ).fetchone()  # fmt: skip
-            _insert(con, "incident_component", "incident_id, component",
-                    [(iid, c) for c in i.components])  # fmt: skip
-            events += [(seen(i.created), "new_incidents")]
-            bad = BAD.get(i.impact or "")
+            rows["incident"].append((iid, sid, i.external_id, i.title, "resolved", i.impact,
+                                     db(i.created), db(i.created), db(i.resolved), url,
+                                     db(seen(i.created)), db(seen(i.resolved))))  # fmt: skip
+            rows["incident_component"] += [(None, iid, c) for c in i.components]
+            events.append((seen(i.created), EVENTS[0]))
             for at, status, external_id, names in i.updates:
-                (uid,) = con.execute(
-                    "INSERT INTO incident_update (incident_id, external_id, status, body, "
-                    "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                    (iid, external_id, status, BODIES[status], db(at)),
-                ).fetchone()
-                events += [(seen(at), "new_updates")] if at > i.created else []
+                uid = len(rows["incident_update"]) + 1
+                rows["incident_update"].append((uid, iid, external_id, status, BODIES[status],
+                                                db(at)))  # fmt: skip
                 was = ("operational", bad) if status == "investigating" else (bad, "operational")
-                _insert(con, "update_component", "update_id, component, old_status, new_status",
-                        [(uid, c, *was) for c in i.components if names])  # fmt: skip
+                rows["update_component"] += [(None, uid, c, *was) for c in i.components if names]
+                events += [(seen(at), EVENTS[2])] if at > i.created else []
             for c in i.components if bad and source.kind == "statuspage" else ():
                 spans[c].append((i.created, i.resolved, bad))
         for m in (m for m in plan.maintenances if m.source is source):
             done = m.end <= plan.end
-            _insert(con, "maintenance", "source_id, external_id, title, status, impact, "
-                    "scheduled_for, scheduled_until, started_at, completed_at, url, components, "
-                    "first_seen_at, last_changed_at", [(
-                        sid, m.external_id, f"Scheduled maintenance: {m.checks[0]}",
-                        "completed" if done else "in_progress", "maintenance", db(m.start),
-                        db(m.end), db(m.start), db(m.end) if done else None,
-                        f"{source.url}/incidents/{m.external_id}", json.dumps(list(m.checks)),
-                        db(seen(m.announced)), db(seen(min(m.end, plan.end - 1))))])  # fmt: skip
+            rows["maintenance"].append((
+                None, sid, m.external_id, f"Scheduled maintenance: {m.names[0]}",
+                "completed" if done else "in_progress", "maintenance", db(m.start), db(m.end),
+                db(m.start), db(m.end) if done else None, f"{source.url}/incidents/{m.external_id}",
+                json.dumps(list(m.names)), db(seen(m.announced)), db(seen(m.end))))  # fmt: skip
             events += [(seen(m.announced), EVENTS[4]), (seen(m.end), EVENTS[4])]
-            spans.update({c: [*spans[c], (m.start, m.end, RANK[1])] for c in m.checks})
-        changes = []
-        for component, covering in spans.items() if source.kind == "statuspage" else ():
-            last = None
+            for c in m.names:
+                spans[c].append((m.start, m.end, RANK[1]))
+        for component in source.components if source.kind == "statuspage" else ():
+            last, covering = None, spans[component]  # the worst status of what covers it, as seen
             for t in sorted({plan.start, *(t for a, b, _ in covering for t in (a, b))}):
                 now = RANK[max((RANK.index(s) for a, b, s in covering if a <= t < b), default=0)]
                 if now != last and seen(t) < plan.end:
-                    changes.append((sid, component, now, db(seen(t))))
+                    rows["component_status"].append((None, sid, component, now, db(seen(t))))
                     events += [(seen(t), EVENTS[3])] if last else []
                     last = now
-        con.executemany("INSERT OR REPLACE INTO component_status (source_id, component, status, "
-                        "observed_at) VALUES (?, ?, ?, ?)", changes)  # fmt: skip
         events.sort()
-        pending, e, polls = Counter[str](), 0, []
-        for t in ticks:
+        pending, e, log = Counter[str](), 0, []
+        for t in polls:  # 304 unless something changed; failed while offline, and now and then
             while e < len(events) and events[e][0] <= t:
                 pending[events[e][1]] += 1
                 e += 1
-            at, cut = db(t + rng.random()), any(a <= t < b for a, b in offline)
+            stamp, cut = db(t + rng.random()), any(a <= t < b for a, b in offline)
             if cut or rng.random() < 0.002:
                 error = world.TRANSPORT["network_unreachable" if cut else "timeout"]
-                polls.append((sid, PROBE, at, rng.randrange(2, 10_000), "error", 0, error, 0, 0, 0, 0, 0))  # fmt: skip
-            elif pending:
-                size = (52_000 if source.kind == "feed" else 36_000) + rng.randrange(4000)
-                counts = [pending[name] for name in EVENTS]
-                polls.append((sid, PROBE, at, rng.randrange(180, 900), "ok", size, "", *counts))
-                pending.clear()
+                log.append((sid, stamp, rng.randrange(2, 10_000), "error", 0, error, *[0] * 5))
             else:
-                polls.append((sid, PROBE, at, rng.randrange(40, 250), "not_modified", 0, "", 0, 0, 0, 0, 0))  # fmt: skip
-        con.executemany(  # no error and no status bound as NULL: binding None is slow in sqlite3
+                size = (52_000 if n == 2 else 36_000) + rng.randrange(4000) if pending else 0
+                counts = [pending[name] for name in EVENTS]
+                log.append((sid, stamp, rng.randrange(40, 900), "ok" if size else "not_modified",
+                            size, "", *counts))  # fmt: skip
+                pending.clear()
+        con.executemany(  # NULLs made in SQL: binding None is slow in Python's sqlite3
             "INSERT INTO poll (source_id, probe, started_at, duration_ms, outcome, http_status, "
-            f"bytes, error, {', '.join(EVENTS)}) SELECT ?1, ?2, ?3, ?4, ?5, CASE ?5 WHEN 'ok' "
-            "THEN 200 WHEN 'not_modified' THEN 304 END, ?6, nullif(?7, ''), ?8, ?9, ?10, ?11, ?12",
-            polls,
-        )  # fmt: skip
-        urls = [source.url] if source.kind == "feed" else [
-            f"{source.url}/api/v2/{name}.json" for name in ("summary", "incidents", "scheduled-maintenances")]  # fmt: skip
-        _insert(con, "http_validator", "source_id, url, etag",
-                [(sid, url, f'W/"{rng.getrandbits(128):032x}"') for url in urls])  # fmt: skip
-    began, beats = plan.start, []
-    for span in [*plan.down, None]:  # a crash leaves no stopped_at
-        stop = plan.end if span is None else span.start
-        stopped = db(stop) if span is not None and span.clean else None
-        beats.append((PROBE, db(began + 0.25), db(began + (stop - began) // 30 * 30 + 0.26),
-                      rng.randrange(1000, 99_999), world.HOST, stopped))  # fmt: skip
-        began = span.end if span is not None else began
-    _insert(con, "heartbeat", "probe, started_at, last_seen, pid, host, stopped_at", beats)
-
-
-def fold_hour(durations_us: list[int], skipped: int, classes: list[str]) -> tuple[Any, ...]:
-    """runs, failures, skipped, p50_ms, p95_ms, failure_classes, as monitor.rollups.fold."""
-    ordered = sorted(us / 1000 for us in durations_us)
-    p50, p95 = percentile(ordered, 0.5), percentile(ordered, 0.95)
-    counts = dict(sorted(Counter(c or Failure.UNCLASSIFIED for c in classes).items()))
-    return (len(durations_us) + skipped, len(classes), skipped, None if p50 is None else
-            round(p50, 3), None if p95 is None else round(p95, 3), json.dumps(counts))  # fmt: skip
+            f"bytes, error, {', '.join(EVENTS)}) SELECT ?1, '{PROBE}', ?2, ?3, ?4, CASE ?4 WHEN "
+            "'ok' THEN 200 WHEN 'not_modified' THEN 304 END, ?5, nullif(?6, ''), ?7, ?8, ?9, "
+            "?10, ?11", log)  # fmt: skip
+        endpoints = ("summary", "incidents", "scheduled-maintenances")
+        urls = [f"{source.url}/api/v2/{name}.json" for name in endpoints] if n < 2 else [source.url]
+        rows["http_validator"] += [(sid, url, f'W/"{rng.getrandbits(128):032x}"') for url in urls]
+    ends = [*plan.down, story.Span(plan.end, plan.end, "running", clean=False)]
+    for a, s in zip([plan.start, *(s.end for s in plan.down)], ends, strict=True):
+        beat = a + (s.start - a) // 30 * 30  # the last heartbeat; a crash leaves no stopped_at
+        rows["heartbeat"].append((None, PROBE, db(a + 0.25), db(beat + 0.26),
+                                  rng.randrange(1000, 99_999), world.HOST,
+                                  db(s.start) if s.clean else None))  # fmt: skip
+    for table, found in rows.items():
+        _put(con, table, found)
 
 
 class Runs:
@@ -303,21 +274,24 @@ class Runs:
                      and not any(k in r for r in down))  # fmt: skip
             started, key = self.pick(k, c)
             first = runs[key // POOL % len(LEVELS)][key % POOL]  # its first pass sets the usual
-            usual = runcodes.usual_of(first["detail"], first.get("phases_ms", {}), first.get("facts", {}))  # fmt: skip
+            usual = runcodes.usual_of(first["detail"], first.get("phases_ms", {}),
+                                      first.get("facts", {}))  # fmt: skip
             if check.kind == "clock":
                 date = time.gmtime((started + _to_date(first)) // 1000)
-                usual = runcodes.Usual(usual.detail, (usual.facts or "").replace(
-                    world.SERVER_DATE, time.strftime("%Y-%m-%dT%H:%M:%SZ", date)))  # fmt: skip
+                facts = (usual.facts or "").replace(world.SERVER_DATE, time.strftime(ISO, date))
+                usual = runcodes.Usual(usual.detail, facts)
             self.usual[c] = usual
-            rows = [((c * len(LEVELS) + level) * POOL + i, *self.encode(c, 0, run),
+            pool = [((c * len(LEVELS) + level) * POOL + i, *self.encode(c, 0, run),
                      _to_date(run) if check.kind == "clock" else None, usual.facts)
-                    for level, pool in enumerate(runs) for i, run in enumerate(pool)]  # fmt: skip
-            con.executemany(f"INSERT INTO pool VALUES ({', '.join('?' * len(rows[0]))})", rows)
-        con.executemany('UPDATE "check" SET usual_detail = ?, usual_facts = ? WHERE id = ?',
-                        [(u.detail, u.facts, cid) for u, cid in zip(self.usual, ids, strict=True)])  # fmt: skip
+                    for level, same in enumerate(runs) for i, run in enumerate(same)]  # fmt: skip
+            _put(con, "pool", pool)
+        settled = [(u.detail, u.facts, i) for u, i in zip(self.usual, ids, strict=True)]
+        con.executemany(
+            'UPDATE "check" SET usual_detail = ?, usual_facts = ? WHERE id = ?', settled
+        )
 
     def pick(self, k: int, c: int) -> tuple[int, int]:
-        """Tick ``k``'s run of check ``c`` (as RUNS picks it): its start (ms) and pool key."""
+        """Tick ``k``'s run of check ``c`` as ``RUNS`` picks it: its start (ms), its pool key."""
         x1, x2 = mix(self.plan.seed, k, c)
         slot = self.plan.start + k * self.plan.interval
         level = 4 if k in self.found[c] else LEVEL_OF_HOUR[slot // HOUR % 24]
@@ -326,36 +300,32 @@ class Runs:
 
     def encode(self, c: int, started_ms: int, run: world.Run) -> tuple[Any, ...]:
         """The run's columns after the key, as ``runcodes.encode`` gives them."""
-        at = runcodes.from_ms(started_ms)
-        row = runcodes.encode(check_id=self.ids[c], probe_id=self.probe, started_at=at,
-                              usual=self.usual[c], **run)  # fmt: skip
+        row = runcodes.encode(check_id=self.ids[c], probe_id=self.probe, usual=self.usual[c],
+                              started_at=runcodes.from_ms(started_ms), **run)  # fmt: skip
         return tuple(row.values())[3:]
 
     def write(self, raw_from: int, fold_before: int, progress: Callable[[str], None]) -> None:
+        """A day a transaction: its failed runs encoded here, then every run copied by SQL."""
         plan, n, began = self.plan, len(self.ids), time.perf_counter()
-        ticks = [sorted(f) for f in self.found]
-        per_day = DAY // plan.interval
+        ticks, per_day = [sorted(f) for f in self.found], DAY // plan.interval
         for k0 in range(0, plan.ticks, per_day):
-            k1 = min(k0 + per_day, plan.ticks)
-            special, failures = [], []
+            k1, failures = min(k0 + per_day, plan.ticks), []
+            special: list[tuple[int, int, int | None, int | None]] = []
             for c, check in enumerate(plan.checks):
-                for k in ticks[c][
-                    bisect.bisect_left(ticks[c], k0) : bisect.bisect_left(ticks[c], k1)
-                ]:
-                    what = self.found[c][k]
+                first, last = bisect.bisect_left(ticks[c], k0), bisect.bisect_left(ticks[c], k1)
+                for k in ticks[c][first:last]:
+                    what, key = self.found[c][k], FAILED + k * n + c
                     if what == "slow":
                         special.append((k, c, None, 4))
                         continue
-                    started, _ = self.pick(k, c)
+                    started = self.pick(k, c)[0]
                     run = world.failed(check, what, random.Random(mix(plan.seed, k, c)[1]),
                                        runcodes.from_ms(started))  # fmt: skip
-                    key = (1 << 40) + k * n + c
-                    failures.append((key, *self.encode(c, started, run), None, None))
+                    failures.append((key, *self.encode(c, started, run)))
                     special.append((k, c, key, None))
             self.con.execute("BEGIN")
             if failures:
-                marks = ", ".join("?" * len(failures[0]))
-                self.con.executemany(f"INSERT INTO pool VALUES ({marks})", failures)
+                _put(self.con, "pool", failures)
             self.con.executemany("INSERT INTO special VALUES (?, ?, ?, ?)", special)
             where = {"k0": k0, "k1": k1, "seed": plan.seed, "start": plan.start,
                      "interval": plan.interval, "probe": self.probe, "raw_ms": raw_from * 1000,
@@ -367,21 +337,26 @@ class Runs:
             self.con.execute("DELETE FROM special")
             self.con.execute("COMMIT")
             if k0 // per_day % 30 == 29:
-                progress(
-                    f"  check runs: {k1 / plan.ticks:.0%} ({time.perf_counter() - began:.0f} s)"
-                )
+                took = time.perf_counter() - began
+                progress(f"  check runs: {k1 / plan.ticks:.0%} ({took:.0f} s)")
 
     def fold(self, hours: list[tuple[Any, ...]]) -> None:
-        """Rollups from each hour's durations, skipped runs and failure classes."""
-        rows = [(cid, PROBE, db(hour * HOUR), *fold_hour(
-                    [int(d) for d in (durations or "").split(",") if d], skipped,
-                    [runcodes.failure_name(int(f)) or "" for f in (classes or "").split(",") if f]))
-                for cid, hour, durations, skipped, classes in hours]  # fmt: skip
-        self.con.executemany("INSERT INTO rollup_hourly (check_id, probe, hour, runs, failures, "
-                             "skipped, p50_ms, p95_ms, failure_classes) VALUES "
-                             "(?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # fmt: skip
+        """The rollups of these hours from their durations, skipped runs and failure classes:
+        runs, failures, skipped, p50_ms, p95_ms and failure_classes, as monitor.rollups.fold."""
+        rows = []
+        for check_id, hour, durations, skipped, classes in hours:
+            timed = sorted(int(us) / 1000 for us in (durations or "").split(",") if us)
+            codes = (int(code) for code in (classes or "").split(",") if code)
+            names = Counter(runcodes.failure_name(code) or "" for code in codes)
+            p50, p95 = (percentile(timed, q) for q in (0.5, 0.95))
+            rows.append((None, check_id, PROBE, db(hour * HOUR), len(timed) + skipped,
+                         names.total(), skipped, p50 if p50 is None else round(p50, 3),
+                         p95 if p95 is None else round(p95, 3),
+                         json.dumps(dict(sorted(names.items())))))  # fmt: skip
+        if rows:
+            _put(self.con, "rollup_hourly", rows)
 
 
 def _to_date(run: world.Run) -> int:
     """ms from a clock run's start to the server's Date (skew = Date + 0.5 s - midpoint)."""
-    return round(run["duration_ms"] / 2 + run["facts"]["skew_s"] * 1000 - 500)
+    return round(float(run["duration_ms"]) / 2 + float(run["facts"]["skew_s"]) * 1000 - 500)
