@@ -48,32 +48,30 @@ CREATE TEMP TABLE special (k, c, key, level, PRIMARY KEY (k, c)) WITHOUT ROWID;
 CREATE TEMP TABLE chk (c INTEGER PRIMARY KEY, id);
 CREATE TEMP TABLE downs (a, b);
 CREATE TEMP TABLE lvl (hod INTEGER PRIMARY KEY, level);
+CREATE TEMP TABLE day (check_id, started_ms, {", ".join(COLUMNS)});
 """
-# Tick k's run of check c, for ticks k0 <= k < k1 while monitoring was up: its start (the slot,
-# 150 ms a check, and up to a tenth of the interval's jitter, as APScheduler's) and its pool
-# key (its own when it failed, else a pass at the hour's load level), drawn as ``mix`` draws.
-RUNS = f"""WITH RECURSIVE t(k) AS (SELECT :k0 UNION ALL SELECT k + 1 FROM t WHERE k + 1 < :k1),
-u AS (SELECT k, c, id, (k * 2654435761 + c * 40503 + :seed * 97) % {PRIME} + 1 AS x0 FROM t, chk
+# A day's runs: tick k's of check c (k0 <= k < k1, monitoring up) starts at its slot, 150 ms a
+# check, plus up to a tenth of the interval (APScheduler's jitter), and is its own row when it
+# failed, else a pass at the hour's load level; ``mix`` draws both as this does. A clock run's
+# facts get the server's Date: its start + to_date ms, in whole seconds.
+DAY_RUNS = f"""WITH RECURSIVE t(k) AS (SELECT :k0 UNION ALL SELECT k + 1 FROM t WHERE k + 1 < :k1),
+u AS (SELECT k, c, id, ((k * 2654435761 + c * 40503 + :seed * 97) % {PRIME} + 1) AS x0 FROM t, chk
       WHERE NOT EXISTS (SELECT 1 FROM downs WHERE k >= a AND k < b)),
-v AS (SELECT k, c, id, (x0 * x0 + 12345) % {PRIME} AS x1 FROM u),
-w AS (SELECT k, c, id, x1, (x1 * x1 + 54321) % {PRIME} AS x2 FROM v),
-r AS (SELECT w.id, (:start + w.k * :interval) * 1000 + w.c * 150 + w.x2 % (:interval * 100)
-      AS started_ms, coalesce(s.key, (w.c * {len(LEVELS)} + coalesce(s.level, lvl.level))
-      * {POOL} + w.x1 % {POOL}) AS key FROM w LEFT JOIN special s ON s.k = w.k AND s.c = w.c
-      JOIN lvl ON lvl.hod = (:start + w.k * :interval) / 3600 % 24)"""
-COPY_RUNS = f"""{RUNS}
-INSERT INTO check_result (check_id, probe_id, started_ms, {", ".join(COLUMNS)})
-SELECT r.id, :probe, r.started_ms, {", ".join(f"p.{c}" for c in COLUMNS[:-1])},
+v AS (SELECT k, c, id, (x0 * x0 + 12345) % {PRIME} AS x FROM u),
+r AS (SELECT v.id, (:start + v.k * :interval) * 1000 + v.c * 150 + v.x / {POOL} %
+      (:interval * 100) AS started_ms, coalesce(s.key, (v.c * {len(LEVELS)} + coalesce(s.level,
+      lvl.level)) * {POOL} + v.x % {POOL}) AS key FROM v LEFT JOIN special s ON s.k = v.k
+      AND s.c = v.c JOIN lvl ON lvl.hod = (:start + v.k * :interval) / 3600 % 24)
+INSERT INTO day SELECT r.id, r.started_ms, {", ".join(f"p.{c}" for c in COLUMNS[:-1])},
     CASE WHEN p.to_date IS NULL THEN p.facts ELSE nullif(replace(p.facts, '{world.SERVER_DATE}',
-        strftime('{ISO}', (r.started_ms + p.to_date) / 1000, 'unixepoch')), p.usual)
-    END
-FROM r JOIN pool p ON p.key = r.key WHERE r.started_ms >= :raw_ms
-"""  # a clock run's facts get the server's Date: its start + to_date ms, in whole seconds
-FOLD_RUNS = f"""{RUNS}
-SELECT r.id, r.started_ms / 3600000, group_concat(iif(p.outcome != 2, p.duration_us, NULL)),
-    sum(p.outcome = 2), group_concat(iif(p.outcome = 1, p.failure_class, NULL))
-FROM r JOIN pool p ON p.key = r.key WHERE r.started_ms < :fold_ms GROUP BY 1, 2
+        strftime('{ISO}', (r.started_ms + p.to_date) / 1000, 'unixepoch')), p.usual) END
+FROM r JOIN pool p ON p.key = r.key
 """
+COPY_DAY = f"""INSERT INTO check_result (check_id, probe_id, started_ms, {", ".join(COLUMNS)})
+SELECT check_id, :probe, started_ms, {", ".join(COLUMNS)} FROM day WHERE started_ms >= :raw_ms"""
+FOLD_DAY = """SELECT check_id, started_ms / 3600000, group_concat(iif(outcome != 2, duration_us,
+    NULL)), sum(outcome = 2), group_concat(iif(outcome = 1, failure_class, NULL))
+FROM day WHERE started_ms < :fold_ms GROUP BY 1, 2"""
 EVENTS = ("new_incidents", "updated_incidents", "new_updates", "component_changes",
           "maintenance_changes")  # fmt: skip
 RANK = (
@@ -98,10 +96,9 @@ def db(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def mix(seed: int, k: int, c: int) -> tuple[int, int]:
-    """The two numbers ``RUNS`` draws tick k's run of check c from (pool index, jitter)."""
-    x1 = (((k * 2654435761 + c * 40503 + seed * 97) % PRIME + 1) ** 2 + 12345) % PRIME
-    return x1, (x1 * x1 + 54321) % PRIME
+def mix(seed: int, k: int, c: int) -> int:
+    """The number ``DAY_RUNS`` draws tick k's run of check c from (pool index, jitter)."""
+    return (((k * 2654435761 + c * 40503 + seed * 97) % PRIME + 1) ** 2 + 12345) % PRIME
 
 
 def generate(
@@ -213,12 +210,15 @@ def _upstream(con: sqlite3.Connection, plan: Plan, source_ids: dict[str, int]) -
             for c in m.names:
                 spans[c].append((m.start, m.end, RANK[1]))
         for component in source.components if source.kind == "statuspage" else ():
-            last, covering = None, spans[component]  # the worst status of what covers it, as seen
+            covering, status, last = spans[component], {}, None  # the worst of what covers it
             for t in sorted({plan.start, *(t for a, b, _ in covering for t in (a, b))}):
-                now = RANK[max((RANK.index(s) for a, b, s in covering if a <= t < b), default=0)]
-                if now != last and seen(t) < plan.end:
-                    rows["component_status"].append((None, sid, component, now, db(seen(t))))
-                    events += [(seen(t), EVENTS[3])] if last else []
+                status[seen(t)] = max(
+                    (RANK.index(s) for a, b, s in covering if a <= t < b), default=0
+                )
+            for at, now in sorted(status.items()):  # as the polls saw it
+                if now != last and at < plan.end:
+                    rows["component_status"].append((None, sid, component, RANK[now], db(at)))
+                    events += [(at, EVENTS[3])] if last is not None else []
                     last = now
         events.sort()
         pending, e, log = Counter[str](), 0, []
@@ -291,12 +291,11 @@ class Runs:
         )
 
     def pick(self, k: int, c: int) -> tuple[int, int]:
-        """Tick ``k``'s run of check ``c`` as ``RUNS`` picks it: its start (ms), its pool key."""
-        x1, x2 = mix(self.plan.seed, k, c)
-        slot = self.plan.start + k * self.plan.interval
+        """Tick ``k``'s run of check ``c`` as ``DAY_RUNS`` picks it: its start (ms), pool key."""
+        x, slot = mix(self.plan.seed, k, c), self.plan.start + k * self.plan.interval
         level = 4 if k in self.found[c] else LEVEL_OF_HOUR[slot // HOUR % 24]
-        started = slot * 1000 + c * 150 + x2 % (self.plan.interval * 100)
-        return started, (c * len(LEVELS) + level) * POOL + x1 % POOL
+        started = slot * 1000 + c * 150 + x // POOL % (self.plan.interval * 100)
+        return started, (c * len(LEVELS) + level) * POOL + x % POOL
 
     def encode(self, c: int, started_ms: int, run: world.Run) -> tuple[Any, ...]:
         """The run's columns after the key, as ``runcodes.encode`` gives them."""
@@ -319,7 +318,7 @@ class Runs:
                         special.append((k, c, None, 4))
                         continue
                     started = self.pick(k, c)[0]
-                    run = world.failed(check, what, random.Random(mix(plan.seed, k, c)[1]),
+                    run = world.failed(check, what, random.Random(mix(plan.seed, k, c)),
                                        runcodes.from_ms(started))  # fmt: skip
                     failures.append((key, *self.encode(c, started, run)))
                     special.append((k, c, key, None))
@@ -330,11 +329,13 @@ class Runs:
             where = {"k0": k0, "k1": k1, "seed": plan.seed, "start": plan.start,
                      "interval": plan.interval, "probe": self.probe, "raw_ms": raw_from * 1000,
                      "fold_ms": fold_before * 1000}  # fmt: skip
+            self.con.execute(DAY_RUNS, where)
             if plan.start + k1 * plan.interval > raw_from:
-                self.con.execute(COPY_RUNS, where)
+                self.con.execute(COPY_DAY, where)
             if plan.start + k0 * plan.interval < fold_before:
-                self.fold(self.con.execute(FOLD_RUNS, where).fetchall())
+                self.fold(self.con.execute(FOLD_DAY, where).fetchall())
             self.con.execute("DELETE FROM special")
+            self.con.execute("DELETE FROM day")
             self.con.execute("COMMIT")
             if k0 // per_day % 30 == 29:
                 took = time.perf_counter() - began
