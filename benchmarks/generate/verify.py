@@ -21,7 +21,7 @@ EXPECTED |= {"quiet": "healthy", "gap": "no_data"}
 
 def verify(path: Path) -> list[str]:
     """What did not come out as planted ("kind at T: why said X, not Y"); empty if all did."""
-    summary, url = load_summary(path), f"sqlite:///{path}"
+    summary, url = load_summary(path), f"sqlite:///{path.resolve()}"
     if summary is None:
         return [f"{path} has no generator summary beside it"]
     config = parse_config({"monitor": {"probe": PROBE}, "database": {"url": url}}, path)
