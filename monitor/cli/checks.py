@@ -108,7 +108,7 @@ def results(
             limit=limit,
         )
     if as_json:
-        echo_json([stored_run_dict(name, run) for name, run in runs])
+        echo_json([stored_run_dict(run) for run in runs])
         return
     if not runs:
         echo("no runs recorded for that selection", err=True)
@@ -116,14 +116,14 @@ def results(
     rows = [
         [
             short_time(run.started_at),
-            name,
+            run.check,
             _verdict(run.ok, run.skipped),
             run.failure_class or "-",
             str(run.http_status or "-"),
             f"{run.duration_ms:.0f} ms",
             run.detail,
         ]
-        for name, run in runs
+        for run in runs
     ]
     echo_table(["AT", "CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows)
 
