@@ -160,10 +160,12 @@ def probe_id(session: Session, name: str) -> int:
 
 
 def ms_from(moment: datetime) -> int:
-    """The first whole millisecond at or after ``moment``: ``started_ms >= ms_from(t)`` is
-    "started at or after t", and ``started_ms < ms_from(t)`` "started before t".
+    """The first whole millisecond at or after ``moment``, for bounds on ``started_ms``.
 
-    ``runcodes.to_ms`` rounds down, which is the bound for ``<=`` and ``>``.
+    ``started_ms >= ms_from(t)`` is "started at or after t" and
+    ``started_ms < ms_from(t)`` "started before t", even when ``t`` falls
+    between two milliseconds; ``runcodes.to_ms`` (rounded down) is the
+    bound for ``<=`` and ``>``.
     """
     return runcodes.to_ms(moment) + (1 if moment.microsecond % 1000 else 0)
 
@@ -204,7 +206,7 @@ def list_check_runs(
     failed_only: bool = False,
     limit: int | None = None,
 ) -> list[runcodes.StoredRun]:
-    """Runs newest first (runs of the same millisecond: the newer check, then probe, first).
+    """Runs newest first; of runs in the same millisecond, the higher check id, then probe id.
 
     The newest few of named checks are read a probe at a time along the
     (check, probe, time) key and merged: one short index range each, where
@@ -239,7 +241,7 @@ def list_check_runs(
         query = query.where(Check.name.in_(checks))
     if limit is not None:
         query = query.limit(limit)
-    return [runcodes.decode(tuple(row)) for row in session.execute(query)]
+    return [decode(row) for row in session.execute(query)]
 
 
 def latest_runs(session: Session, names: Sequence[str]) -> dict[str, runcodes.StoredRun | None]:
@@ -265,14 +267,13 @@ def latest_runs(session: Session, names: Sequence[str]) -> dict[str, runcodes.St
             ).first()
             for probe, _ in _probes_by_name(session, check_id)
         ]
-        runs = [runcodes.decode(tuple(row)) for row in newest if row is not None]
+        runs = [decode(row) for row in newest if row is not None]
         latest[name] = max(runs, key=lambda run: run.started_at, default=None)
     return latest
 
 
 def probe_ids_of(session: Session, check_id: int) -> list[int]:
-    """The ids of every probe that ever ran ``check_id``, skipping through the key: one seek a
-    probe."""
+    """Every probe that ever ran ``check_id``, by id: skipping through the key, a seek a probe."""
     probes: list[int] = []
     while True:
         query = select(func.min(CheckRun.probe_id)).where(CheckRun.check_id == check_id)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.store import runcodes
-from monitor.store.checkruns import latest_runs, ms_from, probes_of, stored_runs
+from monitor.store.checkruns import decode, latest_runs, ms_from, probes_of, stored_runs
 from monitor.store.heartbeats import Lease, LeaseState, latest_leases
 from monitor.store.models import Check, CheckRun, Heartbeat, Poll, Probe, Source
 from monitor.store.runcodes import StoredRun
@@ -136,7 +136,7 @@ def latest_runs_by_probe(
             .order_by(CheckRun.started_ms.desc())
             .limit(1)
         ).first()
-        latest[(check, probe)] = None if row is None else runcodes.decode(tuple(row))
+        latest[(check, probe)] = None if row is None else decode(row)
     return latest
 
 
