@@ -175,7 +175,7 @@ def test_the_app_opens_a_generated_database_at_head(tiny: tuple[Path, GeneratedS
             runs = list_check_runs(session, limit=5)
             latest = latest_runs(session, ["api-reachable", "api-authenticated", "control"])
         assert len(runs) == 5
-        assert all(run.started_at.tzinfo is UTC for run in runs)
+        assert all(run.started_at.tzinfo is UTC for _, run in runs)
         assert all(run is not None for run in latest.values())
     finally:
         store.close()
