@@ -105,12 +105,17 @@ def record_check_run(
     """
     phases = phases_ms or {}
     fact_values = facts or {}
-    usual = _usual(session, check_id)
+    known = _known_in(session)
+    usual = known.get(("usual", check_id)) or _usual(session, check_id)
     if usual is None and ok and not skipped:
         usual = _settle_usual(session, check_id, runcodes.usual_of(detail, phases, fact_values))
+    if usual is not None:
+        known[("usual", check_id)] = usual
+    probe_key = known.get(("probe", probe)) or probe_id(session, probe)
+    known[("probe", probe)] = probe_key
     values = runcodes.encode(
         check_id=check_id,
-        probe_id=probe_id(session, probe),
+        probe_id=probe_key,
         started_at=started_at,
         duration_ms=duration_ms,
         ok=ok,
@@ -125,6 +130,25 @@ def record_check_run(
         usual=usual or runcodes.Usual(),
     )
     session.execute(insert(CheckRun), [values])
+
+
+def _known_in(session: Session) -> dict[tuple[str, Any], Any]:
+    """Probe ids and usuals this transaction already read or wrote: both never change once set.
+
+    Kept per transaction, so a rolled-back one cannot leave an id behind
+    that the database no longer holds; a batch of runs in one transaction
+    then costs one INSERT a run.
+    """
+    transaction = session.get_transaction()
+    cache = session.info.get(_KNOWN)
+    if cache is None or cache[0] is not transaction:
+        cache = (transaction, {})
+        session.info[_KNOWN] = cache
+    known: dict[tuple[str, Any], Any] = cache[1]
+    return known
+
+
+_KNOWN = "monitor.checkruns.known"
 
 
 def _usual(session: Session, check_id: int) -> runcodes.Usual | None:
