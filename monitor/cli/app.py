@@ -18,10 +18,14 @@ import click
 from monitor import __version__
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from monitor.config import Config
     from monitor.store import Store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# What click's ``Command.get_short_help_str()`` keeps of a help by default.
+COMPLETION_HELP_LIMIT = 45
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -172,6 +176,25 @@ class LazyGroup(click.Group):
         rows = [(name, shorten(self._short_help(name, limit), limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """As click's, from ``COMMANDS``: completing ``monitor <TAB>`` imports no command."""
+        from click.shell_completion import CompletionItem
+
+        results = [
+            CompletionItem(name, help=self._completion_help(name))
+            for name in self.list_commands(ctx)
+            if name.startswith(incomplete)
+            and (name not in self.commands or not self.commands[name].hidden)
+        ]
+        results.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return results
+
+    def _completion_help(self, name: str) -> str:
+        """The help a completion shows: click's ``get_short_help_str()`` (45 characters)."""
+        if name in self.commands:
+            return self.commands[name].get_short_help_str()
+        return shorten(COMMANDS[name].short_help, COMPLETION_HELP_LIMIT)
 
     def _short_help(self, name: str, limit: int) -> str:
         if name in COMMANDS:
