@@ -28,6 +28,7 @@ from benchmarks.measure import Reference, Row
 from benchmarks.report import cells
 from monitor.rollups import RawRun, fold
 from monitor.store import open_store, runcodes
+from monitor.store.checkruns import latest_runs, list_check_runs
 from monitor.store.migrate import HEAD_REVISION, current_revision
 from monitor.store.models import RollupHourly
 
@@ -188,11 +189,14 @@ def test_the_app_opens_a_generated_database_at_head(tiny: tuple[Path, GeneratedS
     try:
         assert current_revision(store.engine) == HEAD_REVISION
         assert not store.migrated
+        with store.read() as session:
+            runs = list_check_runs(session, limit=5)
+            latest = latest_runs(session, ["api-reachable", "api-authenticated", "control"])
+        assert len(runs) == 5
+        assert all(run.started_at.tzinfo is UTC and run.probe == "laptop" for run in runs)
+        assert all(run is not None for run in latest.values())
     finally:
         store.close()
-    runs = stored_runs(path)
-    assert {run.check for _, run, _ in runs} == {"api-reachable", "api-authenticated", "control"}
-    assert all(run.started_at.tzinfo is UTC and run.probe == "laptop" for _, run, _ in runs)
     assert summary.checks == 3
 
 

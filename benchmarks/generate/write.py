@@ -210,12 +210,11 @@ def _upstream(con: sqlite3.Connection, plan: Plan, source_ids: dict[str, int]) -
             for c in m.names:
                 spans[c].append((m.start, m.end, RANK[1]))
         for component in source.components if source.kind == "statuspage" else ():
-            covering, status, last = spans[component], {}, None  # the worst of what covers it
+            covering, worst, last = spans[component], dict[int, int](), None
             for t in sorted({plan.start, *(t for a, b, _ in covering for t in (a, b))}):
-                status[seen(t)] = max(
-                    (RANK.index(s) for a, b, s in covering if a <= t < b), default=0
-                )
-            for at, now in sorted(status.items()):  # as the polls saw it
+                ranks = (RANK.index(s) for a, b, s in covering if a <= t < b)
+                worst[seen(t)] = max(ranks, default=0)  # of what covers it
+            for at, now in sorted(worst.items()):  # as the polls saw it
                 if now != last and at < plan.end:
                     rows["component_status"].append((None, sid, component, RANK[now], db(at)))
                     events += [(at, EVENTS[3])] if last is not None else []
