@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Evidence, evidence_from, timeline_events
@@ -37,10 +37,14 @@ from monitor.store.checkruns import probe_id
 from monitor.store.evidence import (
     alive_between,
     pages,
+    probe_is_known,
+    probe_names,
     read_around,
     read_between,
+    run_times_between,
     series_between,
     upstream_windows,
+    watched_between,
 )
 from monitor.store.models import (
     Check,
@@ -1149,3 +1153,95 @@ def test_it_names_the_page_and_its_known_components(seeded: Store) -> None:
         found = {p.source: p for p in pages(reader, at(20))}
     assert set(found["github"].components) >= {"API", "Git", "Webhooks", "Pages"}
     assert found["github"].names == ("github", "", "https://github.test")
+
+
+# --- the compact layout, read back ------------------------------------------------------
+
+
+def test_a_span_holds_a_run_exactly_when_its_time_as_read_is_in_it(store: Store) -> None:
+    """Runs are kept to the millisecond; bounds finer than that are rounded inwards."""
+    _source(store)
+    _runs(store, _check(store, "api"), ".", start=0.123 / 60)  # at 15:00:00.123
+    run = at(0) + timedelta(milliseconds=123)
+    us = timedelta(microseconds=1)
+
+    def found(lo: datetime, hi: datetime) -> list[datetime]:
+        return [r.started_at for s in _series(store, lo, hi) for r in s.runs]
+
+    assert found(run, run) == [run]
+    assert found(run + us, run + timedelta(minutes=1)) == []
+    assert found(run - timedelta(minutes=1), run - us) == []
+    assert found(run - us, run + us) == [run]
+
+
+def test_a_run_reads_back_its_checks_usual_detail_and_its_codes_by_name(store: Store) -> None:
+    """NULL detail is the check's usual; an unknown failure code reads as unclassified,
+    an unknown outcome as a failure (never a pass)."""
+    _source(store)
+    api = _check(store, "api")
+    with store.write() as session, session.begin():
+        session.execute(
+            update(Check).where(Check.id == api).values(usual_detail="HTTP 200", usual_facts="{}")
+        )
+        ident = probe_id(session, "probe-a")
+        rows = [
+            runcodes.encode(
+                check_id=api,
+                probe_id=ident,
+                started_at=at(minute),
+                duration_ms=5.0,
+                ok=minute != 1,
+                failure_class=None if minute != 1 else "timeout",
+                detail="HTTP 200" if minute != 1 else "timed out",
+                usual=runcodes.Usual("HTTP 200", "{}"),
+            )
+            for minute in range(3)
+        ]
+        rows[1]["failure_class"] = 99  # a code a later version wrote
+        rows[2]["outcome"] = 7  # likewise
+        session.execute(insert(CheckRun), rows)
+
+    (series,) = _series(store, at(0), at(2))
+
+    assert [(r.ok, r.failed, r.failure_class, r.detail) for r in series.runs] == [
+        (True, False, None, "HTTP 200"),
+        (False, True, "unclassified", "timed out"),
+        (False, True, None, "HTTP 200"),
+    ]
+
+
+def test_it_reads_one_probes_runs_and_knows_which_probes_ran(store: Store) -> None:
+    _source(store)
+    api = _check(store, "api")
+    _runs(store, api, "tt", probe="probe-a")
+    _runs(store, api, "..", probe="probe-b")
+    _heartbeat(store, "probe-c", 0, 1)
+    with store.write() as session, session.begin():
+        probe_id(session, "probe-d")  # named, but no run of it is stored
+
+    with store.reading() as reader:
+        only_b = series_between(reader, at(0), at(1), probe="probe-b")
+        nothing = series_between(reader, at(0), at(1), probe="probe-z")
+        known = {p: probe_is_known(reader, p) for p in ("probe-a", "probe-c", "probe-d", "x")}
+        names = probe_names(reader)
+
+    assert [(s.probe, len(s.runs)) for s in only_b] == [("probe-b", 2)]
+    assert nothing == []
+    assert known == {"probe-a": True, "probe-c": True, "probe-d": False, "x": False}
+    assert names == ["probe-a", "probe-b", "probe-c"]
+
+
+def test_it_says_whether_a_span_was_watched(store: Store) -> None:
+    _source(store)
+    _runs(store, _check(store, "api"), "-", start=10)
+    _heartbeat(store, "probe-a", 30, 40)
+
+    with store.reading() as reader:
+        seen = {
+            span: watched_between(reader, at(span[0]), at(span[1]))[0]
+            for span in ((0, 5), (9, 11), (35, 36), (41, 50))
+        }
+        times = run_times_between(reader, [(at(0), at(20))])
+
+    assert seen == {(0, 5): False, (9, 11): True, (35, 36): True, (41, 50): False}
+    assert times == ()  # the run was skipped: it watched nothing
