@@ -37,8 +37,10 @@ def in_process(url: str, lo: datetime, hi: datetime, sources: list[str]) -> Call
     store = open_store(url)
 
     def answer() -> int:
+        with store.reading() as reader:
+            readings = read_report(reader, lo, hi)
         built = build_report(
-            read_report(store, lo, hi),
+            readings,
             lo,
             hi,
             sources=sources,

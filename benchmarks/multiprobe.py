@@ -4,7 +4,10 @@ The generator (benchmarks.generate) writes one probe's year into SQLite.
 Generating it again per probe would take four times as long and give the
 same rows with another name, so each table with a ``probe`` column is copied
 once per probe instead: the probe name replaced, ids renumbered
-``(id - 1) * P + k + 1`` (unique, still in time order). Every other table
+``(id - 1) * P + k + 1`` (unique, still in time order). The probes
+themselves (table ``probe``, the one probe the generator wrote) become
+``probe-1``... with ids ``k + 1``, and check runs, which name their probe by
+id (``probe_id``), are copied once per probe with that id. Every other table
 (checks, sources, incidents...) is copied once, as it is.
 
 Both copies go into the app's own schema, made by monitor's migrations:
@@ -83,7 +86,11 @@ class Table:
 
     @property
     def per_probe(self) -> bool:
-        return "probe" in self.columns and "id" in self.columns
+        return (
+            self.name == "probe"
+            or "probe_id" in self.columns
+            or ("probe" in self.columns and "id" in self.columns)
+        )
 
 
 def tables(source: Path) -> list[Table]:
@@ -133,7 +140,13 @@ def _source_values(table: Table, probes: Sequence[str]) -> list[str]:
     values = []
     for column in table.columns:
         quoted = f"t.{_quote(column)}"
-        if table.per_probe and column == "id":
+        if table.name == "probe" and column == "id":
+            values.append("probes.k + 1")
+        elif table.name == "probe" and column == "name":
+            values.append("probes.name")
+        elif table.per_probe and column == "probe_id":
+            values.append("probes.k + 1")
+        elif table.per_probe and column == "id":
             values.append(f"({quoted} - 1) * {len(probes)} + probes.k + 1")
         elif table.per_probe and column == "probe":
             values.append("probes.name")
