@@ -1,183 +1,106 @@
-"""The service's HTTP API: ``/api/why`` answered by a running ``monitor run``, and its memory.
-
-Both start ``python -m monitor --config <tmp>/config.toml run`` as a child
-over a copy of the generated database (the service writes its heartbeat
-there, and the shared file must stay as generated), with ``[http] listen =
-"127.0.0.1:0"`` and no sources or checks: the API is all it does besides
-its heartbeat and its answer for now. The port is read from the lock
-file's ``api`` line, as a command line finds it.
-
-References, measured in the same run:
-
-* requests: the same ``monitor.views.why.why_output`` call in this process,
-  on the same file, at the same moments: what HTTP and a second process add;
-* memory: the same service with no ``[http] listen`` (no API, no
-  prometheus-client), read after as long a run; and, beside it, a bare
-  ``python -c "import monitor"``.
-"""
+"""The service's HTTP API: ``/api/why`` answered by a running ``monitor run``, and its memory."""
 
 from __future__ import annotations
 
 import http.client
 import shutil
 import statistics
-import tempfile
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlencode
+from datetime import UTC
+from urllib.parse import urlencode, urlsplit
 
-from benchmarks import references
-from benchmarks.measure import BenchmarkError, Reference, Row, expect
+from benchmarks.measure import Reference, Row, expect
 from benchmarks.registry import Context, Figure
-from benchmarks.service_config import write_toml
-from benchmarks.service_process import (
-    START_TIMEOUT_S,
-    alive,
-    log_tail,
-    monitor_run,
-    rss_bytes,
-    stop,
-)
+from benchmarks.service import idle_rss
+from benchmarks.service_config import service_config
+from benchmarks.service_process import log_tail, monitor_run, rss_bytes, stop, wait_until
 from benchmarks.why import KINDS, moments
 from monitor.config import load_config
+from monitor.configfile import lock_path_for
+from monitor.discovery import read_lock
 from monitor.service.jobs.answer import ANSWER_EVERY
 from monitor.store import open_store
 from monitor.views.why import WhyQuestion, why_output
 
-REQUESTS = 100
-TARGET_REQUEST_S = 0.030
-TARGET_RSS_BYTES = 100e6
+REQUESTS, REQUESTS_QUICK = 100, 20
 FIGURE_REQUESTS = f"`/api/why`, {REQUESTS} requests in a row to a running service"
 FIGURE_RSS = "service RSS with the API on, after the requests"
-# Both services are read this long after start: each has worked out its answer once.
-SETTLE_S = ANSWER_EVERY.total_seconds() + 2
+SETTLE_S = ANSWER_EVERY.total_seconds() + 2  # read after each service worked out its answer once
 
 
-def _config(folder: Path, db: Path, *, api: bool) -> Path:
-    raw: dict[str, object] = {
-        "monitor": {"probe": "bench"},
-        "database": {"url": f"sqlite:///{db}"},
-    }
-    if api:
-        raw["http"] = {"listen": "127.0.0.1:0"}
-    return write_toml(folder / "config.toml", raw)
-
-
-def _api_url(config: Path, db: Path, alive_check: Callable[[], None]) -> str:
-    """The ``api`` line of the service's lock file, once it serves."""
-    lock = db.with_name(f"{db.name}.bench.lock")
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        alive_check()
-        lines = lock.read_text(encoding="utf-8").splitlines() if lock.exists() else []
-        if len(lines) > 1 and lines[1].startswith("api "):
-            return lines[1].removeprefix("api ")
-        time.sleep(0.05)
-    raise BenchmarkError(f"the service did not advertise its API within {START_TIMEOUT_S:g} s")
-
-
-def _get(url: str, path: str) -> bytes:
-    """One GET on a connection of its own, as a command line would make it."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+def get(base: str, path: str) -> bytes:
+    """One GET on a connection of its own, as a command line makes it; it must answer 200."""
+    split = urlsplit(base)
+    connection = http.client.HTTPConnection(split.hostname or "", split.port, timeout=60)
     try:
         connection.request("GET", path)
         response = connection.getresponse()
         body = response.read()
     finally:
         connection.close()
-    if response.status != 200:
-        raise BenchmarkError(f"GET {path} answered {response.status}: {body[:300]!r}")
+    expect(response.status == 200, f"GET {path} answered {response.status}: {body[:300]!r}")
     return body
 
 
-def _paths(context: Context) -> list[tuple[str, datetime]]:
-    """REQUESTS questions, cycling through a moment of each kind the generator planted."""
-    planted = moments(context)
-    return [
-        (
-            "/api/why?" + urlencode({"at": at.isoformat(), "tz": "UTC"}),
-            at,
+def run(context: Context) -> list[Row]:
+    count = REQUESTS_QUICK if context.quick else REQUESTS
+    planted = [at for _, at in moments(context)]
+    questions = [planted[i % len(planted)] for i in range(count)]
+    home = context.folder()
+    db = home / "monitor.db"
+    shutil.copyfile(context.dataset().path, db)  # the service writes its heartbeat there
+    url = f"sqlite:///{db}"
+    on = service_config(home / "on", url, http={"listen": "127.0.0.1:0"})
+    off = service_config(home / "off", url, probe="bench-off")  # the reference: no API
+    locks = [lock_path_for(url, probe, c) for probe, c in (("bench", on), ("bench-off", off))]
+    with monitor_run(off) as quiet, monitor_run(on) as service:
+        started = time.monotonic()
+        children = [(quiet, off), (service, on)]
+        api = wait_until(
+            children, lambda: read_lock(locks[0]).api if read_lock(locks[1]).held else None
         )
-        for _, at in (planted[i % len(planted)] for i in range(REQUESTS))
-    ]
-
-
-def _in_process(
-    config: Path, questions: list[tuple[str, datetime]]
-) -> tuple[list[float], list[str]]:
-    """The same answers in this process: ``why_output`` on the same file (opened outside)."""
-    loaded = load_config(config)
+        walls, bodies = [], []
+        for n, at in enumerate([*questions[: context.warm], *questions]):  # the first pays imports
+            began = time.perf_counter()
+            body = get(api, "/api/why?" + urlencode({"at": at.isoformat(), "tz": "UTC"}))
+            if n >= context.warm:
+                walls.append(time.perf_counter() - began)
+                bodies.append(body.decode())
+        metrics = get(api, "/metrics")
+        expect(b"monitor_verdict" in metrics or b"monitor_build_info" in metrics, "no metrics")
+        time.sleep(0 if context.quick else max(0.0, started + SETTLE_S - time.monotonic()))
+        rss_on, rss_off = rss_bytes(service.pid), rss_bytes(quiet.pid)
+        stop(service, on)
+        stop(quiet, off)
+    loaded = load_config(on)
     store = open_store(loaded.database_url)
     try:
-        texts, times = [], []
-        why_output(store, loaded, WhyQuestion(at=questions[0][1]), tz=UTC, as_json=True)  # warm
-        for _, at in questions:
+        texts, in_process = [], []
+        for n, at in enumerate([*questions[: context.warm], *questions]):
             began = time.perf_counter()
-            texts.append(why_output(store, loaded, WhyQuestion(at=at), tz=UTC, as_json=True))
-            times.append(time.perf_counter() - began)
+            text = why_output(store, loaded, WhyQuestion(at=at), tz=UTC, as_json=True)
+            if n >= context.warm:
+                in_process.append(time.perf_counter() - began)
+                texts.append(text + "\n")
     finally:
         store.close()
-    return times, texts
-
-
-def run(context: Context) -> list[Row]:
-    source = context.dataset().path
-    questions = _paths(context)
-    with tempfile.TemporaryDirectory(prefix="monitor-bench-api-") as name:
-        folder = Path(name)
-        db = folder / "monitor.db"
-        shutil.copyfile(source, db)
-        on, off = folder / "on", folder / "off"
-        on.mkdir()
-        off.mkdir()
-        config = _config(on, db, api=True)
-        with monitor_run(config) as process:
-            started = time.monotonic()
-            url = _api_url(config, db, lambda: alive(process, config))
-            _get(url, questions[0][0])  # warm: the first answer pays for imports
-            walls, bodies = [], []
-            for path, _ in questions:
-                began = time.perf_counter()
-                bodies.append(_get(url, path))
-                walls.append(time.perf_counter() - began)
-            metrics = _get(url, "/metrics")
-            expect(b"monitor_verdict" in metrics or b"monitor_build_info" in metrics, "no metrics")
-            time.sleep(max(0.0, started + SETTLE_S - time.monotonic()))
-            alive(process, config)
-            rss_on = rss_bytes(process.pid)
-            stop(process, config)
-        in_process, texts = _in_process(config, questions)
-        expect(
-            [b.decode() for b in bodies] == [t + "\n" for t in texts],
-            "the API's answers differ from why_output's" + log_tail(config),
-        )
-        plain = _config(off, db, api=False)
-        with monitor_run(plain) as process:
-            time.sleep(SETTLE_S)
-            alive(process, plain)
-            rss_off = rss_bytes(process.pid)
-            stop(process, plain)
-    (bare,) = references.idle_rss(["monitor"])
-    verdicts = ", ".join(KINDS)
+    expect(bodies == texts, "the API's answers differ from why_output's" + log_tail(on))
+    (bare,) = idle_rss(["monitor"])
     return [
         Row(
-            FIGURE_REQUESTS,
+            FIGURE_REQUESTS if count == REQUESTS else FIGURE_REQUESTS.replace("100", str(count)),
             tuple(walls),
-            unit="ms",
-            target=TARGET_REQUEST_S,
+            target=0.030,
             target_label="<= 30 ms median",
             reference=Reference("why_output in process, same moments", tuple(in_process)),
         ),
-        Row(f"  slowest of the {REQUESTS} ({verdicts})", (max(walls),), unit="ms"),
-        Row("  mean of the in-process reference", (statistics.fmean(in_process),), unit="ms"),
+        Row(f"  slowest of the {count} ({', '.join(KINDS)})", (max(walls),)),
+        Row("  mean of the in-process reference", (statistics.fmean(in_process),)),
         Row(
             FIGURE_RSS,
             (float(rss_on),),
             unit="MB",
-            target=TARGET_RSS_BYTES,
+            target=100e6,
             target_label="<= 100 MB",
             reference=Reference("the same service, no [http] listen", (float(rss_off),)),
         ),
@@ -192,18 +115,21 @@ FIGURES = (
         ((FIGURE_REQUESTS, "<= 30 ms median"), (FIGURE_RSS, "<= 100 MB")),
         repeats=False,
         notes=(
-            f"api: a real `python -m monitor --config <tmp>/config.toml run` child over a copy "
-            f"of the generated database, [http] listen = 127.0.0.1:0, no sources or checks; "
-            f"its port read from the lock file's `api` line. {REQUESTS} GET /api/why?at=T&tz=UTC "
-            "in a row, each on a new connection (as a command line makes it), T cycling through "
-            "a moment of each kind the generator planted; wall time from connect to the last "
-            "byte, after one uncounted warm-up. The answers must equal why_output's bytes plus "
-            "a newline, or the harness stops. Reference: the same why_output calls in this "
-            "process on the same file (store opened outside the timer, one warm-up).",
+            "api: a real `python -m monitor --config <tmp>/config.toml run` child over a copy "
+            "of the generated database, [http] listen = 127.0.0.1:0, no sources or checks; its "
+            f"port read from the lock file's `api` line. {REQUESTS} GET /api/why?at=T&tz=UTC "
+            f"({REQUESTS_QUICK} with --quick) in a row, each on a new connection (as a command "
+            "line makes it), T cycling through a moment of each kind the generator planted; "
+            "wall time from connect to the last byte, after one uncounted warm-up. The answers "
+            "must equal why_output's bytes plus a newline, or the harness stops. Reference: the "
+            "same why_output calls in this process on the same file (store opened outside the "
+            "timer, one warm-up).",
             f"api memory: VmRSS of that service {SETTLE_S:g} s after its start (after the "
-            "requests and a /metrics scrape; one answer-for-now round done), beside the same "
-            "service with no [http] listen read as long after its start, and an idle "
-            '`python -c "import monitor"`. One run each, whatever --repeat says.',
+            "requests and a /metrics scrape; one answer-for-now round done; --quick: right "
+            "after the requests, before that round), beside the same service with no [http] "
+            "listen (probe bench-off, same file, started just before it and idle meanwhile) "
+            'read at the same moment, and an idle `python -c "import monitor"`. One run each, '
+            "whatever --repeat says.",
         ),
     ),
 )

@@ -1,9 +1,8 @@
 """The generated database the database-level figures read, made once and reused.
 
-A full run uses a year (``benchmarks/.cache/year.db``, regenerated only when
-its summary says it was made with other parameters or by another generator
-version); ``--quick`` a week in a temporary folder; ``--db PATH`` an existing
-file (or generates one there if there is none).
+A full run uses a year (``benchmarks/.cache/year.db``, regenerated only when its summary says
+it was made with other parameters or by another generator version); ``--quick`` a week in a
+temporary folder; ``--db PATH`` an existing file (or generates one there if there is none).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.generate import DEFAULT_END, GeneratedSummary, generate, load_summary
@@ -41,6 +41,24 @@ class Dataset:
     path: Path
     summary: GeneratedSummary | None
     generated_now: bool = False
+
+    @property
+    def end(self) -> datetime:
+        """Where the generated data ends (now, for a file the generator did not make)."""
+        if self.summary is None:
+            return datetime.now(UTC)
+        return datetime.fromisoformat(self.summary.end.replace("Z", "+00:00"))
+
+    def describe(self) -> str:
+        """Which database the database figures read, for the Runs line."""
+        s = self.summary
+        if s is None:
+            return f"{self.path} (not a generated file)"
+        how = "generated for this run" if self.generated_now else "generated earlier, reused"
+        return (
+            f"{s.days} days x {s.checks} checks every {s.interval_s} s, seed {s.seed}, "
+            f"{s.counts['check_result']:,} check runs ({how}: {s.elapsed_s:.0f} s to generate)"
+        )
 
 
 def provide(

@@ -1,7 +1,6 @@
 """``python -m benchmarks``: measure the issue's figures, print a table, write RESULTS.md.
 
-Figures come from the modules in ``MODULES``: each defines ``FIGURES`` (see
-benchmarks.registry). To add figures, write a module and add one line here.
+Figures come from the modules in ``MODULES``: each defines ``FIGURES`` (benchmarks.registry).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from benchmarks.registry import Context, Figure
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 POSTGRES_KEYS = ("probes", "why-postgres")  # measured only with --postgres-url
 FULL_REPEAT = 7
-QUICK_REPEAT = 3
+QUICK_REPEAT = 1
 
 # The figure modules, in table order: one line each.
 MODULES = (
@@ -41,7 +40,7 @@ MODULES = (
 
 
 def load_figures(modules: Sequence[str] = MODULES) -> tuple[Figure, ...]:
-    """Every registered module's FIGURES, in order; a key used twice is an error."""
+    """Every module's FIGURES, in order; a key used twice is an error."""
     figures = tuple(f for name in modules for f in importlib.import_module(name).FIGURES)
     keys = [f.key for f in figures]
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
@@ -58,65 +57,49 @@ NOTES = (
     "compares the median with it. Reference = the same work without monitor (see each "
     "figure's note), measured in the same run, median of as many repeats; ratio = measured "
     "median / reference median.",
-    "wall = time.perf_counter(); CPU = time.process_time(), i.e. every thread of the "
-    "benchmark process (the poller's worker threads included).",
-    "the loopback server (tests.loopback.LoopbackServer) runs in a separate, spawned "
-    "process, so its CPU is not in the CPU figures; it is shown on its own row. "
-    "All traffic stays on 127.0.0.1.",
-    "this machine has 2 cores and other work (other test runs) may share them: the load "
-    "average above says how much there was at the start; timings, and the spread between "
-    "min and max in particular, carry that noise.",
+    "wall = time.perf_counter(); CPU = time.process_time(), i.e. every thread of the benchmark "
+    "process. The loopback server (tests.loopback.LoopbackServer, one for the whole run) runs "
+    "in a separate, spawned process, so its CPU is not in the CPU figures (it has its own "
+    "rows); all traffic stays on 127.0.0.1.",
+    "this machine has 2 cores and other work may share them: the load average above says how "
+    "much there was at the start; timings, and the spread between min and max in particular, "
+    "carry that noise.",
+    f"--quick is a smoke run, not the figures: {QUICK_REPEAT} repeat, no uncounted warm-ups, "
+    "shorter windows and smaller inputs (each note says which), a week-long database.",
 )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"{QUICK_REPEAT} repeats, shorter service figures, a week-long generated database",
-    )
-    parser.add_argument("--repeat", type=_positive, help=f"repeats per figure ({FULL_REPEAT})")
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="Markdown results file (%(default)s)"
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("--quick", action="store_true", help="a smoke run (see the notes), a week of data")
+    add("--repeat", type=_positive, help=f"repeats per figure ({FULL_REPEAT}; {QUICK_REPEAT})")
+    add("--out", type=Path, default=DEFAULT_OUT, help="Markdown results file (%(default)s)")
+    add(
         "--db",
         type=Path,
-        help="the database for the database figures: an existing file is used as it is, a "
-        "missing one is generated there (default: benchmarks/.cache/year.db, generated once "
-        "and reused; with --quick a week in a temporary folder)",
+        help="the generated database: an existing file is used as it is, a missing one is "
+        "generated there (default: benchmarks/.cache/year.db, generated once and reused; with "
+        "--quick a week in a temporary folder)",
     )
-    parser.add_argument(
+    add(
         "--postgres-url",
         metavar="URL",
         help="a PostgreSQL server for the PostgreSQL figures, as a SQLAlchemy URL "
         "(postgresql+psycopg://user@127.0.0.1:5432/postgres); its user creates and drops the "
-        "benchmark's own databases (monitor_bench_*) beside the one named. Without it those "
-        "figures are listed as skipped",
+        "benchmark's own databases (monitor_bench_*). Without it those figures are skipped",
     )
-    parser.add_argument(
-        "--probes-window",
-        type=_positive,
-        metavar="SECONDS",
-        help="how long the probes figure measures (600; 20 with --quick)",
-    )
+    add("--probes-window", type=_positive, metavar="SECONDS", help="the probes figure's window")
     names = ", ".join(KEYS)
-    parser.add_argument(
-        "--only",
-        action="append",
-        type=_selector,
-        metavar="NAME",
-        help=f"measure only these figures (repeatable); NAME is one of {names}, or a "
-        "prefix before '-' (service: both service figures)",
-    )
-    parser.add_argument(
-        "--skip",
-        action="append",
-        type=_selector,
-        metavar="NAME",
-        help="leave these figures out (repeatable; same names); they are listed as skipped",
-    )
+    for flag, what in (("--only", "measure only these figures"), ("--skip", "leave these out")):
+        add(
+            flag,
+            action="append",
+            type=_selector,
+            metavar="NAME",
+            help=f"{what} (repeatable); NAME is one of {names}, or a prefix before '-' "
+            "(service: every service figure)",
+        )
     return parser.parse_args(argv)
 
 
@@ -130,6 +113,12 @@ def _selector(name: str) -> str:
     return name
 
 
+def _positive(value: str) -> int:
+    if int(value) < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return int(value)
+
+
 def selected(only: Sequence[str] | None, skip: Sequence[str] | None) -> list[Figure]:
     return [
         f
@@ -139,13 +128,6 @@ def selected(only: Sequence[str] | None, skip: Sequence[str] | None) -> list[Fig
     ]
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def run_figures(context: Context, chosen: Sequence[Figure] = FIGURES) -> list[Row]:
     """Every figure in order; one left out of ``chosen`` gets its target rows, marked skipped."""
     rows: list[Row] = []
@@ -153,56 +135,39 @@ def run_figures(context: Context, chosen: Sequence[Figure] = FIGURES) -> list[Ro
         if figure not in chosen:
             rows += [Row(name, (), target_label=label) for name, label in figure.targets]
             continue
-        times = context.repeat if figure.repeats else 1
-        context.progress(f"running: {figure.key} (x{times})")
+        context.progress(f"running: {figure.key} (x{context.repeat if figure.repeats else 1})")
         began = time.perf_counter()
         rows += figure.run(context)
         context.progress(f"  {figure.key} took {time.perf_counter() - began:.1f} s")
     return rows
 
 
-def all_notes() -> list[str]:
-    """The general notes, then each figure's own (skipped figures' too: their rows are listed)."""
-    return [*NOTES, *(note for figure in FIGURES for note in figure.notes)]
-
-
 def main(argv: Sequence[str] | None = None, progress: Callable[[str], None] | None = None) -> int:
     args = parse_args(argv)
     repeat = args.repeat or (QUICK_REPEAT if args.quick else FULL_REPEAT)
     chosen = selected(args.only, args.skip)
-    env = report.environment()  # before the run: the date it started, the load it met
-    context = Context(
-        repeat,
-        quick=args.quick,
-        db=args.db,
-        postgres_url=args.postgres_url,
-        probes_window_s=args.probes_window,
-    )
+    header = report.environment()  # before the run: the date it started, the load it met
+    context = Context(repeat, args.quick, db=args.db, postgres_url=args.postgres_url)
+    context.probes_window_s = args.probes_window
     if progress is not None:
         context.progress = progress
     with context.stack:
         rows = run_figures(context, chosen)
-        database = context.data
-    runs = f"{repeat} per figure, the service and database figures 1" + (
-        " (--quick)" if args.quick else ""
-    )
+    runs = f"{repeat} per figure, the service and database figures 1"
+    runs += " (--quick)" if args.quick else ""
     left_out = [f.key for f in FIGURES if f not in chosen]
     if left_out:
         runs += f"; skipped: {', '.join(left_out)}"
-    if database is not None:
-        runs += f"; database: {report.describe_dataset(database)}"
+    if context.data is not None:
+        runs += f"; database: {context.data.describe()}"
     if args.postgres_url and any(f.key in POSTGRES_KEYS for f in chosen):
         from benchmarks.postgres import server_version  # psycopg: only with --postgres-url
 
         runs += f"; PostgreSQL {server_version(args.postgres_url)} on this machine"
-    notes = all_notes()
-    print()
-    print("\n".join([*env.lines(), f"Runs: {runs}"]))
-    print()
-    print(report.text_table(rows))
-    print()
-    print("\n".join(f"* {note}" for note in notes))
+    header.append(f"Runs: {runs}")
+    notes = [*NOTES, *(note for figure in FIGURES for note in figure.notes)]
+    print("", *header, "", report.text_table(rows), "", *(f"* {n}" for n in notes), sep="\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report.markdown(rows, env, notes, runs), encoding="utf-8")
+    args.out.write_text(report.markdown(rows, header, notes), encoding="utf-8")
     print(f"\nwrote {args.out}")
     return 0

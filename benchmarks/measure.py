@@ -1,18 +1,25 @@
-"""Timing primitives: one timed span, and a row of repeated samples judged against a target."""
+"""Timing primitives, the table's rows, and the one way a figure times a new process."""
 
 from __future__ import annotations
 
 import gc
+import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 # ms/s: samples in seconds; B/MB: bytes (MB shown as 10^6 bytes); %: a fraction
 # (of one core, or a share: 0.012 is 1.2 %); n: a count.
 Unit = Literal["ms", "s", "B", "MB", "%", "n"]
+# The least any Python command reading SQLite costs: the new-process figures' reference.
+PYTHON_FLOOR = (sys.executable, "-c", "import sqlite3")
+PYTHON_FLOOR_LABEL = 'python -c "import sqlite3"'
 
 
 @dataclass(slots=True)
@@ -25,11 +32,7 @@ class Span:
 
 @contextmanager
 def timed(*, collect: bool = True) -> Iterator[Span]:
-    """Time the block; garbage left by the set-up is collected first, outside the timer.
-
-    ``collect=False`` skips that full collection (tens of ms with SQLAlchemy and
-    pydantic loaded) for spans of a few ms timed hundreds of times in a row.
-    """
+    """Time the block; ``collect``: garbage left by the set-up is collected first, untimed."""
     if collect:
         gc.collect()
     span = Span()
@@ -41,13 +44,52 @@ def timed(*, collect: bool = True) -> Iterator[Span]:
         span.wall = time.perf_counter() - wall0
 
 
+def samples(action: Callable[[], object], repeat: int, *, warm: int = 1) -> list[float]:
+    """Wall seconds of ``repeat`` calls of ``action``, after ``warm`` uncounted ones."""
+    for _ in range(warm):
+        action()
+    walls = []
+    for _ in range(repeat):
+        with timed(collect=False) as span:
+            action()
+        walls.append(span.wall)
+    return walls
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This environment without proxies (loopback traffic must stay direct), plus ``extra``."""
+    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")} | extra
+
+
+def command(
+    args: Sequence[str | Path], printed: str = "", env: Mapping[str, str] | None = None
+) -> Callable[[], str]:
+    """A new process running ``args``; it must exit 0 and print ``printed``, else the run stops."""
+    argv = [str(a) for a in args]
+
+    def run() -> str:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, env=env, timeout=300, check=False
+        )
+        expect(
+            done.returncode == 0 and printed in done.stdout,
+            f"{' '.join(argv[1:7])} failed ({done.returncode}): {done.stderr[-500:]}",
+        )
+        return done.stdout
+
+    return run
+
+
+def monitor_command(config: Path, *args: str, printed: str) -> Callable[[], str]:
+    """``python -m monitor --config CONFIG ARGS`` as a new process (see ``command``)."""
+    return command([sys.executable, "-m", "monitor", "--config", config, *args], printed)
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """What the same work costs without monitor, measured in the same run, in the row's unit.
 
-    It says how much of a figure is monitor's own doing: a ratio near 1 means
-    the floor (the network, SQLite, the interpreter) dominates. No samples:
-    only described (a floor that cannot be measured on its own).
+    A ratio near 1 means the floor (network, SQLite, the interpreter) dominates.
     """
 
     label: str  # short, for the table; the notes say exactly what was measured
@@ -60,12 +102,9 @@ class Reference:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One line of the results table; samples and target are in the unit's base (see Unit).
+    """One line of the results table, in the unit's base (see Unit); no samples: not measured."""
 
-    No samples: the figure was not measured this time (``--skip``/``--only``).
-    """
-
-    figure: str
+    figure: str  # starting with "  " or "↳": a detail of the row above
     samples: tuple[float, ...]
     unit: Unit = "ms"
     target: float | None = None  # None: informational, no verdict
@@ -79,11 +118,8 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        """Measured median over the reference's median; None without both."""
         floor = self.reference.median if self.reference else None
-        if not self.samples or not floor:
-            return None
-        return self.median / floor
+        return self.median / floor if self.samples and floor else None
 
     @property
     def verdict(self) -> str:
