@@ -20,23 +20,9 @@ POSTGRES_KEYS = ("probes", "why-postgres")  # measured only with --postgres-url
 FULL_REPEAT = 7
 QUICK_REPEAT = 1
 
-# The figure modules, in table order: one line each.
-MODULES = (
-    "benchmarks.ingest",
-    "benchmarks.poll",
-    "benchmarks.checks",
-    "benchmarks.service",
-    "benchmarks.api",
-    "benchmarks.database",
-    "benchmarks.charts",
-    "benchmarks.why",
-    "benchmarks.startup",
-    "benchmarks.declared",
-    "benchmarks.importing",
-    "benchmarks.probes",
-    "benchmarks.why_postgres",
-    "benchmarks.notify",
-)
+# The figure modules, in table order: adding one is adding its name here.
+NAMES = "ingest poll checks service database charts why startup declared importing probes"
+MODULES = tuple(f"benchmarks.{name}" for name in f"{NAMES} why_postgres notify".split())
 
 
 def load_figures(modules: Sequence[str] = MODULES) -> tuple[Figure, ...]:
@@ -57,10 +43,10 @@ NOTES = (
     "compares the median with it. Reference = the same work without monitor (see each "
     "figure's note), measured in the same run, median of as many repeats; ratio = measured "
     "median / reference median.",
-    "wall = time.perf_counter(); CPU = time.process_time(), i.e. every thread of the benchmark "
-    "process. The loopback server (tests.loopback.LoopbackServer, one for the whole run) runs "
-    "in a separate, spawned process, so its CPU is not in the CPU figures (it has its own "
-    "rows); all traffic stays on 127.0.0.1.",
+    "wall = time.perf_counter(); CPU = time.process_time(), every thread of the benchmark "
+    "process. The loopback server (tests.loopback.LoopbackServer, one for the run) runs in a "
+    "spawned process of its own, so its CPU is not in the CPU figures (it has its own rows); "
+    "all traffic stays on 127.0.0.1.",
     "this machine has 2 cores and other work may share them: the load average above says how "
     "much there was at the start; timings, and the spread between min and max in particular, "
     "carry that noise.",
@@ -78,28 +64,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add(
         "--db",
         type=Path,
-        help="the generated database: an existing file is used as it is, a missing one is "
-        "generated there (default: benchmarks/.cache/year.db, generated once and reused; with "
-        "--quick a week in a temporary folder)",
+        help="the generated database: an existing file is used as it is, a missing one generated "
+        "there (default: benchmarks/.cache/year.db, made once; --quick: a week, made each run)",
     )
     add(
         "--postgres-url",
         metavar="URL",
-        help="a PostgreSQL server for the PostgreSQL figures, as a SQLAlchemy URL "
-        "(postgresql+psycopg://user@127.0.0.1:5432/postgres); its user creates and drops the "
-        "benchmark's own databases (monitor_bench_*). Without it those figures are skipped",
+        help="a PostgreSQL server for the PostgreSQL figures (skipped without), as a SQLAlchemy "
+        "URL (postgresql+psycopg://user@127.0.0.1:5432/postgres); its user creates and drops "
+        "the benchmark's own databases (monitor_bench_*)",
     )
     add("--probes-window", type=_positive, metavar="SECONDS", help="the probes figure's window")
-    names = ", ".join(KEYS)
     for flag, what in (("--only", "measure only these figures"), ("--skip", "leave these out")):
-        add(
-            flag,
-            action="append",
-            type=_selector,
-            metavar="NAME",
-            help=f"{what} (repeatable); NAME is one of {names}, or a prefix before '-' "
-            "(service: every service figure)",
-        )
+        text = f"{what} (repeatable): {', '.join(KEYS)}, or a prefix before '-' (service)"
+        add(flag, action="append", type=_selector, metavar="NAME", help=text)
     return parser.parse_args(argv)
 
 
@@ -149,14 +127,11 @@ def main(argv: Sequence[str] | None = None, progress: Callable[[str], None] | No
     header = report.environment()  # before the run: the date it started, the load it met
     context = Context(repeat, args.quick, db=args.db, postgres_url=args.postgres_url)
     context.probes_window_s = args.probes_window
-    if progress is not None:
-        context.progress = progress
+    context.progress = progress or context.progress
     with context.stack:
         rows = run_figures(context, chosen)
-    runs = f"{repeat} per figure, the service and database figures 1"
-    runs += " (--quick)" if args.quick else ""
-    left_out = [f.key for f in FIGURES if f not in chosen]
-    if left_out:
+    runs = f"{repeat} per figure, the service and database figures 1" + " (--quick)" * args.quick
+    if left_out := [f.key for f in FIGURES if f not in chosen]:
         runs += f"; skipped: {', '.join(left_out)}"
     if context.data is not None:
         runs += f"; database: {context.data.describe()}"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import Reference, Row, Span, expect, timed
+from benchmarks.measure import Reference, Row, Span, expect, rounds, timed
 from benchmarks.registry import Context, Figure
 from benchmarks.server import fixture
 from monitor.sources.statuspage import parse_incidents
@@ -32,30 +32,18 @@ INSERTS = {
 
 
 def run(context: Context) -> list[Row]:
-    """A fresh database per round: first apply (the figure), then re-apply the same bytes."""
     folder = context.folder()
-    for _ in range(context.warm):  # imports, SQLAlchemy's statement cache
-        _round(context)
-        _floor(context, folder)
-    rounds, floors = [], []
-    for _ in range(context.repeat):
-        rounds.append(_round(context))
-        floors.append(_floor(context, folder))
+    done = rounds(lambda: (*_apply(context), _floor(context, folder)), context.repeat, context.warm)
+    floor = Reference("json.loads + sqlite3 executemany", tuple(r[3] for r in done))
     return [
-        Row(
-            FIGURE,
-            tuple(first.wall for first, _, _ in rounds),
-            target=0.050,
-            target_label="<= 50 ms",
-            reference=Reference("json.loads + sqlite3 executemany", tuple(floors)),
-        ),
-        Row("  of which parse_incidents", tuple(parse for _, parse, _ in rounds)),
-        Row("  re-apply identical payload (populated DB)", tuple(a.wall for _, _, a in rounds)),
+        Row(FIGURE, tuple(r[0].wall for r in done), "ms", 0.050, "<= 50 ms", reference=floor),
+        Row("  of which parse_incidents", tuple(r[1] for r in done)),
+        Row("  re-apply identical payload (populated DB)", tuple(r[2].wall for r in done)),
     ]
 
 
-def _round(context: Context) -> tuple[Span, float, Span]:
-    """First apply into an empty database (50 incidents, 287 updates), then the same again."""
+def _apply(context: Context) -> tuple[Span, float, Span]:
+    """Into a fresh database: the first apply (50 incidents, 287 updates), then the same again."""
     applied = []
     with context.fresh_store() as (_, store):
         with store.write() as session, session.begin():
@@ -77,8 +65,8 @@ def _round(context: Context) -> tuple[Span, float, Span]:
 
 def _floor(context: Context, folder: Path) -> float:
     """json.loads and one transaction of executemany, on a connection set up like the app's."""
-    url = context.empty_database(folder / "floor.db")
-    con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    path = context.empty_database(folder / "floor.db").removeprefix("sqlite:///")
+    con = sqlite3.connect(path, isolation_level=None)
     try:
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
             con.execute(f"PRAGMA {pragma}")
@@ -102,22 +90,15 @@ def _floor(context: Context, folder: Path) -> float:
 def _rows(document: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     """The rows apply_snapshot writes for an incidents.json, taken straight from the JSON."""
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in INSERTS}
+    fields = ("id", "name", "status", "impact", "created_at", "started_at", "resolved_at")
     for i, incident in enumerate(document["incidents"], start=1):
-        fields = ("id", "name", "status", "impact", "created_at", "started_at", "resolved_at")
-        rows["incident"].append(
-            (
-                i,
-                *(incident[f] for f in fields),
-                incident["shortlink"],
-                *[incident["updated_at"]] * 2,
-            )
-        )
+        values = (*(incident[f] for f in fields), incident["shortlink"], incident["updated_at"])
+        rows["incident"].append((i, *values, incident["updated_at"]))
         rows["incident_component"] += [(i, c["name"]) for c in incident.get("components") or []]
         for update in incident["incident_updates"]:
             u = len(rows["incident_update"]) + 1
-            rows["incident_update"].append(
-                (u, i, update["id"], update["status"], update["body"], update["created_at"])
-            )
+            fields_u = (update["id"], update["status"], update["body"], update["created_at"])
+            rows["incident_update"].append((u, i, *fields_u))
             rows["update_component"] += [
                 (u, a["name"], a["old_status"], a["new_status"])
                 for a in update.get("affected_components") or []
@@ -132,12 +113,12 @@ FIGURES = (
         ((FIGURE, "<= 50 ms"),),
         notes=(
             "parse + upsert: parse_incidents, then apply_snapshot and commit in one write "
-            "transaction, on a fresh SQLite file (WAL) per round, after one uncounted warm-up. "
-            f"Reference: json.loads of the same bytes, then the same {ROWS} rows (50 incidents, "
-            "287 updates, their incident and update components, taken straight from the JSON: "
-            "no date parsing, no lookups) written by plain sqlite3 executemany in one "
-            "transaction into a fresh copy of the app's empty schema, on a connection set up "
-            "like the app's (WAL, synchronous=NORMAL, foreign keys on) opened before the timer.",
+            "transaction, into a fresh SQLite file (WAL) per round, after one uncounted warm-up. "
+            f"Reference: json.loads of the same bytes, then the same {ROWS} rows (incidents, "
+            "updates, their components, straight from the JSON: no date parsing, no lookups) "
+            "written by plain sqlite3 executemany in one transaction into a fresh copy of the "
+            "app's empty schema, on a connection set up like the app's (WAL, synchronous=NORMAL, "
+            "foreign keys on) and opened before the timer.",
         ),
     ),
 )

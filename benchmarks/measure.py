@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 # ms/s: samples in seconds; B/MB: bytes (MB shown as 10^6 bytes); %: a fraction
 # (of one core, or a share: 0.012 is 1.2 %); n: a count.
 Unit = Literal["ms", "s", "B", "MB", "%", "n"]
+T = TypeVar("T")
 # The least any Python command reading SQLite costs: the new-process figures' reference.
 PYTHON_FLOOR = (sys.executable, "-c", "import sqlite3")
 PYTHON_FLOOR_LABEL = 'python -c "import sqlite3"'
@@ -40,20 +41,27 @@ def timed(*, collect: bool = True) -> Iterator[Span]:
     try:
         yield span
     finally:
-        span.cpu = time.process_time() - cpu0
-        span.wall = time.perf_counter() - wall0
+        span.cpu, span.wall = time.process_time() - cpu0, time.perf_counter() - wall0
 
 
-def samples(action: Callable[[], object], repeat: int, *, warm: int = 1) -> list[float]:
+def clocked(action: Callable[[], T], *, collect: bool = True) -> tuple[Span, T]:
+    """``action()`` timed (see ``timed``), and what it gave."""
+    with timed(collect=collect) as span:
+        result = action()
+    return span, result
+
+
+def rounds(action: Callable[[], T], repeat: int, warm: int = 1) -> list[T]:
+    """What ``repeat`` calls of ``action`` gave, after ``warm`` uncounted ones."""
+    return [action() for _ in range(warm + repeat)][warm:]
+
+
+def samples(action: Callable[[], object], repeat: int, *, warm: int = 1) -> tuple[float, ...]:
     """Wall seconds of ``repeat`` calls of ``action``, after ``warm`` uncounted ones."""
-    for _ in range(warm):
-        action()
-    walls = []
-    for _ in range(repeat):
-        with timed(collect=False) as span:
-            action()
-        walls.append(span.wall)
-    return walls
+
+    return tuple(
+        span.wall for span, _ in rounds(lambda: clocked(action, collect=False), repeat, warm)
+    )
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -68,13 +76,9 @@ def command(
     argv = [str(a) for a in args]
 
     def run() -> str:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, env=env, timeout=300, check=False
-        )
-        expect(
-            done.returncode == 0 and printed in done.stdout,
-            f"{' '.join(argv[1:7])} failed ({done.returncode}): {done.stderr[-500:]}",
-        )
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+        failed = f"{' '.join(argv[1:7])} failed ({done.returncode}): {done.stderr[-500:]}"
+        expect(done.returncode == 0 and printed in done.stdout, failed)
         return done.stdout
 
     return run
@@ -87,10 +91,7 @@ def monitor_command(config: Path, *args: str, printed: str) -> Callable[[], str]
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """What the same work costs without monitor, measured in the same run, in the row's unit.
-
-    A ratio near 1 means the floor (network, SQLite, the interpreter) dominates.
-    """
+    """What the same work costs without monitor, measured in the same run, in the row's unit."""
 
     label: str  # short, for the table; the notes say exactly what was measured
     samples: tuple[float, ...] = ()

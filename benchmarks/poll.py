@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from benchmarks.measure import Reference, Row, Span, expect, timed
+from benchmarks.measure import Reference, Row, Span, expect, rounds, timed
 from benchmarks.registry import Context, Figure
 from benchmarks.server import bare_client, statuspage_routes
 from monitor.config import Config
@@ -19,7 +19,6 @@ FIGURE_304 = "repeat poll answered 304 (CPU)"
 FIGURE_HUNDRED = "100 loopback sources polled concurrently"
 HUNDRED, HUNDRED_QUICK = 100, 20
 WORKERS = 16  # poll_sources' default thread count
-
 Setup = tuple[Config, Store, httpx.Client]
 
 
@@ -40,40 +39,33 @@ def poll(setup: Setup, outcome: str) -> Span:
     with timed() as span:
         reports = poll_sources(store, config, [s.name for s in config.sources], client=client)
     wrong = [f"{r.source}: {r.outcome} {r.error or ''}" for r in reports if r.outcome != outcome]
-    expect(len(reports) == len(config.sources), f"{len(reports)} poll reports")
-    expect(not wrong, f"expected every poll to be {outcome!r}: {'; '.join(wrong[:3])}")
+    expect(len(reports) == len(config.sources) and not wrong, f"not {outcome}: {wrong[:3]}")
     return span
 
 
 def run_304(context: Context) -> list[Row]:
     """One statuspage source, already polled once, polled again: three 304s."""
-    routes = statuspage_routes("/github")
-    server = context.loopback(routes)
+    server = context.loopback(routes := statuspage_routes("/github"))
     urls = [f"{server.url}{path}" for path in routes]
     sources = [{"name": "github", "kind": "statuspage", "url": f"{server.url}/github"}]
     with polling(context, sources) as setup, bare_client() as bare:
         poll(setup, "ok")
         etags = {u: bare.get(u).headers["etag"] for u in urls}
-        samples, floors = [], []
-        for n in range(context.warm + context.repeat):
-            sample, did = server.during(lambda: poll(setup, "not_modified"))
+
+        def one() -> tuple[Span, float, float]:
+            span, did = server.during(lambda: poll(setup, "not_modified"))
             expect(did.not_modified == 3, f"the server answered {did.not_modified} of 3 with 304")
             with timed() as floor:
                 got = [bare.get(u, headers={"If-None-Match": etags[u]}).status_code for u in urls]
             expect(got == [304] * 3, f"bare conditional GETs answered {got}")
-            if n >= context.warm:
-                samples.append((sample, did.cpu))
-                floors.append(floor.cpu)
+            return span, did.cpu, floor.cpu
+
+        done = rounds(one, context.repeat, context.warm)
+    floor = Reference("3 bare httpx GETs answered 304", tuple(r[2] for r in done))
     return [
-        Row(
-            FIGURE_304,
-            tuple(s.cpu for s, _ in samples),
-            target=0.005,
-            target_label="<= 5 ms CPU",
-            reference=Reference("3 bare httpx GETs answered 304", tuple(floors)),
-        ),
-        Row("  same poll, wall time", tuple(s.wall for s, _ in samples)),
-        Row("  loopback server CPU, own process", tuple(cpu for _, cpu in samples)),
+        Row(FIGURE_304, tuple(r[0].cpu for r in done), "ms", 0.005, "<= 5 ms CPU", reference=floor),
+        Row("  same poll, wall time", tuple(r[0].wall for r in done)),
+        Row("  loopback server CPU, own process", tuple(r[1] for r in done)),
     ]
 
 
@@ -84,29 +76,26 @@ def run_hundred(context: Context) -> list[Row]:
     server = context.loopback({k: v for p in prefixes for k, v in statuspage_routes(p).items()})
     sources = [{"name": p[1:], "kind": "statuspage", "url": server.url + p} for p in prefixes]
     groups = [[server.url + path for path in statuspage_routes(p)] for p in prefixes]
-    rounds, floors = [], []
-    for _ in range(context.repeat):
-        with polling(context, sources) as setup:
-            rounds.append((poll(setup, "ok"), poll(setup, "not_modified")))
-        with bare_client(WORKERS) as client:  # shaped like poll_sources, a new client per round
 
-            def fetch(urls: Sequence[str], client: httpx.Client = client) -> int:
+    def one() -> tuple[Span, Span, float]:
+        with polling(context, sources) as setup:
+            first, again = poll(setup, "ok"), poll(setup, "not_modified")
+        with bare_client(WORKERS) as client:  # shaped like poll_sources, built outside the timer
+
+            def fetch(urls: Sequence[str]) -> int:
                 return sum(len(client.get(u).content) for u in urls)
 
-            with timed() as span, ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            with timed() as floor, ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 expect(all(pool.map(fetch, groups)), "a bare GET came back empty")
-        floors.append(span.wall)
+        return first, again, floor.wall
+
+    done = rounds(one, context.repeat, warm=0)
+    floor = Reference(f"{3 * count} bare httpx GETs, {WORKERS} threads", tuple(r[2] for r in done))
+    figure = FIGURE_HUNDRED.replace("100", str(count))
     return [
-        Row(
-            FIGURE_HUNDRED.replace("100", str(count)),
-            tuple(first.wall for first, _ in rounds),
-            unit="s",
-            target=3.0,
-            target_label="<= 3 s",
-            reference=Reference(f"{3 * count} bare httpx GETs, {WORKERS} threads", tuple(floors)),
-        ),
-        Row("  same poll, CPU of this process", tuple(f.cpu for f, _ in rounds), unit="s"),
-        Row(f"  repeat poll of the {count} (all 304)", tuple(a.wall for _, a in rounds), unit="s"),
+        Row(figure, tuple(r[0].wall for r in done), "s", 3.0, "<= 3 s", reference=floor),
+        Row("  same poll, CPU of this process", tuple(r[0].cpu for r in done), "s"),
+        Row(f"  repeat poll of the {count} (all 304)", tuple(r[1].wall for r in done), "s"),
     ]
 
 
@@ -117,10 +106,10 @@ FIGURES = (
         ((FIGURE_304, "<= 5 ms CPU"),),
         notes=(
             "repeat poll: one statuspage source (3 endpoints) already polled once, so all three "
-            "requests are conditional and answered 304; the httpx client is built beforehand; "
-            "one uncounted warm-up. Reference: the same three URLs fetched one after the other "
-            "with If-None-Match by a bare, pre-built httpx.Client (no proxies from the "
-            "environment), each answered 304 by the same server; CPU of this process.",
+            "requests are conditional and answered 304; the httpx client built beforehand; one "
+            "uncounted warm-up. Reference: the same three URLs fetched one after the other with "
+            "If-None-Match by a bare, pre-built httpx.Client (no proxies from the environment), "
+            "each answered 304 by the same server; CPU of this process.",
         ),
     ),
     Figure(
@@ -129,11 +118,10 @@ FIGURES = (
         ((FIGURE_HUNDRED, "<= 3 s"),),
         notes=(
             f"100 sources ({HUNDRED_QUICK} with --quick): each round starts from an empty SQLite "
-            "file and a new httpx client "
-            f"(built outside the timer). Reference: the same {3 * HUNDRED} URLs fetched by one "
-            f"bare httpx.Client shared by {WORKERS} threads (poll_sources' default), a source's "
-            "three one after the other, bodies read whole, nothing parsed or written; a new "
-            "client per round, built outside the timer.",
+            "file and a new httpx client (built outside the timer). Reference: the same URLs (3 "
+            f"per source) fetched by one bare httpx.Client shared by {WORKERS} threads "
+            "(poll_sources' default), a source's three one after the other, bodies read whole, "
+            "nothing parsed or written; a new client per round, built outside the timer.",
         ),
     ),
 )

@@ -1,8 +1,8 @@
 """What a figure module declares (``FIGURES``, a tuple of ``Figure``), and the Context it runs in.
 
-benchmarks/harness.py lists the modules in ``MODULES``: adding one is one line there. The
-context holds the run's settings and what its figures share, each made on first use and
-closed when the run ends: the generated database, the loopback server, an empty database.
+benchmarks/harness.py lists the modules in ``MODULES``: adding one is one line there. The context
+holds the run's settings and what its figures share, each made on first use and closed when the
+run ends: the generated database, the loopback server, an empty database to copy, folders.
 """
 
 from __future__ import annotations
@@ -22,17 +22,13 @@ from monitor.config import Config, parse_config
 from monitor.store import Store, open_store
 
 
-def _print(line: str) -> None:
-    print(line, flush=True)
-
-
 @dataclass
 class Context:
     """One harness run's settings, and its shared resources."""
 
     repeat: int
     quick: bool = False
-    progress: Callable[[str], None] = _print
+    progress: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
     db: Path | None = None  # --db
     postgres_url: str | None = None  # --postgres-url: None leaves the PostgreSQL figures out
     probes_window_s: float | None = None  # --probes-window: None for the figure's own default
@@ -71,12 +67,8 @@ class Context:
             with store.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             store.close()
-        for leftover in (
-            path,
-            path.with_name(f"{path.name}-wal"),
-            path.with_name(f"{path.name}-shm"),
-        ):
-            leftover.unlink(missing_ok=True)
+        for stale in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            stale.unlink(missing_ok=True)
         shutil.copyfile(self.empty, path)
         return f"sqlite:///{path}"
 
@@ -97,9 +89,9 @@ class Context:
 class Figure:
     """One measurement: ``run(context)`` gives its rows.
 
-    ``targets`` are its (figure, target) rows, listed as skipped when --skip/--only leaves it
-    out, so a results file always names every figure. ``notes`` say how it is measured and what
-    its reference is; RESULTS.md prints them under the table.
+    ``targets`` are its (figure, target) rows, listed as skipped when --skip/--only leaves it out,
+    so a results file always names every figure. ``notes`` say how it is measured and what its
+    reference is; RESULTS.md prints them under the table.
     """
 
     key: str

@@ -1,6 +1,5 @@
-"""Configs for ``monitor run`` children, written as TOML: http checks on one loopback route,
-and the shipped config.toml pointed at the loopback server at compressed intervals.
-"""
+"""Configs for ``monitor run`` children, as TOML: http checks on one loopback route, and the
+shipped config.toml pointed at the loopback server at compressed intervals."""
 
 from __future__ import annotations
 
@@ -15,47 +14,32 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchmarks.measure import BenchmarkError
+from benchmarks.measure import expect
 from benchmarks.server import ROOT, RouteSpec, fixture, free_port, statuspage_routes
-from monitor.config import Config, parse_config
+from monitor.config import parse_config
 
 SHIPPED = ROOT / "config.toml"
 MAX_COMPRESSED_S = 5  # a shipped minute becomes a second, at most this many
-HTTP_BODIES = {401: b'{"type": "error", "error": {"type": "authentication_error"}}', 204: b""}
-INVALID_GRANT = b'{"error": "invalid_grant", "error_description": "refresh token not found"}'
+ANSWERS: dict[int, bytes] = {  # what the loopback server answers a shipped check, by status
+    401: b'{"type": "error", "error": {"type": "authentication_error"}}',
+    400: b'{"error": "invalid_grant", "error_description": "refresh token not found"}',
+    204: b"",
+}
 
 
 def write_toml(path: Path, raw: Mapping[str, Any]) -> Path:
-    """The subset of TOML a monitor config uses: tables, arrays of tables, inline values."""
-    lines = [f"{_key(k)} = {_value(v)}" for k, v in raw.items() if not _is_table(v)]
-    for key, value in raw.items():
-        for entry in [value] if isinstance(value, Mapping) else value if _is_table(value) else []:
-            lines += ["", f"[{_key(key)}]" if entry is value else f"[[{_key(key)}]]"]
-            lines += [f"{_key(k)} = {_value(v)}" for k, v in entry.items()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """``raw`` as TOML, a line per top-level key (tables inline, arrays of tables as arrays)."""
+    path.write_text("".join(f"{_toml(k)} = {_toml(v)}\n" for k, v in raw.items()), "utf-8")
     return path
 
 
-def _is_table(value: object) -> bool:
+def _toml(value: object) -> str:
     if isinstance(value, Mapping):
-        return True
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
-
-
-def _key(key: str) -> str:
-    return json.dumps(key)  # a quoted key is always valid
-
-
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | str):
-        return json.dumps(value)  # JSON's escapes are TOML's basic-string escapes
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+        return "{" + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    expect(isinstance(value, bool | int | float | str), f"no TOML for {value!r}")
+    return json.dumps(value)  # JSON's escapes are TOML's basic-string escapes
 
 
 def service_config(folder: Path, database: str, probe: str = "bench", **sections: Any) -> Path:
@@ -67,47 +51,30 @@ def service_config(folder: Path, database: str, probe: str = "bench", **sections
 
 def http_checks(count: int, url: str, interval_s: int) -> list[dict[str, str]]:
     """``count`` http checks on ``url``, every ``interval_s`` seconds."""
-    interval, timeout = f"{interval_s}s", "10s"
-    return [
-        {
-            "name": f"check{i:02}",
-            "kind": "http",
-            "url": url,
-            "interval": interval,
-            "timeout": timeout,
-        }
-        for i in range(count)
-    ]
+    check = {"kind": "http", "url": url, "interval": f"{interval_s}s", "timeout": "10s"}
+    return [{"name": f"check{i:02}", **check} for i in range(count)]
 
 
-def shipped() -> tuple[dict[str, Any], Config]:
+def shipped() -> tuple[dict[str, Any], Any]:
     """The shipped config.toml, raw (to rewrite) and parsed (for its intervals and defaults)."""
-    with SHIPPED.open("rb") as file:
-        raw = tomllib.load(file)
+    raw = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))
     return raw, parse_config(raw, SHIPPED)
 
 
 def shipped_runs_per_ten_minutes() -> int:
     """Job runs ten minutes at the shipped intervals make: each job at start, then per interval."""
-    config = shipped()[1]
-    jobs = [*config.sources, *config.checks]
-    return sum(math.ceil(timedelta(minutes=10) / j.interval) for j in jobs if j.enabled)
+    jobs = [j for j in [*shipped()[1].sources, *shipped()[1].checks] if j.enabled]
+    return sum(math.ceil(timedelta(minutes=10) / j.interval) for j in jobs)
 
 
 def shipped_shape() -> str:
     """``3 sources (2 statuspage, 1 feed) and 8 checks (3 http, ...)``, enabled ones only."""
-    config = shipped()[1]
     shapes = []
-    for what, jobs in (("sources", config.sources), ("checks", config.checks)):
+    for what, jobs in (("sources", shipped()[1].sources), ("checks", shipped()[1].checks)):
         kinds: list[str] = [j.kind for j in jobs if j.enabled]
         tally = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
         shapes.append(f"{len(kinds)} {what} ({tally})")
     return " and ".join(shapes)
-
-
-def compressed(interval: timedelta) -> str:
-    """A shipped minute becomes a second (1 s at least, MAX_COMPRESSED_S at most)."""
-    return f"{min(max(round(interval.total_seconds() / 60), 1), MAX_COMPRESSED_S)}s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,64 +88,62 @@ class Shipped:
 
 
 def shipped_service(folder: Path, base: str) -> Shipped:
-    """The shipped config's sources and checks, every URL under ``base``, intervals compressed.
-
-    ``https://api.anthropic.com/v1/messages`` is served at ``/api.anthropic.com/v1/messages``.
-    """
+    """The shipped config's sources and checks, every URL under ``base`` (``https://host/path``
+    at ``base/host/path``), intervals compressed (a minute becomes a second, 1 to 5 s)."""
     raw, parsed = shipped()
     routes: dict[str, RouteSpec] = {}
 
     def local(url: str, spec: RouteSpec | None = None) -> str:
         path = f"/{urlsplit(url).hostname}{urlsplit(url).path}"
-        if spec is not None:
-            routes[path] = spec
+        routes.update({path: spec} if spec is not None else statuspage_routes(path))
         return base + path
 
-    sources = []
-    for entry, source in zip(raw.get("source", []), parsed.sources, strict=True):
-        if source.kind == "statuspage":
-            routes.update(statuspage_routes(local(source.url).removeprefix(base)))
-        elif source.kind == "feed":
-            atom = fixture("saucelabs/us-west-1-history.atom")
-            local(source.url, {"body": atom, "content_type": "application/atom+xml"})
-        else:
-            raise BenchmarkError(f"no loopback payload for a {source.kind} source ({source.name})")
-        sources.append({**entry, "url": local(source.url), "interval": compressed(source.interval)})
+    def compressed(job: Any) -> str:
+        return f"{min(max(round(job.interval.total_seconds() / 60), 1), MAX_COMPRESSED_S)}s"
+
+    atom = {
+        "body": fixture("saucelabs/us-west-1-history.atom"),
+        "content_type": "application/atom+xml",
+    }
+    sources = [
+        {
+            **entry,
+            "url": local(s.url, atom if s.kind == "feed" else None),
+            "interval": compressed(s),
+        }
+        for entry, s in zip(raw["source"], parsed.sources, strict=True)
+    ]
+    expect({s.kind for s in parsed.sources} <= {"statuspage", "feed"}, "a source kind not served")
     checks = []
-    for entry, check in zip(raw.get("check", []), parsed.checks, strict=True):
-        rewritten = {**entry, "interval": compressed(check.interval)}
-        if check.kind == "http":
+    for entry, check in zip(raw["check"], parsed.checks, strict=True):
+        rewritten = {**entry, "interval": compressed(check)}
+        if check.kind in ("http", "clock"):  # the clock check reads the Date of a plain GET
             status = entry.get("expect_status", [200])[0]
-            body = HTTP_BODIES.get(status, b"{}")
-            rewritten["url"] = local(entry["url"], {"body": body, "status": status})
+            answer = {
+                "body": ANSWERS.get(status, b"{}"),
+                "status": status,
+                "etag": check.kind == "http",
+            }
+            rewritten["url"] = local(entry["url"], answer)
         elif check.kind == "oauth_token_endpoint":
             rewritten["token_url"] = local(
-                entry["token_url"], {"body": INVALID_GRANT, "status": 400}
+                entry["token_url"], {"body": ANSWERS[400], "status": 400}
             )
-        elif check.kind == "clock":
-            rewritten["url"] = local(entry["url"], {"body": b"", "etag": False})
         elif check.kind == "credentials_file":
             rewritten["path"] = str(_credentials(folder / "credentials.json"))
-        elif check.kind == "local_port":
-            rewritten["ports"] = str(free_port())
-        elif check.kind == "dns":
-            rewritten["host"] = "localhost"
         else:
-            raise BenchmarkError(f"no loopback rewrite for a {check.kind} check ({check.name})")
+            answers = {"local_port": ("ports", str(free_port())), "dns": ("host", "localhost")}
+            expect(check.kind in answers, f"no loopback rewrite for a {check.kind} check")
+            key, value = answers[check.kind]
+            rewritten[key] = value
         checks.append(rewritten)
-    config = service_config(
-        folder,
-        f"sqlite:///{folder / 'monitor.db'}",
-        **{k: v for k, v in raw.items() if k not in ("monitor", "database")}
-        | {
-            # The local API stays on, as shipped, on a free port rather than the shipped one.
-            "http": {**raw.get("http", {}), "listen": "127.0.0.1:0"},
-            "source": sources,
-            "check": checks,
-        },
-    )
-    enabled = sum(c.enabled for c in parsed.checks), sum(s.enabled for s in parsed.sources)
-    return Shipped(config, routes, enabled[1], enabled[0])
+    # The local API stays on, as shipped, on a free port rather than the shipped one.
+    http = {**raw.get("http", {}), "listen": "127.0.0.1:0"}
+    sections = {k: v for k, v in raw.items() if k not in ("monitor", "database")}
+    sections |= {"http": http, "source": sources, "check": checks}
+    config = service_config(folder, f"sqlite:///{folder / 'monitor.db'}", **sections)
+    enabled = [sum(j.enabled for j in jobs) for jobs in (parsed.sources, parsed.checks)]
+    return Shipped(config, routes, *enabled)
 
 
 def _credentials(path: Path) -> Path:

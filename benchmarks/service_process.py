@@ -1,4 +1,4 @@
-"""The ``monitor run`` children the service figures measure, read from /proc/<pid> (Linux)."""
+"""``monitor run`` children (and idle reference processes), read from /proc/<pid> (Linux)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import func, select, text
+
 from benchmarks.measure import BenchmarkError, child_env, expect
 from benchmarks.server import ROOT
+from monitor.store import Store
+from monitor.store.models import CheckRun, Heartbeat
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
@@ -39,6 +45,27 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
     fields = stat[stat.rindex(")") + 2 :].split()  # from field 3 (state) on
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # fields 14 and 15
+
+
+def idle_rss(*imports: Sequence[str]) -> list[int]:
+    """VmRSS of ``python -c 'import ...; sleep'``, one process per list of imports, started
+    together and read half a second after the last said its imports were done."""
+    with ExitStack() as stack:
+        children = []
+        for names in imports:
+            code = f"import time{''.join(', ' + n for n in names)}\nprint('ready', flush=True)"
+            argv = [sys.executable, "-c", code + "\ntime.sleep(600)"]
+            child = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            stack.callback(child.wait)  # after the kill below
+            stack.callback(child.kill)
+            children.append(child)
+        for child in children:
+            assert child.stdout is not None
+            with child.stdout:
+                line = child.stdout.readline()
+            expect(line.strip() == b"ready", f"a reference process did not start: {line!r}")
+        time.sleep(0.5)
+        return [rss_bytes(child.pid) for child in children]
 
 
 @contextmanager
@@ -69,7 +96,7 @@ def stop(process: Child, config: Path) -> float:
         code = process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise BenchmarkError(
-            f"still running {STOP_TIMEOUT_S:g} s after SIGTERM" + log_tail(config)
+            f"alive {STOP_TIMEOUT_S:g} s after SIGTERM" + log_tail(config)
         ) from None
     expect(code == 0, f"monitor run exited {code} after SIGTERM, not 0" + log_tail(config))
     return time.monotonic() - began
@@ -104,8 +131,6 @@ def query(database: Path) -> Reader:
     """Rows from a service's SQLite file, read-only; none before it exists or is migrated."""
 
     def read(sql: str, *parameters: object) -> list[tuple[Any, ...]]:
-        if not database.exists():
-            return []
         uri = f"file:{database}?mode=ro"
         with closing(sqlite3.connect(uri, uri=True, timeout=10)) as connection:
             try:
@@ -113,7 +138,7 @@ def query(database: Path) -> Reader:
             except sqlite3.OperationalError:
                 return []  # not migrated yet
 
-    return read
+    return lambda sql, *parameters: read(sql, *parameters) if database.exists() else []
 
 
 def count(read: Reader, sql: str, *parameters: object) -> int:
@@ -121,17 +146,15 @@ def count(read: Reader, sql: str, *parameters: object) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def log_errors(config: Path) -> list[str]:
-    """The ERROR and traceback lines of the service's log."""
-    log = (config.parent / "service.log").read_text(encoding="utf-8", errors="replace")
-    return [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
-
-
 def problems(configs: Sequence[Path], read: Reader) -> list[str]:
-    """ERROR lines, failed or skipped check runs and failed polls, as sentences (none: all well).
-
-    A job that raises records no row at all: APScheduler logs it, so the logs are read too.
-    """
+    """Each ERROR or traceback line of the logs (a job that raises records no row at all), then
+    failed or skipped check runs and failed polls: none when all is well."""
+    found = [
+        f"{c.parent.name} logged {line}"
+        for c in configs
+        for line in (c.parent / "service.log").read_text(errors="replace").splitlines()
+        if " ERROR " in line or "Traceback" in line
+    ]
     failed = read(
         'SELECT c.name, r.failure_class, r.detail FROM check_result r JOIN "check" c '
         "ON c.id = r.check_id WHERE NOT r.ok OR r.skipped LIMIT 3"
@@ -140,14 +163,83 @@ def problems(configs: Sequence[Path], read: Reader) -> list[str]:
         "SELECT s.name, p.outcome, p.error FROM poll p JOIN source s ON s.id = p.source_id "
         "WHERE p.outcome = 'error' LIMIT 3"
     )
-    return [
-        *(f"{c.parent.name} logged {line}" for c in configs for line in log_errors(c)),
-        *([f"check runs failed or were skipped: {failed}"] if failed else []),
-        *([f"polls failed: {errors}"] if errors else []),
-    ]
+    found += [f"check runs failed or were skipped: {failed}"] if failed else []
+    return found + ([f"polls failed: {errors}"] if errors else [])
 
 
-def expect_clean(configs: Sequence[Path], read: Reader) -> None:
-    """Every job ran cleanly: otherwise the figures measure something else."""
-    found = problems(configs, read)
-    expect(not found, "; ".join(found[:5]) + log_tail(configs[0]))
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What ``monitor run`` children, one per probe, did over a window."""
+
+    cpu_s: tuple[float, ...]  # each child's CPU seconds in the window
+    startup_cpu: tuple[float, ...]  # each child's CPU until every start-up round was seen
+    runs: tuple[int, ...]  # check runs each probe recorded in the window
+    heartbeat_age: tuple[float, ...]  # each probe's newest heartbeat's age at the end, seconds
+    other_cpu: float | None  # other processes' CPU seconds (the database server's), all probes
+    stop_s: tuple[float, ...]  # SIGTERM to exit 0, each
+    stopped: dict[str, datetime]  # each probe's SIGTERM
+    wall: float
+    errors: list[str]  # see ``problems``
+
+    @property
+    def cpu(self) -> tuple[float, ...]:
+        """Each child's CPU share of a core over the window."""
+        return tuple(seconds / self.wall for seconds in self.cpu_s)
+
+
+def measure_window(
+    store: Store,
+    configs: dict[str, Path],
+    checks: int,
+    interval_s: float,
+    window_s: float,
+    other_cpu: Callable[[], dict[int, float]] = dict,
+) -> Window:
+    """A ``monitor run`` per probe (``configs``: probe -> config) on the migrated ``store``; the
+    window opens half an interval after every one recorded ``checks`` runs; then SIGTERM each."""
+
+    def runs() -> list[int]:
+        with store.read() as session:
+            query = select(CheckRun.probe, func.count()).group_by(CheckRun.probe)
+            found = dict(session.execute(query).tuples().all())
+        return [int(found.get(p, 0)) for p in configs]
+
+    with ExitStack() as stack:
+        children = [(stack.enter_context(monitor_run(c)), c) for c in configs.values()]
+        first = wait_until(children, lambda: time.monotonic() if min(runs()) >= checks else None)
+        startup = [cpu_seconds(p.pid) for p, _ in children]
+        time.sleep(max(0.0, first + interval_s / 2 - time.monotonic()))
+        other0, runs0, wall0 = other_cpu(), runs(), time.monotonic()
+        cpu0 = [cpu_seconds(p.pid) for p, _ in children]
+        while (left := wall0 + window_s - time.monotonic()) > 0:
+            time.sleep(min(left, 5.0))
+            for process, config in children:
+                alive(process, config)
+        cpu1, wall = [cpu_seconds(p.pid) for p, _ in children], time.monotonic() - wall0
+        other1, runs1, now = other_cpu(), runs(), datetime.now(UTC)
+        with store.read() as session:
+            query = select(Heartbeat.probe, func.max(Heartbeat.last_seen)).group_by(Heartbeat.probe)
+            beats = dict(session.execute(query).tuples().all())
+        stopped, took = {}, []
+        for probe, (process, config) in zip(configs, children, strict=True):
+            stopped[probe] = datetime.now(UTC)  # no runs of this probe after it
+            took.append(stop(process, config))
+    both = set(other0) & set(other1)  # the processes there at both ends
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        with store.read() as session:
+            return [tuple(row) for row in session.execute(text(sql))]
+
+    return Window(
+        cpu_s=tuple(b - a for a, b in zip(cpu0, cpu1, strict=True)),
+        startup_cpu=tuple(startup),
+        runs=tuple(b - a for a, b in zip(runs0, runs1, strict=True)),
+        heartbeat_age=tuple(
+            (now - beats[p]).total_seconds() if p in beats else float("inf") for p in configs
+        ),
+        other_cpu=sum(other1[p] - other0[p] for p in both) if both else None,
+        stop_s=tuple(took),
+        stopped=stopped,
+        wall=wall,
+        errors=problems(list(configs.values()), rows),
+    )
