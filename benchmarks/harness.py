@@ -1,20 +1,36 @@
 """``python -m benchmarks``: measure the issue's figures, print a table, write RESULTS.md.
 
 Figures come from the modules in ``MODULES``: each defines ``FIGURES`` (benchmarks.registry).
+The results: an aligned table for the terminal, and a Markdown file with the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import platform
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import report
 from benchmarks.measure import Row
 from benchmarks.registry import Context, Figure
 
+HEADER = ("figure", "measured", "target", "reference", "ratio")
+LEFT = (0, 3)  # columns aligned left; the others are numbers
+SUB_ROW = (" ", "↳")  # a figure name starting so is a detail of the row above it
+NUMBER: dict[str, Callable[[float], str]] = {
+    "s": lambda v: f"{v:.2f}",
+    "B": lambda v: f"{v:,.0f}",
+    "MB": lambda v: f"{v / 1e6:,.1f}",
+    "%": lambda v: f"{v * 100:.2f}",
+    "n": lambda v: f"{v:,.0f}" if v >= 10_000 else f"{v:g}",
+    "ms": lambda v: f"{v * 1000:.1f}" if v >= 0.001 else f"{v * 1000:.3f}",  # a socket call: µs
+}
+SUFFIX = {"s": " s", "B": " B", "MB": " MB", "%": " %", "n": "", "ms": " ms"}
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 POSTGRES_KEYS = ("probes", "why-postgres")  # measured only with --postgres-url
 FULL_REPEAT = 7
@@ -124,7 +140,7 @@ def main(argv: Sequence[str] | None = None, progress: Callable[[str], None] | No
     args = parse_args(argv)
     repeat = args.repeat or (QUICK_REPEAT if args.quick else FULL_REPEAT)
     chosen = selected(args.only, args.skip)
-    header = report.environment()  # before the run: the date it started, the load it met
+    header = environment()  # before the run: the date it started, the load it met
     context = Context(repeat, args.quick, db=args.db, postgres_url=args.postgres_url)
     context.probes_window_s = args.probes_window
     context.progress = progress or context.progress
@@ -141,8 +157,80 @@ def main(argv: Sequence[str] | None = None, progress: Callable[[str], None] | No
         runs += f"; PostgreSQL {server_version(args.postgres_url)} on this machine"
     header.append(f"Runs: {runs}")
     notes = [*NOTES, *(note for figure in FIGURES for note in figure.notes)]
-    print("", *header, "", report.text_table(rows), "", *(f"* {n}" for n in notes), sep="\n")
+    print("", *header, "", text_table(rows), "", *(f"* {n}" for n in notes), sep="\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report.markdown(rows, header, notes), encoding="utf-8")
+    args.out.write_text(markdown(rows, header, notes), encoding="utf-8")
     print(f"\nwrote {args.out}")
     return 0
+
+
+def environment() -> list[str]:
+    """The date, the software, the machine and its load (other work skews timings)."""
+    try:
+        load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):  # not on every platform
+        load = "unknown"
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    names = [
+        v.strip() for k, _, v in (x.partition(":") for x in lines) if k.strip() == "model name"
+    ]
+    return [
+        f"Date (UTC): {datetime.now(UTC):%Y-%m-%d %H:%M:%S}",
+        f"Python: {platform.python_version()} ({platform.python_implementation()}), "
+        f"SQLite {sqlite3.sqlite_version}",
+        f"Platform: {platform.platform()}",
+        f"CPU: {(names or [platform.processor() or platform.machine()])[0]} "
+        f"({os.cpu_count()} logical CPUs)",
+        f"Load average at start (1/5/15 min): {load}",
+    ]
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    """figure, measured (median, then min-max), target with its verdict, reference, ratio."""
+    none = "" if row.figure.startswith(SUB_ROW) else "—"
+    number, suffix = NUMBER[row.unit], SUFFIX[row.unit]
+    measured = "skipped"
+    if row.samples:
+        low, high = min(row.samples), max(row.samples)
+        spread = "" if low == high else f" ({number(low)}–{number(high)})"
+        measured = f"{number(row.median)}{suffix}{spread}"
+    target = row.target_label or "-"
+    if row.verdict in ("met", "MISSED"):
+        target = f"{target}: {row.verdict}"
+    reference = none
+    if row.reference is not None:
+        floor, label = row.reference.median, row.reference.label
+        reference = f"{number(floor)}{suffix} ({label})" if floor and row.samples else label
+    ratio = none if row.ratio is None else f"{row.ratio:.2f}x"
+    return (row.figure, measured, target, reference, ratio)
+
+
+def text_table(rows: Sequence[Row]) -> str:
+    table = [HEADER, *(cells(r) for r in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]
+    rendered = [
+        " | ".join(
+            v.ljust(w) if i in LEFT else v.rjust(w)
+            for i, (v, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in table
+    ]
+    return "\n".join([rendered[0], "-+-".join("-" * w for w in widths), *rendered[1:]])
+
+
+def markdown(rows: Sequence[Row], header: Sequence[str], notes: Sequence[str]) -> str:
+    """The results file: the run's header lines, the table, then the notes."""
+    rule = "|" + "|".join("---" if i in LEFT else "---:" for i in range(len(HEADER))) + "|"
+    table = [_md_line(HEADER), rule]
+    for row in rows:  # Markdown collapses leading spaces: sub-rows get an arrow instead
+        first, *rest = cells(row)
+        table.append(_md_line(["↳ " + first.strip() if first.startswith(" ") else first, *rest]))
+    lines = ["# monitor benchmarks", "", *(f"- {line}" for line in header), "", *table, ""]
+    return "\n".join([*lines, "Notes:", "", *(f"- {note}" for note in notes), ""])
+
+
+def _md_line(values: Sequence[str]) -> str:
+    return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"

@@ -1,8 +1,10 @@
-"""What a figure module declares (``FIGURES``, a tuple of ``Figure``), and the Context it runs in.
+"""What a figure module declares (``FIGURES``, a tuple of ``Figure``), and the Context it runs in:
+the run's settings and what its figures share, each made on first use and closed when the run
+ends (the generated database, the loopback server, an empty database to copy, folders).
 
-benchmarks/harness.py lists the modules in ``MODULES``: adding one is one line there. The context
-holds the run's settings and what its figures share, each made on first use and closed when the
-run ends: the generated database, the loopback server, an empty database to copy, folders.
+The generated database: a full run uses a year (``benchmarks/.cache/year.db``, regenerated only
+when its summary says it was made with other parameters or by another generator version);
+``--quick`` a week in a temporary folder; ``--db PATH`` an existing file (or generates one there).
 """
 
 from __future__ import annotations
@@ -11,15 +13,77 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.dataset import Dataset, provide
+from benchmarks.generate import DEFAULT_END, GeneratedSummary, generate, load_summary
 from benchmarks.measure import Row
-from benchmarks.server import RemoteLoopback, RouteSpec
+from benchmarks.server import RemoteLoopback, RouteSpec, loopback_server
 from monitor.config import Config, parse_config
 from monitor.store import Store, open_store
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    """What to generate; the names are GeneratedSummary's, so a summary can be compared."""
+
+    days: int
+    checks: int = 12
+    interval_s: int = 30
+    seed: int = 1
+    end: str = DEFAULT_END
+
+
+YEAR, WEEK = Parameters(days=365), Parameters(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A database file, and the generator's summary of it (None: not a generated file)."""
+
+    path: Path
+    summary: GeneratedSummary | None
+    generated_now: bool = False
+
+    @property
+    def end(self) -> datetime:
+        """Where the generated data ends (now, for a file the generator did not make)."""
+        return datetime.fromisoformat(self.summary.end) if self.summary else datetime.now(UTC)
+
+    def describe(self) -> str:
+        """Which database the database figures read, for the Runs line."""
+        if (s := self.summary) is None:
+            return f"{self.path} (not a generated file)"
+        how = "generated for this run" if self.generated_now else "generated earlier, reused"
+        return (
+            f"{s.days} days x {s.checks} checks every {s.interval_s} s, seed {s.seed}, "
+            f"{s.counts['check_result']:,} check runs ({how}: {s.elapsed_s:.0f} s to generate)"
+        )
+
+
+def provide(
+    db: Path | None, quick: bool, progress: Callable[[str], None], stack: ExitStack
+) -> Dataset:
+    """The database to measure: ``db`` if it exists, else a generated one (see the module doc)."""
+    wanted = WEEK if quick else YEAR
+    if db is not None and db.exists():
+        return Dataset(db, load_summary(db))
+    if db is None and quick:
+        db = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="monitor-bench-")))
+        db /= "week.db"
+    elif db is None:
+        db = CACHE / "year.db"
+        cached = load_summary(db)
+        if db.exists() and cached is not None and cached.matches(raw_days=None, **asdict(wanted)):
+            progress(f"using the cached {db} ({cached.bytes / 1e6:,.0f} MB)")
+            return Dataset(db, cached)
+    progress(f"generating {wanted.days} days x {wanted.checks} checks into {db}")
+    parameters = {k.removesuffix("_s"): v for k, v in asdict(wanted).items()}  # interval_s
+    return Dataset(db, generate(db, **parameters, progress=progress), generated_now=True)
 
 
 @dataclass
@@ -43,7 +107,7 @@ class Context:
         return 0 if self.quick else 1
 
     def dataset(self) -> Dataset:
-        """The generated database (benchmarks.dataset), made or found on first use."""
+        """The generated database, made or found on first use."""
         if self.data is None:
             self.data = provide(self.db, self.quick, self.progress, self.stack)
         return self.data
@@ -51,7 +115,7 @@ class Context:
     def loopback(self, routes: Mapping[str, RouteSpec]) -> RemoteLoopback:
         """The run's loopback server (one process for the run), serving ``routes`` from now on."""
         if self.server is None:
-            self.server = self.stack.enter_context(RemoteLoopback())
+            self.server = self.stack.enter_context(loopback_server())
         self.server.add(routes)
         return self.server
 
@@ -69,14 +133,12 @@ class Context:
             store.close()
         for stale in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
             stale.unlink(missing_ok=True)
-        shutil.copyfile(self.empty, path)
-        return f"sqlite:///{path}"
+        return f"sqlite:///{shutil.copyfile(self.empty, path)}"
 
     @contextmanager
     def fresh_store(self, **sections: Any) -> Iterator[tuple[Config, Store]]:
         """A config (probe "bench", ``sections``) on a fresh, empty database, and its store."""
-        home = self.folder()
-        url = self.empty_database(home / "monitor.db")
+        url = self.empty_database((home := self.folder()) / "monitor.db")
         raw = {"monitor": {"probe": "bench"}, "database": {"url": url}, **sections}
         store = open_store(url)
         try:
@@ -87,12 +149,9 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """One measurement: ``run(context)`` gives its rows.
-
-    ``targets`` are its (figure, target) rows, listed as skipped when --skip/--only leaves it out,
-    so a results file always names every figure. ``notes`` say how it is measured and what its
-    reference is; RESULTS.md prints them under the table.
-    """
+    """One measurement: ``run(context)`` gives its rows. ``targets`` are its (figure, target)
+    rows, listed as skipped when --skip/--only leaves it out, so a results file names every
+    figure; ``notes`` say how it is measured and what its reference is (RESULTS.md's Notes)."""
 
     key: str
     run: Callable[[Context], list[Row]]

@@ -148,7 +148,7 @@ def run_api(context: Context) -> list[Row]:
         started = time.monotonic()
         children = [(quiet, off), (service, on)]
         api = wait_until(
-            children, lambda: read_lock(off_lock).held and read_lock(api_lock).api or None
+            children, lambda: (read_lock(off_lock).held and read_lock(api_lock).api) or None
         )
         moment = itertools.cycle(at for _, at in moments(context))
         bodies: list[str] = []
