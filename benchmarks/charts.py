@@ -60,19 +60,20 @@ def run(context: Context) -> list[Row]:
     ]
 
 
+NOTES = (
+    "chart set: one monitor.charts.generate.generate() call (what `monitor chart` and "
+    "the service's dashboards job run) on the generated database, the range ending at "
+    "its last hour: read in one snapshot (rollups up to the newest folded hour, raw "
+    "runs after it; ranges over two days read rollups where they exist), build, draw "
+    "the uptime, timeline and latency charts as PNG and SVG, and write them and "
+    "index.html atomically into a temporary folder. One uncounted warm-up run per range "
+    "first; matplotlib is imported before it (its import time is its own row).",
+)
 FIGURES = (
     Figure(
         "charts",
         run,
         tuple((figure(days), f"<= {target:g} s") for days, target in TARGETS.items()),
-        notes=(
-            "chart set: one monitor.charts.generate.generate() call (what `monitor chart` and "
-            "the service's dashboards job run) on the generated database, the range ending at "
-            "its last hour: read in one snapshot (rollups up to the newest folded hour, raw "
-            "runs after it; ranges over two days read rollups where they exist), build, draw "
-            "the uptime, timeline and latency charts as PNG and SVG, and write them and "
-            "index.html atomically into a temporary folder. One uncounted warm-up run per range "
-            "first; matplotlib is imported before it (its import time is its own row).",
-        ),
+        notes=NOTES,
     ),
 )

@@ -1,8 +1,5 @@
-"""Synthetic checks through ``run_checks`` against the loopback server.
-
-The server runs in its own process, so this process's CPU during a call is the check machinery's
-own: the check row sync, the thread pool, the client and request, the SQLite write of the result.
-"""
+"""Synthetic checks through ``run_checks`` against the loopback server (in its own process, so
+this process's CPU in a call is the check machinery's own, excluding network wait)."""
 
 from __future__ import annotations
 
@@ -16,7 +13,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchmarks.measure import Reference, Row, Span, clocked, expect, rounds
+from benchmarks.measure import Reference, Row, clocked, expect, rounds
 from benchmarks.registry import Context, Figure
 from benchmarks.server import bare_client, free_port
 from monitor.checks.context import CheckContext
@@ -24,9 +21,6 @@ from monitor.checks.runner import RunReport, run_checks
 
 FIGURE_FIFTY = "50 loopback http checks: wall - slowest"
 RUNS, RUNS_QUICK = 15, 5  # per repeat; few: the gc.collect() before each costs more than a run
-SLOW_S = 1.0
-TIMEOUT = "10s"  # well above the slow route's delay
-WORKERS = 32  # run_checks' thread pool
 FLOORS = {
     "http": "bare httpx GET, client reused",
     "tcp": "bare socket connect + close",
@@ -45,8 +39,7 @@ def checking(context: Context, checks: list[dict[str, Any]]) -> Callable[..., li
 
     def run(*names: str) -> list[RunReport]:
         reports = run_checks(store, config, check_context, names)
-        failed = [f"{r.check}: {r.result.failure_class} {r.result.detail}" for r in reports]
-        failed = [f for f, r in zip(failed, reports, strict=True) if not r.result.ok]
+        failed = [f"{r.check}: {r.result.failure_class}" for r in reports if not r.result.ok]
         expect(len(reports) == len(names or checks) and not failed, f"failed: {failed[:3]}")
         return reports
 
@@ -60,8 +53,8 @@ def run_overhead(context: Context) -> list[Row]:
     run = checking(
         context,
         [
-            {"name": "http", "kind": "http", "url": url, "timeout": TIMEOUT},
-            {"name": "tcp", "kind": "tcp", "host": "127.0.0.1", "port": port, "timeout": TIMEOUT},
+            {"name": "http", "kind": "http", "url": url, "timeout": "10s"},
+            {"name": "tcp", "kind": "tcp", "host": "127.0.0.1", "port": port, "timeout": "10s"},
             {"name": "local_port", "kind": "local_port", "ports": str(free)},
         ],
     )
@@ -78,51 +71,39 @@ def run_overhead(context: Context) -> list[Row]:
         "local_port": bind,
     }
 
-    def spaced(kind: str) -> tuple[Span, float, float]:
+    def spaced(kind: str) -> tuple[float, float, float, float]:
         """A run after a gc.collect (untimed, as in a scheduled run), then its floor (without)."""
         (span, _), did = server.during(partial(clocked, partial(run, kind)))
         expect(kind != "http" or did.requests == 1, f"{did.requests} requests, not 1")
-        cost, _ = clocked(floors[kind], collect=False)
-        return span, cost.cpu, did.cpu
+        floor, _ = clocked(floors[kind], collect=False)
+        return span.cpu, span.wall, floor.cpu, did.cpu
 
     rows: list[Row] = []
+    runs = context.repeat * (RUNS_QUICK if context.quick else RUNS)
     for kind in floors:
-        done = rounds(
-            partial(spaced, kind),
-            context.repeat * (RUNS_QUICK if context.quick else RUNS),
-            context.warm,
+        cpu, wall, floor, server_cpu = zip(
+            *rounds(partial(spaced, kind), runs, context.warm), strict=True
         )
         gc.collect()  # once for the batch: back to back, nothing else runs in between
-        warm = [clocked(partial(run, kind), collect=False)[0].cpu for _ in done]
-        reference = Reference(FLOORS[kind], tuple(r[1] for r in done))
+        warm = tuple(clocked(partial(run, kind), collect=False)[0].cpu for _ in cpu)
+        reference = Reference(FLOORS[kind], floor)
         rows += [
-            Row(
-                figure(kind),
-                tuple(r[0].cpu for r in done),
-                "ms",
-                0.005,
-                "<= 5 ms CPU",
-                reference=reference,
-            ),
-            Row("  same run, wall time", tuple(r[0].wall for r in done)),
-            Row("  back to back, CPU (warm caches)", tuple(warm)),
+            Row(figure(kind), cpu, "ms", 0.005, "<= 5 ms CPU", reference=reference),
+            Row("  same run, wall time", wall),
+            Row("  back to back, CPU (warm caches)", warm),
         ]
-        if kind == "http":
-            rows.append(Row("  loopback server CPU, own process", tuple(r[2] for r in done)))
+        rows += [Row("  loopback server CPU, own process", server_cpu)] if kind == "http" else []
     return rows
 
 
 def run_fifty(context: Context) -> list[Row]:
     """50 http checks in one ``run_checks``, the last one slow: its wall minus the slowest."""
-    server = context.loopback({"/fast": b"{}", "/slow": {"body": b"{}", "delay": SLOW_S}})
+    server = context.loopback({"/fast": b"{}", "/slow": {"body": b"{}", "delay": 1.0}})
     urls = [f"{server.url}/fast"] * 49 + [f"{server.url}/slow"]  # last: it waits for a worker
     names = [f"fast{i}" for i in range(49)] + ["slow"]
+    check = {"kind": "http", "timeout": "10s"}  # well above the slow route's delay
     run = checking(
-        context,
-        [
-            {"name": n, "kind": "http", "url": u, "timeout": TIMEOUT}
-            for n, u in zip(names, urls, strict=True)
-        ],
+        context, [{"name": n, "url": u, **check} for n, u in zip(names, urls, strict=True)]
     )
 
     def get(client: Any, url: str) -> float:
@@ -134,58 +115,60 @@ def run_fifty(context: Context) -> list[Row]:
         gc.collect()
         called_at = datetime.now(UTC)
         (span, reports), did = server.during(partial(clocked, run, collect=False))
-        expect(did.requests == 50, f"{did.requests} requests at the server, not 50")
         slow = max(reports, key=lambda r: r.duration_ms)
-        expect(slow.check == "slow" and slow.duration_ms >= SLOW_S * 1000, f"slowest: {slow}")
-        with bare_client(WORKERS) as client, ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        slow_enough = slow.check == "slow" and slow.duration_ms >= 1000
+        expect(did.requests == 50 and slow_enough, f"{did.requests} requests; slowest {slow}")
+        with bare_client(32) as client, ThreadPoolExecutor(max_workers=32) as pool:
             floor, durations = clocked(lambda: list(pool.map(partial(get, client), urls)))
         started = (slow.started_at - called_at).total_seconds()
         return span.wall, slow.duration_ms / 1000, span.cpu, started, floor.wall - max(durations)
 
-    done = rounds(one, context.repeat, context.warm)
-    reference = Reference(f"50 bare httpx GETs, {WORKERS} threads", tuple(r[4] for r in done))
+    wall, slowest, cpu, started, floor = zip(
+        *rounds(one, context.repeat, context.warm), strict=True
+    )
+    reference = Reference("50 bare httpx GETs, 32 threads", floor)
     return [
         Row(
-            FIGURE_FIFTY, tuple(r[0] - r[1] for r in done), "ms", 1.0, "<= 1 s", reference=reference
+            FIGURE_FIFTY,
+            tuple(w - s for w, s in zip(wall, slowest, strict=True)),
+            "ms",
+            1.0,
+            "<= 1 s",
+            reference=reference,
         ),
-        Row("  wall time of the run_checks call", tuple(r[0] for r in done), "s"),
-        Row("  slowest check (its duration_ms)", tuple(r[1] for r in done), "s"),
-        Row("  slow check started, after the call", tuple(r[3] for r in done)),
-        Row("  same call, CPU of this process", tuple(r[2] for r in done), "s"),
+        Row("  wall time of the run_checks call", wall, "s"),
+        Row("  slowest check (its duration_ms)", slowest, "s"),
+        Row("  slow check started, after the call", started),
+        Row("  same call, CPU of this process", cpu, "s"),
     ]
 
 
+NOTES_OVERHEAD = (
+    "check run overhead: CPU of one run_checks(store, config, context, [name]) call for one "
+    "check (check row sync, thread pool, the check itself - for http a new client and the "
+    "request - and the SQLite write of its result): the overhead without network wait. "
+    f"{RUNS} runs per repeat ({RUNS_QUICK} with --quick), each after a gc.collect() outside "
+    "the timer, as in a scheduled run; 'back to back' repeats them with nothing in between. "
+    "References, CPU, each right after one of the figure's runs (after its gc.collect, without "
+    "one of its own): http - a GET of the same URL by a bare httpx.Client built once (no client "
+    "construction, no SQLite); tcp - socket.create_connection to the same port, then close; "
+    "local_port - bind the same free port on 127.0.0.1, then close.",
+)
+NOTES_FIFTY = (
+    "50 checks: one run_checks call for 50 http checks on the loopback server, 49 answered at "
+    "once and the last after a 1 s server-side delay (timeouts 10 s); the figure is the call's "
+    "wall time minus the slowest check's own duration_ms. The slow check is last in config "
+    "order, so it waits for one of run_checks' 32 workers (the worst case); 'slow check "
+    "started' is how long after the call began its run did. Reference: the same 50 URLs, in "
+    "the same order, fetched by one bare httpx.Client shared by 32 threads: wall time minus "
+    "the slowest GET.",
+)
 FIGURES = (
     Figure(
         "check-overhead",
         run_overhead,
-        tuple((figure(kind), "<= 5 ms CPU") for kind in FLOORS),
-        notes=(
-            "check run overhead: CPU of one run_checks(store, config, context, [name]) call for "
-            "one check (check row sync, thread pool, the check itself - for http a new client "
-            "and the request - and the SQLite write of its result): the overhead without network "
-            f"wait. {RUNS} runs per repeat ({RUNS_QUICK} with --quick), each after a gc.collect() "
-            "outside the timer, as in a scheduled run; 'back to back' repeats them with nothing "
-            "in between. References, CPU, each right after one of the figure's runs (so after "
-            "its gc.collect, without one of its own): http - one GET to the same URL by a bare "
-            "httpx.Client built once (no client construction, no SQLite); tcp - "
-            "socket.create_connection to the same port, then close; local_port - bind the same "
-            "free port on 127.0.0.1, then close.",
-        ),
+        tuple((figure(k), "<= 5 ms CPU") for k in FLOORS),
+        notes=NOTES_OVERHEAD,
     ),
-    Figure(
-        "check-fifty",
-        run_fifty,
-        ((FIGURE_FIFTY, "<= 1 s"),),
-        notes=(
-            "50 checks: one run_checks call for 50 http checks on the loopback server, 49 "
-            f"answered at once and the last after a {SLOW_S:g} s server-side delay (timeouts "
-            f"{TIMEOUT}); the figure is the call's wall time minus the slowest check's own "
-            "duration_ms. The slow check is last in config order, so it waits for one of "
-            f"run_checks' {WORKERS} workers (the worst case); 'slow check started' is how long "
-            "after the call began its run did. One uncounted warm-up. Reference: the same 50 "
-            f"URLs, in the same order, fetched by one bare httpx.Client shared by {WORKERS} "
-            "threads: wall time minus the slowest GET.",
-        ),
-    ),
+    Figure("check-fifty", run_fifty, ((FIGURE_FIFTY, "<= 1 s"),), notes=NOTES_FIFTY),
 )

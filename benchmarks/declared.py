@@ -120,21 +120,15 @@ def run(context: Context) -> list[Row]:
     ]
 
 
-FIGURES = (
-    Figure(
-        "report",
-        run,
-        ((IN_PROCESS, "<= 2 s"), (AS_PROCESS, "<= 2 s")),
-        notes=(
-            "report: the last 90 days of the generated database (3 days with --quick), every "
-            "source it holds. In process: monitor.store.evidence.read_report then "
-            "monitor.correlate.report.build_report (relevance for every failure window against "
-            "the incidents near it), the store opened outside the timer, one uncounted warm-up. "
-            "Reference: the same rows with plain sqlite3 and the same indexes (the failing "
-            "runs through the partial index, each with the run that ended its streak; the "
-            "incidents with their updates and components; component transitions; heartbeats). "
-            "As a process: `python -m monitor --config <tmp> report --since 90d --until END "
-            '--json`, spawn to exit, reference `python -c "import sqlite3"`.',
-        ),
-    ),
+NOTES = (
+    "report: the last 90 days of the generated database (3 days with --quick), every "
+    "source it holds. In process: monitor.store.evidence.read_report then "
+    "monitor.correlate.report.build_report (relevance for every failure window against "
+    "the incidents near it), the store opened outside the timer, one uncounted warm-up. "
+    "Reference: the same rows with plain sqlite3 and the same indexes (the failing "
+    "runs through the partial index, each with the run that ended its streak; the "
+    "incidents with their updates and components; component transitions; heartbeats). "
+    "As a process: `python -m monitor --config <tmp> report --since 90d --until END "
+    '--json`, spawn to exit, reference `python -c "import sqlite3"`.',
 )
+FIGURES = (Figure("report", run, ((IN_PROCESS, "<= 2 s"), (AS_PROCESS, "<= 2 s")), notes=NOTES),)

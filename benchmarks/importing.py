@@ -86,20 +86,14 @@ def run(context: Context) -> list[Row]:
     ]
 
 
-FIGURES = (
-    Figure(
-        "import",
-        run,
-        ((FIGURE, "none set (informational)"),),
-        notes=(
-            "import: `python -m monitor import FILE --source claude --json` as a new process "
-            f"into an empty database already at the head revision, {LINES:,} JSONL lines "
-            f"({LINES_QUICK:,} with --quick), one failure every 2 s, six real error texts "
-            "(401 authentication_error, OAuth 500, connect ETIMEDOUT, getaddrinfo ENOTFOUND, "
-            "socket hang up, timeout): process start, reading, classifying, redacting, "
-            "fingerprinting and the batched INSERT ... ON CONFLICT DO NOTHING. Reference: the "
-            "same rows, parsed beforehand, inserted with one sqlite3 executemany in one "
-            "transaction into an equally fresh database (same table and indexes).",
-        ),
-    ),
+NOTES = (
+    "import: `python -m monitor import FILE --source claude --json` as a new process "
+    f"into an empty database already at the head revision, {LINES:,} JSONL lines "
+    f"({LINES_QUICK:,} with --quick), one failure every 2 s, six real error texts "
+    "(401 authentication_error, OAuth 500, connect ETIMEDOUT, getaddrinfo ENOTFOUND, "
+    "socket hang up, timeout): process start, reading, classifying, redacting, "
+    "fingerprinting and the batched INSERT ... ON CONFLICT DO NOTHING. Reference: the "
+    "same rows, parsed beforehand, inserted with one sqlite3 executemany in one "
+    "transaction into an equally fresh database (same table and indexes).",
 )
+FIGURES = (Figure("import", run, ((FIGURE, "none set (informational)"),), notes=NOTES),)

@@ -52,17 +52,11 @@ def run(context: Context) -> list[Row]:
     ]
 
 
-FIGURES = (
-    Figure(
-        "notify",
-        run,
-        targets=((FIGURE, "<= 15 s (next answer)"),),
-        notes=(
-            f"{FIGURE}: a message put on the delivery worker's queue until Apprise has posted "
-            "it to a JSON webhook on loopback and the outcome is recorded in SQLite; "
-            f"{MESSAGES} messages per repeat ({MESSAGES_QUICK} with --quick), after one "
-            "uncounted. The hold before a message is decided is by design and not part of it. "
-            "Reference: the same JSON posted with a reused bare httpx client.",
-        ),
-    ),
+NOTES = (
+    f"{FIGURE}: a message put on the delivery worker's queue until Apprise has posted "
+    "it to a JSON webhook on loopback and the outcome is recorded in SQLite; "
+    f"{MESSAGES} messages per repeat ({MESSAGES_QUICK} with --quick), after one "
+    "uncounted. The hold before a message is decided is by design and not part of it. "
+    "Reference: the same JSON posted with a reused bare httpx client.",
 )
+FIGURES = (Figure("notify", run, targets=((FIGURE, "<= 15 s (next answer)"),), notes=NOTES),)

@@ -99,29 +99,21 @@ def run_hundred(context: Context) -> list[Row]:
     ]
 
 
+NOTES_304 = (
+    "repeat poll: one statuspage source (3 endpoints) already polled once, so all three "
+    "requests are conditional and answered 304; the httpx client built beforehand; one "
+    "uncounted warm-up. Reference: the same three URLs fetched one after the other with "
+    "If-None-Match by a bare, pre-built httpx.Client (no proxies from the environment), "
+    "each answered 304 by the same server; CPU of this process.",
+)
+NOTES_HUNDRED = (
+    f"100 sources ({HUNDRED_QUICK} with --quick): each round starts from an empty SQLite "
+    "file and a new httpx client (built outside the timer). Reference: the same URLs (3 "
+    f"per source) fetched by one bare httpx.Client shared by {WORKERS} threads "
+    "(poll_sources' default), a source's three one after the other, bodies read whole, "
+    "nothing parsed or written; a new client per round, built outside the timer.",
+)
 FIGURES = (
-    Figure(
-        "poll-304",
-        run_304,
-        ((FIGURE_304, "<= 5 ms CPU"),),
-        notes=(
-            "repeat poll: one statuspage source (3 endpoints) already polled once, so all three "
-            "requests are conditional and answered 304; the httpx client built beforehand; one "
-            "uncounted warm-up. Reference: the same three URLs fetched one after the other with "
-            "If-None-Match by a bare, pre-built httpx.Client (no proxies from the environment), "
-            "each answered 304 by the same server; CPU of this process.",
-        ),
-    ),
-    Figure(
-        "poll-hundred",
-        run_hundred,
-        ((FIGURE_HUNDRED, "<= 3 s"),),
-        notes=(
-            f"100 sources ({HUNDRED_QUICK} with --quick): each round starts from an empty SQLite "
-            "file and a new httpx client (built outside the timer). Reference: the same URLs (3 "
-            f"per source) fetched by one bare httpx.Client shared by {WORKERS} threads "
-            "(poll_sources' default), a source's three one after the other, bodies read whole, "
-            "nothing parsed or written; a new client per round, built outside the timer.",
-        ),
-    ),
+    Figure("poll-304", run_304, ((FIGURE_304, "<= 5 ms CPU"),), notes=NOTES_304),
+    Figure("poll-hundred", run_hundred, ((FIGURE_HUNDRED, "<= 3 s"),), notes=NOTES_HUNDRED),
 )

@@ -100,33 +100,26 @@ def run(context: Context) -> list[Row]:
     return [*rows, *_rows(pg, pg_lost, ""), *_rows(lite, lite_lost, "SQLite: ")]
 
 
-FIGURES = (
-    Figure(
-        "probes",
-        run,
-        ((FIGURE, TARGET),),
-        repeats=False,
-        notes=(
-            "probes: 4 real `python -m monitor --config <probe>/config.toml run` children, "
-            f"probe-1..probe-4, each with {CHECKS} http checks every {INTERVAL_S} s (jitter up "
-            "to a tenth) on one loopback route answering 200, all with the same database.url: "
-            "a fresh PostgreSQL database on the --postgres-url server (without it the figure is "
-            "skipped), migrated once by the benchmark before the probes start. The window opens "
-            "half an interval after every probe recorded its start-up round and lasts "
-            f"{WINDOW_S} s ({WINDOW_QUICK_S} s with --quick; --probes-window SECONDS). The "
-            "samples are the four children's CPU shares of a core over it (utime+stime, "
-            "/proc/<pid>/stat), so min/median/max are across probes. Reference: the same four "
-            "probes writing into one SQLite file (WAL) right after: the same work and contention "
-            "between writers, only the database differs; the target is 1.5x its median. The "
-            "PostgreSQL server's backends (connected to the database at both ends of the window, "
-            "when the server runs on this machine) have their own row, per probe.",
-            "probes checks: runs per probe in the window against the schedule (a check fires "
-            "1 to 1.1 intervals after its previous fire time); lost runs = fire times with no "
-            "run, over each probe's and check's life from its first run to its SIGTERM (a gap "
-            "longer than 1.1 intervals plus 1 s counts the whole such spans in it); errors = "
-            "failed or skipped runs, failed polls, ERROR or traceback lines in the logs; "
-            "heartbeat age = now minus each probe's newest heartbeat at the end of the window "
-            "(it beats every 30 s). Then SIGTERM: each must exit 0.",
-        ),
-    ),
+NOTES = (
+    "probes: 4 real `python -m monitor --config <probe>/config.toml run` children, "
+    f"probe-1..probe-4, each with {CHECKS} http checks every {INTERVAL_S} s (jitter up "
+    "to a tenth) on one loopback route answering 200, all with the same database.url: "
+    "a fresh PostgreSQL database on the --postgres-url server (without it the figure is "
+    "skipped), migrated once by the benchmark before the probes start. The window opens "
+    "half an interval after every probe recorded its start-up round and lasts "
+    f"{WINDOW_S} s ({WINDOW_QUICK_S} s with --quick; --probes-window SECONDS). The "
+    "samples are the four children's CPU shares of a core over it (utime+stime, "
+    "/proc/<pid>/stat), so min/median/max are across probes. Reference: the same four "
+    "probes writing into one SQLite file (WAL) right after: the same work and contention "
+    "between writers, only the database differs; the target is 1.5x its median. The "
+    "PostgreSQL server's backends (connected to the database at both ends of the window, "
+    "when the server runs on this machine) have their own row, per probe.",
+    "probes checks: runs per probe in the window against the schedule (a check fires "
+    "1 to 1.1 intervals after its previous fire time); lost runs = fire times with no "
+    "run, over each probe's and check's life from its first run to its SIGTERM (a gap "
+    "longer than 1.1 intervals plus 1 s counts the whole such spans in it); errors = "
+    "failed or skipped runs, failed polls, ERROR or traceback lines in the logs; "
+    "heartbeat age = now minus each probe's newest heartbeat at the end of the window "
+    "(it beats every 30 s). Then SIGTERM: each must exit 0.",
 )
+FIGURES = (Figure("probes", run, ((FIGURE, TARGET),), repeats=False, notes=NOTES),)

@@ -197,74 +197,73 @@ def run_api(context: Context) -> list[Row]:
     ]
 
 
+NOTES_MEMORY = (
+    "service figures: one run each, whatever --repeat says, of a real `python -m monitor "
+    "--config <tmp>/config.toml run` child, read from /proc/<pid> (so median = min = "
+    "max on their main rows). The only DNS question asked is for localhost.",
+    f"service memory: the shipped config.toml's {shipped_shape()}, every URL on the "
+    "loopback server (statuspage sources serve the github fixtures, the feed the "
+    "saucelabs Atom fixture; the http checks are answered 401/200/204, the token "
+    "endpoint 400 invalid_grant, the clock check's URL 200), ANTHROPIC_API_KEY a "
+    "placeholder so api-authenticated runs; credentials_file reads a placeholder file, "
+    "local_port a free port, dns resolves localhost. Intervals COMPRESSED: a shipped "
+    f"minute became a second, at most {MAX_COMPRESSED_S} s. Ten minutes at the shipped "
+    f"intervals is {shipped_runs_per_ten_minutes()} job runs; the run lasts {MEMORY_S} "
+    "s (--quick: until three samples after warm-up) and does the job runs in its row. "
+    "RSS = VmRSS from /proc/<pid>/status each second once every job had run once; the "
+    "figure is the last sample, the sub-row the spread, VmHWM the kernel's peak; MB = "
+    "10^6 bytes. The database starts empty, so the migration runs (Alembic and Mako stay "
+    "resident; a restart on an up-to-date database settles lower). Not compressed: the "
+    "heartbeat (30 s) and the retention pass (first after 5 min). Every check run must "
+    "pass and every poll succeed, else the harness stops. Reference: VmRSS of `python "
+    f"-c 'import {', '.join(LIBRARIES)}; sleep'` (the libraries the service imports at "
+    "top level) half a second after its imports, right after the service run; the "
+    "sub-row: a plain python process importing nothing, started with it. The difference "
+    "is monitor's own code and data (its modules, Alembic, the scheduler's threads).",
+)
+NOTES_CPU = (
+    f"service CPU: 20 http checks every {CPU_INTERVAL_S} s (jitter up to a tenth), on "
+    "one loopback route answering 200, the database migrated before the child started. "
+    "The window opens half an interval after the start-up round is recorded and lasts "
+    f"{CPU_WINDOW_S} s: utime+stime of the child (all threads, /proc/<pid>/stat, 10 ms "
+    "ticks) over its wall time. It holds two rounds; APScheduler 3 adds each jitter to "
+    "the previous fire time, so a check really runs every ~31.5 s and two rounds per 60 "
+    f"s overstate the average a little. --quick: every {QUICK_INTERVAL_S} s, a "
+    f"{QUICK_WINDOW_S} s window (one round), the share scaled by {QUICK_INTERVAL_S}/"
+    f"{CPU_INTERVAL_S} (idle ticks too): an estimate. Then SIGTERM: exit 0. No "
+    "reference: an idle process's CPU is zero, and a bare loop of the same requests is "
+    "the check-overhead figure's reference.",
+)
+NOTES_API = (
+    "api: a `monitor run` child over a copy of the generated database, [http] listen = "
+    "127.0.0.1:0, no sources or checks, found through its lock file. "
+    f"{REQUESTS} GET /api/why?at=T&tz=UTC ({REQUESTS_QUICK} with --quick) in a row, "
+    "each on a new connection (as a command line makes it), T cycling through a moment "
+    "of each kind the generator planted; wall time from connect to the last byte, after "
+    "one uncounted. The answers must equal why_output's, or the harness stops. "
+    "Reference: the same why_output calls in this process on the same file (store "
+    f"opened outside the timer). Memory: its VmRSS {SETTLE_S:g} s after its start (after "
+    "the requests, a /metrics scrape and one answer-for-now round; --quick: right after "
+    "the requests), beside the same service without [http] listen (probe bench-off, "
+    "same file, started just before and idle meanwhile) read at the same moment, and an "
+    'idle `python -c "import monitor"`.',
+)
 FIGURES = (
     Figure(
         "service-memory",
         run_memory,
         ((FIGURE_MEMORY, "<= 100 MB"),),
         repeats=False,
-        notes=(
-            "service figures: one run each, whatever --repeat says, of a real `python -m monitor "
-            "--config <tmp>/config.toml run` child, read from /proc/<pid> (so median = min = "
-            "max on their main rows). The only DNS question asked is for localhost.",
-            f"service memory: the shipped config.toml's {shipped_shape()}, every URL on the "
-            "loopback server (statuspage sources serve the github fixtures, the feed the "
-            "saucelabs Atom fixture; the http checks are answered 401/200/204, the token "
-            "endpoint 400 invalid_grant, the clock check's URL 200), ANTHROPIC_API_KEY a "
-            "placeholder so api-authenticated runs; credentials_file reads a placeholder file, "
-            "local_port a free port, dns resolves localhost. Intervals COMPRESSED: a shipped "
-            f"minute became a second, at most {MAX_COMPRESSED_S} s. Ten minutes at the shipped "
-            f"intervals is {shipped_runs_per_ten_minutes()} job runs; the run lasts {MEMORY_S} "
-            "s (--quick: until three samples after warm-up) and does the job runs in its row. "
-            "RSS = VmRSS from /proc/<pid>/status each second once every job had run once; the "
-            "figure is the last sample, the sub-row the spread, VmHWM the kernel's peak; MB = "
-            "10^6 bytes. The database starts empty, so the migration runs (Alembic and Mako stay "
-            "resident; a restart on an up-to-date database settles lower). Not compressed: the "
-            "heartbeat (30 s) and the retention pass (first after 5 min). Every check run must "
-            "pass and every poll succeed, else the harness stops. Reference: VmRSS of `python "
-            f"-c 'import {', '.join(LIBRARIES)}; sleep'` (the libraries the service imports at "
-            "top level) half a second after its imports, right after the service run; the "
-            "sub-row: a plain python process importing nothing, started with it. The difference "
-            "is monitor's own code and data (its modules, Alembic, the scheduler's threads).",
-        ),
+        notes=NOTES_MEMORY,
     ),
     Figure(
-        "service-cpu",
-        run_cpu,
-        ((FIGURE_CPU, "< 2 % of a core"),),
-        repeats=False,
-        notes=(
-            f"service CPU: 20 http checks every {CPU_INTERVAL_S} s (jitter up to a tenth), on "
-            "one loopback route answering 200, the database migrated before the child started. "
-            "The window opens half an interval after the start-up round is recorded and lasts "
-            f"{CPU_WINDOW_S} s: utime+stime of the child (all threads, /proc/<pid>/stat, 10 ms "
-            "ticks) over its wall time. It holds two rounds; APScheduler 3 adds each jitter to "
-            "the previous fire time, so a check really runs every ~31.5 s and two rounds per 60 "
-            f"s overstate the average a little. --quick: every {QUICK_INTERVAL_S} s, a "
-            f"{QUICK_WINDOW_S} s window (one round), the share scaled by {QUICK_INTERVAL_S}/"
-            f"{CPU_INTERVAL_S} (idle ticks too): an estimate. Then SIGTERM: exit 0. No "
-            "reference: an idle process's CPU is zero, and a bare loop of the same requests is "
-            "the check-overhead figure's reference.",
-        ),
+        "service-cpu", run_cpu, ((FIGURE_CPU, "< 2 % of a core"),), repeats=False, notes=NOTES_CPU
     ),
     Figure(
         "service-api",
         run_api,
         ((FIGURE_REQUESTS, "<= 30 ms median"), (FIGURE_RSS, "<= 100 MB")),
         repeats=False,
-        notes=(
-            "api: a `monitor run` child over a copy of the generated database, [http] listen = "
-            "127.0.0.1:0, no sources or checks, found through its lock file. "
-            f"{REQUESTS} GET /api/why?at=T&tz=UTC ({REQUESTS_QUICK} with --quick) in a row, "
-            "each on a new connection (as a command line makes it), T cycling through a moment "
-            "of each kind the generator planted; wall time from connect to the last byte, after "
-            "one uncounted. The answers must equal why_output's, or the harness stops. "
-            "Reference: the same why_output calls in this process on the same file (store "
-            f"opened outside the timer). Memory: its VmRSS {SETTLE_S:g} s after its start (after "
-            "the requests, a /metrics scrape and one answer-for-now round; --quick: right after "
-            "the requests), beside the same service without [http] listen (probe bench-off, "
-            "same file, started just before and idle meanwhile) read at the same moment, and an "
-            'idle `python -c "import monitor"`.',
-        ),
+        notes=NOTES_API,
     ),
 )
