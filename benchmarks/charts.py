@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
-from benchmarks.measure import Row, expect, timed
+from benchmarks.measure import Row, clocked, expect
 from benchmarks.registry import Context, Figure
 from monitor.store import open_store
 
@@ -17,40 +18,34 @@ def figure(days: int) -> str:
 
 
 def run(context: Context) -> list[Row]:
-    data = context.dataset()
-    began = time.perf_counter()
+    data, began = context.dataset(), time.perf_counter()
     from monitor.charts.generate import generate  # matplotlib: timed, once per process
 
-    imported = time.perf_counter() - began
+    imported, rows = time.perf_counter() - began, []
     store = open_store(f"sqlite:///{data.path}")
-    rows = []
     try:
         for days, target in TARGETS.items():
-            runs = []
-            for n in range(context.warm + context.repeat):  # warm-up: page cache, first use
-                with timed() as span:
-                    report = generate(
+            since = data.end - timedelta(days=days)
+
+            def draw(since: datetime = since) -> tuple[float, float, float]:
+                span, report = clocked(
+                    partial(
+                        generate,
                         store,
-                        since=data.end - timedelta(days=days),
+                        since=since,
                         until=data.end,
                         out_dir=context.folder(),
                         now=data.end,
                     )
+                )
                 expect(not report.empty and len(report.files) == 6, f"drew {report.files}")
-                if n >= context.warm:
-                    runs.append((span.wall, report.read_s, report.render_s))
+                return span.wall, report.read_s, report.render_s
+
+            wall, read, render = zip(*context.rounds(draw), strict=True)  # warm: page cache
             rows += [
-                Row(
-                    figure(days),
-                    tuple(r[0] for r in runs),
-                    unit="s",
-                    target=target,
-                    target_label=f"<= {target:g} s",
-                ),
-                Row(
-                    "↳ of which reading and building the dashboard", tuple(r[1] for r in runs), "s"
-                ),
-                Row("↳ of which drawing and writing the files", tuple(r[2] for r in runs), "s"),
+                Row(figure(days), wall, "s", target, f"<= {target:g} s"),
+                Row("↳ of which reading and building the dashboard", read, "s"),
+                Row("↳ of which drawing and writing the files", render, "s"),
             ]
     finally:
         store.close()
@@ -61,19 +56,16 @@ def run(context: Context) -> list[Row]:
 
 
 NOTES = (
-    "chart set: one monitor.charts.generate.generate() call (what `monitor chart` and "
-    "the service's dashboards job run) on the generated database, the range ending at "
-    "its last hour: read in one snapshot (rollups up to the newest folded hour, raw "
-    "runs after it; ranges over two days read rollups where they exist), build, draw "
-    "the uptime, timeline and latency charts as PNG and SVG, and write them and "
-    "index.html atomically into a temporary folder. One uncounted warm-up run per range "
-    "first; matplotlib is imported before it (its import time is its own row).",
+    "chart set: one monitor.charts.generate.generate() call (what `monitor chart` and the "
+    "service's dashboards job run) on the generated database, the range ending at its last "
+    "hour: read in one snapshot (rollups up to the newest folded hour, raw runs after it; "
+    "ranges over two days read rollups where they exist), build, draw the uptime, timeline and "
+    "latency charts as PNG and SVG, and write them and index.html atomically into a temporary "
+    "folder. One uncounted warm-up run per range first; matplotlib is imported before it (its "
+    "import time is its own row).",
 )
 FIGURES = (
     Figure(
-        "charts",
-        run,
-        tuple((figure(days), f"<= {target:g} s") for days, target in TARGETS.items()),
-        notes=NOTES,
+        "charts", run, tuple((figure(d), f"<= {t:g} s") for d, t in TARGETS.items()), notes=NOTES
     ),
 )

@@ -14,7 +14,6 @@ from benchmarks.measure import (
     command,
     expect,
     monitor_command,
-    samples,
 )
 from benchmarks.registry import Context, Figure
 from benchmarks.service_config import service_config
@@ -25,36 +24,24 @@ from monitor.store.evidence import read_report
 
 IN_PROCESS = "report over 90 days, in process"
 AS_PROCESS = "`monitor report --since 90d --json`, a new process"
-FLOOR = (  # the rows the report reads, with plain sqlite3: (sql, the parameters' order)
-    (
-        "SELECT f.check_id, f.probe, f.started_at, f.failure_class, f.http_status, f.detail, "
-        + ", ".join(
-            f"(SELECT r.{c} FROM check_result r WHERE r.check_id = f.check_id AND r.probe = "
-            "f.probe AND r.started_at > f.started_at ORDER BY r.started_at LIMIT 1)"
-            for c in ("started_at", "ok")
-        )
-        + " FROM check_result f WHERE f.ok = 0 AND f.started_at >= ? AND f.started_at <= ?",
-        "lh",
-    ),
-    (
-        "SELECT i.id, i.title, i.impact, i.created_at, i.started_at, i.resolved_at, "
-        "u.created_at, u.body, c.component, c.old_status, c.new_status FROM incident i "
-        "LEFT JOIN incident_update u ON u.incident_id = i.id "
-        "LEFT JOIN update_component c ON c.update_id = u.id "
-        "WHERE coalesce(i.started_at, i.created_at) <= ? "
-        "AND (i.resolved_at IS NULL OR i.resolved_at >= ?)",
-        "hl",
-    ),
-    (
-        "SELECT source_id, component, status, observed_at FROM component_status "
-        "WHERE observed_at >= ? AND observed_at <= ?",
-        "lh",
-    ),
-    (
-        "SELECT started_at, last_seen, stopped_at FROM heartbeat "
-        "WHERE started_at <= ? AND last_seen >= ?",
-        "hl",
-    ),
+NEXT = (  # the run that ended a failing run's streak
+    "(SELECT r.{} FROM check_result r WHERE r.check_id = f.check_id AND r.probe = f.probe "
+    "AND r.started_at > f.started_at ORDER BY r.started_at LIMIT 1)"
+)
+FLOOR = (  # the rows the report reads, with plain sqlite3
+    "SELECT f.check_id, f.probe, f.started_at, f.failure_class, f.http_status, f.detail, "
+    f"{NEXT.format('started_at')}, {NEXT.format('ok')} FROM check_result f "
+    "WHERE f.ok = 0 AND f.started_at >= :lo AND f.started_at <= :hi",
+    "SELECT i.id, i.title, i.impact, i.created_at, i.started_at, i.resolved_at, u.created_at, "
+    "u.body, c.component, c.old_status, c.new_status FROM incident i "
+    "LEFT JOIN incident_update u ON u.incident_id = i.id "
+    "LEFT JOIN update_component c ON c.update_id = u.id "
+    "WHERE coalesce(i.started_at, i.created_at) <= :hi "
+    "AND (i.resolved_at IS NULL OR i.resolved_at >= :lo)",
+    "SELECT source_id, component, status, observed_at FROM component_status "
+    "WHERE observed_at >= :lo AND observed_at <= :hi",
+    "SELECT started_at, last_seen, stopped_at FROM heartbeat "
+    "WHERE started_at <= :hi AND last_seen >= :lo",
 )
 
 
@@ -62,73 +49,47 @@ def run(context: Context) -> list[Row]:
     data = context.dataset()
     hi = data.end
     lo = hi - timedelta(days=3 if context.quick else 90)
-    span = {
-        k: t.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-        for k, t in (("l", lo), ("h", hi))
-    }
+    span = {k: f"{t:%Y-%m-%d %H:%M:%S.%f}" for k, t in (("lo", lo), ("hi", hi))}  # as the app
     with closing(sqlite3.connect(f"file:{data.path}?mode=ro", uri=True)) as connection:
         sources = connection.execute("SELECT name, kind FROM source").fetchall()
         store = open_store(f"sqlite:///{data.path}")  # opened outside the timer
         try:
 
             def report() -> int:
+                gap, names = timedelta(minutes=10), [name for name, _ in sources]
+                found = read_report(store, lo, hi)
                 built = build_report(
-                    read_report(store, lo, hi),
-                    lo,
-                    hi,
-                    sources=[name for name, _ in sources],
-                    tolerance=Tolerance(),
-                    observed_gap=timedelta(minutes=10),
+                    found, lo, hi, sources=names, tolerance=Tolerance(), observed_gap=gap
                 )
                 return sum(len(s.incidents) for s in built.sources)
 
-            def floor() -> int:
-                return sum(
-                    len(connection.execute(sql, [span[k] for k in order]).fetchall())
-                    for sql, order in FLOOR
-                )
-
             expect(report() > 0, "the report over the span found no incident")
-            walls = samples(report, context.repeat, warm=context.warm)
-            floors = samples(floor, context.repeat, warm=context.warm)
+            walls = context.samples(report)
+            floors = context.samples(
+                lambda: [connection.execute(sql, span).fetchall() for sql in FLOOR]
+            )
         finally:
             store.close()
     listed = [{"name": n, "kind": k, "url": f"http://127.0.0.1:9/{n}"} for n, k in sources]
     config = service_config(context.folder(), f"sqlite:///{data.path}", source=listed)
     args = ("report", "--since", "90d", "--until", hi.isoformat(), "--json")
-    process = monitor_command(config, *args, printed='"sources"')
-    python = command(PYTHON_FLOOR)
+    process = context.samples(monitor_command(config, *args, printed='"sources"'))
+    python = Reference(PYTHON_FLOOR_LABEL, context.samples(command(PYTHON_FLOOR)))
+    in_sqlite = Reference("the same rows, plain sqlite3", floors)
     return [
-        Row(
-            IN_PROCESS,
-            tuple(walls),
-            unit="s",
-            target=2.0,
-            target_label="<= 2 s",
-            reference=Reference("the same rows, plain sqlite3", tuple(floors)),
-        ),
-        Row(
-            AS_PROCESS,
-            tuple(samples(process, context.repeat, warm=context.warm)),
-            unit="s",
-            target=2.0,
-            target_label="<= 2 s",
-            reference=Reference(
-                PYTHON_FLOOR_LABEL, tuple(samples(python, context.repeat, warm=context.warm))
-            ),
-        ),
+        Row(IN_PROCESS, walls, "s", 2.0, "<= 2 s", reference=in_sqlite),
+        Row(AS_PROCESS, process, "s", 2.0, "<= 2 s", reference=python),
     ]
 
 
 NOTES = (
-    "report: the last 90 days of the generated database (3 days with --quick), every "
-    "source it holds. In process: monitor.store.evidence.read_report then "
-    "monitor.correlate.report.build_report (relevance for every failure window against "
-    "the incidents near it), the store opened outside the timer, one uncounted warm-up. "
-    "Reference: the same rows with plain sqlite3 and the same indexes (the failing "
-    "runs through the partial index, each with the run that ended its streak; the "
-    "incidents with their updates and components; component transitions; heartbeats). "
-    "As a process: `python -m monitor --config <tmp> report --since 90d --until END "
-    '--json`, spawn to exit, reference `python -c "import sqlite3"`.',
+    "report: the last 90 days of the generated database (3 days with --quick), every source "
+    "it holds. In process: monitor.store.evidence.read_report then build_report (relevance of "
+    "every failure window to the incidents near it), the store opened outside the timer, one "
+    "uncounted warm-up. Reference: the same rows with plain sqlite3 and the same indexes (the "
+    "failing runs through the partial index, each with the run that ended its streak; the "
+    "incidents with their updates and components; component transitions; heartbeats). As a "
+    "process: `python -m monitor --config <tmp> report --since 90d --until END --json`, spawn "
+    'to exit; reference `python -c "import sqlite3"`.',
 )
 FIGURES = (Figure("report", run, ((IN_PROCESS, "<= 2 s"), (AS_PROCESS, "<= 2 s")), notes=NOTES),)

@@ -8,7 +8,7 @@ import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
-from benchmarks.measure import Reference, Row, expect, monitor_command, timed
+from benchmarks.measure import Reference, Row, clocked, expect, monitor_command, timed
 from benchmarks.registry import Context, Figure
 from benchmarks.service_config import service_config
 from monitor.observed import ObservedLine, parse_jsonl
@@ -31,59 +31,43 @@ INSERT = (
 
 
 def run(context: Context) -> list[Row]:
-    lines = LINES_QUICK if context.quick else LINES
-    home = context.folder()
-    log = home / "observed.jsonl"
-    rng, start = random.Random(7), datetime(2026, 4, 14, 9, 0, tzinfo=UTC)
+    lines, home = LINES_QUICK if context.quick else LINES, context.folder()
+    log, rng = home / "observed.jsonl", random.Random(7)
+    start = datetime(2026, 4, 14, 9, 0, tzinfo=UTC)
     with log.open("w", encoding="utf-8") as out:  # one failure every 2 s
         for n in range(lines):
             at = f"{start + timedelta(seconds=2 * n):%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
-            out.write(
-                json.dumps({"at": at, "error": rng.choice(ERRORS), "target": "api.anthropic.com"})
-                + "\n"
-            )
-    now = datetime.now(UTC)
+            record = {"at": at, "error": rng.choice(ERRORS), "target": "api.anthropic.com"}
+            out.write(json.dumps(record) + "\n")
+    now, as_app = datetime.now(UTC), "%Y-%m-%d %H:%M:%S.%f"
     with log.open(encoding="utf-8") as opened:
         parsed = [p for p in parse_jsonl(opened, tz=UTC, now=now) if isinstance(p, ObservedLine)]
-    text = "%Y-%m-%d %H:%M:%S.%f"
     rows = [
-        (
-            p.fingerprint,
-            f"{p.at:{text}}",
-            "claude",
-            p.target,
-            p.failure_class,
-            p.error,
-            str(log),
-            f"{now:{text}}",
-        )
+        (p.fingerprint, f"{p.at:{as_app}}", "claude", p.target, p.failure_class, p.error)
+        + (str(log), f"{now:{as_app}}")
         for p in parsed
     ]
-    walls, floors = [], []
-    for n in range(context.repeat):  # each into a fresh database at head (migrated outside)
-        url = context.empty_database(home / f"import{n}.db")
-        source = {"name": "claude", "kind": "statuspage", "url": "https://status.claude.com"}
-        config = service_config(home / f"import{n}", url, source=[source])
-        with timed() as span:
-            report = json.loads(
-                monitor_command(
-                    config, "import", str(log), "--source", "claude", "--json", printed='"new"'
-                )()
-            )
-        expect(report["unreadable"] == 0 and report["new"] > 0, f"monitor import said {report}")
-        walls.append(span.wall)
-        floor = context.empty_database(home / f"floor{n}.db").removeprefix("sqlite:///")
-        with timed() as span, closing(sqlite3.connect(floor)) as connection, connection:
-            connection.executemany(INSERT, rows)
-        floors.append(span.wall)
-    return [
-        Row(
-            FIGURE.replace("100,000", f"{lines:,}"),
-            tuple(walls),
-            unit="s",
-            reference=Reference("plain sqlite3 executemany of the parsed rows", tuple(floors)),
+    source = {"name": "claude", "kind": "statuspage", "url": "https://status.claude.com"}
+
+    def one(n: int) -> tuple[float, float]:
+        """Each into a fresh database at head (migrated outside the timer)."""
+        config = service_config(
+            home / f"{n}", context.empty_database(home / f"{n}.db"), source=[source]
         )
-    ]
+        command = monitor_command(
+            config, "import", str(log), "--source", "claude", "--json", printed='"new"'
+        )
+        span, printed = clocked(command)
+        report = json.loads(printed)
+        expect(report["unreadable"] == 0 and report["new"] > 0, f"monitor import said {report}")
+        floor = context.empty_database(home / f"floor{n}.db").removeprefix("sqlite:///")
+        with timed() as plain, closing(sqlite3.connect(floor)) as connection, connection:
+            connection.executemany(INSERT, rows)
+        return span.wall, plain.wall
+
+    walls, floors = zip(*[one(n) for n in range(context.repeat)], strict=True)
+    reference = Reference("plain sqlite3 executemany of the parsed rows", floors)
+    return [Row(FIGURE.replace("100,000", f"{lines:,}"), walls, "s", reference=reference)]
 
 
 NOTES = (

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import Reference, Row, Span, expect, rounds, timed
+from benchmarks.measure import Reference, Row, expect, timed
 from benchmarks.registry import Context, Figure
 from benchmarks.server import fixture
 from monitor.sources.statuspage import parse_incidents
@@ -33,18 +33,19 @@ INSERTS = {
 
 def run(context: Context) -> list[Row]:
     folder = context.folder()
-    done = rounds(lambda: (*_apply(context), _floor(context, folder)), context.repeat, context.warm)
-    floor = Reference("json.loads + sqlite3 executemany", tuple(r[3] for r in done))
+    done = context.rounds(lambda: (*_apply(context), _floor(context, folder)))
+    first, parse, again, floor = zip(*done, strict=True)
+    reference = Reference("json.loads + sqlite3 executemany", floor)
     return [
-        Row(FIGURE, tuple(r[0].wall for r in done), "ms", 0.050, "<= 50 ms", reference=floor),
-        Row("  of which parse_incidents", tuple(r[1] for r in done)),
-        Row("  re-apply identical payload (populated DB)", tuple(r[2].wall for r in done)),
+        Row(FIGURE, first, "ms", 0.050, "<= 50 ms", reference=reference),
+        Row("  of which parse_incidents", parse),
+        Row("  re-apply identical payload (populated DB)", again),
     ]
 
 
-def _apply(context: Context) -> tuple[Span, float, Span]:
+def _apply(context: Context) -> tuple[float, float, float]:
     """Into a fresh database: the first apply (50 incidents, 287 updates), then the same again."""
-    applied = []
+    applied: list[float] = []
     with context.fresh_store() as (_, store):
         with store.write() as session, session.begin():
             spec = SourceSpec("github", "statuspage", "https://www.githubstatus.com")
@@ -59,8 +60,8 @@ def _apply(context: Context) -> tuple[Span, float, Span]:
                     stats = apply_snapshot(session, source_id, snapshot, observed_at)
             new = (stats.new_incidents, stats.new_updates)
             expect(new == expected and (any(new) or not stats.changed), f"apply said {stats}")
-            applied.append((span, parse))
-    return applied[0][0], applied[0][1], applied[1][0]
+            applied += [span.wall, parse]
+    return applied[0], applied[1], applied[2]
 
 
 def _floor(context: Context, folder: Path) -> float:

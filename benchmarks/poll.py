@@ -52,20 +52,20 @@ def run_304(context: Context) -> list[Row]:
         poll(setup, "ok")
         etags = {u: bare.get(u).headers["etag"] for u in urls}
 
-        def one() -> tuple[Span, float, float]:
+        def one() -> tuple[float, float, float, float]:
             span, did = server.during(lambda: poll(setup, "not_modified"))
             expect(did.not_modified == 3, f"the server answered {did.not_modified} of 3 with 304")
             with timed() as floor:
                 got = [bare.get(u, headers={"If-None-Match": etags[u]}).status_code for u in urls]
             expect(got == [304] * 3, f"bare conditional GETs answered {got}")
-            return span, did.cpu, floor.cpu
+            return span.cpu, span.wall, did.cpu, floor.cpu
 
-        done = rounds(one, context.repeat, context.warm)
-    floor = Reference("3 bare httpx GETs answered 304", tuple(r[2] for r in done))
+        cpu, wall, server_cpu, floor = zip(*context.rounds(one), strict=True)
+    reference = Reference("3 bare httpx GETs answered 304", floor)
     return [
-        Row(FIGURE_304, tuple(r[0].cpu for r in done), "ms", 0.005, "<= 5 ms CPU", reference=floor),
-        Row("  same poll, wall time", tuple(r[0].wall for r in done)),
-        Row("  loopback server CPU, own process", tuple(r[1] for r in done)),
+        Row(FIGURE_304, cpu, "ms", 0.005, "<= 5 ms CPU", reference=reference),
+        Row("  same poll, wall time", wall),
+        Row("  loopback server CPU, own process", server_cpu),
     ]
 
 
@@ -77,7 +77,7 @@ def run_hundred(context: Context) -> list[Row]:
     sources = [{"name": p[1:], "kind": "statuspage", "url": server.url + p} for p in prefixes]
     groups = [[server.url + path for path in statuspage_routes(p)] for p in prefixes]
 
-    def one() -> tuple[Span, Span, float]:
+    def one() -> tuple[float, float, float, float]:
         with polling(context, sources) as setup:
             first, again = poll(setup, "ok"), poll(setup, "not_modified")
         with bare_client(WORKERS) as client:  # shaped like poll_sources, built outside the timer
@@ -87,15 +87,15 @@ def run_hundred(context: Context) -> list[Row]:
 
             with timed() as floor, ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 expect(all(pool.map(fetch, groups)), "a bare GET came back empty")
-        return first, again, floor.wall
+        return first.wall, first.cpu, again.wall, floor.wall
 
-    done = rounds(one, context.repeat, warm=0)
-    floor = Reference(f"{3 * count} bare httpx GETs, {WORKERS} threads", tuple(r[2] for r in done))
+    wall, cpu, again, floor = zip(*rounds(one, context.repeat, warm=0), strict=True)
+    reference = Reference(f"{3 * count} bare httpx GETs, {WORKERS} threads", floor)
     figure = FIGURE_HUNDRED.replace("100", str(count))
     return [
-        Row(figure, tuple(r[0].wall for r in done), "s", 3.0, "<= 3 s", reference=floor),
-        Row("  same poll, CPU of this process", tuple(r[0].cpu for r in done), "s"),
-        Row(f"  repeat poll of the {count} (all 304)", tuple(r[1].wall for r in done), "s"),
+        Row(figure, wall, "s", 3.0, "<= 3 s", reference=reference),
+        Row("  same poll, CPU of this process", cpu, "s"),
+        Row(f"  repeat poll of the {count} (all 304)", again, "s"),
     ]
 
 

@@ -16,15 +16,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.generate import DEFAULT_END, GeneratedSummary, generate, load_summary
-from benchmarks.measure import Row
+from benchmarks.measure import Row, rounds, samples
 from benchmarks.server import RemoteLoopback, RouteSpec, loopback_server
 from monitor.config import Config, parse_config
 from monitor.store import Store, open_store
 
 CACHE = Path(__file__).resolve().parent / ".cache"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,14 @@ class Context:
     def warm(self) -> int:
         """Uncounted warm-up calls before the timed ones: one, none with --quick (a smoke run)."""
         return 0 if self.quick else 1
+
+    def rounds(self, action: Callable[[], T]) -> list[T]:
+        """What --repeat calls of ``action`` gave, after the warm-up ones (see ``warm``)."""
+        return rounds(action, self.repeat, self.warm)
+
+    def samples(self, action: Callable[[], object]) -> tuple[float, ...]:
+        """Wall seconds of --repeat calls of ``action``, after the warm-up ones."""
+        return samples(action, self.repeat, warm=self.warm)
 
     def dataset(self) -> Dataset:
         """The generated database, made or found on first use."""
