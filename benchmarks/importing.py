@@ -42,9 +42,9 @@ def run(context: Context) -> list[Row]:
     now, as_app = datetime.now(UTC), "%Y-%m-%d %H:%M:%S.%f"
     with log.open(encoding="utf-8") as opened:
         parsed = [p for p in parse_jsonl(opened, tz=UTC, now=now) if isinstance(p, ObservedLine)]
+    tail = (str(log), f"{now:{as_app}}")  # origin, imported_at
     rows = [
-        (p.fingerprint, f"{p.at:{as_app}}", "claude", p.target, p.failure_class, p.error)
-        + (str(log), f"{now:{as_app}}")
+        (p.fingerprint, f"{p.at:{as_app}}", "claude", p.target, p.failure_class, p.error, *tail)
         for p in parsed
     ]
     source = {"name": "claude", "kind": "statuspage", "url": "https://status.claude.com"}
