@@ -3,11 +3,11 @@
 Each table with a ``probe`` column is copied once per probe (the name replaced, ids renumbered
 ``(id - 1) * P + k + 1``: unique, still in time order); every other table once, as it is. Both
 copies go into the app's own schema, made by its migrations: SQLite by ``INSERT ... SELECT`` from
-the attached source; PostgreSQL by ``COPY ... FROM STDIN`` fed by SQLite (it writes each row as a
-line of COPY's text format), in one transaction that drops the tables' indexes and constraints
-and rebuilds each from its own definition afterwards, as pg_dump's restore does, then VACUUM
-ANALYZE. A copy is labelled with what it holds once complete (a JSON beside the SQLite file, a
-comment on the PostgreSQL database) and reused while the label matches.
+the attached source; PostgreSQL by ``COPY ... FROM STDIN`` of the same SELECT's rows, in one
+transaction that drops the tables' indexes and constraints and rebuilds each from its own
+definition afterwards, as pg_dump's restore does, then VACUUM ANALYZE. A copy is labelled with
+what it holds once complete (a JSON beside the SQLite file, a comment on the PostgreSQL database)
+and reused while the label matches.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from monitor.store import open_store
 
 PROBES = ("probe-1", "probe-2", "probe-3", "probe-4")
 DATABASE = "monitor_bench_why"  # the PostgreSQL copy's database, kept between runs
-TEXT_TYPES = ("TEXT", "VARCHAR", "JSON", "DATETIME")  # declared types needing COPY escapes
-ESCAPES = (("'\\'", "'\\\\'"), ("char(9)", "'\\t'"), ("char(10)", "'\\n'"), ("char(13)", "'\\r'"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +70,6 @@ def count_rows(url: str, table: str) -> int:
 class Table:
     name: str
     columns: tuple[str, ...]
-    types: tuple[str, ...]
 
     @property
     def per_probe(self) -> bool:
@@ -95,17 +92,6 @@ class Table:
         rows = ", ".join(f"({k}, '{p}')" for k, p in enumerate(probes))
         return f"WITH probes(k, name) AS (VALUES {rows}) {query} CROSS JOIN probes"
 
-    def copy_line(self, probes: Sequence[str]) -> str:
-        """One COPY text-format line per row, built by SQLite: tab-separated, NULL as \\N."""
-        parts = []
-        for value, kind in zip(self.values(probes), self.types, strict=True):
-            cast = f"CAST({value} AS TEXT)"
-            if kind.split("(")[0] in TEXT_TYPES:
-                for char, escaped in ESCAPES:
-                    cast = f"replace({cast}, {char}, {escaped})"
-            parts.append(f"coalesce({cast}, '\\N')")
-        return " || char(9) || ".join(parts)
-
 
 def tables(source: Path) -> list[Table]:
     """Every table of the app's schema in ``source`` (not Alembic's, not SQLite's own)."""
@@ -117,8 +103,7 @@ def tables(source: Path) -> list[Table]:
         found = []
         for (name,) in names:
             info = connection.execute(f"PRAGMA table_info({_quote(name)})").fetchall()
-            columns, types = tuple(r[1] for r in info), tuple(str(r[2]).upper() for r in info)
-            found.append(Table(name, columns, types))
+            found.append(Table(name, tuple(r[1] for r in info)))
     return found
 
 
@@ -181,14 +166,14 @@ def postgres_copy(
         connection.execute(sql.SQL("TRUNCATE {}").format(names))
         for table in copied:
             progress(f"  PostgreSQL COPY: {table.name}")
-            rows = reader.execute(table.select(label.probes, [table.copy_line(label.probes)]))
+            rows = reader.execute(table.select(label.probes, table.values(label.probes)))
             columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
                 sql.Identifier(table.name), columns
             )
             with connection.cursor() as cursor, cursor.copy(statement) as copy:
-                while batch := rows.fetchmany(20_000):
-                    copy.write("\n".join(row[0] for row in batch) + "\n")
+                for row in rows:
+                    copy.write_row(row)
         for definition in rebuild:
             connection.execute(sql.SQL(definition))
         for table in copied:
