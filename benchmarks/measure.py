@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +58,8 @@ def rounds(action: Callable[[], T], repeat: int, warm: int = 1) -> list[T]:
 
 def samples(action: Callable[[], object], repeat: int, *, warm: int = 1) -> tuple[float, ...]:
     """Wall seconds of ``repeat`` calls of ``action``, after ``warm`` uncounted ones."""
-
-    return tuple(
-        span.wall for span, _ in rounds(lambda: clocked(action, collect=False), repeat, warm)
-    )
+    timings = rounds(lambda: clocked(action, collect=False)[0], repeat, warm)
+    return tuple(span.wall for span in timings)
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -69,14 +67,12 @@ def child_env(**extra: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")} | extra
 
 
-def command(
-    args: Sequence[str | Path], printed: str = "", env: Mapping[str, str] | None = None
-) -> Callable[[], str]:
+def command(args: Sequence[str | Path], printed: str = "") -> Callable[[], str]:
     """A new process running ``args``; it must exit 0 and print ``printed``, else the run stops."""
     argv = [str(a) for a in args]
 
     def run() -> str:
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         failed = f"{' '.join(argv[1:7])} failed ({done.returncode}): {done.stderr[-500:]}"
         expect(done.returncode == 0 and printed in done.stdout, failed)
         return done.stdout
