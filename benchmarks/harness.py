@@ -90,7 +90,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "URL (postgresql+psycopg://user@127.0.0.1:5432/postgres); its user creates and drops "
         "the benchmark's own databases (monitor_bench_*)",
     )
-    add("--probes-window", type=_positive, metavar="SECONDS", help="the probes figure's window")
+    add(
+        "--probes-window",
+        type=_positive,
+        metavar="SECONDS",
+        help="the probes figure's window (600; 20 with --quick)",
+    )
     for flag, what in (("--only", "measure only these figures"), ("--skip", "leave these out")):
         text = f"{what} (repeatable): {', '.join(KEYS)}, or a prefix before '-' (service)"
         add(flag, action="append", type=_selector, metavar="NAME", help=text)
