@@ -18,7 +18,8 @@ from benchmarks.registry import Context, Figure
 from benchmarks.service_config import http_checks, service_config
 from benchmarks.service_process import Window, measure_window
 from monitor.store import open_store
-from monitor.store.models import CheckRun
+from monitor.store.models import CheckRun, Probe
+from monitor.store.runcodes import from_ms
 
 PROBES = tuple(f"probe-{n}" for n in range(1, 5))
 CHECKS, INTERVAL_S = 20, 10
@@ -52,9 +53,11 @@ def fleet(
         window = measure_window(store, configs, CHECKS, INTERVAL_S, window_s, backends)
         series: dict[tuple[str, int], list[datetime]] = defaultdict(list)
         with store.read() as session:
-            query = select(CheckRun.probe, CheckRun.check_id, CheckRun.started_at)
-            for probe, check_id, started_at in session.execute(query):
-                series[(probe, check_id)].append(started_at)
+            query = select(Probe.name, CheckRun.check_id, CheckRun.started_ms).join(
+                Probe, Probe.id == CheckRun.probe_id
+            )
+            for probe, check_id, started_ms in session.execute(query):
+                series[(probe, check_id)].append(from_ms(started_ms))
     finally:
         store.close()
     missing = len(PROBES) * CHECKS - len(series)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from benchmarks.measure import BenchmarkError, child_env, expect
 from benchmarks.server import ROOT
 from monitor.store import Store
-from monitor.store.models import CheckRun, Heartbeat
+from monitor.store.models import CheckRun, Heartbeat, Probe
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
@@ -200,8 +200,12 @@ def measure_window(
 
     def runs() -> list[int]:
         with store.read() as session:
-            query = select(CheckRun.probe, func.count()).group_by(CheckRun.probe)
-            found = dict(session.execute(query).tuples().all())
+            query = (
+                select(Probe.name, func.count())
+                .join(CheckRun, CheckRun.probe_id == Probe.id)
+                .group_by(Probe.name)
+            )
+            found: dict[str, int] = dict(session.execute(query).tuples().all())
         return [int(found.get(p, 0)) for p in configs]
 
     with ExitStack() as stack:
