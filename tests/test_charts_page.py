@@ -132,7 +132,8 @@ def test_a_first_dashboard_answers_first_and_says_the_status_page_cannot_be_read
     dashboard = dashboard_for(config, store, since=None, until=FRESH_NOW, now=FRESH_NOW)
     html = html_of(dashboard)
 
-    why = verdict_at(store, config, WhyQuestion(at=FRESH_NOW))  # what `monitor why` says
+    with store.reading() as reader:
+        why = verdict_at(reader, config, WhyQuestion(at=FRESH_NOW))  # what `monitor why` says
     assert why.verdict == "network"
     assert text_of(html)[:13] == [
         "Is it me, or is it them?",

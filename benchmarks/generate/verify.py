@@ -13,6 +13,7 @@ from benchmarks.generate.story import load_summary
 from benchmarks.generate.world import PROBE
 from monitor.config import parse_config
 from monitor.store import open_store
+from monitor.store.sqlread import open_reader
 from monitor.views.why import WhyQuestion, verdict_at
 
 EXPECTED = {"upstream_incident": "upstream", "stale_token": "local", "vpn": "network"}
@@ -25,16 +26,14 @@ def verify(path: Path) -> list[str]:
     if summary is None:
         return [f"{path} has no generator summary beside it"]
     config = parse_config({"monitor": {"probe": PROBE}, "database": {"url": url}}, path)
-    store, problems = open_store(url, upgrade=False), []
-    try:
+    problems = []
+    with open_reader(url) or open_store(url, upgrade=False).reader() as reader:
         for kind, found in summary.interesting.items():
             for moment in (m for m in found if m.raw or kind == "gap"):
                 at = datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
-                said = verdict_at(store, config, WhyQuestion(at=at)).verdict
+                said = verdict_at(reader, config, WhyQuestion(at=at)).verdict
                 if said != EXPECTED[kind]:
                     problems.append(f"{kind} at {moment.at}: why said {said}, not {EXPECTED[kind]}")
-    finally:
-        store.close()
     return problems
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from monitor.config import Config
     from monitor.store import Store
+    from monitor.store.sqlread import Reader
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # What click's ``Command.get_short_help_str()`` keeps of a help by default.
@@ -47,6 +48,7 @@ class App:
         self.log_format = log_format
         self._logging = False
         self._store: Store | None = None
+        self._reader: Reader | None = None
 
     def start_logging(self) -> None:
         """Log to stderr as ``--log-level`` and ``--log-format`` say (once)."""
@@ -71,7 +73,23 @@ class App:
             self._store = open_store(self.config.database_url)
         return self._store
 
+    def reader(self) -> Reader:
+        """The database to read (one read transaction), without SQLAlchemy when it can be.
+
+        A database already at the schema's head is read through its driver
+        alone (``sqlread.open_reader``); any other is opened as ``store()``
+        opens it (migrated first), and read on one of its connections.
+        """
+        if self._reader is None:
+            from monitor.store.sqlread import open_reader
+
+            self.start_logging()
+            self._reader = open_reader(self.config.database_url) or self.store().reader()
+        return self._reader
+
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         if self._store is not None:
             self._store.close()
 

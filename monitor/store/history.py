@@ -35,6 +35,7 @@ from monitor.failures import Failure
 from monitor.rollups import RollupRow, hour_of, percentile
 from monitor.store import Store, runcodes
 from monitor.store.checkruns import ms_from
+from monitor.store.database import reader_of
 from monitor.store.evidence import alive_between, checks, upstream_windows
 from monitor.store.heartbeats import HEARTBEAT_EVERY
 from monitor.store.models import (
@@ -129,17 +130,18 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
         raw_keys = {r.key for r in raw}
         every_run_failed = {r.key for r in raw if r.failures and r.failures == r.timed}
         failed = tuple(_failed_runs(session, failed_rows, every_run_failed))
+        reader = reader_of(session)  # the same transaction: one snapshot
         return History(
             lo=lo,
             hi=hi,
-            checks=checks(session),
+            checks=checks(reader),
             hours=tuple(hours[key] for key in sorted(hours)),
             folded=frozenset(key for key in hours if key not in raw_keys),
             edges=edges,
             failed=failed,
-            alive=alive_between(session, lo, hi),
+            alive=alive_between(reader, lo, hi),
             services=_services(session, min([lo, *_streak_heads(failed)]), hi),
-            upstream=tuple(upstream_windows(session, lo, hi)),
+            upstream=tuple(upstream_windows(reader, lo, hi)),
             sources=tuple(session.scalars(select(Source.name).order_by(Source.name))),
             observations=tuple(_observations(session, lo, hi)),
         )
