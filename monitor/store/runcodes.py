@@ -242,7 +242,7 @@ def facts_of(text: str | None, usual: str | None) -> dict[str, Any]:
         return {} if not usual else dict(json.loads(usual))
     if not text.startswith(CHANGED):
         return dict(json.loads(text))
-    changed = json.loads(text[len(CHANGED) :])
+    changed: dict[str, Any] = json.loads(text[len(CHANGED) :])
     gone = set(changed.pop(_GONE, ()))
     base = json.loads(usual) if usual else {}
     merged: dict[str, Any] = {k: v for k, v in base.items() if k not in gone}
