@@ -360,12 +360,13 @@ _PLAIN_URL = re.compile(
 
 
 def _plainly_valid(url: str) -> bool:
-    """A URL SQLAlchemy certainly reads: a kind it knows, a port in digits or none."""
+    """A URL SQLAlchemy certainly reads: a kind it knows, a port in digits or no port at all
+    (``host:`` with nothing after the colon it refuses)."""
     match = _PLAIN_URL.match(url)
     return (
         match is not None
         and match["name"] in _PLAIN_KINDS
-        and re.fullmatch(r"[0-9]*", match["port"] or "") is not None
+        and (match["port"] is None or re.fullmatch(r"[0-9]+", match["port"]) is not None)
     )
 
 
