@@ -186,22 +186,24 @@ def _runs(catalog: _Catalog, rows: Iterable[tuple[Any, ...]]) -> dict[tuple[int,
     """Rows of ``_RUN_COLUMNS`` as runs per (check id, probe id), in the rows' order."""
     infos, usual, probes = catalog.checks, catalog.usual, catalog.probes
     runs: dict[tuple[int, int], list[Run]] = defaultdict(list)
-    # Plain tuple unpacking and local names: this loop visits every run in the span.
+    # This loop visits every run in the span: plain tuple unpacking, local names, and
+    # the codec's answers for the codes written today looked up, not recomputed.
+    flags = {code: outcome_flags(code) for code in (PASSED, FAILED, SKIPPED)}
     for check_id, probe_id, started_ms, outcome, code, status, detail in rows:
         info = infos.get(check_id)
         if info is None:
             continue
-        ok, skipped = outcome_flags(outcome)
+        ok, skipped = flags.get(outcome) or outcome_flags(outcome)
         runs[(check_id, probe_id)].append(
             Run(
                 info.name,
                 probes[probe_id],
                 from_ms(started_ms),
                 ok,
-                failure_name(code),
+                None if code is None else failure_name(code),
                 status,
                 skipped,
-                detail_of(detail, usual[check_id]),
+                usual[check_id] or "" if detail is None else detail,
             )
         )
     return runs
@@ -363,6 +365,21 @@ def _incident_windows(reader: Reader, lo: datetime, hi: datetime) -> list[Upstre
 _TRANSITION = "c.source_id, c.component, c.status, c.observed_at"
 
 
+def _seek(bound: str, statuses: str, *, backwards: bool) -> str:
+    """One component's nearest transition past ``bound`` to one of ``statuses``: a walk
+    along the (source_id, component, observed_at) key from ``bound``, stopping there."""
+    order = "DESC" if backwards else ""
+    return (
+        "(SELECT e.observed_at FROM component_status AS e WHERE e.source_id = k.source_id "
+        f"AND e.component = k.component AND e.observed_at {bound} AND e.status IN ({statuses}) "
+        f"ORDER BY e.observed_at {order} LIMIT 1)"
+    )
+
+
+# Every component a page ever named: its status rows are one range of the key each.
+_COMPONENTS = "(SELECT DISTINCT source_id, component FROM component_status) AS k"
+
+
 def _component_windows(
     reader: Reader, lo: datetime, hi: datetime, names: dict[int, str]
 ) -> list[UpstreamWindow]:
@@ -371,35 +388,33 @@ def _component_windows(
     span keeps its true start) and its first recovery after ``hi`` (so one that outlived
     the span ends where it did, not "still open").
 
-    Four small queries rather than one with OR-ed joins: each is an index range
-    or a short grouped scan, which keeps ``why`` within its time budget.
+    Two statements: the span's transitions (a range of ``ix_component_status_observed``),
+    and the frame, which for each component walks its key from ``lo`` back to its last
+    operational status (or, never operational before, its last known one) and from
+    ``hi`` on to its first recovery: a few steps each, however long the history.
     """
-    span = {"lo": lo, "hi": hi}
+    span = {"lo": lo, "hi": hi, "operational": "operational", "known": sorted(_KNOWN_STATUSES)}
     rows = reader.rows(
         f"SELECT {_TRANSITION} FROM component_status AS c "
         "WHERE c.observed_at >= :lo AND c.observed_at <= :hi",
         span,
         times=(3,),
     )
-    for statuses in (sorted(_KNOWN_STATUSES), ["operational"]):
-        # The rows from each component's last transition before ``lo`` to one
-        # of ``statuses`` (its edge) up to ``lo``.
-        rows += reader.rows(
-            f"SELECT {_TRANSITION} FROM component_status AS c JOIN ("
-            "SELECT source_id, component, max(observed_at) AS at FROM component_status "
-            "WHERE observed_at < :lo AND status IN (:statuses) GROUP BY source_id, component"
-            ") AS edge ON edge.source_id = c.source_id AND edge.component = c.component "
-            "AND c.observed_at >= edge.at AND c.observed_at < :lo",
-            {**span, "statuses": statuses},
-            times=(3,),
-        )
+    # Since the last operational status before ``lo``: a known status after it
+    # (operational is one) is later still, so this is the span's whole frame.
+    since = (
+        f"coalesce({_seek('< :lo', ':operational', backwards=True)}, "
+        f"{_seek('< :lo', ':known', backwards=True)})"
+    )
     rows += reader.rows(
-        f"SELECT {_TRANSITION} FROM component_status AS c JOIN ("
-        "SELECT source_id, component, min(observed_at) AS at FROM component_status "
-        "WHERE observed_at > :hi AND status = :operational GROUP BY source_id, component"
-        ") AS recovered ON recovered.source_id = c.source_id "
-        "AND recovered.component = c.component AND recovered.at = c.observed_at",
-        {**span, "operational": "operational"},
+        f"SELECT {_TRANSITION} FROM (SELECT k.source_id, k.component, {since} AS since "
+        f"FROM {_COMPONENTS}) AS edge JOIN component_status AS c "
+        "ON c.source_id = edge.source_id AND c.component = edge.component "
+        "AND c.observed_at >= edge.since AND c.observed_at < :lo "
+        f"UNION ALL SELECT {_TRANSITION} FROM {_COMPONENTS} JOIN component_status AS c "
+        "ON c.source_id = k.source_id AND c.component = k.component "
+        f"AND c.observed_at = {_seek('> :hi', ':operational', backwards=False)}",
+        span,
         times=(3,),
     )
     transitions = {(names[source], component, at): status for source, component, status, at in rows}

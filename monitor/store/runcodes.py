@@ -73,7 +73,7 @@ def to_ms(moment: datetime) -> int:
 
 def from_ms(ms: int) -> datetime:
     """The aware UTC moment ``to_ms`` gave ``ms`` for."""
-    return _EPOCH + timedelta(milliseconds=ms)
+    return _EPOCH + ms * _MS  # exact, and twice as fast as timedelta(milliseconds=ms)
 
 
 def truncate_ms(moment: datetime) -> datetime:
