@@ -397,8 +397,10 @@ def test_the_stored_columns_are_what_a_new_writer_stores(database_url: str) -> N
                 sa.text('SELECT id, name, usual_detail, usual_facts FROM "check"')
             )
         }
-        found = connection.execute(sa.text("SELECT name, id FROM probe")).tuples()
-        probes: dict[str, int] = dict(found.all())
+        probes = {
+            str(name): int(probe_id)
+            for name, probe_id in connection.execute(sa.text("SELECT name, id FROM probe"))
+        }
         rows = {
             (row.check_id, row.probe_id, row.started_ms): row._asdict()
             for row in connection.execute(sa.text("SELECT * FROM check_result"))
@@ -453,8 +455,8 @@ def test_a_new_run_saying_the_usual_stores_neither_detail_nor_facts(sqlite_url: 
     notes = next(r for r in reversed(runs) if r.check == "notes" and r.ok and not r.skipped)
 
     with engine.connect() as connection:
-        found = connection.execute(sa.text('SELECT name, usual_facts FROM "check"')).tuples()
-        usual: dict[str, str | None] = dict(found.all())
+        query = sa.text('SELECT name, usual_facts FROM "check"')
+        usual = {str(name): facts for name, facts in connection.execute(query)}
     assert usual["port"] == runcodes.facts_text(port.facts)
     assert usual["notes"] == runcodes.facts_text(notes.facts)
     engine.dispose()

@@ -141,8 +141,11 @@ def upgrade() -> None:
         began = time.monotonic()
         _swap(bind)
         _commit(bind)
+        took = time.monotonic() - began
         log.info(
-            "replaced the old table and indexed the new one in %.1f s", time.monotonic() - began
+            "replaced the old table and indexed the new one in %.1f s",
+            took,
+            extra={"fields": {"phase": "swap", "seconds": took}},
         )
     if sqlite:
         _reclaim(bind)
@@ -230,8 +233,14 @@ def _set_usuals(bind: Connection, probes: Sequence[str]) -> None:
     newest = sa.text(
         _converted(
             bind.dialect.name,
-            where="r.check_id = :check AND r.probe = :probe AND r.ok AND NOT r.skipped",
-            order="r.started_at DESC",
+            # The row is found first, by the (check, probe, time) key read backwards: as
+            # a join's ORDER BY the planners may sort every run of the probe instead.
+            where=(
+                "r.id = (SELECT n.id FROM check_result n WHERE n.check_id = :check "
+                "AND n.probe = :probe AND n.ok AND NOT n.skipped "
+                "ORDER BY n.started_at DESC LIMIT 1)"
+            ),
+            order="r.id",
             limit=1,
             against_usual=False,
             safe=True,  # one row per probe: checking its JSON costs nothing here
@@ -326,7 +335,12 @@ def _copy(bind: Connection) -> None:
                 last,
                 100 * (after - first + 1) / (last - first + 1),
             )
-    log.info("converted the check runs in %.1f s", time.monotonic() - began)
+    took = time.monotonic() - began
+    log.info(
+        "converted the check runs in %.1f s",
+        took,
+        extra={"fields": {"phase": "copy", "seconds": took, "runs": last - done}},
+    )
 
 
 def _copy_batch(bind: Connection, after: int, upto: int, *, commit: bool = True) -> None:
@@ -397,11 +411,13 @@ def _reclaim(bind: Connection) -> None:
     bind.exec_driver_sql("VACUUM")
     bind.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     bind.exec_driver_sql("BEGIN IMMEDIATE")
+    took = time.monotonic() - began
     log.info(
         "gave back %.1f of %.1f MB the old check runs took (VACUUM, %.1f s)",
         free * size / 1e6,
         pages * size / 1e6,
-        time.monotonic() - began,
+        took,
+        extra={"fields": {"phase": "vacuum", "seconds": took, "freed_bytes": free * size}},
     )
 
 
@@ -469,8 +485,9 @@ def _failure_code(name: str) -> str:
 def _us_sqlite(x: str) -> str:
     """``x`` (a number, named cheaply) rounded half to even as an integer, like Python's round().
 
-    SQLite's round() rounds half away from zero, and below 0.5 it can round
-    up (it adds 0.5 in floating point): both are steered around.
+    SQLite's round() rounds half away from zero, and it adds 0.5 in floating
+    point, which makes 1 of the double just below 0.5: both are steered
+    around (a tie is where ``x`` less its integer part is exactly ±0.5).
     """
     return (
         f"CASE WHEN abs({x} - CAST({x} AS INTEGER)) = 0.5 THEN 2 * CAST(round({x} / 2) AS INTEGER) "
@@ -506,60 +523,64 @@ def _ms_postgresql(moment: str) -> str:
 def _converted_sqlite(
     where: str, order: str, limit: int | None, against_usual: bool, safe: bool
 ) -> str:
-    # The inner SELECT computes each costly value once (JSON is parsed per call); its
-    # OFFSET keeps SQLite from flattening it into the outer one, which would repeat them.
-    def phase(name: str) -> str:
-        found = f"json_extract(r.facts, '$.phases_ms.{name}')"
-        guarded = f"CASE WHEN instr(r.facts, '\"{name}\"') THEN {found} END"
-        return f"CASE WHEN json_valid(r.facts) THEN {guarded} END" if safe else guarded
+    # The inner SELECT computes what is costly or named more than once (JSON is parsed
+    # per call) once a row; its OFFSET keeps SQLite from flattening it into the outer one,
+    # which would repeat it. It hands on few texts (each costs a copy): the detail is
+    # compared with the usual in it, and the request id is NULL for most runs.
+    valid = "json_valid(r.facts) AND " if safe else ""
+
+    def phase(name: str) -> str:  # parsed only where the text names it: most rows have no dns
+        return (
+            f"CASE WHEN {valid}instr(r.facts, '\"{name}\"') "
+            f"THEN json_extract(r.facts, '$.phases_ms.{name}') END"
+        )
 
     removed = ", ".join(f"'$.phases_ms.{name}'" for name in PHASES)
     rest = f"CASE WHEN r.facts = '{{}}' THEN '{{}}' ELSE json_remove(r.facts, {removed}) END"
     if safe:
         rest = f"CASE WHEN json_valid(r.facts) THEN {rest} END"
-    columns = {name: f"coalesce(r.{name}_ms, {phase(name)})" for name in PHASES[1:]}
+    detail = "nullif(r.detail, c.usual_detail)" if against_usual else "r.detail"
+    extra = "r.started_at AS started_at, " if limit is not None else ""
     inner = f"""
-        SELECT r.id AS id, r.started_at AS started_at, r.check_id AS check_id, p.id AS probe_id,
+        SELECT {extra}r.check_id AS check_id, p.id AS probe_id,
             {_ms_sqlite("r.started_at")} AS started_ms,
             CASE WHEN r.skipped THEN 2 WHEN r.ok THEN 0 ELSE 1 END AS outcome,
             {_failure_code("r.failure_class")} AS failure_class,
-            r.http_status AS http_status,
-            r.duration_ms * 1000 AS duration_x,
+            r.http_status AS http_status, r.duration_ms AS duration_ms,
             {phase("dns")} * 1000 AS dns_x,
-            {columns["connect"]} * 1000 AS connect_x,
-            {columns["tls"]} * 1000 AS tls_x,
-            {columns["ttfb"]} * 1000 AS ttfb_x,
+            {", ".join(f"coalesce(r.{n}_ms, {phase(n)}) * 1000 AS {n}_x" for n in PHASES[1:])},
             CASE WHEN r.ok THEN NULL ELSE r.request_id END AS request_id,
             CASE WHEN r.ok THEN NULL ELSE {_ms_sqlite("r.server_date")} END AS server_date_ms,
-            r.detail AS detail, r.facts AS original, {rest} AS rest,
-            c.usual_detail AS usual_detail, c.usual_facts AS usual_facts
+            {detail} AS detail, {"r.facts" if safe else "NULL"} AS original, {rest} AS rest,
+            {"c.usual_facts" if against_usual else "NULL"} AS usual_facts
         FROM check_result r
         JOIN "check" c ON c.id = r.check_id
         JOIN probe p ON p.name = r.probe
         WHERE {where}
         ORDER BY {order}
         LIMIT {-1 if limit is None else limit} OFFSET 0"""
-    # phases_ms goes when nothing is left in it. Where the old writer put it, last, that is
-    # the text's end (which only the top level's last member can be): no JSON parse.
+    # phases_ms goes when nothing is left in it. Where the old writer put it, last, that
+    # is the text's end (which only the top level's last member can be): no JSON parse.
     empty = ',"phases_ms":{}}'
     facts = (
         "CASE WHEN rest IS NULL THEN original "
+        "WHEN NOT instr(rest, '\"phases_ms\":{}') THEN rest "
         "WHEN rest = '{\"phases_ms\":{}}' THEN '{}' "
         f"WHEN substr(rest, -{len(empty)}) = '{empty}' "
         f"THEN substr(rest, 1, length(rest) - {len(empty)}) || '}}' "
-        "WHEN instr(rest, '\"phases_ms\":{}') AND json_extract(rest, '$.phases_ms') = '{}' "
-        "THEN json_remove(rest, '$.phases_ms') ELSE rest END"
+        "WHEN json_extract(rest, '$.phases_ms') = '{}' THEN json_remove(rest, '$.phases_ms') "
+        "ELSE rest END"
     )
-    detail = "detail"
     if against_usual:
-        facts, detail = f"nullif({facts}, usual_facts)", "nullif(detail, usual_detail)"
+        facts = f"nullif({facts}, usual_facts)"
     durations = ", ".join(
-        f"{_us_sqlite(f'{name}_x')} AS {name}_us" for name in ("duration", *PHASES)
+        f"{_us_sqlite(x)} AS {n}_us"
+        for n, x in (("duration", "duration_ms * 1000"), *((n, f"{n}_x") for n in PHASES))
     )
     return f"""
-        SELECT id, started_at, check_id, probe_id, started_ms, outcome, failure_class,
-            http_status, {durations}, request_id, server_date_ms,
-            {detail} AS detail, {facts} AS facts
+        SELECT {"started_at, " if extra else ""}check_id, probe_id, started_ms, outcome,
+            failure_class, http_status, {durations}, request_id, server_date_ms, detail,
+            {facts} AS facts
         FROM ({inner}) AS old"""
 
 
