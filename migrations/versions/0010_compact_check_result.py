@@ -271,7 +271,10 @@ def _create_compact(bind: Connection, name: str) -> None:
     On PostgreSQL a primary key's name is an index's name, unique in the
     schema, and the old table still holds pk_check_result: the new key is
     named after the new table and renamed with it. SQLite's constraint
-    names are the table's own.
+    names are the table's own. PostgreSQL checks a foreign key with a
+    trigger per inserted row (about half of a batch's time there), so its
+    foreign keys are added once the rows are in, checked by one query;
+    SQLite's cost little and can only be declared with the table.
     """
     pk_name = "pk_check_result" if bind.dialect.name == "sqlite" else f"pk_{name}"
     op.create_table(
@@ -291,15 +294,19 @@ def _create_compact(bind: Connection, name: str) -> None:
         sa.Column("server_date_ms", sa.BigInteger(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("facts", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["check_id"],
-            ["check.id"],
-            name="fk_check_result_check_id_check",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(["probe_id"], ["probe.id"], name="fk_check_result_probe_id_probe"),
+        *(_foreign_keys() if bind.dialect.name == "sqlite" else ()),
         sa.PrimaryKeyConstraint("check_id", "probe_id", "started_ms", name=pk_name),
         sqlite_with_rowid=False,
+    )
+
+
+def _foreign_keys() -> tuple[sa.ForeignKeyConstraint, ...]:
+    """The compact table's foreign keys, as SQLite declares them (PostgreSQL: see _swap)."""
+    return (
+        sa.ForeignKeyConstraint(
+            ["check_id"], ["check.id"], name="fk_check_result_check_id_check", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["probe_id"], ["probe.id"], name="fk_check_result_probe_id_probe"),
     )
 
 
@@ -382,6 +389,17 @@ def _swap(bind: Connection) -> None:
     op.rename_table(NEW, "check_result")
     if bind.dialect.name == "postgresql":
         op.execute(f"ALTER INDEX pk_{NEW} RENAME TO pk_check_result")
+        op.create_foreign_key(
+            "fk_check_result_check_id_check",
+            "check_result",
+            "check",
+            ["check_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        op.create_foreign_key(
+            "fk_check_result_probe_id_probe", "check_result", "probe", ["probe_id"], ["id"]
+        )
     op.create_index("ix_check_result_started", "check_result", ["started_ms"])
     op.create_index(
         "ix_check_result_failed",
@@ -446,12 +464,14 @@ def _copy_sql(dialect: str, *, safe: bool) -> str:
     """One batch: the old rows ``:after < id <= :upto`` into the new table, first row wins."""
     select = _converted(dialect, where="r.id > :after AND r.id <= :upto", order="r.id", safe=safe)
     columns = ", ".join(COMPACT_COLUMNS)
-    # In id order, so the first of two runs in one millisecond wins (SQLite's subquery
-    # already yields them so: sorting again would cost a sort).
-    order = "" if dialect == "sqlite" else "ORDER BY id"
+    # The innermost level reads the old rows in id order (ORDER BY under OFFSET 0: a walk
+    # of the rowid or primary key, no sort) and the levels above hand them on in that
+    # order, so the first written of two runs in one millisecond is inserted first and
+    # kept. An ORDER BY here would cost a sort (PostgreSQL sorts again, to disk at that).
+    # WHERE true: SQLite would read ON CONFLICT as a join's ON without it.
     return (
         f"INSERT INTO {NEW} ({columns}) SELECT {columns} FROM ({select}) AS converted "
-        f"WHERE true {order} ON CONFLICT DO NOTHING"
+        "WHERE true ON CONFLICT DO NOTHING"
     )
 
 
@@ -587,52 +607,57 @@ def _converted_sqlite(
 def _converted_postgresql(
     where: str, order: str, limit: int | None, against_usual: bool, safe: bool
 ) -> str:
-    # Each LATERAL subquery computes its values once per row: OFFSET 0 keeps the planner
-    # from pulling it up into the outer query, which would repeat them. jsonb refuses
-    # \u0000, which json (the old column's type) takes: ``safe`` leaves such facts alone.
-    parsed = "r.facts::jsonb"
+    # Nested subqueries, each fenced by OFFSET 0: pulled up, a value would be computed
+    # wherever it is named (LATERAL subqueries end up memoized on the parsed facts, slower
+    # still). Only facts naming phases_ms are parsed (jsonb); the others are kept as they
+    # were written, which reads back the same. jsonb refuses \u0000, which json (the old
+    # column's type) takes: ``safe`` leaves such facts as they are, phases and all.
+    phased = "strpos(r.facts::text, '\"phases_ms\"') > 0"
     if safe:
-        parsed = f"CASE WHEN strpos(r.facts::text, '\\u0000') = 0 THEN {parsed} END"
-    removed = " ".join(f"#- '{{phases_ms,{name}}}'" for name in PHASES)
-    phase = {name: f"(f.j #>> '{{phases_ms,{name}}}')::float8" for name in PHASES}
-    facts = "t.facts"
-    detail = "r.detail"
-    if against_usual:
-        facts, detail = f"nullif({facts}, c.usual_facts)", "nullif(r.detail, c.usual_detail)"
-    durations = ", ".join(
-        _us_postgresql(f"x.{name}_x") + f" AS {name}_us" for name in ("duration", *PHASES)
-    )
-    return f"""
+        phased += " AND strpos(r.facts::text, '\\u0000') = 0"
+    detail = "nullif(r.detail, c.usual_detail)" if against_usual else "r.detail"
+    base = f"""
         SELECT r.id AS id, r.started_at AS started_at, r.check_id AS check_id,
             p.id AS probe_id, {_ms_postgresql("r.started_at")} AS started_ms,
             CASE WHEN r.skipped THEN 2 WHEN r.ok THEN 0 ELSE 1 END AS outcome,
             {_failure_code("r.failure_class")} AS failure_class,
-            r.http_status AS http_status, {durations},
+            r.http_status AS http_status, r.duration_ms * 1000 AS duration_x,
+            r.connect_ms AS connect_ms, r.tls_ms AS tls_ms, r.ttfb_ms AS ttfb_ms,
             CASE WHEN r.ok THEN NULL ELSE r.request_id END AS request_id,
             CASE WHEN r.ok THEN NULL ELSE {_ms_postgresql("r.server_date")} END AS server_date_ms,
-            {detail} AS detail, {facts} AS facts
+            {detail} AS detail, r.facts::text AS original,
+            CASE WHEN {phased} THEN r.facts::jsonb END AS j,
+            {"c.usual_facts" if against_usual else "NULL::text"} AS usual_facts
         FROM check_result r
         JOIN "check" c ON c.id = r.check_id
         JOIN probe p ON p.name = r.probe
-        CROSS JOIN LATERAL (SELECT {parsed} AS j OFFSET 0) AS f
-        CROSS JOIN LATERAL (
-            SELECT r.duration_ms * 1000 AS duration_x,
-                {phase["dns"]} * 1000 AS dns_x,
-                coalesce(r.connect_ms, {phase["connect"]}) * 1000 AS connect_x,
-                coalesce(r.tls_ms, {phase["tls"]}) * 1000 AS tls_x,
-                coalesce(r.ttfb_ms, {phase["ttfb"]}) * 1000 AS ttfb_x,
-                f.j {removed} AS rest
-            OFFSET 0
-        ) AS x
-        CROSS JOIN LATERAL (
-            SELECT CASE WHEN f.j IS NULL THEN r.facts::text
-                WHEN x.rest -> 'phases_ms' = '{{}}'::jsonb THEN (x.rest - 'phases_ms')::text
-                ELSE x.rest::text END AS facts
-            OFFSET 0
-        ) AS t
         WHERE {where}
         ORDER BY {order}
-        {"" if limit is None else f"LIMIT {limit}"}"""
+        {"" if limit is None else f"LIMIT {limit}"} OFFSET 0"""
+
+    def phase(name: str) -> str:
+        return f"(j #>> '{{phases_ms,{name}}}')::float8"
+
+    removed = " ".join(f"#- '{{phases_ms,{name}}}'" for name in PHASES)
+    parsed = f"""
+        SELECT id, started_at, check_id, probe_id, started_ms, outcome, failure_class,
+            http_status, duration_x, {phase("dns")} * 1000 AS dns_x,
+            {", ".join(f"coalesce({n}_ms, {phase(n)}) * 1000 AS {n}_x" for n in PHASES[1:])},
+            request_id, server_date_ms, detail, original, j {removed} AS rest, usual_facts
+        FROM ({base}) AS base
+        OFFSET 0"""
+    facts = (
+        "CASE WHEN rest IS NULL THEN original "
+        "WHEN rest -> 'phases_ms' = '{}'::jsonb THEN (rest - 'phases_ms')::text "
+        "ELSE rest::text END"
+    )
+    if against_usual:
+        facts = f"nullif({facts}, usual_facts)"
+    durations = ", ".join(f"{_us_postgresql(f'{n}_x')} AS {n}_us" for n in ("duration", *PHASES))
+    return f"""
+        SELECT id, started_at, check_id, probe_id, started_ms, outcome, failure_class,
+            http_status, {durations}, request_id, server_date_ms, detail, {facts} AS facts
+        FROM ({parsed}) AS parsed"""
 
 
 # --- downgrade -------------------------------------------------------------------------------
