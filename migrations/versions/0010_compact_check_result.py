@@ -42,11 +42,15 @@ Facts text. On SQLite, json_remove() gives the compact text
 ``runcodes.facts_text`` writes (``json.dumps(x, separators=(",", ":"))``:
 no spaces, ASCII escapes kept as written, keys in their order), so a
 converted usual and a newly written run compare equal when they say the
-same. On PostgreSQL the facts go through jsonb, whose text has spaces and
-its own key order: it reads back as the same values (lossless), but a new
-run's facts never equal such a usual unless both are empty (``{}``), so on
-PostgreSQL, checks converted here whose usual facts are not empty store
-their new runs' facts in full: correct, only less compact.
+same. On PostgreSQL, facts holding phases go through jsonb, whose text has
+spaces and its own key order, and the others keep the text the old row had
+(Python's default separators, ", " and ": "): either reads back as the
+same values (lossless), but a new run's facts never equal such a usual
+unless both are empty (``{}``), so on PostgreSQL, checks converted here
+whose usual facts are not empty store their new runs' facts in full:
+correct, only less compact. (Converted rows whose facts equal their
+check's usual in value but not in text, one with phases and one without,
+are stored in full too.)
 
 Runs a millisecond apart at most: the new key holds one run per check,
 probe and millisecond; old rows that differ only below the millisecond
