@@ -13,6 +13,7 @@ batches is finished by the next run.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import random
@@ -268,29 +269,29 @@ def build_0009(url: str, runs: list[OldRun]) -> Engine:
         if not runs:
             return engine
         connection.execute(
-            OLD_RESULT.insert(),
-            [
-                {
-                    "check_id": ids[run.check],
-                    "probe": run.probe,
-                    "started_at": run.started_at,
-                    "duration_ms": run.duration_ms,
-                    "ok": run.ok,
-                    "skipped": run.skipped,
-                    "failure_class": run.failure_class,
-                    "http_status": run.http_status,
-                    "connect_ms": run.connect_ms,
-                    "tls_ms": run.tls_ms,
-                    "ttfb_ms": run.ttfb_ms,
-                    "request_id": run.request_id,
-                    "server_date": run.server_date,
-                    "detail": run.detail,
-                    "facts": run.facts,
-                }
-                for run in runs
-            ],
+            OLD_RESULT.insert(), [_old_row(run, check_id=ids[run.check]) for run in runs]
         )
     return engine
+
+
+def _old_row(run: OldRun, *, check_id: int) -> dict[str, Any]:
+    return {
+        "check_id": check_id,
+        "probe": run.probe,
+        "started_at": run.started_at,
+        "duration_ms": run.duration_ms,
+        "ok": run.ok,
+        "skipped": run.skipped,
+        "failure_class": run.failure_class,
+        "http_status": run.http_status,
+        "connect_ms": run.connect_ms,
+        "tls_ms": run.tls_ms,
+        "ttfb_ms": run.ttfb_ms,
+        "request_id": run.request_id,
+        "server_date": run.server_date,
+        "detail": run.detail,
+        "facts": run.facts,
+    }
 
 
 def survivors(runs: list[OldRun]) -> list[OldRun]:
@@ -483,6 +484,14 @@ def test_facts_the_database_cannot_parse_are_kept_as_they_were(database_url: str
     upgrade(engine)
 
     assert_all_read_back(engine, runs)
+    from alembic import command
+
+    from monitor.store.migrate import alembic_config
+
+    command.downgrade(alembic_config(engine), "0009")
+    with engine.connect() as connection:
+        back = connection.execute(OLD_RESULT.select().order_by(OLD_RESULT.c.id)).mappings().all()
+    assert [row["facts"] for row in back] == [run.facts for run in runs]
     engine.dispose()
 
 
@@ -523,6 +532,46 @@ def test_sqlite_gives_the_old_tables_pages_back(tmp_path: Path) -> None:
     assert free == 0
     assert path.stat().st_size < before / 2
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_runs_an_older_monitor_writes_during_the_copy_are_carried_over(
+    database_url: str,
+) -> None:
+    """The copy's last batch ends where the old table ended when it began; the swap looks again."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    runs = old_runs(seed=17, rounds=3)
+    engine = build_0009(database_url, runs)
+    late = OldRun("api", "laptop", BASE + timedelta(days=1), 12.5, detail="written late")
+    migration = _migration_module()
+
+    with engine.connect() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            migration._prepare(connection)
+            migration._commit(connection)
+            migration._copy(connection)
+            connection.execute(OLD_RESULT.insert(), [_old_row(late, check_id=1)])
+            migration._swap(connection)
+        connection.commit()
+
+    assert_all_read_back(engine, [*runs, late])
+    engine.dispose()
+
+
+def _migration_module() -> Any:
+    """Migration 0010's module, loaded from its file as Alembic loads it."""
+    import importlib.util
+
+    from monitor.store.migrate import migrations_dir
+
+    path = migrations_dir() / "versions" / "0010_compact_check_result.py"
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # --- downgrade -----------------------------------------------------------------------------------
@@ -591,7 +640,10 @@ def _last_committed(engine: Engine) -> int | None:
 
 @pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
 def test_a_migration_killed_between_batches_is_finished_by_the_next_start(
-    engine_name: str, request: pytest.FixtureRequest, tmp_path: Path
+    engine_name: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     url = (
         f"sqlite:///{tmp_path / 'monitor.db'}"
@@ -628,8 +680,10 @@ def test_a_migration_killed_between_batches_is_finished_by_the_next_start(
     assert interrupted_at is not None
     assert 0 < interrupted_at < len(runs)
 
-    assert ensure_schema(engine) is True
+    with caplog.at_level(logging.INFO, logger="monitor.store.migrate"):
+        assert ensure_schema(engine) is True
 
+    assert f"resumed after id {interrupted_at}" in caplog.text  # went on, did not start over
     assert current_revision(engine) == "0010"
     assert_all_read_back(engine, runs)
     assert not TEMPORARY_TABLES & set(sa.inspect(engine).get_table_names())

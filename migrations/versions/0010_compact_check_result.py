@@ -326,11 +326,11 @@ def _copy(bind: Connection) -> None:
     if last is None or done >= last:
         return
     after = max(done, first - 1)
-    size = _batch_rows()
+    runs, size = last - after, _batch_rows()
     log.warning(
         "converting about %d check runs to the compact layout (migration 0010%s): this takes "
         "about a minute per ten million; if it is stopped, the next start goes on from there",
-        last - after,
+        runs,
         f", resumed after id {after}" if done else "",
     )
     began = logged = time.monotonic()
@@ -350,7 +350,7 @@ def _copy(bind: Connection) -> None:
     log.info(
         "converted the check runs in %.1f s",
         took,
-        extra={"fields": {"phase": "copy", "seconds": took, "runs": last - done}},
+        extra={"fields": {"phase": "copy", "seconds": took, "runs": runs}},
     )
 
 
@@ -361,6 +361,8 @@ def _copy_batch(bind: Connection, after: int, upto: int, *, commit: bool = True)
     row's facts checked first (slower, so only then).
     """
     bounds = {"after": after, "upto": upto}
+    # A savepoint, so a refused batch leaves the transaction (and _swap's lock) as it was.
+    bind.exec_driver_sql("SAVEPOINT batch")
     try:
         bind.execute(sa.text(_copy_sql(bind.dialect.name, safe=False)), bounds)
     except sa.exc.DBAPIError as exc:
@@ -371,10 +373,9 @@ def _copy_batch(bind: Connection, after: int, upto: int, *, commit: bool = True)
             upto,
             str(exc.orig).splitlines()[0],
         )
-        bind.exec_driver_sql("ROLLBACK")
-        if bind.dialect.name == "sqlite":
-            bind.exec_driver_sql("BEGIN IMMEDIATE")
+        bind.exec_driver_sql("ROLLBACK TO SAVEPOINT batch")
         bind.execute(sa.text(_copy_sql(bind.dialect.name, safe=True)), bounds)
+    bind.exec_driver_sql("RELEASE SAVEPOINT batch")
     bind.execute(sa.text(f"UPDATE {PROGRESS} SET last_id = :upto"), {"upto": upto})
     if commit:
         _commit(bind)
@@ -430,7 +431,19 @@ def _reclaim(bind: Connection) -> None:
         return  # a new file's few free pages, or what retention frees: SQLite reuses them
     began = time.monotonic()
     bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("VACUUM")
+    try:
+        bind.exec_driver_sql("VACUUM")
+    except sa.exc.OperationalError as exc:
+        # Not worth failing the migration (every start would fail again): the free
+        # pages are reused as the file grows, and VACUUM can be run by hand later.
+        bind.exec_driver_sql("BEGIN IMMEDIATE")
+        log.warning(
+            "could not give back the %.1f MB the old check runs took (%s); the file keeps its "
+            "size until VACUUM is run on it (it needs about its new size free on disk)",
+            free * size / 1e6,
+            exc.orig,
+        )
+        return
     bind.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     bind.exec_driver_sql("BEGIN IMMEDIATE")
     took = time.monotonic() - began
@@ -764,7 +777,9 @@ def _downgrade_copy_sql(dialect: str) -> str:
         def number(us: str) -> str:
             return f"{us} / 1000.0"
 
-        facts = "coalesce(r.facts, c.usual_facts, '{}')"
+        stored = "coalesce(r.facts, c.usual_facts, '{}')"
+        # Facts kept as they were (see above) hold their phases already: kept again.
+        facts = f"CASE WHEN json_valid({stored}) THEN {stored} ELSE '{{}}' END"
         # json_patch onto {} drops the NULL phases; then those kept in the facts.
         listed = ", ".join(f"'{name}', {number(f'r.{name}_us')}" for name in PHASES)
         phases = (
@@ -772,7 +787,8 @@ def _downgrade_copy_sql(dialect: str) -> str:
             f"coalesce(json_extract({facts}, '$.phases_ms'), '{{}}'))"
         )
         old_facts = (
-            f"CASE WHEN {phases} = '{{}}' THEN json_remove({facts}, '$.phases_ms') "
+            f"CASE WHEN NOT json_valid({stored}) THEN {stored} "
+            f"WHEN {phases} = '{{}}' THEN json_remove({facts}, '$.phases_ms') "
             f"ELSE json_set({facts}, '$.phases_ms', json({phases})) END"
         )
         ok, skipped = "r.outcome <> 1", "r.outcome = 2"
@@ -784,15 +800,18 @@ def _downgrade_copy_sql(dialect: str) -> str:
         def number(us: str) -> str:
             return f"{us}::float8 / 1000"
 
-        facts = "coalesce(r.facts, c.usual_facts, '{}')::jsonb"
+        stored = "coalesce(r.facts, c.usual_facts, '{}')"
+        kept = f"strpos({stored}, '\\u0000') > 0"  # as above: kept again
+        facts = f"(CASE WHEN {kept} THEN '{{}}' ELSE {stored} END)::jsonb"
         listed = ", ".join(f"'{name}', {number(f'r.{name}_us')}" for name in PHASES)
         phases = (
             f"(jsonb_strip_nulls(jsonb_build_object({listed})) "
             f"|| coalesce({facts} -> 'phases_ms', '{{}}'::jsonb))"
         )
         old_facts = (
-            f"(CASE WHEN {phases} = '{{}}'::jsonb THEN {facts} - 'phases_ms' "
-            f"ELSE {facts} || jsonb_build_object('phases_ms', {phases}) END)::json"
+            f"CASE WHEN {kept} THEN {stored}::json "
+            f"WHEN {phases} = '{{}}'::jsonb THEN ({facts} - 'phases_ms')::json "
+            f"ELSE ({facts} || jsonb_build_object('phases_ms', {phases}))::json END"
         )
         ok, skipped = "r.outcome <> 1", "r.outcome = 2"
     return f"""
