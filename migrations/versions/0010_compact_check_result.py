@@ -124,7 +124,7 @@ PHASES = ("dns", "connect", "tls", "ttfb")  # the phases with a column (<phase>_
 NEW = "check_result_new"
 OLD = "check_result_old"  # downgrade's temporary name
 PROGRESS = "check_result_progress"
-# Rows per committed batch: a kill loses at most one batch's work (well under a second).
+# Rows per committed batch: a kill loses at most one batch's work (about a second).
 BATCH_ROWS = 50_000
 # Test hook: tests set it to a few rows so a small database takes several batches.
 BATCH_VARIABLE = "MONITOR_MIGRATION_BATCH_ROWS"
@@ -328,8 +328,8 @@ def _copy(bind: Connection) -> None:
     after = max(done, first - 1)
     runs, size = last - after, _batch_rows()
     log.warning(
-        "converting about %d check runs to the compact layout (migration 0010%s): this takes "
-        "about a minute per ten million; if it is stopped, the next start goes on from there",
+        "converting about %d check runs to the compact layout (migration 0010%s): on a year "
+        "of runs this takes minutes; if it is stopped, the next start goes on from there",
         runs,
         f", resumed after id {after}" if done else "",
     )
