@@ -1,127 +1,119 @@
-"""Figure 1: parse a 50-incident ``incidents.json`` and upsert it, in one write transaction."""
+"""Parse a 50-incident ``incidents.json`` and upsert it in one write transaction."""
 
 from __future__ import annotations
 
-import tempfile
+import json
+import sqlite3
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from benchmarks import payloads, references
 from benchmarks.measure import Reference, Row, expect, timed
 from benchmarks.registry import Context, Figure
+from benchmarks.server import fixture
 from monitor.sources.statuspage import parse_incidents
-from monitor.store import Store, open_store
-from monitor.store.ingest import ApplyStats, apply_snapshot
+from monitor.store.ingest import apply_snapshot
 from monitor.store.queries import SourceSpec, sync_sources
 
 FIGURE = "parse + upsert 50-incident incidents.json"
-TARGET_S = 0.050
-INCIDENTS = 50
-UPDATES = 287
+PAYLOAD = "github/incidents-2026-07-31.json"
 ROWS = 748  # incidents, updates, incident and update components: what the first apply writes
-
-
-@dataclass(frozen=True, slots=True)
-class Ingest:
-    """One parse + apply + commit: its wall time, the parse's share, and what it changed."""
-
-    wall: float
-    parse: float
-    stats: ApplyStats
+INSERTS = {
+    "incident": "INSERT INTO incident (id, source_id, external_id, title, status, impact, "
+    "created_at, started_at, resolved_at, url, first_seen_at, last_changed_at) "
+    "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "incident_update": "INSERT INTO incident_update (id, incident_id, external_id, status, body, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    "incident_component": "INSERT INTO incident_component (incident_id, component) VALUES (?, ?)",
+    "update_component": "INSERT INTO update_component (update_id, component, old_status, "
+    "new_status) VALUES (?, ?, ?, ?)",
+}
 
 
 def run(context: Context) -> list[Row]:
-    """Fresh database per round: first apply (the figure), then re-apply the same bytes.
-
-    Each round also times the reference on a fresh copy of the same empty schema.
-    """
-    payload = payloads.incidents()
-    with tempfile.TemporaryDirectory(prefix="monitor-bench-") as name:
-        tmp = Path(name)
-        template = _empty_schema(tmp / "template.db")
-        _round(payload, tmp)  # warm-up: imports, SQLAlchemy's statement cache; not counted
-        references.ingest_floor(payload, template, tmp / "floor.db")
-        rounds = [_round(payload, tmp) for _ in range(context.repeat)]
-        floors = [references.ingest_floor(payload, template, tmp / "floor.db") for _ in rounds]
-    written = floors[0][1]
-    expect(
-        sum(written.values()) == ROWS,
-        f"the reference should write the {ROWS} rows apply_snapshot writes: {written}",
-    )
+    folder = context.folder()
+    done = context.rounds(lambda: (*_apply(context), _floor(context, folder)))
+    first, parse, again, floor = zip(*done, strict=True)
+    reference = Reference("json.loads + sqlite3 executemany", floor)
     return [
-        Row(
-            FIGURE,
-            tuple(f.wall for f, _ in rounds),
-            target=TARGET_S,
-            target_label="<= 50 ms",
-            reference=Reference(references.LABEL_INGEST, tuple(s.wall for s, _ in floors)),
-        ),
-        Row("  of which parse_incidents", tuple(f.parse for f, _ in rounds)),
-        Row("  re-apply identical payload (populated DB)", tuple(a.wall for _, a in rounds)),
+        Row(FIGURE, first, "ms", 0.050, "<= 50 ms", reference=reference),
+        Row("  of which parse_incidents", parse),
+        Row("  re-apply identical payload (populated DB)", again),
     ]
 
 
-def _empty_schema(path: Path) -> Path:
-    """A migrated, empty database to copy for each reference round."""
-    store = open_store(f"sqlite:///{path}")
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    return path
-
-
-def _round(payload: bytes, tmp: Path) -> tuple[Ingest, Ingest]:
-    database = tmp / "monitor.db"
-    for leftover in (database, tmp / "monitor.db-wal", tmp / "monitor.db-shm"):
-        leftover.unlink(missing_ok=True)
-    store = open_store(f"sqlite:///{database}")
-    try:
-        source_id = _create_source(store)
-        first = _ingest(store, source_id, payload)
-        again = _ingest(store, source_id, payload)
-    finally:
-        store.close()
-    expect(
-        (first.stats.new_incidents, first.stats.new_updates) == (INCIDENTS, UPDATES),
-        f"first apply should add {INCIDENTS} incidents and {UPDATES} updates: {first.stats}",
-    )
-    expect(not again.stats.changed, f"re-applying the same payload changed rows: {again.stats}")
-    return first, again
-
-
-def _create_source(store: Store) -> int:
-    with store.write() as session, session.begin():
-        spec = SourceSpec("github", "statuspage", "https://www.githubstatus.com")
-        return sync_sources(session, [spec], datetime.now(UTC))["github"]
-
-
-def _ingest(store: Store, source_id: int, payload: bytes) -> Ingest:
-    observed_at = datetime.now(UTC)
-    with timed() as span:
-        parse_start = time.perf_counter()
-        snapshot = parse_incidents(payload)
-        parse = time.perf_counter() - parse_start
+def _apply(context: Context) -> tuple[float, float, float]:
+    """Into a fresh database: the first apply (50 incidents, 287 updates), then the same again."""
+    applied: list[float] = []
+    with context.fresh_store() as (_, store):
         with store.write() as session, session.begin():
-            stats = apply_snapshot(session, source_id, snapshot, observed_at)
-    return Ingest(span.wall, parse, stats)
+            spec = SourceSpec("github", "statuspage", "https://www.githubstatus.com")
+            source_id = sync_sources(session, [spec], datetime.now(UTC))["github"]
+        for expected in ((50, 287), (0, 0)):
+            observed_at = datetime.now(UTC)
+            with timed() as span:
+                began = time.perf_counter()
+                snapshot = parse_incidents(fixture(PAYLOAD))
+                parse = time.perf_counter() - began
+                with store.write() as session, session.begin():
+                    stats = apply_snapshot(session, source_id, snapshot, observed_at)
+            new = (stats.new_incidents, stats.new_updates)
+            expect(new == expected and (any(new) or not stats.changed), f"apply said {stats}")
+            applied += [span.wall, parse]
+    return applied[0], applied[1], applied[2]
 
 
-FIGURES = (
-    Figure(
-        "ingest",
-        run,
-        ((FIGURE, "<= 50 ms"),),
-        notes=(
-            "parse + upsert: parse_incidents, then apply_snapshot and commit in one write "
-            "transaction, on a fresh SQLite file (WAL) per round, after one uncounted warm-up.",
-            f"parse + upsert reference: json.loads of the same bytes, then the same {ROWS} rows "
-            "(50 incidents, 287 updates, their incident and update components, taken straight "
-            "from the JSON: no date parsing, no lookups) written by plain sqlite3 executemany "
-            "in one transaction into a fresh copy of the app's empty schema, on a connection "
-            "set up like the app's (WAL, synchronous=NORMAL, foreign keys on) and opened "
-            "before the timer.",
-        ),
-    ),
+def _floor(context: Context, folder: Path) -> float:
+    """json.loads and one transaction of executemany, on a connection set up like the app's."""
+    path = context.empty_database(folder / "floor.db").removeprefix("sqlite:///")
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            con.execute(f"PRAGMA {pragma}")
+        con.execute(
+            "INSERT INTO source (id, name, kind, url, settings, created_at) VALUES (1, 'github', "
+            "'statuspage', 'https://www.githubstatus.com', '', '2026-01-01 00:00:00.000000')"
+        )
+        with timed() as span:
+            rows = _rows(json.loads(fixture(PAYLOAD)))
+            con.execute("BEGIN IMMEDIATE")
+            for table, sql in INSERTS.items():
+                con.executemany(sql, rows[table])
+            con.execute("COMMIT")
+    finally:
+        con.close()
+    written = sum(map(len, rows.values()))
+    expect(written == ROWS, f"the reference wrote {written} rows, not apply_snapshot's {ROWS}")
+    return span.wall
+
+
+def _rows(document: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows apply_snapshot writes for an incidents.json, taken straight from the JSON."""
+    rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in INSERTS}
+    fields = ("id", "name", "status", "impact", "created_at", "started_at", "resolved_at")
+    for i, incident in enumerate(document["incidents"], start=1):
+        values = (*(incident[f] for f in fields), incident["shortlink"], incident["updated_at"])
+        rows["incident"].append((i, *values, incident["updated_at"]))
+        rows["incident_component"] += [(i, c["name"]) for c in incident.get("components") or []]
+        for update in incident["incident_updates"]:
+            u = len(rows["incident_update"]) + 1
+            fields_u = (update["id"], update["status"], update["body"], update["created_at"])
+            rows["incident_update"].append((u, i, *fields_u))
+            rows["update_component"] += [
+                (u, a["name"], a["old_status"], a["new_status"])
+                for a in update.get("affected_components") or []
+            ]
+    return rows
+
+
+NOTES = (
+    "parse + upsert: parse_incidents, then apply_snapshot and commit in one write "
+    "transaction, into a fresh SQLite file (WAL) per round, after one uncounted warm-up. "
+    f"Reference: json.loads of the same bytes, then the same {ROWS} rows (incidents, "
+    "updates, their components, straight from the JSON: no date parsing, no lookups) "
+    "written by plain sqlite3 executemany in one transaction into a fresh copy of the "
+    "app's empty schema, on a connection set up like the app's (WAL, synchronous=NORMAL, "
+    "foreign keys on) and opened before the timer.",
 )
+FIGURES = (Figure("ingest", run, ((FIGURE, "<= 50 ms"),), notes=NOTES),)

@@ -1,18 +1,26 @@
-"""Timing primitives: one timed span, and a row of repeated samples judged against a target."""
+"""Timing primitives, the table's rows, and the one way a figure times a new process."""
 
 from __future__ import annotations
 
 import gc
+import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, TypeVar
 
 # ms/s: samples in seconds; B/MB: bytes (MB shown as 10^6 bytes); %: a fraction
 # (of one core, or a share: 0.012 is 1.2 %); n: a count.
 Unit = Literal["ms", "s", "B", "MB", "%", "n"]
+T = TypeVar("T")
+# The least any Python command reading SQLite costs: the new-process figures' reference.
+PYTHON_FLOOR = (sys.executable, "-c", "import sqlite3")
+PYTHON_FLOOR_LABEL = 'python -c "import sqlite3"'
 
 
 @dataclass(slots=True)
@@ -25,11 +33,7 @@ class Span:
 
 @contextmanager
 def timed(*, collect: bool = True) -> Iterator[Span]:
-    """Time the block; garbage left by the set-up is collected first, outside the timer.
-
-    ``collect=False`` skips that full collection (tens of ms with SQLAlchemy and
-    pydantic loaded) for spans of a few ms timed hundreds of times in a row.
-    """
+    """Time the block; ``collect``: garbage left by the set-up is collected first, untimed."""
     if collect:
         gc.collect()
     span = Span()
@@ -37,18 +41,53 @@ def timed(*, collect: bool = True) -> Iterator[Span]:
     try:
         yield span
     finally:
-        span.cpu = time.process_time() - cpu0
-        span.wall = time.perf_counter() - wall0
+        span.cpu, span.wall = time.process_time() - cpu0, time.perf_counter() - wall0
+
+
+def clocked(action: Callable[[], T], *, collect: bool = True) -> tuple[Span, T]:
+    """``action()`` timed (see ``timed``), and what it gave."""
+    with timed(collect=collect) as span:
+        result = action()
+    return span, result
+
+
+def rounds(action: Callable[[], T], repeat: int, warm: int = 1) -> list[T]:
+    """What ``repeat`` calls of ``action`` gave, after ``warm`` uncounted ones."""
+    return [action() for _ in range(warm + repeat)][warm:]
+
+
+def samples(action: Callable[[], object], repeat: int, *, warm: int = 1) -> tuple[float, ...]:
+    """Wall seconds of ``repeat`` calls of ``action``, after ``warm`` uncounted ones."""
+    timings = rounds(lambda: clocked(action, collect=False)[0], repeat, warm)
+    return tuple(span.wall for span in timings)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This environment without proxies (loopback traffic must stay direct), plus ``extra``."""
+    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")} | extra
+
+
+def command(args: Sequence[str | Path], printed: str = "") -> Callable[[], str]:
+    """A new process running ``args``; it must exit 0 and print ``printed``, else the run stops."""
+    argv = [str(a) for a in args]
+
+    def run() -> str:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        failed = f"{' '.join(argv[1:7])} failed ({done.returncode}): {done.stderr[-500:]}"
+        expect(done.returncode == 0 and printed in done.stdout, failed)
+        return done.stdout
+
+    return run
+
+
+def monitor_command(config: Path, *args: str, printed: str) -> Callable[[], str]:
+    """``python -m monitor --config CONFIG ARGS`` as a new process (see ``command``)."""
+    return command([sys.executable, "-m", "monitor", "--config", config, *args], printed)
 
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """What the same work costs without monitor, measured in the same run, in the row's unit.
-
-    It says how much of a figure is monitor's own doing: a ratio near 1 means
-    the floor (the network, SQLite, the interpreter) dominates. No samples:
-    only described (a floor that cannot be measured on its own).
-    """
+    """What the same work costs without monitor, measured in the same run, in the row's unit."""
 
     label: str  # short, for the table; the notes say exactly what was measured
     samples: tuple[float, ...] = ()
@@ -60,12 +99,9 @@ class Reference:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One line of the results table; samples and target are in the unit's base (see Unit).
+    """One line of the results table, in the unit's base (see Unit); no samples: not measured."""
 
-    No samples: the figure was not measured this time (``--skip``/``--only``).
-    """
-
-    figure: str
+    figure: str  # starting with "  " or "↳": a detail of the row above
     samples: tuple[float, ...]
     unit: Unit = "ms"
     target: float | None = None  # None: informational, no verdict
@@ -79,11 +115,8 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        """Measured median over the reference's median; None without both."""
         floor = self.reference.median if self.reference else None
-        if not self.samples or not floor:
-            return None
-        return self.median / floor
+        return self.median / floor if self.samples and floor else None
 
     @property
     def verdict(self) -> str:

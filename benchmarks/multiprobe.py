@@ -1,25 +1,13 @@
 """The generated database seen by several probes: copied once per probe, into SQLite and PostgreSQL.
 
-The generator (benchmarks.generate) writes one probe's year into SQLite.
-Generating it again per probe would take four times as long and give the
-same rows with another name, so each table with a ``probe`` column is copied
-once per probe instead: the probe name replaced, ids renumbered
-``(id - 1) * P + k + 1`` (unique, still in time order). Every other table
-(checks, sources, incidents...) is copied once, as it is.
-
-Both copies go into the app's own schema, made by monitor's migrations:
-
-* SQLite: one ``INSERT ... SELECT`` per table from the attached source file,
-  journal off while it runs (the file is labelled complete only at the end);
-* PostgreSQL: ``COPY ... FROM STDIN`` fed by SQLite itself (it writes each
-  row as a line of COPY's text format, so Python only passes lines on), in
-  one transaction that first drops the tables' indexes and constraints and
-  truncates them, then recreates every one from its own definition, as
-  pg_dump's restore does; then VACUUM ANALYZE (what autovacuum would do).
-
-A copy is labelled with what it holds (a JSON beside the SQLite file, a
-comment on the PostgreSQL database) once complete, and reused while the
-label matches.
+Each table with a ``probe`` column is copied once per probe (the name replaced, ids renumbered
+``(id - 1) * P + k + 1``: unique, still in time order); every other table once, as it is. Both
+copies go into the app's own schema, made by its migrations: SQLite by ``INSERT ... SELECT`` from
+the attached source; PostgreSQL by ``COPY ... FROM STDIN`` of the same SELECT's rows, in one
+transaction that drops the tables' indexes and constraints and rebuilds each from its own
+definition afterwards, as pg_dump's restore does, then VACUUM ANALYZE. A copy is labelled with
+what it holds once complete (a JSON beside the SQLite file, a comment on the PostgreSQL database)
+and reused while the label matches.
 """
 
 from __future__ import annotations
@@ -31,7 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import text
 
@@ -39,20 +27,15 @@ from benchmarks import postgres
 from benchmarks.generate import GeneratedSummary
 from monitor.store import open_store
 
-if TYPE_CHECKING:  # psycopg is needed only with --postgres-url, so imported only then
-    import psycopg
-
 PROBES = ("probe-1", "probe-2", "probe-3", "probe-4")
 DATABASE = "monitor_bench_why"  # the PostgreSQL copy's database, kept between runs
-BATCH_ROWS = 20_000
-TEXT_TYPES = ("TEXT", "VARCHAR", "JSON", "DATETIME")  # declared types needing COPY escapes
 
 
 @dataclass(frozen=True, slots=True)
 class Label:
     """What a copy holds: the source file (by its generated summary) and the probes."""
 
-    source: str  # the generator's description of the source (days, checks, seed, rows)
+    source: str
     probes: tuple[str, ...]
 
     def text(self) -> str:
@@ -60,49 +43,17 @@ class Label:
 
 
 def label(summary: GeneratedSummary, probes: Sequence[str] = PROBES) -> Label:
-    """The label of a copy of the generated file ``summary`` describes."""
-    source = (
-        f"{summary.days} days x {summary.checks} checks every {summary.interval_s} s, seed "
-        f"{summary.seed}, end {summary.end}, {summary.counts['check_result']} check runs"
+    s = summary
+    return Label(
+        f"{s.days} days x {s.checks} checks every {s.interval_s} s, seed {s.seed}, end {s.end}, "
+        f"{s.counts['check_result']} check runs",
+        tuple(probes),
     )
-    return Label(source, tuple(probes))
 
 
 def sqlite_target(source: Path, probes: Sequence[str] = PROBES) -> Path:
     """Where the SQLite copy of ``source`` lives: beside it, named for the probes."""
     return source.with_name(f"{source.stem}-{len(probes)}probes.db")
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """A source table: its columns, and whether it is copied once per probe."""
-
-    name: str
-    columns: tuple[str, ...]
-    types: tuple[str, ...]
-
-    @property
-    def per_probe(self) -> bool:
-        return "probe" in self.columns and "id" in self.columns
-
-
-def tables(source: Path) -> list[Table]:
-    """Every table of the app's schema in ``source`` (not Alembic's, not SQLite's own)."""
-    with closing(_read_only(source)) as connection:
-        names = [
-            row[0]
-            for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' AND name <> 'alembic_version' ORDER BY rowid"
-            )
-        ]
-        found = []
-        for name in names:
-            info = connection.execute(f"PRAGMA table_info({_quote(name)})").fetchall()
-            found.append(
-                Table(name, tuple(r[1] for r in info), tuple(str(r[2]).upper() for r in info))
-            )
-    return found
 
 
 def count_rows(url: str, table: str) -> int:
@@ -115,59 +66,72 @@ def count_rows(url: str, table: str) -> int:
         store.close()
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+
+    @property
+    def per_probe(self) -> bool:
+        """Probes themselves, rows naming a probe by id, and rows naming it by name with an id."""
+        return (
+            self.name == "probe"
+            or "probe_id" in self.columns
+            or ("probe" in self.columns and "id" in self.columns)
+        )
+
+    def values(self, probes: Sequence[str]) -> list[str]:
+        """The SELECT list giving the columns for one probe (``probes.k``, ``probes.name``).
+
+        The generator wrote one probe: it becomes ``probe-1``... with id ``k + 1``,
+        and check runs, which name their probe by id, follow it.
+        """
+        if self.name == "probe":
+            per_probe = {"id": "probes.k + 1", "name": "probes.name"}
+        else:
+            per_probe = {
+                "id": f"(t.id - 1) * {len(probes)} + probes.k + 1",
+                "probe": "probes.name",
+                "probe_id": "probes.k + 1",
+            }
+        return [
+            per_probe[c] if self.per_probe and c in per_probe else f"t.{_quote(c)}"
+            for c in self.columns
+        ]
+
+    def select(self, probes: Sequence[str], values: Sequence[str]) -> str:
+        """``values`` from the source table, once per probe for a per-probe table; CROSS JOIN
+        keeps the source the outer loop, so rows come out in id (= time) order."""
+        query = f"SELECT {', '.join(values)} FROM src.{_quote(self.name)} AS t"
+        if not self.per_probe:
+            return query
+        rows = ", ".join(f"({k}, '{p}')" for k, p in enumerate(probes))
+        return f"WITH probes(k, name) AS (VALUES {rows}) {query} CROSS JOIN probes"
+
+
+def tables(source: Path) -> list[Table]:
+    """Every table of the app's schema in ``source`` (not Alembic's, not SQLite's own)."""
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as connection:
+        names = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' AND name <> 'alembic_version' ORDER BY rowid"
+        ).fetchall()
+        found = []
+        for (name,) in names:
+            info = connection.execute(f"PRAGMA table_info({_quote(name)})").fetchall()
+            found.append(Table(name, tuple(r[1] for r in info)))
+    return found
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _probes_cte(probes: Sequence[str]) -> str:
-    values = ", ".join(f"({k}, '{p}')" for k, p in enumerate(probes))
-    return f"WITH probes(k, name) AS (VALUES {values})"
-
-
-def _source_values(table: Table, probes: Sequence[str]) -> list[str]:
-    """The SELECT list giving ``table``'s columns for one probe (``probes.k``)."""
-    values = []
-    for column in table.columns:
-        quoted = f"t.{_quote(column)}"
-        if table.per_probe and column == "id":
-            values.append(f"({quoted} - 1) * {len(probes)} + probes.k + 1")
-        elif table.per_probe and column == "probe":
-            values.append("probes.name")
-        else:
-            values.append(quoted)
-    return values
-
-
-def _select(table: Table, probes: Sequence[str], values: Sequence[str]) -> str:
-    """SELECT ``values`` from the source table, once per probe for a per-probe table.
-
-    CROSS JOIN keeps the source table the outer loop: rows come out in id
-    (= time) order, each followed by its copies for the other probes.
-    """
-    if not table.per_probe:
-        return f"SELECT {', '.join(values)} FROM src.{_quote(table.name)} AS t"
-    return (
-        f"{_probes_cte(probes)} SELECT {', '.join(values)} "
-        f"FROM src.{_quote(table.name)} AS t CROSS JOIN probes"
-    )
-
-
-# -- SQLite -----------------------------------------------------------------------
-
-
-def label_path(target: Path) -> Path:
-    return target.with_name(target.name + ".copy.json")
-
-
 def sqlite_copy(
     source: Path, target: Path, label: Label, progress: Callable[[str], None]
 ) -> float | None:
     """``target``: ``source`` once per probe, in the app's schema; seconds taken (None: reused)."""
-    marker = label_path(target)
+    marker = target.with_name(target.name + ".copy.json")
     if target.exists() and marker.exists() and marker.read_text(encoding="utf-8") == label.text():
         progress(f"using the {len(label.probes)}-probe SQLite copy {target}")
         return None
@@ -176,15 +140,14 @@ def sqlite_copy(
         stale.unlink(missing_ok=True)
     open_store(f"sqlite:///{target}").close()  # the app's schema, by its migrations
     with closing(sqlite3.connect(f"file:{target}", uri=True, isolation_level=None)) as connection:
-        connection.execute("PRAGMA journal_mode=OFF")
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.execute("PRAGMA cache_size=-1000000")  # 1 GB: the indexes' right edges
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000"):  # 1 GB
+            connection.execute(f"PRAGMA {pragma}")
         connection.execute("ATTACH ? AS src", (f"file:{source}?mode=ro",))
         connection.execute("BEGIN")
         for table in tables(source):
             progress(f"  SQLite copy: {table.name}")
             columns = ", ".join(map(_quote, table.columns))
-            select = _select(table, label.probes, _source_values(table, label.probes))
+            select = table.select(label.probes, table.values(label.probes))
             connection.execute(f"INSERT INTO main.{_quote(table.name)} ({columns}) {select}")
         connection.execute("COMMIT")
         connection.execute("DETACH src")
@@ -193,31 +156,11 @@ def sqlite_copy(
     return time.perf_counter() - began
 
 
-# -- PostgreSQL ---------------------------------------------------------------------
-
-
-def _line(table: Table, probes: Sequence[str]) -> str:
-    """One COPY text-format line per row, built by SQLite: tab-separated, NULL as \\N."""
-    parts = []
-    for value, kind in zip(_source_values(table, probes), table.types, strict=True):
-        text = f"CAST({value} AS TEXT)"
-        if kind.split("(")[0] in TEXT_TYPES:
-            for char, escaped in (("'\\'", "'\\\\'"), *_CONTROL):
-                text = f"replace({text}, {char}, {escaped})"
-        parts.append(f"coalesce({text}, '\\N')")
-    return " || char(9) || ".join(parts)
-
-
-_CONTROL = (("char(9)", "'\\t'"), ("char(10)", "'\\n'"), ("char(13)", "'\\r'"))
-
-
 def postgres_copy(
     source: Path, url: str, name: str, label: Label, progress: Callable[[str], None]
 ) -> tuple[str, float | None]:
-    """Database ``name`` on ``url``'s server: ``source`` once per probe; its URL, seconds taken.
-
-    None for the seconds: a complete copy with the same label was there already.
-    """
+    """Database ``name`` on ``url``'s server: ``source`` once per probe; its URL, seconds taken
+    (None: a complete copy with the same label was there already)."""
     if postgres.comment(url, name) == label.text():
         progress(f"using the {len(label.probes)}-probe PostgreSQL copy {name}")
         return postgres.database_url(url, name), None
@@ -227,7 +170,6 @@ def postgres_copy(
     target = postgres.recreate(url, name)
     open_store(target).close()  # the app's schema, by its migrations
     copied = tables(source)
-    names = [t.name for t in copied]
     with (
         postgres.connect(target) as connection,
         closing(sqlite3.connect("file::memory:", uri=True)) as reader,
@@ -235,15 +177,21 @@ def postgres_copy(
         reader.execute("ATTACH ? AS src", (f"file:{source}?mode=ro",))
         connection.execute("SET TimeZone = 'UTC'")  # the source's naive times are UTC
         connection.execute("SET maintenance_work_mem = '1GB'")
-        rebuild = _drop_indexes(connection, names)
-        connection.execute(
-            sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, names)))
-        )
+        rebuild = _drop_indexes(connection, [t.name for t in copied])
+        names = sql.SQL(", ").join(sql.Identifier(t.name) for t in copied)
+        connection.execute(sql.SQL("TRUNCATE {}").format(names))
         for table in copied:
             progress(f"  PostgreSQL COPY: {table.name}")
-            _copy_table(reader, connection, table, label.probes)
-        for statement in rebuild:
-            connection.execute(sql.SQL(statement))
+            rows = reader.execute(table.select(label.probes, table.values(label.probes)))
+            columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(table.name), columns
+            )
+            with connection.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        for definition in rebuild:
+            connection.execute(sql.SQL(definition))
         for table in copied:
             if "id" in table.columns:
                 connection.execute(
@@ -254,39 +202,17 @@ def postgres_copy(
                 )
         connection.commit()
     progress("  PostgreSQL: VACUUM ANALYZE")
-    with postgres.connect(target, autocommit=True) as connection:
-        connection.execute("VACUUM ANALYZE")
+    postgres.admin(target, "VACUUM ANALYZE")
     postgres.set_comment(url, name, label.text())
     return target, time.perf_counter() - began
 
 
-def _copy_table(
-    reader: sqlite3.Connection,
-    connection: psycopg.Connection[tuple[Any, ...]],
-    table: Table,
-    probes: Sequence[str],
-) -> None:
-    from psycopg import sql
-
-    query = _select(table, probes, [_line(table, probes)])
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.columns))
-    )
-    rows = reader.execute(query)
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        while batch := rows.fetchmany(BATCH_ROWS):
-            copy.write("\n".join(row[0] for row in batch) + "\n")
-
-
-def _drop_indexes(
-    connection: psycopg.Connection[tuple[Any, ...]], names: Sequence[str]
-) -> list[str]:
+def _drop_indexes(connection: Any, names: Sequence[str]) -> list[str]:
     """Drop every constraint and index of the tables; the statements that recreate them.
 
-    Building an index once over the loaded rows is far cheaper than keeping
-    it up to date row by row, and a foreign key checked once by a join is
-    cheaper than once per row. Keys and indexes come back first, foreign keys
-    last (they need the keys they point at).
+    An index built once over the loaded rows is far cheaper than one kept up to date row by
+    row, a foreign key checked once by a join cheaper than once per row. Keys and indexes come
+    back first, foreign keys last (they need the keys they point at).
     """
     from psycopg import sql
 
@@ -294,7 +220,7 @@ def _drop_indexes(
         "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), k.contype = 'f' "
         "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
         "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s) "
-        "AND k.contype IN ('p', 'u', 'f')",
+        "AND k.contype IN ('p', 'u', 'f') ORDER BY k.contype = 'f' DESC",
         (list(names),),
     ).fetchall()
     indexes = connection.execute(
@@ -304,29 +230,12 @@ def _drop_indexes(
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
         (list(names),),
     ).fetchall()
-    foreign = [c for c in constraints if c[3]]
-    own = [c for c in constraints if not c[3]]
-    for table, constraint, _definition, _fk in [*foreign, *own]:
-        connection.execute(
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-                sql.Identifier(str(table)), sql.Identifier(str(constraint))
-            )
-        )
+    add: dict[bool, list[str]] = {False: [], True: []}  # foreign key?
+    for table, constraint, definition, foreign in constraints:  # foreign keys first
+        ids = sql.Identifier(str(table)), sql.Identifier(str(constraint))
+        connection.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(*ids))
+        again = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}")
+        add[bool(foreign)].append(again.format(*ids, sql.SQL(definition)).as_string(connection))
     for index, _definition in indexes:
         connection.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(str(index))))
-    add = "ALTER TABLE {} ADD CONSTRAINT {} {}"
-    return [
-        *(
-            sql.SQL(add)
-            .format(sql.Identifier(str(t)), sql.Identifier(str(c)), sql.SQL(str(d)))
-            .as_string(connection)
-            for t, c, d, _fk in own
-        ),
-        *(str(definition) for _index, definition in indexes),
-        *(
-            sql.SQL(add)
-            .format(sql.Identifier(str(t)), sql.Identifier(str(c)), sql.SQL(str(d)))
-            .as_string(connection)
-            for t, c, d, _fk in foreign
-        ),
-    ]
+    return [*add[False], *(str(definition) for _, definition in indexes), *add[True]]

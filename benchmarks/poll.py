@@ -1,193 +1,119 @@
-"""Figures 2 and 3: whole ``poll_sources`` calls against statuspage sources on loopback.
-
-The server runs in a separate process (benchmarks.server), so the CPU time
-measured here is the poller's alone; the server's own CPU is reported apart.
-"""
+"""Whole ``poll_sources`` calls against statuspage sources on the loopback server."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-from benchmarks import payloads, references
-from benchmarks.measure import Reference, Row, expect, timed
+from benchmarks.measure import Reference, Row, Span, expect, rounds, timed
 from benchmarks.registry import Context, Figure
-from benchmarks.server import RemoteLoopback
-from monitor.config import Config, parse_config
+from benchmarks.server import bare_client, statuspage_routes
+from monitor.config import Config
 from monitor.polling.poll import client_for, poll_sources
-from monitor.polling.record import PollReport
-from monitor.store import Store, open_store
+from monitor.store import Store
 
 FIGURE_304 = "repeat poll answered 304 (CPU)"
 FIGURE_HUNDRED = "100 loopback sources polled concurrently"
-TARGET_304_CPU_S = 0.005
-TARGET_HUNDRED_S = 3.0
-HUNDRED = 100
-ENDPOINTS = 3  # summary, incidents, scheduled-maintenances
+HUNDRED, HUNDRED_QUICK = 100, 20
 WORKERS = 16  # poll_sources' default thread count
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    wall: float
-    cpu: float
-    server_cpu: float = 0.0
-
-
-def config_for(tmp: Path, sources: Sequence[dict[str, str]]) -> Config:
-    raw = {
-        "monitor": {"probe": "bench"},
-        "database": {"url": f"sqlite:///{tmp / 'monitor.db'}"},
-        "http": {"timeout": "10s", "connect_timeout": "5s"},
-        "source": list(sources),
-    }
-    return parse_config(raw, tmp / "config.toml")
-
-
 Setup = tuple[Config, Store, httpx.Client]
 
 
 @contextmanager
-def polling_setup(sources: Sequence[dict[str, str]]) -> Iterator[Setup]:
+def polling(context: Context, sources: Sequence[dict[str, str]]) -> Iterator[Setup]:
     """A fresh database and a pre-built client (neither is part of any figure)."""
-    with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
-        config = config_for(Path(tmp), sources)
-        store = open_store(config.database_url)
-        client = client_for(config)
-        try:
-            yield config, store, client
-        finally:
-            client.close()
-            store.close()
+    http = {"timeout": "10s", "connect_timeout": "5s"}
+    with (
+        context.fresh_store(source=list(sources), http=http) as (config, store),
+        client_for(config) as client,
+    ):
+        yield config, store, client
 
 
-def run_repeat_304(context: Context) -> list[Row]:
-    """Figure 2: one statuspage source, already polled once, polled again (three 304s)."""
-    routes = payloads.statuspage_routes()
-    with RemoteLoopback(routes) as server:
-        sources = [{"name": "github", "kind": "statuspage", "url": server.url}]
-        urls = [f"{server.url}{path}" for path in routes]
-        with polling_setup(sources) as (config, store, client), references.bare_client() as bare:
-            names = ["github"]
-            _check(poll_sources(store, config, names, client=client), "ok")
-            _check(poll_sources(store, config, names, client=client), "not_modified")  # warm-up
-            etags = references.etags_of(bare, urls)
-            references.conditional_gets(bare, urls, etags)  # warm-up
-            samples, floors = [], []
-            for _ in range(context.repeat):
-                samples.append(_timed_304(server, store, config, names, client))
-                floors.append(references.conditional_gets(bare, urls, etags))
-    return [
-        Row(
-            FIGURE_304,
-            tuple(s.cpu for s in samples),
-            target=TARGET_304_CPU_S,
-            target_label="<= 5 ms CPU",
-            reference=Reference("3 bare httpx GETs answered 304", tuple(f.cpu for f in floors)),
-        ),
-        Row("  same poll, wall time", tuple(s.wall for s in samples)),
-        Row("  loopback server CPU, own process", tuple(s.server_cpu for s in samples)),
-    ]
-
-
-def _timed_304(
-    server: RemoteLoopback, store: Store, config: Config, names: list[str], client: httpx.Client
-) -> Sample:
-    before = server.stats()
+def poll(setup: Setup, outcome: str) -> Span:
+    """One timed poll_sources call of every source; each must come out as ``outcome``."""
+    config, store, client = setup
     with timed() as span:
-        reports = poll_sources(store, config, names, client=client)
-    after = server.stats()
-    _check(reports, "not_modified")
-    answered = after.not_modified - before.not_modified
-    expect(answered == ENDPOINTS, f"expected {ENDPOINTS} answers of 304, server gave {answered}")
-    return Sample(span.wall, span.cpu, after.cpu - before.cpu)
+        reports = poll_sources(store, config, [s.name for s in config.sources], client=client)
+    wrong = [f"{r.source}: {r.outcome} {r.error or ''}" for r in reports if r.outcome != outcome]
+    expect(len(reports) == len(config.sources) and not wrong, f"not {outcome}: {wrong[:3]}")
+    return span
 
 
-def run_hundred(context: Context, count: int = HUNDRED) -> list[Row]:
-    """Figure 3: ``count`` sources on one server, first poll into an empty DB, then repeat."""
-    routes: dict[str, bytes] = {}
-    for i in range(count):
-        routes.update(payloads.statuspage_routes(f"/s{i}"))
-    with RemoteLoopback(routes) as server:
-        sources = [
-            {"name": f"s{i}", "kind": "statuspage", "url": f"{server.url}/s{i}"}
-            for i in range(count)
-        ]
-        groups = [
-            [f"{server.url}{path}" for path in payloads.statuspage_routes(f"/s{i}")]
-            for i in range(count)
-        ]
-        rounds, floors = [], []
-        for _ in range(context.repeat):
-            rounds.append(_hundred_round(sources))
-            floors.append(references.concurrent_gets(groups, WORKERS))
+def run_304(context: Context) -> list[Row]:
+    """One statuspage source, already polled once, polled again: three 304s."""
+    server = context.loopback(routes := statuspage_routes("/github"))
+    urls = [f"{server.url}{path}" for path in routes]
+    sources = [{"name": "github", "kind": "statuspage", "url": f"{server.url}/github"}]
+    with polling(context, sources) as setup, bare_client() as bare:
+        poll(setup, "ok")
+        etags = {u: bare.get(u).headers["etag"] for u in urls}
+
+        def one() -> tuple[float, float, float, float]:
+            span, did = server.during(lambda: poll(setup, "not_modified"))
+            expect(did.not_modified == 3, f"the server answered {did.not_modified} of 3 with 304")
+            with timed() as floor:
+                got = [bare.get(u, headers={"If-None-Match": etags[u]}).status_code for u in urls]
+            expect(got == [304] * 3, f"bare conditional GETs answered {got}")
+            return span.cpu, span.wall, did.cpu, floor.cpu
+
+        cpu, wall, server_cpu, floor = zip(*context.rounds(one), strict=True)
+    reference = Reference("3 bare httpx GETs answered 304", floor)
     return [
-        Row(
-            FIGURE_HUNDRED,
-            tuple(first.wall for first, _ in rounds),
-            unit="s",
-            target=TARGET_HUNDRED_S,
-            target_label="<= 3 s",
-            reference=Reference(
-                f"{count * ENDPOINTS} bare httpx GETs, {WORKERS} threads",
-                tuple(f.wall for f in floors),
-            ),
-        ),
-        Row("  same poll, CPU of this process", tuple(f.cpu for f, _ in rounds), unit="s"),
-        Row("  repeat poll of the 100 (all 304)", tuple(a.wall for _, a in rounds), unit="s"),
+        Row(FIGURE_304, cpu, "ms", 0.005, "<= 5 ms CPU", reference=reference),
+        Row("  same poll, wall time", wall),
+        Row("  loopback server CPU, own process", server_cpu),
     ]
 
 
-def _hundred_round(sources: Sequence[dict[str, str]]) -> tuple[Sample, Sample]:
-    names = [s["name"] for s in sources]
-    with polling_setup(sources) as (config, store, client):
-        with timed() as first:
-            reports = poll_sources(store, config, names, client=client)
-        _check(reports, "ok", len(names))
-        with timed() as again:
-            reports = poll_sources(store, config, names, client=client)
-        _check(reports, "not_modified", len(names))
-    return Sample(first.wall, first.cpu), Sample(again.wall, again.cpu)
+def run_hundred(context: Context) -> list[Row]:
+    """100 sources on one server, each round a first poll into an empty database, then again."""
+    count = HUNDRED_QUICK if context.quick else HUNDRED
+    prefixes = [f"/s{i}" for i in range(count)]
+    server = context.loopback({k: v for p in prefixes for k, v in statuspage_routes(p).items()})
+    sources = [{"name": p[1:], "kind": "statuspage", "url": server.url + p} for p in prefixes]
+    groups = [[server.url + path for path in statuspage_routes(p)] for p in prefixes]
+
+    def one() -> tuple[float, float, float, float]:
+        with polling(context, sources) as setup:
+            first, again = poll(setup, "ok"), poll(setup, "not_modified")
+        with bare_client(WORKERS) as client:  # shaped like poll_sources, built outside the timer
+
+            def fetch(urls: Sequence[str]) -> int:
+                return sum(len(client.get(u).content) for u in urls)
+
+            with timed() as floor, ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                expect(all(pool.map(fetch, groups)), "a bare GET came back empty")
+        return first.wall, first.cpu, again.wall, floor.wall
+
+    wall, cpu, again, floor = zip(*rounds(one, context.repeat, warm=0), strict=True)
+    reference = Reference(f"{3 * count} bare httpx GETs, {WORKERS} threads", floor)
+    figure = FIGURE_HUNDRED.replace("100", str(count))
+    return [
+        Row(figure, wall, "s", 3.0, "<= 3 s", reference=reference),
+        Row("  same poll, CPU of this process", cpu, "s"),
+        Row(f"  repeat poll of the {count} (all 304)", again, "s"),
+    ]
 
 
-def _check(reports: Sequence[PollReport], outcome: str, count: int = 1) -> None:
-    expect(len(reports) == count, f"expected {count} poll reports, got {len(reports)}")
-    wrong = [r for r in reports if r.outcome != outcome]
-    expect(
-        not wrong,
-        f"expected every poll to be {outcome!r}; "
-        + "; ".join(f"{r.source}: {r.outcome} {r.error or ''}".strip() for r in wrong[:3]),
-    )
-
-
+NOTES_304 = (
+    "repeat poll: one statuspage source (3 endpoints) already polled once, so all three "
+    "requests are conditional and answered 304; the httpx client built beforehand; one "
+    "uncounted warm-up. Reference: the same three URLs fetched one after the other with "
+    "If-None-Match by a bare, pre-built httpx.Client (no proxies from the environment), "
+    "each answered 304 by the same server; CPU of this process.",
+)
+NOTES_HUNDRED = (
+    f"100 sources ({HUNDRED_QUICK} with --quick): each round starts from an empty SQLite "
+    "file and a new httpx client (built outside the timer). Reference: the same URLs (3 "
+    f"per source) fetched by one bare httpx.Client shared by {WORKERS} threads "
+    "(poll_sources' default), a source's three one after the other, bodies read whole, "
+    "nothing parsed or written; a new client per round, built outside the timer.",
+)
 FIGURES = (
-    Figure(
-        "poll-304",
-        run_repeat_304,
-        ((FIGURE_304, "<= 5 ms CPU"),),
-        notes=(
-            "repeat poll: one statuspage source (3 endpoints) already polled once, so all three "
-            "requests are conditional and answered 304; the httpx client is built beforehand; "
-            "one uncounted warm-up. Reference: the same three URLs fetched one after the other "
-            "with If-None-Match by a bare, pre-built httpx.Client (no proxies from the "
-            "environment), each answered 304 by the same server; CPU of this process.",
-        ),
-    ),
-    Figure(
-        "poll-hundred",
-        run_hundred,
-        ((FIGURE_HUNDRED, "<= 3 s"),),
-        notes=(
-            "100 sources: each round starts from an empty SQLite file and a new httpx client "
-            "(built outside the timer). Reference: the same 300 URLs (100 sources x 3 "
-            f"endpoints) fetched by one bare httpx.Client shared by {WORKERS} threads "
-            "(poll_sources' default), a source's three one after the other, bodies read "
-            "whole, nothing parsed or written; a new client per round, built outside the timer.",
-        ),
-    ),
+    Figure("poll-304", run_304, ((FIGURE_304, "<= 5 ms CPU"),), notes=NOTES_304),
+    Figure("poll-hundred", run_hundred, ((FIGURE_HUNDRED, "<= 3 s"),), notes=NOTES_HUNDRED),
 )

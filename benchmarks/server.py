@@ -1,96 +1,119 @@
-"""Run tests.loopback.LoopbackServer in its own process, so its CPU is not counted as ours.
-
-The parent talks to it over a pipe: the child sends its URL once listening,
-then answers ``stats`` (request and 304 counts, its own CPU time) until told
-to ``stop``. The server binds 127.0.0.1 only.
-
-A route is its body, or a mapping of tests.loopback.Route options
-(``{"body": b"{}", "delay": 1.0}``).
-"""
+"""The loopback server (tests.loopback.LoopbackServer, 127.0.0.1 only) in a process of its own,
+so its CPU is not the figures'; what it serves; a bare client and a free port for references."""
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import socket
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
 
-START_TIMEOUT_S = 30.0
-REPLY_TIMEOUT_S = 10.0
+import httpx
 
-RouteSpec = bytes | Mapping[str, Any]
+ROOT = Path(__file__).resolve().parent.parent
+RouteSpec = bytes | Mapping[str, Any]  # a body, or tests.loopback.Route's options
+T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class ServerStats:
+class ServerStats(NamedTuple):
     requests: int
     not_modified: int
-    cpu: float  # the server process's CPU seconds so far
+    cpu: float  # the server process's CPU seconds
 
 
-def _serve(routes: Mapping[str, RouteSpec], conn: Connection) -> None:
-    """The child: serve ``routes`` until the parent says stop (or goes away)."""
+def _serve(conn: Connection) -> None:
+    """The child: add routes and answer with its stats, until told to stop or orphaned."""
     from tests.loopback import LoopbackServer
 
-    with LoopbackServer() as server:
-        for path, spec in routes.items():
-            if isinstance(spec, bytes):
-                server.route(path, spec)
-            else:
-                server.route(path, **spec)
-        conn.send(server.url)
-        while True:
-            try:
-                command = conn.recv()
-            except EOFError:
-                break
-            if command != "stats":
-                break
-            conn.send(ServerStats(len(server.requests), server.not_modified, time.process_time()))
-    conn.close()
-
-
-class RemoteLoopback:
-    """``with RemoteLoopback(routes) as server:``; ``server.url`` is its base URL."""
-
-    def __init__(self, routes: Mapping[str, RouteSpec]) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-        self._conn, child = context.Pipe()
-        self._process: Any = context.Process(
-            target=_serve, args=(dict(routes), child), name="bench-loopback", daemon=True
+    with LoopbackServer() as server, contextlib.suppress(EOFError):
+        report = server._server.handle_error  # a client gone mid-request is no error here
+        server._server.handle_error = lambda *request: (  # type: ignore[method-assign]
+            None if isinstance(sys.exc_info()[1], ConnectionError) else report(*request)
         )
-        self._child = child
-        self.url = ""
+        conn.send(server.url)
+        while (message := conn.recv())[0] != "stop":
+            for path, spec in message[1].items():
+                server.route(path, **({"body": spec} if isinstance(spec, bytes) else spec))
+            conn.send(ServerStats(len(server.requests), server.not_modified, time.process_time()))
 
-    def __enter__(self) -> RemoteLoopback:
-        self._process.start()
-        self._child.close()
-        if not self._conn.poll(START_TIMEOUT_S):
-            self._stop()
-            raise RuntimeError(f"loopback server did not start within {START_TIMEOUT_S:g}s")
-        self.url = self._conn.recv()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop()
+@dataclass(frozen=True)
+class RemoteLoopback:
+    """The parent's end: ``url``, ``add(routes)``, ``stats()``."""
+
+    conn: Connection
+    url: str
+
+    def add(self, routes: Mapping[str, RouteSpec]) -> ServerStats:
+        self.conn.send(("route", dict(routes)))
+        if not self.conn.poll(10):
+            raise RuntimeError("the loopback server stopped answering")
+        stats: ServerStats = self.conn.recv()
+        return stats
 
     def stats(self) -> ServerStats:
-        self._conn.send("stats")
-        if not self._conn.poll(REPLY_TIMEOUT_S):
-            raise RuntimeError("loopback server stopped answering")
-        reply: ServerStats = self._conn.recv()
-        return reply
+        return self.add({})
 
-    def _stop(self) -> None:
+    def during(self, action: Callable[[], T]) -> tuple[T, ServerStats]:
+        """``action()``, and what the server did meanwhile: requests, 304s, its CPU seconds."""
+        before = self.stats()
+        result = action()
+        return result, ServerStats._make(a - b for a, b in zip(self.stats(), before, strict=True))
+
+
+@contextmanager
+def loopback_server() -> Iterator[RemoteLoopback]:
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    conn, child = context.Pipe()
+    process = context.Process(target=_serve, args=(child,), name="bench-loopback", daemon=True)
+    process.start()
+    child.close()
+    try:
+        if not conn.poll(30):
+            raise RuntimeError("the loopback server did not start within 30 s")
+        yield RemoteLoopback(conn, conn.recv())
+    finally:
         with contextlib.suppress(OSError):  # the child may be gone already
-            self._conn.send("stop")
-        self._process.join(5)
-        for end in (self._process.terminate, self._process.kill):
-            if self._process.is_alive():
-                end()
-                self._process.join(5)
-        self._process.close()
-        self._conn.close()
+            conn.send(("stop", {}))
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+        conn.close()
+
+
+@cache
+def fixture(name: str) -> bytes:
+    """A file under tests/fixtures (github/incidents-2026-07-31.json: 50 incidents, 287 updates)."""
+    return (ROOT / "tests" / "fixtures" / name).read_bytes()
+
+
+def statuspage_routes(prefix: str) -> dict[str, RouteSpec]:
+    """The three endpoints a ``statuspage`` source polls, under ``prefix`` (``/s17``)."""
+    return {
+        f"{prefix}/api/v2/summary.json": fixture("github/summary-2026-07-31.json"),
+        f"{prefix}/api/v2/incidents.json": fixture("github/incidents-2026-07-31.json"),
+        f"{prefix}/api/v2/scheduled-maintenances.json": b'{"scheduled_maintenances": []}',
+    }
+
+
+def bare_client(workers: int = 1) -> httpx.Client:
+    """A plain client for the references, no proxies from the environment (loopback direct)."""
+    limits = httpx.Limits(max_connections=max(workers, 10), max_keepalive_connections=workers + 4)
+    return httpx.Client(trust_env=False, limits=limits, timeout=10.0)
+
+
+def free_port() -> int:
+    """A port free right now on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

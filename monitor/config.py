@@ -23,11 +23,15 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.checks.settings import CHECK_MODELS, CheckSettings
-from monitor.configfile import CONFIG_ENV, default_probe, expand_database_url, resolve_database_url
+from monitor.configfile import (
+    CONFIG_ENV,
+    default_probe,
+    expand_database_url,
+    resolve_database_url,
+    sqlite_database,
+)
 from monitor.configfile import find_config as find_config
 from monitor.configsecrets import secret_literals
 from monitor.configtypes import Duration, HttpUrl, Name, Section, Size
@@ -298,11 +302,8 @@ def _database_folder_problem(url: str, config_path: Path) -> str | None:
     Creating the folder would silently begin an empty database there while
     the real one sits elsewhere; the user makes the folder on purpose.
     """
-    parsed = make_url(resolve_database_url(url, config_path))
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):
+    database = sqlite_database(resolve_database_url(url, config_path))
+    if not database or database == ":memory:" or database.startswith("file:"):
         return None
     folder = Path(database).expanduser().parent
     if folder.is_dir():
@@ -329,6 +330,13 @@ def _database_url_problem(url: str, shown: str | None = None) -> str | None:
     masked = re.sub(r"[^:/@]+:[^@]*@", "REDACTED@", written)
     if "://" not in url:
         return f"{expected}, got {masked!r}"
+    if _plainly_valid(url):
+        return None
+    # Anything else is SQLAlchemy's to judge (its import is a tenth of a second: not
+    # paid by the usual URL, which a command like ``why`` may read without it).
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     try:
         make_url(url).get_dialect()
     except NoSuchModuleError:  # an ArgumentError too: it must come first
@@ -336,6 +344,29 @@ def _database_url_problem(url: str, shown: str | None = None) -> str | None:
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return f"{expected}, got {masked!r}"
     return None
+
+
+# The database kinds SQLAlchemy is sure to know, and its URL's shape
+# (sqlalchemy/engine/url.py) down to the port.
+_PLAIN_KINDS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"})
+_PLAIN_URL = re.compile(
+    r"""
+    (?P<name>[\w+]+)://
+    (?:[^:/]*(?::[^@]*)?@)?
+    (?:(?:\[[^/?]+\]|[^/:?]+)?(?::(?P<port>[^/?]*))?)?
+    """,
+    re.X,
+)
+
+
+def _plainly_valid(url: str) -> bool:
+    """A URL SQLAlchemy certainly reads: a kind it knows, a port in digits or none."""
+    match = _PLAIN_URL.match(url)
+    return (
+        match is not None
+        and match["name"] in _PLAIN_KINDS
+        and re.fullmatch(r"[0-9]*", match["port"] or "") is not None
+    )
 
 
 def _entries(raw: dict[str, Any], table: str) -> list[dict[str, Any]]:

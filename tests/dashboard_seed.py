@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from monitor.store import Store
-from monitor.store.checkruns import CheckSpec, sync_checks
+from monitor.store import Store, runcodes
+from monitor.store.checkruns import CheckSpec, probe_id, sync_checks
 from monitor.store.models import (
     CheckRun,
     Heartbeat,
@@ -59,6 +59,7 @@ class SeededRun:
 class Seeded:
     runs: list[SeededRun] = field(default_factory=list)
     check_ids: dict[str, int] = field(default_factory=dict)
+    probe_id: int = 0  # test-probe's, once ``write_runs`` gave it one
 
     def of(self, check: str) -> list[SeededRun]:
         return [r for r in self.runs if r.check == check]
@@ -110,7 +111,7 @@ def seed(store: Store, *, runs: list[SeededRun] | None = None) -> Seeded:
             ],
             T0 - timedelta(days=30),
         )
-        session.execute(insert(CheckRun), [run_row(seeded, r) for r in seeded.runs])
+        write_runs(session, seeded, seeded.runs)
         claude = _source(session, "claude")
         github = _source(session, "github")
         session.add_all(
@@ -197,22 +198,28 @@ def add_rollups(store: Store, seeded: Seeded, rows: list[dict[str, Any]]) -> Non
         )
 
 
+def write_runs(session: Any, seeded: Seeded, runs: list[SeededRun]) -> None:
+    """Insert ``runs`` as test-probe's, in one statement (the check ids already in ``seeded``)."""
+    seeded.probe_id = probe_id(session, "test-probe")
+    if runs:
+        session.execute(insert(CheckRun), [run_row(seeded, r) for r in runs])
+
+
 def run_row(seeded: Seeded, run: SeededRun) -> dict[str, Any]:
-    return {
-        "check_id": seeded.check_ids[run.check],
-        "probe": "test-probe",
-        "started_at": run.started_at,
-        "duration_ms": run.duration_ms,
-        "ok": run.ok,
-        "skipped": run.skipped,
-        "failure_class": run.failure_class,
-        "http_status": None,
-        "connect_ms": 5.0,
-        "tls_ms": 10.0,
-        "ttfb_ms": 50.0,
-        "detail": "ok" if run.ok else "failed",
-        "facts": {},
-    }
+    """The stored row of ``run``, encoded as ``record_check_run`` would (no usual set)."""
+    return runcodes.encode(
+        check_id=seeded.check_ids[run.check],
+        probe_id=seeded.probe_id,
+        started_at=run.started_at,
+        duration_ms=run.duration_ms,
+        ok=run.ok,
+        skipped=run.skipped,
+        failure_class=run.failure_class,
+        http_status=None,
+        phases_ms={"connect": 5.0, "tls": 10.0, "ttfb": 50.0},
+        detail="ok" if run.ok else "failed",
+        facts={},
+    )
 
 
 def _source(session: Any, name: str) -> int:
@@ -345,8 +352,7 @@ def seed_runs(store: Store, runs: list[SeededRun], created: datetime) -> Seeded:
             ],
             created,
         )
-        if runs:
-            session.execute(insert(CheckRun), [run_row(seeded, r) for r in runs])
+        write_runs(session, seeded, runs)
     return seeded
 
 

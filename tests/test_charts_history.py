@@ -109,8 +109,8 @@ def test_failure_windows_are_the_correlators_windows_cut_at_monitoring_gaps(stor
     history = read_history(store, T0, T1)
     dashboard = build(history, NOW, INTERVALS)
 
-    with store.read() as session:
-        series = series_between(session, T0, T1)
+    with store.reading() as reader:
+        series = series_between(reader, T0, T1)
     expected = set()
     for item in series:
         for window in check_windows(item):

@@ -16,7 +16,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
 
 from monitor.charts.generate import dashboard_for
 from monitor.charts.model import Dashboard
@@ -25,7 +24,7 @@ from monitor.cli.report import report_lines
 from monitor.config import Config, load_config
 from monitor.store import Store, open_store
 from monitor.store.checkruns import CheckSpec, sync_checks
-from monitor.store.models import CheckRun, Heartbeat
+from monitor.store.models import Heartbeat
 from monitor.views.why import WhyQuestion, verdict_at
 from tests.dashboard_seed import (
     FRESH_CONFIG,
@@ -35,10 +34,10 @@ from tests.dashboard_seed import (
     T1,
     Seeded,
     SeededRun,
-    run_row,
     seed,
     seed_fresh,
     seed_imported,
+    write_runs,
 )
 
 BLOCKS = {"h1", "h2", "h3", "h4", "p", "li", "tr", "figcaption", "ul", "table", "section"}
@@ -133,7 +132,8 @@ def test_a_first_dashboard_answers_first_and_says_the_status_page_cannot_be_read
     dashboard = dashboard_for(config, store, since=None, until=FRESH_NOW, now=FRESH_NOW)
     html = html_of(dashboard)
 
-    why = verdict_at(store, config, WhyQuestion(at=FRESH_NOW))  # what `monitor why` says
+    with store.reading() as reader:
+        why = verdict_at(reader, config, WhyQuestion(at=FRESH_NOW))  # what `monitor why` says
     assert why.verdict == "network"
     assert text_of(html)[:13] == [
         "Is it me, or is it them?",
@@ -286,7 +286,7 @@ def test_a_service_that_ran_43_seconds_shows_43_seconds_monitored_and_no_longer_
                 ],
                 day,
             )
-            session.execute(insert(CheckRun), [run_row(seeded, r) for r in seeded.runs])
+            write_runs(session, seeded, seeded.runs)
             session.add(
                 Heartbeat(
                     probe="test-probe",

@@ -15,7 +15,7 @@ import pytest
 
 import monitor
 import monitor.cli
-import monitor.cli.poll
+import monitor.polling.poll
 from monitor.cli import main
 from monitor.cli.app import App, cli
 from monitor.polling.record import PollReport
@@ -182,7 +182,7 @@ def test_it_exits_1_when_a_poll_fails(write_config, monkeypatch, capsys):
         duration_ms=3,
     )
     monkeypatch.setattr(App, "store", lambda self: None)
-    monkeypatch.setattr(monitor.cli.poll, "poll_sources", lambda store, config, names: [failed])
+    monkeypatch.setattr(monitor.polling.poll, "poll_sources", lambda store, config, names: [failed])
     with pytest.raises(SystemExit) as exited:
         main(["--config", str(path), "poll"])
     assert capsys.readouterr().out == "a  error: connection refused\n"

@@ -67,7 +67,8 @@ def stored(config: Path, source: str | None = None):
     store = open_store(f"sqlite:///{config.parent / 'monitor.db'}")
     try:
         lo, hi = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
-        return list_observations(store, lo, hi, source=source)
+        with store.reading() as reader:
+            return list_observations(reader, lo, hi, source=source)
     finally:
         store.close()
 

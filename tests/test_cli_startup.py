@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 import pytest
+from click.shell_completion import CompletionItem
 
 from monitor.cli.app import COMMANDS, LazyGroup, cli
 from tests.imports import heavy, imported_by
@@ -44,6 +45,23 @@ def test_it_lists_the_commands_as_click_would_with_every_command_imported(width)
     click.Group.format_commands(cli, ctx, eager)
     assert lazy.getvalue() == eager.getvalue()
     assert "why " in lazy.getvalue()
+
+
+@pytest.mark.parametrize("incomplete", ["", "w", "why", "in", "x", "-", "--l"])
+def test_it_completes_a_command_name_as_click_would_with_every_command_imported(incomplete):
+    group = LazyGroup("monitor", params=cli.params)
+    ctx = click.Context(group)
+
+    def items(completions: list[CompletionItem]) -> list[tuple[str, str | None]]:
+        return [(item.value, item.help) for item in completions]
+
+    lazy = items(group.shell_complete(ctx, incomplete))
+    assert group.commands == {}  # listed from COMMANDS: nothing imported
+    eager = items(click.Group.shell_complete(group, ctx, incomplete))
+    assert lazy == eager
+    assert items(group.shell_complete(ctx, incomplete)) == eager  # once loaded too
+    names = [value for value, _ in lazy if not value.startswith("-")]
+    assert names == sorted(name for name in COMMANDS if name.startswith(incomplete))
 
 
 def test_it_shows_help_without_importing_a_command_or_anything_heavy():

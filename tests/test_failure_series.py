@@ -60,9 +60,9 @@ def test_it_gives_the_windows_the_full_read_gives(store: Store) -> None:
     for _ in range(25):
         lo = T0 + timedelta(minutes=rng.randint(0, 150))
         hi = lo + timedelta(minutes=rng.randint(1, 60))
-        with store.read() as session:
-            fast = [w for s in failure_series(session, lo, hi) for w in check_windows(s)]
-            full = [w for s in series_between(session, lo, hi) for w in check_windows(s)]
+        with store.reading() as reader:
+            fast = [w for s in failure_series(reader, lo, hi) for w in check_windows(s)]
+            full = [w for s in series_between(reader, lo, hi) for w in check_windows(s)]
         assert windows(fast, lo, hi) == windows(full, lo, hi), (lo, hi)
 
 
@@ -89,9 +89,9 @@ def test_a_long_streak_reads_whole(store: Store) -> None:
                 facts={},
             )
     lo, hi = T0, T0 + timedelta(minutes=6001)
-    with store.read() as session:
-        [fast] = failure_series(session, lo, hi)
-        [full] = series_between(session, lo, hi)
+    with store.reading() as reader:
+        [fast] = failure_series(reader, lo, hi)
+        [full] = series_between(reader, lo, hi)
     [window] = check_windows(fast)
     assert (window.failures, window.end) == (6000, T0 + timedelta(minutes=6000))
     assert check_windows(full) == [window]

@@ -30,8 +30,8 @@ from monitor.charts.generate import generate
 from monitor.cli import main
 from monitor.escape import REPLACEMENT
 from monitor.logs import EscapingFormatter
-from monitor.store import Store, open_store
-from monitor.store.checkruns import CheckSpec, sync_checks
+from monitor.store import Store, open_store, runcodes
+from monitor.store.checkruns import CheckSpec, probe_id, sync_checks
 from monitor.store.models import CheckRun, Incident, ObservedEvent, Source
 from tests.conftest import load
 from tests.dashboard_seed import NOW, T0, T1, seed
@@ -196,18 +196,16 @@ timeout = "1s"
         session.execute(
             insert(CheckRun),
             [
-                {
-                    "check_id": ids[CHECK_NAME],
-                    "probe": "laptop",
-                    "started_at": datetime(2026, 4, 14, 9, 50, tzinfo=UTC),
-                    "duration_ms": 120.0,
-                    "ok": False,
-                    "skipped": False,
-                    "failure_class": "server_error",
-                    "http_status": 500,
-                    "detail": f"HTTP 500: {BODY}\n{FORGED}",
-                    "facts": {},
-                }
+                runcodes.encode(
+                    check_id=ids[CHECK_NAME],
+                    probe_id=probe_id(session, "laptop"),
+                    started_at=datetime(2026, 4, 14, 9, 50, tzinfo=UTC),
+                    duration_ms=120.0,
+                    ok=False,
+                    failure_class="server_error",
+                    http_status=500,
+                    detail=f"HTTP 500: {BODY}\n{FORGED}",
+                )
             ],
         )
     return config
@@ -389,21 +387,20 @@ def seed_hostile(store: Store) -> None:
             )
         )
         ids = sync_checks(session, [CheckSpec(CHECK_NAME, "http", "vendor", "GET x")], T0)
+        test_probe = probe_id(session, "test-probe")
         session.execute(
             insert(CheckRun),
             [
-                {
-                    "check_id": ids[CHECK_NAME],
-                    "probe": "test-probe",
-                    "started_at": start + timedelta(minutes=5 * i),
-                    "duration_ms": 100.0 + i,
-                    "ok": i % 3 != 0,
-                    "skipped": False,
-                    "failure_class": None if i % 3 else "server_error",
-                    "http_status": 200,
-                    "detail": BODY,
-                    "facts": {},
-                }
+                runcodes.encode(
+                    check_id=ids[CHECK_NAME],
+                    probe_id=test_probe,
+                    started_at=start + timedelta(minutes=5 * i),
+                    duration_ms=100.0 + i,
+                    ok=i % 3 != 0,
+                    failure_class=None if i % 3 else "server_error",
+                    http_status=200,
+                    detail=BODY,
+                )
                 for i in range(12)
             ],
         )

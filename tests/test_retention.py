@@ -21,9 +21,9 @@ from monitor.cli.app import App
 from monitor.cli.prune import prune_command
 from monitor.config import RetentionSettings
 from monitor.rollups import RawRun, RollupRow, fold, hour_of, merge, percentile
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, runcodes
 from monitor.store.checkruns import CheckSpec, record_check_run, sync_checks
-from monitor.store.models import CheckRun, Incident, Poll, RollupHourly, Source
+from monitor.store.models import CheckRun, Incident, Poll, Probe, RollupHourly, Source
 from monitor.store.retention import PruneStats, prune
 
 NOW = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
@@ -324,19 +324,30 @@ def _rollups(store: Store) -> list[RollupRow]:
 
 
 def _raw(store: Store) -> list[RawRun]:
+    """The raw runs left, as column rows decoded by hand, by time and probe."""
     with store.read() as session:
-        rows = session.scalars(select(CheckRun).order_by(CheckRun.started_at, CheckRun.probe))
+        rows = session.execute(
+            select(
+                CheckRun.check_id,
+                Probe.name,
+                CheckRun.started_ms,
+                CheckRun.duration_us,
+                CheckRun.outcome,
+                CheckRun.failure_class,
+            )
+            .join(Probe, Probe.id == CheckRun.probe_id)
+            .order_by(CheckRun.started_ms, Probe.name)
+        )
         return [
             RawRun(
-                r.check_id,
-                r.probe,
-                r.started_at,
-                r.duration_ms,
-                r.ok,
-                r.skipped,
-                r.failure_class,
+                check_id,
+                probe,
+                runcodes.from_ms(started_ms),
+                duration_us / 1000,
+                *runcodes.outcome_flags(outcome),
+                runcodes.failure_name(failure_class),
             )
-            for r in rows
+            for check_id, probe, started_ms, duration_us, outcome, failure_class in rows
         ]
 
 
@@ -479,13 +490,13 @@ def test_prune_interrupted_between_batches_leaves_whole_hours_and_resumes_exactl
     real_delete = retention._delete_runs
     calls = []
 
-    def delete_then_fail_on_the_second_batch(session, ids):
-        calls.append(len(ids))
+    def delete_then_fail_on_the_second_batch(session, keys):
+        calls.append(len(keys))
         if len(calls) == 2:
             # The second batch's rollups are written (flushed) by now: the
             # failure must take them back with the transaction.
             raise RuntimeError("killed mid-batch")
-        return real_delete(session, ids)
+        return real_delete(session, keys)
 
     monkeypatch.setattr(retention, "_delete_runs", delete_then_fail_on_the_second_batch)
     with pytest.raises(RuntimeError, match="killed mid-batch"):

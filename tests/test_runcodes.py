@@ -119,3 +119,30 @@ def test_a_run_saying_the_usual_stores_nothing_of_it() -> None:
     assert values["detail"] is None
     assert values["facts"] is None
     assert values["connect_us"] == 4100
+
+
+usual_facts = st.sampled_from(
+    [
+        {},
+        {"path": "/home/dev/.claude/.credentials.json", "mode": "0600", "age_s": 120},
+        {"host": "api.anthropic.com", "addresses": ["160.79.104.10"], "-": 1},
+    ]
+)
+
+
+@given(usual=usual_facts, facts=fact_maps, keep=st.booleans())
+def test_facts_stored_against_the_usual_read_back_whole(
+    usual: dict[str, object], facts: dict[str, object], keep: bool
+) -> None:
+    """Whatever a run's facts, stored against any usual they read back exactly."""
+    whole = {**usual, **facts} if keep else facts
+    usual_text = runcodes.facts_text(usual)
+    stored = runcodes.facts_against(runcodes.facts_text(whole), usual_text)
+    assert runcodes.facts_of(stored, usual_text) == whole
+
+
+def test_a_run_whose_facts_moved_a_little_stores_only_what_moved() -> None:
+    usual = {"path": "/home/dev/.claude/.credentials.json", "mode": "0600", "age_s": 120}
+    moved = {**usual, "age_s": 150}
+    stored = runcodes.facts_against(runcodes.facts_text(moved), runcodes.facts_text(usual))
+    assert stored == '+{"age_s":150}'

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import ProgrammingError
 
 from monitor.checks.context import CheckContext
 from monitor.checks.runner import run_checks
 from monitor.config import Config, load_config
 from monitor.polling.poll import poll_sources
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, runcodes
 from monitor.store.engine import create_db_engine
 from monitor.store.models import (
     Check,
@@ -33,6 +33,7 @@ from monitor.store.models import (
     Incident,
     IncidentUpdate,
     Poll,
+    Probe,
     Source,
     UpdateComponent,
 )
@@ -134,7 +135,7 @@ def test_two_probes_first_check_runs_both_succeed(
     store = probes[0][1]
     assert count(store, Check) == 1
     with store.read() as session:
-        assert sorted(session.scalars(select(CheckRun.probe))) == sorted(PROBES)
+        assert sorted(session.scalars(run_probes())) == sorted(PROBES)
 
 
 # --- two `monitor run` services, one PostgreSQL ----------------------------------------------
@@ -154,12 +155,24 @@ def service_config(folder: Path, probe: str, database_url: str, server: Loopback
     return path
 
 
+def run_probes() -> Select[str]:
+    """The probe of every run recorded."""
+    return select(Probe.name).select_from(CheckRun).join(Probe, Probe.id == CheckRun.probe_id)
+
+
+def of_probe(probe: str, *, ok: bool) -> list[ColumnElement[bool]]:
+    """Runs of ``probe`` that passed (or were skipped), or that failed."""
+    passed = CheckRun.outcome != runcodes.FAILED if ok else CheckRun.outcome == runcodes.FAILED
+    found = select(Probe.id).where(Probe.name == probe).scalar_subquery()
+    return [CheckRun.probe_id == found, passed]
+
+
 def runs_of(database_url: str, probe: str, *, ok: bool) -> int:
     """How many runs ``probe`` recorded that passed (or failed); 0 before the schema exists."""
     engine = create_db_engine(database_url)
     try:
         with engine.connect() as connection:
-            query = select(func.count()).where(CheckRun.probe == probe, CheckRun.ok.is_(ok))
+            query = select(func.count()).select_from(CheckRun).where(*of_probe(probe, ok=ok))
             return int(connection.scalar(query) or 0)
     except ProgrammingError:  # not migrated yet
         return 0
@@ -194,7 +207,7 @@ def test_two_services_on_one_postgresql_record_each_probes_runs_and_why_names_th
     store = open_store(postgres_url)
     try:
         with store.read() as session:
-            probes = set(session.scalars(select(CheckRun.probe)))
+            probes = set(session.scalars(run_probes()))
             checks = session.scalars(select(Check.name)).all()
             beats = {b.probe: b for b in session.scalars(select(Heartbeat))}
     finally:
@@ -233,14 +246,12 @@ def last_run(database_url: str, probe: str, *, ok: bool) -> datetime:
     store = open_store(database_url)
     try:
         with store.read() as session:
-            query = select(func.max(CheckRun.started_at)).where(
-                CheckRun.probe == probe, CheckRun.ok.is_(ok)
-            )
+            query = select(func.max(CheckRun.started_ms)).where(*of_probe(probe, ok=ok))
             found = session.scalar(query)
     finally:
         store.close()
     assert found is not None
-    return found
+    return runcodes.from_ms(found)
 
 
 def why_at(config: Path, at: datetime, window: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""The queries ``why``, ``timeline`` and the charts read, against a real SQLite file.
+"""The reads ``why``, ``timeline`` and the charts make, on SQLite and on PostgreSQL.
 
-Every row is written through the models (or a Core insert of them) with
-explicit aware-UTC times: no clock is read and nothing touches the network.
+Every row is written through the models (or a Core insert of them; check
+runs in the compact layout ``runcodes.encode`` makes) with explicit
+aware-UTC times, and read back through the plain DB-API reader
+(``Store.reading()``): no clock is read and nothing touches the network.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
 
 from monitor.correlate.evidence import Evidence, evidence_from, timeline_events
 from monitor.correlate.matching import Tolerance
@@ -29,14 +32,19 @@ from monitor.correlate.windows import (
     coverage_of,
 )
 from monitor.observed import ObservedLine
-from monitor.store import Store
+from monitor.store import Store, runcodes
+from monitor.store.checkruns import probe_id
 from monitor.store.evidence import (
     alive_between,
     pages,
+    probe_is_known,
+    probe_names,
     read_around,
     read_between,
+    run_times_between,
     series_between,
     upstream_windows,
+    watched_between,
 )
 from monitor.store.models import (
     Check,
@@ -100,25 +108,26 @@ def _check(
 
 
 def _run_rows(
-    check_id: int, pattern: str, *, probe: str, start: float, step: float
+    session: Session, check_id: int, pattern: str, *, probe: str, start: float, step: float
 ) -> list[dict[str, Any]]:
+    """The compact rows of ``pattern``'s runs (no usual: every detail is stored)."""
+    ident = probe_id(session, probe)
     rows = []
     for i, mark in enumerate(pattern):
         if mark == " ":
             continue
         rows.append(
-            {
-                "check_id": check_id,
-                "probe": probe,
-                "started_at": at(start + i * step),
-                "duration_ms": 12.5,
-                "ok": mark in ".-",
-                "skipped": mark == "-",
-                "failure_class": CLASSES.get(mark),
-                "http_status": 503 if mark == "5" else (200 if mark == "." else None),
-                "detail": f"{mark} #{i}",
-                "facts": {},
-            }
+            runcodes.encode(
+                check_id=check_id,
+                probe_id=ident,
+                started_at=at(start + i * step),
+                duration_ms=12.5,
+                ok=mark in ".-",
+                skipped=mark == "-",
+                failure_class=CLASSES.get(mark),
+                http_status=503 if mark == "5" else (200 if mark == "." else None),
+                detail=f"{mark} #{i}",
+            )
         )
     return rows
 
@@ -133,8 +142,8 @@ def _runs(
     step: float = 1,
 ) -> None:
     """Runs of ``pattern`` at ``start``, ``start + step``, ... minutes after T0."""
-    rows = _run_rows(check_id, pattern, probe=probe, start=start, step=step)
     with store.write() as session, session.begin():
+        rows = _run_rows(session, check_id, pattern, probe=probe, start=start, step=step)
         session.execute(insert(CheckRun), rows)
 
 
@@ -278,13 +287,13 @@ def _observations(store: Store, items: Sequence[tuple[float, str, str]], source:
 def _series(
     store: Store, lo: datetime, hi: datetime, *, failures_only: bool = False
 ) -> list[Series]:
-    with store.read() as session:
-        return series_between(session, lo, hi, failures_only=failures_only)
+    with store.reading() as reader:
+        return series_between(reader, lo, hi, failures_only=failures_only)
 
 
 def _upstream(store: Store, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
-    with store.read() as session:
-        return upstream_windows(session, lo, hi)
+    with store.reading() as reader:
+        return upstream_windows(reader, lo, hi)
 
 
 def _spans(series: Sequence[Series]) -> list[tuple[Any, ...]]:
@@ -519,13 +528,17 @@ def test_it_finds_the_same_windows_reading_only_failures(store: Store, seed: int
     rng = random.Random(seed)
     _source(store)
     layout = {"api": ("probe-a", "probe-b"), "login": ("probe-a",), "vpn": ("probe-a",)}
-    rows = []
-    for offset, (name, probes) in enumerate(layout.items()):
-        check_id = _check(store, name, role="control" if name == "vpn" else "vendor")
-        for k, probe in enumerate(probes):
-            pattern = _markov(rng, 300)
-            rows += _run_rows(check_id, pattern, probe=probe, start=offset / 4 + k / 8, step=1)
+    ids = {
+        name: _check(store, name, role="control" if name == "vpn" else "vendor") for name in layout
+    }
     with store.write() as session, session.begin():
+        rows = []
+        for offset, (name, probes) in enumerate(layout.items()):
+            for k, probe in enumerate(probes):
+                pattern = _markov(rng, 300)
+                rows += _run_rows(
+                    session, ids[name], pattern, probe=probe, start=offset / 4 + k / 8, step=1
+                )
         session.execute(insert(CheckRun), rows)
     spans = [(at(-10), at(400)), (at(50), at(120)), (at(0), at(0)), (at(299), at(310))]
     for _ in range(12):
@@ -560,8 +573,8 @@ def test_it_lists_heartbeats_meeting_the_span_and_counts_real_runs(store: Store)
     lo, hi = at(0), at(60)
 
     runs = [r for s in _series(store, lo, hi) for r in s.runs]
-    with store.read() as session:
-        watched = coverage_of(alive_between(session, lo, hi), runs)
+    with store.reading() as reader:
+        watched = coverage_of(alive_between(reader, lo, hi), runs)
 
     assert watched == Coverage(
         watching=True,
@@ -593,8 +606,8 @@ def test_it_says_whether_anything_was_watching(
     _heartbeat(store, "probe-a", -100, -50, stopped=-50)
 
     runs = [r for s in _series(store, at(0), at(10)) for r in s.runs]
-    with store.read() as session:
-        watched = coverage_of(alive_between(session, at(0), at(10)), runs)
+    with store.reading() as reader:
+        watched = coverage_of(alive_between(reader, at(0), at(10)), runs)
 
     assert watched.watching is watching
     assert watched.runs == pattern.count("t")
@@ -931,7 +944,8 @@ def evidence_at(
     observed_gap: timedelta,
 ) -> Evidence:
     """As ``monitor why`` does: the store reads, the correlator gathers."""
-    readings = read_around(store, moment, window, tolerance)
+    with store.reading() as reader:
+        readings = read_around(reader, moment, window, tolerance)
     return evidence_from(readings, moment, window, tolerance=tolerance, observed_gap=observed_gap)
 
 
@@ -939,7 +953,9 @@ def timeline_between(
     store: Store, lo: datetime, hi: datetime, gap: timedelta
 ) -> list[LocalWindow | UpstreamWindow]:
     """As ``monitor timeline`` does."""
-    return timeline_events(read_between(store, lo, hi), lo, hi, gap)
+    with store.reading() as reader:
+        readings = read_between(reader, lo, hi)
+    return timeline_events(readings, lo, hi, gap)
 
 
 @pytest.fixture
@@ -1075,8 +1091,8 @@ def test_it_asks_whether_the_moment_itself_was_watched(
     lo, hi = at(moment - 30), at(moment + 30)
 
     runs = [r for s in _series(store, lo, hi) for r in s.runs]
-    with store.read() as session:
-        watched = coverage_of(alive_between(session, lo, hi), runs, at=at(moment))
+    with store.reading() as reader:
+        watched = coverage_of(alive_between(reader, lo, hi), runs, at=at(moment))
 
     assert watched.watching is watching
 
@@ -1101,8 +1117,8 @@ def _polls(store: Store, source_id: int, marks: str, *, error: str = "HTTP 503")
 
 
 def _page(store: Store, moment: datetime) -> Page:
-    with store.read() as session:
-        (page,) = pages(session, moment)
+    with store.reading() as reader:
+        (page,) = pages(reader, moment)
     return page
 
 
@@ -1133,7 +1149,99 @@ def test_it_says_whether_a_page_was_read_around_the_moment(
 
 
 def test_it_names_the_page_and_its_known_components(seeded: Store) -> None:
-    with seeded.read() as session:
-        found = {p.source: p for p in pages(session, at(20))}
+    with seeded.reading() as reader:
+        found = {p.source: p for p in pages(reader, at(20))}
     assert set(found["github"].components) >= {"API", "Git", "Webhooks", "Pages"}
     assert found["github"].names == ("github", "", "https://github.test")
+
+
+# --- the compact layout, read back ------------------------------------------------------
+
+
+def test_a_span_holds_a_run_exactly_when_its_time_as_read_is_in_it(store: Store) -> None:
+    """Runs are kept to the millisecond; bounds finer than that are rounded inwards."""
+    _source(store)
+    _runs(store, _check(store, "api"), ".", start=0.123 / 60)  # at 15:00:00.123
+    run = at(0) + timedelta(milliseconds=123)
+    us = timedelta(microseconds=1)
+
+    def found(lo: datetime, hi: datetime) -> list[datetime]:
+        return [r.started_at for s in _series(store, lo, hi) for r in s.runs]
+
+    assert found(run, run) == [run]
+    assert found(run + us, run + timedelta(minutes=1)) == []
+    assert found(run - timedelta(minutes=1), run - us) == []
+    assert found(run - us, run + us) == [run]
+
+
+def test_a_run_reads_back_its_checks_usual_detail_and_its_codes_by_name(store: Store) -> None:
+    """NULL detail is the check's usual; an unknown failure code reads as unclassified,
+    an unknown outcome as a failure (never a pass)."""
+    _source(store)
+    api = _check(store, "api")
+    with store.write() as session, session.begin():
+        session.execute(
+            update(Check).where(Check.id == api).values(usual_detail="HTTP 200", usual_facts="{}")
+        )
+        ident = probe_id(session, "probe-a")
+        rows = [
+            runcodes.encode(
+                check_id=api,
+                probe_id=ident,
+                started_at=at(minute),
+                duration_ms=5.0,
+                ok=minute != 1,
+                failure_class=None if minute != 1 else "timeout",
+                detail="HTTP 200" if minute != 1 else "timed out",
+                usual=runcodes.Usual("HTTP 200", "{}"),
+            )
+            for minute in range(3)
+        ]
+        rows[1]["failure_class"] = 99  # a code a later version wrote
+        rows[2]["outcome"] = 7  # likewise
+        session.execute(insert(CheckRun), rows)
+
+    (series,) = _series(store, at(0), at(2))
+
+    assert [(r.ok, r.failed, r.failure_class, r.detail) for r in series.runs] == [
+        (True, False, None, "HTTP 200"),
+        (False, True, "unclassified", "timed out"),
+        (False, True, None, "HTTP 200"),
+    ]
+
+
+def test_it_reads_one_probes_runs_and_knows_which_probes_ran(store: Store) -> None:
+    _source(store)
+    api = _check(store, "api")
+    _runs(store, api, "tt", probe="probe-a")
+    _runs(store, api, "..", probe="probe-b")
+    _heartbeat(store, "probe-c", 0, 1)
+    with store.write() as session, session.begin():
+        probe_id(session, "probe-d")  # named, but no run of it is stored
+
+    with store.reading() as reader:
+        only_b = series_between(reader, at(0), at(1), probe="probe-b")
+        nothing = series_between(reader, at(0), at(1), probe="probe-z")
+        known = {p: probe_is_known(reader, p) for p in ("probe-a", "probe-c", "probe-d", "x")}
+        names = probe_names(reader)
+
+    assert [(s.probe, len(s.runs)) for s in only_b] == [("probe-b", 2)]
+    assert nothing == []
+    assert known == {"probe-a": True, "probe-c": True, "probe-d": False, "x": False}
+    assert names == ["probe-a", "probe-b", "probe-c"]
+
+
+def test_it_says_whether_a_span_was_watched(store: Store) -> None:
+    _source(store)
+    _runs(store, _check(store, "api"), "-", start=10)
+    _heartbeat(store, "probe-a", 30, 40)
+
+    with store.reading() as reader:
+        seen = {
+            span: watched_between(reader, at(span[0]), at(span[1]))[0]
+            for span in ((0, 5), (9, 11), (35, 36), (41, 50))
+        }
+        times = run_times_between(reader, [(at(0), at(20))])
+
+    assert seen == {(0, 5): False, (9, 11): True, (35, 36): True, (41, 50): False}
+    assert times == ()  # the run was skipped: it watched nothing

@@ -1,14 +1,15 @@
 """A realistic monitor database for the benchmarks: ``python -m benchmarks.generate``.
 
-A year of 12 checks every 30 s (about 12 million check runs), three status
-pages with 2,000 incidents, monitoring gaps, and the failures a user asks
-``why`` about: upstream outages, a stale API key, a VPN drop. Deterministic
-for a seed; see ``generate`` and the summary it writes beside the file.
+A year of 12 checks every 30 s (12.6 million check runs) in the store's
+compact layout, three status pages with 2,000 incidents, their polls,
+component history and maintenances, the service's heartbeats, and planted
+moments of each kind a user asks ``why`` about (an upstream incident, a
+stale API key, a VPN drop, a quiet hour, a monitoring gap), named in a
+summary written beside the file. Deterministic for a seed.
 """
 
-from __future__ import annotations
+from benchmarks.generate.story import GeneratedSummary, Moment, load_summary, summary_path
+from benchmarks.generate.write import DEFAULT_END, TABLES, generate
 
-from benchmarks.generate.core import DEFAULT_END, generate
-from benchmarks.generate.summary import GeneratedSummary, Moment, load_summary, summary_path
-
-__all__ = ["DEFAULT_END", "GeneratedSummary", "Moment", "generate", "load_summary", "summary_path"]
+__all__ = ["DEFAULT_END", "TABLES", "GeneratedSummary", "Moment", "generate", "load_summary"]
+__all__ += ["summary_path"]

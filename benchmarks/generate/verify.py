@@ -1,97 +1,43 @@
-"""The rows the app writes itself, and a check that the generator's raw text matches the app's.
+"""``python -m benchmarks.generate.verify PATH``: monitor's own ``why`` at each planted moment.
 
-Sources and checks go in through monitor.store's own sync functions. Then one
-check run and one rollup are written through the app (in a transaction
-rolled back afterwards) and read back raw: if SQLAlchemy ever stores times
-or JSON differently, generation stops instead of writing a year of rows
-the app would misread.
+Asked through ``monitor.views.why``, which the CLI and the service answer
+with, so the database is read as a user would read it. Moments where only
+rollups remain (``--raw-days``) are skipped.
 """
 
-from __future__ import annotations
+import sys
+from datetime import datetime
+from pathlib import Path
 
-import json
-from datetime import timedelta
+from benchmarks.generate.story import load_summary
+from benchmarks.generate.world import PROBE
+from monitor.config import parse_config
+from monitor.store import open_store
+from monitor.store.sqlread import open_reader
+from monitor.views.why import WhyQuestion, verdict_at
 
-from sqlalchemy import text
-
-from benchmarks.generate.catalog import SOURCES
-from benchmarks.generate.story import Plan
-from benchmarks.generate.timefmt import HOUR, aware, db_text
-from monitor.store import Store
-from monitor.store.checkruns import CheckSpec, record_check_run, sync_checks
-from monitor.store.models import RollupHourly
-from monitor.store.queries import SourceSpec, sync_sources
-
-
-def app_rows(store: Store, plan: Plan) -> tuple[dict[str, int], dict[str, int]]:
-    """Source and check rows through the app; their ids by name."""
-    created = aware(plan.start)
-    with store.write() as session, session.begin():
-        sources = sync_sources(
-            session, [SourceSpec(s.name, s.kind, s.url) for s in SOURCES], created
-        )
-        checks = sync_checks(
-            session,
-            [
-                CheckSpec(c.name, c.kind, c.role, c.target, c.source, list(c.components))
-                for c in plan.checks
-            ],
-            created,
-        )
-        for source in SOURCES:
-            session.execute(
-                text("UPDATE source SET page_name = :page, page_status = :status WHERE id = :id"),
-                {
-                    "page": source.page_name,
-                    "status": "All Systems Operational",
-                    "id": sources[source.name],
-                },
-            )
-    return sources, checks
+EXPECTED = {"upstream_incident": "upstream", "stale_token": "local", "vpn": "network"}
+EXPECTED |= {"quiet": "healthy", "gap": "no_data"}
 
 
-def expect_app_formats(store: Store, check_id: int, start: int) -> None:
-    """Raise if the app stores a time, a float or JSON differently from the generator."""
-    at = aware(start) + timedelta(seconds=1, microseconds=234_567)
-    facts = {"phases_ms": {"connect": 12.5, "total": 99.25}}
-    classes = {"server_error": 2, "timeout": 1}
-    with store.write() as session:
-        session.begin()
-        record_check_run(
-            session,
-            check_id=check_id,
-            probe="format-check",
-            started_at=at,
-            duration_ms=99.32,
-            ok=True,
-            skipped=False,
-            server_date=at.replace(microsecond=0),
-            detail="",
-            facts=facts,
-        )
-        session.add(
-            RollupHourly(
-                check_id=check_id,
-                probe="format-check",
-                hour=aware(start // HOUR * HOUR),
-                runs=3,
-                failures=3,
-                skipped=0,
-                p50_ms=1.5,
-                p95_ms=None,
-                failure_classes=classes,
-            )
-        )
-        session.flush()
-        run = session.execute(
-            text("SELECT started_at, server_date, duration_ms, ok, facts FROM check_result")
-        ).one()
-        rollup = session.execute(text("SELECT hour, failure_classes FROM rollup_hourly")).one()
-        session.rollback()
-    expected_run = (db_text(start + 1, 234_567), db_text(start + 1), 99.32, 1, json.dumps(facts))
-    expected_rollup = (db_text(start // HOUR * HOUR), json.dumps(classes))
-    if tuple(run) != expected_run or tuple(rollup) != expected_rollup:
-        raise RuntimeError(
-            "the app stores rows differently from the generator: "
-            f"{tuple(run)} != {expected_run} or {tuple(rollup)} != {expected_rollup}"
-        )
+def verify(path: Path) -> list[str]:
+    """What did not come out as planted ("kind at T: why said X, not Y"); empty if all did."""
+    summary, url = load_summary(path), f"sqlite:///{path.resolve()}"
+    if summary is None:
+        return [f"{path} has no generator summary beside it"]
+    config = parse_config({"monitor": {"probe": PROBE}, "database": {"url": url}}, path)
+    problems = []
+    with open_reader(url) or open_store(url, upgrade=False).reader() as reader:
+        for kind, found in summary.interesting.items():
+            for moment in (m for m in found if m.raw or kind == "gap"):
+                at = datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
+                said = verdict_at(reader, config, WhyQuestion(at=at)).verdict
+                if said != EXPECTED[kind]:
+                    problems.append(f"{kind} at {moment.at}: why said {said}, not {EXPECTED[kind]}")
+    return problems
+
+
+if __name__ == "__main__":
+    found = verify(Path(sys.argv[1]))
+    print("\n".join(found) or "every planted moment gets its verdict")
+    sys.exit(1 if found else 0)

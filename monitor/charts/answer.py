@@ -56,7 +56,8 @@ def read_answer(store: Store, config: Config, at: datetime) -> Answer:
     from monitor.store.queries import source_overview
     from monitor.views.why import WhyQuestion, verdict_at
 
-    verdict = verdict_at(store, config, WhyQuestion(at=at))
+    with store.reading() as reader:
+        verdict = verdict_at(reader, config, WhyQuestion(at=at))
     with store.read() as session:
         overviews = source_overview(session, [source.name for source in config.sources])
     return Answer(

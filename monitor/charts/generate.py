@@ -299,8 +299,10 @@ def _since(store: Store, since: datetime | None, until: datetime, most: timedelt
 
 
 def _declared(store: Store, dashboard: Dashboard, settings: ReportSettings) -> Report:
+    with store.reading() as reader:
+        readings = read_report(reader, dashboard.lo, dashboard.hi)
     return build_report(
-        read_report(store, dashboard.lo, dashboard.hi),
+        readings,
         dashboard.lo,
         dashboard.hi,
         sources=settings.sources,

@@ -15,7 +15,6 @@ import threading
 import click
 
 from monitor.cli.app import cli
-from monitor.cli.render import echo
 from monitor.errors import ConfigError, MonitorError
 from monitor.escape import for_terminal
 
@@ -36,15 +35,15 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click.Abort:
-        echo("Aborted.", err=True)
+        _error("Aborted.")
         sys.exit(EXIT_FAILED)
     except ConfigError as exc:
         # One line per problem, by design: the text is from the user's own config
         # file, so its line breaks are kept; each line is escaped all the same.
-        echo(*f"error: {exc}".split("\n"), err=True)
+        _error(*f"error: {exc}".split("\n"))
         sys.exit(EXIT_USAGE)
     except MonitorError as exc:
-        echo(f"error: {exc}", err=True)
+        _error(f"error: {exc}")
         sys.exit(EXIT_FAILED)
     except Exception as exc:
         # sqlalchemy is imported by the commands that need it, not here.
@@ -52,9 +51,20 @@ def main(argv: list[str] | None = None) -> None:
         if sqlalchemy_exc is None or not isinstance(exc, sqlalchemy_exc.SQLAlchemyError):
             raise
         detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-        echo(f"error: database: {detail}", err=True)
+        _error(f"error: database: {detail}")
         sys.exit(EXIT_FAILED)
     sys.exit(status if isinstance(status, int) else 0)
+
+
+def _error(*lines: str) -> None:
+    """Print ``lines`` to stderr, each escaped (``render.echo``).
+
+    Imported here, not at the top: ``monitor --help`` and a usage error
+    never need the renderer (nor the time and zone modules it imports).
+    """
+    from monitor.cli.render import echo
+
+    echo(*lines, err=True)
 
 
 def entry() -> None:
@@ -74,7 +84,7 @@ def entry() -> None:
         code = done.code
     if not isinstance(code, int):
         if code is not None:
-            echo(str(code), err=True)
+            _error(str(code))
         code = 0 if code is None else EXIT_FAILED
     logging = sys.modules.get("logging")  # imported only if something logged or could have
     if logging is not None:

@@ -18,10 +18,15 @@ import click
 from monitor import __version__
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from monitor.config import Config
     from monitor.store import Store
+    from monitor.store.sqlread import Reader
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# What click's ``Command.get_short_help_str()`` keeps of a help by default.
+COMPLETION_HELP_LIMIT = 45
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -43,6 +48,7 @@ class App:
         self.log_format = log_format
         self._logging = False
         self._store: Store | None = None
+        self._reader: Reader | None = None
 
     def start_logging(self) -> None:
         """Log to stderr as ``--log-level`` and ``--log-format`` say (once)."""
@@ -67,7 +73,23 @@ class App:
             self._store = open_store(self.config.database_url)
         return self._store
 
+    def reader(self) -> Reader:
+        """The database to read (one read transaction), without SQLAlchemy when it can be.
+
+        A database already at the schema's head is read through its driver
+        alone (``sqlread.open_reader``); any other is opened as ``store()``
+        opens it (migrated first), and read on one of its connections.
+        """
+        if self._reader is None:
+            from monitor.store.sqlread import open_reader
+
+            self.start_logging()
+            self._reader = open_reader(self.config.database_url) or self.store().reader()
+        return self._reader
+
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         if self._store is not None:
             self._store.close()
 
@@ -172,6 +194,25 @@ class LazyGroup(click.Group):
         rows = [(name, shorten(self._short_help(name, limit), limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """As click's, from ``COMMANDS``: completing ``monitor <TAB>`` imports no command."""
+        from click.shell_completion import CompletionItem
+
+        results = [
+            CompletionItem(name, help=self._completion_help(name))
+            for name in self.list_commands(ctx)
+            if name.startswith(incomplete)
+            and (name not in self.commands or not self.commands[name].hidden)
+        ]
+        results.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return results
+
+    def _completion_help(self, name: str) -> str:
+        """The help a completion shows: click's ``get_short_help_str()`` (45 characters)."""
+        if name in self.commands:
+            return self.commands[name].get_short_help_str()
+        return shorten(COMMANDS[name].short_help, COMPLETION_HELP_LIMIT)
 
     def _short_help(self, name: str, limit: int) -> str:
         if name in COMMANDS:

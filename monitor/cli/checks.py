@@ -27,16 +27,16 @@ def check(app: App, names: tuple[str, ...], as_json: bool) -> None:
       monitor check api-reachable oauth-endpoint
       monitor check --json | jq '.[] | select(.ok | not)'
     """
-    from monitor.checks.context import CheckContext
-    from monitor.checks.runner import run_checks
-    from monitor.checks.tokenstore import default_state_dir
-
     config = app.config
     for name in names:
         try:
             config.check(name)
         except KeyError as exc:
             raise click.BadParameter(str(exc.args[0]), param_hint="'NAME'") from None
+    from monitor.checks.context import CheckContext
+    from monitor.checks.runner import run_checks
+    from monitor.checks.tokenstore import default_state_dir
+
     context = CheckContext(config_dir=config.path.parent, state_dir=default_state_dir(config.path))
     reports = run_checks(app.store(), config, context, names)
     if not reports:
@@ -95,9 +95,9 @@ def results(
       monitor results --check api-reachable --since '2026-04-13 15:00' --until '2026-04-13 17:00'
       monitor results --json --limit 1000 > runs.json
     """
+    since_at, until_at = time_bounds(since, until, tz_name)
     from monitor.store.checkruns import list_check_runs
 
-    since_at, until_at = time_bounds(since, until, tz_name)
     with app.store().read() as session:
         runs = list_check_runs(
             session,
@@ -108,7 +108,7 @@ def results(
             limit=limit,
         )
     if as_json:
-        echo_json([stored_run_dict(name, run) for name, run in runs])
+        echo_json([stored_run_dict(run) for run in runs])
         return
     if not runs:
         echo("no runs recorded for that selection", err=True)
@@ -116,14 +116,14 @@ def results(
     rows = [
         [
             short_time(run.started_at),
-            name,
+            run.check,
             _verdict(run.ok, run.skipped),
             run.failure_class or "-",
             str(run.http_status or "-"),
             f"{run.duration_ms:.0f} ms",
             run.detail,
         ]
-        for name, run in runs
+        for run in runs
     ]
     echo_table(["AT", "CHECK", "RESULT", "CLASS", "STATUS", "LATENCY", "DETAIL"], rows)
 

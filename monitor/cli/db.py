@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.engine import make_url
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import echo, echo_json
-from monitor.store.engine import create_db_engine
-from monitor.store.migrate import HEAD_REVISION, current_revision, ensure_schema
 
 
 @click.group()
@@ -32,6 +29,11 @@ def upgrade(app: App, as_json: bool) -> None:
       monitor db upgrade
       monitor db upgrade --json
     """
+    from sqlalchemy.engine import make_url
+
+    from monitor.store.engine import create_db_engine
+    from monitor.store.migrate import HEAD_REVISION, current_revision, ensure_schema
+
     engine = create_db_engine(app.config.database_url)
     try:
         before = current_revision(engine)

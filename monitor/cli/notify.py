@@ -49,13 +49,13 @@ def test_command(app: App, name: str | None) -> None:
       monitor notify test
       monitor notify test pager
     """
+    config = app.config
+    channels = _selected(config.notify, name, config.path)
     from monitor.notify.channels import masked
     from monitor.notify.deliver import SEND_DEADLINE, apprise_send, bounded, deliver
     from monitor.notify.message import notify_test_message
     from monitor.store.notifications import TEST_KIND, NotificationRecord, record_notification
 
-    config = app.config
-    channels = _selected(config.notify, name, config.path)
     store = app.store()
     rows, failed = [], False
     for channel in channels:
@@ -104,8 +104,6 @@ def list_command(app: App, as_json: bool) -> None:
       monitor notify list
       monitor notify list --json
     """
-    from monitor.store.notifications import recent_notifications
-
     config = app.config
     channels = list(config.notify)
     if not channels:
@@ -115,6 +113,8 @@ def list_command(app: App, as_json: bool) -> None:
         else:
             echo(NO_CHANNELS)
         return
+    from monitor.store.notifications import recent_notifications
+
     store = app.store()
     lasts = [
         next(iter(recent_notifications(store, probe=config.probe, channel=c.name, limit=1)), None)

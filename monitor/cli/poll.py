@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import echo, echo_json
-from monitor.polling.poll import poll_sources
-from monitor.polling.record import PollReport
 from monitor.times import isoformat_z
+
+if TYPE_CHECKING:  # polling imports httpx and the store; only a poll needs them
+    from monitor.polling.record import PollReport
 
 
 @click.command()
@@ -38,6 +39,8 @@ def poll(app: App, names: tuple[str, ...], as_json: bool) -> None:
             config.source(name)
         except KeyError as exc:
             raise click.BadParameter(str(exc.args[0]), param_hint="'NAME'") from None
+    from monitor.polling.poll import poll_sources
+
     reports = poll_sources(app.store(), config, names)
     if not reports:
         echo("no sources configured; add a [[source]] to " + str(config.path), err=True)

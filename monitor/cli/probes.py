@@ -41,11 +41,11 @@ def probes(app: App, since: str | None, as_json: bool) -> None:
       monitor probes --since '7d ago'
       monitor probes --json
     """
-    from monitor.store.probes import known_probes
-
     now = datetime.now(UTC)
     lo, _ = time_bounds(since, None, None)
     lo = lo or now - DEFAULT_SPAN
+    from monitor.store.probes import known_probes
+
     with app.store().read() as session:
         found = known_probes(session, lo, now)
     if as_json:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import App, pass_app
 from monitor.cli.render import echo
-from monitor.config import RetentionSettings
-from monitor.store.retention import PruneStats, prune
 from monitor.times import DURATION_HINT, format_duration, parse_duration
+
+if TYPE_CHECKING:
+    from monitor.config import RetentionSettings
+    from monitor.store.retention import PruneStats
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
@@ -70,6 +73,8 @@ def prune_command(app: App, raw: timedelta | None, rollups: timedelta | None) ->
             f"raw runs ({format_duration(raw_keep)}): rollups only cover hours older "
             "than the raw period"
         )
+    from monitor.store.retention import prune
+
     stats = prune(app.store(), datetime.now(UTC), raw_keep=raw_keep, rollup_keep=rollup_keep)
     echo(describe(stats))
 

@@ -77,7 +77,7 @@ def report(
     from monitor.store.evidence import read_report
 
     built = build_report(
-        read_report(app.store(), lo, hi),
+        read_report(app.reader(), lo, hi),
         lo,
         hi,
         sources=list(source_names) or names,

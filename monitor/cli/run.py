@@ -42,13 +42,13 @@ def run(app: App, once: bool, grace: str) -> None:
       monitor --log-level info run
       monitor run --once          # from cron, every few minutes
     """
-    from monitor.service.lock import InstanceLock
-    from monitor.service.scheduler import Service
-
     try:
         grace_period = parse_duration(grace)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--grace'") from None
+    from monitor.service.lock import InstanceLock
+    from monitor.service.scheduler import Service
+
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     config = app.config
     lock = InstanceLock.acquire(config)

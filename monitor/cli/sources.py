@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import App, json_option, pass_app
 from monitor.cli.render import ago, echo_json, echo_table, short_time
-from monitor.store.queries import SourceOverview, source_overview
 from monitor.times import format_duration
 from monitor.views.sources import health, source_dict
+
+if TYPE_CHECKING:
+    from monitor.store.queries import SourceOverview
 
 
 @click.command()
@@ -31,6 +34,8 @@ def sources(app: App, as_json: bool) -> None:
     """
     config = app.config
     now = datetime.now(UTC)
+    from monitor.store.queries import source_overview
+
     with app.store().read() as session:
         overviews = source_overview(session, [s.name for s in config.sources])
     if as_json:

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from monitor.checks.context import CheckContext
-from monitor.checks.settings import OAuthRefreshCheck
-from monitor.checks.tokenstore import (
-    TokenBusy,
-    default_state_dir,
-    fingerprint,
-    refresh_lock,
-    token_file_path,
-    write_token,
-)
 from monitor.cli.app import App, pass_app
 from monitor.cli.render import echo
-from monitor.config import Config
 from monitor.escape import for_terminal
+
+if TYPE_CHECKING:  # the check modules import httpx, pydantic and the store's files
+    from monitor.checks.settings import OAuthRefreshCheck
+    from monitor.config import Config
 
 OAUTH_REFRESH = "oauth_refresh"
 
@@ -59,6 +52,16 @@ def set_token(app: App, name: str) -> None:
       monitor token set claude-refresh
       pass show monitor/refresh | monitor token set claude-refresh
     """
+    from monitor.checks.context import CheckContext
+    from monitor.checks.tokenstore import (
+        TokenBusy,
+        default_state_dir,
+        fingerprint,
+        refresh_lock,
+        token_file_path,
+        write_token,
+    )
+
     settings = _refresh_check(app.config, name)
     value = _read_token(name)
     config = app.config
@@ -86,6 +89,8 @@ LOCK_WAIT_S = 15.0
 
 def _refresh_check(config: Config, name: str) -> OAuthRefreshCheck:
     """The ``[[check]]`` called ``name``; a usage error if it is missing or of another kind."""
+    from monitor.checks.settings import OAuthRefreshCheck
+
     refresh_names = ", ".join(c.name for c in config.checks if c.kind == OAUTH_REFRESH) or "none"
     for check in config.checks:
         if check.name != name:

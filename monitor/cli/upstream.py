@@ -18,7 +18,6 @@ from monitor.cli.render import (
     maintenance_dict,
     short_time,
 )
-from monitor.store.queries import list_incidents, list_maintenances
 from monitor.times import TIME_HELP, UNTIL_HELP
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,6 +106,8 @@ def incidents(app: App, /, as_json: bool, **options: Any) -> None:
       monitor incidents --json | jq '.[0].updates'
     """
     chosen = selection(app, **options)
+    from monitor.store.queries import list_incidents
+
     with app.store().read() as session:
         found = list_incidents(session, **chosen.filters())
         if as_json:
@@ -142,6 +143,8 @@ def maintenances(app: App, /, as_json: bool, **options: Any) -> None:
       monitor maintenances --source github --json
     """
     chosen = selection(app, **options)
+    from monitor.store.queries import list_maintenances
+
     with app.store().read() as session:
         found = list_maintenances(session, **chosen.filters())
     if as_json:

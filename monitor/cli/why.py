@@ -4,7 +4,9 @@ Kept light on purpose: a user asks this in the middle of an outage. The
 options are read here first (a typo never waits for anything), then the
 running service is asked (``monitor.cli.remote``); only when it cannot
 answer does the command load the config, the store and the pure
-correlator, and nothing else (no scheduler, no plotting).
+correlator, and nothing else (no scheduler, no plotting). A database at the
+schema's head is read through its driver alone (``App.reader``): no
+SQLAlchemy either.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def why(
 
         question = WhyQuestion(at=at, window=window, probe=probe)
         with usage_errors():
-            answer = why_output(app.store(), app.config, question, tz=tz, as_json=as_json)
+            answer = why_output(app.reader(), app.config, question, tz=tz, as_json=as_json)
     echo_output(answer)
 
 
@@ -144,7 +146,7 @@ def timeline(
 
         with usage_errors():
             answer = timeline_output(
-                app.store(), app.config, lo, hi, probe=probe, tz=tz, as_json=as_json
+                app.reader(), app.config, lo, hi, probe=probe, tz=tz, as_json=as_json
             )
     echo_output(answer)
 

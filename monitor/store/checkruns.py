@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from monitor.store import runcodes
-from monitor.store.models import Check, CheckRun, Probe
+from monitor.store.models import Base, Check, CheckRun, Probe
 from monitor.store.upsert import insert_on_conflict
 
 
@@ -30,8 +30,14 @@ class CheckSpec:
 def check_ids(session: Session, specs: Iterable[CheckSpec]) -> dict[str, int]:
     """Ids of the checks already stored exactly as configured."""
     wanted = {s.name: s for s in specs}
-    rows = session.scalars(select(Check).where(Check.name.in_(wanted)))
-    return {row.name: row.id for row in rows if _values(wanted[row.name]) == _row_values(row)}
+    return {
+        name: check_id
+        for name, check_id, stored in _stored(session, wanted)
+        if stored == _values(wanted[name])
+    }
+
+
+_KEPT = ("kind", "role", "target", "depends_on_source", "depends_on_components")
 
 
 def _values(spec: CheckSpec) -> dict[str, Any]:
@@ -44,8 +50,11 @@ def _values(spec: CheckSpec) -> dict[str, Any]:
     }
 
 
-def _row_values(row: Check) -> dict[str, Any]:
-    return {key: getattr(row, key) for key in _values(CheckSpec("", "", "", ""))}
+def _stored(session: Session, names: Iterable[str]) -> list[tuple[str, int, dict[str, Any]]]:
+    """(name, id, the values ``_values`` compares) of each stored check named."""
+    columns = [Check.__table__.c[key] for key in _KEPT]
+    rows = session.execute(select(Check.name, Check.id, *columns).where(Check.name.in_(names)))
+    return [(row[0], row[1], dict(zip(_KEPT, row[2:], strict=True))) for row in rows]
 
 
 def sync_checks(session: Session, specs: Iterable[CheckSpec], now: datetime) -> dict[str, int]:
@@ -62,14 +71,13 @@ def sync_checks(session: Session, specs: Iterable[CheckSpec], now: datetime) -> 
     ]
     if missing:
         session.execute(insert_on_conflict(session, Check, ["name"]), missing)
-    rows = {row.name: row for row in session.scalars(select(Check).where(Check.name.in_(names)))}
+    stored = {name: (check_id, values) for name, check_id, values in _stored(session, names)}
     for spec in specs:
-        row = rows[spec.name]
-        for key, value in _values(spec).items():
-            if getattr(row, key) != value:
-                setattr(row, key, value)
-    session.flush()
-    return {name: row.id for name, row in rows.items()}
+        check_id, values = stored[spec.name]
+        changed = {key: value for key, value in _values(spec).items() if values[key] != value}
+        if changed:
+            session.execute(update(Check).where(Check.id == check_id).values(**changed))
+    return {name: check_id for name, (check_id, _) in stored.items()}
 
 
 def record_check_run(
@@ -97,12 +105,17 @@ def record_check_run(
     """
     phases = phases_ms or {}
     fact_values = facts or {}
-    usual = _usual(session, check_id)
+    known = _known_in(session)
+    usual = known.get(("usual", check_id)) or _usual(session, check_id)
     if usual is None and ok and not skipped:
         usual = _settle_usual(session, check_id, runcodes.usual_of(detail, phases, fact_values))
+    if usual is not None:
+        known[("usual", check_id)] = usual
+    probe_key = known.get(("probe", probe)) or probe_id(session, probe)
+    known[("probe", probe)] = probe_key
     values = runcodes.encode(
         check_id=check_id,
-        probe_id=probe_id(session, probe),
+        probe_id=probe_key,
         started_at=started_at,
         duration_ms=duration_ms,
         ok=ok,
@@ -117,6 +130,25 @@ def record_check_run(
         usual=usual or runcodes.Usual(),
     )
     session.execute(insert(CheckRun), [values])
+
+
+def _known_in(session: Session) -> dict[tuple[str, Any], Any]:
+    """Probe ids and usuals this transaction already read or wrote: both never change once set.
+
+    Kept per transaction, so a rolled-back one cannot leave an id behind
+    that the database no longer holds; a batch of runs in one transaction
+    then costs one INSERT a run.
+    """
+    transaction = session.get_transaction()
+    cache = session.info.get(_KNOWN)
+    if cache is None or cache[0] is not transaction:
+        cache = (transaction, {})
+        session.info[_KNOWN] = cache
+    known: dict[tuple[str, Any], Any] = cache[1]
+    return known
+
+
+_KNOWN = "monitor.checkruns.known"
 
 
 def _usual(session: Session, check_id: int) -> runcodes.Usual | None:
@@ -151,6 +183,44 @@ def probe_id(session: Session, name: str) -> int:
     return session.scalars(select(Probe.id).where(Probe.name == name)).one()
 
 
+def ms_from(moment: datetime) -> int:
+    """The first whole millisecond at or after ``moment``, for bounds on ``started_ms``.
+
+    ``started_ms >= ms_from(t)`` is "started at or after t" and
+    ``started_ms < ms_from(t)`` "started before t", even when ``t`` falls
+    between two milliseconds; ``runcodes.to_ms`` (rounded down) is the
+    bound for ``<=`` and ``>``.
+    """
+    return runcodes.to_ms(moment) + (1 if moment.microsecond % 1000 else 0)
+
+
+def _column(name: str) -> ColumnElement[Any]:
+    table, column = name.split(".")
+    return Base.metadata.tables[table].c[column]
+
+
+# ``runcodes.STORED_COLUMNS`` as columns, in ``decode``'s order.
+STORED: tuple[ColumnElement[Any], ...] = tuple(map(_column, runcodes.STORED_COLUMNS))
+
+
+def stored_runs(*extra: ColumnElement[Any] | InstrumentedAttribute[Any]) -> Select[Any]:
+    """SELECT ``STORED`` (then ``extra``) from check_result joined to its check and probe.
+
+    Each row's first ``len(STORED)`` values are what ``runcodes.decode`` takes.
+    """
+    return (
+        select(*STORED, *extra)
+        .select_from(CheckRun)
+        .join(Check, Check.id == CheckRun.check_id)
+        .join(Probe, Probe.id == CheckRun.probe_id)
+    )
+
+
+def decode(row: Sequence[Any]) -> runcodes.StoredRun:
+    """A ``stored_runs`` row as the run it holds (any ``extra`` columns left out)."""
+    return runcodes.decode(tuple(row[: len(STORED)]))
+
+
 def list_check_runs(
     session: Session,
     *,
@@ -159,8 +229,8 @@ def list_check_runs(
     until: datetime | None = None,
     failed_only: bool = False,
     limit: int | None = None,
-) -> list[tuple[str, CheckRun]]:
-    """Runs newest first, as (check name, run).
+) -> list[runcodes.StoredRun]:
+    """Runs newest first; of runs in the same millisecond, the higher check id, then probe id.
 
     The newest few of named checks are read a probe at a time along the
     (check, probe, time) key and merged: one short index range each, where
@@ -168,78 +238,86 @@ def list_check_runs(
     """
     filters: list[ColumnElement[bool]] = []
     if since is not None:
-        filters.append(CheckRun.started_at >= since)
+        filters.append(CheckRun.started_ms >= ms_from(since))
     if until is not None:
-        filters.append(CheckRun.started_at <= until)
+        filters.append(CheckRun.started_ms <= runcodes.to_ms(until))
     if failed_only:
-        filters.append(CheckRun.ok.is_(False))
-    newest_first = (CheckRun.started_at.desc(), CheckRun.id.desc())
+        filters.append(CheckRun.outcome == runcodes.FAILED)
+    order = (CheckRun.started_ms, CheckRun.check_id, CheckRun.probe_id)
+    newest_first = [column.desc() for column in order]
     if checks and limit is not None:
-        ids = session.execute(select(Check.name, Check.id).where(Check.name.in_(checks))).all()
+        ids = session.scalars(select(Check.id).where(Check.name.in_(checks))).all()
         found = [
-            (name, run)
-            for name, check_id in ids
-            for probe in probes_of(session, check_id)
-            for run in session.scalars(
-                select(CheckRun)
-                .where(CheckRun.check_id == check_id, CheckRun.probe == probe, *filters)
+            row
+            for check_id in ids
+            for probe in probe_ids_of(session, check_id)
+            for row in session.execute(
+                stored_runs(*order)
+                .where(CheckRun.check_id == check_id, CheckRun.probe_id == probe, *filters)
                 .order_by(*newest_first)
                 .limit(limit)
             )
         ]
-        found.sort(key=lambda item: (item[1].started_at, item[1].id), reverse=True)
-        return found[:limit]
-    query = (
-        select(Check.name, CheckRun)
-        .join(Check, Check.id == CheckRun.check_id)
-        .where(*filters)
-        .order_by(*newest_first)
-    )
+        found.sort(key=lambda row: tuple(row[len(STORED) :]), reverse=True)
+        return [decode(row) for row in found[:limit]]
+    query = stored_runs().where(*filters).order_by(*newest_first)
     if checks:
         query = query.where(Check.name.in_(checks))
     if limit is not None:
         query = query.limit(limit)
-    return [(name, run) for name, run in session.execute(query)]
+    return [decode(row) for row in session.execute(query)]
 
 
-def latest_runs(session: Session, names: Sequence[str]) -> dict[str, CheckRun | None]:
+def latest_runs(session: Session, names: Sequence[str]) -> dict[str, runcodes.StoredRun | None]:
     """The newest run of each named check on any probe (None for a check never run).
 
     The key is (check, probe, time): one seek per probe that ever ran the
     check finds each probe's newest, and the probes are found by skipping
     through the key (a handful of seeks), not by reading the check's runs.
+    Of two probes' runs in the same millisecond, the probe first by name's.
     """
     ids = dict(session.execute(select(Check.name, Check.id).where(Check.name.in_(names))).all())
-    latest: dict[str, CheckRun | None] = dict.fromkeys(names)
+    latest: dict[str, runcodes.StoredRun | None] = dict.fromkeys(names)
     for name in names:
         check_id = ids.get(name)
         if check_id is None:
             continue
         newest = [
-            session.scalars(
-                select(CheckRun)
-                .where(CheckRun.check_id == check_id, CheckRun.probe == probe)
-                .order_by(CheckRun.started_at.desc())
+            session.execute(
+                stored_runs()
+                .where(CheckRun.check_id == check_id, CheckRun.probe_id == probe)
+                .order_by(CheckRun.started_ms.desc())
                 .limit(1)
             ).first()
-            for probe in probes_of(session, check_id)
+            for probe, _ in _probes_by_name(session, check_id)
         ]
-        latest[name] = max(
-            (run for run in newest if run is not None),
-            key=lambda run: run.started_at,
-            default=None,
-        )
+        runs = [decode(row) for row in newest if row is not None]
+        latest[name] = max(runs, key=lambda run: run.started_at, default=None)
     return latest
 
 
-def probes_of(session: Session, check_id: int) -> list[str]:
-    """Every probe that ever ran ``check_id``, skipping through the key: one seek a probe."""
-    probes: list[str] = []
+def probe_ids_of(session: Session, check_id: int) -> list[int]:
+    """Every probe that ever ran ``check_id``, by id: skipping through the key, a seek a probe."""
+    probes: list[int] = []
     while True:
-        query = select(func.min(CheckRun.probe)).where(CheckRun.check_id == check_id)
+        query = select(func.min(CheckRun.probe_id)).where(CheckRun.check_id == check_id)
         if probes:
-            query = query.where(CheckRun.probe > probes[-1])
+            query = query.where(CheckRun.probe_id > probes[-1])
         probe = session.scalar(query)
         if probe is None:
             return probes
         probes.append(probe)
+
+
+def _probes_by_name(session: Session, check_id: int) -> list[tuple[int, str]]:
+    """(id, name) of every probe that ever ran ``check_id``, by name."""
+    ids = probe_ids_of(session, check_id)
+    if not ids:
+        return []
+    rows = session.execute(select(Probe.id, Probe.name).where(Probe.id.in_(ids)))
+    return sorted(((int(i), str(n)) for i, n in rows), key=lambda item: item[1])
+
+
+def probes_of(session: Session, check_id: int) -> list[str]:
+    """The names of every probe that ever ran ``check_id``, sorted (``probe_ids_of``)."""
+    return [name for _, name in _probes_by_name(session, check_id)]

@@ -1,30 +1,32 @@
 """The rows ``why``, ``timeline`` and the charts reason over, read as correlator windows.
 
+Every read is SQL text on a plain DB-API connection (``sqlread.Reader``),
+so ``monitor why`` answers in a new process without loading SQLAlchemy;
+the service, the charts and the report hand over ``Store.reading()``.
+
 Every query here is an index range scan bounded by the span asked about, so
 answering for one moment costs the same on a week-old database as on a
 year-old one: check runs through ``ix_check_result_started`` and the
-``(check_id, started_at, probe)`` key; a failure streak begun before the
-span is summarised by one grouped query instead of being loaded run by run.
+``(check_id, probe_id, started_ms)`` key (on SQLite the table itself, which
+is clustered on it); a failure streak begun before the span is summarised
+by one grouped query instead of being loaded run by run.
+
+Check runs are in the compact layout (``models.CheckRun``), read back with
+``runcodes``: times are integer milliseconds (a span's bounds are rounded
+inwards, so a run is in the span exactly when its time as read is), the
+outcome and the failure class small integers, and a run's detail NULL where
+it is its check's usual. In SQL, a run "ends a streak" when it passed or
+was skipped (``outcome IN (0, 2)``); any other outcome is a failure, as
+``runcodes.outcome_flags`` reads it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-
-from sqlalchemy import (
-    ColumnElement,
-    Subquery,
-    and_,
-    func,
-    not_,
-    or_,
-    select,
-    union,
-)
-from sqlalchemy.orm import Session, aliased
 
 from monitor.correlate.evidence import Readings
 from monitor.correlate.incidents import DeclaredIncident, incident_window
@@ -41,22 +43,18 @@ from monitor.correlate.windows import (
     UpstreamWindow,
     component_windows,
 )
-from monitor.store import Store
-from monitor.store.checkruns import probes_of
-from monitor.store.models import (
-    Check,
-    CheckRun,
-    ComponentStatus,
-    Heartbeat,
-    Incident,
-    IncidentComponent,
-    IncidentUpdate,
-    Maintenance,
-    Poll,
-    Source,
-    UpdateComponent,
-)
 from monitor.store.observed import list_observations
+from monitor.store.runcodes import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    detail_of,
+    failure_name,
+    from_ms,
+    outcome_flags,
+    to_ms,
+)
+from monitor.store.sqlread import Reader
 
 # Incidents are read this far beyond the span: an update's text may state an
 # impact window that began days before a late declaration (``stated``: up to
@@ -69,35 +67,71 @@ _STATED_AFTER = timedelta(days=1)
 # neither trouble nor recovery, so it cannot be the status a span begins with).
 _KNOWN_STATUSES = DEGRADED_STATUSES | {"operational"}
 
+# A run that ends a failure streak: a pass, or a skipped run.
+_ENDED = f"outcome IN ({PASSED}, {SKIPPED})"
+# A failed run, as the index of failing runs (``ix_check_result_failed``) holds it.
+_FAILED = f"outcome = {FAILED}"
 
-def checks(session: Session) -> dict[int, CheckInfo]:
+# What a run in a series is read as, in ``_runs``' order.
+_RUN_COLUMNS = "check_id, probe_id, started_ms, outcome, failure_class, http_status, detail"
+
+
+def _from(moment: datetime) -> int:
+    """The bound in milliseconds for "at or after ``moment``" (and "before" it): rounded up.
+
+    A run is kept to the millisecond, so one read as 10:00:00.123 is before
+    a bound of 10:00:00.123456; rounding the bound up keeps it out of
+    ``>=`` as its time as read would.
+    """
+    ms = to_ms(moment)
+    return ms if moment.microsecond % 1000 == 0 else ms + 1
+
+
+def _until(moment: datetime) -> int:
+    """The bound in milliseconds for "at or before ``moment``" (and "after" it): rounded down."""
+    return to_ms(moment)
+
+
+@dataclass(frozen=True, slots=True)
+class _Catalog:
+    """The checks and probes the runs name by id: small tables, read whole."""
+
+    checks: dict[int, CheckInfo]
+    usual: dict[int, str | None]  # each check's usual detail (a run's NULL detail)
+    probes: dict[int, str]
+
+    def probe_id(self, name: str) -> int | None:
+        return next((ident for ident, known in self.probes.items() if known == name), None)
+
+
+def _catalog(reader: Reader) -> _Catalog:
+    infos: dict[int, CheckInfo] = {}
+    usual: dict[int, str | None] = {}
+    for ident, name, kind, role, target, source, components, detail in reader.rows(
+        "SELECT id, name, kind, role, target, depends_on_source, depends_on_components, "
+        'usual_detail FROM "check"',
+        json=(6,),
+    ):
+        infos[ident] = CheckInfo(
+            name=name,
+            kind=kind,
+            role=role,
+            target=target,
+            source=source,
+            components=tuple(components or ()),
+        )
+        usual[ident] = detail
+    probes: dict[int, str] = dict(reader.rows("SELECT id, name FROM probe"))
+    return _Catalog(infos, usual, probes)
+
+
+def checks(reader: Reader) -> dict[int, CheckInfo]:
     """Every stored check by id (a check removed from the config keeps its history)."""
-    rows = session.execute(
-        select(
-            Check.id,
-            Check.name,
-            Check.kind,
-            Check.role,
-            Check.target,
-            Check.depends_on_source,
-            Check.depends_on_components,
-        )
-    )
-    return {
-        row.id: CheckInfo(
-            name=row.name,
-            kind=row.kind,
-            role=row.role,
-            target=row.target,
-            source=row.depends_on_source,
-            components=tuple(row.depends_on_components or ()),
-        )
-        for row in rows
-    }
+    return _catalog(reader).checks
 
 
 def series_between(
-    session: Session,
+    reader: Reader,
     lo: datetime,
     hi: datetime,
     *,
@@ -116,238 +150,222 @@ def series_between(
     needs, over a week a few hundred rows instead of a quarter million.
     ``probe`` keeps one probe's runs only.
     """
-    infos = checks(session)
-    columns = (
-        CheckRun.check_id,
-        CheckRun.probe,
-        CheckRun.started_at,
-        CheckRun.ok,
-        CheckRun.skipped,
-        CheckRun.failure_class,
-        CheckRun.http_status,
-        CheckRun.detail,
-    )
-    in_span: tuple[ColumnElement[bool], ...] = (
-        CheckRun.started_at >= lo,
-        CheckRun.started_at <= hi,
-    )
+    catalog = _catalog(reader)
+    params: dict[str, Any] = {"lo": _from(lo), "hi": _until(hi)}
+    in_span = "started_ms >= :lo AND started_ms <= :hi"
     if probe is not None:
-        in_span += (CheckRun.probe == probe,)
+        params["probe"] = catalog.probe_id(probe)
+        if params["probe"] is None:
+            return []
+        in_span += " AND probe_id = :probe"
     if failures_only:
-        previous_ok = (
-            func.lag(CheckRun.ok)
-            .over(partition_by=(CheckRun.check_id, CheckRun.probe), order_by=CheckRun.started_at)
-            .label("previous_ok")
-        )
-        ranked = select(*columns, previous_ok).where(*in_span)
-        inner = ranked.subquery()
         query = (
-            select(*(inner.c[c.key] for c in columns))
-            .where(
-                or_(
-                    inner.c.ok.is_(False),
-                    inner.c.previous_ok.is_(False),
-                    # The first run: were it dropped as a pass, the next failure
-                    # would look like the first and inherit a streak it ended.
-                    inner.c.previous_ok.is_(None),
-                )
-            )
-            .order_by(inner.c.started_at)
+            f"SELECT {_RUN_COLUMNS} FROM (SELECT {_RUN_COLUMNS}, lag(outcome) OVER "
+            "(PARTITION BY check_id, probe_id ORDER BY started_ms) AS previous "
+            f"FROM check_result WHERE {in_span}) AS ranked "
+            f"WHERE outcome NOT IN ({PASSED}, {SKIPPED}) OR previous NOT IN ({PASSED}, {SKIPPED})"
+            # The first run: were it dropped as a pass, the next failure would
+            # look like the first and inherit a streak it ended.
+            " OR previous IS NULL ORDER BY started_ms"
         )
     else:
-        query = select(*columns).where(*in_span).order_by(CheckRun.started_at)
-    rows = session.execute(query)
-    runs: dict[tuple[int, str], list[Run]] = defaultdict(list)
-    # Plain tuple unpacking: this loop visits every run in the span, and named
-    # attribute access on a Row looks each field up by name, on every row.
-    for check_id, probe, started_at, ok, skipped, failure_class, status, detail in rows:
-        info = infos.get(check_id)
-        if info is None:
-            continue
-        runs[(check_id, probe)].append(
-            Run(info.name, probe, started_at, ok, failure_class, status, skipped, detail)
-        )
+        query = f"SELECT {_RUN_COLUMNS} FROM check_result WHERE {in_span} ORDER BY started_ms"
+    runs = _runs(catalog, reader.rows(query, params))
     series = []
-    for (check_id, probe), items in sorted(runs.items(), key=lambda kv: (infos[kv[0][0]].name,)):
-        head = _streak_head(session, check_id, probe, lo) if items[0].failed else None
-        recovered = _first_end_after(session, check_id, probe, hi) if items[-1].failed else None
-        series.append(Series(infos[check_id], probe, tuple(items), head, recovered))
+    infos = catalog.checks
+    for (check_id, probe_id), items in sorted(runs.items(), key=lambda kv: infos[kv[0][0]].name):
+        head = _streak_head(reader, check_id, probe_id, lo) if items[0].failed else None
+        recovered = _first_end_after(reader, check_id, probe_id, hi) if items[-1].failed else None
+        series.append(
+            Series(infos[check_id], catalog.probes[probe_id], tuple(items), head, recovered)
+        )
     return series
 
 
-def _ended(check_id: int, probe: str) -> list[ColumnElement[bool]]:
-    """Runs that end a failure streak: passes and skipped runs (``ok`` for both)."""
-    return [CheckRun.check_id == check_id, CheckRun.probe == probe, CheckRun.ok.is_(True)]
+def _runs(catalog: _Catalog, rows: Iterable[tuple[Any, ...]]) -> dict[tuple[int, int], list[Run]]:
+    """Rows of ``_RUN_COLUMNS`` as runs per (check id, probe id), in the rows' order."""
+    infos, usual, probes = catalog.checks, catalog.usual, catalog.probes
+    runs: dict[tuple[int, int], list[Run]] = defaultdict(list)
+    # Plain tuple unpacking and local names: this loop visits every run in the span.
+    for check_id, probe_id, started_ms, outcome, code, status, detail in rows:
+        info = infos.get(check_id)
+        if info is None:
+            continue
+        ok, skipped = outcome_flags(outcome)
+        runs[(check_id, probe_id)].append(
+            Run(
+                info.name,
+                probes[probe_id],
+                from_ms(started_ms),
+                ok,
+                failure_name(code),
+                status,
+                skipped,
+                detail_of(detail, usual[check_id]),
+            )
+        )
+    return runs
 
 
-def _streak_head(session: Session, check_id: int, probe: str, lo: datetime) -> StreakHead | None:
-    last_ended = session.scalar(
-        select(CheckRun.started_at)
-        .where(*_ended(check_id, probe), CheckRun.started_at < lo)
-        .order_by(CheckRun.started_at.desc())
-        .limit(1)
+def _streak_head(reader: Reader, check_id: int, probe_id: int, lo: datetime) -> StreakHead | None:
+    """The failures of one check on one probe since its last pass (or skip) before ``lo``.
+
+    One seek back along the key to that run, then one grouped count of what
+    lies between it and ``lo``: every run there failed.
+    """
+    key = {"check": check_id, "probe": probe_id, "lo": _from(lo)}
+    mine = "check_id = :check AND probe_id = :probe AND started_ms < :lo"
+    last_ended = reader.scalar(
+        f"SELECT started_ms FROM check_result WHERE {mine} AND {_ENDED} "
+        "ORDER BY started_ms DESC LIMIT 1",
+        key,
     )
-    bounds: list[ColumnElement[bool]] = [
-        CheckRun.check_id == check_id,
-        CheckRun.probe == probe,
-        CheckRun.started_at < lo,
-    ]
-    if last_ended is not None:
-        bounds.append(CheckRun.started_at > last_ended)
-    row = session.execute(select(func.min(CheckRun.started_at), func.count()).where(*bounds)).one()
-    if row[0] is None:
+    since = "" if last_ended is None else " AND started_ms > :last"
+    rows = reader.rows(
+        f"SELECT failure_class, min(started_ms), count(*) FROM check_result WHERE {mine}{since} "
+        "GROUP BY failure_class",
+        {**key, "last": last_ended},
+    )
+    if not rows:
         return None
-    classes = session.execute(
-        select(CheckRun.failure_class, func.count()).where(*bounds).group_by(CheckRun.failure_class)
-    ).all()
+    classes: dict[str, int] = {}
+    for code, _, count in rows:
+        name = failure_name(code) or "unknown"
+        classes[name] = classes.get(name, 0) + count
+    runs = sum(count for _, _, count in rows)
     return StreakHead(
-        start=row[0],
-        runs=row[1],
-        failures=row[1],
-        failure_classes={name or "unknown": count for name, count in classes},
+        start=from_ms(min(first for _, first, _ in rows)),
+        runs=runs,
+        failures=runs,
+        failure_classes=classes,
     )
 
 
-def _first_end_after(session: Session, check_id: int, probe: str, hi: datetime) -> datetime | None:
+def _first_end_after(reader: Reader, check_id: int, probe_id: int, hi: datetime) -> datetime | None:
     """The first run after ``hi`` that ended the streak: a pass, or a skipped run."""
-    return session.scalar(
-        select(CheckRun.started_at)
-        .where(*_ended(check_id, probe), CheckRun.started_at > hi)
-        .order_by(CheckRun.started_at)
-        .limit(1)
+    found = reader.scalar(
+        "SELECT started_ms FROM check_result WHERE check_id = :check AND probe_id = :probe "
+        f"AND started_ms > :hi AND {_ENDED} ORDER BY started_ms LIMIT 1",
+        {"check": check_id, "probe": probe_id, "hi": _until(hi)},
     )
+    return None if found is None else from_ms(found)
 
 
 def alive_between(
-    session: Session, lo: datetime, hi: datetime, probe: str | None = None
+    reader: Reader, lo: datetime, hi: datetime, probe: str | None = None
 ) -> tuple[tuple[datetime, datetime], ...]:
     """The service's heartbeat spans meeting ``[lo, hi]``: from start to stop, or last beat."""
-    return tuple((start, end) for _, _, start, end in _heartbeats(session, lo, hi, probe))
+    return _alive(_heartbeats(reader, lo, hi, probe))
 
 
 def hosts_between(
-    session: Session, lo: datetime, hi: datetime, probe: str | None = None
+    reader: Reader, lo: datetime, hi: datetime, probe: str | None = None
 ) -> tuple[tuple[str, str], ...]:
     """Each probe's host while it ran in ``[lo, hi]`` (the latest start's, if it moved)."""
-    hosts = {name: host for name, host, _, _ in _heartbeats(session, lo, hi, probe)}
+    return _hosts(_heartbeats(reader, lo, hi, probe))
+
+
+Beat = tuple[str, str, datetime, datetime]
+
+
+def _alive(beats: list[Beat]) -> tuple[tuple[datetime, datetime], ...]:
+    return tuple((start, end) for _, _, start, end in beats)
+
+
+def _hosts(beats: list[Beat]) -> tuple[tuple[str, str], ...]:
+    hosts = {name: host for name, host, _, _ in beats}
     return tuple(sorted(hosts.items()))
 
 
-def _heartbeats(
-    session: Session, lo: datetime, hi: datetime, probe: str | None
-) -> list[tuple[str, str, datetime, datetime]]:
+def _heartbeats(reader: Reader, lo: datetime, hi: datetime, probe: str | None) -> list[Beat]:
     """(probe, host, start, end) of each service run meeting ``[lo, hi]``, by start."""
-    query = (
-        select(
-            Heartbeat.probe,
-            Heartbeat.host,
-            Heartbeat.started_at,
-            Heartbeat.last_seen,
-            Heartbeat.stopped_at,
-        )
-        .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo)
-        .order_by(Heartbeat.started_at)
+    mine = "" if probe is None else " AND probe = :probe"
+    rows = reader.rows(
+        "SELECT probe, host, started_at, last_seen, stopped_at FROM heartbeat "
+        f"WHERE started_at <= :hi AND last_seen >= :lo{mine} ORDER BY started_at",
+        {"lo": lo, "hi": hi, "probe": probe},
+        times=(2, 3, 4),
     )
-    if probe is not None:
-        query = query.where(Heartbeat.probe == probe)
-    return [
-        (name, host, started, stopped or seen)
-        for name, host, started, seen, stopped in session.execute(query)
-    ]
+    return [(name, host, started, stopped or seen) for name, host, started, seen, stopped in rows]
 
 
-def upstream_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+def upstream_windows(reader: Reader, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
     """Incidents, component degradations and maintenances meeting ``[lo, hi]``, by start."""
+    names: dict[int, str] = dict(reader.rows("SELECT id, name FROM source"))
     windows = [
-        *_incident_windows(session, lo, hi),
-        *_component_windows(session, lo, hi),
-        *_maintenance_windows(session, lo, hi),
+        *_incident_windows(reader, lo, hi),
+        *_component_windows(reader, lo, hi, names),
+        *_maintenance_windows(reader, lo, hi),
     ]
     windows = [w for w in windows if w.overlaps(lo, hi)]
     windows.sort(key=lambda w: (w.start, w.source, w.kind, w.title))
     return windows
 
 
-def _incident_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+def _incident_windows(reader: Reader, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
     # Any time it names may be its earliest: a backfilled incident can be
     # started after it was resolved.
-    begun = hi + _STATED_BEFORE
-    rows = session.execute(
-        select(
-            Incident.id,
-            Incident.title,
-            Incident.status,
-            Incident.impact,
-            Incident.url,
-            Incident.started_at,
-            Incident.created_at,
-            Incident.resolved_at,
-            Source.name,
-        )
-        .join(Source, Source.id == Incident.source_id)
-        .where(
-            or_(
-                Incident.started_at <= begun,
-                Incident.created_at <= begun,
-                Incident.resolved_at <= begun,
-            ),
-            or_(Incident.resolved_at.is_(None), Incident.resolved_at >= lo - _STATED_AFTER),
-        )
-    ).all()
+    rows = reader.rows(
+        "SELECT i.id, i.title, i.status, i.impact, i.url, i.started_at, i.created_at, "
+        "i.resolved_at, s.name FROM incident AS i JOIN source AS s ON s.id = i.source_id "
+        "WHERE (i.started_at <= :begun OR i.created_at <= :begun OR i.resolved_at <= :begun) "
+        "AND (i.resolved_at IS NULL OR i.resolved_at >= :ended)",
+        {"begun": hi + _STATED_BEFORE, "ended": lo - _STATED_AFTER},
+        times=(5, 6, 7),
+    )
     if not rows:
         return []
-    ids = [row.id for row in rows]
+    ids = [row[0] for row in rows]
     updates: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    for row in session.execute(
-        select(IncidentUpdate.incident_id, IncidentUpdate.created_at, IncidentUpdate.body)
-        .where(IncidentUpdate.incident_id.in_(ids))
-        .order_by(IncidentUpdate.created_at.desc())
+    for incident, created, body in reader.rows(
+        "SELECT incident_id, created_at, body FROM incident_update "
+        "WHERE incident_id IN (:ids) ORDER BY created_at DESC",
+        {"ids": ids},
+        times=(1,),
     ):
-        updates[row.incident_id].append((row.created_at, row.body))
+        updates[incident].append((created, body))
     statuses: dict[int, list[UpdateStatus]] = defaultdict(list)
-    for hit in session.execute(
-        select(
-            IncidentUpdate.incident_id,
-            IncidentUpdate.created_at,
-            UpdateComponent.component,
-            UpdateComponent.old_status,
-            UpdateComponent.new_status,
-        )
-        .join(UpdateComponent, UpdateComponent.update_id == IncidentUpdate.id)
-        .where(IncidentUpdate.incident_id.in_(ids))
-        .order_by(UpdateComponent.id)
+    for incident, created, component, old, new in reader.rows(
+        "SELECT u.incident_id, u.created_at, c.component, c.old_status, c.new_status "
+        "FROM incident_update AS u JOIN update_component AS c ON c.update_id = u.id "
+        "WHERE u.incident_id IN (:ids) ORDER BY c.id",
+        {"ids": ids},
+        times=(1,),
     ):
-        statuses[hit.incident_id].append(
-            UpdateStatus(hit.created_at, hit.component, hit.old_status, hit.new_status)
-        )
+        statuses[incident].append(UpdateStatus(created, component, old, new))
     listed: dict[int, list[str]] = defaultdict(list)
-    for item in session.execute(
-        select(IncidentComponent.incident_id, IncidentComponent.component)
-        .where(IncidentComponent.incident_id.in_(ids))
-        .order_by(IncidentComponent.id)
+    for incident, component in reader.rows(
+        "SELECT incident_id, component FROM incident_component "
+        "WHERE incident_id IN (:ids) ORDER BY id",
+        {"ids": ids},
     ):
-        listed[item.incident_id].append(item.component)
+        listed[incident].append(component)
     return [
         incident_window(
             DeclaredIncident(
-                source=row.name,
-                title=row.title,
-                started_at=row.started_at,
-                created_at=row.created_at,
-                resolved_at=row.resolved_at,
-                status=row.status,
-                impact=row.impact,
-                url=row.url,
-                updates=tuple(updates[row.id]),
-                statuses=tuple(statuses[row.id]),
-                listed=tuple(listed[row.id]),
+                source=source,
+                title=title,
+                started_at=started,
+                created_at=created,
+                resolved_at=resolved,
+                status=status,
+                impact=impact,
+                url=url,
+                updates=tuple(updates[ident]),
+                statuses=tuple(statuses[ident]),
+                listed=tuple(listed[ident]),
             )
         )
-        for row in rows
+        for ident, title, status, impact, url, started, created, resolved, source in rows
     ]
 
 
-def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+_TRANSITION = "c.source_id, c.component, c.status, c.observed_at"
+
+
+def _component_windows(
+    reader: Reader, lo: datetime, hi: datetime, names: dict[int, str]
+) -> list[UpstreamWindow]:
     """Transitions in the span, plus what frames it: each component's status at ``lo``
     (back to its last calm status, so a degradation that changed severity before the
     span keeps its true start) and its first recovery after ``hi`` (so one that outlived
@@ -356,52 +374,34 @@ def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[Ups
     Four small queries rather than one with OR-ed joins: each is an index range
     or a short grouped scan, which keeps ``why`` within its time budget.
     """
-    rows: list[Any] = []
-    columns = (
-        ComponentStatus.source_id,
-        ComponentStatus.component,
-        ComponentStatus.status,
-        ComponentStatus.observed_at,
+    span = {"lo": lo, "hi": hi}
+    rows = reader.rows(
+        f"SELECT {_TRANSITION} FROM component_status AS c "
+        "WHERE c.observed_at >= :lo AND c.observed_at <= :hi",
+        span,
+        times=(3,),
     )
-    rows += session.execute(
-        select(*columns).where(ComponentStatus.observed_at >= lo, ComponentStatus.observed_at <= hi)
-    )
-    for edge in (_last_before(lo, _KNOWN_STATUSES), _last_before(lo, {"operational"})):
-        # The rows from each component's edge up to ``lo``.
-        rows += session.execute(
-            select(*columns).join(
-                edge,
-                and_(
-                    edge.c.source_id == ComponentStatus.source_id,
-                    edge.c.component == ComponentStatus.component,
-                    ComponentStatus.observed_at >= edge.c.at,
-                    ComponentStatus.observed_at < lo,
-                ),
-            )
+    for statuses in (sorted(_KNOWN_STATUSES), ["operational"]):
+        # The rows from each component's last transition before ``lo`` to one
+        # of ``statuses`` (its edge) up to ``lo``.
+        rows += reader.rows(
+            f"SELECT {_TRANSITION} FROM component_status AS c JOIN ("
+            "SELECT source_id, component, max(observed_at) AS at FROM component_status "
+            "WHERE observed_at < :lo AND status IN (:statuses) GROUP BY source_id, component"
+            ") AS edge ON edge.source_id = c.source_id AND edge.component = c.component "
+            "AND c.observed_at >= edge.at AND c.observed_at < :lo",
+            {**span, "statuses": statuses},
+            times=(3,),
         )
-    recovered = (
-        select(
-            ComponentStatus.source_id,
-            ComponentStatus.component,
-            func.min(ComponentStatus.observed_at).label("at"),
-        )
-        .where(ComponentStatus.observed_at > hi, ComponentStatus.status == "operational")
-        .group_by(ComponentStatus.source_id, ComponentStatus.component)
-        .subquery()
+    rows += reader.rows(
+        f"SELECT {_TRANSITION} FROM component_status AS c JOIN ("
+        "SELECT source_id, component, min(observed_at) AS at FROM component_status "
+        "WHERE observed_at > :hi AND status = :operational GROUP BY source_id, component"
+        ") AS recovered ON recovered.source_id = c.source_id "
+        "AND recovered.component = c.component AND recovered.at = c.observed_at",
+        {**span, "operational": "operational"},
+        times=(3,),
     )
-    rows += session.execute(
-        select(*columns).join(
-            recovered,
-            and_(
-                recovered.c.source_id == ComponentStatus.source_id,
-                recovered.c.component == ComponentStatus.component,
-                recovered.c.at == ComponentStatus.observed_at,
-            ),
-        )
-    )
-    names: dict[int, str] = {}
-    for ident, name in session.execute(select(Source.id, Source.name)):
-        names[ident] = name
     transitions = {(names[source], component, at): status for source, component, status, at in rows}
     return component_windows(
         ComponentTransition(source, component, status, at)
@@ -409,56 +409,44 @@ def _component_windows(session: Session, lo: datetime, hi: datetime) -> list[Ups
     )
 
 
-def _last_before(lo: datetime, statuses: Collection[str]) -> Subquery:
-    """Each component's last transition before ``lo`` to one of ``statuses``."""
-    return (
-        select(
-            ComponentStatus.source_id,
-            ComponentStatus.component,
-            func.max(ComponentStatus.observed_at).label("at"),
-        )
-        .where(ComponentStatus.observed_at < lo, ComponentStatus.status.in_(statuses))
-        .group_by(ComponentStatus.source_id, ComponentStatus.component)
-        .subquery()
+def _maintenance_windows(reader: Reader, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
+    start = "coalesce(m.started_at, m.scheduled_for)"
+    end = "coalesce(m.completed_at, m.scheduled_until)"
+    rows = reader.rows(
+        "SELECT m.title, m.status, m.impact, m.url, m.components, m.scheduled_for, "
+        "m.scheduled_until, m.started_at, m.completed_at, s.name "
+        "FROM maintenance AS m JOIN source AS s ON s.id = m.source_id "
+        f"WHERE {start} IS NOT NULL AND {start} <= :hi AND ({end} IS NULL OR {end} >= :lo)",
+        {"lo": lo, "hi": hi},
+        times=(5, 6, 7, 8),
+        json=(4,),
     )
-
-
-def _maintenance_windows(session: Session, lo: datetime, hi: datetime) -> list[UpstreamWindow]:
-    start = func.coalesce(Maintenance.started_at, Maintenance.scheduled_for)
-    end = func.coalesce(Maintenance.completed_at, Maintenance.scheduled_until)
-    rows = session.execute(
-        select(Maintenance, Source.name)
-        .join(Source, Source.id == Maintenance.source_id)
-        .where(start.is_not(None), start <= hi, or_(end.is_(None), end >= lo))
-    ).all()
     windows = []
-    for item, source in rows:
-        begins = item.started_at or item.scheduled_for
+    for title, status, impact, url, components, scheduled_for, until, started, done, source in rows:
+        begins = started or scheduled_for
         if begins is None:
             continue
-        ends = item.completed_at or item.scheduled_until
+        ends = done or until
         windows.append(
             UpstreamWindow(
                 source=source,
                 kind="maintenance",
-                title=item.title,
+                title=title,
                 start=begins,
                 end=ends,
-                impact=item.impact or "maintenance",
-                components=tuple(item.components or ()),
-                url=item.url,
-                status=item.status,
+                impact=impact or "maintenance",
+                components=tuple(components or ()),
+                url=url,
+                status=status,
                 declared_start=begins,
                 declared_end=ends,
-                component_level=bool(item.components),
+                component_level=bool(components),
             )
         )
     return windows
 
 
-def pages(
-    session: Session, at: datetime, components_of: Collection[str] | None = None
-) -> list[Page]:
+def pages(reader: Reader, at: datetime, components_of: Collection[str] | None = None) -> list[Page]:
     """Each status source as read around ``at``: its components, the last poll that read
     it at or before ``at``, the first failed poll after that, and the first poll that
     read it after ``at`` (a page lists past incidents, so a later read tells of earlier
@@ -469,44 +457,34 @@ def pages(
     (every name the page ever used) are read only for ``components_of`` when
     given: only a failure whose component must be told from its host needs them.
     """
-    mine = Poll.source_id == Source.id
-    read = Poll.outcome != "error"
-    last_read = (
-        select(func.max(Poll.started_at)).where(mine, read, Poll.started_at <= at)
-    ).scalar_subquery()
-    rows = session.execute(
-        select(
-            Source.id,
-            Source.name,
-            Source.page_name,
-            Source.url,
-            # Ordered, so that every engine walks the index (PostgreSQL's planner
-            # would otherwise scan the poll log for "any row of this source").
-            select(Poll.id).where(mine).order_by(Poll.started_at).limit(1).scalar_subquery(),
-            last_read,
-            select(func.min(Poll.started_at))
-            .where(mine, read, Poll.started_at > at)
-            .scalar_subquery(),
-        ).order_by(Source.name)
-    ).all()
+    mine = "p.source_id = s.id"
+    read = "p.outcome <> :error"
+    rows = reader.rows(
+        "SELECT s.id, s.name, s.page_name, s.url, "
+        # Ordered, so that every engine walks the index (PostgreSQL's planner
+        # would otherwise scan the poll log for "any row of this source").
+        f"(SELECT p.id FROM poll AS p WHERE {mine} ORDER BY p.started_at LIMIT 1), "
+        f"(SELECT max(p.started_at) FROM poll AS p WHERE {mine} AND {read} "
+        "AND p.started_at <= :at), "
+        f"(SELECT min(p.started_at) FROM poll AS p WHERE {mine} AND {read} AND p.started_at > :at)"
+        " FROM source AS s ORDER BY s.name",
+        {"at": at, "error": "error"},
+        times=(5, 6),
+    )
     # Every name the page has used: its component list, and what its incidents and
     # their updates named (a page's summary may be unreadable or trimmed).
     known: dict[int, list[str]] = defaultdict(list)
-    wanted = {ident for ident, name, *_ in rows if components_of is None or name in components_of}
+    wanted = [ident for ident, name, *_ in rows if components_of is None or name in components_of]
     if wanted:
-        named = union(
-            select(ComponentStatus.source_id, ComponentStatus.component).where(
-                ComponentStatus.source_id.in_(wanted)
-            ),
-            select(Incident.source_id, IncidentComponent.component)
-            .join(Incident, Incident.id == IncidentComponent.incident_id)
-            .where(Incident.source_id.in_(wanted)),
-            select(Incident.source_id, UpdateComponent.component)
-            .join(IncidentUpdate, IncidentUpdate.id == UpdateComponent.update_id)
-            .join(Incident, Incident.id == IncidentUpdate.incident_id)
-            .where(Incident.source_id.in_(wanted)),
-        )
-        for ident, component in session.execute(named):
+        for ident, component in reader.rows(
+            "SELECT source_id, component FROM component_status WHERE source_id IN (:wanted) "
+            "UNION SELECT i.source_id, c.component FROM incident_component AS c "
+            "JOIN incident AS i ON i.id = c.incident_id WHERE i.source_id IN (:wanted) "
+            "UNION SELECT i.source_id, c.component FROM update_component AS c "
+            "JOIN incident_update AS u ON u.id = c.update_id "
+            "JOIN incident AS i ON i.id = u.incident_id WHERE i.source_id IN (:wanted)",
+            {"wanted": wanted},
+        ):
             known[ident].append(component)
     found = []
     for ident, name, page_name, url, any_poll, last, after in rows:
@@ -514,13 +492,13 @@ def pages(
         # (a short range), or, never read at all, the first poll (all failed).
         failure = None
         if last is not None or after is None:
-            since = () if last is None else (Poll.started_at > last, Poll.started_at <= at)
-            failure = session.execute(
-                select(Poll.started_at, Poll.error)
-                .where(Poll.source_id == ident, Poll.outcome == "error", *since)
-                .order_by(Poll.started_at)
-                .limit(1)
-            ).first()
+            since = "" if last is None else " AND started_at > :last AND started_at <= :at"
+            failure = reader.first(
+                "SELECT started_at, error FROM poll WHERE source_id = :source "
+                f"AND outcome = :error{since} ORDER BY started_at LIMIT 1",
+                {"source": ident, "error": "error", "last": last, "at": at},
+                times=(0,),
+            )
         found.append(
             Page(
                 name,
@@ -543,7 +521,7 @@ _OBSERVED_SLACK = timedelta(hours=12)
 
 
 def read_around(
-    store: Store,
+    reader: Reader,
     at: datetime,
     window: timedelta,
     tolerance: Tolerance,
@@ -557,147 +535,139 @@ def read_around(
     heartbeats to one probe; imported failures carry none and stay.
     """
     lo, hi = at - window, at + window
-    with store.read() as session:
-        series = series_between(session, lo, hi, probe=probe)
-        upstream = upstream_windows(session, lo - tolerance.lag, hi + tolerance.lead)
-        alive = alive_between(session, lo, hi, probe)
-        hosts = hosts_between(session, lo, hi, probe)
-        observations = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
-        # A failure whose component is not configured is told by its host, which
-        # needs the names its page has used.
-        untold = {o.source for o in observations if o.source} | {
-            s.check.source for s in series if s.check.source and not s.check.components
-        }
-        sources = pages(session, at, components_of=untold)
+    series = series_between(reader, lo, hi, probe=probe)
+    upstream = upstream_windows(reader, lo - tolerance.lag, hi + tolerance.lead)
+    beats = _heartbeats(reader, lo, hi, probe)
+    observations = list_observations(reader, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
+    # A failure whose component is not configured is told by its host, which
+    # needs the names its page has used.
+    untold = {o.source for o in observations if o.source} | {
+        s.check.source for s in series if s.check.source and not s.check.components
+    }
+    sources = pages(reader, at, components_of=untold)
     return Readings(
         series=tuple(series),
         observations=tuple(observations),
         upstream=tuple(upstream),
-        alive=alive,
+        alive=_alive(beats),
         pages=tuple(sources),
-        hosts=hosts,
+        hosts=_hosts(beats),
     )
 
 
-def read_between(store: Store, lo: datetime, hi: datetime, probe: str | None = None) -> Readings:
+def read_between(reader: Reader, lo: datetime, hi: datetime, probe: str | None = None) -> Readings:
     """What ``timeline`` shows of ``[lo, hi]``: failing runs, imports, upstream windows."""
-    with store.read() as session:
-        series = series_between(session, lo, hi, failures_only=True, probe=probe)
-        upstream = upstream_windows(session, lo, hi)
-    observed = list_observations(store, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
+    series = series_between(reader, lo, hi, failures_only=True, probe=probe)
+    upstream = upstream_windows(reader, lo, hi)
+    observed = list_observations(reader, lo - _OBSERVED_SLACK, hi + _OBSERVED_SLACK)
     return Readings(series=tuple(series), observations=tuple(observed), upstream=tuple(upstream))
 
 
-def failure_series(session: Session, lo: datetime, hi: datetime) -> list[Series]:
+def failure_series(reader: Reader, lo: datetime, hi: datetime) -> list[Series]:
     """Each check's failures in ``[lo, hi]`` per probe, and the run that ended each streak.
 
     Built for months: the failures come through the index of failing runs
-    alone (0008), each with the run right after it (one seek along the
-    check's and probe's key, in the same statement): when that run did not
-    fail, it ended the streak. A streak still failing past ``hi`` gets its
-    end as ``recovered_at``. Every series also starts with its first run in
-    the span, so a check that only passed is known to have run, and a streak
-    running at ``lo`` gets its head (``StreakHead``) as in ``series_between``.
+    alone (``ix_check_result_failed``), each with the run right after it
+    (one seek along the check's and probe's key, in the same statement):
+    when that run did not fail, it ended the streak. A streak still failing
+    past ``hi`` gets its end as ``recovered_at``. Every series also starts
+    with its first run in the span (one seek per check and probe), so a
+    check that only passed is known to have run, and a streak running at
+    ``lo`` gets its head (``StreakHead``) as in ``series_between``.
     """
-    infos = checks(session)
-    after = aliased(CheckRun)
-
-    def following(column: Any) -> Any:
-        return (
-            select(column)
-            .where(
-                after.check_id == CheckRun.check_id,
-                after.probe == CheckRun.probe,
-                after.started_at > CheckRun.started_at,
-            )
-            .order_by(after.started_at)
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    rows = session.execute(
-        select(
-            CheckRun.check_id,
-            CheckRun.probe,
-            CheckRun.started_at,
-            CheckRun.failure_class,
-            CheckRun.http_status,
-            CheckRun.detail,
-            following(after.started_at),
-            following(after.ok),
-            following(after.skipped),
-        ).where(not_(CheckRun.ok), CheckRun.started_at >= lo, CheckRun.started_at <= hi)
+    catalog = _catalog(reader)
+    infos, usual, probes = catalog.checks, catalog.usual, catalog.probes
+    following = (
+        "(SELECT a.{column} FROM check_result AS a WHERE a.check_id = r.check_id "
+        "AND a.probe_id = r.probe_id AND a.started_ms > r.started_ms "
+        "ORDER BY a.started_ms LIMIT 1)"
     )
-    runs: dict[tuple[int, str], dict[datetime, Run]] = defaultdict(dict)
-    for check_id, probe, started_at, failure_class, status, detail, nxt, ok, skipped in rows:
+    span = {"lo": _from(lo), "hi": _until(hi)}
+    rows = reader.rows(
+        "SELECT r.check_id, r.probe_id, r.started_ms, r.failure_class, r.http_status, "
+        f"r.detail, {following.format(column='started_ms')}, "
+        f"{following.format(column='outcome')} FROM check_result AS r "
+        f"WHERE r.{_FAILED} AND r.started_ms >= :lo AND r.started_ms <= :hi",
+        span,
+    )
+    runs: dict[tuple[int, int], dict[int, Run]] = defaultdict(dict)
+    for check_id, probe_id, started_ms, code, status, detail, nxt, outcome in rows:
         info = infos.get(check_id)
         if info is None:
             continue
-        mine = runs[(check_id, probe)]
-        mine[started_at] = Run(
-            info.name, probe, started_at, False, failure_class, status, False, detail
+        mine = runs[(check_id, probe_id)]
+        probe = probes[probe_id]
+        mine[started_ms] = Run(
+            info.name,
+            probe,
+            from_ms(started_ms),
+            False,
+            failure_name(code),
+            status,
+            False,
+            detail_of(detail, usual[check_id]),
         )
-        if nxt is not None and ok:
-            mine.setdefault(nxt, Run(info.name, probe, nxt, True, skipped=bool(skipped)))
+        if nxt is not None:
+            ok, skipped = outcome_flags(outcome)
+            if ok:
+                mine.setdefault(nxt, Run(info.name, probe, from_ms(nxt), True, skipped=skipped))
     series = []
     for check_id, info in infos.items():
-        for probe in probes_of(session, check_id):
-            first = session.execute(
-                select(CheckRun.started_at, CheckRun.ok, CheckRun.skipped)
-                .where(
-                    CheckRun.check_id == check_id,
-                    CheckRun.probe == probe,
-                    CheckRun.started_at >= lo,
-                    CheckRun.started_at <= hi,
-                )
-                .order_by(CheckRun.started_at)
-                .limit(1)
-            ).first()
+        for probe_id, probe in probes.items():
+            first = reader.first(
+                "SELECT started_ms, outcome FROM check_result WHERE check_id = :check "
+                "AND probe_id = :probe AND started_ms >= :lo AND started_ms <= :hi "
+                "ORDER BY started_ms LIMIT 1",
+                {**span, "check": check_id, "probe": probe_id},
+            )
             if first is None:
                 continue
-            mine = runs.get((check_id, probe), {})
-            if first[1]:
-                mine.setdefault(first[0], Run(info.name, probe, first[0], True, skipped=first[2]))
-            items = tuple(sorted(mine.values(), key=lambda r: r.started_at))
-            head = _streak_head(session, check_id, probe, lo) if items[0].failed else None
+            mine = runs.get((check_id, probe_id), {})
+            ok, skipped = outcome_flags(first[1])
+            if ok:
+                mine.setdefault(
+                    first[0], Run(info.name, probe, from_ms(first[0]), True, skipped=skipped)
+                )
+            items = tuple(mine[ms] for ms in sorted(mine))
+            head = _streak_head(reader, check_id, probe_id, lo) if items[0].failed else None
             # The last failure's next run failed too, after hi: the streak goes on.
             last = items[-1]
-            recovered = _first_end_after(session, check_id, probe, hi) if last.failed else None
+            recovered = _first_end_after(reader, check_id, probe_id, hi) if last.failed else None
             series.append(Series(info, probe, items, head, recovered))
     series.sort(key=lambda s: (s.check.name, s.probe))
     return series
 
 
 def run_times_between(
-    session: Session, spans: Iterable[tuple[datetime, datetime]]
+    reader: Reader, spans: Iterable[tuple[datetime, datetime]]
 ) -> tuple[datetime, ...]:
     """When checks ran (not skipped) within ``spans``: what says a stretch with no
     service was watched all the same (``monitor check`` from cron). Asked for the
     stretches no heartbeat covers, it reads what cron wrote there, and nothing where
     a service ran."""
-    times: list[datetime] = []
+    times: list[int] = []
     for start, end in spans:
-        times += session.scalars(
-            select(CheckRun.started_at).where(
-                CheckRun.started_at > start,
-                CheckRun.started_at < end,
-                CheckRun.skipped.is_(False),
+        times += (
+            ms
+            for (ms,) in reader.rows(
+                "SELECT started_ms FROM check_result WHERE started_ms > :start "
+                f"AND started_ms < :end AND outcome <> {SKIPPED}",
+                {"start": _until(start), "end": _from(end)},
             )
         )
-    return tuple(sorted(times))
+    return tuple(from_ms(ms) for ms in sorted(times))
 
 
-def read_report(store: Store, lo: datetime, hi: datetime) -> Readings:
+def read_report(reader: Reader, lo: datetime, hi: datetime) -> Readings:
     """What ``monitor report`` compares over ``[lo, hi]``: failure streaks (not every run),
     imported failures, what the pages declared and the pages themselves, when the
     service was up, and when checks ran while it was not."""
-    with store.read() as session:
-        series = failure_series(session, lo, hi)
-        upstream = upstream_windows(session, lo, hi)
-        alive = alive_between(session, lo, hi)
-        runs = run_times_between(session, _gaps((lo, hi), alive))
-        sources = pages(session, hi)
-    observed = list_observations(store, lo, hi)
+    series = failure_series(reader, lo, hi)
+    upstream = upstream_windows(reader, lo, hi)
+    alive = alive_between(reader, lo, hi)
+    runs = run_times_between(reader, _gaps((lo, hi), alive))
+    sources = pages(reader, hi)
+    observed = list_observations(reader, lo, hi)
     return Readings(
         series=tuple(series),
         observations=tuple(observed),
@@ -724,17 +694,51 @@ def _gaps(
     return [g for g in gaps if g[1] > g[0]]
 
 
-def watched_between(store: Store, lo: datetime, hi: datetime) -> tuple[bool, list[Page]]:
+def watched_between(reader: Reader, lo: datetime, hi: datetime) -> tuple[bool, list[Page]]:
     """Whether the monitor watched any of ``[lo, hi]`` (a heartbeat or a check run in it),
     and the status pages as read for it: an empty timeline must say which it is."""
-    with store.read() as session:
-        beat = session.scalar(
-            select(Heartbeat.id)
-            .where(Heartbeat.started_at <= hi, Heartbeat.last_seen >= lo)
-            .limit(1)
+    beat = reader.scalar(
+        "SELECT id FROM heartbeat WHERE started_at <= :hi AND last_seen >= :lo LIMIT 1",
+        {"lo": lo, "hi": hi},
+    )
+    run = reader.scalar(
+        "SELECT started_ms FROM check_result WHERE started_ms >= :lo AND started_ms <= :hi LIMIT 1",
+        {"lo": _from(lo), "hi": _until(hi)},
+    )
+    return beat is not None or run is not None, pages(reader, lo)
+
+
+def probe_is_known(reader: Reader, probe: str) -> bool:
+    """Whether ``probe`` ever ran a service or a check here: one seek per check, no scan.
+
+    What ``--probe NAME`` checks first, so that a mistyped name is told as
+    such instead of answering "no monitoring data".
+    """
+    if reader.scalar("SELECT id FROM heartbeat WHERE probe = :probe LIMIT 1", {"probe": probe}):
+        return True
+    ident = reader.scalar("SELECT id FROM probe WHERE name = :probe", {"probe": probe})
+    return ident is not None and any(
+        _ran(reader, check_id, ident) for (check_id,) in reader.rows('SELECT id FROM "check"')
+    )
+
+
+def probe_names(reader: Reader) -> list[str]:
+    """Every probe that ever ran a service or a check here, by name."""
+    names = {name for (name,) in reader.rows("SELECT DISTINCT probe FROM heartbeat")}
+    ids = [check_id for (check_id,) in reader.rows('SELECT id FROM "check"')]
+    for ident, name in reader.rows("SELECT id, name FROM probe"):
+        if name not in names and any(_ran(reader, check_id, ident) for check_id in ids):
+            names.add(name)
+    return sorted(names)
+
+
+def _ran(reader: Reader, check_id: int, probe_id: int) -> bool:
+    """Whether a run of this check on this probe is stored: one seek along the key."""
+    return (
+        reader.scalar(
+            "SELECT started_ms FROM check_result WHERE check_id = :check AND probe_id = :probe "
+            "LIMIT 1",
+            {"check": check_id, "probe": probe_id},
         )
-        run = session.scalar(
-            select(CheckRun.id).where(CheckRun.started_at >= lo, CheckRun.started_at <= hi).limit(1)
-        )
-        sources = pages(session, lo)
-    return beat is not None or run is not None, sources
+        is not None
+    )

@@ -25,26 +25,38 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, select, type_coerce
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from monitor.correlate.windows import CheckInfo, Observation, UpstreamWindow
 from monitor.failures import Failure
 from monitor.rollups import RollupRow, hour_of, percentile
-from monitor.store import Store
+from monitor.store import Store, runcodes
+from monitor.store.checkruns import ms_from
+from monitor.store.database import reader_of
 from monitor.store.evidence import alive_between, checks, upstream_windows
 from monitor.store.heartbeats import HEARTBEAT_EVERY
-from monitor.store.models import CheckRun, Heartbeat, ObservedEvent, Poll, RollupHourly, Source
+from monitor.store.models import (
+    CheckRun,
+    Heartbeat,
+    ObservedEvent,
+    Poll,
+    Probe,
+    RollupHourly,
+    Source,
+)
 
 HOUR = timedelta(hours=1)
 # Ranges up to this long read raw runs; longer ones read rollups where they exist.
 RAW_UP_TO = timedelta(days=2)
-# Ids per lookup statement, well under SQLite's bound-parameter limit.
+HOUR_MS = 3_600_000
+# Runs per lookup statement, well under SQLite's bound-parameter limit.
 _CHUNK = 500
 
 Key = tuple[int, str, datetime]  # check id, probe, hour
+RunKey = tuple[int, int, int]  # a run's own key: check id, probe id, started_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,24 +123,25 @@ def read_history(store: Store, lo: datetime, hi: datetime) -> History:
         failed_rows = _failed_rows(session, raw_from, hi)
         classes: dict[Key, Counter[str]] = defaultdict(Counter)
         for row in failed_rows:
-            classes[(row[1], row[2], hour_of(row[3]))][row[4]] += 1
+            classes[(row.check_id, row.probe, hour_of(row.at))][row.failure_class] += 1
         raw, edges = _raw_hours(session, raw_from, hi, classes)
         hours = {r.key: r for r in rollups}
         hours.update((r.key, r) for r in raw)  # where both exist, the exact one
         raw_keys = {r.key for r in raw}
         every_run_failed = {r.key for r in raw if r.failures and r.failures == r.timed}
         failed = tuple(_failed_runs(session, failed_rows, every_run_failed))
+        reader = reader_of(session)  # the same transaction: one snapshot
         return History(
             lo=lo,
             hi=hi,
-            checks=checks(session),
+            checks=checks(reader),
             hours=tuple(hours[key] for key in sorted(hours)),
             folded=frozenset(key for key in hours if key not in raw_keys),
             edges=edges,
             failed=failed,
-            alive=alive_between(session, lo, hi),
+            alive=alive_between(reader, lo, hi),
             services=_services(session, min([lo, *_streak_heads(failed)]), hi),
-            upstream=tuple(upstream_windows(session, lo, hi)),
+            upstream=tuple(upstream_windows(reader, lo, hi)),
             sources=tuple(session.scalars(select(Source.name).order_by(Source.name))),
             observations=tuple(_observations(session, lo, hi)),
         )
@@ -143,14 +156,14 @@ def first_recorded(store: Store, until: datetime) -> datetime | None:
     Each is one index lookup (the polls one per source), however large the
     database.
     """
-    columns: list[Any] = [
-        CheckRun.started_at,
-        RollupHourly.hour,
-        Heartbeat.started_at,
-        ObservedEvent.at,
-    ]
+    columns: list[Any] = [RollupHourly.hour, Heartbeat.started_at, ObservedEvent.at]
     with store.read() as session, session.begin():
         found = [session.scalar(select(func.min(c)).where(c < until)) for c in columns]
+        first_run = session.scalar(
+            select(func.min(CheckRun.started_ms)).where(CheckRun.started_ms < ms_from(until))
+        )
+        if first_run is not None:
+            found.append(runcodes.from_ms(first_run))
         for source_id in session.scalars(select(Source.id)):
             earliest = select(func.min(Poll.started_at)).where(
                 Poll.source_id == source_id, Poll.started_at < until
@@ -203,62 +216,41 @@ def _rollup_hours(session: Session, lo: datetime, hi: datetime) -> list[RollupRo
     ]
 
 
-def _hour_key(session: Session) -> ColumnElement[Any]:
-    """The start of a run's hour, grouped on in SQL: text on SQLite, a timestamp elsewhere."""
-    if session.get_bind().dialect.name == "sqlite":
-        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (see store/types.py).
-        return func.substr(type_coerce(CheckRun.started_at, String), 1, 13)
-    return func.date_trunc("hour", CheckRun.started_at)
-
-
-def _durations(session: Session) -> ColumnElement[Any]:
-    """A run's duration as text, for joining an hour's durations into one string."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.printf("%.3f", CheckRun.duration_ms)  # cheaper than CAST, same precision
-    return cast(CheckRun.duration_ms, String)
-
-
-def _parse_hour(value: str | datetime, seen: dict[str, datetime]) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    parsed = seen.get(value)
-    if parsed is None:
-        parsed = seen[value] = datetime.fromisoformat(f"{value}:00+00:00")
-    return parsed
-
-
 def _raw_hours(
     session: Session, lo: datetime, hi: datetime, classes: dict[Key, Counter[str]]
 ) -> tuple[list[RollupRow], dict[Key, tuple[datetime, datetime]]]:
     """Raw runs per check, probe and hour, counted in SQL; percentiles as ``fold`` computes them.
 
-    Also the start of each hour's first and last timed run (none when every run was skipped).
+    A run's hour is integer arithmetic on its millisecond, the same on every
+    engine. Also the start of each hour's first and last timed run (none
+    when every run was skipped).
     """
-    bucket = _hour_key(session).label("hour")
-    failed = and_(CheckRun.ok.is_(False), CheckRun.skipped.is_(False))
-    timed = case((CheckRun.skipped.is_(False), _durations(session)))
-    timed_at = case((CheckRun.skipped.is_(False), CheckRun.started_at))
+    bucket = (CheckRun.started_ms - CheckRun.started_ms % HOUR_MS).label("hour")
+    skipped = CheckRun.outcome == runcodes.SKIPPED
+    timed = case((~skipped, cast(CheckRun.duration_us, String)))
+    timed_at = case((~skipped, CheckRun.started_ms))
     rows = session.execute(
         select(
             CheckRun.check_id,
-            CheckRun.probe,
+            CheckRun.probe_id,
             bucket,
             func.count(),
-            func.sum(case((failed, 1), else_=0)),
-            func.sum(case((CheckRun.skipped.is_(True), 1), else_=0)),
+            func.sum(case((CheckRun.outcome == runcodes.FAILED, 1), else_=0)),
+            func.sum(case((skipped, 1), else_=0)),
             func.aggregate_strings(timed, ","),
             func.min(timed_at),
             func.max(timed_at),
         )
-        .where(CheckRun.started_at >= lo, CheckRun.started_at < hi)
-        .group_by(CheckRun.check_id, CheckRun.probe, bucket)
+        .where(CheckRun.started_ms >= ms_from(lo), CheckRun.started_ms < ms_from(hi))
+        .group_by(CheckRun.check_id, CheckRun.probe_id, bucket)
     )
+    names = _probe_names(session)
     result: list[RollupRow] = []
     edges: dict[Key, tuple[datetime, datetime]] = {}
-    seen: dict[str, datetime] = {}
-    for check_id, probe, key, runs, failures, skipped, durations, first, last in rows:
-        values = sorted(map(float, durations.split(","))) if durations else []
-        hour = _parse_hour(key, seen)
+    for check_id, probe_id, hour_ms, runs, failures, skips, durations, first, last in rows:
+        # Sorted as integers, then in milliseconds: the very values ``fold`` sorts.
+        values = [us / 1000 for us in sorted(map(int, durations.split(",")))] if durations else []
+        probe, hour = names[probe_id], runcodes.from_ms(int(hour_ms))
         counted = classes.get((check_id, probe, hour))
         result.append(
             RollupRow(
@@ -267,92 +259,157 @@ def _raw_hours(
                 hour=hour,
                 runs=int(runs),
                 failures=int(failures or 0),
-                skipped=int(skipped or 0),
+                skipped=int(skips or 0),
                 p50_ms=_rounded(percentile(values, 0.5)),
                 p95_ms=_rounded(percentile(values, 0.95)),
                 failure_classes=dict(sorted(counted.items())) if counted else {},
             )
         )
         if first is not None and last is not None:
-            edges[(check_id, probe, hour)] = (first, last)
+            edges[(check_id, probe, hour)] = (runcodes.from_ms(first), runcodes.from_ms(last))
     return result, edges
+
+
+def _probe_names(session: Session) -> dict[int, str]:
+    return {int(i): str(name) for i, name in session.execute(select(Probe.id, Probe.name))}
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 3)  # as retention stores them
 
 
-def _failed_rows(session: Session, lo: datetime, hi: datetime) -> list[Any]:
-    """(id, check id, probe, started_at, class) of the failed runs, by check, probe and time.
+class _Failed(NamedTuple):
+    """A failed run as ``_failed_rows`` reads it."""
+
+    check_id: int
+    probe_id: int
+    probe: str
+    started_ms: int
+    failure_class: str
+
+    @property
+    def key(self) -> RunKey:
+        return (self.check_id, self.probe_id, self.started_ms)
+
+    @property
+    def series(self) -> tuple[int, int]:
+        return (self.check_id, self.probe_id)
+
+    @property
+    def at(self) -> datetime:
+        return runcodes.from_ms(self.started_ms)
+
+
+def _failed_rows(session: Session, lo: datetime, hi: datetime) -> list[_Failed]:
+    """The failed runs, by check, probe (by name) and time.
 
     Sorted here: an ORDER BY on the check's key could make SQLite walk that index over all time.
     """
     rows = session.execute(
         select(
-            CheckRun.id,
             CheckRun.check_id,
-            CheckRun.probe,
-            CheckRun.started_at,
-            func.coalesce(CheckRun.failure_class, str(Failure.UNCLASSIFIED)),
-        ).where(
-            CheckRun.started_at >= lo,
-            CheckRun.started_at < hi,
-            CheckRun.ok.is_(False),
-            CheckRun.skipped.is_(False),
+            CheckRun.probe_id,
+            Probe.name,
+            CheckRun.started_ms,
+            CheckRun.failure_class,
         )
-    ).all()
-    return sorted(rows, key=lambda row: (row[1], row[2], row[3]))
+        .join(Probe, Probe.id == CheckRun.probe_id)
+        .where(
+            CheckRun.started_ms >= ms_from(lo),
+            CheckRun.started_ms < ms_from(hi),
+            CheckRun.outcome == runcodes.FAILED,
+        )
+    )
+    found = [
+        _Failed(
+            check_id,
+            probe_id,
+            probe,
+            started_ms,
+            runcodes.failure_name(code) or str(Failure.UNCLASSIFIED),
+        )
+        for check_id, probe_id, probe, started_ms, code in rows
+    ]
+    return sorted(found, key=lambda row: (row.check_id, row.probe, row.started_ms))
 
 
 def _failed_runs(
-    session: Session, rows: Sequence[Any], every_run_failed: set[Key]
+    session: Session, rows: Sequence[_Failed], every_run_failed: set[Key]
 ) -> list[FailedRun]:
     """Attach to each failed run the run after it, looking up only what is not certain."""
-    known: dict[int, tuple[datetime, bool]] = {}
-    firsts: list[int] = []
+    known: dict[RunKey, tuple[datetime, bool]] = {}
+    firsts: list[RunKey] = []
     for index, row in enumerate(rows):
-        series = (row[1], row[2])
-        if index == 0 or (rows[index - 1][1], rows[index - 1][2]) != series:
-            firsts.append(row[0])
+        if index == 0 or rows[index - 1].series != row.series:
+            firsts.append(row.key)
         following = rows[index + 1] if index + 1 < len(rows) else None
-        if following is None or (following[1], following[2]) != series:
+        if following is None or following.series != row.series:
             continue
-        here, there = hour_of(row[3]), hour_of(following[3])
+        here, there = hour_of(row.at), hour_of(following.at)
+        series = (row.check_id, row.probe)
         if there - here <= HOUR and {(*series, here), (*series, there)} <= every_run_failed:
-            known[row[0]] = (following[3], False)
-    after = _neighbours(session, [row[0] for row in rows if row[0] not in known], later=True)
+            known[row.key] = (following.at, False)
+    after = _neighbours(session, [row.key for row in rows if row.key not in known], later=True)
     before = _neighbours(session, firsts, later=False)
     result = []
     for row in rows:
-        next_at, next_ok = known.get(row[0]) or after.get(row[0]) or (None, None)
-        prev_at, prev_ok = before.get(row[0], (None, None))
-        result.append(FailedRun(row[1], row[2], row[3], row[4], next_at, next_ok, prev_at, prev_ok))
+        next_at, next_ok = known.get(row.key) or after.get(row.key) or (None, None)
+        prev_at, prev_ok = before.get(row.key, (None, None))
+        result.append(
+            FailedRun(
+                row.check_id,
+                row.probe,
+                row.at,
+                row.failure_class,
+                next_at,
+                next_ok,
+                prev_at,
+                prev_ok,
+            )
+        )
     return result
 
 
 def _neighbours(
-    session: Session, ids: Iterable[int], *, later: bool
-) -> dict[int, tuple[datetime, bool]]:
-    """For each run id, the nearest run of its check and probe after (or before) it, not skipped."""
-    other = aliased(CheckRun)
-    nearest = select(other).where(
-        other.check_id == CheckRun.check_id,
-        other.probe == CheckRun.probe,
-        other.skipped.is_(False),
-        other.started_at > CheckRun.started_at if later else other.started_at < CheckRun.started_at,
-    )
-    order = other.started_at if later else other.started_at.desc()
-    at = nearest.with_only_columns(other.started_at).order_by(order).limit(1).scalar_subquery()
-    ok = nearest.with_only_columns(other.ok).order_by(order).limit(1).scalar_subquery()
-    found: dict[int, tuple[datetime, bool]] = {}
-    pending = list(ids)
-    for start in range(0, len(pending), _CHUNK):
-        chunk = pending[start : start + _CHUNK]
-        for run_id, when, passed in session.execute(
-            select(CheckRun.id, at, ok).where(CheckRun.id.in_(chunk))
-        ):
-            if when is not None:
-                found[run_id] = (when, bool(passed))
+    session: Session, keys: Iterable[RunKey], *, later: bool
+) -> dict[RunKey, tuple[datetime, bool]]:
+    """For each run, the nearest run of its check and probe after (or before) it, not skipped.
+
+    A series (check and probe) at a time, its runs named by their times: each
+    lookup is one seek along the (check, probe, time) key.
+    """
+    by_series: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for check_id, probe_id, started_ms in keys:
+        by_series[(check_id, probe_id)].append(started_ms)
+    run, other = aliased(CheckRun), aliased(CheckRun)
+    order = other.started_ms if later else other.started_ms.desc()
+    found: dict[RunKey, tuple[datetime, bool]] = {}
+    for (check_id, probe_id), times in by_series.items():
+        nearest = (
+            select(other.started_ms)
+            .where(
+                other.check_id == check_id,
+                other.probe_id == probe_id,
+                other.outcome != runcodes.SKIPPED,
+                other.started_ms > run.started_ms if later else other.started_ms < run.started_ms,
+            )
+            .order_by(order)
+            .limit(1)
+        )
+        at = nearest.scalar_subquery()
+        outcome = nearest.with_only_columns(other.outcome).scalar_subquery()
+        for start in range(0, len(times), _CHUNK):
+            chunk = times[start : start + _CHUNK]
+            for started_ms, when, code in session.execute(
+                select(run.started_ms, at, outcome).where(
+                    run.check_id == check_id,
+                    run.probe_id == probe_id,
+                    run.started_ms.in_(chunk),
+                )
+            ):
+                if when is not None:
+                    passed, _ = runcodes.outcome_flags(code)
+                    found[(check_id, probe_id, started_ms)] = (runcodes.from_ms(when), passed)
     return found
 
 

@@ -14,19 +14,14 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from monitor.correlate.windows import Observation
-from monitor.store import Store
-from monitor.store.models import ObservedEvent
-from monitor.store.upsert import insert_on_conflict
 
 if TYPE_CHECKING:  # the parser's regexes are not needed to read observations back
     from monitor.observed import ObservedLine
+    from monitor.store import Store
+    from monitor.store.sqlread import Reader
 
 BATCH = 5_000
-# The Table, not the mapped class: rows go through Core, with no ORM bookkeeping.
-_TABLE = ObservedEvent.metadata.tables["observed_event"]
 
 
 def record_observations(
@@ -43,8 +38,14 @@ def record_observations(
     held in memory whole and each batch is built before its transaction
     takes the write lock.
     """
+    # Imported here: ``list_observations`` is read by ``why``, which loads no SQLAlchemy.
+    from monitor.store.models import ObservedEvent
+    from monitor.store.upsert import insert_on_conflict
+
+    # The Table, not the mapped class: rows go through Core, with no ORM bookkeeping.
+    table = ObservedEvent.metadata.tables["observed_event"]
     added = 0
-    statement = insert_on_conflict(store.engine.dialect.name, _TABLE, ["fingerprint"])
+    statement = insert_on_conflict(store.engine.dialect.name, table, ["fingerprint"])
     for batch in _batches(rows, BATCH):
         values = [
             {
@@ -68,37 +69,23 @@ def record_observations(
 
 
 def list_observations(
-    store: Store, lo: datetime, hi: datetime, *, source: str | None = None
+    reader: Reader, lo: datetime, hi: datetime, *, source: str | None = None
 ) -> list[Observation]:
     """Observed failures from ``lo`` to ``hi`` (inclusive), oldest first.
 
     ``source`` keeps only failures imported for that status source. The
     range is on ``at`` alone so the query walks ``ix_observed_event_at``.
     """
-    query = (
-        select(
-            ObservedEvent.at,
-            ObservedEvent.failure_class,
-            ObservedEvent.source,
-            ObservedEvent.target,
-            ObservedEvent.error,
+    mine = "" if source is None else " AND source = :source"
+    return [
+        Observation(at=at, failure_class=failure_class, source=name, target=target, error=error)
+        for at, failure_class, name, target, error in reader.rows(
+            "SELECT at, failure_class, source, target, error FROM observed_event "
+            f"WHERE at >= :lo AND at <= :hi{mine} ORDER BY at, id",
+            {"lo": lo, "hi": hi, "source": source},
+            times=(0,),
         )
-        .where(ObservedEvent.at >= lo, ObservedEvent.at <= hi)
-        .order_by(ObservedEvent.at, ObservedEvent.id)
-    )
-    if source is not None:
-        query = query.where(ObservedEvent.source == source)
-    with store.read() as session:
-        return [
-            Observation(
-                at=row.at,
-                failure_class=row.failure_class,
-                source=row.source,
-                target=row.target,
-                error=row.error,
-            )
-            for row in session.execute(query)
-        ]
+    ]
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

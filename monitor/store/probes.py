@@ -19,9 +19,11 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.store.checkruns import latest_runs, probes_of
+from monitor.store import runcodes
+from monitor.store.checkruns import decode, latest_runs, ms_from, probes_of, stored_runs
 from monitor.store.heartbeats import Lease, LeaseState, latest_leases
-from monitor.store.models import Check, CheckRun, Heartbeat, Poll, Source
+from monitor.store.models import Check, CheckRun, Heartbeat, Poll, Probe, Source
+from monitor.store.runcodes import StoredRun
 
 ProbeState = LeaseState | Literal["no service"]
 
@@ -63,13 +65,16 @@ class ProbeInfo:
 def known_probes(session: Session, since: datetime, until: datetime) -> list[ProbeInfo]:
     """Every probe with a heartbeat, or a check run or poll in ``[since, until]``, by name."""
     leases = latest_leases(session)
+    rows = session.execute(
+        select(Probe.name, Check.name, func.count(), func.max(CheckRun.started_ms))
+        .select_from(CheckRun)
+        .join(Check, Check.id == CheckRun.check_id)
+        .join(Probe, Probe.id == CheckRun.probe_id)
+        .where(CheckRun.started_ms >= ms_from(since), CheckRun.started_ms <= runcodes.to_ms(until))
+        .group_by(Probe.name, Check.name)
+    )
     checks = _activity(
-        session.execute(
-            select(CheckRun.probe, Check.name, func.count(), func.max(CheckRun.started_at))
-            .join(Check, Check.id == CheckRun.check_id)
-            .where(CheckRun.started_at >= since, CheckRun.started_at <= until)
-            .group_by(CheckRun.probe, Check.name)
-        )
+        (probe, name, count, runcodes.from_ms(last)) for probe, name, count, last in rows
     )
     sources = _activity(_polls(session, since, until))
     return [
@@ -117,21 +122,21 @@ def _activity(rows: Iterable[Any]) -> dict[str, list[Activity]]:
 
 def latest_runs_by_probe(
     session: Session, pairs: list[tuple[str, str]]
-) -> dict[tuple[str, str], CheckRun | None]:
+) -> dict[tuple[str, str], StoredRun | None]:
     """The newest run of each (check, probe) pair (None when that probe never ran that check).
 
     Each pair is one seek at the end of its (check, probe, time) key range;
     a pair that never ran is an empty range.
     """
-    latest: dict[tuple[str, str], CheckRun | None] = {}
+    latest: dict[tuple[str, str], StoredRun | None] = {}
     for check, probe in pairs:
-        latest[(check, probe)] = session.scalars(
-            select(CheckRun)
-            .join(Check, Check.id == CheckRun.check_id)
-            .where(Check.name == check, CheckRun.probe == probe)
-            .order_by(CheckRun.started_at.desc())
+        row = session.execute(
+            stored_runs()
+            .where(Check.name == check, Probe.name == probe)
+            .order_by(CheckRun.started_ms.desc())
             .limit(1)
         ).first()
+        latest[(check, probe)] = None if row is None else decode(row)
     return latest
 
 
@@ -143,10 +148,13 @@ def probe_is_known(session: Session, probe: str) -> bool:
     """
     if session.scalar(select(Heartbeat.id).where(Heartbeat.probe == probe).limit(1)) is not None:
         return True
+    probe_id = session.scalar(select(Probe.id).where(Probe.name == probe))
+    if probe_id is None:
+        return False
     return any(
         session.scalar(
-            select(CheckRun.id)
-            .where(CheckRun.check_id == check_id, CheckRun.probe == probe)
+            select(CheckRun.started_ms)
+            .where(CheckRun.check_id == check_id, CheckRun.probe_id == probe_id)
             .limit(1)
         )
         is not None
@@ -164,7 +172,7 @@ def probe_names(session: Session) -> list[str]:
 
 def latest_check_runs(
     session: Session, names: list[str], probes: list[ProbeInfo]
-) -> list[tuple[str, str | None, CheckRun | None]]:
+) -> list[tuple[str, str | None, StoredRun | None]]:
     """Each check's last run: (name, probe to name or None, run).
 
     With one probe (or none) the probe goes unnamed, as it always was. With
@@ -177,7 +185,7 @@ def latest_check_runs(
     by_pair = latest_runs_by_probe(session, pairs)
     ran_in_span = {name for name, _ in pairs}
     idle = latest_runs(session, [name for name in names if name not in ran_in_span])
-    found: list[tuple[str, str | None, CheckRun | None]] = []
+    found: list[tuple[str, str | None, StoredRun | None]] = []
     for name in names:
         ran = [(probe, run) for (check, probe), run in by_pair.items() if check == name]
         found += [(name, probe, run) for probe, run in ran]

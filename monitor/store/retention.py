@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,12 +44,13 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from monitor.rollups import RawRun, RollupRow, fold, hour_of, keep_problem, merge
-from monitor.store import Store
-from monitor.store.models import CheckRun, RollupHourly
+from monitor.store import Store, runcodes
+from monitor.store.checkruns import ms_from
+from monitor.store.models import CheckRun, Probe, RollupHourly
 
 log = logging.getLogger("monitor.retention")
 
-# Ids per DELETE statement: well under SQLite's bound-parameter limit (999
+# Runs per DELETE statement: well under SQLite's bound-parameter limit (999
 # on old builds), so the same code runs everywhere.
 _DELETE_CHUNK = 500
 
@@ -152,40 +154,33 @@ def _fold_batch(session: Session, cutoff: datetime, span: timedelta) -> _Batch |
     always contains that row, and deletes it. None when nothing is left.
     """
     oldest = session.scalar(
-        select(func.min(CheckRun.started_at)).where(CheckRun.started_at < cutoff)
+        select(func.min(CheckRun.started_ms)).where(CheckRun.started_ms < ms_from(cutoff))
     )
     if oldest is None:
         return None
-    start = hour_of(oldest)
+    start = hour_of(runcodes.from_ms(oldest))
     end = min(start + span, cutoff)
     rows = session.execute(
         select(
-            CheckRun.id,
             CheckRun.check_id,
-            CheckRun.probe,
-            CheckRun.started_at,
-            CheckRun.duration_ms,
-            CheckRun.ok,
-            CheckRun.skipped,
+            CheckRun.probe_id,
+            Probe.name,
+            CheckRun.started_ms,
+            CheckRun.duration_us,
+            CheckRun.outcome,
             CheckRun.failure_class,
-        ).where(CheckRun.started_at >= start, CheckRun.started_at < end)
+        )
+        .join(Probe, Probe.id == CheckRun.probe_id)
+        .where(CheckRun.started_ms >= ms_from(start), CheckRun.started_ms < ms_from(end))
     ).all()
     rollups = fold(
-        RawRun(
-            check_id=row.check_id,
-            probe=row.probe,
-            started_at=row.started_at,
-            duration_ms=row.duration_ms,
-            ok=row.ok,
-            skipped=row.skipped,
-            failure_class=row.failure_class,
-        )
-        for row in rows
+        _raw_run(check_id, probe, started_ms, duration_us, outcome, failure_class)
+        for check_id, _, probe, started_ms, duration_us, outcome, failure_class in rows
     )
     _write_rollups(session, rollups, start, end)
-    # By id, not by time range: exactly the rows folded go, even on a
+    # By key, not by time range: exactly the rows folded go, even on a
     # database where another writer could add to the range meanwhile.
-    deleted = _delete_runs(session, [row.id for row in rows])
+    deleted = _delete_runs(session, [(row[0], row[1], row[3]) for row in rows])
     return _Batch(start=start, end=end, runs=len(rows), rollups=len(rollups), deleted=deleted)
 
 
@@ -217,16 +212,44 @@ def _write_rollups(
     session.flush()
 
 
-def _delete_runs(session: Session, ids: Sequence[int]) -> int:
+def _raw_run(
+    check_id: int,
+    probe: str,
+    started_ms: int,
+    duration_us: int,
+    outcome: int,
+    failure_class: int | None,
+) -> RawRun:
+    ok, skipped = runcodes.outcome_flags(outcome)
+    return RawRun(
+        check_id=check_id,
+        probe=probe,
+        started_at=runcodes.from_ms(started_ms),
+        duration_ms=duration_us / 1000,
+        ok=ok,
+        skipped=skipped,
+        failure_class=runcodes.failure_name(failure_class),
+    )
+
+
+def _delete_runs(session: Session, keys: Sequence[tuple[int, int, int]]) -> int:
+    """Delete the runs of these (check id, probe id, started_ms) keys, a series at a time."""
+    by_series: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for check_id, probe_id, started_ms in keys:
+        by_series[(check_id, probe_id)].append(started_ms)
     deleted = 0
-    for at in range(0, len(ids), _DELETE_CHUNK):
-        chunk = ids[at : at + _DELETE_CHUNK]
-        result = session.execute(
-            delete(CheckRun)
-            .where(CheckRun.id.in_(chunk))
-            .execution_options(synchronize_session=False)
-        )
-        deleted += cast("CursorResult[Any]", result).rowcount
+    for (check_id, probe_id), times in by_series.items():
+        for at in range(0, len(times), _DELETE_CHUNK):
+            result = session.execute(
+                delete(CheckRun)
+                .where(
+                    CheckRun.check_id == check_id,
+                    CheckRun.probe_id == probe_id,
+                    CheckRun.started_ms.in_(times[at : at + _DELETE_CHUNK]),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            deleted += cast("CursorResult[Any]", result).rowcount
     return deleted
 
 

@@ -187,8 +187,36 @@ def encode(
         "request_id": request_id if failed else None,
         "server_date_ms": to_ms(server_date) if failed and server_date is not None else None,
         "detail": None if detail == usual.detail else detail,
-        "facts": None if text == usual.facts else text,
+        "facts": facts_against(text, usual.facts),
     }
+
+
+# Facts stored as what differs from the check's usual start with this mark;
+# any other text is a run's whole facts (as migration 0010 wrote them).
+CHANGED = "+"
+_GONE = "-"  # in a difference: the usual's keys this run did not have
+
+
+def facts_against(text: str, usual: str | None) -> str | None:
+    """The facts to store: None for the usual, else what differs from it, else the whole.
+
+    A check's facts mostly repeat its usual with a value or two moved (a
+    token's age, a measured skew); storing those keys alone is most of the
+    saving. ``facts_of`` puts the usual back.
+    """
+    if text == usual:
+        return None
+    if not usual:
+        return text
+    whole, base = json.loads(text), json.loads(usual)
+    if _GONE in whole:  # a key the difference's own mark would be read as
+        return text
+    changed = {k: v for k, v in whole.items() if k not in base or base[k] != v}
+    gone = [k for k in base if k not in whole]
+    if gone:
+        changed[_GONE] = gone
+    difference = CHANGED + facts_text(changed)
+    return difference if len(difference) < len(text) else text
 
 
 def phases_of(
@@ -209,9 +237,16 @@ def phases_of(
 
 
 def facts_of(text: str | None, usual: str | None) -> dict[str, Any]:
-    """A run's facts (without its phases), from its own text or else the check's usual."""
-    chosen = text if text is not None else usual
-    return {} if not chosen else dict(json.loads(chosen))
+    """A run's facts (without its phases): its own, the usual, or the usual with its changes."""
+    if text is None:
+        return {} if not usual else dict(json.loads(usual))
+    if not text.startswith(CHANGED):
+        return dict(json.loads(text))
+    changed: dict[str, Any] = json.loads(text[len(CHANGED) :])
+    gone = set(changed.pop(_GONE, ()))
+    base = json.loads(usual) if usual else {}
+    merged: dict[str, Any] = {k: v for k, v in base.items() if k not in gone}
+    return merged | changed
 
 
 def detail_of(detail: str | None, usual: str | None) -> str:

@@ -9,7 +9,7 @@ from monitor.times import isoformat_z
 
 if TYPE_CHECKING:
     from monitor.checks.runner import RunReport
-    from monitor.store.models import CheckRun
+    from monitor.store.runcodes import StoredRun
 
 RunState = Literal["ok", "skipped", "failed"]
 
@@ -80,10 +80,10 @@ def report_run_dict(report: RunReport) -> RunDict:
     )
 
 
-def stored_run_dict(check: str, run: CheckRun) -> RunDict:
-    """``run_dict`` of a recorded run (its phases are kept in ``facts``)."""
+def stored_run_dict(run: StoredRun) -> RunDict:
+    """``run_dict`` of a recorded run (a passing run's request id is not kept: null)."""
     return run_dict(
-        check=check,
+        check=run.check,
         probe=run.probe,
         started_at=run.started_at,
         duration_ms=run.duration_ms,
@@ -93,7 +93,7 @@ def stored_run_dict(check: str, run: CheckRun) -> RunDict:
         http_status=run.http_status,
         detail=run.detail,
         request_id=run.request_id,
-        phases_ms=run.facts.get("phases_ms", {}),
+        phases_ms=run.phases_ms,
     )
 
 
@@ -104,7 +104,7 @@ def run_state(ok: bool, skipped: bool) -> RunState:
     return "ok" if ok else "failed"
 
 
-def state_cell(run: CheckRun) -> str:
+def state_cell(run: StoredRun) -> str:
     """One cell: ``ok``, ``skipped: <why>`` or ``<class>: <detail>``.
 
     A skipped run's detail is its reason alone (``CheckResult.skip``), so

@@ -20,9 +20,9 @@ from monitor.views.text import ago, json_text, lines_text, table
 if TYPE_CHECKING:
     from monitor.config import Config
     from monitor.store import Store
-    from monitor.store.models import CheckRun
     from monitor.store.probes import ProbeInfo
     from monitor.store.queries import SourceOverview
+    from monitor.store.runcodes import StoredRun
 
 ServiceState = Literal["running", "not running", "never ran"]
 CheckState = Literal["ok", "skipped", "failed", "never run"]
@@ -34,7 +34,7 @@ class LastRun:
 
     check: str
     probe: str | None
-    run: CheckRun | None
+    run: StoredRun | None
 
     @property
     def label(self) -> str:
@@ -162,7 +162,7 @@ def status_json(status: Status, now: datetime) -> StatusDict:
                 "check": c.check,
                 "probe": c.run.probe if c.run else c.probe,
                 "state": c.state,
-                "last_run": stored_run_dict(c.check, c.run) if c.run else None,
+                "last_run": stored_run_dict(c.run) if c.run else None,
             }
             for c in status.checks
         ],

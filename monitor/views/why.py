@@ -4,6 +4,10 @@ The one place that turns a question (a moment, a span, a probe) into the
 text or JSON the user sees, so the command line and the service's HTTP API
 answer alike. ``verdict_at`` is the weighing alone, for the service's own
 view of "now".
+
+Each reads through a ``Reader`` (``monitor.store.sqlread``): the command
+line's opens the database with its driver alone, the service's is one of
+its engine's connections (``Store.reading()``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from monitor.views.text import json_text, lines_text
 
 if TYPE_CHECKING:
     from monitor.config import Config
-    from monitor.store import Store
+    from monitor.store.sqlread import Reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +41,12 @@ class WhyQuestion:
     probe: str | None = None
 
 
-def verdict_at(store: Store, config: Config, question: WhyQuestion) -> Verdict:
+def verdict_at(reader: Reader, config: Config, question: WhyQuestion) -> Verdict:
     """The verdict for one moment, from what the database holds."""
     from monitor.store.evidence import read_around
 
     tolerance = Tolerance(lead=config.correlate.lead, lag=config.correlate.lag)
-    readings = read_around(store, question.at, question.window, tolerance, question.probe)
+    readings = read_around(reader, question.at, question.window, tolerance, question.probe)
     # A configured page no poll has reached yet is not in the database: it is
     # unknown, as one polled without success is, never quiet.
     stored = {page.source for page in readings.pages}
@@ -61,18 +65,18 @@ def verdict_at(store: Store, config: Config, question: WhyQuestion) -> Verdict:
 
 
 def why_output(
-    store: Store, config: Config, question: WhyQuestion, *, tz: tzinfo | None, as_json: bool
+    reader: Reader, config: Config, question: WhyQuestion, *, tz: tzinfo | None, as_json: bool
 ) -> str:
     """What ``monitor why`` prints (without the final newline)."""
-    known_probe(store, question.probe)
-    verdict = verdict_at(store, config, question)
+    known_probe(reader, question.probe)
+    verdict = verdict_at(reader, config, question)
     if as_json:
         return json_text(verdict_json(verdict))
     return lines_text(*verdict_lines(verdict, tz))
 
 
 def timeline_output(
-    store: Store,
+    reader: Reader,
     config: Config,
     lo: datetime,
     hi: datetime,
@@ -84,8 +88,8 @@ def timeline_output(
     """What ``monitor timeline`` prints (without the final newline)."""
     from monitor.store.evidence import read_between, watched_between
 
-    known_probe(store, probe)
-    readings = read_between(store, lo, hi, probe)
+    known_probe(reader, probe)
+    readings = read_between(reader, lo, hi, probe)
     events = timeline_events(readings, lo, hi, config.correlate.observed_gap)
     if as_json:
         return json_text(
@@ -97,7 +101,7 @@ def timeline_output(
         )
     if events:
         return lines_text(*(_event_line(event, tz) for event in events))
-    watching, sources = watched_between(store, lo, hi)
+    watching, sources = watched_between(reader, lo, hi)
     span = f"{_both(lo, tz)} \u2013 {_both(hi, tz)}"
     if watching:
         lines = [f"nothing failed and nothing was declared {span}"]
@@ -346,15 +350,14 @@ def _event_line(event: UpstreamWindow | LocalWindow, tz: tzinfo | None) -> str:
     return f"you   {_local_line(event, tz)}"
 
 
-def known_probe(store: Store, probe: str | None) -> None:
+def known_probe(reader: Reader, probe: str | None) -> None:
     """A ``--probe`` that never ran here is a usage error naming the probes that did."""
     if probe is None:
         return
-    from monitor.store.probes import probe_is_known, probe_names
+    from monitor.store.evidence import probe_is_known, probe_names
 
-    with store.read() as session:
-        if probe_is_known(session, probe):
-            return
-        names = probe_names(session)
+    if probe_is_known(reader, probe):
+        return
+    names = probe_names(reader)
     known = f"probes here: {', '.join(names)}" if names else "no probe has run here yet"
     raise ParamError("--probe", f"no probe {probe!r} in this database ({known})")

@@ -110,9 +110,9 @@ def why(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Response:
         window=window_param(params.get("window", WHY_DEFAULTS["window"])),
         probe=params.get("probe"),
     )
-    return rendered(
-        why_output(runtime.store, loaded.config, question, tz=tz, as_json=fmt == "json"), fmt
-    )
+    with runtime.store.reading() as reader:
+        text = why_output(reader, loaded.config, question, tz=tz, as_json=fmt == "json")
+    return rendered(text, fmt)
 
 
 def timeline(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Response:
@@ -128,15 +128,16 @@ def timeline(state: ApiState, loaded: Loaded, params: dict[str, str]) -> Respons
         tz,
         now=runtime.clock(),
     )
-    text = timeline_output(
-        runtime.store,
-        loaded.config,
-        lo,
-        hi,
-        probe=params.get("probe"),
-        tz=tz,
-        as_json=fmt == "json",
-    )
+    with runtime.store.reading() as reader:
+        text = timeline_output(
+            reader,
+            loaded.config,
+            lo,
+            hi,
+            probe=params.get("probe"),
+            tz=tz,
+            as_json=fmt == "json",
+        )
     return rendered(text, fmt)
 
 

@@ -18,7 +18,8 @@ ANSWER_EVERY = timedelta(seconds=15)
 def answer_job(runtime: Runtime) -> None:
     """Renew ``runtime.answer``; the notifier, if any, hears each one (and decides what is news)."""
     now = runtime.clock()
-    answer = verdict_at(runtime.store, runtime.config, WhyQuestion(at=now))
+    with runtime.store.reading() as reader:
+        answer = verdict_at(reader, runtime.config, WhyQuestion(at=now))
     runtime.answer, runtime.answered_at = answer, now
     if runtime.notifier is not None:
         runtime.notifier.observe(answer, runtime.config.notify)
