@@ -136,6 +136,8 @@ RECLAIM_BYTES = 1 << 20  # fewer free bytes than this are left for SQLite to reu
 
 
 def upgrade() -> None:
+    if op.get_context().as_sql:
+        raise RuntimeError("0010 converts rows in committed batches: it cannot be written as SQL")
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     if "id" in _columns(bind, "check_result"):  # the old layout: convert it
@@ -444,7 +446,7 @@ def _reclaim(bind: Connection) -> None:
             exc.orig,
         )
         return
-    bind.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    bind.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
     bind.exec_driver_sql("BEGIN IMMEDIATE")
     took = time.monotonic() - began
     log.info(
