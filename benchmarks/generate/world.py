@@ -182,10 +182,10 @@ def passed(check: CheckDef, rng: random.Random, scale: float = 1.0) -> Run:
                       f"{_text(took)}"}  # fmt: skip
     if kind == "tcp":
         dns, address = ms(rng, 2.0), "140.82.121.4:22"
-        facts = {"target": check.target, "address": address}
+        target = {"target": check.target, "address": address}
         return run | {"duration_ms": round(took + dns + 0.2, 2), "phases_ms": {"dns": dns,
                       "connect": took}, "detail": f"connected to {check.target} ({address}) in "
-                      f"{_text(took)}", "facts": facts}  # fmt: skip
+                      f"{_text(took)}", "facts": target}  # fmt: skip
     if kind == "oauth_token_endpoint":
         detail = "token endpoint up: answered invalid_grant as expected"
         return run | {"http_status": 400, "request_id": request_id(check, rng), "detail": detail}
