@@ -47,13 +47,18 @@ INSERT INTO check_result SELECT NULL, r.check_id, p.name, {started},
     r.duration_us / 1000.0, r.outcome != 1, r.outcome = 2, {classes}, r.http_status,
     r.connect_us / 1000.0, r.tls_us / 1000.0, r.ttfb_us / 1000.0, r.request_id,
     {date}, coalesce(r.detail, c.usual_detail, ''),
-    json_set(coalesce(r.facts, c.usual_facts, '{{}}'), '$.phases_ms', json_patch(
-        coalesce(json_extract(coalesce(r.facts, c.usual_facts), '$.phases_ms'), '{{}}'),
+    json_set({facts}, '$.phases_ms', json_patch(
+        coalesce(json_extract({facts}, '$.phases_ms'), '{{}}'),
         json_object('connect', r.connect_us / 1000.0, 'tls', r.tls_us / 1000.0,
                     'ttfb', r.ttfb_us / 1000.0, 'dns', r.dns_us / 1000.0)))
 FROM src.check_result r JOIN src."check" c ON c.id = r.check_id JOIN src.probe p
     ON p.id = r.probe_id WHERE r.started_ms >= ? ORDER BY r.started_ms
 """  # 0009 kept phases in facts too (json_patch drops the NULL ones), detail never NULL
+# A run's whole facts: its own, the usual, or the usual patched with what moved ("+{...}").
+FACTS = (
+    "(CASE WHEN r.facts LIKE '+%' THEN json_patch(coalesce(c.usual_facts, '{{}}'), "
+    "substr(r.facts, 2)) ELSE coalesce(r.facts, c.usual_facts, '{{}}') END)"
+)
 TIME = "strftime('%Y-%m-%d %H:%M:%f', {} / 1000.0, 'unixepoch') || '000'"
 
 
@@ -105,7 +110,8 @@ def references(path: Path) -> tuple[dict[str, float], int]:
     every = "INSERT INTO check_result SELECT * FROM src.check_result WHERE started_ms >= ? "
     names = " ".join(f"WHEN {code} THEN '{name}'" for code, name in FAILURE_NAMES.items())
     old = OLD_COPY.format(started=TIME.format("r.started_ms"), classes=f"CASE r.failure_class "
-                          f"{names} END", date=TIME.format("r.server_date_ms"))  # fmt: skip
+                          f"{names} END", date=TIME.format("r.server_date_ms"),
+                          facts=FACTS)  # fmt: skip
     copies = {  # label: DDL before, the copy, DDL after
         "floor": ([table], every + "ORDER BY check_id, probe_id, started_ms", indexes),
         "time order": ([table, *indexes], every + "ORDER BY started_ms", []),

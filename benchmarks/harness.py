@@ -37,7 +37,7 @@ FULL_REPEAT = 7
 QUICK_REPEAT = 1
 
 # The figure modules, in table order: adding one is adding its name here.
-NAMES = "ingest poll checks service database charts why startup declared importing probes"
+NAMES = "ingest poll checks service database migration charts why startup declared importing probes"
 MODULES = tuple(f"benchmarks.{name}" for name in f"{NAMES} why_postgres notify".split())
 
 

@@ -58,8 +58,9 @@ def run_dns(settings: DnsCheck, context: CheckContext) -> CheckResult:
     return CheckResult.passed(
         f"{settings.host} resolved to {listing(addresses, _SHOWN_ADDRESSES)} "
         f"in {_ms_text(elapsed_ms)}",
+        # The time taken is a phase, not a fact: stored once, with the run's phases.
         phases_ms={"dns": elapsed_ms},
-        facts={"host": settings.host, "addresses": addresses, "elapsed_ms": elapsed_ms},
+        facts={"host": settings.host, "addresses": addresses},
     )
 
 
@@ -124,7 +125,7 @@ def run_tcp(settings: TcpCheck, context: CheckContext) -> CheckResult:
     return CheckResult.passed(
         f"connected to {target}{via} in {_ms_text(connect_ms)}",
         phases_ms={"dns": dns_ms, "connect": connect_ms},
-        facts={"target": target, "address": address, "connect_ms": connect_ms, "dns_ms": dns_ms},
+        facts={"target": target, "address": address},
     )
 
 
