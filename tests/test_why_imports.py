@@ -33,11 +33,13 @@ def loaded(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in NOT_LOADED)
 
 
-def write_config(folder: Path, database: Path) -> Path:
+def write_config(folder: Path, database: Path | str) -> Path:
+    """A config naming ``database``: a SQLite file, or a URL as it is."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     path = folder / "config.toml"
     path.write_text(
         '[monitor]\nprobe = "laptop"\n\n'
-        f'[database]\nurl = "sqlite:///{database}"\n\n'
+        f'[database]\nurl = "{url}"\n\n'
         '[[check]]\nname = "api"\nkind = "http"\nurl = "https://api.example.test/health"\n',
         encoding="utf-8",
     )
@@ -90,6 +92,19 @@ def test_why_on_a_database_at_head_imports_no_sqlalchemy(tmp_path: Path) -> None
     assert (window["check"], window["failures"]) == ("api", 20)
     assert loaded(modules) == []
     assert "monitor.store.sqlread" in modules  # it read the database itself
+
+
+def test_why_on_a_postgresql_database_at_head_imports_no_sqlalchemy(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    seed(postgres_url)
+
+    answer, modules = ask_why(write_config(tmp_path, postgres_url))
+
+    [window] = answer["local"]
+    assert (window["check"], window["failures"]) == ("api", 20)
+    assert loaded(modules) == []
+    assert "psycopg" in modules
 
 
 def test_timeline_on_a_database_at_head_imports_no_sqlalchemy(tmp_path: Path) -> None:
