@@ -376,10 +376,6 @@ def _seek(bound: str, statuses: str, *, backwards: bool) -> str:
     )
 
 
-# Every component a page ever named: its status rows are one range of the key each.
-_COMPONENTS = "(SELECT DISTINCT source_id, component FROM component_status) AS k"
-
-
 def _component_windows(
     reader: Reader, lo: datetime, hi: datetime, names: dict[int, str]
 ) -> list[UpstreamWindow]:
@@ -388,10 +384,12 @@ def _component_windows(
     span keeps its true start) and its first recovery after ``hi`` (so one that outlived
     the span ends where it did, not "still open").
 
-    Two statements: the span's transitions (a range of ``ix_component_status_observed``),
-    and the frame, which for each component walks its key from ``lo`` back to its last
-    operational status (or, never operational before, its last known one) and from
-    ``hi`` on to its first recovery: a few steps each, however long the history.
+    Three statements, none of which reads a component's whole history: the span's
+    transitions (a range of ``ix_component_status_observed``); each component's edges,
+    a few steps along its (source_id, component, observed_at) key from ``lo`` back to
+    its last operational status (or, never operational before, its last known one) and
+    from ``hi`` on to its first recovery; and the rows from each such edge up to ``lo``,
+    one key range per component.
     """
     span = {"lo": lo, "hi": hi, "operational": "operational", "known": sorted(_KNOWN_STATUSES)}
     rows = reader.rows(
@@ -400,23 +398,39 @@ def _component_windows(
         span,
         times=(3,),
     )
-    # Since the last operational status before ``lo``: a known status after it
-    # (operational is one) is later still, so this is the span's whole frame.
-    since = (
-        f"coalesce({_seek('< :lo', ':operational', backwards=True)}, "
-        f"{_seek('< :lo', ':known', backwards=True)})"
-    )
-    rows += reader.rows(
-        f"SELECT {_TRANSITION} FROM (SELECT k.source_id, k.component, {since} AS since "
-        f"FROM {_COMPONENTS}) AS edge JOIN component_status AS c "
-        "ON c.source_id = edge.source_id AND c.component = edge.component "
-        "AND c.observed_at >= edge.since AND c.observed_at < :lo "
-        f"UNION ALL SELECT {_TRANSITION} FROM {_COMPONENTS} JOIN component_status AS c "
-        "ON c.source_id = k.source_id AND c.component = k.component "
-        f"AND c.observed_at = {_seek('> :hi', ':operational', backwards=False)}",
+    edges = reader.rows(
+        "SELECT k.source_id, k.component, "
+        f"{_seek('< :lo', ':operational', backwards=True)}, "
+        f"{_seek('< :lo', ':known', backwards=True)}, "
+        f"{_seek('> :hi', ':operational', backwards=False)} "
+        "FROM (SELECT DISTINCT source_id, component FROM component_status) AS k",
         span,
-        times=(3,),
+        times=(2, 3, 4),
     )
+    # From the last operational status before ``lo``: any known status after it
+    # (operational is one) is later still, so this is the span's whole frame.
+    frames = [(source, component, calm or known) for source, component, calm, known, _ in edges]
+    frames = [frame for frame in frames if frame[2] is not None]
+    if frames:
+        values = {
+            f"{key}_{n}": value
+            for n, frame in enumerate(frames)
+            for key, value in zip("sct", frame, strict=True)
+        }
+        listed = ", ".join(f"(:s_{n}, :c_{n}, :t_{n})" for n in range(len(frames)))
+        rows += reader.rows(
+            f"WITH edge (source_id, component, since) AS (VALUES {listed}) "
+            f"SELECT {_TRANSITION} FROM edge JOIN component_status AS c "
+            "ON c.source_id = edge.source_id AND c.component = edge.component "
+            "AND c.observed_at >= edge.since AND c.observed_at < :lo",
+            {**values, "lo": lo},
+            times=(3,),
+        )
+    rows += [
+        (source, component, "operational", recovered)
+        for source, component, _, _, recovered in edges
+        if recovered is not None
+    ]
     transitions = {(names[source], component, at): status for source, component, status, at in rows}
     return component_windows(
         ComponentTransition(source, component, status, at)
