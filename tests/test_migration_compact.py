@@ -566,6 +566,64 @@ def test_runs_an_older_monitor_writes_during_the_copy_are_carried_over(
     engine.dispose()
 
 
+def test_a_probe_first_seen_during_the_copy_keeps_its_runs(database_url: str) -> None:
+    """The copy names probes by id: one an older monitor began writing meanwhile gets one."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    runs = old_runs(seed=19, rounds=3)
+    engine = build_0009(database_url, runs)
+    late = OldRun("api", "new-probe", BASE + timedelta(days=1), 12.5, detail="a new probe")
+    migration = _migration_module()
+
+    with engine.connect() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            migration._prepare(connection)
+            migration._commit(connection)
+            migration._copy(connection)
+            connection.execute(OLD_RESULT.insert(), [_old_row(late, check_id=1)])
+            migration._swap(connection)
+        connection.commit()
+
+    assert_all_read_back(engine, [*runs, late])
+    engine.dispose()
+
+
+def test_facts_written_as_a_difference_downgrade_whole(database_url: str) -> None:
+    """A run written after the upgrade stores what moved from its usual; 0009 gets it whole."""
+    from alembic import command
+
+    from monitor.store.checkruns import CheckSpec, record_check_run, sync_checks
+    from monitor.store.database import open_store
+    from monitor.store.migrate import alembic_config
+
+    store = open_store(database_url)
+    usual = {"path": "/home/dev/.claude/.credentials.json", "mode": "0600", "age_s": 10}
+    with store.write() as session, session.begin():
+        ids = sync_checks(session, [CheckSpec("creds", "credentials_file", "vendor", "x")], BASE)
+        for minute, age in enumerate((10, 11, 12)):
+            record_check_run(
+                session,
+                check_id=ids["creds"],
+                probe="laptop",
+                started_at=BASE + timedelta(minutes=minute),
+                duration_ms=1.0,
+                ok=True,
+                detail="token valid",
+                facts={**usual, "age_s": age},
+            )
+    with store.read() as session:
+        kept = session.execute(sa.text("SELECT facts FROM check_result")).scalars().all()
+    assert any(text and text.startswith(runcodes.CHANGED) for text in kept)
+
+    command.downgrade(alembic_config(store.engine), "0009")
+
+    with store.engine.connect() as connection:
+        back = connection.execute(OLD_RESULT.select().order_by(OLD_RESULT.c.started_at)).all()
+    assert [row.facts for row in back] == [{**usual, "age_s": age} for age in (10, 11, 12)]
+    store.close()
+
+
 def _migration_module() -> Any:
     """Migration 0010's module, loaded from its file as Alembic loads it."""
     import importlib.util

@@ -146,3 +146,10 @@ def test_a_run_whose_facts_moved_a_little_stores_only_what_moved() -> None:
     moved = {**usual, "age_s": 150}
     stored = runcodes.facts_against(runcodes.facts_text(moved), runcodes.facts_text(usual))
     assert stored == '+{"age_s":150}'
+
+
+def test_a_value_of_another_json_type_counts_as_moved() -> None:
+    usual = runcodes.facts_text({"valid": True, "skew_s": 0.0, "n": 1})
+    written = {"valid": 1, "skew_s": 0, "n": True}
+    stored = runcodes.facts_against(runcodes.facts_text(written), usual)
+    assert runcodes.facts_text(runcodes.facts_of(stored, usual)) == runcodes.facts_text(written)

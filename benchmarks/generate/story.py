@@ -167,7 +167,9 @@ def _incident(
                     for t, s in zip(times, statuses, strict=True))  # fmt: skip
     title = "Elevated error rates on the Claude API" if clear else rng.choice(source.titles)
     found = Incident(source, _id(rng), title, impact, created, updates[-1][0], parts, updates)
-    hurts = tuple(c.name for c in chosen if c.source == source.name
+    # A lookup that fails is this side's trouble whatever the vendor's page says (a vendor
+    # that answers has a name), so an incident hurts the calls to it, not its DNS checks.
+    hurts = tuple(c.name for c in chosen if c.source == source.name and c.kind != "dns"
                   and (not c.components or set(c.components) & set(parts)))  # fmt: skip
     if not hurts or not (clear or rng.random() < HURT[source.name]):
         return found

@@ -391,6 +391,15 @@ def _swap(bind: Connection) -> None:
     done = int(bind.execute(sa.text(f"SELECT last_id FROM {PROGRESS}")).scalar_one())
     last = bind.execute(sa.text("SELECT max(id) FROM check_result")).scalar()
     if last is not None and last > done:
+        # An older monitor writing meanwhile may have named a probe the preparation
+        # did not see; the copy joins on the name, so give it its id first.
+        bind.execute(
+            sa.text(
+                "INSERT INTO probe (name) SELECT DISTINCT probe FROM check_result "
+                "WHERE id > :done ORDER BY probe ON CONFLICT DO NOTHING"
+            ),
+            {"done": done},
+        )
         _copy_batch(bind, done, last, commit=False)
     op.drop_table("check_result")
     op.rename_table(NEW, "check_result")
@@ -788,7 +797,14 @@ def _downgrade_copy_sql(dialect: str) -> str:
         def number(us: str) -> str:
             return f"{us} / 1000.0"
 
-        stored = "coalesce(r.facts, c.usual_facts, '{}')"
+        # A run written after the upgrade may store what moved from its check's usual
+        # ("+{...}", runcodes.facts_against): patched onto the usual, whole again. (A key
+        # such a run lacked, listed under "-", cannot be taken out here: it is dropped as
+        # a key, and the usual's value stays.)
+        stored = (
+            "(CASE WHEN r.facts LIKE '+%' THEN json_remove(json_patch(coalesce(c.usual_facts, "
+            "'{}'), substr(r.facts, 2)), '$.\"-\"') ELSE coalesce(r.facts, c.usual_facts, '{}') END)"
+        )
         # Facts kept as they were (see above) hold their phases already: kept again.
         facts = f"CASE WHEN json_valid({stored}) THEN {stored} ELSE '{{}}' END"
         # json_patch onto {} drops the NULL phases; then those kept in the facts.
@@ -811,7 +827,12 @@ def _downgrade_copy_sql(dialect: str) -> str:
         def number(us: str) -> str:
             return f"{us}::float8 / 1000"
 
-        stored = "coalesce(r.facts, c.usual_facts, '{}')"
+        # What moved from the usual ("+{...}"), patched onto it, as on SQLite above.
+        stored = (
+            "(CASE WHEN r.facts LIKE '+%' THEN ((coalesce(c.usual_facts, '{}')::jsonb "
+            "|| substr(r.facts, 2)::jsonb) - '-')::text ELSE coalesce(r.facts, c.usual_facts, "
+            "'{}') END)"
+        )
         kept = f"strpos({stored}, '\\u0000') > 0"  # as above: kept again
         facts = f"(CASE WHEN {kept} THEN '{{}}' ELSE {stored} END)::jsonb"
         listed = ", ".join(f"'{name}', {number(f'r.{name}_us')}" for name in PHASES)

@@ -139,6 +139,7 @@ def _known_in(session: Session) -> dict[tuple[str, Any], Any]:
     that the database no longer holds; a batch of runs in one transaction
     then costs one INSERT a run.
     """
+    session.connection()  # begins the transaction if none is open, so there is one to key by
     transaction = session.get_transaction()
     cache = session.info.get(_KNOWN)
     if cache is None or cache[0] is not transaction:

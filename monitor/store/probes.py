@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.store import runcodes
-from monitor.store.checkruns import decode, latest_runs, ms_from, probes_of, stored_runs
+from monitor.store.checkruns import decode, latest_runs, ms_from, stored_runs
 from monitor.store.heartbeats import Lease, LeaseState, latest_leases
-from monitor.store.models import Check, CheckRun, Heartbeat, Poll, Probe, Source
+from monitor.store.models import Check, CheckRun, Poll, Probe, Source
 from monitor.store.runcodes import StoredRun
 
 ProbeState = LeaseState | Literal["no service"]
@@ -138,36 +138,6 @@ def latest_runs_by_probe(
         ).first()
         latest[(check, probe)] = None if row is None else decode(row)
     return latest
-
-
-def probe_is_known(session: Session, probe: str) -> bool:
-    """Whether ``probe`` ever ran a service or a check here: one seek per check, no scan.
-
-    What ``--probe NAME`` checks first, so that a mistyped name is told as
-    such instead of answering "no monitoring data".
-    """
-    if session.scalar(select(Heartbeat.id).where(Heartbeat.probe == probe).limit(1)) is not None:
-        return True
-    probe_id = session.scalar(select(Probe.id).where(Probe.name == probe))
-    if probe_id is None:
-        return False
-    return any(
-        session.scalar(
-            select(CheckRun.started_ms)
-            .where(CheckRun.check_id == check_id, CheckRun.probe_id == probe_id)
-            .limit(1)
-        )
-        is not None
-        for check_id in session.scalars(select(Check.id))
-    )
-
-
-def probe_names(session: Session) -> list[str]:
-    """Every probe that ever ran a service or a check here, by name."""
-    names = set(session.scalars(select(Heartbeat.probe).distinct()))
-    for check_id in session.scalars(select(Check.id)):
-        names.update(probes_of(session, check_id))
-    return sorted(names)
 
 
 def latest_check_runs(

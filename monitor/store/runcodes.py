@@ -211,7 +211,10 @@ def facts_against(text: str, usual: str | None) -> str | None:
     whole, base = json.loads(text), json.loads(usual)
     if _GONE in whole:  # a key the difference's own mark would be read as
         return text
-    changed = {k: v for k, v in whole.items() if k not in base or base[k] != v}
+    # Compared as JSON text: 1, 1.0 and true are equal in Python, not in what was written.
+    changed = {
+        k: v for k, v in whole.items() if k not in base or facts_text(base[k]) != facts_text(v)
+    }
     gone = [k for k in base if k not in whole]
     if gone:
         changed[_GONE] = gone
