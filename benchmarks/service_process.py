@@ -156,8 +156,9 @@ def problems(configs: Sequence[Path], read: Reader) -> list[str]:
         if " ERROR " in line or "Traceback" in line
     ]
     failed = read(
-        'SELECT c.name, r.failure_class, r.detail FROM check_result r JOIN "check" c '
-        "ON c.id = r.check_id WHERE NOT r.ok OR r.skipped LIMIT 3"
+        "SELECT c.name, r.failure_class, coalesce(r.detail, c.usual_detail) "
+        'FROM check_result r JOIN "check" c ON c.id = r.check_id '
+        "WHERE r.outcome <> 0 LIMIT 3"  # failed or skipped (runcodes: 0 is a pass)
     )
     errors = read(
         "SELECT s.name, p.outcome, p.error FROM poll p JOIN source s ON s.id = p.source_id "
