@@ -541,18 +541,12 @@ def test_sqlite_gives_the_old_tables_pages_back(tmp_path: Path) -> None:
     assert not wal.exists() or wal.stat().st_size == 0
 
 
-def test_runs_an_older_monitor_writes_during_the_copy_are_carried_over(
-    database_url: str,
-) -> None:
-    """The copy's last batch ends where the old table ended when it began; the swap looks again."""
+def _convert_with_a_late_row(engine: Engine, late: OldRun) -> None:
+    """Run 0010's steps by hand, an older monitor writing ``late`` between the copy and the swap."""
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
-    runs = old_runs(seed=17, rounds=3)
-    engine = build_0009(database_url, runs)
-    late = OldRun("api", "laptop", BASE + timedelta(days=1), 12.5, detail="written late")
     migration = _migration_module()
-
     with engine.connect() as connection:
         with Operations.context(MigrationContext.configure(connection)):
             migration._prepare(connection)
@@ -561,6 +555,17 @@ def test_runs_an_older_monitor_writes_during_the_copy_are_carried_over(
             connection.execute(OLD_RESULT.insert(), [_old_row(late, check_id=1)])
             migration._swap(connection)
         connection.commit()
+
+
+def test_runs_an_older_monitor_writes_during_the_copy_are_carried_over(
+    database_url: str,
+) -> None:
+    """The copy's last batch ends where the old table ended when it began; the swap looks again."""
+    runs = old_runs(seed=17, rounds=3)
+    engine = build_0009(database_url, runs)
+    late = OldRun("api", "laptop", BASE + timedelta(days=1), 12.5, detail="written late")
+
+    _convert_with_a_late_row(engine, late)
 
     assert_all_read_back(engine, [*runs, late])
     engine.dispose()
@@ -568,22 +573,11 @@ def test_runs_an_older_monitor_writes_during_the_copy_are_carried_over(
 
 def test_a_probe_first_seen_during_the_copy_keeps_its_runs(database_url: str) -> None:
     """The copy names probes by id: one an older monitor began writing meanwhile gets one."""
-    from alembic.operations import Operations
-    from alembic.runtime.migration import MigrationContext
-
     runs = old_runs(seed=19, rounds=3)
     engine = build_0009(database_url, runs)
     late = OldRun("api", "new-probe", BASE + timedelta(days=1), 12.5, detail="a new probe")
-    migration = _migration_module()
 
-    with engine.connect() as connection:
-        with Operations.context(MigrationContext.configure(connection)):
-            migration._prepare(connection)
-            migration._commit(connection)
-            migration._copy(connection)
-            connection.execute(OLD_RESULT.insert(), [_old_row(late, check_id=1)])
-            migration._swap(connection)
-        connection.commit()
+    _convert_with_a_late_row(engine, late)
 
     assert_all_read_back(engine, [*runs, late])
     engine.dispose()
